@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.accounts.models import User
+from totalquota.accounts.roles import Role
+from totalquota.common.forms import StyledForm, StyledFormMixin
+from totalquota.registry.models import Enterprise, Zone
+
+
+class LoginForm(StyledFormMixin, AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("用户名或密码错误。连续失败 5 次后账号将被锁定 30 分钟。"),
+        "inactive": _("该账号已停用，请联系生态环境局管理员。"),
+    }
+
+
+class UserForm(StyledForm):
+    username = forms.RegexField(
+        label=_("用户名"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("用户名只能包含字母、数字和 @ . + - _")},
+    )
+    display_name = forms.CharField(label=_("姓名"), max_length=50)
+    organisation = forms.CharField(label=_("单位/部门"), max_length=100, required=False)
+    phone = forms.CharField(label=_("电话"), max_length=32, required=False)
+    email = forms.EmailField(label=_("电子邮箱"), required=False)
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    zone = forms.ModelChoiceField(
+        label=_("所属功能区"), queryset=Zone.objects.all(), required=False, help_text=_("功能区人员必填")
+    )
+    enterprise = forms.ModelChoiceField(
+        label=_("所属排污单位"),
+        queryset=Enterprise.objects.all(),
+        required=False,
+        help_text=_("企业用户必填"),
+    )
+    assigned_zones = forms.ModelMultipleChoiceField(
+        label=_("服务功能区"), queryset=Zone.objects.all(), required=False, help_text=_("第三方机构必填")
+    )
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    password = forms.CharField(
+        label=_("初始密码"),
+        widget=forms.PasswordInput,
+        required=False,
+        help_text=_("至少 10 位，不能是常见密码或纯数字"),
+    )
+
+    def __init__(self, *args, editing: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing is not None:
+            self.fields["username"].disabled = True
+            del self.fields["password"]
+        else:
+            self.fields["password"].required = True
+
+
+class PasswordResetByAdminForm(StyledForm):
+    password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput)
+
+
+class TokenForm(StyledForm):
+    name = forms.CharField(label=_("名称"), max_length=100, help_text=_("例如：项目审批系统"))
+    client = forms.ModelChoiceField(
+        label=_("客户端账号"), queryset=User.objects.filter(role=Role.SYSTEM, is_active=True)
+    )
+    role = forms.ChoiceField(
+        label=_("角色"),
+        choices=[(r.value, r.label) for r in (Role.SYSTEM, Role.ZONE_OFFICER, Role.ENTERPRISE, Role.LEADER)],
+    )
+    zone = forms.ModelChoiceField(label=_("限定功能区"), queryset=Zone.objects.all(), required=False)
+    enterprise = forms.ModelChoiceField(
+        label=_("限定排污单位"), queryset=Enterprise.objects.all(), required=False
+    )
+    expires_at = forms.DateTimeField(
+        label=_("过期时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )

@@ -1,0 +1,102 @@
+"""用户与权限: people, their role and scope, and API tokens for system clients."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.accounts.roles import Role
+
+
+class User(AbstractUser):
+    """A person using the platform (or the service account behind a system client's tokens).
+
+    ``role`` decides what they may do; ``zone`` (zone officers), ``enterprise`` (enterprise staff)
+    and ``assigned_zones`` (third parties) decide which records they may see. The permission helper
+    (``accounts.permissions``) is the only code that reads these to filter data.
+    """
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    organisation = models.CharField(_("单位/部门"), max_length=100, blank=True)
+    phone = models.CharField(_("电话"), max_length=32, blank=True)
+    zone = models.ForeignKey(
+        "registry.Zone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("所属功能区"),
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("所属排污单位"),
+    )
+    assigned_zones = models.ManyToManyField(
+        "registry.Zone", blank=True, related_name="third_parties", verbose_name=_("服务功能区")
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="zone_officer") | Q(zone__isnull=False), name="zone_officer_has_zone"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="enterprise") | Q(enterprise__isnull=False), name="enterprise_user_has_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class ApiToken(models.Model):
+    """接口令牌: a bearer token a system client (approval, permit, enforcement) calls the API with.
+
+    Only a SHA-256 digest is stored; the token itself is shown once when issued. A token is scoped
+    to a role and optionally to a zone or a unit, exactly like a person, and can be revoked.
+    """
+
+    name = models.CharField(_("名称"), max_length=100)
+    client = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("客户端账号")
+    )
+    prefix = models.CharField(_("前缀"), max_length=16, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.SYSTEM)
+    zone = models.ForeignKey(
+        "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("限定功能区")
+    )
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("限定排污单位")
+    )
+    issued_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("签发人")
+    )
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(zone__isnull=True) | Q(enterprise__isnull=True),
+                name="token_scope_is_zone_or_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

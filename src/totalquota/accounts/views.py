@@ -1,0 +1,228 @@
+"""Login, users and API tokens (bureau admin)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from totalquota.accounts import services
+from totalquota.accounts.forms import LoginForm, PasswordResetByAdminForm, TokenForm, UserForm
+from totalquota.accounts.models import ApiToken, User
+from totalquota.accounts.permissions import access, require
+from totalquota.accounts.roles import Role
+from totalquota.common.forms import StyledFormMixin
+from totalquota.common.lists import Column, ScopedListView, action_if
+from totalquota.lib.errors import DomainError
+from totalquota.registry.models import Zone
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
+    pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "common/form.html"
+    form_class = StyledPasswordChangeForm
+    success_url = reverse_lazy("home")
+    extra_context = {"title": gettext_lazy("修改密码")}
+
+    def form_valid(self, form):
+        messages.success(self.request, _("密码已修改。"))
+        return super().form_valid(form)
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(label=gettext_lazy("角色"), choices=Role.choices)
+    zone = django_filters.ModelChoiceFilter(label=gettext_lazy("功能区"), queryset=Zone.objects.all())
+    is_active = django_filters.BooleanFilter(label=gettext_lazy("启用"))
+
+    class Meta:
+        model = User
+        fields = ["role", "zone", "is_active"]
+
+
+class UserListView(ScopedListView):
+    model = User
+    action = "accounts.manage_users"
+    title = gettext_lazy("用户")
+    search_fields = ["username", "display_name", "organisation", "phone", "email"]
+    search_placeholder = gettext_lazy("用户名、姓名、单位")
+    filterset_class = UserFilter
+    export_name = "users"
+    columns = [
+        Column(gettext_lazy("用户名"), "username", link=True),
+        Column(gettext_lazy("姓名"), "display_name"),
+        Column(gettext_lazy("角色"), "role"),
+        Column(gettext_lazy("功能区"), "zone"),
+        Column(gettext_lazy("排污单位"), "enterprise"),
+        Column(gettext_lazy("单位/部门"), "organisation"),
+        Column(gettext_lazy("启用"), "is_active"),
+        Column(gettext_lazy("最近登录"), "last_login"),
+    ]
+
+    def base_queryset(self):
+        return User.objects.select_related("zone", "enterprise")
+
+    def page_actions(self):
+        return action_if(self.request.user, "accounts.manage_users", _("新建用户"), "accounts:user_create")
+
+
+def _form_kwargs(form) -> dict:
+    data = dict(form.cleaned_data)
+    data.pop("username", None)
+    data.pop("password", None)
+    return data
+
+
+@login_required
+def user_create(request):
+    require(request.user, "accounts.manage_users")
+    form = UserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_create(
+                actor=request.user,
+                username=data["username"],
+                password=data["password"],
+                **{k: v for k, v in _form_kwargs(form).items() if k != "is_active"},
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已创建用户 %(name)s。") % {"name": user})
+            return redirect("accounts:user_detail", pk=user.pk)
+    return render(
+        request,
+        "common/form.html",
+        {"form": form, "title": _("新建用户"), "cancel_url": reverse("accounts:user_list")},
+    )
+
+
+@login_required
+def user_detail(request, pk: int):
+    user = access(
+        request.user, User.objects.select_related("zone", "enterprise"), pk, "accounts.manage_users"
+    )
+    initial = {f: getattr(user, f) for f in services.USER_FIELDS}
+    initial["assigned_zones"] = list(user.assigned_zones.all())
+    form = UserForm(request.POST or None, initial=initial, editing=user)
+    if request.method == "POST" and form.is_valid():
+        data = _form_kwargs(form)
+        zones = data.pop("assigned_zones")
+        try:
+            services.user_update(actor=request.user, user=user, assigned_zones=zones, **data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("accounts:user_detail", pk=user.pk)
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "form": form,
+            "subject": user,
+            "title": str(user),
+            "password_form": PasswordResetByAdminForm(),
+            "cancel_url": reverse("accounts:user_list"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def user_set_password(request, pk: int):
+    user = access(request.user, User, pk, "accounts.manage_users")
+    form = PasswordResetByAdminForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_set_password(actor=request.user, user=user, password=form.cleaned_data["password"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已为 %(name)s 设置新密码。") % {"name": user})
+    return redirect("accounts:user_detail", pk=user.pk)
+
+
+class TokenListView(ScopedListView):
+    model = ApiToken
+    action = "accounts.manage_tokens"
+    title = gettext_lazy("接口令牌")
+    search_fields = ["name", "prefix", "client__username"]
+    export_name = "api-tokens"
+    columns = [
+        Column(gettext_lazy("名称"), "name"),
+        Column(gettext_lazy("前缀"), "prefix"),
+        Column(gettext_lazy("客户端账号"), "client"),
+        Column(gettext_lazy("角色"), "role"),
+        Column(gettext_lazy("限定功能区"), "zone"),
+        Column(gettext_lazy("限定排污单位"), "enterprise"),
+        Column(gettext_lazy("签发时间"), "created_at"),
+        Column(gettext_lazy("过期时间"), "expires_at"),
+        Column(gettext_lazy("撤销时间"), "revoked_at"),
+        Column(gettext_lazy("最近使用"), "last_used_at"),
+    ]
+    template_name = "accounts/token_list.html"
+
+    def base_queryset(self):
+        return ApiToken.objects.select_related("client", "zone", "enterprise")
+
+    def page_actions(self):
+        return action_if(self.request.user, "accounts.manage_tokens", _("签发令牌"), "accounts:token_create")
+
+
+@login_required
+def token_create(request):
+    require(request.user, "accounts.manage_tokens")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, text = services.token_issue(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return render(
+                request,
+                "accounts/token_issued.html",
+                {"token": token, "text": text, "title": _("令牌已签发")},
+            )
+    return render(
+        request,
+        "common/form.html",
+        {
+            "form": form,
+            "title": _("签发接口令牌"),
+            "cancel_url": reverse("accounts:token_list"),
+            "intro": _(
+                "令牌只显示一次，平台只保存其摘要。系统对接客户端调用接口时在请求头中携带 Authorization: Bearer <令牌>。"
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = access(request.user, ApiToken, pk, "accounts.manage_tokens")
+    try:
+        services.token_revoke(actor=request.user, token=token)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("令牌 %(name)s 已撤销。") % {"name": token})
+    return redirect("accounts:token_list")

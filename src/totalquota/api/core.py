@@ -1,0 +1,217 @@
+"""The API under ``/api/v1``: authentication, problem+json errors, pagination.
+
+People call it with their browser session (CSRF-protected); system clients with
+``Authorization: Bearer <token>``. Either way ``request.auth`` is a
+:class:`~totalquota.accounts.permissions.Principal`, and routes scope every query with the same
+``restrict`` / ``access`` helpers as the pages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+
+from totalquota.accounts.permissions import Principal, principal_for_token, principal_for_user, require
+from totalquota.accounts.services import token_authenticate
+from totalquota.common.middleware import current_request_id
+from totalquota.lib.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class ApiRequest(HttpRequest):
+    """The request as API handlers see it: ``auth`` is the authenticated principal."""
+
+    auth: Principal
+
+
+PROBLEM_BASE = "https://totalquota.invalid/problems/"
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer tq_…``: a system client's token, hashed and looked up.
+
+    With ``action``, the principal must also be allowed that action (403 otherwise), checked before
+    the request body is read, so a caller without the right learns nothing from validation errors.
+    """
+
+    def __init__(self, action: str | None = None) -> None:
+        super().__init__()
+        self.action = action
+
+    def authenticate(self, request: HttpRequest, token: str):
+        found = token_authenticate(token)
+        if found is None:
+            return None
+        principal = principal_for_token(found)
+        if self.action:
+            require(principal, self.action)
+        request.principal = principal  # type: ignore[attr-defined]
+        return principal
+
+
+class SessionPrincipalAuth(APIKeyCookie):
+    """A signed-in person's session; unsafe methods need the CSRF token like any form."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self, action: str | None = None) -> None:
+        super().__init__()
+        self.action = action
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not getattr(user, "role", ""):
+            return None
+        try:
+            principal = principal_for_user(user)
+        except PermissionDenied:
+            return None
+        if self.action:
+            require(principal, self.action)
+        request.principal = principal  # type: ignore[attr-defined]
+        return principal
+
+
+def allowed(action: str) -> list:
+    """Route-level ``auth=`` for operations that need ``action`` (see accounts.permissions)."""
+    return [BearerTokenAuth(action), SessionPrincipalAuth(action)]
+
+
+api = NinjaAPI(
+    title="排污总量管理平台 API",
+    version="1",
+    description=(
+        "园区排污总量管理平台的数据接口：功能区、污染物、排污单位，以及减排库、储备库、总量库。"
+        "人员使用登录会话调用（写操作需 CSRF 令牌）；项目审批、排污许可、执法等系统使用管理员签发的"
+        "Bearer 令牌调用。所有错误以 application/problem+json 返回，含中文说明，规则拒绝时附条款编号（clause）。"
+    ),
+    auth=[BearerTokenAuth(), SessionPrincipalAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str = "error",
+    clause: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "request_id": getattr(request, "request_id", None) or current_request_id(),
+    }
+    if clause:
+        body["clause"] = clause
+    if errors:
+        body["errors"] = errors
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        content_type="application/problem+json",
+    )
+
+
+TITLES = {400: "请求有误", 401: "未认证", 403: "无权操作", 404: "不存在", 409: "冲突", 422: "数据校验未通过"}
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    return problem(
+        request,
+        exc.status,
+        TITLES.get(exc.status, "请求被拒绝"),
+        str(exc),
+        code=exc.code,
+        clause=exc.clause,
+        errors=exc.errors or None,
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    errors = []
+    for item in exc.errors:
+        loc = [str(x) for x in item.get("loc", [])]
+        errors.append(
+            {
+                "field": ".".join(loc[1:] or loc),
+                "message": _translate_pydantic(item),
+                "type": item.get("type"),
+            }
+        )
+    return problem(
+        request,
+        422,
+        TITLES[422],
+        "请求数据格式不正确：" + "；".join(f"{e['field']}：{e['message']}" for e in errors[:5]),
+        code="validation",
+        errors=errors,
+    )
+
+
+def _translate_pydantic(item: dict[str, Any]) -> str:
+    kind = str(item.get("type", ""))
+    if kind == "missing":
+        return "必填"
+    if kind.endswith("_parsing") or kind.endswith("_type"):
+        return "类型不正确"
+    if kind == "json_invalid":
+        return "不是有效的 JSON"
+    if kind.startswith("string_too_long"):
+        return "过长"
+    return str(item.get("msg", "不正确"))
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return problem(
+        request, 401, TITLES[401], "请登录，或在请求头中提供有效的 Bearer 令牌", code="unauthenticated"
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return problem(request, 403, TITLES[403], str(exc) or "您的角色无权执行此操作", code="forbidden")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem(request, 404, TITLES[404], "记录不存在或不在您的权限范围内", code="not-found")
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation(request, exc: DjangoValidationError):
+    return problem(request, 422, TITLES[422], "；".join(exc.messages), code="validation")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return problem(request, exc.status_code, TITLES.get(exc.status_code, "请求被拒绝"), str(exc), code="http")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc: Exception):
+    log.exception("unexpected API error")
+    return problem(request, 500, "服务器内部错误", "服务器处理请求时出错，已记录；请稍后再试", code="server")

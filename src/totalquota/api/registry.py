@@ -1,0 +1,177 @@
+"""Registry routes: zones, pollutants, enterprises."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from totalquota.accounts.permissions import access, restrict
+from totalquota.api.core import ApiRequest, allowed
+from totalquota.common.xlsx import read_table
+from totalquota.lib.units import format_quantity
+from totalquota.registry import services
+from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
+from totalquota.registry.selectors import filing_thresholds
+
+router = Router(tags=["基础信息 registry"])
+
+
+class ZoneOut(Schema):
+    id: int
+    code: str
+    name: str
+    is_active: bool
+
+
+class PollutantOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    medium: str
+    display_unit: str
+    is_heavy_metal: bool
+    filing_threshold_grams: int | None
+    filing_threshold: str | None
+    filing_threshold_clause: str | None
+
+
+class EnterpriseOut(Schema):
+    id: int
+    name: str
+    uscc: str
+    permit_number: str
+    industry_code: str
+    industry_name: str
+    zone_id: int
+    zone_name: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    management_category: ManagementCategory
+    is_active: bool
+
+    @staticmethod
+    def resolve_zone_name(obj: Enterprise) -> str:
+        return obj.zone.name
+
+
+class EnterpriseIn(Schema):
+    name: str
+    uscc: str
+    permit_number: str = ""
+    industry_code: str = ""
+    industry_name: str = ""
+    zone: str
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    management_category: ManagementCategory = ManagementCategory.SIMPLIFIED
+
+
+class EnterprisePatch(Schema):
+    name: str | None = None
+    permit_number: str | None = None
+    industry_code: str | None = None
+    industry_name: str | None = None
+    zone: str | None = None
+    address: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    management_category: ManagementCategory | None = None
+    is_active: bool | None = None
+
+
+class ImportOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+
+
+@router.get("/zones", response=list[ZoneOut], summary="功能区列表")
+def list_zones(request: ApiRequest):
+    return restrict(request.auth, Zone.objects.all(), "registry.view")
+
+
+@router.get("/pollutants", response=list[PollutantOut], summary="总量管控因子及备案阈值（POLL-1，RES-2）")
+def list_pollutants(request: ApiRequest):
+    thresholds = filing_thresholds()
+    result = []
+    for p in restrict(request.auth, Pollutant.objects.all(), "registry.view"):
+        t = thresholds.get(p.pk)
+        grams = t.value if t is not None else None
+        result.append(
+            {
+                "id": p.pk,
+                "code": p.code,
+                "name": p.name,
+                "name_en": p.name_en,
+                "medium": p.medium,
+                "display_unit": p.display_unit,
+                "is_heavy_metal": p.is_heavy_metal,
+                "filing_threshold_grams": grams,
+                "filing_threshold": format_quantity(grams, p.unit, suffix=True)
+                if grams is not None
+                else None,
+                "filing_threshold_clause": t.clause_id if t is not None else None,
+            }
+        )
+    return result
+
+
+@router.get("/enterprises", response=list[EnterpriseOut], summary="排污单位列表（按权限范围）")
+@paginate(PageNumberPagination, page_size=50)
+def list_enterprises(request: ApiRequest, q: str = "", zone: str = "", active: bool | None = None):
+    qs = restrict(request.auth, Enterprise.objects.select_related("zone"), "registry.view")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(uscc__icontains=q) | Q(permit_number__icontains=q))
+    if zone:
+        qs = qs.filter(Q(zone__code=zone) | Q(zone__name=zone))
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("pk")
+
+
+@router.get("/enterprises/{int:enterprise_id}", response=EnterpriseOut, summary="排污单位详情")
+def get_enterprise(request: ApiRequest, enterprise_id: int):
+    return access(request.auth, Enterprise.objects.select_related("zone"), enterprise_id, "registry.view")
+
+
+@router.post(
+    "/enterprises",
+    response={201: EnterpriseOut},
+    summary="登记排污单位",
+    auth=allowed("registry.edit_enterprise"),
+)
+def create_enterprise(request: ApiRequest, payload: EnterpriseIn):
+    enterprise = services.enterprise_create(actor=request.auth, **payload.dict())
+    return 201, enterprise
+
+
+@router.patch(
+    "/enterprises/{int:enterprise_id}",
+    response=EnterpriseOut,
+    summary="修改排污单位",
+    auth=allowed("registry.edit_enterprise"),
+)
+def update_enterprise(request: ApiRequest, enterprise_id: int, payload: EnterprisePatch):
+    enterprise = access(request.auth, Enterprise, enterprise_id, "registry.edit_enterprise")
+    changes = payload.dict(exclude_unset=True)
+    return services.enterprise_update(actor=request.auth, enterprise=enterprise, **changes)
+
+
+@router.post(
+    "/enterprises/import",
+    response=ImportOut,
+    summary="按模板批量导入排污单位（整表校验，任一行有误则全部不导入）",
+    auth=allowed("registry.import_enterprise"),
+)
+def import_enterprises(request: ApiRequest, file: File[UploadedFile]):
+    rows = read_table(file, headers=[h for h, _f in services.IMPORT_COLUMNS])
+    result = services.enterprise_import(actor=request.auth, rows=rows)
+    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}

@@ -1,0 +1,139 @@
+"""Writing audit events. Every service calls :func:`record` inside its own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from totalquota.audit.models import AuditChainHead, AuditEvent
+from totalquota.common.middleware import current_request_id
+
+GENESIS = "0" * 64
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as plain JSON types (dates as ISO strings, Decimals as strings, ids as ints)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """The concrete field values of ``obj`` (foreign keys as ids), for ``before``/``after``."""
+    data: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        data[field.attname] = field.value_from_object(obj)
+    return to_json(data)
+
+
+def event_digest(
+    *,
+    prev_hash: str,
+    seq: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    token_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: Any,
+    after: Any,
+    request_id: str,
+) -> str:
+    """SHA-256 over the previous link and this event's content, in a canonical JSON form."""
+    body = json.dumps(
+        {
+            "seq": seq,
+            "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            "actor": actor_id,
+            "token": token_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "before": before,
+            "after": after,
+            "request_id": request_id,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    object_repr: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEvent:
+    """Append an audit event for a write happening in the caller's transaction.
+
+    ``actor`` is a ``User``, a ``Principal`` or ``None`` (the platform itself, e.g. a migration or
+    an expiry task). Refuses to run outside a transaction: an event must commit or roll back with
+    the change it describes.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the transaction of the change it records")
+    user = getattr(actor, "user", actor)
+    token_id = getattr(actor, "token_id", None)
+    role = str(getattr(actor, "role", "") or "")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+        object_repr = str(obj) if object_repr is None else object_repr
+    before_json, after_json = to_json(before), to_json(after)
+    at = timezone.now()
+    request_id = current_request_id() or ""
+    # Lock the chain head: appends are serialised so that each event links to exactly one
+    # predecessor. The lock is held to the end of the caller's transaction, which is why services
+    # record their audit event last, after their own row locks.
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head = AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    seq = head.seq + 1
+    actor_id = user.pk if user is not None else None
+    digest = event_digest(
+        prev_hash=head.hash,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        token_id=token_id,
+        action=action,
+        object_type=object_type or "",
+        object_id=str(object_id if object_id is not None else ""),
+        before=before_json,
+        after=after_json,
+        request_id=request_id,
+    )
+    event = AuditEvent.objects.create(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        actor_label=(str(user) if user is not None else "系统")[:150],
+        role=role or (getattr(user, "role", "") or ""),
+        token_id=token_id,
+        action=action,
+        object_type=object_type or "",
+        object_id=str(object_id if object_id is not None else ""),
+        object_repr=(object_repr or "")[:200],
+        before=before_json,
+        after=after_json,
+        request_id=request_id,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
+    return event

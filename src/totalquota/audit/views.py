@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+
+import django_filters
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy
+
+from totalquota.accounts.permissions import access
+from totalquota.audit.models import AuditEvent
+from totalquota.common.lists import Column, ScopedListView
+
+
+class AuditFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(label=gettext_lazy("操作"), lookup_expr="istartswith")
+    object_type = django_filters.CharFilter(label=gettext_lazy("对象类型"), lookup_expr="iexact")
+    since = django_filters.DateFilter(
+        label=gettext_lazy("起始日期"),
+        field_name="at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label=gettext_lazy("截止日期"),
+        field_name="at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "object_type"]
+
+
+class AuditListView(ScopedListView):
+    model = AuditEvent
+    action = "audit.view"
+    title = gettext_lazy("审计日志")
+    search_fields = ["actor_label", "object_repr", "object_id", "request_id", "action"]
+    search_placeholder = gettext_lazy("操作人、对象、请求编号")
+    filterset_class = AuditFilter
+    export_name = "audit-log"
+    paginate_by = 50
+    columns = [
+        Column(gettext_lazy("序号"), "seq", link=True),
+        Column(gettext_lazy("时间"), "at"),
+        Column(gettext_lazy("操作人"), "actor_label"),
+        Column(gettext_lazy("角色"), "role"),
+        Column(gettext_lazy("操作"), "action"),
+        Column(gettext_lazy("对象类型"), "object_type"),
+        Column(gettext_lazy("对象编号"), "object_id"),
+        Column(gettext_lazy("对象"), "object_repr", css="wrap"),
+        Column(gettext_lazy("请求编号"), "request_id"),
+    ]
+
+    def base_queryset(self):
+        return AuditEvent.objects.order_by("-seq")
+
+
+@login_required
+def event_detail(request, pk: int):
+    event = access(request.user, AuditEvent, pk, "audit.view")
+    return render(
+        request,
+        "audit/event_detail.html",
+        {
+            "event": event,
+            "title": f"#{event.seq}",
+            "before": json.dumps(event.before, ensure_ascii=False, indent=2)
+            if event.before is not None
+            else "",
+            "after": json.dumps(event.after, ensure_ascii=False, indent=2) if event.after is not None else "",
+        },
+    )

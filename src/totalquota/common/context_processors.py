@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from totalquota.common.navigation import menu_for
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not getattr(user, "role", ""):
+        return {"park_name": settings.PARK_NAME}
+    return {"nav_menu": menu_for(user), "park_name": settings.PARK_NAME}

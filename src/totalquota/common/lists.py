@@ -1,0 +1,193 @@
+"""List pages: scoped, searchable, filterable, paginated and exportable to XLSX, all alike.
+
+A list page declares its model, the permission action, the search fields, a django-filter
+``FilterSet`` and its columns; :class:`ScopedListView` does the rest. The same columns feed the
+HTML table and the XLSX export, so what a user sees is what they download.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any
+
+import django_filters
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import ListView
+
+from totalquota.accounts.permissions import may, restrict
+from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.lib.units import Unit, grams_to_decimal
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: ``value`` is an attribute path (``"zone.name"``) or a function of the row.
+
+    ``quantity_unit`` marks integer-gram values, shown and exported in that unit; ``link`` makes
+    the cell a link to the row's ``get_absolute_url``.
+    """
+
+    header: Any
+    value: str | Callable[[Any], Any]
+    link: bool = False
+    quantity_unit: Unit | None = None
+    css: str = ""
+
+    def raw(self, row: Any) -> Any:
+        if callable(self.value):
+            return self.value(row)
+        obj = row
+        for part in self.value.split("."):
+            if obj is None:
+                return None
+            display = getattr(obj, f"get_{part}_display", None)
+            obj = display() if callable(display) else getattr(obj, part)
+        return obj() if callable(obj) else obj
+
+    def export_value(self, row: Any) -> Any:
+        value = self.raw(row)
+        if self.quantity_unit is not None and value is not None:
+            return grams_to_decimal(value, self.quantity_unit)
+        if isinstance(value, bool):
+            return _("是") if value else _("否")
+        if value is None:
+            return ""
+        if isinstance(value, int | float) or hasattr(value, "isoformat"):
+            return value
+        return str(value)
+
+
+@dataclass
+class PageAction:
+    label: Any
+    url: str
+    icon: str = "bi-plus-lg"
+    style: str = "primary"
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+def apply_search(qs: QuerySet, text: str, fields: list[str]) -> QuerySet:
+    """Every whitespace-separated term must match one of ``fields`` (case-insensitive)."""
+    terms = text.split()
+    for term in terms[:8]:
+        qs = qs.filter(reduce(operator.or_, (Q(**{f"{f}__icontains": term}) for f in fields)))
+    return qs
+
+
+class ScopedListView(LoginRequiredMixin, ListView):
+    """A list page scoped by :func:`accounts.permissions.restrict`.
+
+    ``?q=`` searches, the filterset's fields filter, ``?page=`` pages and ``?export=xlsx``
+    downloads every matching row (not just the page) with the same columns.
+    """
+
+    action: str = ""
+    title: Any = ""
+    search_fields: list[str] = []
+    search_placeholder: Any = ""
+    filterset_class: type[django_filters.FilterSet] | None = None
+    columns: list[Column] = []
+    export_name: str = "export"
+    template_name = "common/list.html"
+    paginate_by = 25
+    ordering: Any = None
+
+    def base_queryset(self) -> QuerySet:
+        assert self.model is not None, "set model or override base_queryset"
+        return self.model._default_manager.all()
+
+    def filtered_queryset(self) -> QuerySet:
+        qs = restrict(self.request.user, self.base_queryset(), self.action)
+        text = self.request.GET.get("q", "").strip()
+        if text and self.search_fields:
+            qs = apply_search(qs, text, self.search_fields)
+        self.filterset = None
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(self.request.GET or None, queryset=qs, request=self.request)
+            for f in self.filterset.form.fields.values():
+                f.widget.attrs.setdefault("class", "form-select form-select-sm")
+            if self.filterset.is_bound and self.filterset.is_valid():
+                qs = self.filterset.qs
+        if self.ordering:
+            qs = qs.order_by(*([self.ordering] if isinstance(self.ordering, str) else self.ordering))
+        return qs
+
+    def get_queryset(self) -> QuerySet:
+        return self.filtered_queryset()
+
+    def get(self, request, *args, **kwargs):
+        from totalquota.accounts.permissions import require
+
+        require(request.user, self.action)
+        if request.GET.get("export") == "xlsx":
+            return self.export()
+        return super().get(request, *args, **kwargs)
+
+    def get_template_names(self) -> list[str]:
+        if self.request.headers.get("HX-Request") and self.request.headers.get("HX-Target") == "list-results":
+            return ["common/_list_results.html"]
+        return [self.template_name]
+
+    def page_actions(self) -> list[PageAction]:
+        """Buttons above the list (create, import); subclasses add them by permission."""
+        return []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query.pop("export", None)
+        context.update(
+            {
+                "title": self.title,
+                "columns": self.columns,
+                "rows": [(obj, [(c, c.raw(obj)) for c in self.columns]) for obj in context["object_list"]],
+                "filterset": self.filterset,
+                "search_text": self.request.GET.get("q", ""),
+                "search_placeholder": self.search_placeholder,
+                "has_search": bool(self.search_fields),
+                "query_string": query.urlencode(),
+                "page_actions": self.page_actions(),
+                "list_url": self.request.path,
+            }
+        )
+        return context
+
+    def export_rows(self, qs: QuerySet):
+        for obj in qs.iterator(chunk_size=2000):
+            yield [c.export_value(obj) for c in self.columns]
+
+    def export(self):
+        qs = self.filtered_queryset()
+        headers = [
+            str(c.header) + (f"（{c.quantity_unit.value}）" if c.quantity_unit else "") for c in self.columns
+        ]
+        now = timezone.localtime()
+        conditions = [
+            (_("导出时间"), now.strftime("%Y-%m-%d %H:%M:%S")),
+            (_("导出人"), str(self.request.user)),
+            (_("检索条件"), self.request.GET.get("q", "")),
+        ]
+        if self.filterset is not None and self.filterset.is_bound and self.filterset.is_valid():
+            for name, value in self.filterset.form.cleaned_data.items():
+                if value not in (None, "", []):
+                    conditions.append((str(self.filterset.form.fields[name].label or name), str(value)))
+        file = write_workbook(
+            [
+                (str(self.title), headers, self.export_rows(qs)),
+                (_("说明"), [_("项目"), _("内容")], conditions),
+            ]
+        )
+        return xlsx_response(file, f"{self.export_name}-{now:%Y%m%d-%H%M}.xlsx")
+
+
+def action_if(user, action: str, label: Any, url_name: str, **kwargs) -> list[PageAction]:
+    """``[PageAction]`` when ``user`` may ``action``, else ``[]`` (for ``page_actions``)."""
+    return [PageAction(label, reverse(url_name), **kwargs)] if may(user, action) else []

@@ -1,0 +1,72 @@
+"""The navigation bar: one list of entries, each shown to the roles whose permissions allow it.
+
+Apps append their entries with :func:`add`; the order of ``SECTIONS`` is the order on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.accounts.permissions import may
+
+
+@dataclass(frozen=True)
+class NavItem:
+    section: str
+    label: Any
+    url_name: str
+    action: str
+    icon: str = "bi-circle"
+    order: int = 100
+
+
+SECTIONS = {
+    "registry": _("基础信息"),
+    "reductions": _("减排库"),
+    "reserve": _("储备库"),
+    "emissions": _("总量库"),
+    "reports": _("通报与报表"),
+    "system": _("系统管理"),
+}
+
+ITEMS: list[NavItem] = []
+
+
+def add(*items: NavItem) -> None:
+    for item in items:
+        if item.section not in SECTIONS:
+            raise ValueError(f"unknown navigation section {item.section}")
+        ITEMS.append(item)
+
+
+add(
+    NavItem("registry", _("排污单位"), "registry:enterprise_list", "registry.view", "bi-building", 10),
+    NavItem("registry", _("功能区"), "registry:zone_list", "registry.view", "bi-map", 20),
+    NavItem("registry", _("污染物"), "registry:pollutant_list", "registry.view", "bi-droplet", 30),
+    NavItem("registry", _("规则参数"), "registry:rule_list", "registry.view_rules", "bi-sliders", 40),
+    NavItem("system", _("用户"), "accounts:user_list", "accounts.manage_users", "bi-people", 10),
+    NavItem("system", _("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
+    NavItem("system", _("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
+)
+
+
+def menu_for(user) -> list[dict]:
+    """The sections and entries ``user`` may open, in display order."""
+    menu = []
+    for key, title in SECTIONS.items():
+        entries = []
+        for item in sorted((i for i in ITEMS if i.section == key), key=lambda i: i.order):
+            if not may(user, item.action):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            entries.append({"label": item.label, "url": url, "icon": item.icon})
+        if entries:
+            menu.append({"key": key, "title": title, "entries": entries})
+    return menu

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EmissionsConfig(AppConfig):
+    name = "totalquota.emissions"
+    label = "emissions"
+    verbose_name = "总量库"

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.registry.models import Enterprise, ManagementCategory, RuleParameter, Zone
+
+
+class EnterpriseFilter(django_filters.FilterSet):
+    zone = django_filters.ModelChoiceFilter(label=_("功能区"), queryset=Zone.objects.all())
+    management_category = django_filters.ChoiceFilter(label=_("管理类别"), choices=ManagementCategory.choices)
+    industry_code = django_filters.CharFilter(label=_("行业代码"), lookup_expr="istartswith")
+    is_active = django_filters.BooleanFilter(label=_("在册"))
+    has_permit = django_filters.BooleanFilter(label=_("有许可证编号"), method="filter_has_permit")
+
+    class Meta:
+        model = Enterprise
+        fields = ["zone", "management_category", "industry_code", "is_active"]
+
+    def filter_has_permit(self, queryset, name, value):
+        return queryset.exclude(permit_number="") if value else queryset.filter(permit_number="")
+
+
+class RuleParameterFilter(django_filters.FilterSet):
+    key = django_filters.CharFilter(label=_("参数"), lookup_expr="icontains")
+    clause_id = django_filters.CharFilter(label=_("条款"), lookup_expr="iexact")
+    in_force = django_filters.BooleanFilter(label=_("现行有效"), method="filter_in_force")
+
+    class Meta:
+        model = RuleParameter
+        fields = ["key", "clause_id"]
+
+    def filter_in_force(self, queryset, name, value):
+        return queryset.filter(effective_to__isnull=value)

@@ -1,0 +1,50 @@
+"""Home-page cards from the registry."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from totalquota.accounts.permissions import restrict
+from totalquota.accounts.roles import Role
+from totalquota.common.home import Card, provider
+from totalquota.registry.models import Enterprise
+
+
+@provider
+def registry_cards(principal) -> list[Card]:
+    units = restrict(principal, Enterprise.objects.filter(is_active=True), "registry.view")
+    url = reverse("registry:enterprise_list")
+    if principal.role == Role.ENTERPRISE:
+        unit = units.select_related("zone").first()
+        if unit is None:
+            return []
+        cards = [
+            Card(
+                _("本单位"), unit.name, unit.get_absolute_url(), "secondary", f"{unit.zone} · {unit.uscc}", 90
+            )
+        ]
+        if not unit.contact_phone or not unit.contact_name:
+            cards.append(
+                Card(
+                    _("本单位联系人信息不完整"),
+                    _("待补全"),
+                    unit.get_absolute_url(),
+                    "warning",
+                    _("请联系功能区补全联系人和电话"),
+                    20,
+                )
+            )
+        return cards
+    cards = [Card(_("在册排污单位"), units.count(), url, "secondary", order=90)]
+    if principal.role in (Role.ZONE_OFFICER, Role.ADMIN):
+        incomplete = units.filter(Q(contact_phone="") | Q(contact_name=""))
+        count = incomplete.count()
+        if count:
+            cards.append(
+                Card(
+                    _("联系人信息待补全的排污单位"), count, url, "warning", _("补全后便于通知申报与核查"), 30
+                )
+            )
+    return cards

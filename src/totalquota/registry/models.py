@@ -1,0 +1,169 @@
+"""基础信息: the park, its functional zones, the managed pollutants, rule parameters, enterprises."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.lib.units import Unit
+
+
+class Park(models.Model):
+    """园区: the park this deployment serves (one row today; the scale path adds city/province)."""
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+
+    class Meta:
+        verbose_name = _("园区")
+        verbose_name_plural = _("园区")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Zone(models.Model):
+    """功能区: a functional zone of the park; quota is banked and allocated per zone."""
+
+    park = models.ForeignKey(Park, on_delete=models.PROTECT, related_name="zones", verbose_name=_("园区"))
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("功能区")
+        verbose_name_plural = _("功能区")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Medium(models.TextChoices):
+    AIR = "air", _("大气")
+    WATER = "water", _("水")
+    AIR_OR_WATER = "air_or_water", _("大气或水")
+
+
+class Pollutant(models.Model):
+    """总量管控因子 (POLL-1): one of the 13 managed pollutants, with its medium and display unit."""
+
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=32)
+    name_en = models.CharField(_("英文名称"), max_length=64)
+    medium = models.CharField(_("介质"), max_length=16, choices=Medium.choices)
+    display_unit = models.CharField(
+        _("显示单位"), max_length=8, choices=[(u.value, u.value) for u in Unit], default=Unit.TONNES_PER_YEAR
+    )
+    is_heavy_metal = models.BooleanField(_("重金属"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("污染物")
+        verbose_name_plural = _("污染物")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def unit(self) -> Unit:
+        return Unit(self.display_unit)
+
+
+class RuleParameter(models.Model):
+    """规则参数: an effective-dated value of a rule (threshold, ratio, percentage, deadline).
+
+    A parameter applies from ``effective_from`` up to, not including, ``effective_to``; it may be
+    limited to one pollutant and/or one zone, and the most specific row wins. Every row cites the
+    clause of the rules it implements, and decisions store the row they used, so that any decision
+    can be explained and recomputed later. The value's shape depends on the key's kind (see
+    :mod:`totalquota.registry.rules`).
+    """
+
+    key = models.CharField(_("参数"), max_length=64, db_index=True)
+    pollutant = models.ForeignKey(
+        Pollutant, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("污染物")
+    )
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("功能区"))
+    value = models.JSONField(_("取值"), null=True, blank=True)
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+    clause_id = models.CharField(_("条款"), max_length=16)
+    source = models.CharField(_("依据说明"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("规则参数")
+        verbose_name_plural = _("规则参数")
+        ordering = ["key", "pollutant__sort_order", "zone__sort_order", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gt=models.F("effective_from")),
+                name="rule_parameter_period_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = " / ".join(str(x) for x in (self.pollutant, self.zone) if x)
+        return f"{self.key} {scope} {self.effective_from}".strip()
+
+
+class ManagementCategory(models.TextChoices):
+    """排污许可管理类别."""
+
+    KEY = "key", _("重点管理")
+    SIMPLIFIED = "simplified", _("简化管理")
+    REGISTRATION = "registration", _("登记管理")
+
+
+class Enterprise(models.Model):
+    """排污单位: a discharging unit of the park, identified by its unified social credit code."""
+
+    name = models.CharField(_("单位名称"), max_length=200)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    permit_number = models.CharField(_("排污许可证编号"), max_length=32, blank=True)
+    industry_code = models.CharField(_("行业代码"), max_length=8, blank=True)
+    industry_name = models.CharField(_("行业类别"), max_length=100, blank=True)
+    zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("功能区")
+    )
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+    contact_email = models.EmailField(_("电子邮箱"), blank=True)
+    management_category = models.CharField(
+        _("管理类别"),
+        max_length=16,
+        choices=ManagementCategory.choices,
+        default=ManagementCategory.SIMPLIFIED,
+    )
+    is_active = models.BooleanField(_("在册"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # Paths that the permission helper filters on (see accounts.permissions.restrict).
+    scope_fields = {"zone": "zone_id", "enterprise": "id"}
+
+    class Meta:
+        verbose_name = _("排污单位")
+        verbose_name_plural = _("排污单位")
+        ordering = ["zone__sort_order", "name"]
+        indexes = [models.Index(fields=["zone", "name"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["permit_number"],
+                condition=~Q(permit_number=""),
+                name="enterprise_permit_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("registry:enterprise_detail", args=[self.pk])

@@ -1,0 +1,24 @@
+"""Reads on the registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from totalquota.lib.errors import RuleViolation
+from totalquota.registry.models import Pollutant
+from totalquota.registry.rules import FILING_THRESHOLD, RuleValue, rule_value
+
+
+def filing_thresholds(on: dt.date | None = None) -> dict[int, RuleValue | None]:
+    """The filing threshold (RES-2) of every pollutant on ``on`` (today by default), by pollutant id;
+    ``None`` where no parameter is in force."""
+    on = on or timezone.localdate()
+    result: dict[int, RuleValue | None] = {}
+    for pollutant in Pollutant.objects.all():
+        try:
+            result[pollutant.pk] = rule_value(FILING_THRESHOLD.key, on, pollutant=pollutant)
+        except RuleViolation:
+            result[pollutant.pk] = None
+    return result

@@ -1,0 +1,338 @@
+"""Writes on the registry: enterprises (one at a time or a whole spreadsheet) and rule parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from totalquota.accounts.permissions import principal_of, zone_allowed
+from totalquota.audit.services import record, snapshot
+from totalquota.lib import uscc
+from totalquota.lib.errors import Forbidden, ValidationFailed
+from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
+from totalquota.registry.rules import RULE_KEYS, check_value
+
+ENTERPRISE_FIELDS = [
+    "name",
+    "uscc",
+    "permit_number",
+    "industry_code",
+    "industry_name",
+    "zone",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "management_category",
+    "is_active",
+]
+PERMIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}\d{3}[A-Z]$")
+INDUSTRY_RE = re.compile(r"^[A-T]\d{2,4}$")
+PHONE_RE = re.compile(r"^[0-9+\-() ]{5,32}$")
+
+# Column headers of the bulk import template, in order, with the field each fills.
+IMPORT_COLUMNS: list[tuple[str, str]] = [
+    ("单位名称", "name"),
+    ("统一社会信用代码", "uscc"),
+    ("排污许可证编号", "permit_number"),
+    ("行业代码", "industry_code"),
+    ("行业类别", "industry_name"),
+    ("功能区", "zone"),
+    ("地址", "address"),
+    ("联系人", "contact_name"),
+    ("联系电话", "contact_phone"),
+    ("电子邮箱", "contact_email"),
+    ("管理类别", "management_category"),
+]
+FIELD_LABELS = {field: header for header, field in IMPORT_COLUMNS}
+
+
+def clean_enterprise(
+    data: dict[str, Any], *, instance: Enterprise | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Normalise ``data`` and check every field; returns ``(values, errors by field)``.
+
+    Checks that need the database (duplicate code or permit number) are included; the caller
+    decides whether a duplicate means "update" (imports) or "refuse" (the create form).
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+
+    def text(name: str, limit: int, required: bool = False) -> str:
+        value = str(data.get(name) or "").strip()
+        if required and not value:
+            errors[name] = f"{FIELD_LABELS.get(name, name)}不能为空"
+        elif len(value) > limit:
+            errors[name] = f"{FIELD_LABELS.get(name, name)}不能超过 {limit} 个字符"
+        return value
+
+    values["name"] = text("name", 200, required=True)
+    raw_code = str(data.get("uscc") or "")
+    try:
+        values["uscc"] = uscc.validate(raw_code)
+    except uscc.USCCError as exc:
+        errors["uscc"] = str(exc)
+    values["permit_number"] = text("permit_number", 32).upper()
+    values["industry_code"] = text("industry_code", 8).upper()
+    values["industry_name"] = text("industry_name", 100)
+    values["address"] = text("address", 300)
+    values["contact_name"] = text("contact_name", 50)
+    values["contact_phone"] = text("contact_phone", 32)
+    values["contact_email"] = text("contact_email", 254)
+
+    zone = data.get("zone")
+    if isinstance(zone, Zone):
+        values["zone"] = zone
+    else:
+        label = str(zone or "").strip()
+        found = (
+            Zone.objects.filter(is_active=True).filter(name=label).first()
+            or Zone.objects.filter(is_active=True, code=label).first()
+        )
+        if found is None:
+            errors["zone"] = f"功能区“{label}”不存在" if label else "功能区不能为空"
+        values["zone"] = found
+
+    category = data.get("management_category") or ManagementCategory.SIMPLIFIED
+    by_label = {str(label): value for value, label in ManagementCategory.choices}
+    category = by_label.get(str(category).strip(), str(category).strip())
+    if category not in ManagementCategory.values:
+        errors["management_category"] = "管理类别应为：" + "、".join(by_label)
+    values["management_category"] = category
+    values["is_active"] = bool(data.get("is_active", True))
+
+    if values["permit_number"] and not PERMIT_RE.match(values["permit_number"]):
+        errors["permit_number"] = "排污许可证编号格式应为 18 位信用代码 + 3 位顺序码 + 1 位字母，共 22 位"
+    if (
+        not values["permit_number"]
+        and category != ManagementCategory.REGISTRATION
+        and "management_category" not in errors
+    ):
+        errors["permit_number"] = "重点管理和简化管理单位必须填写排污许可证编号"
+    if values["industry_code"] and not INDUSTRY_RE.match(values["industry_code"]):
+        errors["industry_code"] = "行业代码应为国民经济行业分类代码，如 C3982"
+    if values["contact_phone"] and not PHONE_RE.match(values["contact_phone"]):
+        errors["contact_phone"] = "联系电话只能包含数字、空格和 + - ( )"
+    if values["contact_email"]:
+        try:
+            validate_email(values["contact_email"])
+        except ValidationError:
+            errors["contact_email"] = "电子邮箱格式不正确"
+
+    others = Enterprise.objects.exclude(pk=instance.pk) if instance is not None else Enterprise.objects.all()
+    if "uscc" not in errors and instance is not None and others.filter(uscc=values["uscc"]).exists():
+        errors["uscc"] = f"统一社会信用代码 {values['uscc']} 已属于另一家单位"
+    if values["permit_number"] and "permit_number" not in errors:
+        clash = others.filter(permit_number=values["permit_number"])
+        if "uscc" in values:
+            clash = clash.exclude(uscc=values["uscc"])
+        if clash.exists():
+            errors["permit_number"] = f"排污许可证编号 {values['permit_number']} 已属于另一家单位"
+    return values, errors
+
+
+def _check_zone_scope(actor: Any, zone: Zone | None, field_errors: dict[str, str]) -> None:
+    if zone is not None and not zone_allowed(actor, zone.pk):
+        field_errors["zone"] = f"您无权在功能区“{zone}”登记或修改排污单位"
+
+
+@transaction.atomic
+def enterprise_create(*, actor: Any, **data: Any) -> Enterprise:
+    """Register a discharging unit; refuses a code that is already registered."""
+    values, errors = clean_enterprise(data)
+    if "uscc" not in errors and Enterprise.objects.filter(uscc=values["uscc"]).exists():
+        errors["uscc"] = f"统一社会信用代码 {values['uscc']} 已登记"
+    _check_zone_scope(actor, values.get("zone"), errors)
+    if errors:
+        raise _field_errors(errors)
+    enterprise = Enterprise.objects.create(**values)
+    record(
+        actor=actor, action="enterprise.create", obj=enterprise, after=snapshot(enterprise, ENTERPRISE_FIELDS)
+    )
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, actor: Any, enterprise: Enterprise, **data: Any) -> Enterprise:
+    """Change a unit's registry entry; a zone officer may move it only within their own zone."""
+    # Lock the row so that two officers editing the same unit do not overwrite each other's audit
+    # "before" values.
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    before = snapshot(enterprise, ENTERPRISE_FIELDS)
+    merged = {f: getattr(enterprise, f) for f in ENTERPRISE_FIELDS}
+    merged.update(data)
+    values, errors = clean_enterprise(merged, instance=enterprise)
+    _check_zone_scope(actor, enterprise.zone, errors)
+    _check_zone_scope(actor, values.get("zone"), errors)
+    if errors:
+        raise _field_errors(errors)
+    for name, value in values.items():
+        setattr(enterprise, name, value)
+    enterprise.save()
+    after = snapshot(enterprise, ENTERPRISE_FIELDS)
+    if after != before:
+        record(actor=actor, action="enterprise.update", obj=enterprise, before=before, after=after)
+    return enterprise
+
+
+def _field_errors(errors: dict[str, str]) -> ValidationFailed:
+    first_field, first_message = next(iter(errors.items()))
+    return ValidationFailed(
+        first_message if len(errors) == 1 else f"{len(errors)} 项信息有误：{first_message}等",
+        field=first_field,
+        errors=[{"field": f, "label": FIELD_LABELS.get(f, f), "message": m} for f, m in errors.items()],
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+@transaction.atomic
+def enterprise_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult:
+    """Create or update units from the rows of the import template, all or nothing.
+
+    Rows are matched on the unified social credit code. Every row is checked first; if any row is
+    wrong, nothing is written and :class:`ValidationFailed` carries one entry per problem
+    (``row``, ``column``, ``value``, ``message``).
+    """
+    principal = principal_of(actor)
+    problems: list[dict[str, Any]] = []
+    plans: list[tuple[Enterprise | None, dict[str, Any]]] = []
+    seen_codes: dict[str, int] = {}
+    seen_permits: dict[str, int] = {}
+    datas = [{field: row.get(header) for header, field in IMPORT_COLUMNS} for row in rows]
+    codes = [uscc.normalize(str(d.get("uscc") or "")) for d in datas]
+    existing = {e.uscc: e for e in Enterprise.objects.select_related("zone").filter(uscc__in=codes)}
+    for row, data in zip(rows, datas, strict=True):
+        number = row.get("_row", 0)
+        code = uscc.normalize(str(data.get("uscc") or ""))
+        instance = existing.get(code)
+        values, errors = clean_enterprise(data, instance=instance)
+        _check_zone_scope(principal, values.get("zone"), errors)
+        if instance is not None:
+            _check_zone_scope(principal, instance.zone, errors)
+        if "uscc" in values:
+            if values["uscc"] in seen_codes:
+                errors["uscc"] = f"与第 {seen_codes[values['uscc']]} 行的统一社会信用代码重复"
+            seen_codes.setdefault(values["uscc"], number)
+        if values.get("permit_number"):
+            if values["permit_number"] in seen_permits:
+                errors["permit_number"] = (
+                    f"与第 {seen_permits[values['permit_number']]} 行的排污许可证编号重复"
+                )
+            seen_permits.setdefault(values["permit_number"], number)
+        for field, message in errors.items():
+            problems.append(
+                {
+                    "row": number,
+                    "column": FIELD_LABELS.get(field, field),
+                    "value": str(data.get(field) or ""),
+                    "message": message,
+                }
+            )
+        plans.append((instance, values))
+    if not rows:
+        raise ValidationFailed("文件中没有数据行")
+    if problems:
+        raise ValidationFailed(
+            f"导入被拒绝：{len({p['row'] for p in problems})} 行共 {len(problems)} 处错误，未写入任何数据",
+            errors=problems,
+        )
+    created = updated = unchanged = 0
+    for instance, values in plans:
+        if instance is None:
+            enterprise = Enterprise.objects.create(**values)
+            record(
+                actor=actor,
+                action="enterprise.import_create",
+                obj=enterprise,
+                after=snapshot(enterprise, ENTERPRISE_FIELDS),
+            )
+            created += 1
+            continue
+        before = snapshot(instance, ENTERPRISE_FIELDS)
+        values["is_active"] = instance.is_active
+        for name, value in values.items():
+            setattr(instance, name, value)
+        after = snapshot(instance, ENTERPRISE_FIELDS)
+        if after == before:
+            unchanged += 1
+            continue
+        instance.save()
+        record(actor=actor, action="enterprise.import_update", obj=instance, before=before, after=after)
+        updated += 1
+    return ImportResult(created, updated, unchanged)
+
+
+RULE_FIELDS = ["key", "pollutant", "zone", "value", "effective_from", "effective_to", "clause_id", "source"]
+
+
+@transaction.atomic
+def rule_parameter_set(
+    *,
+    actor: Any,
+    key: str,
+    value: Any,
+    effective_from: dt.date,
+    pollutant: Pollutant | None = None,
+    zone: Zone | None = None,
+    clause_id: str | None = None,
+    source: str = "",
+) -> RuleParameter:
+    """Put a new value of a rule in force from ``effective_from``.
+
+    The row in force for the same key, pollutant and zone is closed the day the new one starts; a
+    row that would start before or on the current row's start is refused (history is not
+    rewritten: decisions already taken keep the value they used).
+    """
+    if key not in RULE_KEYS:
+        raise ValidationFailed(f"未知的规则参数：{key}", field="key")
+    spec = RULE_KEYS[key]
+    check_value(spec.kind, value)
+    if pollutant is not None and not spec.per_pollutant:
+        raise ValidationFailed(f"参数“{spec.label}”不按污染物区分", field="pollutant")
+    if zone is not None and not spec.per_zone:
+        raise ValidationFailed(f"参数“{spec.label}”不按功能区区分", field="zone")
+    if (
+        not zone_allowed(actor, None if zone is None else zone.pk)
+        and principal_of(actor).zone_ids is not None
+    ):
+        raise Forbidden("您无权修改该功能区的规则参数")
+    # Lock the rows of this key so two administrators cannot both close the same current row.
+    current = list(
+        RuleParameter.objects.select_for_update()
+        .filter(key=key, pollutant=pollutant, zone=zone, effective_to__isnull=True)
+        .order_by("-effective_from")
+    )
+    for row in current:
+        if row.effective_from >= effective_from:
+            raise ValidationFailed(
+                f"已有自 {row.effective_from} 起生效的取值，新取值的生效日期必须晚于该日期",
+                field="effective_from",
+            )
+    for row in current:
+        before = snapshot(row, RULE_FIELDS)
+        row.effective_to = effective_from
+        row.save(update_fields=["effective_to"])
+        record(actor=actor, action="rule.close", obj=row, before=before, after=snapshot(row, RULE_FIELDS))
+    row = RuleParameter.objects.create(
+        key=key,
+        pollutant=pollutant,
+        zone=zone,
+        value=value,
+        effective_from=effective_from,
+        clause_id=clause_id or spec.clause_id,
+        source=source,
+    )
+    record(actor=actor, action="rule.set", obj=row, after=snapshot(row, RULE_FIELDS))
+    return row

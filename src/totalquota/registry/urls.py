@@ -1,0 +1,18 @@
+from django.urls import path
+
+from totalquota.registry import views
+
+app_name = "registry"
+
+urlpatterns = [
+    path("enterprises/", views.EnterpriseListView.as_view(), name="enterprise_list"),
+    path("enterprises/new/", views.enterprise_create, name="enterprise_create"),
+    path("enterprises/import/", views.enterprise_import, name="enterprise_import"),
+    path("enterprises/import/template.xlsx", views.enterprise_template, name="enterprise_template"),
+    path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
+    path("enterprises/<int:pk>/edit/", views.enterprise_edit, name="enterprise_edit"),
+    path("zones/", views.ZoneListView.as_view(), name="zone_list"),
+    path("pollutants/", views.PollutantListView.as_view(), name="pollutant_list"),
+    path("rules/", views.RuleListView.as_view(), name="rule_list"),
+    path("rules/new/", views.rule_create, name="rule_create"),
+]

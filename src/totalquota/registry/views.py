@@ -1,0 +1,347 @@
+"""Registry pages: enterprises (list, detail, create, edit, import), zones, pollutants, rules."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
+from totalquota.audit.models import AuditEvent
+from totalquota.common.lists import Column, ScopedListView, action_if
+from totalquota.common.xlsx import read_table, xlsx_response
+from totalquota.lib.errors import DomainError
+from totalquota.lib.units import format_quantity
+from totalquota.registry import services
+from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
+from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm
+from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
+from totalquota.registry.selectors import filing_thresholds
+
+
+class EnterpriseListView(ScopedListView):
+    model = Enterprise
+    action = "registry.view"
+    title = gettext_lazy("排污单位")
+    search_fields = ["name", "uscc", "permit_number", "industry_name", "address", "contact_name"]
+    search_placeholder = gettext_lazy("名称、信用代码、许可证编号、行业、地址")
+    filterset_class = EnterpriseFilter
+    export_name = "enterprises"
+    columns = [
+        Column(gettext_lazy("单位名称"), "name", link=True),
+        Column(gettext_lazy("统一社会信用代码"), "uscc"),
+        Column(gettext_lazy("排污许可证编号"), "permit_number"),
+        Column(gettext_lazy("功能区"), "zone.name"),
+        Column(gettext_lazy("行业代码"), "industry_code"),
+        Column(gettext_lazy("行业类别"), "industry_name"),
+        Column(gettext_lazy("管理类别"), "management_category"),
+        Column(gettext_lazy("联系人"), "contact_name"),
+        Column(gettext_lazy("联系电话"), "contact_phone"),
+        Column(gettext_lazy("地址"), "address", css="wrap"),
+        Column(gettext_lazy("在册"), "is_active"),
+    ]
+
+    def base_queryset(self):
+        return Enterprise.objects.select_related("zone")
+
+    def page_actions(self):
+        user = self.request.user
+        return action_if(
+            user, "registry.edit_enterprise", _("登记排污单位"), "registry:enterprise_create"
+        ) + action_if(
+            user,
+            "registry.import_enterprise",
+            _("批量导入"),
+            "registry:enterprise_import",
+            icon="bi-upload",
+            style="outline-primary",
+        )
+
+
+def _zones_for(user):
+    principal = principal_of(user)
+    zones = Zone.objects.filter(is_active=True)
+    return zones if principal.zone_ids is None else zones.filter(pk__in=principal.zone_ids)
+
+
+def _apply_errors(form, exc: DomainError) -> None:
+    if exc.errors:
+        for item in exc.errors:
+            field = item.get("field")
+            form.add_error(field if field in form.fields else None, item["message"])
+    else:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+def enterprise_detail(request, pk: int):
+    enterprise = access(request.user, Enterprise.objects.select_related("zone"), pk, "registry.view")
+    history: Any = []
+    if may(request.user, "audit.view"):
+        events = AuditEvent.objects.filter(object_type="registry.enterprise", object_id=str(enterprise.pk))
+        history = events[:20]
+    can_edit = may(request.user, "registry.edit_enterprise") and zone_allowed(
+        request.user, enterprise.zone_id
+    )
+    return render(
+        request,
+        "registry/enterprise_detail.html",
+        {
+            "enterprise": enterprise,
+            "title": enterprise.name,
+            "history": history,
+            "can_edit": can_edit,
+            "staff": enterprise.staff.filter(is_active=True)
+            if may(request.user, "accounts.manage_users")
+            else [],
+        },
+    )
+
+
+@login_required
+def enterprise_create(request):
+    require(request.user, "registry.edit_enterprise")
+    zones = _zones_for(request.user)
+    form = EnterpriseForm(
+        request.POST or None, zones=zones, initial={"zone": zones.first() if zones.count() == 1 else None}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = services.enterprise_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记排污单位：%(name)s") % {"name": enterprise.name})
+            return redirect(enterprise)
+    return render(
+        request,
+        "common/form.html",
+        {
+            "form": form,
+            "title": _("登记排污单位"),
+            "cancel_url": reverse("registry:enterprise_list"),
+        },
+    )
+
+
+@login_required
+def enterprise_edit(request, pk: int):
+    enterprise = access(request.user, Enterprise, pk, "registry.edit_enterprise")
+    initial = {f: getattr(enterprise, f) for f in services.ENTERPRISE_FIELDS}
+    form = EnterpriseForm(
+        request.POST or None, initial=initial, zones=_zones_for(request.user), editing=enterprise
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("uscc", None)
+        try:
+            services.enterprise_update(actor=request.user, enterprise=enterprise, **data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect(enterprise)
+    return render(
+        request,
+        "common/form.html",
+        {
+            "form": form,
+            "title": _("修改排污单位：%(name)s") % {"name": enterprise.name},
+            "cancel_url": enterprise.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+def enterprise_import(request):
+    require(request.user, "registry.import_enterprise")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[dict] = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        headers = [h for h, _f in services.IMPORT_COLUMNS]
+        try:
+            rows = read_table(form.cleaned_data["file"], headers=headers)
+            result = services.enterprise_import(actor=request.user, rows=rows)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            problems = exc.errors
+            status = 422
+        else:
+            messages.success(
+                request,
+                _("导入完成：新增 %(c)d 家，更新 %(u)d 家，无变化 %(n)d 家。")
+                % {"c": result.created, "u": result.updated, "n": result.unchanged},
+            )
+            return redirect("registry:enterprise_list")
+    return render(
+        request,
+        "registry/enterprise_import.html",
+        {
+            "form": form,
+            "problems": problems,
+            "title": _("批量导入排污单位"),
+        },
+        status=status,
+    )
+
+
+@login_required
+def enterprise_template(request):
+    """The import template: headers, drop-downs for zone and category, and instructions."""
+    require(request.user, "registry.import_enterprise")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "排污单位"
+    headers = [h for h, _f in services.IMPORT_COLUMNS]
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE7F3")
+    for i, width in enumerate([36, 22, 26, 10, 20, 22, 40, 10, 16, 24, 12], start=1):
+        ws.column_dimensions[chr(64 + i)].width = width
+    for col in ("B", "C", "I"):
+        for row in range(2, 2002):
+            ws[f"{col}{row}"].number_format = "@"
+    zone_names = ",".join(z.name for z in _zones_for(request.user))
+    zone_dv = DataValidation(type="list", formula1=f'"{zone_names}"', allow_blank=False)
+    cat_dv = DataValidation(
+        type="list", formula1='"' + ",".join(str(lbl) for _v, lbl in ManagementCategory.choices) + '"'
+    )
+    ws.add_data_validation(zone_dv)
+    ws.add_data_validation(cat_dv)
+    zone_dv.add("F2:F2001")
+    cat_dv.add("K2:K2001")
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("填写说明")
+    for line in [
+        ("列", "说明"),
+        ("单位名称", "必填，不超过 200 字"),
+        ("统一社会信用代码", "必填，18 位，按 GB 32100 校验；已登记的代码将更新该单位信息"),
+        ("排污许可证编号", "重点管理、简化管理单位必填：18 位信用代码 + 3 位顺序码 + 1 位字母"),
+        ("行业代码", "国民经济行业分类代码，如 C3982，可不填"),
+        ("功能区", "必填，从下拉列表选择：" + zone_names.replace(",", "、")),
+        ("管理类别", "重点管理 / 简化管理 / 登记管理，默认简化管理"),
+        ("规则", "任何一行有错误时整个文件不予导入，平台逐行列出错误；修改后重新上传即可"),
+    ]:
+        notes.append(line)
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 90
+    out = tempfile.SpooledTemporaryFile()
+    wb.save(out)
+    out.seek(0)
+    return xlsx_response(out, "排污单位导入模板.xlsx")
+
+
+class ZoneListView(ScopedListView):
+    model = Zone
+    action = "registry.view"
+    title = gettext_lazy("功能区")
+    search_fields = ["name", "code"]
+    export_name = "zones"
+    paginate_by = 50
+    columns = [
+        Column(gettext_lazy("代码"), "code"),
+        Column(gettext_lazy("名称"), "name"),
+        Column(gettext_lazy("园区"), "park.name"),
+        Column(gettext_lazy("在册排污单位"), "enterprise_count", css="num"),
+        Column(gettext_lazy("启用"), "is_active"),
+    ]
+
+    def base_queryset(self):
+        return (
+            Zone.objects.select_related("park")
+            .annotate(enterprise_count=Count("enterprises", filter=Q(enterprises__is_active=True)))
+            .order_by("sort_order", "code")
+        )
+
+
+class PollutantListView(ScopedListView):
+    model = Pollutant
+    action = "registry.view"
+    title = gettext_lazy("总量管控因子（POLL-1）")
+    search_fields = ["name", "code", "name_en"]
+    export_name = "pollutants"
+    paginate_by = 50
+    columns = [
+        Column(gettext_lazy("代码"), "code"),
+        Column(gettext_lazy("名称"), "name"),
+        Column(gettext_lazy("英文名称"), "name_en"),
+        Column(gettext_lazy("介质"), "medium"),
+        Column(gettext_lazy("显示单位"), "display_unit"),
+        Column(gettext_lazy("重金属"), "is_heavy_metal"),
+        Column(gettext_lazy("备案阈值（RES-2）"), "filing_threshold_text"),
+    ]
+
+    def get_queryset(self):
+        rows = list(super().get_queryset())
+        thresholds = filing_thresholds()
+        for p in rows:
+            value = thresholds.get(p.pk)
+            if value is None or value.value is None:
+                p.filing_threshold_text = _("无：任何新增均需审核")
+            else:
+                p.filing_threshold_text = "≤ " + format_quantity(value.value, p.unit, suffix=True)
+        return rows
+
+    def export_rows(self, qs):
+        return ([c.export_value(obj) for c in self.columns] for obj in self.get_queryset())
+
+
+class RuleListView(ScopedListView):
+    model = RuleParameter
+    action = "registry.view_rules"
+    title = gettext_lazy("规则参数")
+    search_fields = ["key", "source", "clause_id", "pollutant__name", "zone__name"]
+    filterset_class = RuleParameterFilter
+    export_name = "rule-parameters"
+    columns = [
+        Column(gettext_lazy("参数"), "key"),
+        Column(gettext_lazy("污染物"), "pollutant"),
+        Column(gettext_lazy("功能区"), "zone"),
+        Column(gettext_lazy("取值"), lambda r: str(r.value)),
+        Column(gettext_lazy("生效日期"), "effective_from"),
+        Column(gettext_lazy("失效日期"), "effective_to"),
+        Column(gettext_lazy("条款"), "clause_id"),
+        Column(gettext_lazy("依据说明"), "source", css="wrap"),
+    ]
+
+    def base_queryset(self):
+        return RuleParameter.objects.select_related("pollutant", "zone")
+
+    def page_actions(self):
+        return action_if(self.request.user, "registry.edit_rules", _("设置新取值"), "registry:rule_create")
+
+
+@login_required
+def rule_create(request):
+    require(request.user, "registry.edit_rules")
+    form = RuleParameterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rule_parameter_set(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("新取值已保存；原取值在新取值生效前一日终止。"))
+            return redirect("registry:rule_list")
+    return render(
+        request,
+        "common/form.html",
+        {
+            "form": form,
+            "title": _("设置规则参数"),
+            "cancel_url": reverse("registry:rule_list"),
+            "intro": _("规则参数按生效日期管理：新取值自生效日期起适用，已作出的决定保留其当时使用的取值。"),
+        },
+    )

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+from totalquota.api.routes import api
+from totalquota.common import views as common_views
+
+urlpatterns = [
+    path("", common_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("totalquota.accounts.urls")),
+    path("registry/", include("totalquota.registry.urls")),
+    path("audit/", include("totalquota.audit.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "totalquota.common.views.error_403"
+handler404 = "totalquota.common.views.error_404"
+handler500 = "totalquota.common.views.error_500"
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,106 @@
+"""Shared fixtures: a small park with a persona for every role.
+
+Personas read as people: ``world.officer`` is the zone officer of zone A, ``world.other_officer``
+works in zone B, ``world.company_user`` is the staff of ``world.company`` (zone A), and so on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
+from django.db.backends.sqlite3.base import DatabaseWrapper as SqliteWrapper
+
+from tests.factories import EnterpriseFactory, UserFactory, ZoneFactory
+from totalquota.accounts.roles import Role
+from totalquota.common import append_only
+
+
+def _flush_through_triggers(cls, vendor: str) -> None:
+    """Test databases are emptied between transactional tests with DELETE/TRUNCATE, which the
+    append-only triggers refuse; around the flush (and only in tests) lift and restore them."""
+    original = cls.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        guarded = sorted(set(tables) & append_only.APPEND_ONLY_TABLES)
+        if not statements or not guarded:
+            return statements
+        before = [sql for t in guarded for sql in append_only.drop_sql(vendor, t)]
+        after = [sql for t in guarded for sql in append_only.create_sql(vendor, t)]
+        return before + list(statements) + after
+
+    cls.sql_flush = sql_flush
+
+
+_flush_through_triggers(SqliteWrapper.ops_class, "sqlite")
+_flush_through_triggers(PostgresWrapper.ops_class, "postgresql")
+
+
+@dataclass
+class World:
+    zone_a: Any
+    zone_b: Any
+    company: Any
+    other_company: Any
+    admin: Any
+    reviewer: Any
+    reviewer2: Any
+    leader: Any
+    partner: Any
+    officer: Any
+    other_officer: Any
+    third_party: Any
+    company_user: Any
+    other_company_user: Any
+    client: Any
+
+    def persona(self, role: str) -> Any:
+        return {
+            Role.ADMIN: self.admin,
+            Role.REVIEWER: self.reviewer,
+            Role.LEADER: self.leader,
+            Role.PARTNER: self.partner,
+            Role.ZONE_OFFICER: self.officer,
+            Role.THIRD_PARTY: self.third_party,
+            Role.ENTERPRISE: self.company_user,
+            Role.SYSTEM: self.client,
+        }[Role(role)]
+
+
+@pytest.fixture
+def world(db) -> World:
+    zone_a = ZoneFactory(code="A", name="高端制造与国际贸易区", sort_order=1)
+    zone_b = ZoneFactory(code="B", name="独墅湖科教创新区", sort_order=2)
+    zone_c = ZoneFactory(code="C", name="金鸡湖商务区", sort_order=3)
+    company = EnterpriseFactory(zone=zone_a, name="苏州甲电子有限公司")
+    other_company = EnterpriseFactory(zone=zone_b, name="苏州乙医药有限公司")
+    return World(
+        zone_a=zone_a,
+        zone_b=zone_b,
+        company=company,
+        other_company=other_company,
+        admin=UserFactory(username="admin", role=Role.ADMIN),
+        reviewer=UserFactory(username="reviewer", role=Role.REVIEWER),
+        reviewer2=UserFactory(username="reviewer2", role=Role.REVIEWER),
+        leader=UserFactory(username="leader", role=Role.LEADER),
+        partner=UserFactory(username="partner", role=Role.PARTNER),
+        officer=UserFactory(username="officer_a", role=Role.ZONE_OFFICER, zone=zone_a),
+        other_officer=UserFactory(username="officer_b", role=Role.ZONE_OFFICER, zone=zone_b),
+        third_party=UserFactory(username="third", role=Role.THIRD_PARTY, assigned_zones=[zone_a, zone_c]),
+        company_user=UserFactory(username="company", role=Role.ENTERPRISE, enterprise=company),
+        other_company_user=UserFactory(
+            username="other_company", role=Role.ENTERPRISE, enterprise=other_company
+        ),
+        client=UserFactory(username="client", role=Role.SYSTEM),
+    )
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return dt.date(2026, 11, 28)

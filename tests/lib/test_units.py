@@ -1,0 +1,77 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from totalquota.lib.units import MAX_GRAMS, QuantityError, Unit, format_quantity, parse_quantity
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "grams"),
+    [
+        ("1", "t/a", 1_000_000),
+        ("0.1", "t/a", 100_000),
+        ("0.000001", "t/a", 1),
+        ("12.345678", "t/a", 12_345_678),
+        (" 2.5 t/a", "t/a", 2_500_000),
+        ("1.0000000", "t/a", 1_000_000),
+        ("0.001", "kg/a", 1),
+        ("3.2", "kg/a", 3_200),
+        (0.1, "t/a", 100_000),
+        (7, "t/a", 7_000_000),
+        (Decimal("0.25"), "t/a", 250_000),
+        ("0", "t/a", 0),
+    ],
+)
+def test_it_reads_tonnes_and_kilograms_exactly(text, unit, grams):
+    assert parse_quantity(text, unit) == grams
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "fragment"),
+    [
+        ("-1", "t/a", "负数"),
+        ("-0.000001", "t/a", "负数"),
+        ("abc", "t/a", "不是有效的数字"),
+        ("1,5", "t/a", "不是有效的数字"),
+        ("NaN", "t/a", "有限"),
+        ("Infinity", "t/a", "有限"),
+        (float("inf"), "t/a", "有限"),
+        ("0.0000001", "t/a", "精度过高"),
+        ("0.0001", "kg/a", "精度过高"),
+        (1.23456789, "t/a", "精度过高"),
+        ("", "t/a", "请输入"),
+        (None, "t/a", "请输入"),
+        (True, "t/a", "请输入"),
+        ("1e12", "t/a", "过大"),
+    ],
+)
+def test_it_refuses_bad_quantities_with_a_chinese_reason(value, unit, fragment):
+    with pytest.raises(QuantityError, match=fragment):
+        parse_quantity(value, unit)
+
+
+def test_it_can_refuse_zero():
+    with pytest.raises(QuantityError, match="大于零"):
+        parse_quantity("0", allow_zero=False)
+
+
+def test_it_writes_grams_without_losing_any():
+    assert format_quantity(1_500_000) == "1.5"
+    assert format_quantity(1) == "0.000001"
+    assert format_quantity(0) == "0"
+    assert format_quantity(1_500_000, places=3, suffix=True) == "1.500 t/a"
+    assert format_quantity(1_234_567, places=3) == "1.234567"  # never rounds grams away
+    assert format_quantity(3_200, Unit.KILOGRAMS_PER_YEAR, suffix=True) == "3.2 kg/a"
+
+
+@given(st.integers(min_value=0, max_value=MAX_GRAMS), st.sampled_from(list(Unit)))
+def test_writing_then_reading_gives_the_same_grams(grams, unit):
+    assert parse_quantity(format_quantity(grams, unit), unit) == grams
+    assert parse_quantity(format_quantity(grams, unit, suffix=True), unit) == grams
+
+
+def test_it_never_takes_floats_for_grams():
+    with pytest.raises(TypeError):
+        format_quantity(1.5)  # type: ignore[arg-type]
