@@ -114,14 +114,13 @@ def database_from_url(url: str | None) -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
-            "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or None},
         }
     config = dict(dj_database_url.parse(url, conn_max_age=60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
-    test_name = os.environ.get("TEST_DB_NAME")
-    if test_name:
-        config["TEST"] = {"NAME": test_name}
+    elif os.environ.get("TEST_DB_NAME"):
+        # Lets two test runs share one PostgreSQL server without dropping each other's database.
+        config["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
     return config
 
 
