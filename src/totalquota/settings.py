@@ -176,6 +176,7 @@ USE_TZ = True
 # --- files --------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 # Evidence uploads (RED-3): a per-file limit the upload services check; Django's own memory limit

@@ -1,0 +1,72 @@
+"""Every role signs in, reaches its home page, opens the enterprise list, searches and exports."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.xlsx_helpers import read_xlsx
+from totalquota.accounts.roles import Role
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PEOPLE = [r for r in Role if r != Role.SYSTEM]
+
+
+@pytest.mark.parametrize("role", PEOPLE, ids=[r.value for r in PEOPLE])
+def test_each_role_signs_in_and_works_with_the_enterprise_list(page, login, world, role):
+    person = world.persona(role)
+    login(page, person)
+    assert page.locator("h1").first.inner_text() == "工作台"
+    assert person.get_role_display() in page.locator("#user-menu").inner_text()
+
+    page.click("[data-nav-section=registry]")
+    page.click("text=排污单位")
+    page.wait_for_url("**/registry/enterprises/")
+    visible = page.locator("table.list-table tbody tr").all_inner_texts()
+    if role in (Role.ZONE_OFFICER, Role.ENTERPRISE, Role.THIRD_PARTY):
+        assert len(visible) == 1 and "苏州甲电子有限公司" in visible[0]
+    else:
+        assert len(visible) == 2
+
+    page.fill("#id_q", "甲电子")
+    page.press("#id_q", "Enter")
+    page.wait_for_url("**q=*")
+    rows = page.locator("table.list-table tbody tr")
+    assert rows.count() == 1 and "苏州甲电子有限公司" in rows.first.inner_text()
+
+    with page.expect_download() as download_info:
+        page.click("#export-xlsx")
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    table = read_xlsx(open(download.path(), "rb").read())
+    assert table[0][0] == "单位名称" and [r[0] for r in table[1:]] == ["苏州甲电子有限公司"]
+
+
+def test_a_wrong_password_shows_a_chinese_error(page, world):
+    page.goto("/accounts/login/")
+    page.fill("#id_username", world.officer.username)
+    page.fill("#id_password", "not-the-password")
+    page.click("#login-submit")
+    assert "用户名或密码错误" in page.locator(".alert-danger").inner_text()
+
+
+def test_the_language_switch_turns_the_shell_english(page, login, world):
+    login(page, world.leader)
+    page.click("#language-form button")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("#language-form button")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+
+
+def test_screenshots_of_the_main_pages(page, login, world, screenshot):
+    login(page, world.admin)
+    screenshot(page, "home-admin")
+    page.goto("/registry/enterprises/")
+    screenshot(page, "enterprise-list")
+    page.goto(f"/registry/enterprises/{world.company.pk}/")
+    screenshot(page, "enterprise-detail")
+    page.goto("/registry/enterprises/import/")
+    screenshot(page, "enterprise-import")
+    assert (screenshot(page, "enterprise-import")).stat().st_size > 10_000
