@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.xlsx_helpers import read_xlsx
 from totalquota.accounts.roles import Role
@@ -32,7 +33,9 @@ def test_each_role_signs_in_and_works_with_the_enterprise_list(page, login, worl
     page.press("#id_q", "Enter")
     page.wait_for_url("**q=*")
     rows = page.locator("table.list-table tbody tr")
-    assert rows.count() == 1 and "苏州甲电子有限公司" in rows.first.inner_text()
+    expect(page.locator("#result-count")).to_have_text("共 1 条")
+    expect(rows).to_have_count(1)
+    assert "苏州甲电子有限公司" in rows.first.inner_text()
 
     with page.expect_download() as download_info:
         page.click("#export-xlsx")
