@@ -15,6 +15,8 @@ from django.db import migrations
 APPEND_ONLY_TABLES: frozenset[str] = frozenset(
     {
         "audit_auditevent",
+        "reductions_projecttransition",
+        "reductions_opinion",
     }
 )
 
