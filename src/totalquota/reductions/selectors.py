@@ -1,0 +1,279 @@
+"""Reads on the reduction library, for pages, the API, the bulletin and the reserve intake.
+
+The reserve area reads approved reductions through :func:`lines_eligible_for_intake` and
+:func:`line_usage`; the bulletin reads what was used through :func:`usage_totals` and asks the
+reserve (through :data:`RESERVE_USE_PROVIDERS`) how much it allocated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from totalquota.accounts.permissions import restrict
+from totalquota.reductions.accounting import DOCUMENT_SOURCES, METHODS
+from totalquota.reductions.models import (
+    EXCLUDING_KINDS,
+    UNDECLARED,
+    DeclarationRound,
+    EvidenceKind,
+    LineUsage,
+    ProjectStatus,
+    ReductionLine,
+    ReductionProject,
+    UsageKind,
+)
+from totalquota.reductions.rules import (
+    COMPUTED_EVIDENCE,
+    DOCUMENT_EVIDENCE,
+    REQUIRED_EVIDENCE,
+    evidence_kinds,
+    previous_year_deadline,
+)
+from totalquota.registry.rules import rule_value
+
+# --- declaration completeness and evidence ------------------------------------------------------
+REQUIRED_FIELDS = [
+    ("address", "项目地址"),
+    ("builder", "建设单位"),
+    ("contact_name", "联系人"),
+    ("contact_phone", "联系电话"),
+    ("start_date", "开工时间"),
+    ("completion_date", "竣工时间"),
+    ("investment_yuan", "资金投入"),
+    ("operating_status", "减排运行情况"),
+]
+
+
+def missing_information(project: ReductionProject, *, today: dt.date) -> list[str]:
+    """What RED-3 (1)-(2) still needs before the project can be declared, as sentences."""
+    missing = [f"{label}未填写" for name, label in REQUIRED_FIELDS if getattr(project, name) in (None, "")]
+    if project.completion_date and project.completion_date > today:
+        missing.append(f"竣工时间 {project.completion_date} 晚于今天：项目竣工后方可申报")
+    if not project.lines.exists():
+        missing.append("至少填写一项污染物的减排量")
+    return missing
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One kind of evidence a project needs, why, and whether it is there."""
+
+    kind: str
+    label: str
+    reason: str
+    satisfied: bool
+
+
+def evidence_requirements(project: ReductionProject, *, on: dt.date) -> tuple[list[Requirement], list[dict]]:
+    """The evidence ``project`` needs on ``on`` (rule data, RED-2/RED-3) and the rules used."""
+    have = set(project.evidence.values_list("kind", flat=True))
+    reasons: dict[str, list[str]] = defaultdict(list)
+    rules: list[dict] = []
+    every = rule_value(REQUIRED_EVIDENCE.key, on)
+    rules.append(every.snapshot())
+    for kind in evidence_kinds(every):
+        reasons[kind].append(f"每个项目须具备（{every.clause_id}）")
+    lines = list(project.lines.select_related("pollutant"))
+    if any(line.method != "documented" for line in lines):
+        computed = rule_value(COMPUTED_EVIDENCE.key, on)
+        rules.append(computed.snapshot())
+        for kind in evidence_kinds(computed):
+            reasons[kind].append(f"按公式核算（{computed.clause_id}）")
+    for line in lines:
+        if line.method == "documented":
+            source = str(line.inputs.get("source", ""))
+            kind = DOCUMENT_EVIDENCE.get(source)
+            if kind:
+                reasons[kind].append(
+                    f"{line.pollutant}减排量取自{DOCUMENT_SOURCES.get(source, source)}（RED-2）"
+                )
+    labels = dict(EvidenceKind.choices)
+    result = [
+        Requirement(kind, str(labels.get(kind, kind)), "；".join(why), kind in have)
+        for kind, why in reasons.items()
+        if kind in labels
+    ]
+    return result, rules
+
+
+# --- rounds, deadlines and overdue projects ------------------------------------------------------
+def round_covering(day: dt.date) -> DeclarationRound | None:
+    """The declaration round whose completion period contains ``day``."""
+    return DeclarationRound.objects.filter(covers_from__lte=day, covers_to__gte=day).first()
+
+
+def due_date(project: ReductionProject) -> dt.date | None:
+    """By when ``project`` must be declared: its round's deadline, else the end-of-February rule
+    for its completion year (RED-3); ``None`` without a completion date."""
+    if project.completion_date is None:
+        return None
+    found = round_covering(project.completion_date)
+    if found is not None:
+        return found.deadline
+    return previous_year_deadline(project.completion_date.year)[0]
+
+
+def overdue_q(today: dt.date) -> Q:
+    """Projects not yet declared whose deadline has passed (a round's, or the yearly rule's)."""
+    latest_closed_year = today.year - 1
+    deadline, _rule = previous_year_deadline(latest_closed_year)
+    if today <= deadline:
+        latest_closed_year -= 1
+    late = Q(completion_date__lt=dt.date(latest_closed_year + 1, 1, 1))
+    for closed in DeclarationRound.objects.filter(deadline__lt=today):
+        late |= Q(completion_date__gte=closed.covers_from, completion_date__lte=closed.covers_to)
+    return Q(status__in=UNDECLARED, completion_date__isnull=False) & late
+
+
+def overdue_projects(principal: Any, *, today: dt.date) -> QuerySet[ReductionProject]:
+    qs = restrict(principal, ReductionProject.objects.select_related("zone", "enterprise"), "reductions.view")
+    return qs.filter(overdue_q(today))
+
+
+def current_rounds(today: dt.date) -> list[DeclarationRound]:
+    """Rounds open on ``today`` (between their opening date and deadline)."""
+    return list(
+        DeclarationRound.objects.filter(opens_on__lte=today, deadline__gte=today).order_by("deadline")
+    )
+
+
+# --- usage and the reserve intake ---------------------------------------------------------------
+@dataclass
+class UsageSummary:
+    """What an approved line was used for, as known at a moment."""
+
+    reduction_grams: int
+    by_kind: dict[str, int] = field(default_factory=dict)
+    references: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def excluded_grams(self) -> int:
+        """Used in ways that keep it out of the park reserve (RES-1 (1)-(3))."""
+        return sum(self.by_kind.get(k, 0) for k in EXCLUDING_KINDS)
+
+    @property
+    def upper_reserve_grams(self) -> int:
+        return self.by_kind.get(UsageKind.UPPER_RESERVE, 0)
+
+    @property
+    def unused_grams(self) -> int:
+        return self.reduction_grams - self.excluded_grams
+
+
+def active_usages(as_of: dt.datetime | None = None) -> QuerySet[LineUsage]:
+    """Marks known at ``as_of`` (now by default) and not cancelled by then."""
+    qs = LineUsage.objects.all()
+    if as_of is None:
+        return qs.filter(cancelled_at__isnull=True)
+    return qs.filter(marked_at__lte=as_of).filter(Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=as_of))
+
+
+def line_usage(line: ReductionLine, *, as_of: dt.datetime | None = None) -> UsageSummary:
+    """The usage marks of ``line`` summed by kind, as known at ``as_of`` (now by default)."""
+    summary = UsageSummary(reduction_grams=line.reduction_grams)
+    for usage in active_usages(as_of).filter(line=line):
+        summary.by_kind[usage.kind] = summary.by_kind.get(usage.kind, 0) + usage.amount_grams
+        summary.references.setdefault(usage.kind, []).append(usage.reference)
+    return summary
+
+
+@dataclass(frozen=True)
+class IntakeCandidate:
+    """An approved reduction line as the reserve intake sees it (RES-1)."""
+
+    line: ReductionLine
+    reduction_grams: int
+    excluded: list[tuple[str, str, int, list[str]]]  # (kind, label, grams, references)
+    eligible_grams: int
+    upper_reserve_grams: int
+
+
+def lines_eligible_for_intake(
+    zone: Any, period: tuple[dt.date, dt.date], *, as_of: dt.datetime | None = None
+) -> list[IntakeCandidate]:
+    """Approved lines of ``zone`` whose project entered the library within ``period`` (inclusive
+    dates), each with what is excluded from the reserve and why (RES-1 (1)-(3)), what remains
+    eligible, and how much was submitted to the upper-level reserve."""
+    start, end = period
+    lines = (
+        ReductionLine.objects.filter(
+            project__zone=zone,
+            project__status=ProjectStatus.APPROVED,
+            project__decided_at__date__gte=start,
+            project__decided_at__date__lte=end,
+        )
+        .select_related("project", "pollutant")
+        .order_by("project__decided_at", "project_id", "pollutant__sort_order")
+    )
+    labels = dict(UsageKind.choices)
+    result = []
+    for line in lines:
+        summary = line_usage(line, as_of=as_of)
+        excluded = [
+            (kind, str(labels[kind]), summary.by_kind[kind], summary.references.get(kind, []))
+            for kind in EXCLUDING_KINDS
+            if summary.by_kind.get(kind)
+        ]
+        result.append(
+            IntakeCandidate(
+                line=line,
+                reduction_grams=line.reduction_grams,
+                excluded=excluded,
+                eligible_grams=summary.unused_grams,
+                upper_reserve_grams=summary.upper_reserve_grams,
+            )
+        )
+    return result
+
+
+# The reserve area registers functions here that answer "how many grams of ``pollutant`` reduced
+# in ``zone`` were allocated from the reserve between ``start`` and ``end``" (through the ledger's
+# forward trace); the bulletin adds their answers to the used amounts.
+ReserveUse = Callable[[Any, Any, dt.date, dt.date], int]
+RESERVE_USE_PROVIDERS: list[ReserveUse] = []
+
+
+def register_reserve_use(func: ReserveUse) -> ReserveUse:
+    RESERVE_USE_PROVIDERS.append(func)
+    return func
+
+
+def reserve_use_grams(zone: Any, pollutant: Any, start: dt.date, end: dt.date) -> int:
+    return sum(provider(zone, pollutant, start, end) for provider in RESERVE_USE_PROVIDERS)
+
+
+# --- the library ---------------------------------------------------------------------------------
+def library_lines(principal: Any) -> QuerySet[ReductionLine]:
+    """Approved lines in ``principal``'s scope with their used amounts (active marks)."""
+    active = Q(usages__cancelled_at__isnull=True)
+    return (
+        restrict(principal, ReductionLine.objects.all(), "reductions.view")
+        .filter(project__status=ProjectStatus.APPROVED)
+        .select_related("project", "project__zone", "project__enterprise", "pollutant")
+        .annotate(
+            excluded_grams=Coalesce(
+                Sum("usages__amount_grams", filter=active & Q(usages__kind__in=EXCLUDING_KINDS)), 0
+            ),
+            upper_grams=Coalesce(
+                Sum("usages__amount_grams", filter=active & Q(usages__kind=UsageKind.UPPER_RESERVE)), 0
+            ),
+        )
+    )
+
+
+def method_label(code: str) -> str:
+    method = METHODS.get(code)
+    return method.label if method else code
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in the platform's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))

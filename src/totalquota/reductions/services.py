@@ -1,0 +1,1193 @@
+"""Writes on the reduction library: declaration, accounting, evidence, review, usage, rounds.
+
+Every function here is the one way to make its change: it checks scope and state, refuses bad
+input with a Chinese message citing the clause (nothing written), writes, leaves a transition row
+for every status change and records its audit event last, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from totalquota.accounts.permissions import Principal, principal_of, zone_allowed
+from totalquota.accounts.roles import Role
+from totalquota.audit.services import record, snapshot
+from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
+from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
+from totalquota.reductions import accounting
+from totalquota.reductions.files import UnsupportedFile, sniff
+from totalquota.reductions.models import (
+    EDITABLE,
+    EXCLUDING_KINDS,
+    SUBTYPES,
+    AccountingFactor,
+    DeclarationRound,
+    Evidence,
+    EvidenceKind,
+    FactorKind,
+    LineUsage,
+    OperatingStatus,
+    Opinion,
+    OpinionConclusion,
+    Origin,
+    ProjectStatus,
+    ProjectTransition,
+    ProjectType,
+    ReductionLine,
+    ReductionProject,
+    Subtype,
+    UsageKind,
+)
+from totalquota.reductions.rules import previous_year_deadline
+from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
+from totalquota.registry.models import Enterprise, Pollutant, Zone
+
+S = ProjectStatus
+
+PROJECT_FIELDS = [
+    "name",
+    "address",
+    "builder",
+    "contact_name",
+    "contact_phone",
+    "start_date",
+    "completion_date",
+    "acceptance_date",
+    "investment_yuan",
+    "project_type",
+    "subtype",
+    "operating_status",
+    "eia_approval_number",
+    "permit_change",
+    "description",
+    "zone",
+    "enterprise",
+    "year",
+    "status",
+    "suggestion_note",
+]
+FIELD_LABELS = {
+    "name": "项目名称",
+    "address": "项目地址",
+    "builder": "建设单位",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "start_date": "开工时间",
+    "completion_date": "竣工时间",
+    "acceptance_date": "验收时间",
+    "investment": "资金投入（万元）",
+    "investment_yuan": "资金投入",
+    "project_type": "减排工程类型",
+    "subtype": "具体类型",
+    "operating_status": "减排运行情况",
+    "eia_approval_number": "环评批复文号",
+    "permit_change": "排污许可证变更情况",
+    "description": "项目概况",
+    "zone": "功能区",
+    "enterprise": "排污单位",
+    "suggestion_note": "增补建议理由",
+}
+TEXT_LIMITS = {
+    "name": 200,
+    "address": 300,
+    "builder": 200,
+    "contact_name": 50,
+    "contact_phone": 32,
+    "eia_approval_number": 100,
+    "permit_change": 300,
+    "description": 4000,
+    "suggestion_note": 500,
+}
+PHONE_RE = re.compile(r"^[0-9+\-() ]{5,32}$")
+YUAN_PER_WAN = 10_000
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _field_errors(errors: dict[str, str], clause: str | None = None) -> ValidationFailed:
+    first_field, first_message = next(iter(errors.items()))
+    cls = RuleViolation if clause else ValidationFailed
+    return cls(
+        first_message if len(errors) == 1 else f"{len(errors)} 项信息有误：{first_message}等",
+        field=first_field,
+        clause=clause,
+        errors=[{"field": f, "label": FIELD_LABELS.get(f, f), "message": m} for f, m in errors.items()],
+    )
+
+
+def _date(value: Any, label: str, errors: dict[str, str], name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[name] = f"{label}应为日期，格式如 2025-06-30"
+        return None
+
+
+def parse_investment(value: Any) -> int | None:
+    """资金投入 in 万元 (up to four decimals, i.e. one yuan) as whole yuan; blank is ``None``."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed("资金投入应为数字（万元）", field="investment")
+    text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValidationFailed(f"资金投入“{text}”不是有效的数字（万元）", field="investment") from None
+    if not number.is_finite() or number < 0 or text.startswith("-"):
+        raise ValidationFailed("资金投入不能为负数", field="investment")
+    yuan = number * YUAN_PER_WAN
+    if yuan != yuan.to_integral_value():
+        raise ValidationFailed("资金投入精度过高：以万元计最多 4 位小数（1 元）", field="investment")
+    if yuan > 10**15:
+        raise ValidationFailed("资金投入过大", field="investment")
+    return int(yuan)
+
+
+def _choice(value: Any, choices: Any, label: str, name: str, errors: dict[str, str]) -> str:
+    text = str(value or "").strip()
+    by_label = {str(lbl): val for val, lbl in choices.choices}
+    text = by_label.get(text, text)
+    if text not in choices.values:
+        errors[name] = f"{label}应为：" + "、".join(by_label)
+    return text
+
+
+def _resolve_zone(value: Any) -> Zone | None:
+    if isinstance(value, Zone):
+        return value
+    label = str(value or "").strip()
+    if not label:
+        return None
+    if label.isdigit():
+        found = Zone.objects.filter(is_active=True, pk=int(label)).first()
+        if found:
+            return found
+    return Zone.objects.filter(is_active=True).filter(Q(name=label) | Q(code=label)).first()
+
+
+def _resolve_enterprise(value: Any) -> Enterprise | bool | None:
+    """The enterprise named by ``value`` (instance, id, credit code or exact name); ``None`` when
+    blank; ``False`` when given but not found."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, Enterprise):
+        return value
+    label = str(value).strip()
+    if label.isdigit():
+        found = Enterprise.objects.filter(pk=int(label)).first()
+        if found:
+            return found
+    found = Enterprise.objects.filter(Q(uscc=label.upper()) | Q(name=label)).first()
+    return found if found is not None else False
+
+
+def clean_project(
+    data: dict[str, Any], *, principal: Principal, instance: ReductionProject | None = None
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Normalise and check the project fields in ``data``: ``(values, errors, rule_errors)``.
+
+    ``rule_errors`` are breaches of RED-3 (date order) reported with the clause.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    rule_errors: dict[str, str] = {}
+    for name, limit in TEXT_LIMITS.items():
+        if name not in data:
+            continue
+        text = str(data.get(name) or "").strip()
+        if len(text) > limit:
+            errors[name] = f"{FIELD_LABELS[name]}不能超过 {limit} 个字符"
+        values[name] = text
+    if "name" in values and not values["name"]:
+        errors["name"] = "项目名称不能为空"
+    if values.get("contact_phone") and not PHONE_RE.match(values["contact_phone"]):
+        errors["contact_phone"] = "联系电话只能包含数字、空格和 + - ( )"
+    for name in ("start_date", "completion_date", "acceptance_date"):
+        if name in data:
+            values[name] = _date(data[name], FIELD_LABELS[name], errors, name)
+    if "investment" in data:
+        try:
+            values["investment_yuan"] = parse_investment(data["investment"])
+        except ValidationFailed as exc:
+            errors["investment"] = exc.message
+    elif "investment_yuan" in data:
+        raw = data["investment_yuan"]
+        if raw is not None and (type(raw) is not int or raw < 0):
+            errors["investment"] = "资金投入应为不小于零的整数（元）"
+        values["investment_yuan"] = raw
+    if "project_type" in data:
+        values["project_type"] = _choice(
+            data["project_type"], ProjectType, "减排工程类型", "project_type", errors
+        )
+    if "subtype" in data:
+        values["subtype"] = _choice(data["subtype"], Subtype, "具体类型", "subtype", errors)
+    if "operating_status" in data:
+        if data["operating_status"] in (None, ""):
+            values["operating_status"] = ""
+        else:
+            values["operating_status"] = _choice(
+                data["operating_status"], OperatingStatus, "减排运行情况", "operating_status", errors
+            )
+    if "zone" in data:
+        zone = _resolve_zone(data["zone"])
+        if zone is None:
+            errors["zone"] = f"功能区“{data['zone']}”不存在" if data["zone"] else "功能区不能为空"
+        values["zone"] = zone
+    if "enterprise" in data:
+        enterprise = _resolve_enterprise(data["enterprise"])
+        if enterprise is False:
+            errors["enterprise"] = f"排污单位“{data['enterprise']}”未登记"
+            enterprise = None
+        values["enterprise"] = enterprise
+
+    # The merged view, to check relations between fields whatever subset was given.
+    def current(name: str) -> Any:
+        if name in values:
+            return values[name]
+        return getattr(instance, name) if instance is not None else None
+
+    project_type, subtype = current("project_type"), current("subtype")
+    if (
+        project_type
+        and subtype
+        and "project_type" not in errors
+        and "subtype" not in errors
+        and subtype not in SUBTYPES.get(project_type, ())
+    ):
+        labels = "、".join(str(Subtype(s).label) for s in SUBTYPES[project_type])
+        rule_errors["subtype"] = f"“{ProjectType(project_type).label}”的具体类型应为：{labels}"
+    start, completion, acceptance = (
+        current("start_date"),
+        current("completion_date"),
+        current("acceptance_date"),
+    )
+    if start and completion and completion < start:
+        rule_errors["completion_date"] = f"竣工时间（{completion}）不能早于开工时间（{start}）"
+    if completion and acceptance and acceptance < completion:
+        rule_errors["acceptance_date"] = f"验收时间（{acceptance}）不能早于竣工时间（{completion}）"
+    zone, enterprise = current("zone"), current("enterprise")
+    if zone is not None and enterprise is not None and enterprise.zone_id != zone.pk:
+        errors["enterprise"] = f"排污单位“{enterprise}”不在功能区“{zone}”"
+    # Scope: who may put a project where.
+    if principal.enterprise_id is not None:
+        if enterprise is None or enterprise.pk != principal.enterprise_id:
+            errors["enterprise"] = "企业只能填报本单位的减排项目"
+    elif zone is not None and "zone" not in errors and not zone_allowed(principal, zone.pk):
+        errors["zone"] = f"您无权在功能区“{zone}”填报减排项目"
+    if completion is not None:
+        values["year"] = completion.year
+    return values, errors, rule_errors
+
+
+def _raise_if(errors: dict[str, str], rule_errors: dict[str, str]) -> None:
+    if errors:
+        merged = {**errors, **{k: v for k, v in rule_errors.items() if k not in errors}}
+        raise _field_errors(merged)
+    if rule_errors:
+        raise _field_errors(rule_errors, clause="RED-3")
+
+
+def _lock(project: ReductionProject) -> ReductionProject:
+    # Lock the project row: two people acting on one project at once (an edit racing a submit, two
+    # reviewers deciding) must each see the other's status change, not overwrite it.
+    return ReductionProject.objects.select_for_update().get(pk=project.pk)
+
+
+def _transition(
+    project: ReductionProject,
+    to: str,
+    *,
+    action: str,
+    principal: Principal,
+    reason: str = "",
+    rules: list[dict[str, Any]] | None = None,
+) -> ProjectTransition:
+    row = ProjectTransition.objects.create(
+        project=project,
+        from_status=project.status,
+        to_status=to,
+        action=action,
+        actor=principal.user,
+        role=principal.role,
+        reason=reason,
+        rules=rules or [],
+    )
+    project.status = to
+    return row
+
+
+def _may_prepare(principal: Principal, project: ReductionProject) -> None:
+    if principal.enterprise_id is not None:
+        if project.enterprise_id != principal.enterprise_id:
+            raise Forbidden("企业只能修改本单位的减排项目")
+        if project.status == S.ZONE_PENDING:
+            raise Conflict("项目已提交功能区，如需修改请联系功能区退回")
+    elif not zone_allowed(principal, project.zone_id):
+        raise Forbidden("您无权修改该功能区的减排项目")
+
+
+def _require_editable(project: ReductionProject) -> None:
+    if project.status not in EDITABLE:
+        raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能修改")
+
+
+def _reopen_if_returned(project: ReductionProject, principal: Principal) -> None:
+    """Editing a project the bureau returned puts it back to draft (RED-4: revise, then submit)."""
+    if project.status == S.RETURNED:
+        _transition(project, S.DRAFT, action="revise", principal=principal, reason="根据退回意见修改")
+        project.save(update_fields=["status", "updated_at"])
+
+
+def _touch(project: ReductionProject, principal: Principal) -> None:
+    project.preparers.add(principal.user)
+    project.save(update_fields=["updated_at"])
+
+
+# --- projects ----------------------------------------------------------------------------------
+@transaction.atomic
+def project_create(*, actor: Any, **data: Any) -> ReductionProject:
+    """Start a project as a draft: a zone officer for the zone, enterprise staff for their unit."""
+    principal = principal_of(actor)
+    if principal.enterprise_id is not None:
+        unit = Enterprise.objects.select_related("zone").get(pk=principal.enterprise_id)
+        data.setdefault("enterprise", unit)
+        data.setdefault("zone", unit.zone)
+        origin = Origin.ENTERPRISE
+    else:
+        origin = data.pop("origin", Origin.ZONE)
+        data.setdefault("zone", principal.zone_id)
+    for required in ("name", "project_type", "subtype", "zone"):
+        data.setdefault(required, "")
+    values, errors, rule_errors = clean_project(data, principal=principal)
+    _raise_if(errors, rule_errors)
+    project = ReductionProject.objects.create(
+        **values, status=S.DRAFT, origin=origin, created_by=principal.user
+    )
+    project.code = f"JP{_today().year}-{project.pk:05d}"
+    project.save(update_fields=["code"])
+    project.preparers.add(principal.user)
+    _transition(project, S.DRAFT, action="create", principal=principal, reason="")
+    record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, PROJECT_FIELDS))
+    return project
+
+
+@transaction.atomic
+def project_update(*, actor: Any, project: ReductionProject, **data: Any) -> ReductionProject:
+    """Change a project's information while it is being prepared (draft, at the zone, returned)."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _may_prepare(principal, project)
+    _require_editable(project)
+    before = snapshot(project, PROJECT_FIELDS)
+    data.pop("status", None)
+    values, errors, rule_errors = clean_project(data, principal=principal, instance=project)
+    _raise_if(errors, rule_errors)
+    _reopen_if_returned(project, principal)
+    for name, value in values.items():
+        setattr(project, name, value)
+    project.save()
+    project.preparers.add(principal.user)
+    after = snapshot(project, PROJECT_FIELDS)
+    if after != before:
+        record(actor=actor, action="reduction.update", obj=project, before=before, after=after)
+    return project
+
+
+@transaction.atomic
+def project_suggest(*, actor: Any, **data: Any) -> ReductionProject:
+    """A candidate project suggested by the bureau or a partner department (RED-3 增补建议); the
+    zone officer adopts it as a draft or declines it with a reason."""
+    principal = principal_of(actor)
+    for required in ("name", "project_type", "subtype", "zone", "suggestion_note"):
+        data.setdefault(required, "")
+    values, errors, rule_errors = clean_project(data, principal=principal)
+    if not values.get("suggestion_note"):
+        errors["suggestion_note"] = "请填写增补建议理由（如年度重点项目、专项排查、许可变更、资金补助信息）"
+    _raise_if(errors, rule_errors)
+    project = ReductionProject.objects.create(
+        **values, status=S.SUGGESTED, origin=Origin.SUGGESTION, created_by=principal.user
+    )
+    project.code = f"JP{_today().year}-{project.pk:05d}"
+    project.save(update_fields=["code"])
+    project.preparers.add(principal.user)
+    _transition(project, S.SUGGESTED, action="suggest", principal=principal, reason=values["suggestion_note"])
+    record(actor=actor, action="reduction.suggest", obj=project, after=snapshot(project, PROJECT_FIELDS))
+    return project
+
+
+def _in_zone(principal: Principal, project: ReductionProject, what: str) -> None:
+    if not zone_allowed(principal, project.zone_id):
+        raise Forbidden(f"您无权{what}该功能区的减排项目")
+
+
+def _expect(project: ReductionProject, *states: str, doing: str) -> None:
+    if project.status not in states:
+        raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能{doing}")
+
+
+@transaction.atomic
+def project_adopt(*, actor: Any, project: ReductionProject, reason: str = "") -> ReductionProject:
+    """The zone officer takes a suggestion into the zone's list as a draft."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _in_zone(principal, project, "采纳")
+    _expect(project, S.SUGGESTED, doing="采纳")
+    before = snapshot(project, ["status"])
+    _transition(project, S.DRAFT, action="adopt", principal=principal, reason=reason.strip())
+    project.save(update_fields=["status", "updated_at"])
+    project.preparers.add(principal.user)
+    record(
+        actor=actor, action="reduction.adopt", obj=project, before=before, after=snapshot(project, ["status"])
+    )
+    return project
+
+
+@transaction.atomic
+def project_decline(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+    """The zone officer declines a suggestion; the reason is required and kept."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _in_zone(principal, project, "处理")
+    _expect(project, S.SUGGESTED, doing="不予采纳")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("不予采纳须说明理由", field="reason", clause="RED-3")
+    before = snapshot(project, ["status"])
+    _transition(project, S.DECLINED, action="decline", principal=principal, reason=reason)
+    project.save(update_fields=["status", "updated_at"])
+    record(
+        actor=actor,
+        action="reduction.decline",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status"]),
+    )
+    return project
+
+
+def _check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[dict[str, Any]]:
+    """Refuse a project with missing information or evidence; returns the rules used."""
+    missing = missing_information(project, today=on)
+    if missing:
+        raise RuleViolation(
+            "项目信息不完整：" + "；".join(missing),
+            clause="RED-3",
+            errors=[{"field": "project", "message": m} for m in missing],
+        )
+    requirements, rules = evidence_requirements(project, on=on)
+    lacking = [r for r in requirements if not r.satisfied]
+    if lacking:
+        raise RuleViolation(
+            "缺少佐证材料：" + "；".join(f"{r.label}（{r.reason}）" for r in lacking),
+            clause=clause,
+            errors=[
+                {"field": "evidence", "kind": r.kind, "message": f"{r.label}：{r.reason}"} for r in lacking
+            ],
+        )
+    return rules
+
+
+@transaction.atomic
+def project_handover(*, actor: Any, project: ReductionProject, note: str = "") -> ReductionProject:
+    """Enterprise staff hand their prepared project to the zone, which checks and submits it."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    if principal.enterprise_id is None or project.enterprise_id != principal.enterprise_id:
+        raise Forbidden("只能提交本单位的减排项目")
+    _expect(project, S.DRAFT, S.RETURNED, doing="提交功能区")
+    missing = missing_information(project, today=_today())
+    if missing:
+        raise RuleViolation("项目信息不完整：" + "；".join(missing), clause="RED-3")
+    before = snapshot(project, ["status"])
+    _transition(project, S.ZONE_PENDING, action="handover", principal=principal, reason=note.strip())
+    project.save(update_fields=["status", "updated_at"])
+    project.preparers.add(principal.user)
+    record(
+        actor=actor,
+        action="reduction.handover",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status"]),
+    )
+    return project
+
+
+@transaction.atomic
+def project_send_back(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+    """The zone officer sends an enterprise's handed-over project back to it with comments."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _in_zone(principal, project, "退回")
+    _expect(project, S.ZONE_PENDING, doing="退回企业")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("退回企业须填写修改意见", field="reason")
+    before = snapshot(project, ["status"])
+    _transition(project, S.DRAFT, action="send_back", principal=principal, reason=reason)
+    project.save(update_fields=["status", "updated_at"])
+    record(
+        actor=actor,
+        action="reduction.send_back",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status"]),
+    )
+    return project
+
+
+@transaction.atomic
+def project_submit(*, actor: Any, project: ReductionProject, note: str = "") -> ReductionProject:
+    """The zone officer submits a complete project, with its evidence, to the bureau (RED-3)."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _in_zone(principal, project, "报送")
+    _expect(project, S.DRAFT, S.ZONE_PENDING, S.RETURNED, doing="报送")
+    today = _today()
+    rules = _check_ready(project, on=today, clause="RED-3")
+    before = snapshot(project, ["status", "round", "submitted_at"])
+    if project.completion_date is not None:
+        project.round = round_covering(project.completion_date)
+    project.submitted_at = timezone.now()
+    _transition(project, S.SUBMITTED, action="submit", principal=principal, reason=note.strip(), rules=rules)
+    project.save(update_fields=["status", "round", "submitted_at", "updated_at"])
+    project.preparers.add(principal.user)
+    record(
+        actor=actor,
+        action="reduction.submit",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status", "round", "submitted_at"]),
+    )
+    return project
+
+
+@transaction.atomic
+def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text: str) -> Opinion:
+    """A third party's technical opinion. On a submitted project a pre-check conclusion marks it
+    pre-checked; guidance may be given at any stage before the decision. It never decides."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _in_zone(principal, project, "出具意见于")
+    _expect(project, S.DRAFT, S.ZONE_PENDING, S.RETURNED, S.SUBMITTED, S.PRECHECKED, doing="出具技术意见")
+    if conclusion not in OpinionConclusion.values:
+        raise ValidationFailed(
+            "意见结论应为：" + "、".join(str(c.label) for c in OpinionConclusion), field="conclusion"
+        )
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("请填写技术意见", field="text")
+    if len(text) > 4000:
+        raise ValidationFailed("技术意见不能超过 4000 个字符", field="text")
+    if conclusion != OpinionConclusion.GUIDANCE and project.status not in (S.SUBMITTED, S.PRECHECKED):
+        raise Conflict("项目报送后才能出具预审结论；报送前请选择“填报指导”")
+    opinion = Opinion.objects.create(
+        project=project,
+        author=principal.user,
+        organisation=principal.user.organisation,
+        conclusion=conclusion,
+        text=text,
+    )
+    if project.status == S.SUBMITTED and conclusion != OpinionConclusion.GUIDANCE:
+        _transition(
+            project,
+            S.PRECHECKED,
+            action="precheck",
+            principal=principal,
+            reason=f"{opinion.get_conclusion_display()}：{text}",
+        )
+        project.save(update_fields=["status", "updated_at"])
+    record(
+        actor=actor,
+        action="reduction.opinion",
+        obj=opinion,
+        after=snapshot(opinion, ["project", "conclusion", "text"]),
+    )
+    return opinion
+
+
+def _reviewable(principal: Principal, project: ReductionProject, doing: str) -> None:
+    if principal.role != Role.REVIEWER:
+        raise Forbidden("只有生态环境局审核人员可以审核减排项目")
+    _expect(project, S.SUBMITTED, S.PRECHECKED, doing=doing)
+
+
+@transaction.atomic
+def project_approve(*, actor: Any, project: ReductionProject, reason: str = "") -> ReductionProject:
+    """Approve into the library (RED-4) after checking type, accounting and evidence again.
+
+    Four eyes: whoever prepared, edited or submitted the project cannot approve it.
+    """
+    principal = principal_of(actor)
+    project = _lock(project)
+    _reviewable(principal, project, "审核通过")
+    preparers = set(project.preparers.values_list("pk", flat=True))
+    preparers |= set(
+        project.transitions.filter(
+            action__in=["create", "submit", "handover", "adopt", "revise"]
+        ).values_list("actor_id", flat=True)
+    )
+    if principal.user.pk in preparers:
+        raise Forbidden("编制或报送该项目的人员不能审核通过该项目（四眼原则）", clause="RED-4")
+    rules = _check_ready(project, on=_today(), clause="RED-4")
+    before = snapshot(project, ["status", "decided_at", "decided_by"])
+    project.decided_at = timezone.now()
+    project.decided_by = principal.user
+    _transition(
+        project, S.APPROVED, action="approve", principal=principal, reason=reason.strip(), rules=rules
+    )
+    project.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
+    record(
+        actor=actor,
+        action="reduction.approve",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status", "decided_at", "decided_by"]),
+    )
+    return project
+
+
+@transaction.atomic
+def project_reject(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+    """Refuse a project (RED-4); the reason is required and kept."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _reviewable(principal, project, "审核不通过")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("审核不通过须说明原因", field="reason", clause="RED-4")
+    before = snapshot(project, ["status", "decided_at", "decided_by"])
+    project.decided_at = timezone.now()
+    project.decided_by = principal.user
+    _transition(project, S.REJECTED, action="reject", principal=principal, reason=reason)
+    project.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
+    record(
+        actor=actor,
+        action="reduction.reject",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status", "decided_at", "decided_by"]),
+    )
+    return project
+
+
+@transaction.atomic
+def project_return(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+    """Return a project to its zone for revision, with the reviewer's comments (RED-4)."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _reviewable(principal, project, "退回修改")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("退回修改须填写修改意见", field="reason", clause="RED-4")
+    before = snapshot(project, ["status"])
+    _transition(project, S.RETURNED, action="return", principal=principal, reason=reason)
+    project.save(update_fields=["status", "updated_at"])
+    record(
+        actor=actor,
+        action="reduction.return",
+        obj=project,
+        before=before,
+        after=snapshot(project, ["status"]),
+    )
+    return project
+
+
+# --- lines -------------------------------------------------------------------------------------
+def resolve_factor(
+    factor_id: Any, *, param: accounting.Param, pollutant: Pollutant, on: dt.date
+) -> accounting.Factor:
+    """The factor ``factor_id`` as the accounting functions use it, if it fits ``param`` and is in
+    force on ``on`` for ``pollutant``."""
+    try:
+        pk = int(factor_id)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{param.label}：系数编号不正确", field=param.name) from None
+    row = AccountingFactor.objects.filter(pk=pk).first()
+    kind = FactorKind.EFFICIENCY if param.kind == "percent" else FactorKind.EMISSION
+    if row is None or row.kind != kind:
+        raise ValidationFailed(f"{param.label}：所选系数不存在或类别不符", field=param.name)
+    if row.pollutant_id not in (None, pollutant.pk):
+        raise ValidationFailed(
+            f"{param.label}：所选系数“{row.code}”适用于{row.pollutant}，不适用于{pollutant}", field=param.name
+        )
+    if row.effective_from > on or (row.effective_to is not None and row.effective_to <= on):
+        raise ValidationFailed(f"{param.label}：系数“{row.code}”在 {on} 不在有效期内", field=param.name)
+    return accounting.Factor(
+        value=accounting.parse_factor_value(row.value),
+        unit=row.unit,
+        label=row.name,
+        source=row.source + (f"；{row.source_detail}" if row.source_detail else ""),
+        id=row.pk,
+        code=row.code,
+    )
+
+
+def account_line(
+    *,
+    pollutant: Pollutant,
+    method: str,
+    inputs: dict[str, Any],
+    factors: dict[str, Any] | None = None,
+    on: dt.date | None = None,
+) -> tuple[accounting.Computation, dict[str, Any]]:
+    """Compute a line without writing (for previews, imports and :func:`line_set`)."""
+    spec = accounting.METHODS.get(method)
+    if spec is None:
+        raise ValidationFailed(
+            "核算方法应为：" + "、".join(m.label for m in accounting.METHODS.values()),
+            field="method",
+            clause="RED-2",
+        )
+    if not spec.allows(pollutant.code):
+        raise RuleViolation(f"核算方法“{spec.label}”不适用于{pollutant}", field="method", clause="RED-2")
+    on = on or _today()
+    resolved: dict[str, accounting.Factor] = {}
+    for name, factor_id in (factors or {}).items():
+        if factor_id in (None, ""):
+            continue
+        param = next((p for p in spec.params if p.name == name and p.kind in ("factor", "percent")), None)
+        if param is None:
+            raise ValidationFailed(f"核算方法“{spec.label}”没有可选系数的参数 {name}", field=name)
+        resolved[name] = resolve_factor(factor_id, param=param, pollutant=pollutant, on=on)
+    unknown = set(inputs) - {p.name for p in spec.params}
+    if unknown:
+        raise ValidationFailed(
+            f"核算方法“{spec.label}”没有参数：" + "、".join(sorted(unknown)), field="inputs"
+        )
+    try:
+        return accounting.evaluate(
+            spec, inputs, unit=(pollutant.unit.value, pollutant.unit.grams), factors=resolved
+        )
+    except accounting.AccountingError as exc:
+        raise RuleViolation(exc.message, field=exc.param or "inputs", clause="RED-2") from None
+
+
+LINE_FIELDS = ["project", "pollutant", "method", "inputs", "baseline_grams", "post_grams", "reduction_grams"]
+
+
+@transaction.atomic
+def line_set(
+    *,
+    actor: Any,
+    project: ReductionProject,
+    pollutant: Pollutant,
+    method: str,
+    inputs: dict[str, Any],
+    factors: dict[str, Any] | None = None,
+) -> ReductionLine:
+    """Account the reduction of ``pollutant`` by ``method`` and store it with its inputs and trace
+    (RED-2); replaces the project's earlier line for that pollutant."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _may_prepare(principal, project)
+    _require_editable(project)
+    computation, stored = account_line(pollutant=pollutant, method=method, inputs=inputs, factors=factors)
+    _reopen_if_returned(project, principal)
+    line = ReductionLine.objects.filter(project=project, pollutant=pollutant).first()
+    before = snapshot(line, LINE_FIELDS) if line is not None else None
+    if line is None:
+        line = ReductionLine(project=project, pollutant=pollutant)
+    line.method = method
+    line.inputs = stored
+    line.baseline_grams = computation.baseline_grams
+    line.post_grams = computation.post_grams
+    line.reduction_grams = computation.reduction_grams
+    line.computation = computation.text
+    line.updated_by = principal.user
+    line.save()
+    _touch(project, principal)
+    record(
+        actor=actor,
+        action="reduction.line_set",
+        obj=line,
+        before=before,
+        after=snapshot(line, LINE_FIELDS),
+    )
+    return line
+
+
+@transaction.atomic
+def line_delete(*, actor: Any, line: ReductionLine) -> None:
+    principal = principal_of(actor)
+    project = _lock(line.project)
+    _may_prepare(principal, project)
+    _require_editable(project)
+    _reopen_if_returned(project, principal)
+    before = snapshot(line, LINE_FIELDS)
+    pk = line.pk
+    line.delete()
+    _touch(project, principal)
+    record(
+        actor=actor,
+        action="reduction.line_delete",
+        object_type="reductions.reductionline",
+        object_id=pk,
+        object_repr=f"{project} · {line.pollutant}",
+        before=before,
+    )
+
+
+# --- evidence ----------------------------------------------------------------------------------
+def _safe_name(name: str) -> str:
+    base = os.path.basename(str(name or "").replace("\\", "/"))
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    if len(base) > 200:
+        stem, ext = os.path.splitext(base)
+        base = stem[: 200 - len(ext)] + ext
+    return base or "file"
+
+
+@transaction.atomic
+def evidence_add(
+    *, actor: Any, project: ReductionProject, kind: str, upload: Any, note: str = ""
+) -> Evidence:
+    """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept."""
+    principal = principal_of(actor)
+    project = _lock(project)
+    _may_prepare(principal, project)
+    _require_editable(project)
+    if kind not in EvidenceKind.values:
+        raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
+    if upload is None:
+        raise ValidationFailed("请选择要上传的文件", field="file")
+    limit = settings.UPLOAD_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise RuleViolation(
+            f"文件过大：{size / 1048576:.1f} MB，单个文件不能超过 {limit / 1048576:.0f} MB",
+            field="file",
+            clause="RED-3",
+        )
+    try:
+        found = sniff(upload)
+    except UnsupportedFile as exc:
+        raise RuleViolation(str(exc), field="file", clause="RED-3") from None
+    if found.size > limit:
+        raise RuleViolation(
+            f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause="RED-3"
+        )
+    if project.evidence.filter(sha256=found.sha256).exists():
+        raise Conflict("同一文件已上传到该项目", field="file")
+    note = (note or "").strip()[:200]
+    evidence = Evidence(
+        project=project,
+        kind=kind,
+        original_name=_safe_name(getattr(upload, "name", "")),
+        size_bytes=found.size,
+        sha256=found.sha256,
+        content_type=found.content_type,
+        note=note,
+        uploaded_by=principal.user,
+    )
+    upload.seek(0)
+    evidence.file.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
+    evidence.save()
+    _reopen_if_returned(project, principal)
+    _touch(project, principal)
+    record(
+        actor=actor,
+        action="reduction.evidence_add",
+        obj=evidence,
+        after=snapshot(
+            evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"]
+        ),
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
+    """Remove a document while the project is still being prepared (the audit log keeps its digest)."""
+    principal = principal_of(actor)
+    project = _lock(evidence.project)
+    _may_prepare(principal, project)
+    _require_editable(project)
+    _reopen_if_returned(project, principal)
+    before = snapshot(evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"])
+    pk, name, path = evidence.pk, evidence.original_name, evidence.file.name
+    evidence.delete()
+
+    # Remove the stored bytes only once the deletion has committed, and only if no other record
+    # (another project) points at the same content.
+    def remove() -> None:
+        if not Evidence.objects.filter(file=path).exists():
+            evidence.file.storage.delete(path)
+
+    transaction.on_commit(remove)
+    _touch(project, principal)
+    record(
+        actor=actor,
+        action="reduction.evidence_delete",
+        object_type="reductions.evidence",
+        object_id=pk,
+        object_repr=name,
+        before=before,
+    )
+
+
+# --- usage marks -------------------------------------------------------------------------------
+@transaction.atomic
+def usage_mark(
+    *,
+    actor: Any,
+    line: ReductionLine,
+    kind: str,
+    amount: Any = None,
+    reference: str,
+    used_on: dt.date | str,
+    note: str = "",
+) -> LineUsage:
+    """Mark part or all of an approved line as used (RES-1 (1)-(3)) or submitted upward.
+
+    Uses that keep a reduction out of the park reserve (binding task, 以新带老, sold) together
+    never exceed the line; marks of submission to the upper-level reserve never exceed it either.
+    ``amount`` is in the pollutant's unit; blank means all that is still unmarked.
+    """
+    principal = principal_of(actor)
+    # Lock the line: two marks checked against the same remaining amount must not both pass.
+    line = ReductionLine.objects.select_for_update().select_related("project", "pollutant").get(pk=line.pk)
+    if line.project.status != S.APPROVED:
+        raise Conflict("只有已入库项目的减排量可以标记使用情况")
+    if kind not in UsageKind.values:
+        raise ValidationFailed("用途应为：" + "、".join(str(k.label) for k in UsageKind), field="kind")
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationFailed("请填写依据文号（如任务文件、批复或合同编号）", field="reference")
+    errors: dict[str, str] = {}
+    day = _date(used_on, "使用日期", errors, "used_on")
+    if errors or day is None:
+        raise ValidationFailed(errors.get("used_on", "请填写使用日期"), field="used_on")
+    if day > _today():
+        raise ValidationFailed("使用日期不能晚于今天", field="used_on")
+    group = list(EXCLUDING_KINDS) if kind in EXCLUDING_KINDS else [UsageKind.UPPER_RESERVE]
+    marked = (
+        LineUsage.objects.filter(line=line, kind__in=group, cancelled_at__isnull=True).aggregate(
+            s=Sum("amount_grams")
+        )["s"]
+        or 0
+    )
+    available = line.reduction_grams - marked
+    unit = line.pollutant.unit
+    if amount in (None, ""):
+        grams = available
+    else:
+        try:
+            grams = parse_quantity(amount, unit, allow_zero=False)
+        except QuantityError as exc:
+            raise ValidationFailed(str(exc), field="amount") from None
+    if grams <= 0 or grams > available:
+        raise RuleViolation(
+            f"可标记数量为 {format_quantity(max(available, 0), unit, suffix=True)}，"
+            f"本次 {format_quantity(max(grams, 0), unit, suffix=True)} 超出",
+            field="amount",
+            clause="RES-1",
+        )
+    usage = LineUsage.objects.create(
+        line=line,
+        kind=kind,
+        amount_grams=grams,
+        reference=reference[:200],
+        used_on=day,
+        note=(note or "").strip()[:300],
+        marked_by=principal.user,
+    )
+    record(
+        actor=actor,
+        action="reduction.usage_mark",
+        obj=usage,
+        after=snapshot(usage, ["line", "kind", "amount_grams", "reference", "used_on", "note"]),
+    )
+    return usage
+
+
+@transaction.atomic
+def usage_cancel(*, actor: Any, usage: LineUsage, reason: str) -> LineUsage:
+    """Cancel a mark made in error; the mark stays, with who cancelled it, when and why."""
+    principal = principal_of(actor)
+    usage = LineUsage.objects.select_for_update().get(pk=usage.pk)
+    if usage.cancelled_at is not None:
+        raise Conflict("该使用标记已撤销")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("撤销须说明理由", field="reason")
+    before = snapshot(usage, ["cancelled_at", "cancelled_by", "cancel_reason"])
+    usage.cancelled_at = timezone.now()
+    usage.cancelled_by = principal.user
+    usage.cancel_reason = reason[:300]
+    usage.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
+    record(
+        actor=actor,
+        action="reduction.usage_cancel",
+        obj=usage,
+        before=before,
+        after=snapshot(usage, ["cancelled_at", "cancelled_by", "cancel_reason"]),
+    )
+    return usage
+
+
+# --- rounds and factors ------------------------------------------------------------------------
+ROUND_FIELDS = ["year", "quarter", "title", "opens_on", "deadline", "covers_from", "covers_to", "note"]
+
+
+@transaction.atomic
+def round_create(
+    *,
+    actor: Any,
+    year: int,
+    quarter: int,
+    opens_on: dt.date,
+    deadline: dt.date,
+    covers_from: dt.date,
+    covers_to: dt.date,
+    title: str = "",
+    note: str = "",
+) -> DeclarationRound:
+    """Open a quarterly declaration round (RED-3). A round covering a past year's completions must
+    close by that year's declaration deadline (end of February of the next year)."""
+    principal = principal_of(actor)
+    if quarter not in (1, 2, 3, 4):
+        raise ValidationFailed("季度应为 1-4", field="quarter")
+    if not 2000 <= int(year) <= 2100:
+        raise ValidationFailed("年度不正确", field="year")
+    if deadline < opens_on:
+        raise ValidationFailed("截止日期不能早于开始日期", field="deadline")
+    if covers_to < covers_from:
+        raise ValidationFailed("覆盖期间的结束日期不能早于开始日期", field="covers_to")
+    if covers_to >= deadline:
+        raise ValidationFailed("截止日期应晚于覆盖期间（先竣工，后申报）", field="deadline")
+    rules = []
+    for covered_year in range(covers_from.year, covers_to.year + 1):
+        due, rule = previous_year_deadline(covered_year)
+        rules.append(rule.snapshot())
+        if deadline > due:
+            raise RuleViolation(
+                f"{covered_year} 年竣工项目须在 {due} 前完成申报，本轮截止日期 {deadline} 晚于该日期",
+                field="deadline",
+                clause="RED-3",
+            )
+    # Two rounds must not claim the same completions: each project belongs to one round.
+    clash = DeclarationRound.objects.filter(covers_from__lte=covers_to, covers_to__gte=covers_from).first()
+    if clash is not None:
+        raise Conflict(f"覆盖期间与“{clash}”重叠", field="covers_from")
+    if DeclarationRound.objects.filter(year=year, quarter=quarter).exists():
+        raise Conflict(f"{year} 年第 {quarter} 季度的申报轮次已存在", field="quarter")
+    row = DeclarationRound.objects.create(
+        year=year,
+        quarter=quarter,
+        title=(title or "").strip()[:100] or f"{year} 年第 {quarter} 季度减排项目申报",
+        opens_on=opens_on,
+        deadline=deadline,
+        covers_from=covers_from,
+        covers_to=covers_to,
+        note=(note or "").strip()[:300],
+        rule_snapshot={"rules": rules},
+        created_by=principal.user,
+    )
+    record(actor=actor, action="reduction.round_create", obj=row, after=snapshot(row, ROUND_FIELDS))
+    return row
+
+
+FACTOR_FIELDS = [
+    "code",
+    "name",
+    "kind",
+    "pollutant",
+    "value",
+    "unit",
+    "source",
+    "source_detail",
+    "effective_from",
+]
+
+
+@transaction.atomic
+def factor_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    kind: str,
+    value: str,
+    unit: str,
+    source: str,
+    effective_from: dt.date,
+    pollutant: Pollutant | None = None,
+    source_detail: str = "",
+) -> AccountingFactor:
+    """Add an emission factor or efficiency with its source; lines keep snapshots, so factors are
+    added and retired, never edited."""
+    code = (code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9._-]{1,39}", code):
+        raise ValidationFailed("编号由字母、数字、点、横线组成，2-40 位", field="code")
+    if AccountingFactor.objects.filter(code=code).exists():
+        raise Conflict(f"编号 {code} 已存在", field="code")
+    if kind not in FactorKind.values:
+        raise ValidationFailed("类别不正确", field="kind")
+    if kind == FactorKind.EFFICIENCY and unit != accounting.EFFICIENCY_UNIT:
+        raise ValidationFailed("效率的单位为 %", field="unit")
+    if kind == FactorKind.EMISSION and unit not in accounting.FACTOR_UNITS:
+        raise ValidationFailed("排放系数单位应为：" + "、".join(accounting.FACTOR_UNITS), field="unit")
+    try:
+        parsed = accounting.parse_factor_value(value)
+    except accounting.AccountingError as exc:
+        raise ValidationFailed(exc.message, field="value") from None
+    if kind == FactorKind.EFFICIENCY and parsed > 100:
+        raise ValidationFailed("效率不能超过 100%", field="value")
+    if not (source or "").strip():
+        raise ValidationFailed("请填写来源文件或标准（系数须有出处）", field="source", clause="RED-2")
+    if not (name or "").strip():
+        raise ValidationFailed("请填写名称", field="name")
+    row = AccountingFactor.objects.create(
+        code=code,
+        name=name.strip()[:200],
+        kind=kind,
+        pollutant=pollutant,
+        value=accounting.fraction_text(parsed),
+        unit=unit,
+        source=source.strip()[:300],
+        source_detail=(source_detail or "").strip()[:300],
+        effective_from=effective_from,
+    )
+    record(actor=actor, action="reduction.factor_create", obj=row, after=snapshot(row, FACTOR_FIELDS))
+    return row
+
+
+@transaction.atomic
+def factor_retire(*, actor: Any, factor: AccountingFactor, effective_to: dt.date) -> AccountingFactor:
+    factor = AccountingFactor.objects.select_for_update().get(pk=factor.pk)
+    if factor.effective_to is not None:
+        raise Conflict("该系数已停用")
+    if effective_to <= factor.effective_from:
+        raise ValidationFailed("停用日期须晚于生效日期", field="effective_to")
+    before = snapshot(factor, ["effective_to"])
+    factor.effective_to = effective_to
+    factor.save(update_fields=["effective_to"])
+    record(
+        actor=actor,
+        action="reduction.factor_retire",
+        obj=factor,
+        before=before,
+        after=snapshot(factor, ["effective_to"]),
+    )
+    return factor
