@@ -101,6 +101,12 @@ def world(db) -> World:
     )
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files (evidence, imports) go to the test's own directory, never to var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2026, 11, 28)
