@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("totalquota.accounts.urls")),
     path("registry/", include("totalquota.registry.urls")),
+    path("reductions/", include("totalquota.reductions.urls")),
     path("audit/", include("totalquota.audit.urls")),
     path("api/v1/", api.urls),
 ]

@@ -72,11 +72,6 @@ def pdf(name: str = "验收意见.pdf", extra: bytes = b"") -> SimpleUploadedFil
     return upload(MINIMAL_PDF + extra, name)
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def today() -> dt.date:
     return timezone.localdate()

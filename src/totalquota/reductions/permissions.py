@@ -29,6 +29,6 @@ register_actions(
         "reductions.manage_rounds": frozenset({R.ADMIN}),
         "reductions.manage_factors": frozenset({R.ADMIN}),
         # The periodic bulletin (RED-5): everyone but enterprise staff, within their zones.
-        "reductions.bulletin": frozenset(set(R) - {R.ENTERPRISE}),
+        "reductions.view_bulletin": frozenset(set(R) - {R.ENTERPRISE}),
     }
 )

@@ -1,0 +1,162 @@
+"""Home-page cards: what in the reduction library needs each person's attention (RED-3, RED-4)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from totalquota.accounts.permissions import may, restrict
+from totalquota.accounts.roles import Role
+from totalquota.common.home import Card, provider
+from totalquota.lib.errors import RuleViolation
+from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ReductionProject
+from totalquota.reductions.rules import ROUND_REMINDER_DAYS
+from totalquota.reductions.selectors import current_rounds, overdue_q
+from totalquota.registry.rules import rule_value
+
+S = ProjectStatus
+
+
+def _list(**params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("reductions:project_list") + (f"?{query}" if query else "")
+
+
+@provider
+def reduction_cards(principal) -> list[Card]:
+    if not may(principal, "reductions.view"):
+        return []
+    today = timezone.localdate()
+    projects = restrict(principal, ReductionProject.objects.all(), "reductions.view")
+    role = principal.role
+    cards: list[Card] = []
+
+    def count(status: str) -> int:
+        return projects.filter(status=status).count()
+
+    if role in (Role.ENTERPRISE, Role.ZONE_OFFICER, Role.ADMIN):
+        overdue = projects.filter(overdue_q(today)).count()
+        if overdue:
+            cards.append(
+                Card(
+                    _("逾期未申报的减排项目"),
+                    overdue,
+                    reverse("reductions:overdue"),
+                    "danger",
+                    _("已过申报截止日期（RED-3），请尽快报送"),
+                    10,
+                )
+            )
+    if role in (Role.ENTERPRISE, Role.ZONE_OFFICER):
+        returned = count(S.RETURNED)
+        if returned:
+            cards.append(
+                Card(
+                    _("退回修改的减排项目"),
+                    returned,
+                    _list(status=S.RETURNED),
+                    "warning",
+                    _("按审核意见修改后重新报送"),
+                    20,
+                )
+            )
+        drafts = count(S.DRAFT)
+        if drafts:
+            note = (
+                _("填写减排量、上传佐证材料后提交功能区")
+                if role == Role.ENTERPRISE
+                else _("补齐信息与佐证材料后报送")
+            )
+            cards.append(Card(_("待报送的减排项目草稿"), drafts, _list(status=S.DRAFT), "info", note, 40))
+    if role == Role.ZONE_OFFICER:
+        pending = count(S.ZONE_PENDING)
+        if pending:
+            cards.append(
+                Card(
+                    _("企业已提交、待功能区报送"),
+                    pending,
+                    _list(status=S.ZONE_PENDING),
+                    "warning",
+                    _("核对后报送或退回企业"),
+                    25,
+                )
+            )
+        suggested = count(S.SUGGESTED)
+        if suggested:
+            cards.append(
+                Card(
+                    _("待采纳的增补建议"),
+                    suggested,
+                    _list(status=S.SUGGESTED),
+                    "info",
+                    _("生态环境局、经发委提出（RED-3）"),
+                    45,
+                )
+            )
+    if role == Role.THIRD_PARTY:
+        waiting = count(S.SUBMITTED)
+        if waiting:
+            cards.append(
+                Card(
+                    _("待预审的减排项目"),
+                    waiting,
+                    _list(status=S.SUBMITTED),
+                    "warning",
+                    _("出具技术意见，不作决定"),
+                    20,
+                )
+            )
+    if role in (Role.REVIEWER, Role.ADMIN):
+        waiting = projects.filter(status__in=AWAITING_REVIEW).count()
+        if waiting:
+            cards.append(
+                Card(
+                    _("待审核的减排项目"),
+                    waiting,
+                    _list(status=S.SUBMITTED)
+                    if not count(S.PRECHECKED)
+                    else reverse("reductions:project_list"),
+                    "warning",
+                    _("审核类型、减排量核算与排污许可变更（RED-4）"),
+                    15,
+                )
+            )
+    if role == Role.PARTNER:
+        open_suggestions = count(S.SUGGESTED)
+        if open_suggestions:
+            cards.append(
+                Card(_("待功能区采纳的增补建议"), open_suggestions, _list(status=S.SUGGESTED), "info", "", 40)
+            )
+    if role in (Role.ENTERPRISE, Role.ZONE_OFFICER, Role.ADMIN, Role.THIRD_PARTY):
+        try:
+            days = rule_value(ROUND_REMINDER_DAYS.key, today).value
+        except RuleViolation:
+            days = 0
+        for round_ in current_rounds(today):
+            left = (round_.deadline - today).days
+            if left <= days:
+                cards.append(
+                    Card(
+                        _("申报轮次即将截止"),
+                        _("%(n)d 天") % {"n": left},
+                        reverse("reductions:round_list"),
+                        "warning",
+                        _("%(title)s：%(d)s 截止") % {"title": round_.title, "d": round_.deadline},
+                        12,
+                    )
+                )
+            else:
+                cards.append(
+                    Card(
+                        _("正在进行的申报轮次"),
+                        round_.title,
+                        reverse("reductions:round_list"),
+                        "info",
+                        _("%(d)s 截止") % {"d": round_.deadline},
+                        60,
+                    )
+                )
+    approved = count(S.APPROVED)
+    cards.append(Card(_("减排库已入库项目"), approved, reverse("reductions:library"), "secondary", "", 80))
+    return cards

@@ -1,0 +1,136 @@
+"""Evidence uploads (RED-3 (3)): checked by content, size-limited, hashed, scoped downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import Workbook
+
+from tests.reductions.conftest import MINIMAL_PDF, docx_bytes, ole2_bytes, pdf, png_bytes, upload
+from tests.xlsx_helpers import response_bytes
+from totalquota.lib.errors import Conflict, RuleViolation
+from totalquota.reductions import services
+from totalquota.reductions.models import Evidence
+
+pytestmark = pytest.mark.django_db
+
+
+def xlsx_bytes() -> bytes:
+    out = io.BytesIO()
+    Workbook().save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "detected"),
+    [
+        (MINIMAL_PDF, "验收意见.pdf", "application/pdf"),
+        (png_bytes(), "现场照片.png", "image/png"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 32, "现场.jpg", "image/jpeg"),
+        (b"GIF89a" + b"\x00" * 32, "a.gif", "image/gif"),
+        (b"RIFF\x20\x00\x00\x00WEBPVP8 " + b"\x00" * 32, "a.webp", "image/webp"),
+        (
+            docx_bytes(),
+            "核算说明.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (xlsx_bytes(), "台账.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (ole2_bytes("WordDocument"), "旧版.doc", "application/msword"),
+        (ole2_bytes("Workbook"), "旧版.xls", "application/vnd.ms-excel"),
+        # The name does not matter: a PDF called .docx is stored as the PDF it is.
+        (MINIMAL_PDF, "名不副实.docx", "application/pdf"),
+    ],
+)
+def test_accepted_files_are_recognised_by_their_content(make_project, world, content, name, detected):
+    project = make_project(evidence=False)
+    evidence = services.evidence_add(
+        actor=world.officer, project=project, kind="acceptance", upload=upload(content, name)
+    )
+    assert evidence.content_type == detected
+    assert evidence.sha256 == hashlib.sha256(content).hexdigest() and evidence.size_bytes == len(content)
+    assert evidence.original_name == name
+    assert evidence.file.read() == content
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"MZ\x90\x00" + b"\x00" * 64, "验收.pdf", "不是可接受的类型"),
+        (b"<html><script>alert(1)</script></html>", "报告.pdf", "不是可接受的类型"),
+        (b"PK\x03\x04not really a zip", "a.docx", "不是可接受的类型"),
+        (docx_bytes(macro=True), "宏.docm", "含宏"),
+        (b"", "空.pdf", "空的"),
+    ],
+)
+def test_wrong_file_types_are_refused_whatever_their_name_and_nothing_is_stored(
+    make_project, world, content, name, message
+):
+    project = make_project(evidence=False)
+    with pytest.raises(RuleViolation, match=message) as caught:
+        services.evidence_add(
+            actor=world.officer, project=project, kind="acceptance", upload=upload(content, name)
+        )
+    assert caught.value.clause == "RED-3"
+    assert not Evidence.objects.filter(project=project).exists()
+
+
+def test_oversized_files_are_refused(make_project, world, settings, tmp_path):
+    settings.UPLOAD_MAX_BYTES = 1024
+    project = make_project(evidence=False)
+    with pytest.raises(RuleViolation, match="文件过大"):
+        services.evidence_add(
+            actor=world.officer, project=project, kind="acceptance", upload=pdf(extra=b"0" * 2000)
+        )
+    assert not Evidence.objects.filter(project=project).exists()
+    assert not list((tmp_path / "media").rglob("*.pdf"))
+
+
+def test_the_same_file_twice_on_one_project_is_refused(make_project, world):
+    project = make_project(evidence=False)
+    services.evidence_add(actor=world.officer, project=project, kind="acceptance", upload=pdf())
+    with pytest.raises(Conflict, match="同一文件"):
+        services.evidence_add(actor=world.officer, project=project, kind="eia", upload=pdf("另一个名字.pdf"))
+
+
+def test_path_parts_and_control_characters_are_stripped_from_names(make_project, world):
+    project = make_project(evidence=False)
+    evidence = services.evidence_add(
+        actor=world.officer,
+        project=project,
+        kind="acceptance",
+        upload=upload(MINIMAL_PDF, "../../etc/验收\x07.pdf"),
+    )
+    assert evidence.original_name == "验收.pdf"
+    assert ".." not in evidence.file.name
+
+
+def test_evidence_downloads_to_those_who_may_see_the_project_and_no_one_else(client, make_project, world):
+    project = make_project()
+    evidence = project.evidence.get(kind="acceptance")
+    url = reverse("reductions:evidence_download", args=[evidence.pk])
+    for person in (world.officer, world.company_user, world.third_party, world.reviewer, world.leader):
+        client.force_login(person)
+        response = client.get(url)
+        assert response.status_code == 200, person
+        assert response_bytes(response) == MINIMAL_PDF
+        assert response["Content-Type"] == "application/pdf"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "attachment" in response["Content-Disposition"]
+    for outsider in (world.other_officer, world.other_company_user):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 404
+
+
+def test_evidence_can_be_removed_while_preparing_but_not_after_submission(make_project, world):
+    project = make_project()
+    extra = services.evidence_add(
+        actor=world.officer, project=project, kind="investment", upload=pdf("发票.pdf", b"i")
+    )
+    services.evidence_delete(actor=world.officer, evidence=extra)
+    assert not Evidence.objects.filter(pk=extra.pk).exists()
+    services.project_submit(actor=world.officer, project=project)
+    with pytest.raises(Conflict):
+        services.evidence_delete(actor=world.officer, evidence=project.evidence.first())
