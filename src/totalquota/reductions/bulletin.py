@@ -168,13 +168,13 @@ def build_bulletin(*, principal: Any, start: dt.date, end: dt.date, zone: Zone |
     sections = []
     totals: dict[int, PollutantRow] = {}
     for z in zones:
-        rows = sorted(by_zone[z.pk].values(), key=lambda r: (r.pollutant.sort_order, r.pollutant.code))
-        for row in rows:
-            row.projects = len(seen[(z.pk, row.pollutant.pk)])
-            row.reserve_grams = reserve_use_grams(z, row.pollutant, start, end)
-            total = totals.setdefault(row.pollutant.pk, PollutantRow(row.pollutant))
-            total.add(row)
-        sections.append(ZoneSection(zone=z, rows=rows, projects=list(projects[z.pk].values())))
+        ordered = sorted(by_zone[z.pk].values(), key=lambda r: (r.pollutant.sort_order, r.pollutant.code))
+        for item in ordered:
+            item.projects = len(seen[(z.pk, item.pollutant.pk)])
+            item.reserve_grams = reserve_use_grams(z, item.pollutant, start, end)
+            total = totals.setdefault(item.pollutant.pk, PollutantRow(item.pollutant))
+            total.add(item)
+        sections.append(ZoneSection(zone=z, rows=ordered, projects=list(projects[z.pk].values())))
     park = _park_name()
     return Bulletin(
         title=f"{park}减排项目通报",

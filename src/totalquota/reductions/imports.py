@@ -139,12 +139,12 @@ def import_template(zones) -> tempfile.SpooledTemporaryFile:
     ws.freeze_panes = "C2"
     for key in ("group", "enterprise", "contact_phone", "eia_approval_number"):
         col = get_column_letter(headers.index(HEADER_OF[key]) + 1)
-        for row in range(2, 1002):
-            ws[f"{col}{row}"].number_format = "@"
+        for number in range(2, 1002):
+            ws[f"{col}{number}"].number_format = "@"
     for key in ("start_date", "completion_date", "acceptance_date"):
         col = get_column_letter(headers.index(HEADER_OF[key]) + 1)
-        for row in range(2, 1002):
-            ws[f"{col}{row}"].number_format = "yyyy-mm-dd"
+        for number in range(2, 1002):
+            ws[f"{col}{number}"].number_format = "yyyy-mm-dd"
 
     def dropdown(key: str, options: list[str]) -> None:
         col = get_column_letter(headers.index(HEADER_OF[key]) + 1)
@@ -191,8 +191,8 @@ def import_template(zones) -> tempfile.SpooledTemporaryFile:
             "核算方法填“关停淘汰”，核算参数填：关停源基准年实际排放量=2.5；基准排放量依据=2024 年排污许可执行报告",
         )
     )
-    for row in rows:
-        notes.append(list(row))
+    for note in rows:
+        notes.append(list(note))
     notes.column_dimensions["A"].width = 22
     notes.column_dimensions["B"].width = 120
     for row in notes.iter_rows(min_row=2):

@@ -90,9 +90,9 @@ def evidence_requirements(project: ReductionProject, *, on: dt.date) -> tuple[li
     for line in lines:
         if line.method == "documented":
             source = str(line.inputs.get("source", ""))
-            kind = DOCUMENT_EVIDENCE.get(source)
-            if kind:
-                reasons[kind].append(
+            document_kind = DOCUMENT_EVIDENCE.get(source)
+            if document_kind:
+                reasons[document_kind].append(
                     f"{line.pollutant}减排量取自{DOCUMENT_SOURCES.get(source, source)}（RED-2）"
                 )
     labels = dict(EvidenceKind.choices)
@@ -218,7 +218,7 @@ def lines_eligible_for_intake(
     for line in lines:
         summary = line_usage(line, as_of=as_of)
         excluded = [
-            (kind, str(labels[kind]), summary.by_kind[kind], summary.references.get(kind, []))
+            (str(kind), str(labels[kind]), summary.by_kind[kind], summary.references.get(kind, []))
             for kind in EXCLUDING_KINDS
             if summary.by_kind.get(kind)
         ]

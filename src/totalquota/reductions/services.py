@@ -926,7 +926,7 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
     _require_editable(project)
     _reopen_if_returned(project, principal)
     before = snapshot(evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"])
-    pk, name, path = evidence.pk, evidence.original_name, evidence.file.name
+    pk, name, path = evidence.pk, evidence.original_name, evidence.file.name or ""
     evidence.delete()
 
     # Remove the stored bytes only once the deletion has committed, and only if no other record

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -301,6 +303,37 @@ def _can_prepare(user, project: ReductionProject) -> bool:
     return zone_allowed(principal, project.zone_id)
 
 
+@dataclass
+class LineRow:
+    """A line as the detail page shows it: with its usage, method name and whether its stored inputs
+    recompute to the stored result; other attributes are the line's own."""
+
+    line: ReductionLine
+    usage: selectors.UsageSummary
+    method_label: str
+    recomputes: bool
+    marks: list[LineUsage]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.line, name)
+
+
+def _line_row(line: ReductionLine) -> LineRow:
+    unit = line.pollutant.unit
+    try:
+        again = accounting.recompute(line.method, line.inputs, unit=(unit.value, unit.grams))
+        recomputes = again.reduction_grams == line.reduction_grams
+    except accounting.AccountingError:
+        recomputes = False
+    return LineRow(
+        line=line,
+        usage=selectors.line_usage(line),
+        method_label=selectors.method_label(line.method),
+        recomputes=recomputes,
+        marks=list(line.usages.select_related("marked_by", "cancelled_by")),
+    )
+
+
 @login_required
 def project_detail(request, pk: int):
     project = _project(request, pk)
@@ -308,17 +341,7 @@ def project_detail(request, pk: int):
     principal = principal_of(user)
     today = timezone.localdate()
     lines = list(project.lines.select_related("pollutant", "updated_by"))
-    for line in lines:
-        line.usage = selectors.line_usage(line)
-        line.method_label = selectors.method_label(line.method)
-        try:
-            again = accounting.recompute(
-                line.method, line.inputs, unit=(line.pollutant.unit.value, line.pollutant.unit.grams)
-            )
-            line.recomputes = again.reduction_grams == line.reduction_grams
-        except accounting.AccountingError:
-            line.recomputes = False
-        line.marks = list(line.usages.select_related("marked_by", "cancelled_by"))
+    rows = [_line_row(line) for line in lines]
     try:
         requirements, _rules = selectors.evidence_requirements(project, on=today)
     except DomainError as exc:
@@ -329,7 +352,7 @@ def project_detail(request, pk: int):
     context = {
         "project": project,
         "title": project.name,
-        "lines": lines,
+        "lines": rows,
         "evidence": list(project.evidence.select_related("uploaded_by")),
         "requirements": requirements,
         "missing": selectors.missing_information(project, today=today) if project.status in EDITABLE else [],
@@ -560,16 +583,17 @@ def project_review(request, pk: int):
         messages.error(request, _("请选择审核结论。"))
         return redirect(project)
     decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
-    call = {
+    actions: dict[str, tuple[Callable[..., Any], str]] = {
         "approve": (services.project_approve, _("审核通过，项目已纳入减排库。")),
         "return": (services.project_return, _("已退回修改。")),
         "reject": (services.project_reject, _("已审核不通过。")),
-    }[decision]
+    }
+    call, done = actions[decision]
     try:
-        call[0](actor=request.user, project=project, reason=reason)
+        call(actor=request.user, project=project, reason=reason)
     except DomainError as exc:
         return _refused(request, project, exc)
-    return _after(request, project, call[1])
+    return _after(request, project, done)
 
 
 @login_required
