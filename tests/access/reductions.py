@@ -51,6 +51,10 @@ def objects(w: Any) -> SimpleNamespace:
         zone=w.zone_a,
         suggestion_note="专项排查",
     )
+    pending = ready_project(w, today, actor=w.company_user, name="企业已提交")
+    services.project_handover(actor=w.company_user, project=pending)
+    submitted = ready_project(w, today, name="待审核项目")
+    services.project_submit(actor=w.officer, project=submitted)
     extra = services.evidence_add(
         actor=w.officer, project=fleet, kind="investment", upload=pdf("发票.pdf", b"x")
     )
@@ -65,6 +69,8 @@ def objects(w: Any) -> SimpleNamespace:
         usage=usage,
         suggestion=suggestion,
         evidence=draft.evidence.first(),
+        pending=pending,
+        submitted=submitted,
     )
     return w.reductions
 
@@ -132,4 +138,82 @@ PAGES = {
 }
 
 READ_ALL = allow(*R)
-API_ROUTES: dict[tuple[str, str], ApiRoute] = {}
+API = "/api/v1/reductions"
+API_PREPARERS = allow(R.ENTERPRISE, R.ZONE_OFFICER)
+API_OFFICER = allow(R.ZONE_OFFICER)
+FLEET_ONLY_OFFICER = allow(R.ZONE_OFFICER, overrides={R.ENTERPRISE: 404})
+
+
+def project_id(name: str):
+    return lambda w: {"project_id": getattr(objects(w), name).pk}
+
+
+EMPTY = lambda w: {}  # noqa: E731
+
+API_ROUTES: dict[tuple[str, str], ApiRoute] = {
+    ("get", f"{API}/projects"): ApiRoute(READ_ALL),
+    ("get", f"{API}/projects/{{project_id}}"): ApiRoute(
+        allow(*R, overrides={R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}),
+        params=project_id("other"),
+    ),
+    ("get", f"{API}/library"): ApiRoute(READ_ALL),
+    ("get", f"{API}/bulletin"): ApiRoute(allow(*[r for r in R if r != R.ENTERPRISE])),
+    ("get", f"{API}/methods"): ApiRoute(READ_ALL),
+    ("get", f"{API}/factors"): ApiRoute(READ_ALL),
+    ("get", f"{API}/rounds"): ApiRoute(READ_ALL),
+    ("post", f"{API}/rounds"): ApiRoute(allow(R.ADMIN), body=EMPTY),
+    ("get", f"{API}/evidence/{{evidence_id}}/file"): ApiRoute(
+        READ_ALL, params=lambda w: {"evidence_id": objects(w).evidence.pk}
+    ),
+    ("post", f"{API}/projects"): ApiRoute(API_PREPARERS, body=EMPTY),
+    ("patch", f"{API}/projects/{{project_id}}"): ApiRoute(
+        API_PREPARERS, params=project_id("draft"), body=EMPTY
+    ),
+    ("post", f"{API}/suggestions"): ApiRoute(allow(R.PARTNER, R.REVIEWER, R.ADMIN), body=EMPTY),
+    ("put", f"{API}/projects/{{project_id}}/lines/{{pollutant}}"): ApiRoute(
+        API_PREPARERS, params=lambda w: {"project_id": objects(w).draft.pk, "pollutant": "VOCS"}, body=EMPTY
+    ),
+    ("delete", f"{API}/projects/{{project_id}}/lines/{{pollutant}}"): ApiRoute(
+        FLEET_ONLY_OFFICER, params=lambda w: {"project_id": objects(w).fleet.pk, "pollutant": "VOCS"}
+    ),
+    ("post", f"{API}/projects/{{project_id}}/evidence"): ApiRoute(
+        API_PREPARERS, params=project_id("draft"), body=EMPTY
+    ),
+    ("delete", f"{API}/evidence/{{evidence_id}}"): ApiRoute(
+        FLEET_ONLY_OFFICER, params=lambda w: {"evidence_id": objects(w).fleet_evidence.pk}
+    ),
+    ("post", f"{API}/projects/{{project_id}}/handover"): ApiRoute(
+        allow(R.ENTERPRISE), params=project_id("draft"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/submit"): ApiRoute(
+        API_OFFICER, params=project_id("draft"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/send-back"): ApiRoute(
+        API_OFFICER, params=project_id("pending"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/adopt"): ApiRoute(
+        API_OFFICER, params=project_id("suggestion"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/decline"): ApiRoute(
+        API_OFFICER, params=project_id("suggestion"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/approve"): ApiRoute(
+        allow(R.REVIEWER), params=project_id("submitted"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/reject"): ApiRoute(
+        allow(R.REVIEWER), params=project_id("submitted"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/return"): ApiRoute(
+        allow(R.REVIEWER), params=project_id("submitted"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/opinions"): ApiRoute(
+        allow(R.THIRD_PARTY), params=project_id("draft"), body=EMPTY
+    ),
+    ("post", f"{API}/lines/{{line_id}}/usages"): ApiRoute(
+        allow(R.REVIEWER, R.ADMIN), params=lambda w: {"line_id": objects(w).line.pk}, body=EMPTY
+    ),
+    ("post", f"{API}/usages/{{usage_id}}/cancel"): ApiRoute(
+        allow(R.REVIEWER, R.ADMIN), params=lambda w: {"usage_id": objects(w).usage.pk}, body=EMPTY
+    ),
+    ("post", f"{API}/import"): ApiRoute(API_OFFICER),
+}

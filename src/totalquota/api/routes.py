@@ -1,8 +1,10 @@
 """The API object with every app's router mounted (``/api/v1/…``)."""
 
 from totalquota.api.core import api
+from totalquota.api.reductions import router as reductions_router
 from totalquota.api.registry import router as registry_router
 
 api.add_router("/", registry_router)
+api.add_router("/", reductions_router)
 
 __all__ = ["api"]
