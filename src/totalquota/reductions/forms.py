@@ -26,6 +26,28 @@ from totalquota.registry.models import Enterprise, Pollutant, Zone
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def revalidate(form: forms.Form) -> None:
+    """Forget errors computed before the form's choices were narrowed to the person's scope.
+
+    ``StyledFormMixin`` reads ``form.errors`` while styling, i.e. before a subclass has set its
+    querysets; those errors (and the ``is-invalid`` classes) are recomputed against the final fields.
+    """
+    form._errors = None  # type: ignore[assignment]
+    for name, field in form.fields.items():
+        widget = field.widget
+        classes = [c for c in widget.attrs.get("class", "").split() if c != "is-invalid"]
+        if not classes:  # a field added after the mixin styled the others
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                classes = ["form-check-input"]
+            elif isinstance(widget, forms.Select):
+                classes = ["form-select"]
+            else:
+                classes = ["form-control"]
+        if form.is_bound and name in form.errors:
+            classes.append("is-invalid")
+        widget.attrs["class"] = " ".join(classes)
+
+
 def subtype_choices() -> list[tuple[Any, Any]]:
     return [("", "---------")] + [
         (ProjectType(t).label, [(s, Subtype(s).label) for s in subtypes]) for t, subtypes in SUBTYPES.items()
@@ -80,6 +102,7 @@ class ProjectForm(StyledForm):
             # Enterprise staff declare for their own unit in its zone; the service fixes both.
             del self.fields["zone"]
             del self.fields["enterprise"]
+        revalidate(self)
 
 
 class SuggestionForm(StyledForm):
@@ -232,6 +255,7 @@ class LineForm(StyledForm):
                     self.fields[f"{p.name}__factor"] = forms.ModelChoiceField(
                         label=_("或选用参考效率"), queryset=efficiencies, required=False
                     )
+        revalidate(self)
 
     def split(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(inputs, factors)`` for :func:`services.line_set` from the cleaned data."""

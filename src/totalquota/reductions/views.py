@@ -41,6 +41,7 @@ from totalquota.reductions.forms import (
     RoundForm,
     SuggestionForm,
     UsageForm,
+    revalidate,
 )
 from totalquota.reductions.imports import IMPORT_COLUMNS, import_template
 from totalquota.reductions.models import (
@@ -469,6 +470,7 @@ def project_suggest(request):
     form = SuggestionForm(request.POST or None)
     enterprise_field = form.fields["enterprise"]
     enterprise_field.queryset = _enterprises_for(request.user)  # type: ignore[attr-defined]
+    revalidate(form)
     if request.method == "POST" and form.is_valid():
         try:
             project = services.project_suggest(actor=request.user, **_cleaned_project(form))

@@ -1,0 +1,200 @@
+"""The reduction pages as people use them: forms, the accounting preview, lists, exports, home cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from tests.reductions.conftest import MINIMAL_PDF, upload
+from tests.xlsx_helpers import read_xlsx, response_bytes
+from totalquota.reductions import services
+from totalquota.reductions.models import ProjectStatus, ReductionLine, ReductionProject
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_zone_officer_fills_in_a_project_through_the_form(client, world, today):
+    client.force_login(world.officer)
+    response = client.post(
+        reverse("reductions:project_create"),
+        {
+            "name": "光氧改催化燃烧",
+            "zone": world.zone_a.pk,
+            "enterprise": world.company.pk,
+            "project_type": "deep_treatment",
+            "subtype": "treatment_upgrade",
+            "start_date": "2025-03-01",
+            "completion_date": "2025-02-01",
+            "investment": "12.5",
+        },
+    )
+    assert response.status_code == 422
+    assert "竣工时间（2025-02-01）不能早于开工时间（2025-03-01）" in response.content.decode()
+    assert not ReductionProject.objects.exists()
+    response = client.post(
+        reverse("reductions:project_create"),
+        {
+            "name": "光氧改催化燃烧",
+            "zone": world.zone_a.pk,
+            "enterprise": world.company.pk,
+            "project_type": "deep_treatment",
+            "subtype": "treatment_upgrade",
+            "start_date": "2025-03-01",
+            "completion_date": "2025-08-01",
+            "investment": "12.5",
+        },
+        follow=True,
+    )
+    project = ReductionProject.objects.get()
+    page = response.content.decode()
+    assert project.investment_yuan == 125_000 and "12.5 万元" in page
+    assert "报送前还需" in page and "建设单位未填写" in page
+
+
+def test_the_accounting_form_previews_then_saves_with_the_trace(client, world, make_project):
+    project = make_project()
+    client.force_login(world.officer)
+    url = reverse("reductions:line_edit", args=[project.pk])
+    page = client.get(url, {"pollutant": "VOCS", "method": "treatment"}).content.decode()
+    assert "改造前收集效率（%）" in page and "污染物产生量（t/a）" in page
+    data = {
+        "pollutant": "VOCS",
+        "method": "treatment",
+        "generated": "50",
+        "capture_before": "30",
+        "removal_before": "50",
+        "capture_after": "90",
+        "removal_after": "95",
+        "basis": "设计文件",
+    }
+    preview = client.post(url, {**data, "preview": "1"})
+    assert preview.status_code == 200 and "35.25 t/a" in preview.content.decode()
+    assert ReductionLine.objects.get(project=project).method == "closure"  # not saved by a preview
+    client.post(url, data)
+    line = ReductionLine.objects.get(project=project)
+    assert line.method == "treatment" and line.reduction_grams == 35_250_000
+    detail = client.get(project.get_absolute_url()).content.decode()
+    assert "35.25" in detail and "可复算" in detail and "改造前排放量 = 产生量" in detail
+
+
+def test_a_wrong_value_in_the_accounting_form_shows_the_error_and_saves_nothing(client, world, make_project):
+    project = make_project()
+    client.force_login(world.officer)
+    response = client.post(
+        reverse("reductions:line_edit", args=[project.pk]),
+        {
+            "pollutant": "NOX",
+            "method": "documented",
+            "source": "permit",
+            "document": "许可证",
+            "baseline": "1",
+            "reduction": "2",
+        },
+    )
+    assert response.status_code == 422
+    assert "不能大于基准排放量" in response.content.decode()
+    assert not project.lines.filter(pollutant__code="NOX").exists()
+
+
+def test_uploading_a_disguised_file_on_the_page_is_refused(client, world, make_project):
+    project = make_project(evidence=False)
+    client.force_login(world.officer)
+    response = client.post(
+        reverse("reductions:evidence_upload", args=[project.pk]),
+        {"kind": "acceptance", "file": upload(b"#!/bin/sh\nrm -rf /", "验收报告.pdf")},
+    )
+    assert response.status_code == 422 and "不是可接受的类型" in response.content.decode()
+    response = client.post(
+        reverse("reductions:evidence_upload", args=[project.pk]),
+        {"kind": "acceptance", "file": upload(MINIMAL_PDF, "验收报告.pdf")},
+        follow=True,
+    )
+    assert "已上传：验收报告.pdf" in response.content.decode()
+
+
+def test_review_on_the_page_returns_then_approves(client, world, make_project):
+    project = make_project()
+    services.project_submit(actor=world.officer, project=project)
+    client.force_login(world.reviewer)
+    url = reverse("reductions:project_review", args=[project.pk])
+    response = client.post(url, {"decision": "return", "reason": ""}, follow=True)
+    assert "退回修改须填写修改意见" in response.content.decode()
+    client.post(url, {"decision": "return", "reason": "请补充监测报告"})
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.RETURNED
+    client.force_login(world.officer)
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert "请补充监测报告" in page and "退回修改" in page
+    client.post(reverse("reductions:project_submit", args=[project.pk]))
+    client.force_login(world.reviewer)
+    response = client.post(url, {"decision": "approve", "reason": ""}, follow=True)
+    assert "审核通过，项目已纳入减排库" in response.content.decode()
+
+
+def test_the_project_list_filters_by_pollutant_and_exports_what_it_shows(client, world, make_project):
+    make_project(name="甲项目")
+    other = make_project(name="乙项目")
+    ReductionLine.objects.filter(project=other).update(pollutant_id=world_pollutant("NOX"))
+    client.force_login(world.leader)
+    page = client.get(
+        reverse("reductions:project_list"), {"pollutant": world_pollutant("NOX")}
+    ).content.decode()
+    assert "乙项目" in page and "甲项目" not in page
+    rows = read_xlsx(
+        response_bytes(client.get(reverse("reductions:project_list"), {"q": "甲项目", "export": "xlsx"}))
+    )
+    assert rows[0][0] == "项目编号" and rows[1][1] == "甲项目" and "挥发性有机物 2.5 t/a" in rows[1][9]
+
+
+def world_pollutant(code):
+    from totalquota.registry.models import Pollutant
+
+    return Pollutant.objects.get(code=code).pk
+
+
+def test_the_library_lists_approved_lines_with_their_use(client, world, make_project, today):
+    project = make_project()
+    make_project(name="仍是草稿")
+    services.project_submit(actor=world.officer, project=project)
+    services.project_approve(actor=world.reviewer, project=project)
+    services.usage_mark(
+        actor=world.admin,
+        line=project.lines.get(),
+        kind="offset",
+        amount="1",
+        reference="批复",
+        used_on=today,
+    )
+    client.force_login(world.other_officer)
+    assert "喷涂线" not in client.get(reverse("reductions:library")).content.decode()
+    client.force_login(world.officer)
+    page = client.get(reverse("reductions:library")).content.decode()
+    assert "喷涂线油性漆改水性漆项目" in page and "仍是草稿" not in page
+    rows = read_xlsx(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
+    header = rows[0]
+    record = dict(zip(header, rows[1], strict=True))
+    assert record["单位"] == "t/a" and float(record["核定减排量"]) == 2.5 and float(record["已使用"]) == 1.0
+    assert float(record["未使用"]) == 1.5
+
+
+def test_home_pages_show_what_needs_each_persons_attention(client, world, make_project):
+    draft = make_project(
+        name="去年竣工",
+        start_date=dt.date(2024, 1, 1),
+        completion_date=dt.date(2024, 6, 1),
+        acceptance_date=dt.date(2024, 7, 1),
+    )
+    submitted = make_project(name="待审")
+    services.project_submit(actor=world.officer, project=submitted)
+    client.force_login(world.officer)
+    page = client.get(reverse("home")).content.decode()
+    assert "逾期未申报的减排项目" in page and "待报送的减排项目草稿" in page
+    client.force_login(world.reviewer)
+    assert "待审核的减排项目" in client.get(reverse("home")).content.decode()
+    client.force_login(world.third_party)
+    assert "待预审的减排项目" in client.get(reverse("home")).content.decode()
+    client.force_login(world.other_officer)
+    assert "逾期未申报的减排项目" not in client.get(reverse("home")).content.decode()
+    assert draft.status == ProjectStatus.DRAFT
