@@ -32,7 +32,7 @@ def revalidate(form: forms.Form) -> None:
     ``StyledFormMixin`` reads ``form.errors`` while styling, i.e. before a subclass has set its
     querysets; those errors (and the ``is-invalid`` classes) are recomputed against the final fields.
     """
-    form._errors = None  # type: ignore[assignment]
+    form._errors = None  # type: ignore[attr-defined]
     for name, field in form.fields.items():
         widget = field.widget
         classes = [c for c in widget.attrs.get("class", "").split() if c != "is-invalid"]
