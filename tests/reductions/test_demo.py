@@ -1,0 +1,29 @@
+"""The demo park's reduction library: every type and status, made through the services."""
+
+from __future__ import annotations
+
+import importlib
+import random
+
+import pytest
+from django.utils import timezone
+
+from totalquota.common.demo import STEPS, DemoContext
+from totalquota.reductions.models import Evidence, LineUsage, ProjectStatus, ProjectType, ReductionProject
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_projects_of_every_type_and_status_with_evidence_and_usage_marks():
+    assert STEPS.index("totalquota.reductions.demo") > STEPS.index("totalquota.accounts.demo")
+    ctx = DemoContext(rng=random.Random(20211), today=timezone.localdate())
+    ctx["enterprise_count"] = 60
+    for name in ("totalquota.registry.demo", "totalquota.accounts.demo", "totalquota.reductions.demo"):
+        importlib.import_module(name).seed(ctx)
+    assert set(ReductionProject.objects.values_list("status", flat=True)) == set(ProjectStatus.values)
+    assert set(ReductionProject.objects.values_list("project_type", flat=True)) == set(ProjectType.values)
+    assert ReductionProject.objects.values("zone").distinct().count() == 4
+    assert ReductionProject.objects.filter(enterprise__isnull=True).exists()
+    assert LineUsage.objects.exists()
+    kinds = set(Evidence.objects.values_list("content_type", flat=True))
+    assert {"application/pdf", "image/png"} <= kinds
