@@ -131,7 +131,7 @@ def test_the_pdf_is_a4_with_the_chinese_title_period_figures_and_issuer(history,
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))
     box = reader.pages[0].mediabox
-    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape, in points
     text = "".join(page.extract_text() for page in reader.pages)
     compact = text.replace(" ", "").replace("\n", "")
     for expected in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -145,7 +146,12 @@ def test_the_project_list_filters_by_pollutant_and_exports_what_it_shows(client,
     rows = read_xlsx(
         response_bytes(client.get(reverse("reductions:project_list"), {"q": "甲项目", "export": "xlsx"}))
     )
-    assert rows[0][0] == "项目编号" and rows[1][1] == "甲项目" and "挥发性有机物 2.5 t/a" in rows[1][9]
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert len(rows) == 2 and record["项目名称"] == "甲项目" and record["减排量"] == "挥发性有机物 2.5 t/a"
+    assert (
+        Decimal(str(record["资金投入（万元）"])) == Decimal("85.5")
+        and record["统一社会信用代码"] == world.company.uscc
+    )
 
 
 def world_pollutant(code):

@@ -25,7 +25,7 @@ def year_choices():
         .distinct()
         .order_by("-year")
     )
-    return [(y, str(y)) for y in years]
+    return [(str(y), str(y)) for y in years]
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -34,7 +34,7 @@ class ProjectFilter(django_filters.FilterSet):
     pollutant = django_filters.ModelChoiceFilter(
         label=_("污染物"), queryset=Pollutant.objects.all(), method="filter_pollutant"
     )
-    year = django_filters.TypedChoiceFilter(label=_("减排年度"), choices=year_choices, coerce=int)
+    year = django_filters.ChoiceFilter(label=_("减排年度"), choices=year_choices)
     status = django_filters.ChoiceFilter(label=_("状态"), choices=ProjectStatus.choices)
     origin = django_filters.ChoiceFilter(label=_("来源"), choices=Origin.choices)
 
@@ -55,9 +55,7 @@ class LibraryFilter(django_filters.FilterSet):
         label=_("类型"), choices=ProjectType.choices, field_name="project__project_type"
     )
     pollutant = django_filters.ModelChoiceFilter(label=_("污染物"), queryset=Pollutant.objects.all())
-    year = django_filters.TypedChoiceFilter(
-        label=_("减排年度"), choices=year_choices, coerce=int, field_name="project__year"
-    )
+    year = django_filters.ChoiceFilter(label=_("减排年度"), choices=year_choices, field_name="project__year")
     method = django_filters.ChoiceFilter(
         label=_("核算方法"), choices=[(m.code, m.label) for m in METHODS.values()]
     )

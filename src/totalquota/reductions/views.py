@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -101,7 +102,7 @@ class PollutantQuantity(Column):
 
     def raw(self, row: Any) -> Any:
         grams = super().raw(row)
-        return None if grams is None else format_quantity(int(grams), row.pollutant.unit)
+        return None if grams is None else format_quantity(int(grams), row.pollutant.unit, suffix=True)
 
     def export_value(self, row: Any) -> Any:
         grams = Column.raw(self, row)
@@ -109,7 +110,22 @@ class PollutantQuantity(Column):
 
 
 # --- lists -------------------------------------------------------------------------------------
-class ProjectListView(ScopedListView):
+class CompactList(ScopedListView):
+    """A list whose page shows the columns that fit a screen and whose export has every column."""
+
+    export_columns: list[Column] = []
+
+    def export(self):
+        if self.export_columns:
+            self.columns = self.export_columns
+        return super().export()
+
+
+def _local_date(value):
+    return timezone.localtime(value).date() if value else None
+
+
+class ProjectListView(CompactList):
     model = ReductionProject
     action = "reductions.view"
     title = gettext_lazy("减排项目")
@@ -123,11 +139,38 @@ class ProjectListView(ScopedListView):
         Column(gettext_lazy("功能区"), "zone.name"),
         Column(gettext_lazy("排污单位"), lambda p: p.enterprise.name if p.enterprise else "—", css="wrap"),
         Column(gettext_lazy("类型"), "project_type"),
-        Column(gettext_lazy("具体类型"), "subtype"),
         Column(gettext_lazy("状态"), "status"),
         Column(gettext_lazy("竣工时间"), "completion_date"),
+        Column(gettext_lazy("减排量"), reductions_text, css="wrap small"),
+    ]
+    export_columns = [
+        Column(gettext_lazy("项目编号"), "code"),
+        Column(gettext_lazy("项目名称"), "name"),
+        Column(gettext_lazy("功能区"), "zone.name"),
+        Column(gettext_lazy("排污单位"), lambda p: p.enterprise.name if p.enterprise else ""),
+        Column(gettext_lazy("统一社会信用代码"), lambda p: p.enterprise.uscc if p.enterprise else ""),
+        Column(gettext_lazy("类型"), "project_type"),
+        Column(gettext_lazy("具体类型"), "subtype"),
+        Column(gettext_lazy("状态"), "status"),
+        Column(gettext_lazy("来源"), "origin"),
+        Column(gettext_lazy("建设单位"), "builder"),
+        Column(gettext_lazy("项目地址"), "address"),
+        Column(gettext_lazy("联系人"), "contact_name"),
+        Column(gettext_lazy("联系电话"), "contact_phone"),
+        Column(gettext_lazy("开工时间"), "start_date"),
+        Column(gettext_lazy("竣工时间"), "completion_date"),
+        Column(gettext_lazy("验收时间"), "acceptance_date"),
+        Column(
+            gettext_lazy("资金投入（万元）"),
+            lambda p: None if p.investment_yuan is None else Decimal(p.investment_yuan) / 10_000,
+        ),
+        Column(gettext_lazy("减排运行情况"), "operating_status"),
+        Column(gettext_lazy("环评批复文号"), "eia_approval_number"),
+        Column(gettext_lazy("排污许可证变更情况"), "permit_change"),
         Column(gettext_lazy("减排年度"), "year"),
-        Column(gettext_lazy("减排量"), reductions_text, css="wrap"),
+        Column(gettext_lazy("减排量"), reductions_text),
+        Column(gettext_lazy("报送时间"), "submitted_at"),
+        Column(gettext_lazy("审核时间"), "decided_at"),
         Column(gettext_lazy("更新时间"), "updated_at"),
     ]
 
@@ -158,7 +201,7 @@ class ProjectListView(ScopedListView):
         )
 
 
-class LibraryListView(ScopedListView):
+class LibraryListView(CompactList):
     model = ReductionLine
     action = "reductions.view"
     title = gettext_lazy("减排库")
@@ -167,21 +210,36 @@ class LibraryListView(ScopedListView):
     filterset_class = LibraryFilter
     export_name = "reduction-library"
     columns = [
-        Column(gettext_lazy("项目编号"), "project.code", link=True),
-        Column(gettext_lazy("项目名称"), "project.name", css="wrap"),
+        Column(gettext_lazy("项目"), "project.name", link=True, css="wrap"),
         Column(gettext_lazy("功能区"), "project.zone.name"),
         Column(
-            gettext_lazy("排污单位"), lambda r: r.project.enterprise.name if r.project.enterprise else "—"
+            gettext_lazy("排污单位"),
+            lambda r: r.project.enterprise.name if r.project.enterprise else "—",
+            css="wrap",
         ),
-        Column(gettext_lazy("类型"), "project.project_type"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
-        Column(gettext_lazy("单位"), lambda r: r.pollutant.display_unit),
-        Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method)),
-        PollutantQuantity(gettext_lazy("基准排放量"), "baseline_grams", css="num"),
+        Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method).split("（")[0]),
         PollutantQuantity(gettext_lazy("核定减排量"), "reduction_grams", css="num"),
         PollutantQuantity(gettext_lazy("已使用"), "excluded_grams", css="num"),
         PollutantQuantity(gettext_lazy("未使用"), lambda r: r.reduction_grams - r.excluded_grams, css="num"),
         PollutantQuantity(gettext_lazy("报送上级储备库"), "upper_grams", css="num"),
+        Column(gettext_lazy("入库日期"), lambda r: _local_date(r.project.decided_at)),
+    ]
+    export_columns = [
+        Column(gettext_lazy("项目编号"), "project.code"),
+        Column(gettext_lazy("项目名称"), "project.name"),
+        Column(gettext_lazy("功能区"), "project.zone.name"),
+        Column(gettext_lazy("排污单位"), lambda r: r.project.enterprise.name if r.project.enterprise else ""),
+        Column(gettext_lazy("类型"), "project.project_type"),
+        Column(gettext_lazy("减排年度"), "project.year"),
+        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("单位"), lambda r: r.pollutant.display_unit),
+        Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method)),
+        PollutantQuantity(gettext_lazy("基准排放量"), "baseline_grams"),
+        PollutantQuantity(gettext_lazy("核定减排量"), "reduction_grams"),
+        PollutantQuantity(gettext_lazy("已使用"), "excluded_grams"),
+        PollutantQuantity(gettext_lazy("未使用"), lambda r: r.reduction_grams - r.excluded_grams),
+        PollutantQuantity(gettext_lazy("报送上级储备库"), "upper_grams"),
         Column(gettext_lazy("入库时间"), "project.decided_at"),
     ]
 
@@ -216,9 +274,13 @@ class OverdueListView(ProjectListView):
     title = gettext_lazy("逾期未申报的减排项目（RED-3）")
     export_name = "reduction-overdue"
     columns = [
-        *ProjectListView.columns[:8],
+        *ProjectListView.columns[:7],
         Column(gettext_lazy("申报截止日期"), lambda p: selectors.due_date(p)),
-        Column(gettext_lazy("减排量"), reductions_text, css="wrap"),
+        Column(gettext_lazy("减排量"), reductions_text, css="wrap small"),
+    ]
+    export_columns = [
+        *ProjectListView.export_columns,
+        Column(gettext_lazy("申报截止日期"), selectors.due_date),
     ]
 
     def base_queryset(self):
