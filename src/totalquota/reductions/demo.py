@@ -540,7 +540,7 @@ def seed(ctx: DemoContext) -> None:
                 services.project_submit(actor=officer, project=project, note="按意见补充后重新报送")
             services.project_approve(actor=reviewer, project=project, reason="类型、核算与许可变更均已核实。")
             if index % 3 == 0:
-                line = project.lines.order_by("pk").first()
+                line = project.lines.order_by("pk")[0]
                 kind = USAGE_KINDS[(index // 3) % len(USAGE_KINDS)]
                 half = format_quantity(line.reduction_grams // 2, line.pollutant.unit)
                 services.usage_mark(
