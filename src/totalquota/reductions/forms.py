@@ -244,17 +244,24 @@ class LineForm(StyledForm):
             widget = (
                 forms.TextInput(attrs={"inputmode": "decimal"}) if p.kind != "text" else forms.TextInput()
             )
-            self.fields[p.name] = forms.CharField(
-                label=label, required=False, help_text=help_text, widget=widget, max_length=300
+            efficiencies = (
+                in_force.filter(kind=FactorKind.EFFICIENCY).filter(models_q_pollutant(pollutant))
+                if p.kind == "percent"
+                else AccountingFactor.objects.none()
             )
-            if p.kind == "percent":
-                efficiencies = in_force.filter(kind=FactorKind.EFFICIENCY).filter(
-                    models_q_pollutant(pollutant)
+            has_reference = efficiencies.exists()
+            # A percentage may come from a reference efficiency instead of being typed.
+            self.fields[p.name] = forms.CharField(
+                label=label,
+                required=p.required and not has_reference,
+                help_text=help_text,
+                widget=widget,
+                max_length=300,
+            )
+            if has_reference:
+                self.fields[f"{p.name}__factor"] = forms.ModelChoiceField(
+                    label=_("或选用参考效率"), queryset=efficiencies, required=False
                 )
-                if efficiencies.exists():
-                    self.fields[f"{p.name}__factor"] = forms.ModelChoiceField(
-                        label=_("或选用参考效率"), queryset=efficiencies, required=False
-                    )
         revalidate(self)
 
     def split(self) -> tuple[dict[str, Any], dict[str, Any]]:

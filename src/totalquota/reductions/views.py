@@ -375,6 +375,11 @@ class LineRow:
     usage: selectors.UsageSummary
     method_label: str
     recomputes: bool
+
+    @property
+    def method_short(self) -> str:
+        return self.method_label.split("（")[0]
+
     marks: list[LineUsage]
 
     def __getattr__(self, name: str) -> Any:
