@@ -204,3 +204,12 @@ def test_home_pages_show_what_needs_each_persons_attention(client, world, make_p
     client.force_login(world.other_officer)
     assert "逾期未申报的减排项目" not in client.get(reverse("home")).content.decode()
     assert draft.status == ProjectStatus.DRAFT
+
+
+def test_the_pages_speak_english_on_request(client, world, make_project):
+    project = make_project()
+    client.force_login(world.officer)
+    client.post(reverse("set_language"), {"language": "en"})
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert "Reductions per pollutant (RED-2, RED-3 (2))" in page and "Acceptance documents" in page
+    assert "Reduction projects" in client.get(reverse("reductions:project_list")).content.decode()
