@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from tests.reductions.conftest import MINIMAL_PDF, upload
 from tests.xlsx_helpers import read_xlsx, response_bytes
@@ -206,7 +208,14 @@ def test_home_pages_show_what_needs_each_persons_attention(client, world, make_p
     assert draft.status == ProjectStatus.DRAFT
 
 
-def test_the_pages_speak_english_on_request(client, world, make_project):
+@pytest.fixture
+def back_to_chinese():
+    """The locale middleware leaves the request's language active in this thread; restore it."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_the_pages_speak_english_on_request(client, world, make_project, back_to_chinese):
     project = make_project()
     client.force_login(world.officer)
     client.post(reverse("set_language"), {"language": "en"})
