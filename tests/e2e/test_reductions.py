@@ -3,17 +3,31 @@ resubmitted and approved; it then appears in the library and in the zone's bulle
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps as django_apps
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.reductions.conftest import MINIMAL_PDF
 
-# Migrations seed the pollutants, rule parameters and factors this test needs; a transactional
-# test elsewhere may have flushed them, so they are restored from the serialized copy first.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Data migrations seed the pollutants, rule parameters and accounting factors this test needs; an
+# earlier browser test may have flushed the database, so they are put back (the seeds are idempotent).
+SEEDS = [
+    "totalquota.registry.migrations.0002_pollutants",
+    "totalquota.reductions.migrations.0002_rules_and_factors",
+]
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    for name in SEEDS:
+        importlib.import_module(name).forwards(django_apps, None)
+
 
 NAME = "星湖街喷涂车间关停"
 
@@ -29,7 +43,7 @@ def pdf_file(name: str) -> dict:
 
 
 def test_a_project_goes_from_declaration_through_review_into_the_library_and_the_bulletin(
-    page, login, world, screenshot
+    reference_data, page, login, world, screenshot
 ):
     # --- the zone officer declares ----------------------------------------------------------------
     login(page, world.officer)

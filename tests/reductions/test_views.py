@@ -222,3 +222,18 @@ def test_the_pages_speak_english_on_request(client, world, make_project, back_to
     page = client.get(project.get_absolute_url()).content.decode()
     assert "Reductions per pollutant (RED-2, RED-3 (2))" in page and "Acceptance documents" in page
     assert "Reduction projects" in client.get(reverse("reductions:project_list")).content.decode()
+
+
+def test_a_missing_deadline_rule_is_reported_to_the_admin_and_breaks_no_page(client, world, make_project):
+    from totalquota.registry.models import RuleParameter
+
+    project = make_project()
+    RuleParameter.objects.filter(key="reduction_previous_year_deadline").delete()
+    client.force_login(world.admin)
+    home = client.get(reverse("home"))
+    assert home.status_code == 200 and "规则参数缺失" in home.content.decode()
+    client.force_login(world.officer)
+    assert client.get(reverse("home")).status_code == 200
+    assert client.get(project.get_absolute_url()).status_code == 200
+    overdue = client.get(reverse("reductions:overdue"), follow=True)
+    assert overdue.status_code == 200 and "没有生效的规则参数" in overdue.content.decode()

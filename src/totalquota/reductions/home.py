@@ -36,7 +36,13 @@ def reduction_cards(principal) -> list[Card]:
         return projects.filter(status=status).count()
 
     if role in (Role.ENTERPRISE, Role.ZONE_OFFICER, Role.ADMIN):
-        overdue = projects.filter(overdue_q(today)).count()
+        try:
+            overdue = projects.filter(overdue_q(today)).count()
+        except RuleViolation as exc:
+            # A missing rule parameter is the administrator's task; it must not break home pages.
+            overdue = 0
+            if role == Role.ADMIN:
+                cards.append(Card(_("规则参数缺失"), "RED-3", reverse("registry:rule_list"), "danger", exc.message, 5))
         if overdue:
             cards.append(
                 Card(
