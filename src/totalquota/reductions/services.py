@@ -323,10 +323,11 @@ def _transition(
     principal: Principal,
     reason: str = "",
     rules: list[dict[str, Any]] | None = None,
+    created: bool = False,
 ) -> ProjectTransition:
     row = ProjectTransition.objects.create(
         project=project,
-        from_status=project.status,
+        from_status="" if created else project.status,
         to_status=to,
         action=action,
         actor=principal.user,
@@ -388,7 +389,7 @@ def project_create(*, actor: Any, **data: Any) -> ReductionProject:
     project.code = f"JP{_today().year}-{project.pk:05d}"
     project.save(update_fields=["code"])
     project.preparers.add(principal.user)
-    _transition(project, S.DRAFT, action="create", principal=principal, reason="")
+    _transition(project, S.DRAFT, action="create", principal=principal, created=True)
     record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, PROJECT_FIELDS))
     return project
 
@@ -432,7 +433,14 @@ def project_suggest(*, actor: Any, **data: Any) -> ReductionProject:
     project.code = f"JP{_today().year}-{project.pk:05d}"
     project.save(update_fields=["code"])
     project.preparers.add(principal.user)
-    _transition(project, S.SUGGESTED, action="suggest", principal=principal, reason=values["suggestion_note"])
+    _transition(
+        project,
+        S.SUGGESTED,
+        action="suggest",
+        principal=principal,
+        reason=values["suggestion_note"],
+        created=True,
+    )
     record(actor=actor, action="reduction.suggest", obj=project, after=snapshot(project, PROJECT_FIELDS))
     return project
 
