@@ -15,6 +15,9 @@ from django.db import migrations
 APPEND_ONLY_TABLES: frozenset[str] = frozenset(
     {
         "audit_auditevent",
+        "ledger_posting",
+        "ledger_transfer",
+        "ledger_transferorigin",
         "reductions_projecttransition",
         "reductions_opinion",
     }

@@ -5,3 +5,6 @@ class LedgerConfig(AppConfig):
     name = "totalquota.ledger"
     label = "ledger"
     verbose_name = "指标台账"
+
+    def ready(self) -> None:
+        from . import home, navigation, permissions, rules  # noqa: F401  (registrations)

@@ -1,0 +1,50 @@
+"""Home-page cards from the ledger: reserves running low, holds about to expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from totalquota.accounts.permissions import may, restrict
+from totalquota.common.home import Card, provider
+from totalquota.ledger.models import Phase, Transfer, ZoneBalance
+
+
+@provider
+def ledger_cards(principal) -> list[Card]:
+    if not may(principal, "ledger.view") or principal.enterprise_id is not None:
+        return []
+    cards = []
+    rows = restrict(principal, ZoneBalance.objects.select_related("zone", "pollutant"), "ledger.view")
+    empty = [r for r in rows if r.credits_posted and r.available <= 0]
+    if empty:
+        cards.append(
+            Card(
+                _("储备已用尽的功能区因子"),
+                len(empty),
+                reverse("ledger:overview"),
+                "warning",
+                "、".join(f"{r.zone.name}{r.pollutant.name}" for r in empty[:4]),
+                25,
+            )
+        )
+    soon = timezone.now() + dt.timedelta(days=7)
+    holds = Transfer.objects.filter(phase=Phase.PENDING, resolution__isnull=True, timeout_at__lte=soon)
+    if principal.zone_ids is not None:
+        holds = holds.filter(debit__zone_id__in=principal.zone_ids)
+    count = holds.values("posting_id").distinct().count()
+    if count:
+        cards.append(
+            Card(
+                _("7 日内到期的指标预留"),
+                count,
+                reverse("ledger:transfer_list") + "?phase=pending",
+                "warning",
+                _("到期未处理将自动释放"),
+                26,
+            )
+        )
+    return cards

@@ -1,0 +1,12 @@
+"""Rule parameters of the ledger."""
+
+from totalquota.registry.rules import RuleKey, register
+
+HOLD_TIMEOUT = register(
+    RuleKey(
+        "ledger_hold_timeout_days",
+        "days",
+        "RES-2",
+        "指标预留的默认期限（天）：申请未决期间预留的指标，到期未处理自动释放",
+    )
+)
