@@ -3,33 +3,22 @@ resubmitted and approved; it then appears in the library and in the zone's bulle
 
 from __future__ import annotations
 
-import importlib
 import io
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.reductions.conftest import MINIMAL_PDF
+from tests.reductions.conftest import MINIMAL_PDF, reseed_reference_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Data migrations seed the pollutants, rule parameters and accounting factors this test needs; an
-# earlier browser test may have flushed the database, so they are put back (the seeds are idempotent).
-SEEDS = [
-    "totalquota.registry.migrations.0002_pollutants",
-    "totalquota.reductions.migrations.0002_rules_and_factors",
-]
+NAME = "星湖街喷涂车间关停"
 
 
 @pytest.fixture
 def reference_data(transactional_db):
-    for name in SEEDS:
-        importlib.import_module(name).forwards(django_apps, None)
-
-
-NAME = "星湖街喷涂车间关停"
+    reseed_reference_data()
 
 
 def logout(page):
