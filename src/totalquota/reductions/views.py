@@ -1024,7 +1024,12 @@ def bulletin(request):
     query = request.GET.copy()
     query.pop("format", None)
     for field in form.fields.values():
-        field.widget.attrs.setdefault("class", "form-control form-control-sm")
+        css = (
+            "form-select form-select-sm"
+            if field.widget.input_type == "select"
+            else "form-control form-control-sm"
+        )
+        field.widget.attrs.setdefault("class", css)
     return render(
         request,
         "reductions/bulletin.html",
