@@ -6,11 +6,16 @@ from django import forms
 
 
 class StyledFormMixin:
-    """Adds Bootstrap 5 classes to widgets and marks fields with errors as invalid."""
+    """Adds Bootstrap 5 classes to widgets and marks fields with errors as invalid.
+
+    The invalid marks are added after validation (``full_clean``), never in ``__init__``: reading
+    ``errors`` there would validate the form before a subclass has finished setting it up (for
+    example before it narrows a field's queryset to the person's scope).
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
+        for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
                 css = "form-check-input"
@@ -18,9 +23,14 @@ class StyledFormMixin:
                 css = "form-select"
             else:
                 css = "form-control"
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
-                css += " is-invalid"
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            field = self.fields.get(name)  # type: ignore[attr-defined]
+            if field is not None and "is-invalid" not in field.widget.attrs.get("class", ""):
+                field.widget.attrs["class"] = (field.widget.attrs.get("class", "") + " is-invalid").strip()
 
 
 class StyledForm(StyledFormMixin, forms.Form):
