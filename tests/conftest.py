@@ -7,12 +7,15 @@ works in zone B, ``world.company_user`` is the staff of ``world.company`` (zone 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from django.db.backends.sqlite3.base import DatabaseWrapper as SqliteWrapper
+from django.db.models.signals import post_migrate
 
 from tests.factories import EnterpriseFactory, UserFactory, ZoneFactory
 from totalquota.accounts.roles import Role
@@ -40,6 +43,29 @@ def _flush_through_triggers(cls, vendor: str) -> None:
 
 _flush_through_triggers(SqliteWrapper.ops_class, "sqlite")
 _flush_through_triggers(PostgresWrapper.ops_class, "postgresql")
+
+
+# Reference data that data migrations seed (pollutants, rule parameters, factors). A transactional
+# test (browser, concurrency) empties the database when it ends; Django then sends post_migrate, and
+# this puts the reference data back, so later tests find it. Every seed is idempotent.
+REFERENCE_SEEDS = [
+    ("totalquota.registry.migrations.0002_pollutants", "forwards"),
+    ("totalquota.reductions.migrations.0002_rules_and_factors", "forwards"),
+    ("totalquota.ledger.migrations.0002_append_only_and_rules", "seed_rules"),
+]
+
+
+def reseed_reference_data(**_kwargs) -> None:
+    for module, function in REFERENCE_SEEDS:
+        getattr(importlib.import_module(module), function)(django_apps, None)
+
+
+def _reseed_after_flush(sender, app_config=None, **kwargs) -> None:
+    if app_config is not None and app_config.label == "registry":  # once per flush
+        reseed_reference_data()
+
+
+post_migrate.connect(_reseed_after_flush, dispatch_uid="tests-reseed-reference-data")
 
 
 @dataclass
