@@ -157,18 +157,28 @@ M = TypeVar("M", bound=models.Model)
 
 def scope_q(principal: Principal, model: type[models.Model]) -> models.Q | None:
     """The filter that limits ``model`` to ``principal``'s scope; ``None`` means no limit, and an
-    impossible filter is returned when the model is invisible at that scope."""
-    fields: dict[str, str] | None = getattr(model, "scope_fields", None)
+    impossible filter is returned when the model is invisible at that scope.
+
+    A scope path may also be a tuple of paths, any of which puts the record in scope (a transfer
+    between two zones is seen from both)."""
+    fields: dict[str, str | tuple[str, ...]] | None = getattr(model, "scope_fields", None)
     if not fields:
         return None
     nothing = models.Q(pk__in=[])
+
+    def any_of(paths: str | tuple[str, ...] | None, lookup: str, value: Any) -> models.Q:
+        if not paths:
+            return nothing
+        q = models.Q()
+        for path in (paths,) if isinstance(paths, str) else paths:
+            q |= models.Q(**{f"{path}{lookup}": value})
+        return q
+
     if principal.enterprise_id is not None:
-        path = fields.get("enterprise")
-        return models.Q(**{path: principal.enterprise_id}) if path else nothing
+        return any_of(fields.get("enterprise"), "", principal.enterprise_id)
     if principal.zone_ids is None:
         return None
-    path = fields.get("zone")
-    return models.Q(**{f"{path}__in": principal.zone_ids}) if path else nothing
+    return any_of(fields.get("zone"), "__in", principal.zone_ids)
 
 
 def restrict(
