@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("totalquota.accounts.urls")),
     path("registry/", include("totalquota.registry.urls")),
     path("reductions/", include("totalquota.reductions.urls")),
+    path("ledger/", include("totalquota.ledger.urls")),
     path("audit/", include("totalquota.audit.urls")),
     path("api/v1/", api.urls),
 ]

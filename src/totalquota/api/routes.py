@@ -1,10 +1,12 @@
 """The API object with every app's router mounted (``/api/v1/…``)."""
 
 from totalquota.api.core import api
+from totalquota.api.ledger import router as ledger_router
 from totalquota.api.reductions import router as reductions_router
 from totalquota.api.registry import router as registry_router
 
 api.add_router("/", registry_router)
 api.add_router("/", reductions_router)
+api.add_router("/", ledger_router)
 
 __all__ = ["api"]

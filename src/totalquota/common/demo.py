@@ -19,6 +19,7 @@ DEMO_PASSWORD = "Demo-2026-quota"
 STEPS: list[str] = [
     "totalquota.registry.demo",
     "totalquota.accounts.demo",
+    "totalquota.ledger.demo",
     "totalquota.reductions.demo",
 ]
 

@@ -282,6 +282,12 @@ class Posting(models.Model):
     )
     created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
 
+    # Seen by everyone who may see one of its accounts (querysets need .distinct()).
+    scope_fields = {
+        "zone": ("transfers__debit__zone_id", "transfers__credit__zone_id"),
+        "enterprise": ("transfers__debit__holder_enterprise_id", "transfers__credit__holder_enterprise_id"),
+    }
+
     class Meta:
         verbose_name = _("记账批次")
         verbose_name_plural = _("记账批次")
@@ -343,6 +349,12 @@ class Transfer(models.Model):
         "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+
+    # A transfer between two zones is seen from both; an enterprise sees its own allocations' transfers.
+    scope_fields = {
+        "zone": ("debit__zone_id", "credit__zone_id"),
+        "enterprise": ("debit__holder_enterprise_id", "credit__holder_enterprise_id"),
+    }
 
     class Meta:
         verbose_name = _("指标划转")

@@ -1,0 +1,436 @@
+"""Ledger pages: the reserve overview, accounts and lots, transfers, postings, zone transfers and
+corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from totalquota.accounts.permissions import access, may, principal_of, require
+from totalquota.common.forms import StyledForm
+from totalquota.common.lists import Column, ScopedListView, action_if
+from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.ledger import selectors, services
+from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
+from totalquota.lib.errors import DomainError
+from totalquota.lib.units import QuantityError, grams_to_decimal, parse_quantity
+from totalquota.registry.models import Pollutant, Zone
+
+
+def _as_of(request) -> dt.date | None:
+    text = request.GET.get("as_of", "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        messages.error(request, _("日期格式应为 YYYY-MM-DD"))
+        return None
+
+
+@login_required
+def overview(request):
+    """储备余额: every zone x pollutant, now or as of a date; a chart of what is available."""
+    principal = require(request.user, "ledger.view")
+    if principal.enterprise_id is not None:
+        return redirect("ledger:account_list")
+    zones = list(Zone.objects.filter(is_active=True))
+    if principal.zone_ids is not None:
+        zones = [z for z in zones if z.pk in principal.zone_ids]
+    pollutants = list(Pollutant.objects.all())
+    as_of = _as_of(request)
+    matrix = selectors.zone_matrix(zones)
+    past = {z.pk: selectors.zone_balance_as_of(z, as_of) for z in zones} if as_of else {}
+    rows = []
+    for zone in zones:
+        cells = []
+        for p in pollutants:
+            if as_of:
+                cells.append(
+                    {"pollutant": p, "posted": past[zone.pk].get(p.pk, 0), "held": None, "available": None}
+                )
+            else:
+                view = matrix.get((zone.pk, p.pk), selectors.BalanceView(0, 0, 0))
+                cells.append(
+                    {
+                        "pollutant": p,
+                        "posted": view.posted,
+                        "held": view.held_out,
+                        "available": view.available,
+                    }
+                )
+        rows.append({"zone": zone, "cells": cells})
+    totals = []
+    for i, p in enumerate(pollutants):
+        totals.append(
+            {
+                "pollutant": p,
+                "posted": sum(r["cells"][i]["posted"] for r in rows),
+                "available": None if as_of else sum(r["cells"][i]["available"] for r in rows),
+            }
+        )
+    if request.GET.get("export") == "xlsx":
+        headers = [_("功能区")] + [f"{p.name}（{p.display_unit}）" for p in pollutants]
+        data = [
+            [r["zone"].name]
+            + [grams_to_decimal(c["posted"], p.unit) for c, p in zip(r["cells"], pollutants, strict=True)]
+            for r in rows
+        ]
+        data.append([_("合计")] + [grams_to_decimal(t["posted"], t["pollutant"].unit) for t in totals])
+        title = _("储备余额") + (f" {as_of.isoformat()}" if as_of else "")
+        return xlsx_response(
+            write_workbook([(title, headers, data)]), f"reserve-balance-{as_of or timezone.localdate()}.xlsx"
+        )
+    chart_pollutant = next(
+        (p for p in pollutants if p.code == request.GET.get("chart", "VOCS")),
+        pollutants[0] if pollutants else None,
+    )
+    chart = None
+    if chart_pollutant is not None:
+        idx = pollutants.index(chart_pollutant)
+        chart = {
+            "zones": [r["zone"].name for r in rows],
+            "posted": [
+                float(grams_to_decimal(r["cells"][idx]["posted"], chart_pollutant.unit)) for r in rows
+            ],
+            "available": [
+                float(grams_to_decimal(r["cells"][idx]["available"] or 0, chart_pollutant.unit))
+                if not as_of
+                else None
+                for r in rows
+            ],
+            "unit": chart_pollutant.display_unit,
+            "title": chart_pollutant.name,
+        }
+    return render(
+        request,
+        "ledger/overview.html",
+        {
+            "title": _("储备余额"),
+            "rows": rows,
+            "pollutants": pollutants,
+            "totals": totals,
+            "as_of": as_of,
+            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "chart_pollutant": chart_pollutant,
+        },
+    )
+
+
+class AccountFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(label=gettext_lazy("类别"), choices=AccountKind.choices)
+    zone = django_filters.ModelChoiceFilter(label=gettext_lazy("功能区"), queryset=Zone.objects.all())
+    pollutant = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("污染物"), queryset=Pollutant.objects.all()
+    )
+    source_type = django_filters.ChoiceFilter(label=gettext_lazy("来源"), choices=SourceType.choices)
+    open = django_filters.BooleanFilter(
+        label=gettext_lazy("未关闭"), field_name="closed_at", lookup_expr="isnull"
+    )
+
+    class Meta:
+        model = Account
+        fields = ["kind", "zone", "pollutant", "source_type"]
+
+
+def _qty(account_or_pollutant, grams: int) -> str:
+    from totalquota.lib.units import format_quantity
+
+    pollutant = getattr(account_or_pollutant, "pollutant", account_or_pollutant)
+    return format_quantity(grams, pollutant.unit)
+
+
+class AccountListView(ScopedListView):
+    model = Account
+    action = "ledger.view"
+    title = gettext_lazy("储备批次与指标账户")
+    search_fields = ["code", "label", "source_label", "source_ref", "holder_enterprise__name"]
+    search_placeholder = gettext_lazy("编号、来源、持有单位")
+    filterset_class = AccountFilter
+    export_name = "ledger-accounts"
+    columns = [
+        Column(gettext_lazy("编号"), "code", link=True),
+        Column(gettext_lazy("类别"), "kind"),
+        Column(gettext_lazy("功能区"), "zone.name"),
+        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("持有单位"), "holder_enterprise"),
+        Column(gettext_lazy("来源"), "source_type"),
+        Column(gettext_lazy("来源说明"), "source_label", css="wrap"),
+        Column(gettext_lazy("开立日期"), "opened_on"),
+        Column(gettext_lazy("余额"), lambda a: _qty(a, a.balance.posted), css="num"),
+        Column(gettext_lazy("预留"), lambda a: _qty(a, a.balance.debits_pending), css="num"),
+        Column(gettext_lazy("可用"), lambda a: _qty(a, a.balance.available), css="num"),
+        Column(gettext_lazy("单位"), "pollutant.display_unit"),
+        Column(gettext_lazy("已关闭"), lambda a: a.closed_at is not None),
+    ]
+
+    def base_queryset(self):
+        qs = selectors.accounts_in_scope(Account.objects.all())
+        if self.request.GET.get("kind") is None and not self.request.GET.get("q"):
+            qs = qs.filter(kind__in=[AccountKind.LOT, AccountKind.ALLOCATION])
+        return qs
+
+    def page_actions(self):
+        return action_if(
+            self.request.user,
+            "ledger.zone_transfer",
+            _("功能区间调剂"),
+            "ledger:zone_transfer",
+            icon="bi-arrow-left-right",
+            style="outline-primary",
+        )
+
+
+@login_required
+def account_detail(request, pk: int):
+    account = access(
+        request.user,
+        Account.objects.select_related("zone", "pollutant", "holder_enterprise"),
+        pk,
+        "ledger.view",
+    )
+    # The account is in scope, so all its transfers are shown (a zone transfer's other side included).
+    transfers = (
+        Transfer.objects.filter(Q(debit=account) | Q(credit=account))
+        .select_related("debit", "credit", "posting")
+        .order_by("-effective_date", "-id")[:200]
+    )
+    trace = (
+        selectors.provenance(account) if account.kind in (AccountKind.LOT, AccountKind.ALLOCATION) else None
+    )
+    uses = []
+    if account.kind == AccountKind.LOT and account.source_type in (
+        SourceType.REDUCTION_LINE,
+        SourceType.UPPER_GRANT,
+        SourceType.OPENING,
+    ):
+        uses = selectors.forward_trace(account.source_type, account.source_ref)
+    return render(
+        request,
+        "ledger/account_detail.html",
+        {
+            "title": account.code,
+            "account": account,
+            "balance": selectors.account_balance(account),
+            "transfers": transfers,
+            "trace": trace,
+            "uses": uses,
+            "can_transfer": may(request.user, "ledger.zone_transfer") and account.kind == AccountKind.LOT,
+        },
+    )
+
+
+class TransferFilter(django_filters.FilterSet):
+    code = django_filters.ChoiceFilter(label=gettext_lazy("业务类型"), choices=TransferCode.choices)
+    phase = django_filters.ChoiceFilter(label=gettext_lazy("状态"), choices=Phase.choices)
+    pollutant = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("污染物"), queryset=Pollutant.objects.all()
+    )
+    since = django_filters.DateFilter(
+        label=gettext_lazy("生效日起"),
+        field_name="effective_date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label=gettext_lazy("生效日止"),
+        field_name="effective_date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Transfer
+        fields = ["code", "phase", "pollutant"]
+
+
+class TransferListView(ScopedListView):
+    model = Transfer
+    action = "ledger.view"
+    title = gettext_lazy("划转流水")
+    search_fields = [
+        "debit__code",
+        "credit__code",
+        "posting__reason",
+        "posting__idempotency_key",
+        "posting__object_id",
+    ]
+    search_placeholder = gettext_lazy("账户编号、事由、业务编号")
+    filterset_class = TransferFilter
+    export_name = "ledger-transfers"
+    paginate_by = 50
+    columns = [
+        Column(gettext_lazy("批次"), lambda t: f"P{t.posting_id}", link=True),
+        Column(gettext_lazy("生效日期"), "effective_date"),
+        Column(gettext_lazy("业务类型"), "code"),
+        Column(gettext_lazy("状态"), "phase"),
+        Column(gettext_lazy("转出账户"), "debit.code"),
+        Column(gettext_lazy("转入账户"), "credit.code"),
+        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("数量"), lambda t: _qty(t.pollutant, t.amount_grams), css="num"),
+        Column(gettext_lazy("单位"), "pollutant.display_unit"),
+        Column(gettext_lazy("事由"), "posting.reason", css="wrap"),
+        Column(gettext_lazy("条款"), "posting.clause_id"),
+        Column(gettext_lazy("记账时间"), "created_at"),
+    ]
+
+    def base_queryset(self):
+        return Transfer.objects.select_related("debit", "credit", "pollutant", "posting").order_by("-id")
+
+    def filtered_queryset(self):
+        return super().filtered_queryset().distinct()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [(t.posting, cells) for t, cells in context["rows"]]
+        return context
+
+
+@login_required
+def posting_detail(request, pk: int):
+    posting = access(
+        request.user,
+        Posting.objects.select_related("actor", "hold", "reverses").distinct(),
+        pk,
+        "ledger.view",
+    )
+    transfers = posting.transfers.select_related("debit", "credit", "pollutant").prefetch_related(
+        "origins__root_lot"
+    )
+    state = selectors.hold_state(posting) if posting.operation == "hold" else None
+    can_correct = (
+        may(request.user, "ledger.correct")
+        and posting.operation not in ("hold", "reverse", "hold_void", "hold_expire")
+        and not Posting.objects.filter(reverses=posting).exists()
+    )
+    return render(
+        request,
+        "ledger/posting_detail.html",
+        {
+            "title": f"P{posting.pk}",
+            "posting": posting,
+            "transfers": transfers,
+            "hold_state": state,
+            "can_correct": can_correct,
+            "correction_form": CorrectionForm(),
+            "reversed_by": Posting.objects.filter(reverses=posting).first(),
+        },
+    )
+
+
+class CorrectionForm(StyledForm):
+    reason = forms.CharField(
+        label=gettext_lazy("更正事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+@login_required
+@require_POST
+def posting_reverse(request, pk: int):
+    posting = access(request.user, Posting.objects.distinct(), pk, "ledger.correct")
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写更正事由"))
+        return redirect("ledger:posting_detail", pk=posting.pk)
+    try:
+        correction = services.reverse(
+            actor=principal_of(request.user),
+            posting=posting,
+            reason=form.cleaned_data["reason"],
+            idempotency_key=f"ui-reverse:{posting.pk}",
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("ledger:posting_detail", pk=posting.pk)
+    messages.success(request, _("已更正：冲销批次 P%(n)s") % {"n": correction.pk})
+    return redirect("ledger:posting_detail", pk=correction.pk)
+
+
+class ZoneTransferForm(StyledForm):
+    from_lot = forms.ModelChoiceField(label=gettext_lazy("调出批次"), queryset=Account.objects.none())
+    to_zone = forms.ModelChoiceField(
+        label=gettext_lazy("调入功能区"), queryset=Zone.objects.filter(is_active=True)
+    )
+    amount = forms.CharField(
+        label=gettext_lazy("数量"), help_text=gettext_lazy("按该污染物的显示单位（t/a 或 kg/a）填写")
+    )
+    effective_date = forms.DateField(
+        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("调剂事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    # One token per form shown: submitting the same form twice makes one transfer, not two.
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["from_lot"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Account.objects.select_related("zone", "pollutant").filter(
+            kind=AccountKind.LOT, closed_at__isnull=True, balance__credits_posted__gt=0
+        )
+        field.label_from_instance = lambda a: f"{a.code} · {a.zone} · {a.pollutant} · {a.source_label}"
+
+    def clean(self):
+        data = super().clean()
+        lot = data.get("from_lot")
+        if lot is not None and data.get("amount"):
+            try:
+                data["amount_grams"] = parse_quantity(data["amount"], lot.pollutant.unit, allow_zero=False)
+            except QuantityError as exc:
+                self.add_error("amount", str(exc))
+        return data
+
+
+@login_required
+def zone_transfer(request):
+    require(request.user, "ledger.zone_transfer")
+    initial = {"effective_date": timezone.localdate(), "token": uuid.uuid4().hex}
+    if request.GET.get("lot"):
+        initial["from_lot"] = request.GET["lot"]
+    form = ZoneTransferForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            posting = services.zone_transfer(
+                actor=principal_of(request.user),
+                from_lot=data["from_lot"],
+                to_zone=data["to_zone"],
+                amount_grams=data["amount_grams"],
+                effective_date=data["effective_date"],
+                reason=data["reason"],
+                idempotency_key=f"ui-zone-transfer:{data['token']}",
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(
+                request, _("已调剂，形成新批次 %(code)s") % {"code": posting.transfers.get().credit.code}
+            )
+            return redirect("ledger:posting_detail", pk=posting.pk)
+    return render(
+        request,
+        "common/form.html",
+        {
+            "form": form,
+            "title": _("功能区间调剂"),
+            "cancel_url": reverse("ledger:account_list"),
+            "intro": _(
+                "依据 RES-2：跨功能区使用指标须由生态环境局调剂并说明事由；调入方形成新的储备批次，记录其来源批次。"
+            ),
+        },
+    )

@@ -1,0 +1,153 @@
+"""The ledger as people use it: the overview, the lists, an account's trace, a zone transfer and a
+correction through the forms, and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from tests.ledger.conftest import key
+from tests.xlsx_helpers import read_xlsx, response_bytes
+from totalquota.ledger import selectors, services
+from totalquota.ledger.models import Posting
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reserve(world, vocs, make_lot, make_allocation):
+    lot_a = make_lot(world.zone_a, vocs, 2_000_000, on=dt.date(2024, 1, 1), ref="reductions.reductionline:1")
+    lot_b = make_lot(world.zone_b, vocs, 1_000_000, on=dt.date(2024, 2, 1), ref="reductions.reductionline:2")
+    allocation = make_allocation(world.company, vocs)
+    draw = services.draw(
+        actor=world.reviewer,
+        zone=world.zone_a,
+        pollutant=vocs,
+        amount_grams=500_000,
+        to_account=allocation,
+        effective_date=dt.date(2024, 6, 1),
+        reason="项目分配",
+        clause_id="RES-2",
+        idempotency_key=key(),
+    )
+    return lot_a, lot_b, allocation, draw
+
+
+def test_the_overview_shows_each_zone_now_and_as_of_a_past_date(client, world, reserve):
+    client.force_login(world.leader)
+    page = client.get(reverse("ledger:overview"))
+    rows = {r["zone"].code: r for r in page.context["rows"]}
+    vocs_a = next(c for c in rows["A"]["cells"] if c["pollutant"].code == "VOCS")
+    assert vocs_a["posted"] == 1_500_000
+    past = client.get(reverse("ledger:overview"), {"as_of": "2024-03-01"})
+    rows = {r["zone"].code: r for r in past.context["rows"]}
+    assert next(c for c in rows["A"]["cells"] if c["pollutant"].code == "VOCS")["posted"] == 2_000_000
+    export = client.get(reverse("ledger:overview"), {"as_of": "2024-03-01", "export": "xlsx"})
+    table = read_xlsx(response_bytes(export))
+    vocs_column = table[0].index("挥发性有机物（t/a）")
+    assert [r[vocs_column] for r in table[1:] if r[0] == world.zone_a.name] == [2]
+
+
+def test_a_zone_officer_sees_only_their_zone_on_the_overview(client, world, reserve):
+    client.force_login(world.officer)
+    page = client.get(reverse("ledger:overview"))
+    assert [r["zone"].code for r in page.context["rows"]] == ["A"]
+
+
+def test_an_allocation_page_traces_every_gram_to_its_lot_and_line(client, world, reserve):
+    lot_a, _lot_b, allocation, _draw = reserve
+    client.force_login(world.company_user)
+    page = client.get(reverse("ledger:account_detail", args=[allocation.pk]))
+    html = page.content.decode()
+    assert lot_a.code in html and "0.5" in html
+    assert page.context["trace"].balance == 500_000
+
+
+def test_the_enterprise_lists_only_its_own_allocations(client, world, reserve):
+    client.force_login(world.company_user)
+    page = client.get(reverse("ledger:account_list"))
+    assert [obj.kind for obj, _cells in page.context["rows"]] == ["allocation"]
+    assert client.get(reverse("ledger:overview")).status_code == 302
+
+
+def test_the_transfer_list_exports_what_it_shows(client, world, reserve):
+    client.force_login(world.reviewer)
+    response = client.get(reverse("ledger:transfer_list"), {"code": "allocation", "export": "xlsx"})
+    rows = read_xlsx(response_bytes(response))
+    assert len(rows) == 2 and rows[1][2] == "分配"
+
+
+def test_the_admin_moves_quota_to_another_zone_with_a_reason(client, world, reserve, vocs):
+    lot_a = reserve[0]
+    client.force_login(world.admin)
+    form = client.get(reverse("ledger:zone_transfer"))
+    token = form.context["form"].initial["token"]
+    data = {
+        "from_lot": lot_a.pk,
+        "to_zone": world.zone_b.pk,
+        "amount": "0.3",
+        "effective_date": "2025-01-02",
+        "reason": "独墅湖区重点项目",
+        "token": token,
+    }
+    response = client.post(reverse("ledger:zone_transfer"), data, follow=True)
+    assert "已调剂" in response.content.decode()
+    client.post(reverse("ledger:zone_transfer"), data)  # the same form submitted twice moves quota once
+    assert selectors.zone_balance(world.zone_b, vocs).posted == 1_300_000
+    assert selectors.zone_balance(world.zone_a, vocs).posted == 1_200_000
+
+
+def test_a_zone_transfer_without_a_reason_or_with_too_much_is_refused(client, world, reserve, vocs):
+    lot_a = reserve[0]
+    client.force_login(world.admin)
+    base = {"from_lot": lot_a.pk, "to_zone": world.zone_b.pk, "effective_date": "2025-01-02", "token": "t1"}
+    response = client.post(reverse("ledger:zone_transfer"), {**base, "amount": "0.3", "reason": ""})
+    assert response.status_code == 200 and response.context["form"].errors["reason"]
+    response = client.post(reverse("ledger:zone_transfer"), {**base, "amount": "9", "reason": "调剂"})
+    assert "不得透支" in response.content.decode()
+    response = client.post(reverse("ledger:zone_transfer"), {**base, "amount": "0.0000001", "reason": "调剂"})
+    assert "精度过高" in response.content.decode()
+    assert selectors.zone_balance(world.zone_b, vocs).posted == 1_000_000
+
+
+def test_the_admin_corrects_a_posting_and_the_grams_go_back(client, world, reserve, vocs):
+    draw = reserve[3]
+    client.force_login(world.admin)
+    response = client.post(
+        reverse("ledger:posting_reverse", args=[draw.pk]), {"reason": "录入错误"}, follow=True
+    )
+    assert "已更正" in response.content.decode()
+    assert selectors.zone_balance(world.zone_a, vocs).posted == 2_000_000
+    assert Posting.objects.filter(reverses=draw).count() == 1
+
+
+def test_the_api_gives_balances_now_and_as_of_and_an_accounts_provenance(client, world, reserve):
+    allocation = reserve[2]
+    client.force_login(world.reviewer)
+    now = client.get("/api/v1/ledger/balances", {"zone": "A", "pollutant": "VOCS"}).json()
+    assert now == [
+        {
+            "zone": "A",
+            "zone_name": world.zone_a.name,
+            "pollutant": "VOCS",
+            "unit": "t/a",
+            "posted_grams": 1_500_000,
+            "held_grams": 0,
+            "available_grams": 1_500_000,
+            "posted": "1.5",
+            "as_of": None,
+        }
+    ]
+    past = client.get(
+        "/api/v1/ledger/balances", {"zone": "A", "pollutant": "VOCS", "as_of": "2024-03-01"}
+    ).json()
+    assert past[0]["posted_grams"] == 2_000_000
+    detail = client.get(f"/api/v1/ledger/accounts/{allocation.pk}").json()
+    assert detail["posted_grams"] == 500_000
+    assert [(p["source_ref"], p["grams"]) for p in detail["provenance"]] == [
+        ("reductions.reductionline:1", 500_000)
+    ]
+    bad = client.get("/api/v1/ledger/balances", {"as_of": "not-a-date"})
+    assert bad.status_code == 422 and bad["Content-Type"] == "application/problem+json"
