@@ -42,7 +42,9 @@ def reduction_cards(principal) -> list[Card]:
             # A missing rule parameter is the administrator's task; it must not break home pages.
             overdue = 0
             if role == Role.ADMIN:
-                cards.append(Card(_("规则参数缺失"), "RED-3", reverse("registry:rule_list"), "danger", exc.message, 5))
+                cards.append(
+                    Card(_("规则参数缺失"), "RED-3", reverse("registry:rule_list"), "danger", exc.message, 5)
+                )
         if overdue:
             cards.append(
                 Card(
