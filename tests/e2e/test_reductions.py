@@ -9,16 +9,11 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.reductions.conftest import MINIMAL_PDF, reseed_reference_data
+from tests.reductions.conftest import MINIMAL_PDF
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NAME = "星湖街喷涂车间关停"
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    reseed_reference_data()
 
 
 def logout(page):
@@ -32,7 +27,7 @@ def pdf_file(name: str) -> dict:
 
 
 def test_a_project_goes_from_declaration_through_review_into_the_library_and_the_bulletin(
-    reference_data, page, login, world, screenshot
+    page, login, world, screenshot
 ):
     # --- the zone officer declares ----------------------------------------------------------------
     login(page, world.officer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import struct
 import zipfile
@@ -11,7 +10,6 @@ import zlib
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -72,25 +70,6 @@ def upload(
 
 def pdf(name: str = "验收意见.pdf", extra: bytes = b"") -> SimpleUploadedFile:
     return upload(MINIMAL_PDF + extra, name)
-
-
-# Data migrations seed the pollutants, rule parameters and accounting factors; a transactional test
-# (browser tests, concurrency tests) flushes the database afterwards, so such tests put them back
-# first. The seeds are idempotent.
-SEEDS = [
-    "totalquota.registry.migrations.0002_pollutants",
-    "totalquota.reductions.migrations.0002_rules_and_factors",
-]
-
-
-def reseed_reference_data() -> None:
-    for name in SEEDS:
-        importlib.import_module(name).forwards(django_apps, None)
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    reseed_reference_data()
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def race(*calls):
     return results
 
 
-def test_two_reviewers_deciding_at_once_leave_exactly_one_decision(reference_data, world, today):
+def test_two_reviewers_deciding_at_once_leave_exactly_one_decision(world, today):
     project = ready_project(world, today)
     services.project_submit(actor=world.officer, project=project)
     results = race(
@@ -54,7 +54,7 @@ def test_two_reviewers_deciding_at_once_leave_exactly_one_decision(reference_dat
     assert decisions.count() == 1
 
 
-def test_two_usage_marks_for_the_whole_line_at_once_book_it_only_once(reference_data, world, today):
+def test_two_usage_marks_for_the_whole_line_at_once_book_it_only_once(world, today):
     project = ready_project(world, today)
     services.project_submit(actor=world.officer, project=project)
     services.project_approve(actor=world.reviewer, project=project)
