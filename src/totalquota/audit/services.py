@@ -8,10 +8,11 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from totalquota.audit.models import AuditChainHead, AuditEvent
+from totalquota.common import rawsql
 from totalquota.common.middleware import current_request_id
 
 GENESIS = "0" * 64
@@ -98,27 +99,34 @@ def record(
     request_id = current_request_id() or ""
     # Lock the chain head: appends are serialised so that each event links to exactly one
     # predecessor. The lock is held to the end of the caller's transaction, which is why services
-    # record their audit event last, after their own row locks.
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head = AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-    seq = head.seq + 1
+    # record their audit event last, after their own row locks. (Plain SQL: this runs for every
+    # write in the platform.)
+    head_table = rawsql.quote(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {head_table} h WHERE h.id = 1{rawsql.lock_clause('h')}")
+        row = cursor.fetchone()
+        if row is None:
+            AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+            cursor.execute(f"SELECT seq, hash FROM {head_table} h WHERE h.id = 1{rawsql.lock_clause('h')}")
+            row = cursor.fetchone()
+    prev_seq, prev_hash = row
+    seq = prev_seq + 1
     actor_id = user.pk if user is not None else None
+    object_id_text = str(object_id if object_id is not None else "")
     digest = event_digest(
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
         seq=seq,
         at=at,
         actor_id=actor_id,
         token_id=token_id,
         action=action,
         object_type=object_type or "",
-        object_id=str(object_id if object_id is not None else ""),
+        object_id=object_id_text,
         before=before_json,
         after=after_json,
         request_id=request_id,
     )
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         seq=seq,
         at=at,
         actor_id=actor_id,
@@ -127,13 +135,15 @@ def record(
         token_id=token_id,
         action=action,
         object_type=object_type or "",
-        object_id=str(object_id if object_id is not None else ""),
+        object_id=object_id_text,
         object_repr=(object_repr or "")[:200],
         before=before_json,
         after=after_json,
         request_id=request_id,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
         hash=digest,
     )
-    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
+    rawsql.insert([event])
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
     return event

@@ -146,10 +146,28 @@ class Balance(models.Model):
     credits_posted = models.BigIntegerField(default=0)
     debits_pending = models.BigIntegerField(default=0)
     credits_pending = models.BigIntegerField(default=0)
+    # For lots only: where the lot sits in the drawing order (copied from the account), so that
+    # "the oldest lots of this zone and pollutant that still have quota" is one index range scan
+    # over a partial index of lots with something available, however many lots are used up.
+    lot_zone = models.ForeignKey(
+        "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lot_pollutant = models.ForeignKey(
+        "registry.Pollutant", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lot_opened_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("账户余额")
         verbose_name_plural = _("账户余额")
+        indexes = [
+            models.Index(
+                fields=["lot_zone", "lot_pollutant", "lot_opened_on", "account"],
+                condition=Q(lot_zone__isnull=False)
+                & Q(credits_posted__gt=F("debits_posted") + F("debits_pending")),
+                name="ledger_lot_draw_order",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(floor_zero=False)

@@ -17,6 +17,7 @@ writers; ``select_for_update`` is a no-op there and the same code is correct.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -26,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from totalquota.audit.services import record
+from totalquota.ledger import sql
 from totalquota.ledger.models import (
     EXTERNAL_KINDS,
     FLOOR_ZERO_KINDS,
@@ -43,7 +44,6 @@ from totalquota.ledger.models import (
     TransferCode,
     TransferOrigin,
     ZoneBalance,
-    ZoneDailyChange,
 )
 from totalquota.ledger.rules import HOLD_TIMEOUT
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
@@ -51,6 +51,7 @@ from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.rules import rule_value
 
 CLAUSE = "RES-2"  # the reserve is kept per zone and pollutant and never goes negative
+SINGLE_SOURCE_LOTS = frozenset({SourceType.REDUCTION_LINE, SourceType.UPPER_GRANT, SourceType.OPENING})
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -90,10 +91,19 @@ def _existing(idempotency_key: str, fingerprint: str) -> Posting | None:
     """The posting already made under ``idempotency_key``; refuses the key if its content differs."""
     if not idempotency_key or not str(idempotency_key).strip():
         raise ValidationFailed("缺少幂等键（idempotency key）", field="idempotency_key")
-    found = Posting.objects.filter(idempotency_key=idempotency_key).first()
-    if found is not None and found.fingerprint != fingerprint:
+    if not _looking_up.get():
+        # First attempt: the key's UNIQUE index answers whether it was used, at the cost of a
+        # rolled-back attempt when it was (see _idempotent). Saves a round trip per posting.
+        return None
+    found = sql.posting_fingerprint(idempotency_key)
+    if found is None:
+        return None
+    if found[1] != fingerprint:
         raise Conflict(f"幂等键 {idempotency_key} 已用于内容不同的另一次记账，拒绝重复使用")
-    return found
+    return Posting.objects.get(pk=found[0])
+
+
+_looking_up: contextvars.ContextVar[bool] = contextvars.ContextVar("ledger_idempotency_lookup", default=False)
 
 
 def _idempotent(func):
@@ -107,7 +117,11 @@ def _idempotent(func):
         except IntegrityError:
             if not Posting.objects.filter(idempotency_key=idempotency_key).exists():
                 raise
+        token = _looking_up.set(True)
+        try:
             return func(idempotency_key=idempotency_key, **kwargs)
+        finally:
+            _looking_up.reset(token)
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -115,26 +129,32 @@ def _idempotent(func):
 
 
 def _lock_zones(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ZoneBalance]:
-    """Create (if needed) and lock the zone x pollutant rows, in sorted order."""
+    """Lock the zone x pollutant rows (creating missing ones first), in sorted order.
+
+    Lock order, step 1. Every operation locks the zone rows of every account it touches before
+    anything else, so two operations touching the same account are already serialised here and
+    the account rows below can never be taken in conflicting orders.
+    """
     wanted = sorted(set(pairs))
-    for zone_id, pollutant_id in wanted:
-        ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
     if not wanted:
         return {}
-    # Lock order, step 1: zone rows sorted by (zone, pollutant).
-    rows = list(
-        ZoneBalance.objects.select_for_update()
-        .filter(zone_id__in={z for z, _p in wanted}, pollutant_id__in={p for _z, p in wanted})
-        .order_by("zone_id", "pollutant_id")
-    )
-    return {(r.zone_id, r.pollutant_id): r for r in rows if (r.zone_id, r.pollutant_id) in set(wanted)}
+
+    def lock() -> dict[tuple[int, int], ZoneBalance]:
+        return sql.lock_zone_rows(wanted)
+
+    found = lock()
+    missing = [pair for pair in wanted if pair not in found]
+    if missing:
+        for zone_id, pollutant_id in missing:
+            ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
+        found = lock()
+    return {pair: found[pair] for pair in wanted}
 
 
 def _lock_balances(account_ids: Iterable[int]) -> dict[int, Balance]:
-    # Lock order, step 2: account balance rows sorted by account id.
-    rows = list(
-        Balance.objects.select_for_update().filter(account_id__in=set(account_ids)).order_by("account_id")
-    )
+    """Lock order, step 2: the accounts' balance rows, sorted by account id, read with their
+    accounts (fresh: a closed account is seen closed)."""
+    rows = sql.lock_balances(account_ids)
     return {b.account_id: b for b in rows}
 
 
@@ -177,7 +197,14 @@ def _open_account_row(
                 )
         except IntegrityError:
             continue
-        Balance.objects.create(account=account, floor_zero=account.kind in FLOOR_ZERO_KINDS)
+        is_lot = account.kind == AccountKind.LOT
+        Balance.objects.create(
+            account=account,
+            floor_zero=account.kind in FLOOR_ZERO_KINDS,
+            lot_zone=zone if is_lot else None,
+            lot_pollutant=pollutant if is_lot else None,
+            lot_opened_on=opened_on if is_lot else None,
+        )
         return account
     raise Conflict("账户编号生成冲突，请重试")
 
@@ -306,6 +333,19 @@ def _queue(account: Account, *, reserve_pending: bool) -> list[tuple[OriginKey, 
     return sorted(parcels, key=lambda p: first_seen.get(p[0], 0))
 
 
+def _lot_origins(lot: Account, grams: int) -> list[tuple[OriginKey, int]]:
+    """Origins of ``grams`` drawn from ``lot`` (the lot becomes their ``via``).
+
+    A lot that took its quota from outside (an intake, an upper-level grant, the opening reserve)
+    holds grams of that one source only, for ever (reversals bring back its own grams), so its
+    origin is known without reading its history; lots made of other lots' quota (recovery, zone
+    transfer) may mix sources and are read oldest first."""
+    if lot.source_type in SINGLE_SOURCE_LOTS:
+        return [((lot.pk, lot.pk, lot.source_type, lot.source_ref), grams)]
+    parcels = _take(_queue(lot, reserve_pending=True), grams)
+    return [((lot.pk, root, st, sr), g) for (_via, root, st, sr), g in parcels]
+
+
 def _take(parcels: list[tuple[OriginKey, int]], amount: int) -> list[tuple[OriginKey, int]]:
     """The first ``amount`` grams of ``parcels`` (which are consumed in place)."""
     taken: list[tuple[OriginKey, int]] = []
@@ -432,7 +472,7 @@ def _write(
                     clause=CLAUSE,
                 )
     object_type, object_id = _object_ref(obj)
-    posting = Posting.objects.create(
+    posting = Posting(
         operation=operation,
         code=code,
         effective_date=effective_date,
@@ -446,9 +486,9 @@ def _write(
         hold=hold,
         reverses=reverses,
     )
-    origin_rows: list[TransferOrigin] = []
-    for leg in legs:
-        transfer = Transfer.objects.create(
+    sql.insert([posting])
+    transfers = [
+        Transfer(
             posting=posting,
             debit=leg.debit,
             credit=leg.credit,
@@ -463,30 +503,27 @@ def _write(
             debit_lot_zone_id=leg.debit.zone_id if leg.debit.kind == AccountKind.LOT else None,
             credit_lot_zone_id=leg.credit.zone_id if leg.credit.kind == AccountKind.LOT else None,
         )
-        for (via, root, stype, sref), grams in leg.origins or []:
-            origin_rows.append(
-                TransferOrigin(
-                    transfer=transfer,
-                    via_id=via,
-                    root_lot_id=root,
-                    source_type=stype,
-                    source_ref=sref,
-                    amount_grams=grams,
-                )
+        for leg in legs
+    ]
+    sql.insert(transfers)
+    sql.insert(
+        [
+            TransferOrigin(
+                transfer=transfer,
+                via_id=via,
+                root_lot_id=root,
+                source_type=stype,
+                source_ref=sref,
+                amount_grams=grams,
             )
-    TransferOrigin.objects.bulk_create(origin_rows)
-    for b in balances.values():
-        b.save(update_fields=["debits_posted", "credits_posted", "debits_pending", "credits_pending"])
-    for z in zones.values():
-        z.save(update_fields=["debits_posted", "credits_posted", "debits_pending", "credits_pending"])
+            for leg, transfer in zip(legs, transfers, strict=True)
+            for (via, root, stype, sref), grams in leg.origins or []
+        ]
+    )
+    sql.update_totals(balances.values(), "account_id")
+    sql.update_totals(zones.values(), "id")
     for (zone_id, pollutant_id, day), (credits, debits) in daily.items():
-        updated = ZoneDailyChange.objects.filter(zone_id=zone_id, pollutant_id=pollutant_id, day=day).update(
-            credits=F("credits") + credits, debits=F("debits") + debits
-        )
-        if not updated:
-            ZoneDailyChange.objects.create(
-                zone_id=zone_id, pollutant_id=pollutant_id, day=day, credits=credits, debits=debits
-            )
+        sql.add_daily_change(zone_id, pollutant_id, day, credits, debits)
     after = {
         "operation": operation,
         "code": code,
@@ -626,25 +663,31 @@ def _has_enough(balance: Balance, amount: int) -> bool:
 
 
 def _pick_lots(
-    zone: Any, pollutant: Any, amount: int, balances_cache: dict[int, int]
-) -> list[tuple[Account, int]]:
-    lots = (
-        Account.objects.select_related("pollutant", "zone", "balance")
-        .filter(zone=zone, pollutant=pollutant, kind=AccountKind.LOT, closed_at__isnull=True)
-        .order_by("opened_on", "id")
-    )
+    zone: Any, pollutant: Any, amount: int
+) -> tuple[list[tuple[Account, int]], dict[int, Balance]]:
+    """Lock and return the oldest lots of ``zone`` and ``pollutant`` with quota available, enough
+    for ``amount`` (fewer if the zone has not enough), reading the partial index of lots with
+    something left. The caller holds the zone row, so no other operation is drawing from these
+    lots; their rows are locked here in drawing order."""
     picked: list[tuple[Account, int]] = []
+    balances: dict[int, Balance] = {}
     remaining = amount
-    for lot in lots:
-        if not remaining:
+    offset = 0
+    size = 2  # most draws are covered by one or two lots; read more only when needed
+    while remaining:
+        batch = sql.lock_lots_with_quota(zone.pk, pollutant.pk, size, offset)
+        size = 32
+        if not batch:
             break
-        available = lot.balance.available
-        if available <= 0:
-            continue
-        take = min(available, remaining)
-        picked.append((lot, take))
-        remaining -= take
-    return picked
+        for balance in batch:
+            take = min(balance.available, remaining)
+            picked.append((balance.account, take))
+            balances[balance.account_id] = balance
+            remaining -= take
+            if not remaining:
+                break
+        offset += len(batch)
+    return picked, balances
 
 
 @_idempotent
@@ -672,7 +715,6 @@ def draw(
     parameter ``ledger_hold_timeout_days``)."""
     amount = _check_amount(amount_grams)
     _check_text(reason, clause_id)
-    to_account = _refetch(to_account)
     if to_account.pollutant_id != pollutant.pk:
         raise RuleViolation(f"转入账户 {to_account.code} 的污染物与所需污染物不同", clause="POLL-1")
     if lots is not None:
@@ -714,7 +756,7 @@ def draw(
     # With the zone row locked no other draw from this zone and pollutant can run, so the lots
     # chosen below stay available until we commit.
     if named is None:
-        chosen = _pick_lots(zone, pollutant, amount, {})
+        chosen, balances = _pick_lots(zone, pollutant, amount)
         if sum(g for _l, g in chosen) < amount:
             have = zones[(zone.pk, pollutant.pk)].available
             raise RuleViolation(
@@ -722,16 +764,26 @@ def draw(
                 f"不足 {format_quantity(amount, pollutant.unit, suffix=True)}，储备不得透支",
                 clause=CLAUSE,
             )
+        balances.update(_lock_balances([to_account.pk]))
     else:
-        accounts = {
-            a.pk: a
-            for a in Account.objects.select_related("pollutant", "zone").filter(
-                pk__in=[pk for pk, _g in named]
-            )
-        }
+        # Check the named lots' zone before locking them: only lots of the locked zone are locked.
+        known = Account.objects.in_bulk([pk for pk, _g in named])
+        for pk, _grams in named:
+            lot = known.get(pk)
+            if (
+                lot is not None
+                and lot.kind == AccountKind.LOT
+                and (lot.zone_id, lot.pollutant_id) != (zone.pk, pollutant.pk)
+            ):
+                raise RuleViolation(
+                    f"批次 {lot.code} 不属于{zone}{pollutant}；跨功能区使用须先由生态环境局调剂",
+                    clause=CLAUSE,
+                )
+        balances = _lock_balances([to_account.pk] + [pk for pk in known])
         chosen = []
         for pk, grams in named:
-            lot = accounts.get(pk)
+            lot_balance = balances.get(pk)
+            lot = lot_balance.account if lot_balance is not None else None
             if lot is None or lot.kind != AccountKind.LOT:
                 raise ValidationFailed(f"储备批次 {pk} 不存在", field="lots")
             if lot.zone_id != zone.pk or lot.pollutant_id != pollutant.pk:
@@ -740,19 +792,16 @@ def draw(
                     clause=CLAUSE,
                 )
             chosen.append((lot, grams))
-    balances = _lock_balances([to_account.pk] + [lot.pk for lot, _g in chosen])
+    to_account = balances[to_account.pk].account
     legs = []
     for lot, grams in chosen:
-        origins_available = _queue(lot, reserve_pending=True)
         if balances[lot.pk].available < grams:
             raise RuleViolation(
                 f"批次 {lot.code} 可用 {format_quantity(max(balances[lot.pk].available, 0), lot.pollutant.unit, suffix=True)}，"
                 f"不足 {format_quantity(grams, lot.pollutant.unit, suffix=True)}，储备不得透支",
                 clause=CLAUSE,
             )
-        origins: list[tuple[OriginKey, int]] = [
-            ((lot.pk, root, st, sr), g) for (_via, root, st, sr), g in _take(origins_available, grams)
-        ]
+        origins = _lot_origins(lot, grams)
         legs.append(
             _Leg(
                 debit=lot,
@@ -1027,10 +1076,9 @@ def _origins_out_of(
         return []
     if balances[account.pk].available < amount:
         return []  # the overdraw check in _write refuses it with a clear message
-    parcels = _take(_queue(account, reserve_pending=True), amount)
     if account.kind == AccountKind.LOT:
-        return [((account.pk, root, st, sr), g) for (_via, root, st, sr), g in parcels]
-    return parcels
+        return _lot_origins(account, amount)
+    return _take(_queue(account, reserve_pending=True), amount)
 
 
 @_idempotent
