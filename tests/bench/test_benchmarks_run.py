@@ -1,0 +1,82 @@
+"""Every benchmark runs end to end at a tiny scale, so none of them can rot unnoticed.
+
+The figures they print are not checked here (speed is measured by running them for real, see
+bench/); what is checked is that they run, that the generated ledger reconciles and that the
+measured draws went through the real services.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3).close()
+    except Exception:
+        return False
+    return True
+
+
+def test_the_generator_reconciles_and_the_balance_queries_run_on_it(tmp_path):
+    env = {"BENCH_SQLITE_PATH": str(tmp_path / "ledger.sqlite3"), "DATABASE_URL": ""}
+    out = run(["-m", "bench.generate", "--db", "sqlite", "--transfers", "4000", "--enterprises", "60"], env)
+    assert "generated" in out
+    url = "sqlite:///" + env["BENCH_SQLITE_PATH"]
+    check = run(["manage.py", "ledger_reconcile"], {"DATABASE_URL": url})
+    assert "对账通过" in check
+    out = run(["-m", "bench.balance_queries", "--db", "sqlite", "--repeat", "5"], env)
+    assert "current zone x pollutant balance" in out
+
+
+def test_the_posting_rate_worker_measures_real_draws(tmp_path):
+    url = "sqlite:///" + str(tmp_path / "fresh.sqlite3")
+    out = run(["-m", "bench.posting_rate", "worker", "ours", "--url", url, "--n", "5", "--fresh"], {})
+    assert out.strip().splitlines()[-1].startswith("RESULT ")
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="django-hordak needs PostgreSQL")
+def test_the_hordak_worker_runs_the_same_workload():
+    sys.path.insert(0, str(ROOT))
+    from bench._setup import recreate
+
+    url = recreate("postgres", "bench_hordak_smoke")
+    out = run(
+        [
+            "-m",
+            "bench.posting_rate",
+            "worker",
+            "hordak",
+            "--url",
+            url,
+            "--n",
+            "3",
+            "--fresh",
+            "--settings",
+            "bench.settings_hordak",
+        ],
+        {},
+    )
+    assert out.strip().splitlines()[-1].startswith("RESULT ")
