@@ -18,6 +18,7 @@ APPEND_ONLY_TABLES: frozenset[str] = frozenset(
         "ledger_posting",
         "ledger_transfer",
         "ledger_transferorigin",
+        "reserve_applicationtransition",
         "reductions_projecttransition",
         "reductions_opinion",
     }

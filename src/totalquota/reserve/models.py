@@ -1,0 +1,434 @@
+"""储备库业务: intake runs, quota applications, upper-level requests, recovery and the data they use.
+
+The quota itself lives in the ledger (``totalquota.ledger``): lots, holds, allocations. These
+models are the business records around it: what was decided, by whom, on which rule values, and
+which ledger postings carried it out.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Indicator(models.TextChoices):
+    """Ambient quality indicators whose attainment decides the balance ratio."""
+
+    O3 = "O3", _("臭氧")
+    PM25 = "PM25", _("细颗粒物（PM2.5）")
+    PM10 = "PM10", _("可吸入颗粒物（PM10）")
+    NO2 = "NO2", _("二氧化氮")
+    SO2 = "SO2", _("二氧化硫")
+    WATER = "WATER", _("地表水考核断面")
+
+
+class AttainmentStatus(models.Model):
+    """环境质量达标状况: whether an ambient indicator met its standard in a year (RES-2 ratio)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    indicator = models.CharField(_("指标"), max_length=8, choices=Indicator.choices)
+    attained = models.BooleanField(_("达标"))
+    source = models.CharField(_("依据"), max_length=300)
+    recorded_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("环境质量达标状况")
+        verbose_name_plural = _("环境质量达标状况")
+        ordering = ["-year", "indicator"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "indicator"], name="reserve_attainment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_indicator_display()} {'达标' if self.attained else '不达标'}"
+
+
+class Route(models.TextChoices):
+    FILING = "filing", _("备案")
+    REVIEW = "review", _("审核")
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    PROPOSED = "proposed", _("已拟定审核意见")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("不予批准")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.PROPOSED)
+
+
+class QuotaApplication(models.Model):
+    """总量指标申请: a construction project's application for quota (RES-2, ANNEX-1).
+
+    Its lines hold, per pollutant, the project's and the whole plant's permitted quantities
+    (接管量 and 外排环境量) and the whole plant's new yearly discharge to the environment. While it
+    is open, the deduction of each line is held in the ledger; approval posts the holds into the
+    enterprise's allocation accounts; rejection or withdrawal releases them.
+    """
+
+    code = models.CharField(_("申请编号"), max_length=24, unique=True)
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="quota_applications",
+        verbose_name=_("排污单位"),
+    )
+    zone = models.ForeignKey(
+        "registry.Zone", on_delete=models.PROTECT, related_name="+", verbose_name=_("功能区")
+    )
+    project_name = models.CharField(_("建设项目名称"), max_length=200)
+    location = models.CharField(_("建设地点"), max_length=300)
+    eia_reference = models.CharField(_("环评文件（文号）"), max_length=200)
+    description = models.TextField(_("项目概况"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
+    )
+    route = models.CharField(_("办理方式"), max_length=8, choices=Route.choices, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("填报人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("提交人")
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("拟办人")
+    )
+    proposal = models.TextField(_("拟办意见"), blank=True)
+    decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("批准人")
+    )
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("决定意见"), blank=True)
+    decision_snapshot = models.JSONField(_("决定所用参数"), default=dict, blank=True)
+    operation_started_on = models.DateField(_("正式投运日期"), null=True, blank=True)
+
+    scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
+
+    class Meta:
+        verbose_name = _("总量指标申请")
+        verbose_name_plural = _("总量指标申请")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.project_name}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("reserve:application_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ApplicationLine(models.Model):
+    """申请明细: one pollutant of an application, the deduction it needs and its hold."""
+
+    application = models.ForeignKey(QuotaApplication, on_delete=models.PROTECT, related_name="lines")
+    pollutant = models.ForeignKey(
+        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
+    )
+    project_sewer_grams = models.BigIntegerField(_("本项目许可量（接管量）"), default=0)
+    project_env_grams = models.BigIntegerField(_("本项目许可量（外排环境量）"))
+    plant_sewer_grams = models.BigIntegerField(_("全厂许可量（接管量）"), default=0)
+    plant_env_grams = models.BigIntegerField(_("全厂许可量（外排环境量）"))
+    new_discharge_grams = models.BigIntegerField(_("全厂新增外排环境量"))
+    route = models.CharField(_("办理方式"), max_length=8, choices=Route.choices, blank=True)
+    route_reason = models.CharField(_("办理方式依据"), max_length=300, blank=True)
+    ratio_num = models.PositiveIntegerField(_("平衡比例（分子）"), default=1)
+    ratio_den = models.PositiveIntegerField(_("平衡比例（分母）"), default=1)
+    deduction_grams = models.BigIntegerField(_("应削减替代量"), default=0)
+    computation = models.TextField(_("计算过程"), blank=True)
+    rule_snapshot = models.JSONField(_("所用参数"), default=dict, blank=True)
+    allocation = models.ForeignKey(
+        "ledger.Account",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("指标账户"),
+    )
+    hold = models.ForeignKey(
+        "ledger.Posting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("当前预留"),
+    )
+    posting = models.ForeignKey(
+        "ledger.Posting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记账批次"),
+    )
+    permitted_env_grams = models.BigIntegerField(_("现许可量（外排环境量）"), null=True, blank=True)
+
+    scope_fields = {"zone": "application__zone_id", "enterprise": "application__enterprise_id"}
+
+    class Meta:
+        verbose_name = _("申请明细")
+        verbose_name_plural = _("申请明细")
+        ordering = ["application", "pollutant__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "pollutant"], name="reserve_line_one_per_pollutant"
+            ),
+            models.CheckConstraint(
+                condition=Q(project_env_grams__gte=0)
+                & Q(plant_env_grams__gte=0)
+                & Q(new_discharge_grams__gte=0)
+                & Q(project_sewer_grams__gte=0)
+                & Q(plant_sewer_grams__gte=0)
+                & Q(deduction_grams__gte=0),
+                name="reserve_line_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.pollutant_id}"
+
+
+class ApplicationTransition(models.Model):
+    """申请流转记录: one change of an application's status (append-only)."""
+
+    application = models.ForeignKey(QuotaApplication, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申请流转记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} -> {self.to_status}"
+
+
+class ExclusionReason(models.TextChoices):
+    """RES-1 reasons a reduction does not enter the reserve."""
+
+    BINDING_TASK = "1", _("（1）用于完成约束性减排任务")
+    OFFSET = "2", _("（2）用于“以新带老”")
+    SOLD = "3", _("（3）已出让排污权")
+    OTHER = "4", _("（4）其他不符合入库条件")
+
+
+class IntakeRun(models.Model):
+    """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    period_start = models.DateField(_("入库项目审核日期自"))
+    period_end = models.DateField(_("至"))
+    effective_date = models.DateField(_("入库日期"))
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("编制人"))
+    created_at = models.DateTimeField(_("编制时间"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("确认人")
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("入库批次")
+        verbose_name_plural = _("入库批次")
+        ordering = ["-year", "-quarter", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年第 {self.quarter} 季度入库"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("reserve:intake_detail", args=[self.pk])
+
+
+class IntakeItem(models.Model):
+    """入库明细: one approved reduction line in an intake run, entered or excluded with its reason."""
+
+    run = models.ForeignKey(IntakeRun, on_delete=models.PROTECT, related_name="items")
+    line = models.ForeignKey("reductions.ReductionLine", on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey("registry.Zone", on_delete=models.PROTECT, related_name="+")
+    pollutant = models.ForeignKey("registry.Pollutant", on_delete=models.PROTECT, related_name="+")
+    reduction_grams = models.BigIntegerField(_("核定减排量"))
+    excluded_grams = models.BigIntegerField(_("不予入库量"), default=0)
+    intake_grams = models.BigIntegerField(_("入库量"), default=0)
+    reasons = models.JSONField(_("不予入库情形"), default=list, blank=True)
+    other_reason = models.CharField(_("其他原因说明"), max_length=300, blank=True)
+    posting = models.ForeignKey(
+        "ledger.Posting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    scope_fields = {"zone": "zone_id"}
+
+    class Meta:
+        verbose_name = _("入库明细")
+        ordering = ["zone__sort_order", "pollutant__sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "line"], name="reserve_intake_item_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.line_id}"
+
+
+class RequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("已申请")
+    GRANTED = "granted", _("已下达")
+    REFUSED = "refused", _("未获支持")
+
+
+class UpperLevelRequest(models.Model):
+    """上级储备库申请: quota asked of the city/province reserve when the park cannot cover (RES-2)."""
+
+    zone = models.ForeignKey(
+        "registry.Zone", on_delete=models.PROTECT, related_name="+", verbose_name=_("功能区")
+    )
+    pollutant = models.ForeignKey(
+        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
+    )
+    amount_grams = models.BigIntegerField(_("申请量"))
+    reason = models.TextField(_("理由"))
+    application = models.ForeignKey(
+        QuotaApplication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="upper_requests",
+        verbose_name=_("对应申请"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    granted_grams = models.BigIntegerField(_("下达量"), null=True, blank=True)
+    reference = models.CharField(_("下达文件"), max_length=200, blank=True)
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    posting = models.ForeignKey(
+        "ledger.Posting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    scope_fields = {"zone": "zone_id"}
+
+    class Meta:
+        verbose_name = _("上级储备库申请")
+        verbose_name_plural = _("上级储备库申请")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_grams__gt=0), name="reserve_upper_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone} {self.pollutant} {self.amount_grams}g"
+
+
+class VerifiedEmission(models.Model):
+    """核实排放量: a unit's verified actual yearly emission of a pollutant, with its source.
+
+    Entered by the bureau until the emission total library (总量库) supplies these figures.
+    """
+
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.PROTECT, related_name="+", verbose_name=_("排污单位")
+    )
+    pollutant = models.ForeignKey(
+        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    actual_grams = models.BigIntegerField(_("实际排放量"))
+    source = models.CharField(_("数据来源"), max_length=300)
+    recorded_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    scope_fields = {"zone": "enterprise__zone_id", "enterprise": "enterprise_id"}
+
+    class Meta:
+        verbose_name = _("核实排放量")
+        verbose_name_plural = _("核实排放量")
+        ordering = ["-year", "enterprise"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "pollutant", "year"], name="reserve_verified_once"),
+            models.CheckConstraint(condition=Q(actual_grams__gte=0), name="reserve_verified_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.pollutant} {self.year}"
+
+
+class RecoveryKind(models.TextChoices):
+    NOT_BUILT = "not_built", _("（1）项目不再建设")
+    UNDERUSED = "underused", _("（2）投运满一年实际排放低于许可量 80%")
+    OTHER = "other", _("（3）其他情形")
+
+
+class RecoveryCase(models.Model):
+    """指标收回: quota returned from an approved application line to the reserve (RES-4)."""
+
+    line = models.ForeignKey(ApplicationLine, on_delete=models.PROTECT, related_name="recoveries")
+    kind = models.CharField(_("收回情形"), max_length=12, choices=RecoveryKind.choices)
+    verified = models.ForeignKey(
+        VerifiedEmission,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("核实排放量"),
+    )
+    suggested_surplus_grams = models.BigIntegerField(_("建议收回富余量"), null=True, blank=True)
+    surplus_grams = models.BigIntegerField(_("确认富余量"))
+    recovered_grams = models.BigIntegerField(_("收回入库量"))
+    reason = models.TextField(_("理由"))
+    rule_snapshot = models.JSONField(_("所用参数"), default=dict, blank=True)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("确认人"))
+    decided_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    posting = models.ForeignKey("ledger.Posting", on_delete=models.PROTECT, related_name="+")
+
+    scope_fields = {"zone": "line__application__zone_id", "enterprise": "line__application__enterprise_id"}
+
+    class Meta:
+        verbose_name = _("指标收回")
+        verbose_name_plural = _("指标收回")
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.recovered_grams}g"
+
+
+class UpperDeduction(models.Model):
+    """上级使用扣减: a reduction also submitted upward and used there, deducted from the park (RES-2)."""
+
+    line = models.ForeignKey("reductions.ReductionLine", on_delete=models.PROTECT, related_name="+")
+    amount_grams = models.BigIntegerField(_("扣减量"))
+    reason = models.TextField(_("理由"))
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+    posting = models.ForeignKey("ledger.Posting", on_delete=models.PROTECT, related_name="+")
+
+    scope_fields = {"zone": "line__project__zone_id"}
+
+    class Meta:
+        verbose_name = _("上级使用扣减")
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.amount_grams}g"

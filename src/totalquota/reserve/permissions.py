@@ -1,0 +1,27 @@
+"""Who may do what in the quota reserve."""
+
+from totalquota.accounts.permissions import register_actions
+from totalquota.accounts.roles import Role as R
+
+register_actions(
+    {
+        "reserve.view": set(R),
+        "reserve.apply": {R.ENTERPRISE, R.ZONE_OFFICER},
+        "reserve.precheck": {R.THIRD_PARTY},
+        "reserve.decide": {R.REVIEWER},
+        "reserve.intake": {R.ADMIN},
+        "reserve.upper_level": {R.ADMIN},
+        "reserve.recover": {R.REVIEWER, R.ADMIN},
+        "reserve.record_data": {R.ADMIN, R.REVIEWER},
+        "reserve.mark_operating": {R.ENTERPRISE, R.ZONE_OFFICER, R.ADMIN},
+        "reserve.view_warnings": {
+            R.ADMIN,
+            R.REVIEWER,
+            R.LEADER,
+            R.ZONE_OFFICER,
+            R.THIRD_PARTY,
+            R.PARTNER,
+            R.SYSTEM,
+        },
+    }
+)

@@ -1,0 +1,71 @@
+"""Reserve fixtures: pollutants, lots in the zones, and a helper that drafts an application."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from totalquota.ledger import services as ledger
+from totalquota.registry.models import Pollutant
+from totalquota.reserve import services
+
+_keys = itertools.count(1)
+T = 1_000_000  # grams in a tonne
+
+
+@pytest.fixture
+def p(db):
+    return {x.code: x for x in Pollutant.objects.all()}
+
+
+@pytest.fixture
+def stock(world, p):
+    """Put ``grams`` of ``code`` into ``zone``'s reserve as one lot (an opening balance)."""
+
+    def put(zone, code, grams, *, on=dt.date(2024, 1, 1)):
+        n = next(_keys)
+        posting = ledger.lot_open(
+            actor=world.admin,
+            zone=zone,
+            pollutant=p[code],
+            amount_grams=grams,
+            source_type="opening",
+            source_ref=f"opening:test:{n}",
+            source_label="测试期初储备",
+            effective_date=on,
+            reason="期初",
+            clause_id="RES-1",
+            code="opening",
+            idempotency_key=f"test-stock-{n}",
+        )
+        return posting.transfers.get().credit
+
+    return put
+
+
+def line(pollutant, *, project_env, plant_env=None, new=None, project_sewer=0, plant_sewer=0):
+    return {
+        "pollutant": pollutant,
+        "project_env_grams": project_env,
+        "plant_env_grams": plant_env if plant_env is not None else project_env,
+        "new_discharge_grams": new if new is not None else project_env,
+        "project_sewer_grams": project_sewer,
+        "plant_sewer_grams": plant_sewer,
+    }
+
+
+@pytest.fixture
+def draft(world):
+    def make(lines, *, actor=None, enterprise=None, name="年产 500 万片电路板扩建项目"):
+        return services.application_create(
+            actor=actor or world.company_user,
+            enterprise=enterprise or world.company,
+            project_name=name,
+            location="苏州工业园区星湖街 1 号",
+            eia_reference="苏园环建〔2026〕12号",
+            lines=lines,
+        )
+
+    return make

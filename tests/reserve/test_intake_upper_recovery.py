@@ -1,0 +1,192 @@
+"""Intake (RES-1), the upper-level reserve (RES-2) and recovery (RES-4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from tests.reductions.conftest import ready_project
+from tests.reserve.conftest import T, line
+from totalquota.ledger import selectors as ledger_selectors
+from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
+from totalquota.reductions import services as reductions
+from totalquota.reserve import services
+from totalquota.reserve.models import ExclusionReason, RecoveryKind
+from totalquota.reserve.selectors import recovery_candidates
+
+pytestmark = pytest.mark.django_db
+
+
+def approved_line(world, **overrides):
+    today = timezone.localdate()
+    project = ready_project(world, today, **overrides)
+    reductions.project_submit(actor=world.officer, project=project)
+    reductions.project_approve(actor=world.reviewer2, project=project)
+    return project.lines.get()
+
+
+def this_quarter():
+    today = timezone.localdate()
+    return today.year, (today.month - 1) // 3 + 1
+
+
+def test_an_intake_previews_every_line_then_credits_one_lot_per_line_once(world, p):
+    whole = approved_line(world, name="甲厂喷涂线关停")
+    partly = approved_line(world, name="甲厂锅炉淘汰")
+    reductions.usage_mark(
+        actor=world.reviewer,
+        line=partly,
+        kind="binding_task",
+        amount="1",
+        reference="年度任务书",
+        used_on=timezone.localdate(),
+    )
+    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    items = {i.line_id: i for i in run.items.all()}
+    assert items[whole.pk].intake_grams == 2_500_000
+    assert items[partly.pk].intake_grams == 1_500_000
+    assert items[partly.pk].reasons[0]["code"] == ExclusionReason.BINDING_TASK
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0  # nothing before confirming
+    services.intake_confirm(actor=world.admin, run=run)
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
+    with pytest.raises(Conflict, match="重复入库"):
+        services.intake_confirm(actor=world.admin, run=run)
+    again = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    assert again.items.count() == 0  # lines already in the reserve are never listed again
+    services.intake_confirm(actor=world.admin, run=again)
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
+
+
+def test_a_line_can_be_excluded_as_otherwise_ineligible_with_a_reason(world, p):
+    approved_line(world)
+    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    item = run.items.get()
+    with pytest.raises(ValidationFailed, match="原因"):
+        services.intake_exclude(actor=world.admin, item=item, reason="")
+    services.intake_exclude(actor=world.admin, item=item, reason="企业已另行申请排污权交易")
+    services.intake_confirm(actor=world.admin, run=run)
+    item.refresh_from_db()
+    assert item.intake_grams == 0 and item.reasons[-1]["code"] == ExclusionReason.OTHER
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0
+
+
+def test_an_upper_level_grant_becomes_a_lot_with_its_source(world, p):
+    request = services.upper_request(
+        actor=world.admin,
+        zone=world.zone_a,
+        pollutant=p["NOX"],
+        amount_grams=3 * T,
+        reason="重大项目园区储备不足",
+    )
+    services.upper_grant(
+        actor=world.admin, request=request, granted_grams=2 * T, reference="苏环总〔2026〕8号"
+    )
+    lot = ledger_selectors.lots_available(world.zone_a, p["NOX"])[0][0]
+    assert lot.source_type == "upper_grant" and "苏环总" in lot.source_label
+    assert ledger_selectors.zone_balance(world.zone_a, p["NOX"]).posted == 2 * T
+    with pytest.raises(Conflict):
+        services.upper_grant(actor=world.admin, request=request, granted_grams=T, reference="x")
+
+
+def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
+    line_ = approved_line(world)
+    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    services.intake_confirm(actor=world.admin, run=run)
+    services.upper_deduct(actor=world.admin, line=line_, amount_grams=T, reason="已报送市级储备库并被使用")
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 1_500_000
+    uses = {
+        u.account.kind: u.grams
+        for u in ledger_selectors.forward_trace("reduction_line", f"reductions.reductionline:{line_.pk}")
+    }
+    assert uses["upper_level"] == T
+
+
+def approved_application(world, p, stock, draft, grams):
+    stock(world.zone_a, "VOCS", 5 * T)
+    app = services.application_submit(
+        actor=world.company_user, application=draft([line(p["VOCS"], project_env=grams)])
+    )
+    services.application_approve(actor=world.reviewer, application=app)
+    return app
+
+
+def test_a_project_that_will_not_be_built_returns_its_whole_deduction_to_its_lots(world, p, stock, draft):
+    app = approved_application(world, p, stock, draft, 800_000)
+    vocs = app.lines.get()
+    case = services.recover(
+        actor=world.reviewer, line=vocs, kind=RecoveryKind.NOT_BUILT, reason="企业书面承诺不再建设"
+    )
+    assert case.recovered_grams == 800_000
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 5 * T
+    assert ledger_selectors.account_balance(vocs.allocation).posted == 0
+
+
+def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_allocation(world, p, stock, draft):
+    app = approved_application(world, p, stock, draft, T)
+    today = timezone.localdate()
+    services.application_mark_operating(actor=world.officer, application=app, started_on=today)
+    services.verified_emission_record(
+        actor=world.admin,
+        enterprise=world.company,
+        pollutant=p["VOCS"],
+        year=today.year,
+        actual_grams=600_000,
+        source="2026 年排污许可执行报告",
+    )
+    year_later = today + dt.timedelta(days=366)
+    assert recovery_candidates(today=today) == []  # not yet a year in operation
+    [candidate] = recovery_candidates(today=year_later)
+    assert candidate.suggested_surplus_grams == 400_000
+    case = services.recover(
+        actor=world.reviewer,
+        line=candidate.line,
+        kind=RecoveryKind.UNDERUSED,
+        reason="经核实确认富余",
+        surplus_grams=350_000,
+        today=year_later,
+    )
+    vocs = app.lines.get()
+    assert vocs.permitted_env_grams == 650_000 and case.recovered_grams == 350_000
+    lot = case.posting.transfers.get().credit
+    assert lot.source_type == "recovery" and lot.source_ref == f"ledger.account:{vocs.allocation_id}"
+    assert ledger_selectors.account_balance(vocs.allocation).posted == 650_000
+    assert case.rule_snapshot["recovery_threshold"]["value"] == 8000
+
+
+def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
+    app = approved_application(world, p, stock, draft, T)
+    today = timezone.localdate()
+    services.application_mark_operating(actor=world.officer, application=app, started_on=today)
+    services.verified_emission_record(
+        actor=world.admin,
+        enterprise=world.company,
+        pollutant=p["VOCS"],
+        year=today.year,
+        actual_grams=800_000,
+        source="监测报告",
+    )
+    assert recovery_candidates(today=today + dt.timedelta(days=400)) == []
+    with pytest.raises(RuleViolation, match="80%"):
+        services.recover(
+            actor=world.reviewer,
+            line=app.lines.get(),
+            kind=RecoveryKind.UNDERUSED,
+            reason="x",
+            surplus_grams=200_000,
+            today=today + dt.timedelta(days=400),
+        )
+
+
+def test_recovery_refuses_more_than_the_permitted_quantity(world, p, stock, draft):
+    app = approved_application(world, p, stock, draft, T)
+    with pytest.raises(RuleViolation, match="不能超过现许可量"):
+        services.recover(
+            actor=world.reviewer,
+            line=app.lines.get(),
+            kind=RecoveryKind.OTHER,
+            reason="x",
+            surplus_grams=T + 1,
+        )
+    assert app.lines.get().permitted_env_grams == T
