@@ -12,6 +12,7 @@ urlpatterns = [
     path("registry/", include("totalquota.registry.urls")),
     path("reductions/", include("totalquota.reductions.urls")),
     path("ledger/", include("totalquota.ledger.urls")),
+    path("reserve/", include("totalquota.reserve.urls")),
     path("audit/", include("totalquota.audit.urls")),
     path("api/v1/", api.urls),
 ]

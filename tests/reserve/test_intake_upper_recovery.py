@@ -190,3 +190,17 @@ def test_recovery_refuses_more_than_the_permitted_quantity(world, p, stock, draf
             surplus_grams=T + 1,
         )
     assert app.lines.get().permitted_env_grams == T
+
+
+def test_the_reduction_bulletin_counts_quota_allocated_from_the_reserve_as_used(world, p, draft):
+    from totalquota.reductions.selectors import reserve_use_grams
+
+    approved_line(world)
+    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    services.intake_confirm(actor=world.admin, run=run)
+    app = services.application_submit(
+        actor=world.company_user, application=draft([line(p["VOCS"], project_env=600_000)])
+    )
+    services.application_approve(actor=world.reviewer, application=app)
+    today = timezone.localdate()
+    assert reserve_use_grams(world.zone_a, p["VOCS"], today.replace(month=1, day=1), today) == 600_000

@@ -4,9 +4,11 @@ from totalquota.api.core import api
 from totalquota.api.ledger import router as ledger_router
 from totalquota.api.reductions import router as reductions_router
 from totalquota.api.registry import router as registry_router
+from totalquota.api.reserve import router as reserve_router
 
 api.add_router("/", registry_router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
+api.add_router("/", reserve_router)
 
 __all__ = ["api"]

@@ -21,6 +21,7 @@ STEPS: list[str] = [
     "totalquota.accounts.demo",
     "totalquota.ledger.demo",
     "totalquota.reductions.demo",
+    "totalquota.reserve.demo",
 ]
 
 

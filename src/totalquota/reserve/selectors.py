@@ -163,6 +163,10 @@ class LinePreview:
     level_after: str
     reasons: list[str]
 
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS[self.level_after]
+
 
 def decision_preview(application: QuotaApplication) -> list[LinePreview]:
     today = timezone.localdate()
@@ -218,3 +222,34 @@ def annex_rows(application: QuotaApplication) -> list[dict[str, Any]]:
         line = lines.get(code)
         rows.append({"pollutant": pollutants[code], "line": line})
     return rows
+
+
+def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt.date) -> int:
+    """Grams of ``pollutant`` reduced by ``zone``'s projects that went into construction projects'
+    allocations between ``start`` and ``end`` (net of corrections), by the ledger's origins. The
+    reduction bulletin (RED-5) counts them as used."""
+    from totalquota.ledger.models import AccountKind, TransferOrigin
+    from totalquota.reductions.models import ReductionLine
+
+    refs = [
+        f"reductions.reductionline:{pk}"
+        for pk in ReductionLine.objects.filter(project__zone=zone, pollutant=pollutant).values_list(
+            "pk", flat=True
+        )
+    ]
+    if not refs:
+        return 0
+    rows = TransferOrigin.objects.filter(
+        source_type="reduction_line",
+        source_ref__in=refs,
+        transfer__phase__in=(Phase.POSTED, Phase.POST_PENDING),
+        transfer__effective_date__gte=start,
+        transfer__effective_date__lte=end,
+    )
+    into = (
+        rows.filter(transfer__credit__kind=AccountKind.ALLOCATION).aggregate(s=Sum("amount_grams"))["s"] or 0
+    )
+    back = (
+        rows.filter(transfer__debit__kind=AccountKind.ALLOCATION).aggregate(s=Sum("amount_grams"))["s"] or 0
+    )
+    return into - back

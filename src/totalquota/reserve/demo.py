@@ -1,0 +1,150 @@
+"""Demo reserve: this quarter's intake, applications in every state, an upper-level grant, recoveries."""
+
+from __future__ import annotations
+
+from totalquota.common.demo import DemoContext
+from totalquota.registry.models import Pollutant
+from totalquota.reserve import services
+from totalquota.reserve.models import IntakeItem, RecoveryKind
+
+T = 1_000_000
+
+
+def _line(pollutant, project_env, *, plant_env=None, new=None, sewer=0):
+    return {
+        "pollutant": pollutant,
+        "project_env_grams": project_env,
+        "plant_env_grams": plant_env or project_env,
+        "new_discharge_grams": project_env if new is None else new,
+        "project_sewer_grams": sewer,
+        "plant_sewer_grams": sewer,
+    }
+
+
+def seed(ctx: DemoContext) -> None:
+    users = ctx["users"]
+    admin, reviewer, reviewer2 = users["admin"], users["reviewer"], users["reviewer2"]
+    today = ctx.today
+    p = {x.code: x for x in Pollutant.objects.all()}
+
+    services.attainment_record(
+        actor=admin,
+        year=today.year - 1,
+        indicator="O3",
+        attained=False,
+        source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
+    )
+    services.attainment_record(
+        actor=admin,
+        year=today.year - 1,
+        indicator="PM25",
+        attained=True,
+        source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
+    )
+    run = services.intake_prepare(
+        actor=admin, year=today.year, quarter=(today.month - 1) // 3 + 1, effective_date=today
+    )
+    first = IntakeItem.objects.filter(run=run, intake_grams__gt=0).order_by("id").first()
+    if first is not None:
+        services.intake_exclude(
+            actor=admin, item=first, reason="该项目减排量已用于区域削减替代试点，不纳入园区储备"
+        )
+    services.intake_confirm(actor=admin, run=run)
+
+    hmt_user, dsl_user = users["ent_hmt"], users["ent_dsl"]
+    hmt, dsl = hmt_user.enterprise, dsl_user.enterprise
+
+    def apply(user, unit, name, lines):
+        return services.application_create(
+            actor=user,
+            enterprise=unit,
+            project_name=name,
+            location=unit.address or "苏州工业园区",
+            eia_reference=f"苏园环建〔{today.year}〕{len(name)}号",
+            lines=lines,
+            description="演示申请",
+        )
+
+    filed = services.application_submit(
+        actor=hmt_user,
+        application=apply(
+            hmt_user,
+            hmt,
+            "年产 300 万平方米柔性线路板技改项目",
+            [
+                _line(p["VOCS"], 800_000, plant_env=2_600_000, new=600_000),
+                _line(p["COD"], 500_000, plant_env=1_800_000, new=400_000, sewer=3_000_000),
+            ],
+        ),
+    )
+    services.application_approve(actor=reviewer, application=filed, reason="符合备案条件，予以备案")
+    services.recover(
+        actor=reviewer2,
+        line=filed.lines.get(pollutant=p["COD"]),
+        kind=RecoveryKind.OTHER,
+        reason="企业优化工艺，主动申请核减化学需氧量许可量",
+        surplus_grams=100_000,
+    )
+
+    reviewed = services.application_submit(
+        actor=hmt_user,
+        application=apply(
+            hmt_user,
+            hmt,
+            "新建半导体封装测试生产线项目",
+            [
+                _line(p["VOCS"], 1_800_000, plant_env=4_000_000, new=1_500_000),
+                _line(p["NOX"], 1_200_000, plant_env=2_000_000, new=1_100_000),
+            ],
+        ),
+    )
+    services.application_propose(
+        actor=reviewer, application=reviewed, proposal="削减替代来源落实，臭氧不达标按 2:1 削减，拟同意"
+    )
+    services.application_approve(actor=reviewer2, application=reviewed, reason="同意")
+
+    proposed = services.application_submit(
+        actor=dsl_user,
+        application=apply(
+            dsl_user, dsl, "生物医药研发中试平台项目", [_line(p["VOCS"], 1_300_000, new=1_200_000)]
+        ),
+    )
+    services.application_propose(actor=reviewer2, application=proposed, proposal="拟同意，待另一审核人员批准")
+
+    rejected = services.application_submit(
+        actor=dsl_user,
+        application=apply(
+            dsl_user, dsl, "溶剂型涂料生产线扩能项目", [_line(p["VOCS"], 2_000_000, new=2_000_000)]
+        ),
+    )
+    services.application_reject(
+        actor=reviewer, application=rejected, reason="不符合园区产业导向，溶剂型涂料产能不予新增"
+    )
+
+    withdrawn = services.application_submit(
+        actor=hmt_user, application=apply(hmt_user, hmt, "表面处理车间改造项目", [_line(p["TP"], 50_000)])
+    )
+    services.application_withdraw(actor=hmt_user, application=withdrawn, reason="项目方案调整，重新申报")
+
+    apply(hmt_user, hmt, "仓储物流中心配套项目", [_line(p["NOX"], 300_000)])  # a draft
+
+    officer = users["zone_dsl"]
+    big = services.application_submit(
+        actor=officer,
+        application=apply(
+            officer, dsl, "大型数据中心配套燃气锅炉项目", [_line(p["NOX"], 60 * T, new=60 * T)]
+        ),
+    )
+    request = services.upper_request(
+        actor=admin,
+        zone=dsl.zone,
+        pollutant=p["NOX"],
+        amount_grams=60 * T,
+        reason=f"申请 {big.code} 所需氮氧化物削减替代量超出园区储备",
+        application=big,
+    )
+    services.upper_grant(
+        actor=admin, request=request, granted_grams=80 * T, reference=f"苏环总量〔{today.year}〕6号"
+    )
+    services.application_rehold(actor=reviewer, application=big)
+    ctx.notes.append("储备库：已入库本季度减排量，演示申请涵盖备案、审核、拟办、驳回、撤回、草稿与上级储备。")

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.accounts.permissions import principal_of
+from totalquota.common.forms import StyledForm
+from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
+from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.reserve.models import ExclusionReason, Indicator, RecoveryKind
+
+LINE_INPUTS = [
+    ("project_sewer_grams", _("本项目（接管量）")),
+    ("project_env_grams", _("本项目（外排环境量）")),
+    ("plant_sewer_grams", _("全厂（接管量）")),
+    ("plant_env_grams", _("全厂（外排环境量）")),
+    ("new_discharge_grams", _("全厂新增外排环境量")),
+]
+
+
+class ApplicationForm(StyledForm):
+    enterprise = forms.ModelChoiceField(label=_("排污单位"), queryset=Enterprise.objects.none())
+    project_name = forms.CharField(label=_("建设项目名称"), max_length=200)
+    location = forms.CharField(label=_("建设地点"), max_length=300)
+    eia_reference = forms.CharField(label=_("环评文件（文号）"), max_length=200)
+    description = forms.CharField(
+        label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user=None, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["enterprise"]
+        assert isinstance(field, forms.ModelChoiceField)
+        principal = principal_of(user)
+        units = Enterprise.objects.filter(is_active=True).select_related("zone")
+        if principal.enterprise_id is not None:
+            units = units.filter(pk=principal.enterprise_id)
+        elif principal.zone_ids is not None:
+            units = units.filter(zone_id__in=principal.zone_ids)
+        field.queryset = units
+        if editing:
+            field.disabled = True
+
+
+class LinesForm(forms.Form):
+    """One row per pollutant, five quantities each, in the pollutant's display unit; blank rows are
+    not applied for. The values come back as integer grams in ``lines``."""
+
+    def __init__(self, *args, initial_lines: dict[str, dict[str, int]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pollutants = list(Pollutant.objects.all())
+        initial_lines = initial_lines or {}
+        for p in self.pollutants:
+            for name, label in LINE_INPUTS:
+                grams = initial_lines.get(p.code, {}).get(name)
+                self.fields[f"{p.code}__{name}"] = forms.CharField(
+                    label=f"{p.name} {label}",
+                    required=False,
+                    initial=format_quantity(grams, p.unit) if grams is not None else "",
+                    widget=forms.TextInput(
+                        attrs={"class": "form-control form-control-sm num", "inputmode": "decimal"}
+                    ),
+                )
+
+    def rows(self):
+        for p in self.pollutants:
+            yield p, [self[f"{p.code}__{name}"] for name, _label in LINE_INPUTS]
+
+    def clean(self):
+        data = super().clean()
+        lines = []
+        for p in self.pollutants:
+            raw = {name: (data.get(f"{p.code}__{name}") or "").strip() for name, _l in LINE_INPUTS}
+            if not any(raw.values()):
+                continue
+            values: dict[str, Any] = {"pollutant": p}
+            for name, _label in LINE_INPUTS:
+                try:
+                    values[name] = parse_quantity(raw[name] or "0", p.unit)
+                except QuantityError as exc:
+                    self.add_error(f"{p.code}__{name}", str(exc))
+            if raw["project_env_grams"] == "":
+                self.add_error(f"{p.code}__project_env_grams", _("请填写本项目许可量（外排环境量）"))
+            if raw["plant_env_grams"] == "":
+                values["plant_env_grams"] = values.get("project_env_grams", 0)
+            if raw["new_discharge_grams"] == "":
+                self.add_error(f"{p.code}__new_discharge_grams", _("请填写全厂新增外排环境量"))
+            lines.append(values)
+        if not lines and not self.errors:
+            raise forms.ValidationError(_("请至少填写一种污染物的许可量（ANNEX-1）"))
+        data["lines"] = lines
+        return data
+
+
+class ReasonForm(StyledForm):
+    reason = forms.CharField(label=_("意见或理由"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class OperatingForm(StyledForm):
+    started_on = forms.DateField(label=_("正式投运日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class IntakeForm(StyledForm):
+    year = forms.IntegerField(label=_("年度"), min_value=2021, max_value=2100)
+    quarter = forms.TypedChoiceField(
+        label=_("季度"), choices=[(i, f"第 {i} 季度") for i in range(1, 5)], coerce=int
+    )
+    effective_date = forms.DateField(label=_("入库日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ExcludeForm(StyledForm):
+    reason = forms.CharField(label=str(ExclusionReason.OTHER.label), max_length=300)
+
+
+class QuantityField(forms.CharField):
+    """A t/a (or kg/a) figure typed by a person, checked and turned into grams by ``clean_for``."""
+
+
+class UpperRequestForm(StyledForm):
+    zone = forms.ModelChoiceField(label=_("功能区"), queryset=Zone.objects.filter(is_active=True))
+    pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all())
+    amount = forms.CharField(label=_("申请量"), help_text=_("按该污染物的显示单位填写"))
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        pollutant = data.get("pollutant")
+        if pollutant is not None and data.get("amount"):
+            try:
+                data["amount_grams"] = parse_quantity(data["amount"], pollutant.unit, allow_zero=False)
+            except QuantityError as exc:
+                self.add_error("amount", str(exc))
+        return data
+
+
+class UpperGrantForm(StyledForm):
+    granted = forms.CharField(label=_("下达量"), required=False)
+    reference = forms.CharField(label=_("上级文件"), max_length=200)
+    refuse = forms.BooleanField(label=_("未获支持"), required=False)
+
+
+class RecoveryForm(StyledForm):
+    kind = forms.ChoiceField(label=_("收回情形"), choices=RecoveryKind.choices)
+    surplus = forms.CharField(
+        label=_("确认富余量"), required=False, help_text=_("情形（1）整体退回，不必填写")
+    )
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VerifiedEmissionForm(StyledForm):
+    enterprise = forms.ModelChoiceField(
+        label=_("排污单位"), queryset=Enterprise.objects.filter(is_active=True)
+    )
+    pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all())
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    actual = forms.CharField(label=_("核实实际排放量"))
+    source = forms.CharField(label=_("数据来源"), max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        pollutant = data.get("pollutant")
+        if pollutant is not None and data.get("actual"):
+            try:
+                data["actual_grams"] = parse_quantity(data["actual"], pollutant.unit)
+            except QuantityError as exc:
+                self.add_error("actual", str(exc))
+        return data
+
+
+class AttainmentForm(StyledForm):
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    indicator = forms.ChoiceField(label=_("指标"), choices=Indicator.choices)
+    attained = forms.BooleanField(label=_("达标"), required=False)
+    source = forms.CharField(label=_("依据"), max_length=300)
+
+
+class WarningPeriodForm(forms.Form):
+    start = forms.DateField(
+        label=_("起始日期"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    end = forms.DateField(
+        label=_("截止日期"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期"))
+        return data
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,165 @@
+"""Access table: the quota reserve (储备库) pages and API routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from totalquota.accounts.roles import Role as R
+
+from . import ApiRoute, Page, allow
+
+PEOPLE = [r for r in R if r != R.SYSTEM]
+ALL_PEOPLE = allow(*PEOPLE, roles_list=PEOPLE)
+APPLICANTS = allow(R.ENTERPRISE, R.ZONE_OFFICER, roles_list=PEOPLE)
+REVIEWER = allow(R.REVIEWER, roles_list=PEOPLE)
+ADMIN = allow(R.ADMIN, roles_list=PEOPLE)
+BUREAU = allow(R.REVIEWER, R.ADMIN, roles_list=PEOPLE)
+NARROW_404 = {R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}
+WARNING_READERS = allow(*PEOPLE, roles_list=PEOPLE, overrides={R.ENTERPRISE: 403})
+
+
+def objects(w: Any) -> SimpleNamespace:
+    """Reserve records for the walk: zone A stock, a draft, a submitted and an approved application
+    of the company, an application of the other company in zone B, an intake run, an upper request."""
+    if hasattr(w, "reserve"):
+        return w.reserve
+    from totalquota.ledger import services as ledger
+    from totalquota.registry.models import Pollutant
+    from totalquota.reserve import services
+
+    vocs = Pollutant.objects.get(code="VOCS")
+    for zone, n in ((w.zone_a, 1), (w.zone_b, 2)):
+        ledger.lot_open(
+            actor=w.admin,
+            zone=zone,
+            pollutant=vocs,
+            amount_grams=9_000_000,
+            source_type="opening",
+            source_ref=f"opening:walk:{n}",
+            source_label="walk",
+            effective_date=dt.date(2024, 1, 1),
+            reason="期初",
+            clause_id="RES-1",
+            code="opening",
+            idempotency_key=f"walk-reserve-{n}",
+        )
+
+    def app(user, enterprise):
+        return services.application_create(
+            actor=user,
+            enterprise=enterprise,
+            project_name="走查项目",
+            location="园区",
+            eia_reference="文号",
+            lines=[
+                {
+                    "pollutant": vocs,
+                    "project_env_grams": 500_000,
+                    "plant_env_grams": 500_000,
+                    "new_discharge_grams": 500_000,
+                    "project_sewer_grams": 0,
+                    "plant_sewer_grams": 0,
+                }
+            ],
+        )
+
+    draft = app(w.company_user, w.company)
+    submitted = services.application_submit(actor=w.company_user, application=app(w.company_user, w.company))
+    approved = services.application_submit(actor=w.company_user, application=app(w.company_user, w.company))
+    services.application_approve(actor=w.reviewer, application=approved)
+    other = services.application_submit(
+        actor=w.other_company_user, application=app(w.other_company_user, w.other_company)
+    )
+    run = services.intake_prepare(actor=w.admin, year=2025, quarter=1, effective_date=dt.date(2025, 4, 1))
+    upper = services.upper_request(
+        actor=w.admin, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
+    )
+    w.reserve = SimpleNamespace(
+        draft=draft, submitted=submitted, approved=approved, other=other, run=run, upper=upper
+    )
+    return w.reserve
+
+
+def o(w):
+    return objects(w)
+
+
+PAGES = {
+    "reserve:application_list": Page(ALL_PEOPLE),
+    "reserve:application_create": Page(APPLICANTS),
+    "reserve:application_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).submitted.pk}),
+    "reserve:application_detail#other_zone": Page(
+        allow(*PEOPLE, roles_list=PEOPLE, overrides=NARROW_404), kwargs=lambda w: {"pk": o(w).other.pk}
+    ),
+    "reserve:application_edit": Page(APPLICANTS, kwargs=lambda w: {"pk": o(w).draft.pk}),
+    "reserve:application_operating": Page(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER, R.ADMIN, roles_list=PEOPLE),
+        kwargs=lambda w: {"pk": o(w).approved.pk},
+        method="post",
+    ),
+    "reserve:annex": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).approved.pk, "fmt": "xlsx"}),
+    "reserve:application_action": Page(
+        APPLICANTS, kwargs=lambda w: {"pk": o(w).draft.pk, "action": "submit"}, method="post"
+    ),
+    "reserve:line_plan": Page(
+        REVIEWER, kwargs=lambda w: {"pk": o(w).submitted.lines.get().pk}, method="post"
+    ),
+    "reserve:line_recover": Page(
+        BUREAU, kwargs=lambda w: {"pk": o(w).approved.lines.get().pk}, method="post"
+    ),
+    "reserve:intake_list": Page(ADMIN),
+    "reserve:intake_create": Page(ADMIN),
+    "reserve:intake_detail": Page(ADMIN, kwargs=lambda w: {"pk": o(w).run.pk}),
+    "reserve:intake_confirm": Page(ADMIN, kwargs=lambda w: {"pk": o(w).run.pk}, method="post"),
+    # No item in the walk's run: the admin reaches the lookup (404), everyone else is refused first.
+    "reserve:intake_exclude": Page(
+        allow(R.ADMIN, roles_list=PEOPLE, overrides={R.ADMIN: 404}),
+        kwargs=lambda w: {"pk": 999_999},
+        method="post",
+    ),
+    "reserve:upper_list": Page(ALL_PEOPLE),
+    "reserve:upper_create": Page(ADMIN),
+    "reserve:upper_decide": Page(ADMIN, kwargs=lambda w: {"pk": o(w).upper.pk}, method="post"),
+    "reserve:recovery": Page(BUREAU),
+    "reserve:verified_list": Page(ALL_PEOPLE),
+    "reserve:verified_create": Page(BUREAU),
+    "reserve:attainment_list": Page(ALL_PEOPLE),
+    "reserve:attainment_create": Page(BUREAU),
+    "reserve:warnings": Page(WARNING_READERS),
+}
+
+ALL = allow(*R)
+API_ROUTES = {
+    ("get", "/api/v1/reserve/applications"): ApiRoute(ALL),
+    ("get", "/api/v1/reserve/applications/{application_id}"): ApiRoute(
+        allow(*R, overrides=NARROW_404), params=lambda w: {"application_id": o(w).other.pk}
+    ),
+    ("post", "/api/v1/reserve/applications"): ApiRoute(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER), body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/applications/{application_id}/submit"): ApiRoute(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER, overrides={R.ZONE_OFFICER: 409}),
+        params=lambda w: {"application_id": o(w).draft.pk},
+    ),
+    ("post", "/api/v1/reserve/applications/{application_id}/withdraw"): ApiRoute(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER),
+        params=lambda w: {"application_id": o(w).submitted.pk},
+        body=lambda w: {},
+    ),
+    ("post", "/api/v1/reserve/applications/{application_id}/propose"): ApiRoute(
+        allow(R.REVIEWER), params=lambda w: {"application_id": o(w).submitted.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/applications/{application_id}/approve"): ApiRoute(
+        allow(R.REVIEWER), params=lambda w: {"application_id": o(w).submitted.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/applications/{application_id}/reject"): ApiRoute(
+        allow(R.REVIEWER), params=lambda w: {"application_id": o(w).submitted.pk}, body=lambda w: {}
+    ),
+    ("get", "/api/v1/reserve/applications/{application_id}/annex.pdf"): ApiRoute(
+        ALL, params=lambda w: {"application_id": o(w).approved.pk}
+    ),
+    ("get", "/api/v1/reserve/warnings"): ApiRoute(allow(*R, overrides={R.ENTERPRISE: 403})),
+    ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN)),
+}
