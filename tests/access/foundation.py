@@ -21,6 +21,8 @@ PAGES = {
     "accounts:user_detail": Page(ADMIN_ONLY, kwargs=lambda w: {"pk": w.officer.pk}),
     "accounts:user_set_password": Page(ADMIN_ONLY, kwargs=lambda w: {"pk": w.officer.pk}, method="post"),
     "accounts:token_list": Page(ADMIN_ONLY),
+    "accounts:lockouts": Page(ADMIN_ONLY),
+    "accounts:unlock": Page(ADMIN_ONLY, method="post", data=lambda w: {"username": "nobody"}),
     "accounts:token_create": Page(ADMIN_ONLY),
     "accounts:token_revoke": Page(ADMIN_ONLY, kwargs=lambda w: {"pk": w.token.pk}, method="post"),
     "registry:enterprise_list": Page(ALL_PEOPLE),
@@ -32,6 +34,8 @@ PAGES = {
     "registry:enterprise_import": Page(EDITORS),
     "registry:enterprise_template": Page(EDITORS),
     "registry:zone_list": Page(ALL_PEOPLE),
+    "registry:zone_create": Page(ADMIN_ONLY),
+    "registry:zone_edit": Page(ADMIN_ONLY, kwargs=lambda w: {"pk": w.zone_a.pk}),
     "registry:pollutant_list": Page(ALL_PEOPLE),
     "registry:rule_list": Page(
         allow(R.ADMIN, R.REVIEWER, R.LEADER, R.ZONE_OFFICER, R.THIRD_PARTY, roles_list=PEOPLE)

@@ -50,3 +50,18 @@ def test_english_is_one_click_away(client, world):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'lang="en"' in page
+
+
+def test_the_admin_unlocks_a_locked_account_and_it_is_audited(client, world):
+    from totalquota.audit.models import AuditEvent
+
+    for _ in range(5):
+        client.post(reverse("accounts:login"), {"username": "officer_a", "password": "wrong"})
+    admin = __import__("django.test", fromlist=["Client"]).Client()
+    admin.force_login(world.admin)
+    page = admin.get(reverse("accounts:lockouts")).content.decode()
+    assert "officer_a" in page
+    admin.post(reverse("accounts:unlock"), {"username": "officer_a"})
+    assert AuditEvent.objects.filter(action="user.unlock", object_id="officer_a").exists()
+    response = client.post(reverse("accounts:login"), {"username": "officer_a", "password": PASSWORD})
+    assert response.status_code == 302

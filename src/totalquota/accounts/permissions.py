@@ -42,9 +42,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "registry.import_enterprise": frozenset({R.ADMIN, R.ZONE_OFFICER}),
     "registry.view_rules": frozenset({R.ADMIN, R.REVIEWER, R.LEADER, R.ZONE_OFFICER, R.THIRD_PARTY}),
     "registry.edit_rules": frozenset({R.ADMIN}),
+    "registry.manage_zones": frozenset({R.ADMIN}),
     # --- accounts ---
     "accounts.manage_users": frozenset({R.ADMIN}),
     "accounts.manage_tokens": frozenset({R.ADMIN}),
+    "accounts.unlock": frozenset({R.ADMIN}),
     # --- audit ---
     "audit.view": frozenset({R.ADMIN, R.REVIEWER, R.LEADER}),
 }

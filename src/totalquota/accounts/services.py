@@ -203,3 +203,22 @@ def token_authenticate(text: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+@transaction.atomic
+def account_unlock(*, actor: Any, username: str) -> int:
+    """Lift a login lockout (django-axes) for ``username``; returns how many attempt records went."""
+    from axes.utils import reset
+
+    removed = reset(username=username)
+    if not removed:
+        raise Conflict(f"账号 {username} 没有被锁定")
+    record(
+        actor=actor,
+        action="user.unlock",
+        object_type="accounts.user",
+        object_id=username,
+        object_repr=username,
+        after={"attempts_removed": removed},
+    )
+    return removed

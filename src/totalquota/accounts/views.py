@@ -226,3 +226,30 @@ def token_revoke(request, pk: int):
     else:
         messages.success(request, _("令牌 %(name)s 已撤销。") % {"name": token})
     return redirect("accounts:token_list")
+
+
+@login_required
+def lockouts(request):
+    """Accounts locked after repeated failed logins, for the bureau admin to unlock."""
+    require(request.user, "accounts.unlock")
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    attempts = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT).order_by(
+        "-attempt_time"
+    )
+    return render(request, "accounts/lockouts.html", {"attempts": attempts, "title": _("被锁定的账号")})
+
+
+@login_required
+@require_POST
+def unlock(request):
+    require(request.user, "accounts.unlock")
+    username = request.POST.get("username", "")
+    try:
+        services.account_unlock(actor=request.user, username=username)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已解除 %(name)s 的登录锁定。") % {"name": username})
+    return redirect("accounts:lockouts")

@@ -14,6 +14,7 @@ from functools import reduce
 from typing import Any
 
 import django_filters
+from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -73,6 +74,16 @@ class PageAction:
     attrs: dict[str, str] = field(default_factory=dict)
 
 
+def style_filter_widget(widget: forms.Widget) -> None:
+    """Bootstrap classes by widget kind; yes/no filters read 全部 / 是 / 否 rather than 未知."""
+    if isinstance(widget, forms.NullBooleanSelect):
+        widget.choices = [("unknown", _("全部")), ("true", _("是")), ("false", _("否"))]
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        widget.attrs.setdefault("class", "form-select form-select-sm")
+    else:
+        widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
 def apply_search(qs: QuerySet, text: str, fields: list[str]) -> QuerySet:
     """Every whitespace-separated term must match one of ``fields`` (case-insensitive)."""
     terms = text.split()
@@ -112,7 +123,7 @@ class ScopedListView(LoginRequiredMixin, ListView):
         if self.filterset_class is not None:
             self.filterset = self.filterset_class(self.request.GET or None, queryset=qs, request=self.request)
             for f in self.filterset.form.fields.values():
-                f.widget.attrs.setdefault("class", "form-select form-select-sm")
+                style_filter_widget(f.widget)
             if self.filterset.is_bound and self.filterset.is_valid():
                 qs = self.filterset.qs
         if self.ordering:

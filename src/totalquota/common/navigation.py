@@ -50,6 +50,7 @@ add(
     NavItem("registry", _("规则参数"), "registry:rule_list", "registry.view_rules", "bi-sliders", 40),
     NavItem("system", _("用户"), "accounts:user_list", "accounts.manage_users", "bi-people", 10),
     NavItem("system", _("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
+    NavItem("system", _("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
     NavItem("system", _("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
 )
 

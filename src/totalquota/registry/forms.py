@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.forms import StyledForm
+from totalquota.lib.units import QuantityError, Unit, parse_quantity
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
 from totalquota.registry.rules import RULE_KEYS
 
@@ -44,14 +46,51 @@ class ImportForm(StyledForm):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
 
 
+def parse_rule_value(kind: str, text: str, unit: Unit) -> Any:
+    """A rule value typed by a person, in the units people use, as the stored JSON value.
+
+    grams: ``1``/``0.1`` in the pollutant's unit (t/a, kg/a), ``无`` for no threshold; ratio:
+    ``2:1``; basis points: ``80%``; days and integers: a whole number; month-day: ``02-28``.
+    """
+    text = (text or "").strip()
+    if kind == "grams":
+        if text in ("无", "none", "null", ""):
+            return None
+        try:
+            return parse_quantity(text, unit)
+        except QuantityError as exc:
+            raise forms.ValidationError(str(exc)) from None
+    if kind == "ratio":
+        parts = text.replace("：", ":").split(":")
+        if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+            raise forms.ValidationError(_("比例应写成“分子:分母”，如 2:1"))
+        return [int(parts[0]), int(parts[1])]
+    if kind == "basis_points":
+        try:
+            value = Decimal(text.rstrip("%％").strip())
+        except InvalidOperation:
+            raise forms.ValidationError(_("百分比应写成如 80%")) from None
+        points = value * 100
+        if points != points.to_integral_value() or not 0 <= points <= 100_000:
+            raise forms.ValidationError(_("百分比最多两位小数，且在 0%–1000% 之间"))
+        return int(points)
+    if kind in ("days", "int"):
+        if not text.lstrip("-").isdigit() or (kind == "days" and int(text) < 0):
+            raise forms.ValidationError(_("请填写整数"))
+        return int(text)
+    if kind == "month_day":
+        return text
+    return text
+
+
 class RuleParameterForm(StyledForm):
     key = forms.ChoiceField(label=_("参数"), choices=[])
     pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all(), required=False)
     zone = forms.ModelChoiceField(label=_("功能区"), queryset=Zone.objects.all(), required=False)
     value = forms.CharField(
-        label=_("取值（JSON）"),
+        label=_("取值"),
         help_text=_(
-            "克数填整数，如 1000000 表示 1 t/a；比例填 [2, 1]；百分比以万分之一计，如 8000 表示 80%；为空填 null"
+            "数量按该污染物的单位填写（如 1 表示 1 t/a；重金属按 kg/a），“无”表示不设阈值；比例如 2:1；百分比如 80%；天数填整数"
         ),
     )
     effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -59,10 +98,25 @@ class RuleParameterForm(StyledForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["key"].choices = [(k.key, f"{k.key} — {k.label}") for k in RULE_KEYS.values()]
+        key_field = self.fields["key"]
+        assert isinstance(key_field, forms.ChoiceField)
+        key_field.choices = [(k.key, f"{k.label}（{k.key}，{k.clause_id}）") for k in RULE_KEYS.values()]
 
-    def clean_value(self):
-        try:
-            return json.loads(self.cleaned_data["value"])
-        except ValueError:
-            raise forms.ValidationError(_("取值不是有效的 JSON")) from None
+    def clean(self):
+        data = super().clean()
+        spec = RULE_KEYS.get(data.get("key", ""))
+        if spec is not None and "value" in data:
+            pollutant = data.get("pollutant")
+            unit = pollutant.unit if pollutant is not None else Unit.TONNES_PER_YEAR
+            try:
+                data["value"] = parse_rule_value(spec.kind, data["value"], unit)
+            except forms.ValidationError as exc:
+                self.add_error("value", exc)
+        return data
+
+
+class ZoneForm(StyledForm):
+    code = forms.CharField(label=_("代码"), max_length=32, help_text=_("大写字母、数字，如 HMT"))
+    name = forms.CharField(label=_("名称"), max_length=100)
+    sort_order = forms.IntegerField(label=_("排序"), min_value=0, initial=0)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)

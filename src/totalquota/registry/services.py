@@ -14,7 +14,7 @@ from django.db import transaction
 from totalquota.accounts.permissions import principal_of, zone_allowed
 from totalquota.audit.services import record, snapshot
 from totalquota.lib import uscc
-from totalquota.lib.errors import Forbidden, ValidationFailed
+from totalquota.lib.errors import Forbidden, RuleViolation, ValidationFailed
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.rules import RULE_KEYS, check_value
 
@@ -336,3 +336,43 @@ def rule_parameter_set(
     )
     record(actor=actor, action="rule.set", obj=row, after=snapshot(row, RULE_FIELDS))
     return row
+
+
+ZONE_FIELDS = ["code", "name", "sort_order", "is_active"]
+
+
+@transaction.atomic
+def zone_save(
+    *, actor: Any, zone: Zone | None = None, code: str, name: str, sort_order: int = 0, is_active: bool = True
+) -> Zone:
+    """Create a functional zone, or change one (the bureau admin keeps the park's zones)."""
+    from totalquota.registry.models import Park
+
+    code, name = (code or "").strip().upper(), (name or "").strip()
+    if not re.fullmatch(r"[A-Z0-9_]{1,32}", code):
+        raise ValidationFailed("功能区代码只能包含大写字母、数字和下划线", field="code")
+    if not name:
+        raise ValidationFailed("请填写功能区名称", field="name")
+    others = Zone.objects.exclude(pk=zone.pk) if zone is not None else Zone.objects.all()
+    if others.filter(code=code).exists():
+        raise ValidationFailed(f"功能区代码 {code} 已被使用", field="code")
+    if others.filter(name=name).exists():
+        raise ValidationFailed(f"功能区名称“{name}”已被使用", field="name")
+    if zone is None:
+        park = Park.objects.order_by("pk").first()
+        if park is None:
+            raise ValidationFailed("尚未设置园区")
+        zone = Zone.objects.create(
+            park=park, code=code, name=name, sort_order=sort_order, is_active=is_active
+        )
+        record(actor=actor, action="zone.create", obj=zone, after=snapshot(zone, ZONE_FIELDS))
+        return zone
+    # Lock the zone row while it changes (a deactivation and an edit must not interleave).
+    zone = Zone.objects.select_for_update().get(pk=zone.pk)
+    if not is_active and zone.is_active and zone.enterprises.filter(is_active=True).exists():
+        raise RuleViolation("该功能区仍有在册排污单位，不能停用；请先调整这些单位的功能区")
+    before = snapshot(zone, ZONE_FIELDS)
+    zone.code, zone.name, zone.sort_order, zone.is_active = code, name, sort_order, is_active
+    zone.save()
+    record(actor=actor, action="zone.update", obj=zone, before=before, after=snapshot(zone, ZONE_FIELDS))
+    return zone

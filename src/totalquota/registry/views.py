@@ -24,7 +24,7 @@ from totalquota.lib.errors import DomainError
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
 from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
-from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm
+from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.selectors import filing_thresholds
 
@@ -264,6 +264,51 @@ class ZoneListView(ScopedListView):
             .annotate(enterprise_count=Count("enterprises", filter=Q(enterprises__is_active=True)))
             .order_by("sort_order", "code")
         )
+
+
+class ZoneAdminListView(ZoneListView):
+    template_name = "registry/zone_list.html"
+
+    def page_actions(self):
+        return action_if(self.request.user, "registry.manage_zones", _("新增功能区"), "registry:zone_create")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_manage"] = may(self.request.user, "registry.manage_zones")
+        return context
+
+
+def _zone_form(request, zone):
+    require(request.user, "registry.manage_zones")
+    initial = {f: getattr(zone, f) for f in services.ZONE_FIELDS} if zone else {}
+    form = ZoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.zone_save(actor=request.user, zone=zone, **form.cleaned_data)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存功能区。"))
+            return redirect("registry:zone_list")
+    return render(
+        request,
+        "common/form.html",
+        {
+            "form": form,
+            "title": _("修改功能区") if zone else _("新增功能区"),
+            "cancel_url": reverse("registry:zone_list"),
+        },
+    )
+
+
+@login_required
+def zone_create(request):
+    return _zone_form(request, None)
+
+
+@login_required
+def zone_edit(request, pk: int):
+    return _zone_form(request, access(request.user, Zone, pk, "registry.manage_zones"))
 
 
 class PollutantListView(ScopedListView):
