@@ -34,3 +34,42 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ApiProblemMiddleware:
+    """Under ``/api/``, answers that Django or the router produce themselves (an unknown path, a
+    method the route does not have) become problem documents too, like every other API refusal."""
+
+    TITLES = {404: "不存在", 405: "不支持的请求方法"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and 400 <= response.status_code < 500
+            and not response.get("Content-Type", "").startswith(
+                ("application/problem+json", "application/json")
+            )
+        ):
+            import json
+
+            status = response.status_code
+            detail = "请求的接口不存在" if status == 404 else f"该接口不支持 {request.method} 方法"
+            body = {
+                "type": "https://totalquota.invalid/problems/http",
+                "title": self.TITLES.get(status, "请求有误"),
+                "status": status,
+                "detail": detail,
+                "instance": request.path,
+                "request_id": getattr(request, "request_id", None),
+            }
+            problem = HttpResponse(
+                json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
+            )
+            if response.has_header("Allow"):
+                problem["Allow"] = response["Allow"]
+            return problem
+        return response
