@@ -39,3 +39,44 @@ def cards_for(principal) -> list[Card]:
     for func in PROVIDERS:
         cards.extend(func(principal))
     return sorted(cards, key=lambda c: (LEVELS.get(c.level, 9), c.order))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart on a home page: an ECharts option (plain JSON) under a title."""
+
+    title: Any
+    option: dict[str, Any]
+    order: int = 100
+
+
+CHART_PROVIDERS: list[Callable[[Any], list[Chart]]] = []
+
+
+def chart_provider(func: Callable[[Any], list[Chart]]) -> Callable[[Any], list[Chart]]:
+    CHART_PROVIDERS.append(func)
+    return func
+
+
+def charts_for(principal) -> list[Chart]:
+    charts: list[Chart] = []
+    for func in CHART_PROVIDERS:
+        charts.extend(func(principal))
+    return sorted(charts, key=lambda c: c.order)
+
+
+def bar_option(
+    categories: list[str], series: dict[str, list[Any]], *, unit: str = "", stack: bool = False
+) -> dict[str, Any]:
+    """A bar chart option in the platform's style."""
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 48, "right": 12, "top": 36, "bottom": 28},
+        "xAxis": {"type": "category", "data": categories},
+        "yAxis": {"type": "value", "name": unit},
+        "series": [
+            {"name": name, "type": "bar", "data": data, **({"stack": "total"} if stack else {})}
+            for name, data in series.items()
+        ],
+    }

@@ -5,14 +5,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from totalquota.accounts.permissions import principal_of
-from totalquota.common.home import cards_for
+from totalquota.common.home import cards_for, charts_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """工作台: what needs this person's attention, by role."""
     principal = principal_of(request.user)
-    return render(request, "common/home.html", {"cards": cards_for(principal), "principal": principal})
+    charts = [{"title": str(c.title), "option": c.option} for c in charts_for(principal)]
+    return render(
+        request, "common/home.html", {"cards": cards_for(principal), "principal": principal, "charts": charts}
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import may, restrict
-from totalquota.common.home import Card, provider
+from totalquota.common.home import Card, Chart, bar_option, chart_provider, provider
 from totalquota.ledger.models import Phase, Transfer, ZoneBalance
 
 
@@ -48,3 +48,28 @@ def ledger_cards(principal) -> list[Card]:
             )
         )
     return cards
+
+
+@chart_provider
+def reserve_chart(principal) -> list[Chart]:
+    """Available reserve per zone for the pollutants most applied for."""
+    if not may(principal, "ledger.view") or principal.enterprise_id is not None:
+        return []
+    from totalquota.lib.units import grams_to_decimal
+    from totalquota.registry.models import Pollutant, Zone
+
+    zones = [
+        z
+        for z in Zone.objects.filter(is_active=True)
+        if principal.zone_ids is None or z.pk in principal.zone_ids
+    ]
+    rows = {(r.zone_id, r.pollutant_id): r for r in ZoneBalance.objects.filter(zone__in=zones)}
+    series = {}
+    for pollutant in Pollutant.objects.filter(code__in=["VOCS", "NOX", "COD", "NH3N"]):
+        series[pollutant.name] = [
+            float(
+                grams_to_decimal(rows[(z.pk, pollutant.pk)].available if (z.pk, pollutant.pk) in rows else 0)
+            )
+            for z in zones
+        ]
+    return [Chart(_("各功能区可用储备（t/a）"), bar_option([z.name for z in zones], series, unit="t/a"), 40)]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import restrict
 from totalquota.accounts.roles import Role
-from totalquota.common.home import Card, provider
+from totalquota.common.home import Card, Chart, bar_option, chart_provider, provider
 from totalquota.registry.models import Enterprise
 
 
@@ -48,3 +48,39 @@ def registry_cards(principal) -> list[Card]:
                 )
             )
     return cards
+
+
+@chart_provider
+def enterprises_chart(principal) -> list[Chart]:
+    """Registered units per zone and management category (for people who see several zones)."""
+    if principal.enterprise_id is not None or (
+        principal.zone_ids is not None and len(principal.zone_ids) < 2
+    ):
+        return []
+    from django.db.models import Count
+
+    from totalquota.registry.models import ManagementCategory, Zone
+
+    units = restrict(principal, Enterprise.objects.filter(is_active=True), "registry.view")
+    counts = {
+        (z, c): n
+        for z, c, n in units.values("zone", "management_category")
+        .annotate(n=Count("id"))
+        .values_list("zone", "management_category", "n")
+    }
+    zones = [
+        z
+        for z in Zone.objects.filter(is_active=True)
+        if principal.zone_ids is None or z.pk in principal.zone_ids
+    ]
+    series = {
+        str(label): [counts.get((z.pk, value), 0) for z in zones]
+        for value, label in ManagementCategory.choices
+    }
+    return [
+        Chart(
+            _("各功能区在册排污单位（按管理类别）"),
+            bar_option([z.name for z in zones], series, stack=True),
+            50,
+        )
+    ]
