@@ -70,6 +70,7 @@ def bar_option(
 ) -> dict[str, Any]:
     """A bar chart option in the platform's style."""
     return {
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"left": 48, "right": 12, "top": 36, "bottom": 28},
