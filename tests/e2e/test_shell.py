@@ -69,12 +69,26 @@ def test_screenshots_of_the_main_pages(page, login, world, screenshot):
     from totalquota.ledger import services as ledger
     from totalquota.registry.models import Pollutant
 
-    for zone, code, grams in ((world.zone_a, "VOCS", 6_500_000), (world.zone_b, "VOCS", 3_200_000),
-                              (world.zone_a, "COD", 12_000_000), (world.zone_b, "NOX", 4_400_000)):
-        ledger.lot_open(actor=world.admin, zone=zone, pollutant=Pollutant.objects.get(code=code), amount_grams=grams,
-                        source_type="opening", source_ref=f"opening:shot:{zone.code}:{code}", source_label="期初储备",
-                        effective_date=dt.date(2024, 1, 1), reason="期初", clause_id="RES-1", code="opening",
-                        idempotency_key=f"shot-{zone.code}-{code}")
+    for zone, code, grams in (
+        (world.zone_a, "VOCS", 6_500_000),
+        (world.zone_b, "VOCS", 3_200_000),
+        (world.zone_a, "COD", 12_000_000),
+        (world.zone_b, "NOX", 4_400_000),
+    ):
+        ledger.lot_open(
+            actor=world.admin,
+            zone=zone,
+            pollutant=Pollutant.objects.get(code=code),
+            amount_grams=grams,
+            source_type="opening",
+            source_ref=f"opening:shot:{zone.code}:{code}",
+            source_label="期初储备",
+            effective_date=dt.date(2024, 1, 1),
+            reason="期初",
+            clause_id="RES-1",
+            code="opening",
+            idempotency_key=f"shot-{zone.code}-{code}",
+        )
     login(page, world.admin)
     page.wait_for_timeout(300)
     screenshot(page, "home-admin")
