@@ -63,13 +63,45 @@ def test_every_ui_string_has_an_english_translation(tmp_path, app):
     assert not untranslated, f"strings without an English translation: {untranslated[:20]}"
 
 
+def translations(po: Path) -> dict[tuple[str, str], str]:
+    """(context, msgid) -> English text of every active entry of a catalogue."""
+    result = {}
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
+        fields: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            head = re.match(r"^(msgctxt|msgid|msgstr)\s+(\".*\")$", line)
+            if head:
+                key = head.group(1)
+                fields[key] = head.group(2)[1:-1]
+            elif key and line.startswith('"'):
+                fields[key] += line[1:-1]
+            else:
+                key = None
+        if fields.get("msgid"):
+            result[(fields.get("msgctxt", ""), fields["msgid"])] = fields.get("msgstr", "")
+    return result
+
+
+def test_catalogues_agree_on_shared_strings():
+    """Django merges every catalogue into one, so a string translated two ways shows one of them
+    on every page: each (context, string) must read the same in all catalogues."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for po in sorted(PACKAGE.glob("**/locale/en/LC_MESSAGES/django.po")):
+        for key, text in translations(po).items():
+            seen.setdefault(key, {})[str(po.relative_to(PACKAGE).parts[0])] = text
+    assert len(seen) > 500
+    clashes = {key: where for key, where in seen.items() if len(set(where.values())) > 1}
+    assert not clashes, f"translated differently (give them one English text or a context): {clashes}"
+
+
 @pytest.mark.django_db
 def test_the_english_switch_shows_english_on_every_area(client, world):
     client.force_login(world.admin)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     pages = {
         reverse("home"): "Dashboard",
-        reverse("registry:enterprise_list"): "Register an enterprise",
+        reverse("registry:enterprise_list"): ">Enterprises</h1>",
         reverse("ledger:overview"): "Reserve balances",
         reverse("reserve:application_list"): "Quota applications",
         reverse("audit:event_list"): "Audit log",

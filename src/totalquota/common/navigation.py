@@ -10,6 +10,7 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from totalquota.accounts.permissions import may
 
@@ -44,9 +45,25 @@ def add(*items: NavItem) -> None:
 
 
 add(
-    NavItem("registry", _("排污单位"), "registry:enterprise_list", "registry.view", "bi-building", 10),
-    NavItem("registry", _("功能区"), "registry:zone_list", "registry.view", "bi-map", 20),
-    NavItem("registry", _("污染物"), "registry:pollutant_list", "registry.view", "bi-droplet", 30),
+    NavItem(
+        "registry",
+        pgettext_lazy("plural", "排污单位"),
+        "registry:enterprise_list",
+        "registry.view",
+        "bi-building",
+        10,
+    ),
+    NavItem(
+        "registry", pgettext_lazy("plural", "功能区"), "registry:zone_list", "registry.view", "bi-map", 20
+    ),
+    NavItem(
+        "registry",
+        pgettext_lazy("plural", "污染物"),
+        "registry:pollutant_list",
+        "registry.view",
+        "bi-droplet",
+        30,
+    ),
     NavItem("registry", _("规则参数"), "registry:rule_list", "registry.view_rules", "bi-sliders", 40),
     NavItem("system", _("用户"), "accounts:user_list", "accounts.manage_users", "bi-people", 10),
     NavItem("system", _("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),

@@ -8,6 +8,7 @@ class ReductionsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
+        from django.utils.translation import pgettext_lazy
 
         from totalquota.common.navigation import NavItem, add
 
@@ -15,7 +16,12 @@ class ReductionsConfig(AppConfig):
 
         add(
             NavItem(
-                "reductions", _("减排项目"), "reductions:project_list", "reductions.view", "bi-list-check", 10
+                "reductions",
+                pgettext_lazy("plural", "减排项目"),
+                "reductions:project_list",
+                "reductions.view",
+                "bi-list-check",
+                10,
             ),
             NavItem(
                 "reductions", _("减排库"), "reductions:library", "reductions.view", "bi-database-check", 20

@@ -172,7 +172,7 @@ class RoundForm(StyledForm):
     quarter = forms.TypedChoiceField(label=_("季度"), choices=[(i, i) for i in range(1, 5)], coerce=int)
     title = forms.CharField(label=_("名称"), max_length=100, required=False)
     opens_on = forms.DateField(label=_("开始日期"), widget=DATE)
-    deadline = forms.DateField(label=_("截止日期"), widget=DATE)
+    deadline = forms.DateField(label=_("申报截止日期"), widget=DATE)
     covers_from = forms.DateField(label=_("覆盖竣工日期自"), widget=DATE)
     covers_to = forms.DateField(label=_("覆盖竣工日期至"), widget=DATE)
     note = forms.CharField(label=_("说明"), max_length=300, required=False)

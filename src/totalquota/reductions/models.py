@@ -102,7 +102,7 @@ class DeclarationRound(models.Model):
     quarter = models.PositiveSmallIntegerField(_("季度"))
     title = models.CharField(_("名称"), max_length=100)
     opens_on = models.DateField(_("开始日期"))
-    deadline = models.DateField(_("截止日期"))
+    deadline = models.DateField(_("申报截止日期"))
     covers_from = models.DateField(_("覆盖竣工日期自"))
     covers_to = models.DateField(_("覆盖竣工日期至"))
     note = models.CharField(_("说明"), max_length=300, blank=True)

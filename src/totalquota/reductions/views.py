@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require, restrict, zone_allowed
@@ -128,7 +128,7 @@ def _local_date(value):
 class ProjectListView(CompactList):
     model = ReductionProject
     action = "reductions.view"
-    title = gettext_lazy("减排项目")
+    title = pgettext_lazy("plural", "减排项目")
     search_fields = ["name", "code", "builder", "enterprise__name", "address", "eia_approval_number"]
     search_placeholder = gettext_lazy("名称、编号、建设单位、排污单位、地址、环评文号")
     filterset_class = ProjectFilter
@@ -210,7 +210,7 @@ class LibraryListView(CompactList):
     filterset_class = LibraryFilter
     export_name = "reduction-library"
     columns = [
-        Column(gettext_lazy("项目"), "project.name", link=True, css="wrap"),
+        Column(gettext_lazy("减排项目"), "project.name", link=True, css="wrap"),
         Column(gettext_lazy("功能区"), "project.zone.name"),
         Column(
             gettext_lazy("排污单位"),
@@ -304,7 +304,7 @@ class RoundListView(ScopedListView):
         Column(gettext_lazy("年度"), "year"),
         Column(gettext_lazy("季度"), "quarter"),
         Column(gettext_lazy("开始日期"), "opens_on"),
-        Column(gettext_lazy("截止日期"), "deadline"),
+        Column(gettext_lazy("申报截止日期"), "deadline"),
         Column(gettext_lazy("覆盖竣工日期自"), "covers_from"),
         Column(gettext_lazy("覆盖竣工日期至"), "covers_to"),
         Column(gettext_lazy("已报送项目"), "project_count", css="num"),

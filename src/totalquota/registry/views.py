@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -32,7 +32,7 @@ from totalquota.registry.selectors import filing_thresholds
 class EnterpriseListView(ScopedListView):
     model = Enterprise
     action = "registry.view"
-    title = gettext_lazy("排污单位")
+    title = pgettext_lazy("plural", "排污单位")
     search_fields = ["name", "uscc", "permit_number", "industry_name", "address", "contact_name"]
     search_placeholder = gettext_lazy("名称、信用代码、许可证编号、行业、地址")
     filterset_class = EnterpriseFilter
@@ -246,7 +246,7 @@ def enterprise_template(request):
 class ZoneListView(ScopedListView):
     model = Zone
     action = "registry.view"
-    title = gettext_lazy("功能区")
+    title = pgettext_lazy("plural", "功能区")
     search_fields = ["name", "code"]
     export_name = "zones"
     paginate_by = 50

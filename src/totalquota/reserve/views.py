@@ -389,7 +389,7 @@ class IntakeListView(ScopedListView):
     title = gettext_lazy("季度入库（RES-1）")
     export_name = "intake-runs"
     columns = [
-        Column(gettext_lazy("批次"), lambda r: str(r), link=True),
+        Column(gettext_lazy("入库批次"), lambda r: str(r), link=True),
         Column(gettext_lazy("审核日期自"), "period_start"),
         Column(gettext_lazy("至"), "period_end"),
         Column(gettext_lazy("入库日期"), "effective_date"),
