@@ -23,6 +23,12 @@ OTHER_ZONE = allow(
 )
 
 
+def factor_pk() -> int:
+    from totalquota.reductions.models import AccountingFactor
+
+    return AccountingFactor.objects.get(code="AP42-5.2-REFUEL-UNC").pk
+
+
 def objects(w: Any) -> SimpleNamespace:
     """Reduction records for the walk, made once per test: a draft of the company in zone A, a
     fleet project without enterprise in zone A, a draft in zone B, an approved project with a usage
@@ -92,6 +98,10 @@ PAGES = {
     "reductions:round_create": Page(ADMIN),
     "reductions:factor_list": Page(ALL_PEOPLE),
     "reductions:factor_create": Page(ADMIN),
+    "reductions:factor_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": factor_pk()}),
+    "reductions:factor_retire": Page(
+        ADMIN, kwargs=lambda w: {"pk": factor_pk()}, method="post", data=lambda w: {"effective_to": "x"}
+    ),
     "reductions:project_detail": Page(ALL_PEOPLE, kwargs=pk("draft")),
     "reductions:project_detail#other_zone": Page(OTHER_ZONE, kwargs=pk("other")),
     "reductions:project_edit": Page(PREPARERS, kwargs=pk("draft")),

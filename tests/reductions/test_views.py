@@ -237,3 +237,61 @@ def test_a_missing_deadline_rule_is_reported_to_the_admin_and_breaks_no_page(cli
     assert client.get(project.get_absolute_url()).status_code == 200
     overdue = client.get(reverse("reductions:overdue"), follow=True)
     assert overdue.status_code == 200 and "没有生效的规则参数" in overdue.content.decode()
+
+
+def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_it(client, world, today):
+    from totalquota.audit.models import AuditEvent
+    from totalquota.lib.errors import ValidationFailed
+    from totalquota.reductions.models import AccountingFactor
+    from totalquota.registry.models import Pollutant
+
+    factor = AccountingFactor.objects.get(code="AP42-5.2-REFUEL-UNC")
+    client.force_login(world.officer)
+    page = client.get(factor.get_absolute_url()).content.decode()
+    assert "AP-42" in page and "停用该系数" not in page
+    assert (
+        client.post(
+            reverse("reductions:factor_retire", args=[factor.pk]), {"effective_to": today}
+        ).status_code
+        == 403
+    )
+
+    client.force_login(world.admin)
+    listing = client.get(reverse("reductions:factor_list"), {"q": "REFUEL"}).content.decode()
+    assert f'href="{factor.get_absolute_url()}"' in listing
+    assert "停用该系数" in client.get(factor.get_absolute_url()).content.decode()
+    too_early = factor.effective_from.isoformat()
+    page = client.post(
+        reverse("reductions:factor_retire", args=[factor.pk]), {"effective_to": too_early}, follow=True
+    ).content.decode()
+    assert "停用日期须晚于生效日期" in page
+    factor.refresh_from_db()
+    assert (
+        factor.effective_to is None
+        and not AuditEvent.objects.filter(action="reduction.factor_retire").exists()
+    )
+
+    page = client.post(
+        reverse("reductions:factor_retire", args=[factor.pk]), {"effective_to": today}, follow=True
+    ).content.decode()
+    factor.refresh_from_db()
+    assert factor.effective_to == today and "不在有效期内" in page and "停用该系数" not in page
+    assert AuditEvent.objects.filter(action="reduction.factor_retire", object_id=str(factor.pk)).count() == 1
+
+    project = services.project_create(
+        actor=world.officer,
+        name="油气回收",
+        zone=world.zone_a,
+        enterprise=world.company,
+        project_type="other",
+        subtype="vapour_recovery",
+    )
+    with pytest.raises(ValidationFailed, match="不在有效期内"):
+        services.line_set(
+            actor=world.officer,
+            project=project,
+            pollutant=Pollutant.objects.get(code="VOCS"),
+            method="vapour",
+            inputs={"throughput": "100", "efficiency_before": "0", "efficiency_after": "90", "basis": "台账"},
+            factors={"factor": factor.pk},
+        )

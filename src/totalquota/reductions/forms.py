@@ -194,6 +194,12 @@ class FactorForm(StyledForm):
     effective_from = forms.DateField(label=_("生效日期"), widget=DATE)
 
 
+class FactorRetireForm(StyledForm):
+    effective_to = forms.DateField(
+        label=_("停用日期"), widget=DATE, help_text=_("自该日起不再可选；此前已核算的减排量不受影响")
+    )
+
+
 class ImportForm(StyledForm):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
 

@@ -164,6 +164,9 @@ class AccountingFactor(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("reductions:factor_detail", args=[self.pk])
+
 
 class ReductionProject(models.Model):
     """减排项目: one reduction project with every RED-3 field, its workflow status and scope.

@@ -33,6 +33,7 @@ from totalquota.reductions.forms import (
     BulletinForm,
     EvidenceForm,
     FactorForm,
+    FactorRetireForm,
     ImportForm,
     LineForm,
     OpinionForm,
@@ -332,7 +333,7 @@ class FactorListView(ScopedListView):
     filterset_class = FactorFilter
     export_name = "accounting-factors"
     columns = [
-        Column(gettext_lazy("编号"), "code"),
+        Column(gettext_lazy("编号"), "code", link=True),
         Column(gettext_lazy("名称"), "name", css="wrap"),
         Column(gettext_lazy("类别"), "kind"),
         Column(gettext_lazy("污染物"), "pollutant"),
@@ -931,6 +932,53 @@ def round_create(request):
         },
         status=422 if form.is_bound and form.errors else 200,
     )
+
+
+def _factor(request, pk: int) -> AccountingFactor:
+    return access(request.user, AccountingFactor.objects.select_related("pollutant"), pk, "reductions.view")
+
+
+@login_required
+def factor_detail(request, pk: int):
+    """One factor with its exact value and source; those who manage factors may retire it here."""
+    factor = _factor(request, pk)
+    today = timezone.localdate()
+    can_retire = may(request.user, "reductions.manage_factors") and factor.effective_to is None
+    return render(
+        request,
+        "reductions/factor_detail.html",
+        {
+            "factor": factor,
+            "shown": accounting.show(accounting.parse_factor_value(factor.value)),
+            "in_force": factor.effective_from <= today
+            and (factor.effective_to is None or today < factor.effective_to),
+            "retire_form": FactorRetireForm(initial={"effective_to": today}) if can_retire else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def factor_retire(request, pk: int):
+    """Retire a factor from a date on: it is no longer offered to new accountings (RED-2); lines
+    accounted with it keep their snapshot."""
+    require(request.user, "reductions.manage_factors")
+    factor = _factor(request, pk)
+    form = FactorRetireForm(request.POST)
+    if form.is_valid():
+        try:
+            services.factor_retire(actor=request.user, factor=factor, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("已停用核算系数 %(code)s，自 %(day)s 起不再可选。")
+                % {"code": factor.code, "day": factor.effective_to},
+            )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(factor.get_absolute_url())
 
 
 @login_required
