@@ -977,7 +977,7 @@ def factor_retire(request, pk: int):
                 % {"code": factor.code, "day": factor.effective_to},
             )
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(factor.get_absolute_url())
 
 
