@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -736,7 +736,7 @@ def create_project(request: ApiRequest, payload: ProjectIn):
     if data.get("zone") is None:
         data.pop("zone")
     project = services.project_create(actor=request.auth, **data)
-    return 201, _detail(project)
+    return Status(201, _detail(project))
 
 
 @router.patch(
@@ -759,7 +759,7 @@ def update_project(request: ApiRequest, project_id: int, payload: ProjectPatch):
 )
 def create_suggestion(request: ApiRequest, payload: SuggestionIn):
     project = services.project_suggest(actor=request.auth, **_fields(payload))
-    return 201, _detail(project)
+    return Status(201, _detail(project))
 
 
 @router.put(
@@ -793,7 +793,7 @@ def delete_line(request: ApiRequest, project_id: int, pollutant: str):
     if line is None:
         raise Http404
     services.line_delete(actor=request.auth, line=line)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -807,7 +807,7 @@ def upload_evidence(
 ):
     project = _project(request, project_id, "reductions.prepare")
     evidence = services.evidence_add(actor=request.auth, project=project, kind=kind, upload=file, note=note)
-    return 201, _evidence(evidence)
+    return Status(201, _evidence(evidence))
 
 
 @router.delete(
@@ -821,7 +821,7 @@ def delete_evidence(request: ApiRequest, evidence_id: int):
         request.auth, Evidence.objects.select_related("project"), evidence_id, "reductions.prepare"
     )
     services.evidence_delete(actor=request.auth, evidence=evidence)
-    return 204, None
+    return Status(204, None)
 
 
 # --- workflow ----------------------------------------------------------------------------------
@@ -908,14 +908,17 @@ def create_opinion(request: ApiRequest, project_id: int, payload: OpinionIn):
     o = services.opinion_add(
         actor=request.auth, project=project, conclusion=payload.conclusion, text=payload.text
     )
-    return 201, {
-        "conclusion": o.conclusion,
-        "conclusion_label": str(o.get_conclusion_display()),
-        "text": o.text,
-        "author": str(o.author),
-        "organisation": o.organisation,
-        "at": o.at,
-    }
+    return Status(
+        201,
+        {
+            "conclusion": o.conclusion,
+            "conclusion_label": str(o.get_conclusion_display()),
+            "text": o.text,
+            "author": str(o.author),
+            "organisation": o.organisation,
+            "at": o.at,
+        },
+    )
 
 
 # --- usage, rounds, import ---------------------------------------------------------------------
@@ -940,7 +943,7 @@ def _mark(usage: LineUsage) -> dict[str, Any]:
 def create_usage(request: ApiRequest, line_id: int, payload: UsageIn):
     line = access(request.auth, ReductionLine.objects.all(), line_id, "reductions.mark_usage")
     usage = services.usage_mark(actor=request.auth, line=line, **payload.dict())
-    return 201, _mark(usage)
+    return Status(201, _mark(usage))
 
 
 @router.post(
@@ -961,7 +964,7 @@ def cancel_usage(request: ApiRequest, usage_id: int, payload: ReasonIn):
     auth=allowed("reductions.manage_rounds"),
 )
 def create_round(request: ApiRequest, payload: RoundIn):
-    return 201, services.round_create(actor=request.auth, **payload.dict())
+    return Status(201, services.round_create(actor=request.auth, **payload.dict()))
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -150,7 +150,7 @@ def get_enterprise(request: ApiRequest, enterprise_id: int):
 )
 def create_enterprise(request: ApiRequest, payload: EnterpriseIn):
     enterprise = services.enterprise_create(actor=request.auth, **payload.dict())
-    return 201, enterprise
+    return Status(201, enterprise)
 
 
 @router.patch(

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from totalquota.accounts.permissions import access, require, restrict
@@ -184,7 +184,7 @@ def create_application(request: ApiRequest, payload: ApplicationIn):
         description=payload.description,
         lines=lines,
     )
-    return 201, _out(app)
+    return Status(201, _out(app))
 
 
 def _act(request: ApiRequest, application_id: int, action: str, payload: ReasonIn | None = None):
