@@ -134,3 +134,64 @@ def test_evidence_can_be_removed_while_preparing_but_not_after_submission(make_p
     services.project_submit(actor=world.officer, project=project)
     with pytest.raises(Conflict):
         services.evidence_delete(actor=world.officer, evidence=project.evidence.first())
+
+
+def test_the_same_bytes_on_two_projects_are_stored_once_and_outlive_one_deletion(
+    make_project, world, tmp_path, django_capture_on_commit_callbacks
+):
+    first = make_project(evidence=False)
+    second = make_project(evidence=False, name="第二个项目")
+    a = services.evidence_add(actor=world.officer, project=first, kind="acceptance", upload=pdf(extra=b"s"))
+    b = services.evidence_add(actor=world.officer, project=second, kind="eia", upload=pdf("批复.pdf", b"s"))
+    assert a.file.name == b.file.name
+    assert len([p for p in (tmp_path / "media").rglob("*") if p.is_file()]) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evidence_delete(actor=world.officer, evidence=a)
+    b.refresh_from_db()
+    assert b.file.read() == MINIMAL_PDF + b"s"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evidence_delete(actor=world.officer, evidence=b)
+    assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+
+
+def test_an_upload_that_fails_after_its_bytes_were_written_leaves_no_file_and_no_row(
+    make_project, world, tmp_path, monkeypatch
+):
+    project = make_project(evidence=False)
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("审计写入失败")
+
+    monkeypatch.setattr(services, "record", broken_audit)
+    with pytest.raises(RuntimeError):
+        services.evidence_add(actor=world.officer, project=project, kind="acceptance", upload=pdf())
+    assert not Evidence.objects.exists()
+    assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+
+
+def test_the_sweep_lists_and_removes_only_old_files_that_no_record_names(make_project, world, tmp_path):
+    import os
+    import time
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    project = make_project(evidence=False)
+    kept = services.evidence_add(actor=world.officer, project=project, kind="acceptance", upload=pdf())
+    old_orphan = default_storage.save("reductions/evidence/ab/" + "ab" * 32, ContentFile(b"left over"))
+    young_orphan = default_storage.save("reductions/evidence/cd/" + "cd" * 32, ContentFile(b"committing"))
+    two_days_ago = time.time() - 2 * 86400
+    for name in (old_orphan, kept.file.name):
+        os.utime(default_storage.path(name), (two_days_ago, two_days_ago))
+
+    out = io.StringIO()
+    call_command("reductions_sweep_files", stdout=out)
+    assert out.getvalue().splitlines() == [old_orphan, "发现无记录引用的文件 1 个（共检查 1 条佐证材料记录）"]
+    assert default_storage.exists(old_orphan)
+
+    out = io.StringIO()
+    call_command("reductions_sweep_files", "--delete", stdout=out)
+    assert "已删除无记录引用的文件 1 个" in out.getvalue()
+    assert not default_storage.exists(old_orphan)
+    assert default_storage.exists(young_orphan) and default_storage.exists(kept.file.name)

@@ -49,6 +49,7 @@ from totalquota.reductions.models import (
     ReductionProject,
     Subtype,
     UsageKind,
+    evidence_path,
 )
 from totalquota.reductions.rules import previous_year_deadline
 from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
@@ -909,19 +910,36 @@ def evidence_add(
         note=note,
         uploaded_by=principal.user,
     )
-    upload.seek(0)
-    evidence.file.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
-    evidence.save()
-    _reopen_if_returned(project, principal)
-    _touch(project, principal)
-    record(
-        actor=actor,
-        action="reduction.evidence_add",
-        obj=evidence,
-        after=snapshot(
-            evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"]
-        ),
-    )
+    # Files are stored under their digest, so the same bytes uploaded to another project are
+    # already on disk and are shared rather than written again.
+    storage = evidence.file.storage
+    target = evidence_path(evidence, "")
+    written = not storage.exists(target)
+    if written:
+        upload.seek(0)
+        evidence.file.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
+    else:
+        evidence.file.name = target
+    stored = evidence.file.name
+    try:
+        evidence.save()
+        _reopen_if_returned(project, principal)
+        _touch(project, principal)
+        record(
+            actor=actor,
+            action="reduction.evidence_add",
+            obj=evidence,
+            after=snapshot(
+                evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"]
+            ),
+        )
+    except BaseException:
+        # The row rolls back with the transaction; the bytes this call wrote go with it. (A caller
+        # whose enclosing transaction rolls back after we return leaves a file no row names:
+        # ``manage.py reductions_sweep_files`` finds and removes those.)
+        if written:
+            storage.delete(stored)
+        raise
     return evidence
 
 
