@@ -920,7 +920,7 @@ def evidence_add(
         evidence.file.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
     else:
         evidence.file.name = target
-    stored = evidence.file.name
+    stored = evidence.file.name or target
     try:
         evidence.save()
         _reopen_if_returned(project, principal)
