@@ -143,7 +143,6 @@ def record(
         prev_hash=prev_hash,
         hash=digest,
     )
-    rawsql.insert([event])
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
+    # The event and the new chain head are written together (one statement on PostgreSQL).
+    rawsql.insert_with(event, f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
     return event

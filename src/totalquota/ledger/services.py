@@ -520,10 +520,14 @@ def _write(
             for (via, root, stype, sref), grams in leg.origins or []
         ]
     )
-    sql.update_totals(balances.values(), "account_id")
-    sql.update_totals(zones.values(), "id")
-    for (zone_id, pollutant_id, day), (credits, debits) in daily.items():
-        sql.add_daily_change(zone_id, pollutant_id, day, credits, debits)
+    sql.write_totals(
+        list(balances.values()),
+        list(zones.values()),
+        [
+            (zone_id, pollutant_id, day, credits, debits)
+            for (zone_id, pollutant_id, day), (credits, debits) in daily.items()
+        ],
+    )
     after = {
         "operation": operation,
         "code": code,
