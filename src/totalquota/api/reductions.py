@@ -481,17 +481,7 @@ def _detail(project: ReductionProject) -> dict[str, Any]:
                 }
                 for t in project.transitions.select_related("actor")
             ],
-            "opinions": [
-                {
-                    "conclusion": o.conclusion,
-                    "conclusion_label": str(o.get_conclusion_display()),
-                    "text": o.text,
-                    "author": str(o.author),
-                    "organisation": o.organisation,
-                    "at": o.at,
-                }
-                for o in project.opinions.select_related("author")
-            ],
+            "opinions": [_opinion(o) for o in project.opinions.select_related("author")],
         }
     )
     return data
@@ -908,17 +898,18 @@ def create_opinion(request: ApiRequest, project_id: int, payload: OpinionIn):
     o = services.opinion_add(
         actor=request.auth, project=project, conclusion=payload.conclusion, text=payload.text
     )
-    return Status(
-        201,
-        {
-            "conclusion": o.conclusion,
-            "conclusion_label": str(o.get_conclusion_display()),
-            "text": o.text,
-            "author": str(o.author),
-            "organisation": o.organisation,
-            "at": o.at,
-        },
-    )
+    return Status(201, _opinion(o))
+
+
+def _opinion(o: Any) -> dict[str, Any]:
+    return {
+        "conclusion": o.conclusion,
+        "conclusion_label": str(o.get_conclusion_display()),
+        "text": o.text,
+        "author": str(o.author),
+        "organisation": o.organisation,
+        "at": o.at,
+    }
 
 
 # --- usage, rounds, import ---------------------------------------------------------------------
