@@ -25,22 +25,26 @@ def lock_clause(of: str) -> str:
     return f" FOR UPDATE OF {of}" if connection.vendor == "postgresql" else ""
 
 
-# Fields whose database value is the attribute itself: integers, foreign keys (their ``_id``),
-# booleans and text. Everything else (dates, JSON, auto_now…) goes through the field's own
+# How each column's value is read: "raw" for integers, booleans and integer foreign keys (their
+# ``_id``), "text" for text columns (non-strings become strings, as Django's ``to_python`` does),
+# "field" for everything else (dates, JSON, auto_now…), which goes through the field's own
 # ``pre_save`` and ``get_db_prep_save``.
-_PLAIN = (models.IntegerField, models.ForeignKey, models.BooleanField, models.CharField, models.TextField)
-
-
-def _plain(field: models.Field) -> bool:
+def _kind(field: models.Field) -> str:
     if isinstance(field, models.ForeignKey):
-        return isinstance(field.target_field, models.IntegerField)
-    return isinstance(field, _PLAIN) and not isinstance(field, models.JSONField)
+        return "raw" if isinstance(field.target_field, models.IntegerField) else "field"
+    if isinstance(field, models.IntegerField | models.BooleanField):
+        return "raw"
+    if isinstance(field, models.CharField | models.TextField) and not isinstance(field, models.JSONField):
+        return "text"
+    return "field"
+
+
+Plan = list[tuple[models.Field, str, str]]
 
 
 @cache
-def _insert_sql(model: type[models.Model]) -> tuple[list[tuple[models.Field, str | None]], str, bool]:
-    """The INSERT for ``model`` and, per column, its field and the attribute to read directly
-    (``None`` where the field must prepare the value)."""
+def _insert_sql(model: type[models.Model]) -> tuple[Plan, str, bool]:
+    """The INSERT for ``model`` and, per column, its field, attribute and how to read it."""
     pk = model._meta.pk
     assert pk is not None
     auto = isinstance(pk, models.AutoField | models.BigAutoField)
@@ -48,15 +52,21 @@ def _insert_sql(model: type[models.Model]) -> tuple[list[tuple[models.Field, str
     cols = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     returning = f" RETURNING {quote(pk.column)}" if auto else ""
-    plan = [(f, f.attname if _plain(f) else None) for f in fields]
+    plan = [(f, f.attname, _kind(f)) for f in fields]
     return plan, f"INSERT INTO {quote(model._meta.db_table)} ({cols}) VALUES ({values}){returning}", auto
 
 
-def _params(plan: list[tuple[models.Field, str | None]], obj: models.Model) -> list[Any]:
-    return [
-        getattr(obj, attname) if attname else field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for field, attname in plan
-    ]
+def _params(plan: Plan, obj: models.Model) -> list[Any]:
+    values: list[Any] = []
+    for field, attname, kind in plan:
+        if kind == "field":
+            values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+            continue
+        value = getattr(obj, attname)
+        if kind == "text" and value is not None and not isinstance(value, str):
+            value = str(value)
+        values.append(value)
+    return values
 
 
 def insert(instances: Sequence[models.Model]) -> None:
