@@ -170,6 +170,10 @@ API_ROUTES: dict[tuple[str, str], ApiRoute] = {
     ("get", f"{API}/bulletin"): ApiRoute(allow(*[r for r in R if r != R.ENTERPRISE])),
     ("get", f"{API}/methods"): ApiRoute(READ_ALL),
     ("get", f"{API}/factors"): ApiRoute(READ_ALL),
+    ("post", f"{API}/factors"): ApiRoute(allow(R.ADMIN), body=EMPTY),
+    ("post", f"{API}/factors/{{factor_id}}/retire"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"factor_id": factor_pk()}, body=EMPTY
+    ),
     ("get", f"{API}/rounds"): ApiRoute(READ_ALL),
     ("post", f"{API}/rounds"): ApiRoute(allow(R.ADMIN), body=EMPTY),
     ("get", f"{API}/evidence/{{evidence_id}}/file"): ApiRoute(

@@ -175,3 +175,44 @@ def test_methods_and_factors_are_published_for_system_clients(client, world):
     assert methods["vapour"]["pollutants"] == ["VOCS"]
     factors = client.get(f"{API}/factors", {"pollutant": "VOCS"}).json()
     assert any(f["code"] == "AP42-5.2-REFUEL-UNC" and f["value"] == "1320" for f in factors)
+
+
+def test_the_bureau_adds_and_retires_a_factor_through_the_api(world, officer, today):
+    from totalquota.audit.models import AuditEvent
+    from totalquota.reductions.models import AccountingFactor
+
+    admin = Client()
+    admin.force_login(world.admin)
+    body = {
+        "code": "JS-VOC-2026",
+        "name": "加油站油气排放系数（江苏省核算指南）",
+        "pollutant": "vocs",
+        "value": "1.25",
+        "unit": "kg/t",
+        "source": "江苏省挥发性有机物排放量核算指南",
+        "effective_from": today.isoformat(),
+    }
+    assert officer.post(f"{API}/factors", body, content_type="application/json").status_code == 403
+    refused = admin.post(f"{API}/factors", {**body, "source": " "}, content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["clause"] == "RED-2"
+    unknown = admin.post(f"{API}/factors", {**body, "pollutant": "XYZ"}, content_type="application/json")
+    assert unknown.status_code == 422 and "污染物代码“XYZ”不存在" in unknown.json()["detail"]
+    assert not AccountingFactor.objects.filter(code="JS-VOC-2026").exists()
+
+    created = admin.post(f"{API}/factors", body, content_type="application/json")
+    assert created.status_code == 201
+    factor = created.json()
+    assert factor["pollutant"] == "VOCS" and factor["value"] == "1.25" and factor["effective_to"] is None
+    again = admin.post(f"{API}/factors", body, content_type="application/json")
+    assert again.status_code == 409
+
+    later = (today + dt.timedelta(days=30)).isoformat()
+    retire = f"{API}/factors/{factor['id']}/retire"
+    assert officer.post(retire, {"effective_to": later}, content_type="application/json").status_code == 403
+    retired = admin.post(retire, {"effective_to": later}, content_type="application/json")
+    assert retired.status_code == 200 and retired.json()["effective_to"] == later
+    assert admin.post(retire, {"effective_to": later}, content_type="application/json").status_code == 409
+    assert [e.action for e in AuditEvent.objects.filter(object_id=str(factor["id"])).order_by("seq")] == [
+        "reduction.factor_create",
+        "reduction.factor_retire",
+    ]

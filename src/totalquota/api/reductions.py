@@ -280,6 +280,22 @@ class FactorOut(Schema):
     effective_to: dt.date | None
 
 
+class FactorIn(Schema):
+    code: str
+    name: str
+    kind: str = "emission"
+    pollutant: str | None = None
+    value: str
+    unit: str
+    source: str
+    source_detail: str = ""
+    effective_from: dt.date
+
+
+class RetireIn(Schema):
+    effective_to: dt.date
+
+
 class ParamOut(Schema):
     name: str
     label: str
@@ -677,22 +693,51 @@ def list_factors(request: ApiRequest, pollutant: str = "", in_force: bool | None
         qs = qs.filter(pollutant__code=pollutant.upper())
     if in_force is not None:
         qs = qs.filter(effective_to__isnull=in_force)
-    return [
-        {
-            "id": f.pk,
-            "code": f.code,
-            "name": f.name,
-            "kind": f.kind,
-            "pollutant": f.pollutant.code if f.pollutant else None,
-            "value": f.value,
-            "unit": f.unit,
-            "source": f.source,
-            "source_detail": f.source_detail,
-            "effective_from": f.effective_from,
-            "effective_to": f.effective_to,
-        }
-        for f in qs
-    ]
+    return [_factor(f) for f in qs]
+
+
+def _factor(f: AccountingFactor) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "code": f.code,
+        "name": f.name,
+        "kind": f.kind,
+        "pollutant": f.pollutant.code if f.pollutant else None,
+        "value": f.value,
+        "unit": f.unit,
+        "source": f.source,
+        "source_detail": f.source_detail,
+        "effective_from": f.effective_from,
+        "effective_to": f.effective_to,
+    }
+
+
+@router.post(
+    "/reductions/factors",
+    response={201: FactorOut},
+    summary="新增核算系数（须注明来源，RED-2）",
+    auth=allowed("reductions.manage_factors"),
+)
+def create_factor(request: ApiRequest, payload: FactorIn):
+    data = payload.dict()
+    code = data.pop("pollutant")
+    factor = services.factor_create(actor=request.auth, pollutant=_pollutant(code) if code else None, **data)
+    return Status(201, _factor(factor))
+
+
+@router.post(
+    "/reductions/factors/{int:factor_id}/retire",
+    response=FactorOut,
+    summary="停用核算系数：自该日起不可再选，已核算结果不变（RED-2）",
+    auth=allowed("reductions.manage_factors"),
+)
+def retire_factor(request: ApiRequest, factor_id: int, payload: RetireIn):
+    factor = access(
+        request.auth, AccountingFactor.objects.select_related("pollutant"), factor_id, "reductions.view"
+    )
+    return _factor(
+        services.factor_retire(actor=request.auth, factor=factor, effective_to=payload.effective_to)
+    )
 
 
 @router.get("/reductions/rounds", response=list[RoundOut], summary="申报轮次（RED-3）")
