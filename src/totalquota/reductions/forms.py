@@ -228,7 +228,7 @@ class LineForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.method = method
         on = on or timezone.localdate()
-        in_force = AccountingFactor.objects.filter(effective_from__lte=on).exclude(effective_to__lte=on)
+        in_force = AccountingFactor.objects.in_force(on)
         unit = pollutant.unit.value
         for p in method.params:
             help_text = p.help

@@ -3,6 +3,8 @@ usage marks, declaration rounds and the accounting factors the methods use (RED-
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -134,6 +136,12 @@ class FactorKind(models.TextChoices):
     EFFICIENCY = "efficiency", _("效率")
 
 
+class AccountingFactorQuerySet(models.QuerySet):
+    def in_force(self, day: dt.date) -> AccountingFactorQuerySet:
+        """Factors that may be chosen on ``day``: started on or before it, not yet retired."""
+        return self.filter(effective_from__lte=day).exclude(effective_to__lte=day)
+
+
 class AccountingFactor(models.Model):
     """核算系数: an emission factor or efficiency with its exact value, unit and source document.
 
@@ -156,6 +164,8 @@ class AccountingFactor(models.Model):
     effective_to = models.DateField(_("失效日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    objects = AccountingFactorQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("核算系数")
         verbose_name_plural = _("核算系数")
@@ -166,6 +176,10 @@ class AccountingFactor(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reductions:factor_detail", args=[self.pk])
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """The same test as :meth:`AccountingFactorQuerySet.in_force`, for one loaded factor."""
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
 
 
 class ReductionProject(models.Model):

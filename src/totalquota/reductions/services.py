@@ -741,7 +741,7 @@ def resolve_factor(
         raise ValidationFailed(
             f"{param.label}：所选系数“{row.code}”适用于{row.pollutant}，不适用于{pollutant}", field=param.name
         )
-    if row.effective_from > on or (row.effective_to is not None and row.effective_to <= on):
+    if not row.in_force_on(on):
         raise ValidationFailed(f"{param.label}：系数“{row.code}”在 {on} 不在有效期内", field=param.name)
     return accounting.Factor(
         value=accounting.parse_factor_value(row.value),

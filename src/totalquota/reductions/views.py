@@ -950,8 +950,7 @@ def factor_detail(request, pk: int):
         {
             "factor": factor,
             "shown": accounting.show(accounting.parse_factor_value(factor.value)),
-            "in_force": factor.effective_from <= today
-            and (factor.effective_to is None or today < factor.effective_to),
+            "in_force": factor.in_force_on(today),
             "retire_form": FactorRetireForm(initial={"effective_to": today}) if can_retire else None,
         },
     )
