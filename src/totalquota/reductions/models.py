@@ -345,9 +345,12 @@ class EvidenceKind(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+EVIDENCE_FOLDER = "reductions/evidence"
+
+
 def evidence_path(instance: Evidence, filename: str) -> str:
     # Stored under the digest, not the uploaded name: names are untrusted and may collide.
-    return f"reductions/evidence/{instance.sha256[:2]}/{instance.sha256}"
+    return f"{EVIDENCE_FOLDER}/{instance.sha256[:2]}/{instance.sha256}"
 
 
 class Evidence(models.Model):

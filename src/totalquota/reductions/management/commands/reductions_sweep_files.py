@@ -13,12 +13,10 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from totalquota.reductions.models import Evidence
-
-ROOT = "reductions/evidence"
+from totalquota.reductions.models import EVIDENCE_FOLDER, Evidence
 
 
-def stored_files(storage, folder: str = ROOT):
+def stored_files(storage, folder: str = EVIDENCE_FOLDER):
     """Every file name under ``folder`` in ``storage``."""
     if not storage.exists(folder):
         return
