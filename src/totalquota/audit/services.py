@@ -144,5 +144,7 @@ def record(
         hash=digest,
     )
     # The event and the new chain head are written together (one statement on PostgreSQL).
-    rawsql.insert_with(event, f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
+    rawsql.insert(
+        [event], with_update=(f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
+    )
     return event

@@ -69,34 +69,28 @@ def _params(plan: Plan, obj: models.Model) -> list[Any]:
     return values
 
 
-def insert(instances: Sequence[models.Model]) -> None:
-    """INSERT model instances; auto primary keys are set from the database."""
+def insert(
+    instances: Sequence[models.Model], *, with_update: tuple[str, Sequence[Any]] | None = None
+) -> None:
+    """INSERT model instances; auto primary keys are set from the database.
+
+    ``with_update`` is an UPDATE (text and parameters) to run along with a single instance: on
+    PostgreSQL in the same statement, as a data-modifying CTE (one round trip instead of two);
+    elsewhere right after the INSERT. Both happen in the caller's transaction either way."""
     if not instances:
         return
     plan, sql, auto = _insert_sql(type(instances[0]))
+    prefix, extra = "", []
+    if with_update is not None:
+        assert len(instances) == 1, "with_update rides along with one INSERT"
+        if connection.vendor == "postgresql":
+            prefix, extra = f"WITH side AS ({with_update[0]}) ", list(with_update[1])
     with connection.cursor() as cursor:
         for obj in instances:
-            cursor.execute(sql, _params(plan, obj))
+            cursor.execute(prefix + sql, [*extra, *_params(plan, obj)])
             if auto:
                 obj.pk = cursor.fetchone()[0]
             obj._state.adding = False
             obj._state.db = connection.alias
-
-
-def insert_with(obj: models.Model, statement: str, params: Sequence[Any]) -> None:
-    """INSERT ``obj`` and run ``statement`` (an UPDATE) with it: on PostgreSQL as one statement,
-    the UPDATE riding along as a data-modifying CTE (one round trip instead of two); elsewhere
-    the UPDATE follows the INSERT. Both happen in the caller's transaction either way."""
-    if connection.vendor != "postgresql":
-        insert([obj])
-        with connection.cursor() as cursor:
-            cursor.execute(statement, list(params))
-        return
-    plan, sql, auto = _insert_sql(type(obj))
-    values = _params(plan, obj)
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH side AS ({statement}) {sql}", [*params, *values])
-        if auto:
-            obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
+        if with_update is not None and not prefix:
+            cursor.execute(with_update[0], list(with_update[1]))
