@@ -20,23 +20,30 @@ DJANGO_ADMIN = Path(sys.executable).with_name("django-admin")
 APP_CATALOGS = sorted(
     p.parent.parent.parent.parent.name for p in PACKAGE.glob("*/locale/en/LC_MESSAGES/django.po")
 )
-ENTRY = re.compile(
-    r'^msgid ((?:"(?:[^"\\]|\\.)*"\s*)+)\n(?:msgid_plural .*\n)?((?:msgstr.*\n(?:".*"\n)*)+)', re.M
-)
+LINE = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+"(.*)"$')
 
 
-def entries(po: Path) -> dict[str, bool]:
-    """msgid -> whether it has a non-empty, non-fuzzy translation."""
+def catalogue(po: Path) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(context, msgid) -> (English text, fuzzy?) for every active entry of a catalogue; plural
+    forms are joined, obsolete entries (``#~``) and the header are left out."""
     result = {}
     for block in po.read_text(encoding="utf-8").split("\n\n"):
-        match = ENTRY.search(block + "\n")
-        if not match:
-            continue
-        msgid = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1)))
-        if not msgid:
-            continue
-        strings = re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(2))
-        result[msgid] = bool("".join(strings)) and "#, fuzzy" not in block
+        fields: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            head = LINE.match(line)
+            if head:
+                key = "msgstr" if head.group(1).startswith("msgstr") else head.group(1)
+                fields[key] = fields.get(key, "") + head.group(2)
+            elif key and line.startswith('"'):
+                fields[key] += line[1:-1]
+            else:
+                key = None
+        if fields.get("msgid"):
+            result[(fields.get("msgctxt", ""), fields["msgid"])] = (
+                fields.get("msgstr", ""),
+                "#, fuzzy" in block,
+            )
     return result
 
 
@@ -55,32 +62,12 @@ def fresh_catalog(tmp_path: Path, app: str | None) -> Path:
 
 @pytest.mark.parametrize("app", [None, *APP_CATALOGS], ids=lambda a: a or "project")
 def test_every_ui_string_has_an_english_translation(tmp_path, app):
-    committed = entries((PACKAGE / app if app else PACKAGE) / "locale" / "en" / "LC_MESSAGES" / "django.po")
-    found = entries(fresh_catalog(tmp_path, app))
+    committed = catalogue((PACKAGE / app if app else PACKAGE) / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    found = catalogue(fresh_catalog(tmp_path, app))
     missing = sorted(set(found) - set(committed))
-    untranslated = sorted(k for k, ok in committed.items() if not ok and k in found)
+    untranslated = sorted(k for k, (text, fuzzy) in committed.items() if (not text or fuzzy) and k in found)
     assert not missing, f"strings not in the catalog (run makemessages and translate): {missing[:20]}"
     assert not untranslated, f"strings without an English translation: {untranslated[:20]}"
-
-
-def translations(po: Path) -> dict[tuple[str, str], str]:
-    """(context, msgid) -> English text of every active entry of a catalogue."""
-    result = {}
-    for block in po.read_text(encoding="utf-8").split("\n\n"):
-        fields: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            head = re.match(r"^(msgctxt|msgid|msgstr)\s+(\".*\")$", line)
-            if head:
-                key = head.group(1)
-                fields[key] = head.group(2)[1:-1]
-            elif key and line.startswith('"'):
-                fields[key] += line[1:-1]
-            else:
-                key = None
-        if fields.get("msgid"):
-            result[(fields.get("msgctxt", ""), fields["msgid"])] = fields.get("msgstr", "")
-    return result
 
 
 def test_catalogues_agree_on_shared_strings():
@@ -88,7 +75,7 @@ def test_catalogues_agree_on_shared_strings():
     on every page: each (context, string) must read the same in all catalogues."""
     seen: dict[tuple[str, str], dict[str, str]] = {}
     for po in sorted(PACKAGE.glob("**/locale/en/LC_MESSAGES/django.po")):
-        for key, text in translations(po).items():
+        for key, (text, _fuzzy) in catalogue(po).items():
             seen.setdefault(key, {})[str(po.relative_to(PACKAGE).parts[0])] = text
     assert len(seen) > 500
     clashes = {key: where for key, where in seen.items() if len(set(where.values())) > 1}
