@@ -25,26 +25,13 @@ def objects(w: Any) -> SimpleNamespace:
     of the company, an application of the other company in zone B, an intake run, an upper request."""
     if hasattr(w, "reserve"):
         return w.reserve
-    from totalquota.ledger import services as ledger
+    from tests.ledger_helpers import open_stock
     from totalquota.registry.models import Pollutant
     from totalquota.reserve import services
 
     vocs = Pollutant.objects.get(code="VOCS")
     for zone, n in ((w.zone_a, 1), (w.zone_b, 2)):
-        ledger.lot_open(
-            actor=w.admin,
-            zone=zone,
-            pollutant=vocs,
-            amount_grams=9_000_000,
-            source_type="opening",
-            source_ref=f"opening:walk:{n}",
-            source_label="walk",
-            effective_date=dt.date(2024, 1, 1),
-            reason="期初",
-            clause_id="RES-1",
-            code="opening",
-            idempotency_key=f"walk-reserve-{n}",
-        )
+        open_stock(w.admin, zone, vocs, 9_000_000, key=f"walk:{n}", label="walk")
 
     def app(user, enterprise):
         return services.application_create(

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from totalquota.ledger import services as ledger
+from tests.ledger_helpers import open_stock
 from totalquota.registry.models import Pollutant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,20 +18,7 @@ def test_an_enterprise_applies_a_reviewer_approves_and_the_annex_pdf_is_download
     page, login, world, screenshot, browser
 ):
     vocs = Pollutant.objects.get(code="VOCS")
-    ledger.lot_open(
-        actor=world.admin,
-        zone=world.zone_a,
-        pollutant=vocs,
-        amount_grams=5_000_000,
-        source_type="opening",
-        source_ref="opening:e2e",
-        source_label="期初储备",
-        effective_date=__import__("datetime").date(2024, 1, 1),
-        reason="期初",
-        clause_id="RES-1",
-        code="opening",
-        idempotency_key="e2e-stock",
-    )
+    open_stock(world.admin, world.zone_a, vocs, 5_000_000, key="e2e")
 
     login(page, world.company_user)
     page.goto("/reserve/applications/new/")

@@ -64,9 +64,7 @@ def test_the_language_switch_turns_the_shell_english(page, login, world):
 
 
 def test_screenshots_of_the_main_pages(page, login, world, screenshot):
-    import datetime as dt
-
-    from totalquota.ledger import services as ledger
+    from tests.ledger_helpers import open_stock
     from totalquota.registry.models import Pollutant
 
     for zone, code, grams in (
@@ -75,20 +73,7 @@ def test_screenshots_of_the_main_pages(page, login, world, screenshot):
         (world.zone_a, "COD", 12_000_000),
         (world.zone_b, "NOX", 4_400_000),
     ):
-        ledger.lot_open(
-            actor=world.admin,
-            zone=zone,
-            pollutant=Pollutant.objects.get(code=code),
-            amount_grams=grams,
-            source_type="opening",
-            source_ref=f"opening:shot:{zone.code}:{code}",
-            source_label="期初储备",
-            effective_date=dt.date(2024, 1, 1),
-            reason="期初",
-            clause_id="RES-1",
-            code="opening",
-            idempotency_key=f"shot-{zone.code}-{code}",
-        )
+        open_stock(world.admin, zone, Pollutant.objects.get(code=code), grams, key=f"shot:{zone.code}:{code}")
     login(page, world.admin)
     page.wait_for_timeout(300)
     screenshot(page, "home-admin")

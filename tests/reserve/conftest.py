@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from totalquota.ledger import services as ledger
+from tests.ledger_helpers import open_stock
 from totalquota.registry.models import Pollutant
 from totalquota.reserve import services
 
@@ -25,22 +25,9 @@ def stock(world, p):
     """Put ``grams`` of ``code`` into ``zone``'s reserve as one lot (an opening balance)."""
 
     def put(zone, code, grams, *, on=dt.date(2024, 1, 1)):
-        n = next(_keys)
-        posting = ledger.lot_open(
-            actor=world.admin,
-            zone=zone,
-            pollutant=p[code],
-            amount_grams=grams,
-            source_type="opening",
-            source_ref=f"opening:test:{n}",
-            source_label="测试期初储备",
-            effective_date=on,
-            reason="期初",
-            clause_id="RES-1",
-            code="opening",
-            idempotency_key=f"test-stock-{n}",
+        return open_stock(
+            world.admin, zone, p[code], grams, key=f"test:{next(_keys)}", on=on, label="测试期初储备"
         )
-        return posting.transfers.get().credit
 
     return put
 
