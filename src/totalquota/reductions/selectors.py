@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,9 +21,11 @@ from django.utils import timezone
 from totalquota.accounts.permissions import restrict
 from totalquota.reductions.accounting import DOCUMENT_SOURCES, METHODS
 from totalquota.reductions.models import (
+    EVIDENCE_FOLDER,
     EXCLUDING_KINDS,
     UNDECLARED,
     DeclarationRound,
+    Evidence,
     EvidenceKind,
     LineUsage,
     ProjectStatus,
@@ -277,3 +280,25 @@ def method_label(code: str) -> str:
 def end_of_day(day: dt.date) -> dt.datetime:
     """The last instant of ``day`` in the platform's time zone."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+def _stored_files(storage: Any, folder: str) -> Iterator[str]:
+    if not storage.exists(folder):
+        return
+    subfolders, files = storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in subfolders:
+        yield from _stored_files(storage, f"{folder}/{sub}")
+
+
+def orphan_evidence_files(*, older_than: dt.datetime) -> list[str]:
+    """Stored evidence files that no evidence record names and that were last written before
+    ``older_than`` (younger ones may belong to an upload whose row is still committing)."""
+    storage = default_storage
+    named = set(Evidence.objects.values_list("file", flat=True))
+    return [
+        name
+        for name in _stored_files(storage, EVIDENCE_FOLDER)
+        if name not in named and storage.get_modified_time(name) < older_than
+    ]

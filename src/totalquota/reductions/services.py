@@ -973,6 +973,18 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
     )
 
 
+def orphan_evidence_files_delete(names: list[str]) -> list[str]:
+    """Remove stored evidence files no record names (found by
+    :func:`~totalquota.reductions.selectors.orphan_evidence_files`); a file that a record has come
+    to name since is kept. Returns the names removed."""
+    storage = Evidence._meta.get_field("file").storage
+    still_named = set(Evidence.objects.filter(file__in=names).values_list("file", flat=True))
+    removed = [name for name in names if name not in still_named]
+    for name in removed:
+        storage.delete(name)
+    return removed
+
+
 # --- usage marks -------------------------------------------------------------------------------
 @transaction.atomic
 def usage_mark(

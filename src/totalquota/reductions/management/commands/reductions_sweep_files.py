@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from totalquota.reductions.models import EVIDENCE_FOLDER, Evidence
-
-
-def stored_files(storage, folder: str = EVIDENCE_FOLDER):
-    """Every file name under ``folder`` in ``storage``."""
-    if not storage.exists(folder):
-        return
-    subfolders, files = storage.listdir(folder)
-    for name in files:
-        yield f"{folder}/{name}"
-    for sub in subfolders:
-        yield from stored_files(storage, f"{folder}/{sub}")
+from totalquota.reductions import selectors, services
+from totalquota.reductions.models import Evidence
 
 
 class Command(BaseCommand):
@@ -35,17 +24,14 @@ class Command(BaseCommand):
         parser.add_argument("--min-age-hours", type=float, default=24, help="只处理早于该小时数的文件")
 
     def handle(self, *args, delete: bool, min_age_hours: float, **options):
-        storage = default_storage
-        cutoff = timezone.now() - dt.timedelta(hours=min_age_hours)
-        named = set(Evidence.objects.values_list("file", flat=True))
-        orphans = [
-            name
-            for name in stored_files(storage)
-            if name not in named and storage.get_modified_time(name) < cutoff
-        ]
+        orphans = selectors.orphan_evidence_files(
+            older_than=timezone.now() - dt.timedelta(hours=min_age_hours)
+        )
+        if delete:
+            orphans = services.orphan_evidence_files_delete(orphans)
         for name in orphans:
             self.stdout.write(name)
-            if delete:
-                storage.delete(name)
         verb = "已删除" if delete else "发现"
-        self.stdout.write(f"{verb}无记录引用的文件 {len(orphans)} 个（共检查 {len(named)} 条佐证材料记录）")
+        self.stdout.write(
+            f"{verb}无记录引用的文件 {len(orphans)} 个（共检查 {Evidence.objects.count()} 条佐证材料记录）"
+        )
