@@ -24,7 +24,7 @@ def test_every_date_field_of_the_platform_has_a_range_with_a_reason():
 
 
 def test_reductions_are_completed_from_2021_but_may_have_started_earlier():
-    assert PROJECT_COMPLETION.earliest == dt.date(2021, 1, 1) and "SCOPE-1" == PROJECT_COMPLETION.clause
+    assert PROJECT_COMPLETION.earliest == dt.date(2021, 1, 1) and PROJECT_COMPLETION.clause == "SCOPE-1"
     assert dt.date(2019, 5, 1) in PROJECT_START and dt.date(2019, 5, 1) not in PROJECT_COMPLETION
 
 

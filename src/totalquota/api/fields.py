@@ -31,10 +31,10 @@ QUANTITY_DESCRIPTION = "数量（按该污染物的显示单位 t/a 或 kg/a，�
 QuantityText = Annotated[
     str,
     BeforeValidator(_only_text),
-    Field(description=QUANTITY_DESCRIPTION, examples=["12.5"], max_length=100),
+    Field(description=QUANTITY_DESCRIPTION, examples=["12.5"]),
 ]
 NUMBER_DESCRIPTION = "核算参数：数值参数按" + NUMBER_RULE + "；文字和选项参数为字符串"
-InputText = Annotated[str, BeforeValidator(_only_text), Field(max_length=400)]
+InputText = Annotated[str, BeforeValidator(_only_text), Field(max_length=1000)]
 
 
 def day(day_range: dates.DateRange, extra: str = "") -> Any:

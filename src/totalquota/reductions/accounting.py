@@ -27,10 +27,11 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from totalquota.lib.units import MAX_GRAMS as UNITS_MAX_GRAMS
 from totalquota.lib.units import QuantityError, decimal_text, normalize_number_text
 
 GRAMS_PER_TONNE = 1_000_000
-MAX_GRAMS = 10**15
+MAX_GRAMS = UNITS_MAX_GRAMS  # one limit for quantities everywhere (lib.units)
 HUNDRED = Fraction(100)
 
 
@@ -673,7 +674,10 @@ def evaluate(
             continue
         if p.kind == "amount":
             places = 6 if unit[1] == GRAMS_PER_TONNE else 3
-            values[p.name] = parse_number(given, label=p.label, places=places, param=p.name)
+            # No amount beyond what a quantity can hold (lib.units.MAX_GRAMS), as for applications.
+            values[p.name] = parse_number(
+                given, label=p.label, places=places, maximum=Fraction(MAX_GRAMS, unit[1]), param=p.name
+            )
         elif p.kind == "number":
             values[p.name] = parse_number(given, label=p.label, places=6, param=p.name)
         elif p.kind == "percent":

@@ -823,7 +823,14 @@ def account_line(
             spec, inputs, unit=(pollutant.unit.value, pollutant.unit.grams), factors=resolved
         )
     except accounting.AccountingError as exc:
-        raise RuleViolation(exc.message, field=exc.param or "inputs", clause="RED-2") from None
+        # The parameter's own name, as the line form's fields and the API's ``inputs`` keys are.
+        field = exc.param or "inputs"
+        raise RuleViolation(
+            exc.message,
+            field=field,
+            clause="RED-2",
+            errors=[{"field": field, "message": exc.message}],
+        ) from None
 
 
 LINE_FIELDS = ["project", "pollutant", "method", "inputs", "baseline_grams", "post_grams", "reduction_grams"]
