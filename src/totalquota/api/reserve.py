@@ -22,7 +22,7 @@ from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplica
 router = Router(tags=["储备库 reserve"])
 
 
-class LineIn(Schema):
+class ApplicationLineIn(Schema):
     """One pollutant's ANNEX-1 figures, each a decimal string in the pollutant's unit."""
 
     pollutant: str
@@ -39,10 +39,10 @@ class ApplicationIn(Schema):
     location: str
     eia_reference: str
     description: str = ""
-    lines: list[LineIn]
+    lines: list[ApplicationLineIn]
 
 
-class LineOut(Schema):
+class ApplicationLineOut(Schema):
     pollutant: str
     unit: str
     project_sewer: str = Field(
@@ -81,7 +81,7 @@ class ApplicationOut(Schema):
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
     decision_reason: str
-    lines: list[LineOut]
+    lines: list[ApplicationLineOut]
 
     @staticmethod
     def resolve_enterprise_name(obj: QuotaApplication) -> str:
@@ -140,7 +140,7 @@ class IntakeRunOut(Schema):
     intake_grams: int
 
 
-def read_lines(items: list[LineIn]) -> list[dict[str, Any]]:
+def read_lines(items: list[ApplicationLineIn]) -> list[dict[str, Any]]:
     """The lines as the service takes them (grams), every figure read in its pollutant's unit by
     lib.units; all refusals are collected and raised together (422 naming each field), before
     anything is written."""
