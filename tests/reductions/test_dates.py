@@ -176,3 +176,11 @@ def test_the_openapi_document_describes_quantities_as_strings_and_dates_with_the
     assert "十四五" in project["description"]
     line = parts["ApplicationLineIn"]["properties"]["new_discharge"]
     assert line["type"] == "string" and "科学计数法" in line["description"]
+
+
+@pytest.mark.parametrize("value", [True, 85.5, "1e3", "١٢"], ids=repr)
+def test_the_api_refuses_an_investment_that_is_not_a_plain_number(officer, today, value):
+    before = nothing_written()
+    response = officer.post(f"{API}/projects", body(today, investment=value), content_type="application/json")
+    assert response.status_code == 422, response.content
+    assert nothing_written() == before

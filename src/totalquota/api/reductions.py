@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import StrictInt
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, allowed
@@ -176,7 +177,9 @@ class ProjectIn(Schema):
     start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
     completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
     acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
-    investment: str | int | None = None
+    investment: str | StrictInt | None = Field(
+        None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
+    )
     operating_status: str = ""
     eia_approval_number: str = ""
     permit_change: str = ""
@@ -196,7 +199,9 @@ class ProjectPatch(Schema):
     start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
     completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
     acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
-    investment: str | int | None = None
+    investment: str | StrictInt | None = Field(
+        None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
+    )
     operating_status: str | None = None
     eia_approval_number: str | None = None
     permit_change: str | None = None

@@ -12,7 +12,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from totalquota.accounts.roles import Role
 from totalquota.audit.services import record, snapshot
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
-from totalquota.lib.units import format_quantity, parse_quantity
+from totalquota.lib.units import QuantityError, decimal_text, format_quantity, parse_quantity
 from totalquota.reductions import accounting
 from totalquota.reductions.files import UnsupportedFile, sniff
 from totalquota.reductions.models import (
@@ -176,19 +176,21 @@ def check_deadline_rule(completion: dt.date | None, errors: dict[str, str]) -> N
 
 
 def parse_investment(value: Any) -> int | None:
-    """资金投入 in 万元 (up to four decimals, i.e. one yuan) as whole yuan; blank is ``None``."""
+    """资金投入 in 万元 (up to four decimals, i.e. one yuan) as whole yuan; blank is ``None``.
+
+    Read like every number the platform takes (lib.units.decimal_text): full-width digits are
+    mapped, exponents, separators ("1,5" is not 15) and other scripts' digits refused."""
     if value in (None, ""):
         return None
     if isinstance(value, bool):
         raise ValidationFailed("资金投入应为数字（万元）", field="investment")
-    text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValidationFailed(f"资金投入“{text}”不是有效的数字（万元）", field="investment") from None
-    if not number.is_finite() or number < 0 or text.startswith("-"):
+        text = decimal_text(value, what="资金投入（万元）")
+    except QuantityError as exc:
+        raise ValidationFailed(f"资金投入：{exc.message}", field="investment") from None
+    if text.startswith("-"):
         raise ValidationFailed("资金投入不能为负数", field="investment")
-    yuan = number * YUAN_PER_WAN
+    yuan = Decimal(text) * YUAN_PER_WAN
     if yuan != yuan.to_integral_value():
         raise ValidationFailed("资金投入精度过高：以万元计最多 4 位小数（1 元）", field="investment")
     if yuan > 10**15:
