@@ -76,7 +76,10 @@ class ProjectForm(StyledForm):
     completion_date = dates.form_field(dates.PROJECT_COMPLETION, _("竣工时间"), required=False, widget=DATE)
     acceptance_date = dates.form_field(dates.PROJECT_ACCEPTANCE, _("验收时间"), required=False, widget=DATE)
     investment = forms.CharField(
-        label=_("资金投入（万元）"), max_length=24, required=False, help_text=_("最多 4 位小数；关停类可填 0")
+        label=_("资金投入（万元）"),
+        max_length=24,
+        required=False,
+        help_text=format_lazy("{}；{}", _("最多 4 位小数；关停类可填 0"), QUANTITY_HELP),
     )
     operating_status = forms.ChoiceField(
         label=_("减排运行情况"), choices=[("", "---------"), *OperatingStatus.choices], required=False
@@ -92,8 +95,8 @@ class ProjectForm(StyledForm):
         label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 3, "col": "col-12"})
     )
 
-    def __init__(self, *args, zones=None, enterprises=None, fixed_unit: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, zones=None, enterprises=None, fixed_unit: bool = False, **kwargs):
+        super().__init__(normalize_form_data(data, ["investment"]), *args, **kwargs)
         zone_field = self.fields["zone"]
         assert isinstance(zone_field, forms.ModelChoiceField)
         if zones is not None:
