@@ -4,6 +4,14 @@ Every quantity the platform stores is an ``int`` number of grams per year. Peopl
 year (t/a, up to six decimals, which is one gram) and, for heavy metals, kilograms per year (kg/a,
 up to three decimals). This module is the one place that converts between the two; it never uses
 floats, and it refuses input it cannot represent exactly instead of rounding it.
+
+It is also the one reading of typed numbers for the whole platform (forms, the API, imports, the
+accounting of reductions): plain ASCII decimals only. Full-width digits and the full-width point
+(“１２．５”, what Chinese input methods type) are normalised to ASCII by
+:func:`normalize_number_text`, visibly: forms show the normalised text back and the API returns
+it. Exponents (``1e3``), separators (``1,5``), other scripts' digits (``١٢``), numerals (``½``,
+``Ⅻ``), NaN/Infinity and control characters are refused. In the API quantities are JSON strings;
+a JSON number or boolean is refused before it reaches this module (``api.fields``).
 """
 
 from __future__ import annotations
