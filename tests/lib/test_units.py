@@ -4,7 +4,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from totalquota.lib.units import MAX_GRAMS, QuantityError, Unit, format_quantity, parse_quantity
+from totalquota.lib.errors import ValidationFailed
+from totalquota.lib.units import (
+    MAX_GRAMS,
+    QuantityError,
+    Unit,
+    decimal_text,
+    format_quantity,
+    normalize_number_text,
+    normalize_quantity,
+    parse_quantity,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +54,20 @@ def test_it_reads_tonnes_and_kilograms_exactly(text, unit, grams):
         ("", "t/a", "请输入"),
         (None, "t/a", "请输入"),
         (True, "t/a", "请输入"),
-        ("1e12", "t/a", "过大"),
+        ("1000000001", "t/a", "过大"),
+        ("1e3", "t/a", "科学计数法"),
+        ("1E-3", "t/a", "科学计数法"),
+        ("1e309", "t/a", "科学计数法"),
+        ("١٢", "t/a", "0-9"),
+        ("१२", "t/a", "0-9"),
+        ("½", "t/a", "不是有效的数字"),
+        ("Ⅻ", "t/a", "不是有效的数字"),
+        ("1\x00", "t/a", "不是有效的数字"),
+        ("\u200b1", "t/a", "不是有效的数字"),
+        ("+1", "t/a", "不是有效的数字"),
+        ("1,000", "t/a", "千位分隔符"),
+        ("9" * 400, "t/a", "过长"),
+        ("-0", "t/a", "负数"),
     ],
 )
 def test_it_refuses_bad_quantities_with_a_chinese_reason(value, unit, fragment):
@@ -75,3 +98,24 @@ def test_writing_then_reading_gives_the_same_grams(grams, unit):
 def test_it_never_takes_floats_for_grams():
     with pytest.raises(TypeError):
         format_quantity(1.5)  # type: ignore[arg-type]
+
+
+def test_full_width_digits_and_point_are_read_as_ascii_and_shown_back_normalised():
+    assert normalize_number_text(" １２．５\u3000") == "12.5"
+    assert parse_quantity("１２．５") == 12_500_000
+    assert parse_quantity("１２．５ t/a") == 12_500_000
+    assert normalize_quantity("１２．５０") == "12.5"
+
+
+def test_numbers_from_code_and_cells_are_written_out_without_an_exponent():
+    assert decimal_text(Decimal("5E-5")) == "0.00005"
+    assert decimal_text(0.00005) == "0.00005"
+    assert decimal_text(Decimal("1E+3")) == "1000"
+    assert parse_quantity(0.00005) == 50
+
+
+def test_a_refusal_is_a_validation_failure_naming_the_field():
+    with pytest.raises(ValidationFailed) as refused:
+        parse_quantity("1e3", field="lines.0.new_discharge")
+    assert refused.value.status == 422
+    assert refused.value.errors == [{"field": "lines.0.new_discharge", "message": refused.value.message}]

@@ -86,11 +86,25 @@ def test_a_subtype_must_belong_to_its_type(world, today):
 
 
 @pytest.mark.parametrize(
-    ("value", "message"), [("-3", "不能为负数"), ("1.00001", "精度过高"), ("abc", "不是有效的数字")]
+    ("value", "message"),
+    [
+        ("-3", "不能为负数"),
+        ("1.00001", "精度过高"),
+        ("abc", "不是有效的数字"),
+        ("1,5", "千位分隔符"),
+        ("1e3", "科学计数法"),
+        ("١٢", "0-9"),
+        (True, "应为数字"),
+    ],
 )
 def test_bad_investment_amounts_are_refused(world, today, value, message):
     with pytest.raises(ValidationFailed, match=message):
         services.project_create(actor=world.officer, **project_data(today, investment=value))
+
+
+def test_a_full_width_investment_is_read_as_ascii(world, today):
+    project = services.project_create(actor=world.officer, **project_data(today, investment="８５．５"))
+    assert project.investment_yuan == 855_000
 
 
 def test_a_zone_officer_cannot_declare_in_another_zone(world, today):

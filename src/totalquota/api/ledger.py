@@ -9,6 +9,7 @@ from totalquota.accounts.permissions import access, require, restrict
 from totalquota.api.core import ApiRequest
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
+from totalquota.lib import dates
 from totalquota.lib.errors import Forbidden
 from totalquota.lib.units import format_quantity
 from totalquota.registry.models import Pollutant, Zone
@@ -138,6 +139,7 @@ def balances(request: ApiRequest, as_of: dt.date | None = None, zone: str = "", 
     principal = require(request.auth, "ledger.view")
     if principal.enterprise_id is not None:
         raise Forbidden("排污单位只能查看本单位的指标账户")
+    dates.QUERY_DAY.check(as_of, label="查询日期", field="as_of")
     zones = restrict(principal, Zone.objects.filter(is_active=True), "ledger.view")
     if principal.zone_ids is not None:
         zones = zones.filter(pk__in=principal.zone_ids)
@@ -214,6 +216,8 @@ def transfers(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ):
+    dates.QUERY_DAY.check(since, label="起始日期", field="since")
+    dates.QUERY_DAY.check(until, label="截止日期", field="until")
     qs = restrict(
         request.auth,
         Transfer.objects.select_related("debit", "credit", "pollutant", "posting"),

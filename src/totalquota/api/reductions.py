@@ -10,13 +10,23 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import StrictInt
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, allowed
+from totalquota.api.fields import (
+    NUMBER_DESCRIPTION,
+    QUANTITY_DESCRIPTION,
+    InputText,
+    QuantityText,
+    day,
+    optional_day,
+)
 from totalquota.common.xlsx import read_table
+from totalquota.lib import dates
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import format_quantity
 from totalquota.reductions import accounting, selectors, services
@@ -164,10 +174,12 @@ class ProjectIn(Schema):
     builder: str = ""
     contact_name: str = ""
     contact_phone: str = ""
-    start_date: dt.date | None = None
-    completion_date: dt.date | None = None
-    acceptance_date: dt.date | None = None
-    investment: str | int | None = None
+    start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
+    completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
+    acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
+    investment: str | StrictInt | None = Field(
+        None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
+    )
     operating_status: str = ""
     eia_approval_number: str = ""
     permit_change: str = ""
@@ -184,10 +196,12 @@ class ProjectPatch(Schema):
     builder: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
-    start_date: dt.date | None = None
-    completion_date: dt.date | None = None
-    acceptance_date: dt.date | None = None
-    investment: str | int | None = None
+    start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
+    completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
+    acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
+    investment: str | StrictInt | None = Field(
+        None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
+    )
     operating_status: str | None = None
     eia_approval_number: str | None = None
     permit_change: str | None = None
@@ -208,7 +222,7 @@ class SuggestionIn(Schema):
 
 class LineIn(Schema):
     method: str
-    inputs: dict[str, str | int] = {}
+    inputs: dict[str, InputText] = Field({}, description=NUMBER_DESCRIPTION)
     factors: dict[str, int] = {}
 
 
@@ -228,8 +242,8 @@ class OpinionIn(Schema):
 class UsageIn(Schema):
     kind: str
     reference: str
-    used_on: dt.date
-    amount: str | None = None
+    used_on: dt.date = day(dates.USAGE_DAY, "使用日期，不晚于今天")
+    amount: QuantityText | None = Field(None, description="留空表示尚未标记的全部；" + QUANTITY_DESCRIPTION)
     note: str = ""
 
 
@@ -258,10 +272,10 @@ class RoundOut(Schema):
 class RoundIn(Schema):
     year: int
     quarter: int
-    opens_on: dt.date
-    deadline: dt.date
-    covers_from: dt.date
-    covers_to: dt.date
+    opens_on: dt.date = day(dates.ROUND_DAY, "开始日期")
+    deadline: dt.date = day(dates.ROUND_DAY, "申报截止日期")
+    covers_from: dt.date = day(dates.ROUND_DAY, "覆盖竣工日期自")
+    covers_to: dt.date = day(dates.ROUND_DAY, "覆盖竣工日期至")
     title: str = ""
     note: str = ""
 
@@ -289,11 +303,11 @@ class FactorIn(Schema):
     unit: str
     source: str
     source_detail: str = ""
-    effective_from: dt.date
+    effective_from: dt.date = day(dates.FACTOR_DAY, "生效日期")
 
 
 class RetireIn(Schema):
-    effective_to: dt.date
+    effective_to: dt.date = day(dates.FACTOR_DAY, "停用日期")
 
 
 class ParamOut(Schema):

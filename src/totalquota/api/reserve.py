@@ -1,17 +1,20 @@
 """Reserve routes: quota applications and their decisions, ANNEX-1, intake runs, warnings."""
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from totalquota.accounts.permissions import access, require, restrict
 from totalquota.api.core import ApiRequest, allowed
+from totalquota.api.fields import QuantityText
 from totalquota.common.pdf import pdf_response
-from totalquota.lib.errors import Conflict
-from totalquota.lib.units import parse_quantity
+from totalquota.lib import dates
+from totalquota.lib.errors import Conflict, ValidationFailed
+from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Enterprise, Pollutant
 from totalquota.reserve import annex, selectors, services
 from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplication
@@ -19,13 +22,15 @@ from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplica
 router = Router(tags=["储备库 reserve"])
 
 
-class LineIn(Schema):
+class ApplicationLineIn(Schema):
+    """One pollutant's ANNEX-1 figures, each a decimal string in the pollutant's unit."""
+
     pollutant: str
-    project_sewer: str = "0"
-    project_env: str
-    plant_sewer: str = "0"
-    plant_env: str
-    new_discharge: str
+    project_sewer: QuantityText = "0"
+    project_env: QuantityText
+    plant_sewer: QuantityText = "0"
+    plant_env: QuantityText
+    new_discharge: QuantityText
 
 
 class ApplicationIn(Schema):
@@ -34,11 +39,19 @@ class ApplicationIn(Schema):
     location: str
     eia_reference: str
     description: str = ""
-    lines: list[LineIn]
+    lines: list[ApplicationLineIn]
 
 
-class LineOut(Schema):
+class ApplicationLineOut(Schema):
     pollutant: str
+    unit: str
+    project_sewer: str = Field(
+        description="本项目接管量，按该污染物单位，规范化后的写法（如全角数字已转为半角）"
+    )
+    project_env: str
+    plant_sewer: str
+    plant_env: str
+    new_discharge: str
     project_sewer_grams: int
     project_env_grams: int
     plant_sewer_grams: int
@@ -68,7 +81,7 @@ class ApplicationOut(Schema):
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
     decision_reason: str
-    lines: list[LineOut]
+    lines: list[ApplicationLineOut]
 
     @staticmethod
     def resolve_enterprise_name(obj: QuotaApplication) -> str:
@@ -83,7 +96,12 @@ class ApplicationOut(Schema):
         return [
             {
                 "pollutant": line.pollutant.code,
+                "unit": line.pollutant.display_unit,
                 **{f: getattr(line, f) for f in services.LINE_FIELDS},
+                **{
+                    f.removesuffix("_grams"): format_quantity(getattr(line, f), line.pollutant.unit)
+                    for f in services.LINE_FIELDS
+                },
                 "route": line.route,
                 "route_reason": line.route_reason,
                 "ratio": f"{line.ratio_num}:{line.ratio_den}",
@@ -122,6 +140,41 @@ class IntakeRunOut(Schema):
     intake_grams: int
 
 
+def read_lines(items: list[ApplicationLineIn]) -> list[dict[str, Any]]:
+    """The lines as the service takes them (grams), every figure read in its pollutant's unit by
+    lib.units; all refusals are collected and raised together (422 naming each field), before
+    anything is written."""
+    pollutants = {p.code: p for p in Pollutant.objects.all()}
+    lines: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for index, item in enumerate(items):
+        pollutant = pollutants.get(item.pollutant.strip().upper())
+        if pollutant is None:
+            errors.append(
+                {"field": f"lines.{index}.pollutant", "message": f"未知的污染物代码：{item.pollutant}"}
+            )
+            continue
+        line: dict[str, Any] = {"pollutant": pollutant}
+        for name in services.LINE_FIELDS:
+            field = f"lines.{index}.{name.removesuffix('_grams')}"
+            try:
+                line[name] = parse_quantity(
+                    getattr(item, name.removesuffix("_grams")), pollutant.unit, field=field
+                )
+            except QuantityError as exc:
+                errors.append({"field": field, "message": f"{pollutant.name}：{exc.message}"})
+        lines.append(line)
+    if errors:
+        raise ValidationFailed(
+            errors[0]["message"]
+            if len(errors) == 1
+            else f"{len(errors)} 项数量有误：{errors[0]['message']}等",
+            field=errors[0]["field"],
+            errors=errors,
+        )
+    return lines
+
+
 def _out(app: QuotaApplication) -> QuotaApplication:
     return QuotaApplication.objects.select_related("enterprise", "zone").get(pk=app.pk)
 
@@ -157,24 +210,7 @@ def get_application(request: ApiRequest, application_id: int):
 )
 def create_application(request: ApiRequest, payload: ApplicationIn):
     enterprise = access(request.auth, Enterprise, payload.enterprise_id, "registry.view")
-    pollutants = {p.code: p for p in Pollutant.objects.all()}
-    lines = []
-    for item in payload.lines:
-        pollutant = pollutants.get(item.pollutant)
-        if pollutant is None:
-            from totalquota.lib.errors import ValidationFailed
-
-            raise ValidationFailed(f"未知的污染物代码：{item.pollutant}", field="lines")
-        lines.append(
-            {
-                "pollutant": pollutant,
-                "project_sewer_grams": parse_quantity(item.project_sewer, pollutant.unit),
-                "project_env_grams": parse_quantity(item.project_env, pollutant.unit),
-                "plant_sewer_grams": parse_quantity(item.plant_sewer, pollutant.unit),
-                "plant_env_grams": parse_quantity(item.plant_env, pollutant.unit),
-                "new_discharge_grams": parse_quantity(item.new_discharge, pollutant.unit),
-            }
-        )
+    lines = read_lines(payload.lines)
     app = services.application_create(
         actor=request.auth,
         enterprise=enterprise,
@@ -269,9 +305,9 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
     today = timezone.localdate()
     start = start or today.replace(month=1, day=1)
     end = end or today
+    dates.QUERY_DAY.check(start, label="起始日期", field="start")
+    dates.QUERY_DAY.check(end, label="截止日期", field="end")
     if start > end:
-        from totalquota.lib.errors import ValidationFailed
-
         raise ValidationFailed("起始日期不能晚于截止日期", field="start")
     from totalquota.registry.models import Zone
 

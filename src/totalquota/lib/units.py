@@ -4,12 +4,27 @@ Every quantity the platform stores is an ``int`` number of grams per year. Peopl
 year (t/a, up to six decimals, which is one gram) and, for heavy metals, kilograms per year (kg/a,
 up to three decimals). This module is the one place that converts between the two; it never uses
 floats, and it refuses input it cannot represent exactly instead of rounding it.
+
+It is also the one reading of typed numbers for the whole platform (forms, the API, imports, the
+accounting of reductions): plain ASCII decimals only. Full-width digits and the full-width point
+(“１２．５”, what Chinese input methods type) are normalised to ASCII by
+:func:`normalize_number_text`, visibly: forms show the normalised text back and the API returns
+it. Exponents (``1e3``), separators (``1,5``), other scripts' digits (``١٢``), numerals (``½``,
+``Ⅻ``), NaN/Infinity and control characters are refused. In the API quantities are JSON strings;
+a JSON number or boolean is refused before it reaches this module (``api.fields``).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+import unicodedata
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.lib.errors import ValidationFailed
 
 GRAMS_PER_TONNE = 1_000_000
 GRAMS_PER_KILOGRAM = 1_000
@@ -33,50 +48,149 @@ class Unit(StrEnum):
         return 6 if self is Unit.TONNES_PER_YEAR else 3
 
 
-class QuantityError(ValueError):
-    """Input that is not a valid yearly quantity; the message is shown to the user."""
+class QuantityError(ValidationFailed, ValueError):
+    """Input that is not a valid yearly quantity; the message is shown to the user.
+
+    It is a :class:`~totalquota.lib.errors.ValidationFailed`, so wherever it escapes (an API route,
+    a service) it is a 422 refusal naming ``field``, never a server error; it stays a ``ValueError``
+    for the callers that catch that.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
+        if field and "errors" not in kwargs:
+            kwargs["errors"] = [{"field": field, "message": str(message)}]
+        super().__init__(message, field=field, **kwargs)
 
 
-def parse_quantity(value: object, unit: Unit | str = Unit.TONNES_PER_YEAR, *, allow_zero: bool = True) -> int:
+# Full-width digits and the full-width decimal point (“１２．５”) are what Chinese input methods
+# type by default; they are mapped to ASCII, visibly (forms show the mapped text back, the API
+# returns it). Every other non-ASCII digit (Arabic-Indic “١٢”, Devanagari, “½”, “Ⅻ”…) is refused.
+_FULL_WIDTH = {0xFF10 + i: ord("0") + i for i in range(10)} | {0xFF0E: ord("."), 0x3000: ord(" ")}
+_DECIMAL_RE = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_EXPONENT_RE = re.compile(r"[0-9.][eE][+-]?[0-9]")
+# Longer than any quantity a park writes (a billion tonnes with six decimals is 17 characters).
+MAX_NUMBER_LENGTH = 40
+NUMBER_RULE = (
+    '以字符串填写的十进制数，如 "12.5"：只用数字 0-9 和小数点，不用科学计数法、千位分隔符或正负号；'
+    "全角数字和全角小数点（如“１２．５”）自动转换为半角，返回转换后的值"
+)
+
+
+# The help text of every field where people type a quantity or a number (forms of all apps).
+QUANTITY_HELP = _(
+    "全角数字和全角小数点自动转为半角，并按转换后的值显示；不接受科学计数法（如 1e3）、千位分隔符和其他文字的数字"
+)
+
+
+def normalize_form_data(data: Any, names: Any) -> Any:
+    """A copy of a form's submitted ``data`` with the fields ``names`` passed through
+    :func:`normalize_number_text`, so the form validates and shows back the normalised text
+    (“１２．５” comes back as “12.5”, also when another field has an error). ``None`` stays ``None``."""
+    if data is None:
+        return None
+    data = data.copy()
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, str):
+            data[name] = normalize_number_text(value)
+    return data
+
+
+def normalize_number_text(text: str) -> str:
+    """``text`` with surrounding blanks removed and full-width digits, decimal point and space
+    mapped to ASCII (“１２．５” → “12.5”); nothing else changes. The one place this mapping is made:
+    forms, the API and imports all call it (through :func:`decimal_text` or directly to show the
+    value back)."""
+    return text.translate(_FULL_WIDTH).strip()
+
+
+def decimal_text(value: object, *, what: str = "数量") -> str:
+    """``value`` as a plain ASCII decimal string (``"-"`` allowed in front so callers can say
+    "negative"), or :class:`QuantityError` saying why not.
+
+    Text is normalised by :func:`normalize_number_text` and must then be digits with at most one
+    decimal point: exponents (``1e3``), thousands separators (``1,5``), other scripts' digits
+    (``١٢``), fractions and numerals (``½``, ``Ⅻ``), control characters, NaN and Infinity are all
+    refused. ``int`` and finite ``Decimal`` values (from code, and from spreadsheet cells read
+    exactly) are written out positionally; a ``float`` is read through its shortest decimal
+    representation (``0.1`` is exactly 0.1) and written out without an exponent. Booleans and
+    ``None`` are refused.
+    """
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"请输入{what}")
+    if isinstance(value, float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else value
+        if not number.is_finite():
+            raise QuantityError(f"“{value}”不是有限的数字")
+        return format(number, "f")
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise QuantityError(f"{what}格式不正确：{value!r}")
+    text = normalize_number_text(value)
+    if not text:
+        raise QuantityError(f"请输入{what}")
+    shown = text if len(text) <= MAX_NUMBER_LENGTH else text[:MAX_NUMBER_LENGTH] + "…"
+    shown = "".join(c if c.isprintable() else "�" for c in shown)
+    if _DECIMAL_RE.fullmatch(text) is None:
+        if text.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
+            raise QuantityError(f"“{shown}”不是有限的数字")
+        if _EXPONENT_RE.search(text):
+            raise QuantityError(f"“{shown}”使用了科学计数法，请直接写出数字（如 1000，而不是 1e3）")
+        if any(unicodedata.category(c) == "Nd" for c in text if not c.isascii()):
+            raise QuantityError(f"“{shown}”含有非阿拉伯数字 0-9 的数字字符，请用 0-9 填写")
+        if "," in text or "，" in text:
+            raise QuantityError(f"“{shown}”不是有效的数字：不要用千位分隔符或逗号作小数点")
+        raise QuantityError(f"“{shown}”不是有效的数字")
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise QuantityError(f"“{shown}”过长，不是合理的{what}")
+    return text
+
+
+def parse_quantity(
+    value: object,
+    unit: Unit | str = Unit.TONNES_PER_YEAR,
+    *,
+    allow_zero: bool = True,
+    field: str | None = None,
+) -> int:
     """Grams per year for ``value`` written in ``unit``.
 
-    Accepts ``str``, ``int`` and ``Decimal``; a ``float`` (as openpyxl returns for numeric cells) is
-    read through its shortest decimal representation, so ``0.1`` means exactly 0.1. Refuses
-    negative, non-numeric, NaN/Infinity, booleans and anything finer than a gram.
+    Accepts ``str``, ``int`` and ``Decimal`` (and ``float``, read through its shortest decimal
+    representation); text follows :func:`decimal_text` and may end with the unit (``"2.5 t/a"``).
+    Refuses negative values (``-0`` too), anything finer than a gram and more than
+    :data:`MAX_GRAMS`. ``field`` names the input in the refusal (the API's problem document).
     """
     unit = Unit(unit)
-    if isinstance(value, bool) or value is None:
-        raise QuantityError(f"请输入数量（单位 {unit.value}）")
-    if isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, int | Decimal):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        for suffix in (unit.value, unit.value.upper()):
-            if text.endswith(suffix):
-                text = text[: -len(suffix)].strip()
-    else:
-        raise QuantityError(f"数量格式不正确：{value!r}")
-    if not text:
-        raise QuantityError(f"请输入数量（单位 {unit.value}）")
     try:
+        if isinstance(value, str):
+            value = normalize_number_text(value)
+            for suffix in (unit.value, unit.value.upper()):
+                if value.endswith(suffix):
+                    value = value[: -len(suffix)]
+        text = decimal_text(value, what=f"数量（单位 {unit.value}）")
         number = Decimal(text)
-    except InvalidOperation:
-        raise QuantityError(f"“{text}”不是有效的数字") from None
-    if not number.is_finite():
-        raise QuantityError(f"“{text}”不是有限的数字")
-    if number < 0 or (number == 0 and number.is_signed() and text.startswith("-")):
-        raise QuantityError(f"数量不能为负数：{text} {unit.value}")
-    grams = number * unit.grams
-    if grams != grams.to_integral_value():
-        raise QuantityError(f"精度过高：{text} {unit.value} 超过 {unit.places} 位小数（最小单位为 1 克）")
-    result = int(grams)
-    if result > MAX_GRAMS:
-        raise QuantityError(f"数量过大：{text} {unit.value}")
-    if result == 0 and not allow_zero:
-        raise QuantityError("数量必须大于零")
+        if text.startswith("-"):
+            raise QuantityError(f"数量不能为负数：{text} {unit.value}")
+        grams = number * unit.grams
+        if grams != grams.to_integral_value():
+            raise QuantityError(f"精度过高：{text} {unit.value} 超过 {unit.places} 位小数（最小单位为 1 克）")
+        result = int(grams)
+        if result > MAX_GRAMS:
+            raise QuantityError(f"数量过大：{text} {unit.value}")
+        if result == 0 and not allow_zero:
+            raise QuantityError("数量必须大于零")
+    except QuantityError as exc:
+        if field is None:
+            raise
+        raise QuantityError(exc.message, field=field) from None
     return result
+
+
+def normalize_quantity(value: object, unit: Unit | str = Unit.TONNES_PER_YEAR) -> str:
+    """The text a form shows back and the API returns for an accepted ``value``: the exact
+    quantity in ``unit`` without trailing zeros (“１２．５０” → “12.5”)."""
+    return format_quantity(parse_quantity(value, unit), unit)
 
 
 def grams_to_decimal(grams: int, unit: Unit | str = Unit.TONNES_PER_YEAR) -> Decimal:

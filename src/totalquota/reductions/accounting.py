@@ -27,8 +27,11 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from totalquota.lib.units import MAX_GRAMS as UNITS_MAX_GRAMS
+from totalquota.lib.units import QuantityError, decimal_text, normalize_number_text
+
 GRAMS_PER_TONNE = 1_000_000
-MAX_GRAMS = 10**15
+MAX_GRAMS = UNITS_MAX_GRAMS  # one limit for quantities everywhere (lib.units)
 HUNDRED = Fraction(100)
 
 
@@ -90,30 +93,29 @@ def parse_number(
     maximum: Fraction | None = None,
     param: str | None = None,
 ) -> Fraction:
-    """An exact non-negative number from a decimal string (or int/Decimal); refuses negatives,
-    NaN/Infinity, more than ``places`` decimals and values above ``maximum``."""
-    if isinstance(value, bool) or value is None:
+    """An exact non-negative number from a decimal string (or int/Decimal), read as
+    :func:`totalquota.lib.units.decimal_text` reads quantities (full-width digits mapped; exponents,
+    separators, other scripts' digits refused); refuses negatives, more than ``places`` decimals
+    and values above ``maximum``."""
+    if (
+        isinstance(value, bool)
+        or value is None
+        or (isinstance(value, str) and not normalize_number_text(value))
+    ):
         raise AccountingError(f"请填写{label}", param=param)
-    if isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, int | Decimal):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(",", "")
-    else:
-        raise AccountingError(f"{label}格式不正确", param=param)
-    if not text:
-        raise AccountingError(f"请填写{label}", param=param)
+    # One reading of numbers for the whole platform (lib.units): full-width digits are mapped,
+    # exponents, separators and other scripts' digits refused, exactly as for quota quantities.
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise AccountingError(f"{label}“{text}”不是有效的数字", param=param) from None
-    if not number.is_finite():
-        raise AccountingError(f"{label}“{text}”不是有限的数字", param=param)
-    if number < 0 or text.startswith("-"):
+        text = decimal_text(value, what=label)
+    except QuantityError as exc:
+        raise AccountingError(
+            f"{label}：{exc.message}" if label not in exc.message else exc.message, param=param
+        ) from None
+    number = Decimal(text)
+    if text.startswith("-"):
         raise AccountingError(f"{label}不能为负数：{text}", param=param)
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
+    # Trailing zeros are not precision ("1.0000000" is 1), as for quota quantities.
+    if number.scaleb(places) != number.scaleb(places).to_integral_value():
         raise AccountingError(f"{label}精度过高：最多 {places} 位小数", param=param)
     result = Fraction(number)
     if maximum is not None and result > maximum:
@@ -672,7 +674,10 @@ def evaluate(
             continue
         if p.kind == "amount":
             places = 6 if unit[1] == GRAMS_PER_TONNE else 3
-            values[p.name] = parse_number(given, label=p.label, places=places, param=p.name)
+            # No amount beyond what a quantity can hold (lib.units.MAX_GRAMS), as for applications.
+            values[p.name] = parse_number(
+                given, label=p.label, places=places, maximum=Fraction(MAX_GRAMS, unit[1]), param=p.name
+            )
         elif p.kind == "number":
             values[p.name] = parse_number(given, label=p.label, places=6, param=p.name)
         elif p.kind == "percent":
@@ -690,7 +695,9 @@ def evaluate(
             if len(text) > 300:
                 raise AccountingError(f"{p.label}不能超过 300 个字符", param=p.name)
             values[p.name] = text
-        stored[p.name] = str(given).strip()
+        # Numbers are stored (and returned) as normalised, so "１２．５" is kept as "12.5".
+        numeric = p.kind in ("amount", "number", "percent")
+        stored[p.name] = normalize_number_text(str(given)) if numeric else str(given).strip()
     return method.compute(values, unit), stored
 
 

@@ -6,9 +6,12 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.forms import StyledForm
+from totalquota.lib import dates
+from totalquota.lib.units import QUANTITY_HELP, normalize_form_data
 from totalquota.reductions import accounting
 from totalquota.reductions.models import (
     SUBTYPES,
@@ -69,11 +72,14 @@ class ProjectForm(StyledForm):
     address = forms.CharField(label=_("项目地址"), max_length=300, required=False)
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
-    start_date = forms.DateField(label=_("开工时间"), required=False, widget=DATE)
-    completion_date = forms.DateField(label=_("竣工时间"), required=False, widget=DATE)
-    acceptance_date = forms.DateField(label=_("验收时间"), required=False, widget=DATE)
+    start_date = dates.form_field(dates.PROJECT_START, _("开工时间"), required=False, widget=DATE)
+    completion_date = dates.form_field(dates.PROJECT_COMPLETION, _("竣工时间"), required=False, widget=DATE)
+    acceptance_date = dates.form_field(dates.PROJECT_ACCEPTANCE, _("验收时间"), required=False, widget=DATE)
     investment = forms.CharField(
-        label=_("资金投入（万元）"), max_length=24, required=False, help_text=_("最多 4 位小数；关停类可填 0")
+        label=_("资金投入（万元）"),
+        max_length=24,
+        required=False,
+        help_text=format_lazy("{}；{}", _("最多 4 位小数；关停类可填 0"), QUANTITY_HELP),
     )
     operating_status = forms.ChoiceField(
         label=_("减排运行情况"), choices=[("", "---------"), *OperatingStatus.choices], required=False
@@ -89,8 +95,8 @@ class ProjectForm(StyledForm):
         label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 3, "col": "col-12"})
     )
 
-    def __init__(self, *args, zones=None, enterprises=None, fixed_unit: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, zones=None, enterprises=None, fixed_unit: bool = False, **kwargs):
+        super().__init__(normalize_form_data(data, ["investment"]), *args, **kwargs)
         zone_field = self.fields["zone"]
         assert isinstance(zone_field, forms.ModelChoiceField)
         if zones is not None:
@@ -160,21 +166,27 @@ class EvidenceForm(StyledForm):
 class UsageForm(StyledForm):
     kind = forms.ChoiceField(label=_("用途"), choices=UsageKind.choices)
     amount = forms.CharField(
-        label=_("数量"), max_length=32, required=False, help_text=_("留空表示全部未标记数量")
+        label=_("数量"),
+        max_length=100,
+        required=False,
+        help_text=format_lazy("{}；{}", _("留空表示全部未标记数量"), QUANTITY_HELP),
     )
     reference = forms.CharField(label=_("依据文号"), max_length=200)
-    used_on = forms.DateField(label=_("使用日期"), widget=DATE, initial=timezone.localdate)
+    used_on = dates.form_field(dates.USAGE_DAY, _("使用日期"), widget=DATE, initial=timezone.localdate)
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(normalize_form_data(data, ["amount"]), *args, **kwargs)
 
 
 class RoundForm(StyledForm):
     year = forms.IntegerField(label=_("年度"), min_value=2021, max_value=2100)
     quarter = forms.TypedChoiceField(label=_("季度"), choices=[(i, i) for i in range(1, 5)], coerce=int)
     title = forms.CharField(label=_("名称"), max_length=100, required=False)
-    opens_on = forms.DateField(label=_("开始日期"), widget=DATE)
-    deadline = forms.DateField(label=_("申报截止日期"), widget=DATE)
-    covers_from = forms.DateField(label=_("覆盖竣工日期自"), widget=DATE)
-    covers_to = forms.DateField(label=_("覆盖竣工日期至"), widget=DATE)
+    opens_on = dates.form_field(dates.ROUND_DAY, _("开始日期"), widget=DATE)
+    deadline = dates.form_field(dates.ROUND_DAY, _("申报截止日期"), widget=DATE)
+    covers_from = dates.form_field(dates.ROUND_DAY, _("覆盖竣工日期自"), widget=DATE)
+    covers_to = dates.form_field(dates.ROUND_DAY, _("覆盖竣工日期至"), widget=DATE)
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
 
 
@@ -191,12 +203,15 @@ class FactorForm(StyledForm):
     )
     source = forms.CharField(label=_("来源文件或标准"), max_length=300)
     source_detail = forms.CharField(label=_("原文取值及出处"), max_length=300, required=False)
-    effective_from = forms.DateField(label=_("生效日期"), widget=DATE)
+    effective_from = dates.form_field(dates.FACTOR_DAY, _("生效日期"), widget=DATE)
 
 
 class FactorRetireForm(StyledForm):
-    effective_to = forms.DateField(
-        label=_("停用日期"), widget=DATE, help_text=_("自该日起不再可选；此前已核算的减排量不受影响")
+    effective_to = dates.form_field(
+        dates.FACTOR_DAY,
+        _("停用日期"),
+        widget=DATE,
+        extra_help=_("自该日起不再可选；此前已核算的减排量不受影响"),
     )
 
 
@@ -211,8 +226,8 @@ class BulletinForm(forms.Form):
         required=False,
         empty_label=_("全部功能区"),
     )
-    start = forms.DateField(label=_("起始日期"), widget=DATE)
-    end = forms.DateField(label=_("截止日期"), widget=DATE)
+    start = dates.form_field(dates.QUERY_DAY, _("起始日期"), widget=DATE)
+    end = dates.form_field(dates.QUERY_DAY, _("截止日期"), widget=DATE)
 
     def clean(self):
         data = super().clean()
@@ -224,14 +239,15 @@ class BulletinForm(forms.Form):
 class LineForm(StyledForm):
     """The inputs of one accounting method; built per method from its parameter list."""
 
-    def __init__(self, *args, method: accounting.Method, pollutant: Pollutant, on=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, method: accounting.Method, pollutant: Pollutant, on=None, **kwargs):
+        numeric = [p.name for p in method.params if p.kind in ("amount", "number", "percent")]
+        super().__init__(normalize_form_data(data, numeric), *args, **kwargs)
         self.method = method
         on = on or timezone.localdate()
         in_force = AccountingFactor.objects.in_force(on)
         unit = pollutant.unit.value
         for p in method.params:
-            help_text = p.help
+            help_text: Any = p.help
             suffix = {"amount": unit, "percent": "%"}.get(p.kind, p.unit)
             label = f"{p.label}（{suffix}）" if suffix else p.label
             if p.kind == "factor":
@@ -257,6 +273,8 @@ class LineForm(StyledForm):
             )
             has_reference = efficiencies.exists()
             # A percentage may come from a reference efficiency instead of being typed.
+            if p.kind != "text":
+                help_text = format_lazy("{}；{}", help_text, QUANTITY_HELP) if help_text else QUANTITY_HELP
             self.fields[p.name] = forms.CharField(
                 label=label,
                 required=p.required and not has_reference,

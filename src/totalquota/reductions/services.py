@@ -12,7 +12,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -24,8 +24,9 @@ from django.utils import timezone
 from totalquota.accounts.permissions import Principal, principal_of, zone_allowed
 from totalquota.accounts.roles import Role
 from totalquota.audit.services import record, snapshot
+from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
-from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
+from totalquota.lib.units import QuantityError, decimal_text, format_quantity, parse_quantity
 from totalquota.reductions import accounting
 from totalquota.reductions.files import UnsupportedFile, sniff
 from totalquota.reductions.models import (
@@ -145,20 +146,51 @@ def _date(value: Any, label: str, errors: dict[str, str], name: str) -> dt.date 
         return None
 
 
+# The plausible range of each project date (lib.dates), checked before anything is written.
+PROJECT_DATE_RANGES = {
+    "start_date": dates.PROJECT_START,
+    "completion_date": dates.PROJECT_COMPLETION,
+    "acceptance_date": dates.PROJECT_ACCEPTANCE,
+}
+
+
+def check_date_range(day: dt.date | None, name: str, errors: dict[str, str]) -> None:
+    """Put a refusal into ``errors`` when the project date ``name`` is outside its range."""
+    if day is None or name in errors:
+        return
+    message = PROJECT_DATE_RANGES[name].refusal(day, FIELD_LABELS[name])
+    if message:
+        errors[name] = message
+
+
+def check_deadline_rule(completion: dt.date | None, errors: dict[str, str]) -> None:
+    """The declaration deadline of a completion date is read from the rules whenever the project
+    is shown (RED-3); look it up now, so a date without a rule in force is refused before the
+    project is written rather than breaking its page afterwards."""
+    if completion is None or "completion_date" in errors or round_covering(completion) is not None:
+        return
+    try:
+        previous_year_deadline(completion.year)
+    except RuleViolation as exc:
+        errors["completion_date"] = f"竣工时间 {completion.isoformat()} 无法确定申报期限：{exc}"
+
+
 def parse_investment(value: Any) -> int | None:
-    """资金投入 in 万元 (up to four decimals, i.e. one yuan) as whole yuan; blank is ``None``."""
+    """资金投入 in 万元 (up to four decimals, i.e. one yuan) as whole yuan; blank is ``None``.
+
+    Read like every number the platform takes (lib.units.decimal_text): full-width digits are
+    mapped, exponents, separators ("1,5" is not 15) and other scripts' digits refused."""
     if value in (None, ""):
         return None
     if isinstance(value, bool):
         raise ValidationFailed("资金投入应为数字（万元）", field="investment")
-    text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValidationFailed(f"资金投入“{text}”不是有效的数字（万元）", field="investment") from None
-    if not number.is_finite() or number < 0 or text.startswith("-"):
+        text = decimal_text(value, what="资金投入（万元）")
+    except QuantityError as exc:
+        raise ValidationFailed(f"资金投入：{exc.message}", field="investment") from None
+    if text.startswith("-"):
         raise ValidationFailed("资金投入不能为负数", field="investment")
-    yuan = number * YUAN_PER_WAN
+    yuan = Decimal(text) * YUAN_PER_WAN
     if yuan != yuan.to_integral_value():
         raise ValidationFailed("资金投入精度过高：以万元计最多 4 位小数（1 元）", field="investment")
     if yuan > 10**15:
@@ -228,6 +260,7 @@ def clean_project(
     for name in ("start_date", "completion_date", "acceptance_date"):
         if name in data:
             values[name] = _date(data[name], FIELD_LABELS[name], errors, name)
+            check_date_range(values[name], name, errors)
     if "investment" in data:
         try:
             values["investment_yuan"] = parse_investment(data["investment"])
@@ -288,6 +321,8 @@ def clean_project(
         rule_errors["completion_date"] = f"竣工时间（{completion}）不能早于开工时间（{start}）"
     if completion and acceptance and acceptance < completion:
         rule_errors["acceptance_date"] = f"验收时间（{acceptance}）不能早于竣工时间（{completion}）"
+    if "completion_date" in values:
+        check_deadline_rule(completion, errors)
     zone, enterprise = current("zone"), current("enterprise")
     if zone is not None and enterprise is not None and enterprise.zone_id != zone.pk:
         errors["enterprise"] = f"排污单位“{enterprise}”不在功能区“{zone}”"
@@ -790,7 +825,14 @@ def account_line(
             spec, inputs, unit=(pollutant.unit.value, pollutant.unit.grams), factors=resolved
         )
     except accounting.AccountingError as exc:
-        raise RuleViolation(exc.message, field=exc.param or "inputs", clause="RED-2") from None
+        # The parameter's own name, as the line form's fields and the API's ``inputs`` keys are.
+        field = exc.param or "inputs"
+        raise RuleViolation(
+            exc.message,
+            field=field,
+            clause="RED-2",
+            errors=[{"field": field, "message": exc.message}],
+        ) from None
 
 
 LINE_FIELDS = ["project", "pollutant", "method", "inputs", "baseline_grams", "post_grams", "reduction_grams"]
@@ -1019,6 +1061,7 @@ def usage_mark(
         raise ValidationFailed(errors.get("used_on", "请填写使用日期"), field="used_on")
     if day > _today():
         raise ValidationFailed("使用日期不能晚于今天", field="used_on")
+    dates.USAGE_DAY.check(day, label="使用日期", field="used_on")
     group = list(EXCLUDING_KINDS) if kind in EXCLUDING_KINDS else [UsageKind.UPPER_RESERVE]
     marked = (
         LineUsage.objects.filter(line=line, kind__in=group, cancelled_at__isnull=True).aggregate(
@@ -1031,10 +1074,7 @@ def usage_mark(
     if amount in (None, ""):
         grams = available
     else:
-        try:
-            grams = parse_quantity(amount, unit, allow_zero=False)
-        except QuantityError as exc:
-            raise ValidationFailed(str(exc), field="amount") from None
+        grams = parse_quantity(amount, unit, allow_zero=False, field="amount")
     if grams <= 0 or grams > available:
         raise RuleViolation(
             f"可标记数量为 {format_quantity(max(available, 0), unit, suffix=True)}，"
@@ -1107,8 +1147,9 @@ def round_create(
     principal = principal_of(actor)
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed("季度应为 1-4", field="quarter")
-    if not 2000 <= int(year) <= 2100:
-        raise ValidationFailed("年度不正确", field="year")
+    if not 2021 <= int(year) <= 2100:
+        raise ValidationFailed("年度应在 2021 至 2100 之间（SCOPE-1）", field="year")
+    check_round_dates(opens_on=opens_on, deadline=deadline, covers_from=covers_from, covers_to=covers_to)
     if deadline < opens_on:
         raise ValidationFailed("截止日期不能早于开始日期", field="deadline")
     if covers_to < covers_from:
@@ -1145,6 +1186,20 @@ def round_create(
     )
     record(actor=actor, action="reduction.round_create", obj=row, after=snapshot(row, ROUND_FIELDS))
     return row
+
+
+ROUND_DATE_LABELS = {
+    "opens_on": "开始日期",
+    "deadline": "申报截止日期",
+    "covers_from": "覆盖竣工日期自",
+    "covers_to": "覆盖竣工日期至",
+}
+
+
+def check_round_dates(**days: dt.date) -> None:
+    """Refuse round dates outside their range (lib.dates) before the rule look-ups for them."""
+    for name, day in days.items():
+        dates.ROUND_DAY.check(day, label=ROUND_DATE_LABELS[name], field=name)
 
 
 FACTOR_FIELDS = [
@@ -1197,6 +1252,7 @@ def factor_create(
         raise ValidationFailed("请填写来源文件或标准（系数须有出处）", field="source", clause="RED-2")
     if not (name or "").strip():
         raise ValidationFailed("请填写名称", field="name")
+    dates.FACTOR_DAY.check(effective_from, label="生效日期", field="effective_from")
     row = AccountingFactor.objects.create(
         code=code,
         name=name.strip()[:200],
@@ -1219,6 +1275,7 @@ def factor_retire(*, actor: Any, factor: AccountingFactor, effective_to: dt.date
         raise Conflict("该系数已停用")
     if effective_to <= factor.effective_from:
         raise ValidationFailed("停用日期须晚于生效日期", field="effective_to")
+    dates.FACTOR_DAY.check(effective_to, label="停用日期", field="effective_to")
     before = snapshot(factor, ["effective_to"])
     factor.effective_to = effective_to
     factor.save(update_fields=["effective_to"])

@@ -4,10 +4,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.forms import StyledForm
-from totalquota.lib.units import QuantityError, Unit, parse_quantity
+from totalquota.lib import dates
+from totalquota.lib.units import QUANTITY_HELP, QuantityError, Unit, parse_quantity
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
 from totalquota.registry.rules import RULE_KEYS
 
@@ -93,11 +95,12 @@ class RuleParameterForm(StyledForm):
             "数量按该污染物的单位填写（如 1 表示 1 t/a；重金属按 kg/a），“无”表示不设阈值；比例如 2:1；百分比如 80%；天数填整数"
         ),
     )
-    effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_from = dates.form_field(dates.RULE_DAY, _("生效日期"))
     source = forms.CharField(label=_("依据说明"), max_length=300, required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.fields["value"].help_text = format_lazy("{}；{}", self.fields["value"].help_text, QUANTITY_HELP)
         key_field = self.fields["key"]
         assert isinstance(key_field, forms.ChoiceField)
         key_field.choices = [(k.key, f"{k.label}（{k.key}，{k.clause_id}）") for k in RULE_KEYS.values()]

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from totalquota.accounts.permissions import principal_of, zone_allowed
 from totalquota.audit.services import record, snapshot
-from totalquota.lib import uscc
+from totalquota.lib import dates, uscc
 from totalquota.lib.errors import Forbidden, RuleViolation, ValidationFailed
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.rules import RULE_KEYS, check_value
@@ -299,6 +299,7 @@ def rule_parameter_set(
         raise ValidationFailed(f"未知的规则参数：{key}", field="key")
     spec = RULE_KEYS[key]
     check_value(spec.kind, value)
+    dates.RULE_DAY.check(effective_from, label="生效日期", field="effective_from")
     if pollutant is not None and not spec.per_pollutant:
         raise ValidationFailed(f"参数“{spec.label}”不按污染物区分", field="pollutant")
     if zone is not None and not spec.per_zone:

@@ -4,11 +4,19 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import principal_of
 from totalquota.common.forms import StyledForm
-from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
+from totalquota.lib import dates
+from totalquota.lib.units import (
+    QUANTITY_HELP,
+    QuantityError,
+    format_quantity,
+    normalize_form_data,
+    parse_quantity,
+)
 from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.reserve.models import ExclusionReason, Indicator, RecoveryKind
 
@@ -49,9 +57,13 @@ class LinesForm(forms.Form):
     """One row per pollutant, five quantities each, in the pollutant's display unit; blank rows are
     not applied for. The values come back as integer grams in ``lines``."""
 
-    def __init__(self, *args, initial_lines: dict[str, dict[str, int]] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+    help_text = QUANTITY_HELP
+
+    def __init__(self, data=None, *args, initial_lines: dict[str, dict[str, int]] | None = None, **kwargs):
         self.pollutants = list(Pollutant.objects.all())
+        names = [f"{p.code}__{name}" for p in self.pollutants for name, _label in LINE_INPUTS]
+        # Shown back normalised (full-width digits as ASCII), as the API returns them.
+        super().__init__(normalize_form_data(data, names), *args, **kwargs)
         initial_lines = initial_lines or {}
         for p in self.pollutants:
             for name, label in LINE_INPUTS:
@@ -60,8 +72,13 @@ class LinesForm(forms.Form):
                     label=f"{p.name} {label}",
                     required=False,
                     initial=format_quantity(grams, p.unit) if grams is not None else "",
+                    help_text=QUANTITY_HELP,
                     widget=forms.TextInput(
-                        attrs={"class": "form-control form-control-sm num", "inputmode": "decimal"}
+                        attrs={
+                            "class": "form-control form-control-sm num",
+                            "inputmode": "decimal",
+                            "title": QUANTITY_HELP,
+                        }
                     ),
                 )
 
@@ -100,7 +117,7 @@ class ReasonForm(StyledForm):
 
 
 class OperatingForm(StyledForm):
-    started_on = forms.DateField(label=_("正式投运日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    started_on = dates.form_field(dates.OPERATION_DAY, _("正式投运日期"))
 
 
 class IntakeForm(StyledForm):
@@ -108,7 +125,7 @@ class IntakeForm(StyledForm):
     quarter = forms.TypedChoiceField(
         label=_("季度"), choices=[(i, f"第 {i} 季度") for i in range(1, 5)], coerce=int
     )
-    effective_date = forms.DateField(label=_("入库日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_date = dates.form_field(dates.INTAKE_DAY, _("入库日期"))
 
 
 class ExcludeForm(StyledForm):
@@ -122,8 +139,13 @@ class QuantityField(forms.CharField):
 class UpperRequestForm(StyledForm):
     zone = forms.ModelChoiceField(label=_("功能区"), queryset=Zone.objects.filter(is_active=True))
     pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all())
-    amount = forms.CharField(label=_("申请量"), help_text=_("按该污染物的显示单位填写"))
+    amount = forms.CharField(
+        label=_("申请量"), help_text=format_lazy("{}；{}", _("按该污染物的显示单位填写"), QUANTITY_HELP)
+    )
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(normalize_form_data(data, ["amount"]), *args, **kwargs)
 
     def clean(self):
         data = super().clean()
@@ -137,17 +159,25 @@ class UpperRequestForm(StyledForm):
 
 
 class UpperGrantForm(StyledForm):
-    granted = forms.CharField(label=_("下达量"), required=False)
+    granted = forms.CharField(label=_("下达量"), required=False, help_text=QUANTITY_HELP)
     reference = forms.CharField(label=_("上级文件"), max_length=200)
     refuse = forms.BooleanField(label=_("未获支持"), required=False)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(normalize_form_data(data, ["granted"]), *args, **kwargs)
 
 
 class RecoveryForm(StyledForm):
     kind = forms.ChoiceField(label=_("收回情形"), choices=RecoveryKind.choices)
     surplus = forms.CharField(
-        label=_("确认富余量"), required=False, help_text=_("情形（1）整体退回，不必填写")
+        label=_("确认富余量"),
+        required=False,
+        help_text=format_lazy("{}；{}", _("情形（1）整体退回，不必填写"), QUANTITY_HELP),
     )
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(normalize_form_data(data, ["surplus"]), *args, **kwargs)
 
 
 class VerifiedEmissionForm(StyledForm):
@@ -156,8 +186,11 @@ class VerifiedEmissionForm(StyledForm):
     )
     pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all())
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    actual = forms.CharField(label=_("核实实际排放量"))
+    actual = forms.CharField(label=_("核实实际排放量"), help_text=QUANTITY_HELP)
     source = forms.CharField(label=_("数据来源"), max_length=300)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(normalize_form_data(data, ["actual"]), *args, **kwargs)
 
     def clean(self):
         data = super().clean()
@@ -178,12 +211,14 @@ class AttainmentForm(StyledForm):
 
 
 class WarningPeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("起始日期"),
+    start = dates.form_field(
+        dates.QUERY_DAY,
+        _("起始日期"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
-    end = forms.DateField(
-        label=_("截止日期"),
+    end = dates.form_field(
+        dates.QUERY_DAY,
+        _("截止日期"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
 

@@ -16,8 +16,9 @@ from totalquota.audit.services import record, snapshot
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import Account, AccountKind, SourceType
+from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
-from totalquota.lib.units import format_quantity
+from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Enterprise, Pollutant
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
 from totalquota.reserve import rules
@@ -143,8 +144,8 @@ def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str
     name = pollutant.name
     for field in LINE_FIELDS:
         value = values.get(field)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            problems.append(f"{name}：数量必须是非负整数克")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GRAMS:
+            problems.append(f"{name}：数量必须是非负整数克，且不超过 {format_quantity(MAX_GRAMS)} t/a")
             return problems
     if values["project_env_grams"] > values["plant_env_grams"]:
         problems.append(f"{name}：全厂许可量（外排环境量）不能小于本项目许可量（外排环境量）")
@@ -560,6 +561,7 @@ def application_mark_operating(
     *, actor: Any, application: QuotaApplication, started_on: dt.date
 ) -> QuotaApplication:
     """Record the project's formal operation date (starts the one-year clock of RES-4 (2))."""
+    check_day(dates.OPERATION_DAY, started_on, label="正式投运日期", field="started_on")
     application = _lock(application)
     if application.status != ApplicationStatus.APPROVED:
         raise Conflict("只有已批准的项目可以登记投运", clause="RES-4")
@@ -589,6 +591,22 @@ EXCLUSION_OF_USAGE = {
 }
 
 
+def check_day(day_range: dates.DateRange, day: Any, *, label: str, field: str) -> None:
+    """Refuse a date outside its plausible range (lib.dates) before anything is written."""
+    if day is not None and not isinstance(day, dt.date):
+        raise ValidationFailed(f"{label}应为日期", field=field)
+    day_range.check(day, label=label, field=field)
+
+
+def check_intake_period(year: Any, quarter: Any, effective_date: dt.date | None) -> None:
+    """The quarter and date of an intake run are plausible (from 2021, SCOPE-1)."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 2021 <= year <= 2100:
+        raise ValidationFailed("年度应在 2021 至 2100 之间", field="year", clause="SCOPE-1")
+    if quarter not in (1, 2, 3, 4):
+        raise ValidationFailed("季度应为 1-4", field="quarter")
+    check_day(dates.INTAKE_DAY, effective_date, label="入库日期", field="effective_date")
+
+
 def quarter_period(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed("季度应为 1–4", field="quarter")
@@ -612,6 +630,7 @@ def intake_prepare(
     from totalquota.reductions.selectors import lines_eligible_for_intake
     from totalquota.registry.models import Zone
 
+    check_intake_period(year, quarter, effective_date)
     start, end = quarter_period(year, quarter)
     if IntakeRun.objects.filter(year=year, quarter=quarter, confirmed_at__isnull=True).exists():
         raise Conflict(f"{year} 年第 {quarter} 季度已有待确认的入库批次", clause="RES-1")

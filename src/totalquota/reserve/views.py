@@ -322,7 +322,9 @@ def application_operating(request, pk: int):
         else:
             messages.success(request, _("已登记正式投运日期。"))
     else:
-        messages.error(request, _("请填写正式投运日期"))
+        # Say why (a date outside its range names the range), not just that it is missing.
+        reasons = form.errors.get("started_on") if form.data.get("started_on") else None
+        messages.error(request, "；".join(str(r) for r in reasons) if reasons else _("请填写正式投运日期"))
     return redirect(application)
 
 
