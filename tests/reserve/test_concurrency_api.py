@@ -27,7 +27,7 @@ from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Phase, Transfer
 from totalquota.registry.models import Pollutant
 from totalquota.reserve import services
-from totalquota.reserve.models import ApplicationStatus, QuotaApplication
+from totalquota.reserve.models import ApplicationStatus, AttainmentStatus, QuotaApplication
 
 PER_ZONE = 24  # 20 fit in each zone; the other 4 must be refused
 T = 1_000_000  # grams in a tonne
@@ -198,3 +198,41 @@ def test_applications_of_two_pollutants_and_of_one_do_not_deadlock_each_other(wo
     assert approved["A"] == 16, by_step  # there is enough of both for everyone
     assert not Transfer.objects.filter(phase=Phase.PENDING, resolution__isnull=True).exists()
     call_command("ledger_reconcile")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_same_attainment_entered_by_many_reviewers_at_once_is_recorded_once_without_a_500(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
+    workers = 16
+    start = threading.Barrier(workers, timeout=TIMEOUT)
+    answers: list[tuple[int, str]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def enter(n: int) -> None:
+        try:
+            browser, csrf = _session([world.reviewer, world.reviewer2][n % 2])
+            start.wait()
+            form = {"year": "2025", "indicator": "O3", "attained": "on", "source": "2025 年环境质量公报"}
+            response = browser.post("/reserve/attainment/new/", form, **csrf)
+            with lock:
+                answers.append((response.status_code, response.content.decode()))
+        except BaseException as exc:  # reported below
+            with lock:
+                errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=enter, args=(n,), daemon=True) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert not [t for t in threads if t.is_alive()]
+    assert not errors, errors
+    codes = Counter(status for status, _body in answers)
+    assert codes == {302: 1, 200: workers - 1}, codes  # one saved, the others shown the form again
+    assert all("2025 年该指标的达标状况已录入" in body for status, body in answers if status == 200)
+    assert AttainmentStatus.objects.filter(year=2025, indicator="O3").count() == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from totalquota.accounts.permissions import principal_of, zone_allowed
@@ -876,6 +876,17 @@ def upper_deduct(*, actor: Any, line: Any, amount_grams: int, reason: str) -> Up
 # --- verification and recovery (RES-4) ---------------------------------------------------------------
 
 
+def _create_once(model: Any, duplicate: str, **fields: Any) -> Any:
+    """Insert a row that exists once (its unique constraint); a parallel request that got there
+    first is a 409 with ``duplicate`` as the message, not a 500. (No lock: on PostgreSQL the second
+    insert waits on the unique index for the first to commit or roll back.)"""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError:
+        raise Conflict(duplicate) from None
+
+
 @transaction.atomic
 def verified_emission_record(
     *, actor: Any, enterprise: Enterprise, pollutant: Pollutant, year: int, actual_grams: int, source: str
@@ -887,9 +898,12 @@ def verified_emission_record(
         )
     if year > timezone.localdate().year:
         raise ValidationFailed("不能录入未来年度的实际排放量", field="year")
+    duplicate = f"{enterprise} {year} 年{pollutant.name}的核实排放量已录入"
     if VerifiedEmission.objects.filter(enterprise=enterprise, pollutant=pollutant, year=year).exists():
-        raise Conflict(f"{enterprise} {year} 年{pollutant.name}的核实排放量已录入")
-    row = VerifiedEmission.objects.create(
+        raise Conflict(duplicate)
+    row = _create_once(
+        VerifiedEmission,
+        duplicate,
         enterprise=enterprise,
         pollutant=pollutant,
         year=year,
@@ -907,9 +921,12 @@ def attainment_record(
 ) -> AttainmentStatus:
     if not (source or "").strip():
         raise ValidationFailed("请注明依据（如年度环境质量公报）", field="source")
+    duplicate = f"{year} 年该指标的达标状况已录入"
     if AttainmentStatus.objects.filter(year=year, indicator=indicator).exists():
-        raise Conflict(f"{year} 年该指标的达标状况已录入")
-    row = AttainmentStatus.objects.create(
+        raise Conflict(duplicate)
+    row = _create_once(
+        AttainmentStatus,
+        duplicate,
         year=year,
         indicator=indicator,
         attained=attained,
