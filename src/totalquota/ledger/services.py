@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from totalquota.audit.services import record
@@ -157,6 +158,11 @@ def _idempotent(func):
     return wrapper
 
 
+# (zone, pollutant) rows known to exist, per process. A zone row is created once and never deleted,
+# so for a known pair the lock is taken straight away (one statement, the common case).
+_known_zone_rows: set[tuple[int, int]] = set()
+
+
 def _lock_zones(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ZoneBalance]:
     """Lock the zone x pollutant rows (creating missing ones first), in sorted order.
 
@@ -168,16 +174,26 @@ def _lock_zones(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ZoneB
     wanted = sorted(set(pairs))
     if not wanted:
         return {}
-
-    def lock() -> dict[tuple[int, int], ZoneBalance]:
-        return sql.lock_zone_rows(wanted)
-
-    found = lock()
+    unknown = [pair for pair in wanted if pair not in _known_zone_rows]
+    if unknown:
+        # Create missing rows before locking any of them: a parallel first use of the same pair
+        # makes the INSERT wait until that transaction ends, and waiting while holding a zone row
+        # that sorts later would break the order (a deadlock with that transaction).
+        query = Q()
+        for zone_id, pollutant_id in unknown:
+            query |= Q(zone_id=zone_id, pollutant_id=pollutant_id)
+        present = set(ZoneBalance.objects.filter(query).values_list("zone_id", "pollutant_id"))
+        for zone_id, pollutant_id in unknown:
+            if (zone_id, pollutant_id) not in present:
+                ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
+    found = sql.lock_zone_rows(wanted)
     missing = [pair for pair in wanted if pair not in found]
-    if missing:
+    if missing:  # only when rows were removed after this process saw them (a test database emptied)
+        _known_zone_rows.clear()
         for zone_id, pollutant_id in missing:
             ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
-        found = lock()
+        found = sql.lock_zone_rows(wanted)
+    _known_zone_rows.update(found)
     return {pair: found[pair] for pair in wanted}
 
 
