@@ -849,7 +849,7 @@ def upper_deduct(*, actor: Any, line: Any, amount_grams: int, reason: str) -> Up
     # Lock order step 2: the lot's zone row, under which the upper-level account is found or opened.
     ledger.lock_zones([(lot.zone_id, lot.pollutant_id)])
     upper = ledger.external_account(lot.zone, lot.pollutant, AccountKind.UPPER_LEVEL)
-    number = UpperDeduction.objects.filter(line=line).count() + 1
+    number = UpperDeduction.objects.filter(line=line).count() + 1  # safe: the line is locked above
     posting = ledger.transfer(
         actor=actor,
         debit=lot,
