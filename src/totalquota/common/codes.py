@@ -52,7 +52,10 @@ def reserve_id(model: type[models.Model]) -> int:
             )
         else:  # pragma: no cover - the platform runs on PostgreSQL or SQLite only
             raise NotImplementedError(connection.vendor)
-        return int(cursor.fetchone()[0])
+        number = cursor.fetchone()[0]
+    if number is None:  # a table without an identity/serial primary key
+        raise RuntimeError(f"{table} has no id sequence to take record numbers from")
+    return int(number)
 
 
 def record_code(prefix: str, number: int, width: int = 4) -> str:
