@@ -5,11 +5,39 @@ written in this order inside one transaction:
 
 1. idempotency: a posting with the same key and the same content is returned as it is; other
    content under the same key is refused (409);
-2. locks, always in the same global order so that two operations can never wait on each other:
-   the zone x pollutant rows (sorted), then the account balance rows (sorted by account id), then
-   the audit chain head (taken last by ``audit.record``);
+2. locks, in the platform's lock order below;
 3. every check (amounts, pollutants, open accounts, availability) before anything is written;
 4. transfers, their origins, balances, zone rows and daily changes; then one audit event.
+
+Lock order of the platform
+--------------------------
+This is the one reference for every write path (ledger, reserve, reductions, registry, audit).
+A transaction takes row locks only in this order, so no two transactions can wait on each other
+in a cycle (PostgreSQL would otherwise detect a deadlock and fail one of them with a 500):
+
+1. the workflow object's row: the application, reduction project or line, intake run or
+   upper-level request the decision is about (``select_for_update`` in the calling service), one
+   per transaction. It serialises decisions on that object and makes "count what this object
+   already has and add one" safe for keys that belong to it (e.g. a line's N-th hold);
+2. the zone x pollutant rows (:class:`ZoneBalance`), sorted by (zone id, pollutant id), for every
+   zone and pollutant the transaction will touch (:func:`_lock_zones`). A path that makes several
+   ledger operations in one transaction (a submit or an approval of several lines, an intake of
+   several lots) takes all of them at once, up front, with :func:`lock_zones`: otherwise the
+   second operation would take its zone row after the first one's audit event (step 5);
+3. account balance rows, sorted by account id (:func:`_lock_balances`), and account rows.
+   Every account belongs to a zone and pollutant, and nothing locks an account's rows without
+   holding that zone row first, so these are contended only by the holder of the zone row:
+   a later operation of the same transaction may take them after an earlier operation's audit
+   event without any risk of waiting. Rows created under a zone row (a zone's outside-world
+   accounts, daily changes) are created under it for the same reason;
+4. counters: the gapless document numbers of :func:`totalquota.common.codes.document_number`,
+   by (kind, year), taken before the transaction's first audit event;
+5. the audit chain head, last: ``audit.record`` appends the event, and services record their
+   events after their own locks. (While ``record`` locks the head inside the caller's
+   transaction, that lock is held to commit; the order above is correct whether it does or not.)
+
+Record codes (application, account and project numbers) take no lock at all: they come from the
+row's own id (:mod:`totalquota.common.codes`).
 
 On SQLite the transaction starts with BEGIN IMMEDIATE (settings), which already serialises
 writers; ``select_for_update`` is a no-op there and the same code is correct.
@@ -27,9 +55,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from totalquota.audit.services import record
+from totalquota.common import codes
 from totalquota.ledger import sql
 from totalquota.ledger.models import (
     EXTERNAL_KINDS,
@@ -128,32 +158,58 @@ def _idempotent(func):
     return wrapper
 
 
+# (zone, pollutant) rows known to exist, per process. A zone row is created once and never deleted,
+# so for a known pair the lock is taken straight away (one statement, the common case).
+_known_zone_rows: set[tuple[int, int]] = set()
+
+
 def _lock_zones(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ZoneBalance]:
     """Lock the zone x pollutant rows (creating missing ones first), in sorted order.
 
-    Lock order, step 1. Every operation locks the zone rows of every account it touches before
-    anything else, so two operations touching the same account are already serialised here and
-    the account rows below can never be taken in conflicting orders.
+    Lock order, step 2. Every operation locks the zone rows of every account it touches before
+    any account row, so two operations touching the same account are already serialised here and
+    the account rows below can never be taken in conflicting orders. Rows this transaction
+    already holds are granted again at once.
     """
     wanted = sorted(set(pairs))
     if not wanted:
         return {}
-
-    def lock() -> dict[tuple[int, int], ZoneBalance]:
-        return sql.lock_zone_rows(wanted)
-
-    found = lock()
+    unknown = [pair for pair in wanted if pair not in _known_zone_rows]
+    if unknown:
+        # Create missing rows before locking any of them: a parallel first use of the same pair
+        # makes the INSERT wait until that transaction ends, and waiting while holding a zone row
+        # that sorts later would break the order (a deadlock with that transaction).
+        query = Q()
+        for zone_id, pollutant_id in unknown:
+            query |= Q(zone_id=zone_id, pollutant_id=pollutant_id)
+        present = set(ZoneBalance.objects.filter(query).values_list("zone_id", "pollutant_id"))
+        for zone_id, pollutant_id in unknown:
+            if (zone_id, pollutant_id) not in present:
+                ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
+    found = sql.lock_zone_rows(wanted)
     missing = [pair for pair in wanted if pair not in found]
-    if missing:
+    if missing:  # only when rows were removed after this process saw them (a test database emptied)
+        _known_zone_rows.clear()
         for zone_id, pollutant_id in missing:
             ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
-        found = lock()
+        found = sql.lock_zone_rows(wanted)
+    _known_zone_rows.update(found)
     return {pair: found[pair] for pair in wanted}
 
 
+def lock_zones(pairs: Iterable[tuple[Any, Any]]) -> None:
+    """Lock order, step 2, for a workflow path that makes several ledger operations in one
+    transaction: lock every (zone, pollutant) row it will touch, sorted, before the first of them
+    (and so before its first audit event). ``pairs`` are (zone, pollutant) instances or ids.
+    Call it after locking the workflow object (step 1)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_zones must run inside the transaction that uses the rows")
+    _lock_zones({(getattr(z, "pk", z), getattr(p, "pk", p)) for z, p in pairs})
+
+
 def _lock_balances(account_ids: Iterable[int]) -> dict[int, Balance]:
-    """Lock order, step 2: the accounts' balance rows, sorted by account id, read with their
-    accounts (fresh: a closed account is seen closed)."""
+    """Lock order, step 3: the accounts' balance rows, sorted by account id, read with their
+    accounts (fresh: a closed account is seen closed). The caller holds their zone rows."""
     rows = sql.lock_balances(account_ids)
     return {b.account_id: b for b in rows}
 
@@ -177,36 +233,30 @@ def _open_account_row(
         AccountKind.UPPER_LEVEL: "U-",
         AccountKind.OPENING: "O-",
     }[AccountKind(kind)]
-    stem = f"{prefix}{zone.code}-{pollutant.code}-{opened_on.year}"
-    number = Account.objects.filter(code__startswith=stem + "-").count() + 1
-    for attempt in range(20):
-        code = f"{stem}-{number + attempt:04d}"
-        try:
-            with transaction.atomic():
-                account = Account.objects.create(
-                    code=code,
-                    zone=zone,
-                    pollutant=pollutant,
-                    kind=kind,
-                    holder_enterprise=holder_enterprise,
-                    source_type=source_type,
-                    source_ref=source_ref,
-                    source_label=source_label,
-                    label=label,
-                    opened_on=opened_on,
-                )
-        except IntegrityError:
-            continue
-        is_lot = account.kind == AccountKind.LOT
-        Balance.objects.create(
-            account=account,
-            floor_zero=account.kind in FLOOR_ZERO_KINDS,
-            lot_zone=zone if is_lot else None,
-            lot_pollutant=pollutant if is_lot else None,
-            lot_opened_on=opened_on if is_lot else None,
-        )
-        return account
-    raise Conflict("账户编号生成冲突，请重试")
+    # The account's own id is its number (common.codes): no lock, no collision with a parallel open.
+    number = codes.reserve_id(Account)
+    account = Account.objects.create(
+        id=number,
+        code=codes.record_code(f"{prefix}{zone.code}-{pollutant.code}-{opened_on.year}-", number),
+        zone=zone,
+        pollutant=pollutant,
+        kind=kind,
+        holder_enterprise=holder_enterprise,
+        source_type=source_type,
+        source_ref=source_ref,
+        source_label=source_label,
+        label=label,
+        opened_on=opened_on,
+    )
+    is_lot = account.kind == AccountKind.LOT
+    Balance.objects.create(
+        account=account,
+        floor_zero=account.kind in FLOOR_ZERO_KINDS,
+        lot_zone=zone if is_lot else None,
+        lot_pollutant=pollutant if is_lot else None,
+        lot_opened_on=opened_on if is_lot else None,
+    )
+    return account
 
 
 # --- accounts ----------------------------------------------------------------------------------------
@@ -245,6 +295,8 @@ def account_open(
         source_label=source_label,
         label=label,
     )
+    # Lock order step 5: the event last. A workflow opening an account in the middle of a
+    # transaction (a submit) holds the account's zone row already (lock_zones).
     record(
         actor=actor,
         action="ledger.account_open",
@@ -255,7 +307,10 @@ def account_open(
 
 
 def external_account(zone: Any, pollutant: Any, kind: str) -> Account:
-    """The zone's outside-world account of ``kind`` for ``pollutant`` (created on first use)."""
+    """The zone's outside-world account of ``kind`` for ``pollutant`` (created on first use).
+
+    Call it holding the (zone, pollutant) row (lock order step 2): two first uses at once would
+    otherwise both find none and open two accounts."""
     kind = AccountKind(kind)
     if kind not in EXTERNAL_KINDS:
         raise ValueError(kind)
@@ -279,6 +334,7 @@ def external_account(zone: Any, pollutant: Any, kind: str) -> Account:
 @transaction.atomic
 def account_close(*, actor: Any, account: Account) -> Account:
     """Close an account whose balance is zero and which holds nothing pending."""
+    # Lock order: the zone row (step 2), then the account's balance and account rows (step 3).
     _lock_zones([(account.zone_id, account.pollutant_id)])
     balance = _lock_balances([account.pk])[account.pk]
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -541,6 +597,7 @@ def _write(
         "reason": reason,
     }
     after.update(audit_extra or {})
+    # Lock order step 5: the audit event last, after every row lock of this operation.
     record(actor=actor, action=f"ledger.{operation}", obj=posting, after=after)
     return posting
 
@@ -616,12 +673,16 @@ def lot_open(
         }.get(source_type)
         if kind is None:
             raise ValidationFailed("收回或调剂形成的批次须指定转出账户", field="funding_account")
+        # Lock order step 2 before the zone's outside-world account is looked up or opened.
+        _lock_zones([(zone.pk, pollutant.pk)])
         funding_account = external_account(zone, pollutant, kind)
     funding_account = _refetch(funding_account)
     if funding_account.kind == AccountKind.LOT:
         raise ValidationFailed("从储备批次调剂请使用功能区间调剂", field="funding_account")
     if funding_account.pollutant_id != pollutant.pk:
         raise RuleViolation("转出账户的污染物与批次不同", clause="POLL-1")
+    # Lock order step 2: the lot's zone row and the funding account's (the same zone unless a
+    # recovery returns quota from an allocation of another zone); the new lot is opened under it.
     zones = _lock_zones([(zone.pk, pollutant.pk), (funding_account.zone_id, pollutant.pk)])
     lot = _open_account_row(
         zone=zone,
@@ -756,9 +817,10 @@ def draw(
             days = rule_value(HOLD_TIMEOUT.key, effective_date).value
             timeout = dt.timedelta(days=days)
         timeout_at = timezone.now() + timeout
+    # Lock order step 2: the zone rows of the lots and of the receiving account. With the zone row
+    # locked no other draw from this zone and pollutant can run, so the lots chosen below (step 3)
+    # stay available until we commit.
     zones = _lock_zones([(zone.pk, pollutant.pk), (to_account.zone_id, pollutant.pk)])
-    # With the zone row locked no other draw from this zone and pollutant can run, so the lots
-    # chosen below stay available until we commit.
     if named is None:
         chosen, balances = _pick_lots(zone, pollutant, amount)
         if sum(g for _l, g in chosen) < amount:
@@ -783,7 +845,16 @@ def draw(
                     f"批次 {lot.code} 不属于{zone}{pollutant}；跨功能区使用须先由生态环境局调剂",
                     clause=CLAUSE,
                 )
-        balances = _lock_balances([to_account.pk] + [pk for pk in known])
+        # Lock order step 3, only rows guarded by the zone rows held: the receiving account and
+        # the named lots of this zone and pollutant (anything else is refused below, unlocked).
+        balances = _lock_balances(
+            [to_account.pk]
+            + [
+                pk
+                for pk, lot in known.items()
+                if lot.kind == AccountKind.LOT and (lot.zone_id, lot.pollutant_id) == (zone.pk, pollutant.pk)
+            ]
+        )
         chosen = []
         for pk, grams in named:
             lot_balance = balances.get(pk)
@@ -868,6 +939,7 @@ def _resolve(
     if found is not None:
         return found
     holds = _open_holds(posting)
+    # Lock order: the zone rows of the hold's accounts (step 2), then their balance rows (step 3).
     zones = _lock_zones(
         {(t.debit.zone_id, t.pollutant_id) for t in holds}
         | {(t.credit.zone_id, t.pollutant_id) for t in holds}
@@ -1053,6 +1125,7 @@ def transfer(
         _check_leg(_Leg(debit=debit, credit=credit, amount=amount))
     if debit.kind in EXTERNAL_KINDS:
         raise ValidationFailed("从外部账户转入请使用入库（lot_open），以便记录来源", field="debit")
+    # Lock order: both accounts' zone rows (step 2), then their balance rows (step 3).
     zones = _lock_zones([(debit.zone_id, debit.pollutant_id), (credit.zone_id, credit.pollutant_id)])
     balances = _lock_balances([debit.pk, credit.pk])
     origins = _origins_out_of(debit, amount, balances)
@@ -1121,6 +1194,8 @@ def zone_transfer(
     if found is not None:
         return found
     pollutant = from_lot.pollutant
+    # Lock order: both zones' rows (step 2); the new lot is opened under them, then the balance
+    # rows of both lots (step 3).
     zones = _lock_zones([(from_lot.zone_id, pollutant.pk), (to_zone.pk, pollutant.pk)])
     lot = _open_account_row(
         zone=to_zone,
@@ -1185,6 +1260,8 @@ def reverse(
         raise ValidationFailed("该批次没有可更正的已记账划转", field="posting")
     if Posting.objects.filter(reverses=posting).exists():
         raise Conflict(f"批次 P{posting.pk} 已被更正", clause=CLAUSE)
+    # Lock order: the zone rows of every account the original touched (step 2), then their
+    # balance rows (step 3).
     zones = _lock_zones(
         {(t.debit.zone_id, t.pollutant_id) for t in originals}
         | {(t.credit.zone_id, t.pollutant_id) for t in originals}

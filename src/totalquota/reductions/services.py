@@ -24,6 +24,7 @@ from django.utils import timezone
 from totalquota.accounts.permissions import Principal, principal_of, zone_allowed
 from totalquota.accounts.roles import Role
 from totalquota.audit.services import record, snapshot
+from totalquota.common import codes
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from totalquota.lib.units import QuantityError, decimal_text, format_quantity, parse_quantity
@@ -403,6 +404,12 @@ def _touch(project: ReductionProject, principal: Principal) -> None:
 
 
 # --- projects ----------------------------------------------------------------------------------
+def _new_code() -> dict[str, Any]:
+    """The id and code (``JP2026-00017``) of a new project, from the row's own number (common.codes)."""
+    number = codes.reserve_id(ReductionProject)
+    return {"id": number, "code": codes.record_code(f"JP{_today().year}-", number, width=5)}
+
+
 @transaction.atomic
 def project_create(*, actor: Any, **data: Any) -> ReductionProject:
     """Start a project as a draft: a zone officer for the zone, enterprise staff for their unit."""
@@ -420,10 +427,8 @@ def project_create(*, actor: Any, **data: Any) -> ReductionProject:
     values, errors, rule_errors = clean_project(data, principal=principal)
     _raise_if(errors, rule_errors)
     project = ReductionProject.objects.create(
-        **values, status=S.DRAFT, origin=origin, created_by=principal.user
+        **values, **_new_code(), status=S.DRAFT, origin=origin, created_by=principal.user
     )
-    project.code = f"JP{_today().year}-{project.pk:05d}"
-    project.save(update_fields=["code"])
     project.preparers.add(principal.user)
     _transition(project, S.DRAFT, action="create", principal=principal, created=True)
     record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, PROJECT_FIELDS))
@@ -464,10 +469,8 @@ def project_suggest(*, actor: Any, **data: Any) -> ReductionProject:
         errors["suggestion_note"] = "请填写增补建议理由（如年度重点项目、专项排查、许可变更、资金补助信息）"
     _raise_if(errors, rule_errors)
     project = ReductionProject.objects.create(
-        **values, status=S.SUGGESTED, origin=Origin.SUGGESTION, created_by=principal.user
+        **values, **_new_code(), status=S.SUGGESTED, origin=Origin.SUGGESTION, created_by=principal.user
     )
-    project.code = f"JP{_today().year}-{project.pk:05d}"
-    project.save(update_fields=["code"])
     project.preparers.add(principal.user)
     _transition(
         project,

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from totalquota.accounts.permissions import principal_of, zone_allowed
 from totalquota.audit.services import record, snapshot
+from totalquota.common import codes
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import Account, AccountKind, SourceType
@@ -172,8 +173,16 @@ def _transition(application: QuotaApplication, actor: Any, to: str, reason: str 
 
 
 def _lock(application: QuotaApplication) -> QuotaApplication:
-    # Lock the application row: decisions on it (submit, approve, reject, withdraw) are taken one at a time.
+    # Lock order step 1 (see ledger.services): the application row, first, so that decisions on it
+    # (submit, approve, reject, withdraw, recovery) are taken one at a time.
     return QuotaApplication.objects.select_for_update().get(pk=application.pk)
+
+
+def _lock_zone_rows(application: QuotaApplication, pollutant_ids: Any) -> None:
+    # Lock order step 2: the zone row of every pollutant this decision holds, posts or releases,
+    # all at once before the first ledger operation. Each operation records an audit event
+    # (step 5); a zone row taken after it could wait on a transaction that waits for that event.
+    ledger.lock_zones({(application.zone_id, pk) for pk in pollutant_ids})
 
 
 def _check_applicant(actor: Any, enterprise: Enterprise) -> None:
@@ -203,14 +212,11 @@ def _clean_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return lines
 
 
-def _next_code(today: dt.date) -> str:
-    prefix = f"ZL{today:%Y}-"
-    count = QuotaApplication.objects.filter(code__startswith=prefix).count()
-    code = f"{prefix}{count + 1:04d}"
-    while QuotaApplication.objects.filter(code=code).exists():
-        count += 1
-        code = f"{prefix}{count + 1:04d}"
-    return code
+def _new_code(today: dt.date) -> tuple[int, str]:
+    """The id and code (``ZL2026-0042``) of a new application, from the row's own number; takes no
+    lock and never collides with a concurrent create (see ``common.codes``)."""
+    number = codes.reserve_id(QuotaApplication)
+    return number, codes.record_code(f"ZL{today:%Y}-", number)
 
 
 @transaction.atomic
@@ -234,8 +240,11 @@ def application_create(
         if not (value or "").strip():
             raise ValidationFailed(f"请填写{label}", field=field, clause="ANNEX-1")
     _clean_lines(lines)
+    # No lock: the code comes from the row's own id, so parallel creates never collide.
+    pk, code = _new_code(timezone.localdate())
     application = QuotaApplication.objects.create(
-        code=_next_code(timezone.localdate()),
+        id=pk,
+        code=code,
         enterprise=enterprise,
         zone=enterprise.zone,
         project_name=project_name,
@@ -323,6 +332,7 @@ def _hold_line(
         return ""
     account = _allocation_account(actor, line, on)
     attempt = ledger_selectors.transfers_for_object("reserve.applicationline", line.pk)
+    # The line's N-th hold: counting is safe here because the caller holds the application row.
     number = len({t.posting_id for t in attempt if t.posting.operation == "hold"}) + 1
     try:
         hold = ledger.draw(
@@ -368,13 +378,22 @@ def application_submit(*, actor: Any, application: QuotaApplication) -> QuotaApp
     before = _state(application)
     shortfalls = []
     routes = []
-    for line in application.lines.select_related("pollutant").order_by("pollutant__sort_order"):
-        decision = decide_line(
-            zone=application.zone,
-            pollutant=line.pollutant,
-            new_discharge_grams=line.new_discharge_grams,
-            on=today,
+    # Every rule is looked up before anything is held or written: a line without a rule refuses
+    # the whole submit and changes nothing.
+    decisions = [
+        (
+            line,
+            decide_line(
+                zone=application.zone,
+                pollutant=line.pollutant,
+                new_discharge_grams=line.new_discharge_grams,
+                on=today,
+            ),
         )
+        for line in application.lines.select_related("pollutant").order_by("pollutant__sort_order")
+    ]
+    _lock_zone_rows(application, [line.pollutant_id for line, d in decisions if d.deduction_grams])
+    for line, decision in decisions:
         line.route, line.route_reason = decision.route, decision.route_reason
         line.ratio_num, line.ratio_den = decision.ratio.numerator, decision.ratio.denominator
         line.deduction_grams, line.computation, line.rule_snapshot = (
@@ -403,7 +422,10 @@ def application_submit(*, actor: Any, application: QuotaApplication) -> QuotaApp
 
 
 def _release_holds(actor: Any, application: QuotaApplication, reason: str) -> None:
-    for line in application.lines.select_related("hold"):
+    """Void the open holds of a locked application (its zone rows are locked here, step 2)."""
+    lines = list(application.lines.select_related("hold"))
+    _lock_zone_rows(application, [line.pollutant_id for line in lines if line.hold_id])
+    for line in lines:
         if line.hold is not None and ledger_selectors.hold_state(line.hold) == "open":
             ledger.hold_void(
                 actor=actor,
@@ -444,7 +466,9 @@ def application_rehold(
         raise Forbidden("平衡方案由生态环境局调整")
     today = timezone.localdate()
     problems = []
-    for line in application.lines.select_related("pollutant", "hold", "allocation"):
+    lines = list(application.lines.select_related("pollutant", "hold", "allocation"))
+    _lock_zone_rows(application, [line.pollutant_id for line in lines if line.deduction_grams])
+    for line in lines:
         state = line_hold_state(line)
         chosen = (plans or {}).get(line.pk)
         if chosen is not None:
@@ -517,6 +541,7 @@ def application_approve(*, actor: Any, application: QuotaApplication, reason: st
             f"{names}的削减替代量尚未足额预留（储备不足或预留已到期），批准将透支储备；请先调剂、申请上级储备或重新预留",
             clause="RES-2",
         )
+    _lock_zone_rows(application, [line.pollutant_id for line in lines if line.deduction_grams])
     for line in lines:
         if line.deduction_grams:
             line.posting = ledger.hold_post(
@@ -707,11 +732,14 @@ def intake_exclude(*, actor: Any, item: IntakeItem, reason: str) -> IntakeItem:
 def intake_confirm(*, actor: Any, run: IntakeRun) -> IntakeRun:
     """Confirm a run: one lot per included line, credited to its zone's reserve. A run confirms
     once; a line enters the reserve once whatever runs list it (the ledger key is the line)."""
-    # Lock the run: two administrators pressing confirm at once make one set of lots.
+    # Lock order step 1: the run, so two administrators pressing confirm at once make one set of lots.
     run = IntakeRun.objects.select_for_update().get(pk=run.pk)
     if run.confirmed_at is not None:
         raise Conflict("该入库批次已确认，不能重复入库", clause="RES-1")
-    for item in run.items.select_related("line__project", "pollutant", "zone"):
+    items = list(run.items.select_related("line__project", "pollutant", "zone"))
+    # Lock order step 2: every zone row the run credits, before the first lot (and its audit event).
+    ledger.lock_zones({(item.zone_id, item.pollutant_id) for item in items if item.intake_grams > 0})
+    for item in items:
         if item.intake_grams <= 0 or line_in_reserve(item.line_id):
             continue
         project = item.line.project
@@ -782,7 +810,7 @@ def upper_grant(
     effective_date: dt.date | None = None,
 ) -> UpperLevelRequest:
     """The upper level grants quota: it becomes a lot of the zone with that grant as its source."""
-    # Lock the request: a grant is posted once.
+    # Lock order step 1: the request, so a grant is posted once.
     request = UpperLevelRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.REQUESTED:
         raise Conflict("该申请已办结", clause="RES-2")
@@ -812,6 +840,7 @@ def upper_grant(
 
 @transaction.atomic
 def upper_refuse(*, actor: Any, request: UpperLevelRequest, reference: str) -> UpperLevelRequest:
+    # Lock order step 1: the request (decided once); no ledger rows are touched.
     request = UpperLevelRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.REQUESTED:
         raise Conflict("该申请已办结", clause="RES-2")
@@ -824,15 +853,22 @@ def upper_refuse(*, actor: Any, request: UpperLevelRequest, reference: str) -> U
 @transaction.atomic
 def upper_deduct(*, actor: Any, line: Any, amount_grams: int, reason: str) -> UpperDeduction:
     """A reduction line also submitted upward and used there: deduct it from the park reserve."""
+    from totalquota.reductions.models import ReductionLine
+
     if not (reason or "").strip():
         raise ValidationFailed("请说明扣减理由", field="reason", clause="RES-2")
+    # Lock order step 1: the reduction line, so that two deductions of it are numbered one after
+    # the other (the number below is part of the ledger's idempotency key).
+    ReductionLine.objects.select_for_update().filter(pk=line.pk).first()
     lot = Account.objects.filter(
         source_type=SourceType.REDUCTION_LINE, source_ref=f"reductions.reductionline:{line.pk}"
     ).first()
     if lot is None:
         raise RuleViolation("该减排量尚未入库，无需从园区储备中扣减", clause="RES-2")
+    # Lock order step 2: the lot's zone row, under which the upper-level account is found or opened.
+    ledger.lock_zones([(lot.zone_id, lot.pollutant_id)])
     upper = ledger.external_account(lot.zone, lot.pollutant, AccountKind.UPPER_LEVEL)
-    number = UpperDeduction.objects.filter(line=line).count() + 1
+    number = UpperDeduction.objects.filter(line=line).count() + 1  # safe: the line is locked above
     posting = ledger.transfer(
         actor=actor,
         debit=lot,
@@ -859,6 +895,17 @@ def upper_deduct(*, actor: Any, line: Any, amount_grams: int, reason: str) -> Up
 # --- verification and recovery (RES-4) ---------------------------------------------------------------
 
 
+def _create_once(model: Any, duplicate: str, **fields: Any) -> Any:
+    """Insert a row that exists once (its unique constraint); a parallel request that got there
+    first is a 409 with ``duplicate`` as the message, not a 500. (No lock: on PostgreSQL the second
+    insert waits on the unique index for the first to commit or roll back.)"""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError:
+        raise Conflict(duplicate) from None
+
+
 @transaction.atomic
 def verified_emission_record(
     *, actor: Any, enterprise: Enterprise, pollutant: Pollutant, year: int, actual_grams: int, source: str
@@ -870,9 +917,12 @@ def verified_emission_record(
         )
     if year > timezone.localdate().year:
         raise ValidationFailed("不能录入未来年度的实际排放量", field="year")
+    duplicate = f"{enterprise} {year} 年{pollutant.name}的核实排放量已录入"
     if VerifiedEmission.objects.filter(enterprise=enterprise, pollutant=pollutant, year=year).exists():
-        raise Conflict(f"{enterprise} {year} 年{pollutant.name}的核实排放量已录入")
-    row = VerifiedEmission.objects.create(
+        raise Conflict(duplicate)
+    row = _create_once(
+        VerifiedEmission,
+        duplicate,
         enterprise=enterprise,
         pollutant=pollutant,
         year=year,
@@ -890,9 +940,12 @@ def attainment_record(
 ) -> AttainmentStatus:
     if not (source or "").strip():
         raise ValidationFailed("请注明依据（如年度环境质量公报）", field="source")
+    duplicate = f"{year} 年该指标的达标状况已录入"
     if AttainmentStatus.objects.filter(year=year, indicator=indicator).exists():
-        raise Conflict(f"{year} 年该指标的达标状况已录入")
-    row = AttainmentStatus.objects.create(
+        raise Conflict(duplicate)
+    row = _create_once(
+        AttainmentStatus,
+        duplicate,
         year=year,
         indicator=indicator,
         attained=attained,
@@ -922,7 +975,8 @@ def recover(
         allocation, and the line's permitted quantity goes down by the surplus.
     (3) other: like (2) with the amount the reviewer gives and the reason.
     """
-    # Lock the line's application: one recovery decision on it at a time.
+    # Lock order step 1: the line's application, so one recovery decision on it at a time (and the
+    # recovery number below counts safely); the ledger operation then takes steps 2, 3 and 5.
     application = _lock(line.application)
     line = ApplicationLine.objects.select_related("pollutant", "allocation", "posting").get(pk=line.pk)
     if application.status != ApplicationStatus.APPROVED or line.posting_id is None:
@@ -976,7 +1030,7 @@ def recover(
             )
         if recovered <= 0:
             raise RuleViolation("按收回比例计算的入库量为零", clause="RES-4")
-        number = line.recoveries.count() + 1
+        number = line.recoveries.count() + 1  # safe: the application row is locked
         posting = ledger.lot_open(
             actor=actor,
             zone=application.zone,
