@@ -1,0 +1,42 @@
+// ECharts on the workbench and the ledger overview. The data comes from <script type="application/json">
+// blocks the server writes (json_script); nothing here is inline, so the Content-Security-Policy
+// needs no 'unsafe-inline'.
+(function () {
+  "use strict";
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function draw(el, option) {
+    var chart = echarts.init(el);
+    chart.setOption(option);
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  // Workbench: one chart per [data-chart] element, each option prepared by the server.
+  var home = readJson("home-charts-data");
+  if (home) {
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      draw(el, home[Number(el.dataset.chart)].option);
+    });
+  }
+
+  // Ledger overview: balance (and available quantity) per zone of one pollutant; the series names
+  // come translated from the element's data-label-* attributes.
+  var balance = document.getElementById("balance-chart");
+  var data = readJson("chart-data");
+  if (balance && data) {
+    var series = [{name: balance.dataset.labelPosted, type: "bar", data: data.posted}];
+    if (data.available[0] !== null) {
+      series.push({name: balance.dataset.labelAvailable, type: "bar", data: data.available});
+    }
+    draw(balance, {
+      animation: false,
+      title: {text: data.title + " (" + data.unit + ")", textStyle: {fontSize: 13}},
+      tooltip: {trigger: "axis"}, legend: {top: 0, right: 0},
+      xAxis: {type: "category", data: data.zones}, yAxis: {type: "value"}, series: series
+    });
+  }
+})();
