@@ -207,7 +207,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Browser features the platform never uses, switched off for every page.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

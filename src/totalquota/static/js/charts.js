@@ -1,15 +1,22 @@
 // ECharts on the workbench and the ledger overview. The data comes from <script type="application/json">
 // blocks the server writes (json_script); nothing here is inline, so the Content-Security-Policy
-// needs no 'unsafe-inline'.
+// needs no 'unsafe-inline'. ECharts styles its own elements through CSSOM (element.style), which
+// style-src does not govern.
 (function () {
   "use strict";
 
   function readJson(id) {
     var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
+    if (!el) return null;
+    var value = JSON.parse(el.textContent);
+    // The ledger overview hands json_script text that is already JSON: decode that once more.
+    return typeof value === "string" ? JSON.parse(value) : value;
   }
 
   function draw(el, option) {
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips are markup with style attributes, which
+    // the policy's style-src (no 'unsafe-inline') refuses.
+    if (option.tooltip) option.tooltip = Object.assign({}, option.tooltip, {renderMode: "richText"});
     var chart = echarts.init(el);
     chart.setOption(option);
     window.addEventListener("resize", function () { chart.resize(); });
