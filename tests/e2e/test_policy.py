@@ -45,3 +45,11 @@ def test_an_injected_inline_script_is_refused(page, login, world):
     page.policy_refusals_expected = 1
     page.wait_for_timeout(200)
     assert any("inline script" in text for text in page.policy_refusals)
+
+
+def test_the_api_documentation_renders_under_the_policy(page, login, world):
+    login(page, world.admin)
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_be_visible()
+    page.locator(".opblock-summary").first.click()  # an operation opens
+    expect(page.locator(".opblock-body").first).to_be_visible()
