@@ -326,6 +326,60 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:  # refused while booting, or a timeout on a busy machine
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up") from None
+            time.sleep(0.3)
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def test_the_development_server_leaves_odd_static_paths_to_whitenoise(tmp_path):
+    """``bin/start --dev`` runs ``manage.py runserver``; its static handler once answered 500 for a
+    percent-encoded ``../`` under /static/."""
+    address = f"127.0.0.1:{free_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="totalquota.settings", DJANGO_DEBUG="1", TOTALQUOTA_VAR_DIR=str(tmp_path)
+    )
+    server = subprocess.Popen(
+        [str(PYTHON), "manage.py", "runserver", "--noreload", "--skip-checks", address],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(f"http://{address}/static/css/app.css", server)
+        for path in ODD_STATIC_PATHS:
+            status = http_status(f"http://{address}{path}")
+            assert status in (400, 404), (path, status)
+    finally:
+        stop(server)
+
+
 @pytest.fixture
 def served(tmp_path):
     """gunicorn with bin/start's settings (settings_local, gunicorn_conf.py) on a free loopback
@@ -367,23 +421,13 @@ def served(tmp_path):
     )
     base = f"http://{address}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=5).close()
-                break
-            except OSError:  # refused while booting, or a timeout on a busy machine
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
-                time.sleep(0.3)
+        try:
+            wait_until_up(base + "/accounts/login/", server)
+        except RuntimeError:
+            raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
         yield base, var
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop(server)
         log.close()
 
 

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver (bin/start --dev) leaves /static/ to WhiteNoise too: Django's own static handler
+    # answered 500 for a percent-encoded "../" under /static/.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
