@@ -6,7 +6,12 @@ Everything that differs between a laptop and the bureau's server comes from the 
   SQLite file ``var/db.sqlite3``.
 - ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``: see
   ``settings_production`` for the server profile that ``manage.py check --deploy`` accepts.
-- ``TOTALQUOTA_VAR_DIR``: where the SQLite file, uploads and generated documents live.
+- ``TOTALQUOTA_VAR_DIR``: where the SQLite file, uploads, generated documents and the keys of a
+  started platform live.
+
+This module is the development and test profile (``./bin/start --dev``, pytest). ``bin/start``
+serves with ``settings_local`` (one machine, loopback, plain HTTP); a server behind the bureau's
+HTTPS proxy uses ``settings_production``. Both refuse the development key below.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,9 +36,10 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("DJANGO_DEBUG", True)
-# The development key is only ever used with DEBUG on; settings_production refuses to start without
-# a real key from the environment.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# The development key is only for development and tests: settings_local reads a key generated once
+# under VAR_DIR, settings_production one from the environment, and both refuse this one.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = [
     h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
@@ -43,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver (bin/start --dev) leaves /static/ to WhiteNoise too: Django's own static handler
+    # answered 500 for a percent-encoded "../" under /static/.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
@@ -64,6 +74,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # WhiteNoise answers /static/ itself, before sessions and the database are touched.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "totalquota.common.security.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "totalquota.common.middleware.RequestIdMiddleware",
     "totalquota.common.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "totalquota.common.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -119,7 +134,10 @@ def database_from_url(url: str | None) -> dict:
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
-    config = dict(dj_database_url.parse(url, conn_max_age=60))
+    # Connections are kept for a minute between requests; the health check makes the first request
+    # after a database restart (or a terminated backend) reconnect instead of failing on a dead
+    # connection.
+    config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
     elif os.environ.get("TEST_DB_NAME"):
@@ -158,6 +176,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# The client address axes keys on: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies the
+# address the outermost of them saw (X-Forwarded-For); see totalquota.common.security.client_ip.
+AXES_CLIENT_IP_CALLABLE = "totalquota.common.security.client_ip"
+TRUSTED_PROXY_COUNT = 0
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -168,6 +190,42 @@ CSRF_FAILURE_VIEW = "totalquota.common.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from the platform's own static
+# files, no inline code (an inline script needs the request's nonce: ``{{ CSP_NONCE }}``).
+# Bootstrap draws some icons of its CSS as data: images. ECharts and Bootstrap set element styles
+# from JavaScript (CSSOM), which style-src does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features the platform never uses, switched off for every page.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 # --- i18n: Chinese first, English on request -----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -192,6 +250,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files (MEDIA_ROOT) have no URL of their own: they are only ever sent by views that check
+# who asks (evidence: reductions.views.evidence_download and the API's download_evidence).
+# In development and tests WhiteNoise serves static files straight from the source folders; the
+# served profiles (settings_local, settings_production) serve what collectstatic put in STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- background work ----------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

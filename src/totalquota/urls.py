@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 
 from totalquota.api.routes import api
@@ -21,5 +19,4 @@ handler403 = "totalquota.common.views.error_403"
 handler404 = "totalquota.common.views.error_404"
 handler500 = "totalquota.common.views.error_500"
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT: uploaded files are sent only by views that check who asks.

@@ -2,7 +2,8 @@
 
 Run with the rest of the suite (marked ``e2e``); ``page`` is a fresh Chinese-locale browser tab,
 ``login(page, user)`` signs a persona in through the real login form, and ``screenshot(page,
-name)`` stores a picture of the page for the README under ``docs/screenshots/``.
+name)`` stores a picture of the page for the README under ``docs/screenshots/``. A page the
+Content-Security-Policy refused anything on fails its test.
 """
 
 from __future__ import annotations
@@ -64,8 +65,23 @@ def page(browser, live_server):
     )
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    # Every page runs under the Content-Security-Policy and Permissions-Policy; Chromium reports
+    # what either refuses (or cannot parse) on the console. A test that provokes a refusal on
+    # purpose says how many it expects in ``tab.policy_refusals_expected``.
+    refusals: list[str] = []
+    tab.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text)
+            if "Content Security Policy" in message.text or "Permissions-Policy" in message.text
+            else None
+        ),
+    )
+    tab.policy_refusals = refusals  # type: ignore[attr-defined]
     yield tab
     context.close()
+    expected = getattr(tab, "policy_refusals_expected", 0)
+    assert len(refusals) == expected, refusals
 
 
 @pytest.fixture

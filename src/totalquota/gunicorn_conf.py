@@ -1,0 +1,23 @@
+"""gunicorn settings of ``bin/start`` (``gunicorn -c src/totalquota/gunicorn_conf.py --bind ADDRESS``).
+
+Two cores: two worker processes (one keeps answering while the other renders a PDF or reads an
+import) with four threads each for requests that mostly wait on the database. ``WEB_WORKERS`` and
+``WEB_THREADS`` override. The address comes from the command line (bin/start: ``PORT``).
+"""
+
+import os
+
+wsgi_app = "totalquota.wsgi:application"
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# A bulletin PDF or an XLSX import of a few thousand rows may take a while on a busy machine.
+timeout = 120
+graceful_timeout = 30
+# Nothing stands in front of it: no X-Forwarded-* header is believed, from any address.
+forwarded_allow_ips = ""
+# No control socket under ~/.gunicorn: two platforms on one machine would fight over it.
+control_socket_disable = True
+accesslog = "-"
+errorlog = "-"
+loglevel = "warning"
