@@ -4,6 +4,7 @@ correction through the forms, and the API."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -151,3 +152,15 @@ def test_the_api_gives_balances_now_and_as_of_and_an_accounts_provenance(client,
     ]
     bad = client.get("/api/v1/ledger/balances", {"as_of": "not-a-date"})
     assert bad.status_code == 422 and bad["Content-Type"] == "application/problem+json"
+
+
+def test_the_overview_chart_data_is_one_json_object_the_page_script_can_draw(client, world, reserve):
+    client.force_login(world.leader)
+    page = client.get(reverse("ledger:overview"))
+    html = page.content.decode()
+    start = html.index('<script id="chart-data" type="application/json">') + len(
+        '<script id="chart-data" type="application/json">'
+    )
+    data = json.loads(html[start : html.index("</script>", start)])
+    assert isinstance(data, dict), "the chart data was encoded twice"
+    assert world.zone_a.name in json.dumps(data, ensure_ascii=False)

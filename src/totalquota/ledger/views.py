@@ -4,7 +4,6 @@ corrections."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 import django_filters
@@ -124,7 +123,7 @@ def overview(request):
             "pollutants": pollutants,
             "totals": totals,
             "as_of": as_of,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "chart": chart,
             "chart_pollutant": chart_pollutant,
         },
     )

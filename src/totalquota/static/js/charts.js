@@ -8,9 +8,7 @@
   function readJson(id) {
     var el = document.getElementById(id);
     if (!el) return null;
-    var value = JSON.parse(el.textContent);
-    // The ledger overview hands json_script text that is already JSON: decode that once more.
-    return typeof value === "string" ? JSON.parse(value) : value;
+    return JSON.parse(el.textContent);
   }
 
   function draw(el, option) {
