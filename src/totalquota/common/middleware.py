@@ -1,8 +1,10 @@
-"""Request id: every request carries one, so audit events written by it can be found together."""
+"""Request id: every request carries one, so audit events written by it can be found together;
+and the guard that upload views put in front of their form."""
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import uuid
 
@@ -73,3 +75,29 @@ class ApiProblemMiddleware:
                 problem["Allow"] = response["Allow"]
             return problem
         return response
+
+
+MULTIPART_ONLY = "上传只接受 multipart/form-data 格式（须带 boundary 参数），文件放在表单字段中"
+
+
+def is_multipart(request: HttpRequest) -> bool:
+    """Whether the body is declared as ``multipart/form-data`` with a non-empty boundary."""
+    kind, _sep, params = request.META.get("CONTENT_TYPE", "").partition(";")
+    return kind.strip().lower() == "multipart/form-data" and any(
+        name.strip().lower() == "boundary" and value.strip().strip('"')
+        for name, _eq, value in (p.partition("=") for p in params.split(";"))
+    )
+
+
+def multipart_post(view):
+    """A page that takes a file: a POST whose body is anything but a file form is refused with 415
+    before the form reads it (a form posted as text or JSON would otherwise just be shown again
+    empty, and one without a boundary fail in the parser)."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if request.method == "POST" and not is_multipart(request):
+            return HttpResponse(MULTIPART_ONLY, status=415, content_type="text/plain; charset=utf-8")
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -19,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
 from totalquota.audit.models import AuditEvent
 from totalquota.common.lists import Column, ScopedListView, action_if
+from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, xlsx_response
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import format_quantity
@@ -163,6 +164,7 @@ def enterprise_edit(request, pk: int):
 
 
 @login_required
+@multipart_post
 def enterprise_import(request):
     require(request.user, "registry.import_enterprise")
     form = ImportForm(request.POST or None, request.FILES or None)
