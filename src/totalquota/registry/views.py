@@ -20,7 +20,7 @@ from totalquota.accounts.permissions import access, may, principal_of, require, 
 from totalquota.audit.models import AuditEvent
 from totalquota.common.lists import Column, ScopedListView, action_if
 from totalquota.common.middleware import multipart_post
-from totalquota.common.xlsx import read_table, xlsx_response
+from totalquota.common.xlsx import read_table, text_cells, xlsx_response
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
@@ -240,7 +240,7 @@ def enterprise_template(request):
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 90
     out = tempfile.SpooledTemporaryFile()
-    wb.save(out)
+    text_cells(wb).save(out)
     out.seek(0)
     return xlsx_response(out, "排污单位导入模板.xlsx")
 
