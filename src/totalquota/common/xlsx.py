@@ -108,6 +108,17 @@ DTD_REFUSED = (
 NOT_A_WORKBOOK = "无法读取文件：请上传由模板填写的 .xlsx 文件"
 
 
+def scan_xml_parts(archive: zipfile.ZipFile) -> None:
+    """Parse every XML part of an Office Open XML archive with defusedxml, refusing any DTD: raises
+    ``DefusedXmlException`` for a DTD or entity, ``ParseError`` for XML that is not well-formed."""
+    for info in archive.infolist():
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as part:
+            for _event, element in iterparse(part, forbid_dtd=True):
+                element.clear()  # only well-formedness matters here; keep memory flat
+
+
 def check_untrusted_xlsx(upload: IO[bytes]) -> None:
     """Refuse an uploaded workbook that is not a plain zip of well-formed XML: a DTD or entity
     anywhere (billion laughs, external entities), too many parts or too much unpacked data.
@@ -118,12 +129,7 @@ def check_untrusted_xlsx(upload: IO[bytes]) -> None:
             infos = archive.infolist()
             if len(infos) > MAX_PARTS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
                 raise ValidationFailed("文件解压后过大或部件过多，不是由模板填写的表格，请检查后重新上传")
-            for info in infos:
-                if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    continue
-                with archive.open(info) as part:
-                    for _event, element in iterparse(part, forbid_dtd=True):
-                        element.clear()  # only well-formedness matters here; keep memory flat
+            scan_xml_parts(archive)
     except DefusedXmlException:
         raise ValidationFailed(DTD_REFUSED) from None
     except ParseError as exc:
