@@ -206,3 +206,13 @@ def test_text_cells_turns_formula_texts_of_a_full_workbook_into_texts():
     text_cells(wb).save(out)
     cells = _text_cells(out.getvalue())
     assert all(cells[t] == "s" for t in FORMULA_LIKE)
+
+
+def test_openpyxl_itself_parses_through_defusedxml():
+    """A second line of defence behind check_untrusted_xlsx: openpyxl picks defusedxml when it is
+    installed (it is a runtime dependency)."""
+    import openpyxl
+    from openpyxl.xml import functions
+
+    assert openpyxl.DEFUSEDXML is True
+    assert functions.iterparse.__module__.startswith("defusedxml")
