@@ -140,3 +140,9 @@ def test_a_permission_refusal_comes_before_the_content_type_check(client, world)
         HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
     assert_problem(response, 403)
+
+
+def test_a_refusal_django_makes_before_the_api_is_a_problem_with_the_right_words(client):
+    response = client.get("/api/v1/zones", HTTP_HOST="evil.invalid")
+    body = assert_problem(response, 400)
+    assert body["detail"] == "请求无法处理" and "方法" not in body["detail"]

@@ -216,3 +216,22 @@ def test_openpyxl_itself_parses_through_defusedxml():
 
     assert openpyxl.DEFUSEDXML is True
     assert functions.iterparse.__module__.startswith("defusedxml")
+
+
+def _with_vml(content: bytes, vml: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("xl/drawings/vmlDrawing1.vml", vml)
+    return out.getvalue()
+
+
+def test_a_legacy_vml_part_need_not_be_well_formed_but_may_not_declare_a_dtd():
+    content = xlsx_bytes(["a"], [["x"]])
+    sloppy = b'<xml xmlns:v="urn:schemas-microsoft-com:vml"><v:shape><div>note<br></div></v:shape></xml>'
+    assert read_table(io.BytesIO(_with_vml(content, sloppy)), headers=["a"])[0]["a"] == "x"
+    with pytest.raises(ValidationFailed, match="DTD"):
+        read_table(io.BytesIO(_with_vml(content, b'<!DOCTYPE x [<!ENTITY e "e">]>' + sloppy)), headers=["a"])

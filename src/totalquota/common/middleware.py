@@ -42,7 +42,13 @@ class ApiProblemMiddleware:
     """Under ``/api/``, answers that Django or the router produce themselves (an unknown path, a
     method the route does not have) become problem documents too, like every other API refusal."""
 
-    TITLES = {404: "不存在", 405: "不支持的请求方法"}
+    TITLES = {
+        400: "请求有误",
+        404: "不存在",
+        405: "不支持的请求方法",
+        413: "请求体过大",
+        415: "不支持的请求格式",
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,7 +65,12 @@ class ApiProblemMiddleware:
             import json
 
             status = response.status_code
-            detail = "请求的接口不存在" if status == 404 else f"该接口不支持 {request.method} 方法"
+            detail = {
+                404: "请求的接口不存在",
+                405: f"该接口不支持 {request.method} 方法",
+                413: "请求体过大",
+                415: MULTIPART_ONLY,
+            }.get(status, "请求无法处理")
             body = {
                 "type": "https://totalquota.invalid/problems/http",
                 "title": self.TITLES.get(status, "请求有误"),

@@ -18,7 +18,7 @@ from typing import IO, Any
 from urllib.parse import quote
 from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import iterparse
 from django.http import FileResponse
 from django.utils import timezone
@@ -112,7 +112,16 @@ def scan_xml_parts(archive: zipfile.ZipFile) -> None:
     """Parse every XML part of an Office Open XML archive with defusedxml, refusing any DTD: raises
     ``DefusedXmlException`` for a DTD or entity, ``ParseError`` for XML that is not well-formed."""
     for info in archive.infolist():
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        name = info.filename.lower()
+        if name.endswith(".vml"):
+            # Legacy VML drawings (comment boxes) are often not well-formed XML; only the DTD is
+            # looked for, in the text of the part.
+            data = archive.read(info)
+            text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
+            if "<!doctype" in text.lower() or "<!entity" in text.lower():
+                raise DTDForbidden(info.filename, None, None)
+            continue
+        if not name.endswith((".xml", ".rels")):
             continue
         with archive.open(info) as part:
             for _event, element in iterparse(part, forbid_dtd=True):
