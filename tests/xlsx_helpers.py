@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -37,3 +38,44 @@ def read_xlsx(content: bytes, sheet: int = 0) -> list[tuple]:
 
 def response_bytes(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def rewrite_part(content: bytes, part: str, change) -> bytes:
+    """``content`` (an .xlsx) with the XML of ``part`` replaced by ``change(old_xml)``: for building
+    the hostile workbooks an attacker would craft by hand."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == part:
+                data = change(data.decode("utf-8")).encode("utf-8")
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+BILLION_LAUGHS = (
+    '<!DOCTYPE worksheet [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    )
+    + "]>"
+)
+EXTERNAL_ENTITY = '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+PLAIN_DTD = "<!DOCTYPE worksheet [<!ELEMENT worksheet ANY>]>"
+
+
+def hostile_xlsx(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], doctype: str, reference: str = ""
+) -> bytes:
+    """A real workbook whose first sheet starts with ``doctype`` and whose first data cell (a text
+    cell) holds ``reference`` (an entity such as ``&lol9;``) instead of its text."""
+    content = xlsx_bytes(headers, rows)
+
+    def change(xml: str) -> str:
+        if reference:
+            start = xml.index('<c r="A2" t="inlineStr"><is><t>') + len('<c r="A2" t="inlineStr"><is><t>')
+            xml = xml[:start] + reference + xml[xml.index("</t>", start) :]
+        return doctype + xml
+
+    return rewrite_part(content, "xl/worksheets/sheet1.xml", change)

@@ -190,9 +190,8 @@ API_ROUTES: dict[tuple[str, str], ApiRoute] = {
     ("delete", f"{API}/projects/{{project_id}}/lines/{{pollutant}}"): ApiRoute(
         FLEET_ONLY_OFFICER, params=lambda w: {"project_id": objects(w).fleet.pk, "pollutant": "VOCS"}
     ),
-    ("post", f"{API}/projects/{{project_id}}/evidence"): ApiRoute(
-        API_PREPARERS, params=project_id("draft"), body=EMPTY
-    ),
+    # No JSON body: an upload route takes a file form (an empty one is a 422 for those allowed).
+    ("post", f"{API}/projects/{{project_id}}/evidence"): ApiRoute(API_PREPARERS, params=project_id("draft")),
     ("delete", f"{API}/evidence/{{evidence_id}}"): ApiRoute(
         FLEET_ONLY_OFFICER, params=lambda w: {"evidence_id": objects(w).fleet_evidence.pk}
     ),

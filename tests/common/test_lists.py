@@ -30,3 +30,41 @@ def test_pagination_keeps_the_search_and_filters(client, world):
     html = page.content.decode()
     assert page.context["paginator"].num_pages == 2
     assert f"q=%E8%8B%8F%E5%B7%9E%E6%B5%8B%E8%AF%95&amp;zone={world.zone_a.pk}&page=2" in html
+
+
+@pytest.mark.parametrize(
+    ("page", "shown"),
+    [
+        ("99999999999999999999", 2),
+        ("9" * 5000, 2),
+        ("3", 2),
+        ("last", 2),
+        ("2", 2),
+        ("-1", 1),
+        ("0", 1),
+        ("abc", 1),
+        ("1e3", 1),
+        ("١٢", 1),
+        ("", 1),
+    ],
+)
+def test_any_page_number_shows_a_page_first_or_last(client, world, page, shown):
+    from tests.factories import EnterpriseFactory
+
+    for _ in range(30):
+        EnterpriseFactory(zone=world.zone_a)
+    client.force_login(world.leader)
+    response = client.get(reverse("registry:enterprise_list"), {"page": page})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == shown
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ledger:account_list", "ledger:transfer_list", "reserve:application_list", "audit:event_list"],
+)
+def test_huge_page_numbers_on_other_lists_are_a_page_too(client, world, name):
+    client.force_login(world.admin)
+    response = client.get(reverse(name), {"page": "99999999999999999999"})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -12,16 +13,80 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
+from pypdf import PdfWriter
 
 from totalquota.reductions import services
+from totalquota.reductions.files import OLE2_MAGIC
 from totalquota.registry.models import Pollutant
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+
+def pdf_bytes(change: Any = None) -> bytes:
+    """A real one-page PDF written by pypdf; ``change(writer)`` may add to it first."""
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    if change is not None:
+        change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+MINIMAL_PDF = pdf_bytes()
+
+
+def image_bytes(kind: str, size: tuple[int, int] = (8, 8), noise: bool = False, **options: Any) -> bytes:
+    """A real image encoded by Pillow (``noise`` makes it large and incompressible)."""
+    if noise:
+        image = Image.frombytes("RGB", size, random.Random(7).randbytes(size[0] * size[1] * 3))
+    else:
+        image = Image.new("RGB", size, (200, 220, 240))
+    out = io.BytesIO()
+    image.save(out, kind, **options)
+    return out.getvalue()
+
+
+def compound_file(streams: dict[str, bytes]) -> bytes:
+    """A real OLE2 compound file (version 3, 512-byte sectors) holding ``streams`` at its root,
+    as Word, Excel and PowerPoint 97-2003 write them. Streams are padded to 4096 bytes so they
+    live in ordinary sectors (no mini stream)."""
+    end, free, fat_sector, none = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    names = list(streams)
+    datas = [streams[n].ljust(4096, b"\x00") for n in names]
+    dir_sectors = (1 + len(names) + 3) // 4
+    fat = [fat_sector] + [2 + i for i in range(dir_sectors - 1)] + [end]
+    starts = []
+    for data in datas:
+        start = len(fat)
+        starts.append(start)
+        fat += [start + i + 1 for i in range(len(data) // 512 - 1)] + [end]
+    fat += [free] * (128 - len(fat))
+
+    def entry(name: str, kind: int, start: int, size: int, child: int = none, right: int = none) -> bytes:
+        encoded = (name.encode("utf-16-le") + b"\x00\x00") if name else b""
+        return (
+            encoded.ljust(64, b"\x00")
+            + struct.pack("<HBB", len(encoded), kind, 1)
+            + struct.pack("<III", none, right, child)
+            + b"\x00" * 36
+            + struct.pack("<IQ", start, size)
+        )
+
+    # The root's child is the first stream, the others its right siblings (all black: valid).
+    entries = [entry("Root Entry", 5, end, 0, child=1 if names else none)]
+    for i, (name, start, data) in enumerate(zip(names, starts, datas, strict=True)):
+        entries.append(entry(name, 2, start, len(data), right=i + 2 if i + 1 < len(names) else none))
+    while len(entries) % 4:
+        entries.append(entry("", 0, 0, 0))
+    header = (
+        OLE2_MAGIC
+        + b"\x00" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\x00" * 6
+        + struct.pack("<IIIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0, 0)
+        + struct.pack("<I", free) * 108
+    )
+    return header + struct.pack("<128I", *fat) + b"".join(entries) + b"".join(datas)
 
 
 def png_bytes() -> bytes:
@@ -35,7 +100,13 @@ def png_bytes() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
-def docx_bytes(*, macro: bool = False) -> bytes:
+WORD_DOCUMENT = (
+    '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    "<w:body><w:p><w:r><w:t>验收意见</w:t></w:r></w:p></w:body></w:document>"
+)
+
+
+def docx_bytes(*, macro: bool = False, document_xml: str = WORD_DOCUMENT) -> bytes:
     out = io.BytesIO()
     main = (
         "application/vnd.ms-word.document.macroEnabled.main+xml"
@@ -48,18 +119,18 @@ def docx_bytes(*, macro: bool = False) -> bytes:
             '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             f'<Override PartName="/word/document.xml" ContentType="{main}"/></Types>',
         )
-        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/document.xml", document_xml)
     return out.getvalue()
 
 
-def ole2_bytes(stream: str = "WordDocument") -> bytes:
-    return (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-        + b"\x00" * 504
-        + stream.encode("utf-16-le")
-        + b"\x00\x00"
-        + b"\x00" * 64
-    )
+def ole2_bytes(stream: str = "WordDocument", **more: bytes) -> bytes:
+    """A real legacy Office file with its main ``stream`` (and any ``more`` streams)."""
+    return compound_file({stream: b"\xec\xa5\xc1\x00" + b"\x00" * 600, **more})
+
+
+def fake_ole2_bytes(stream: str = "WordDocument") -> bytes:
+    """The OLE2 magic and a stream name in UTF-16, and nothing of a compound file's structure."""
+    return OLE2_MAGIC + b"\x00" * 504 + stream.encode("utf-16-le") + b"\x00\x00" + b"\x00" * 64
 
 
 def upload(

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from tests.reductions.conftest import MINIMAL_PDF, docx_bytes, ole2_bytes, pdf, png_bytes, upload
+from tests.reductions.conftest import MINIMAL_PDF, docx_bytes, image_bytes, ole2_bytes, pdf, png_bytes, upload
 from tests.xlsx_helpers import response_bytes
 from totalquota.lib.errors import Conflict, RuleViolation
 from totalquota.reductions import services
@@ -29,9 +29,9 @@ def xlsx_bytes() -> bytes:
     [
         (MINIMAL_PDF, "验收意见.pdf", "application/pdf"),
         (png_bytes(), "现场照片.png", "image/png"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 32, "现场.jpg", "image/jpeg"),
-        (b"GIF89a" + b"\x00" * 32, "a.gif", "image/gif"),
-        (b"RIFF\x20\x00\x00\x00WEBPVP8 " + b"\x00" * 32, "a.webp", "image/webp"),
+        (image_bytes("JPEG"), "现场.jpg", "image/jpeg"),
+        (image_bytes("GIF"), "a.gif", "image/gif"),
+        (image_bytes("WEBP"), "a.webp", "image/webp"),
         (
             docx_bytes(),
             "核算说明.docx",

@@ -13,18 +13,26 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.http.multipartparser import MultiPartParserError
+from ninja import Field, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PageNumberPagination
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 
 from totalquota.accounts.permissions import Principal, principal_for_token, principal_for_user, require
 from totalquota.accounts.services import token_authenticate
-from totalquota.common.middleware import current_request_id
+from totalquota.common.middleware import MULTIPART_ONLY, current_request_id, is_multipart
 from totalquota.lib.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -39,16 +47,25 @@ class ApiRequest(HttpRequest):
 PROBLEM_BASE = "https://totalquota.invalid/problems/"
 
 
+def require_multipart(request: HttpRequest) -> None:
+    """Upload routes take ``multipart/form-data`` with a boundary and nothing else (415 otherwise),
+    checked after the caller's identity and right and before the body is parsed."""
+    if not is_multipart(request):
+        raise HttpError(415, MULTIPART_ONLY)
+
+
 class BearerTokenAuth(HttpBearer):
     """``Authorization: Bearer tq_…``: a system client's token, hashed and looked up.
 
     With ``action``, the principal must also be allowed that action (403 otherwise), checked before
     the request body is read, so a caller without the right learns nothing from validation errors.
+    With ``upload``, the body must then be declared as ``multipart/form-data`` (415 otherwise).
     """
 
-    def __init__(self, action: str | None = None) -> None:
+    def __init__(self, action: str | None = None, *, upload: bool = False) -> None:
         super().__init__()
         self.action = action
+        self.upload = upload
 
     def authenticate(self, request: HttpRequest, token: str):
         found = token_authenticate(token)
@@ -57,6 +74,8 @@ class BearerTokenAuth(HttpBearer):
         principal = principal_for_token(found)
         if self.action:
             require(principal, self.action)
+        if self.upload:
+            require_multipart(request)
         request.principal = principal  # type: ignore[attr-defined]
         return principal
 
@@ -66,9 +85,10 @@ class SessionPrincipalAuth(APIKeyCookie):
 
     param_name = settings.SESSION_COOKIE_NAME
 
-    def __init__(self, action: str | None = None) -> None:
+    def __init__(self, action: str | None = None, *, upload: bool = False) -> None:
         super().__init__()
         self.action = action
+        self.upload = upload
 
     def authenticate(self, request: HttpRequest, key: str | None):
         user = getattr(request, "user", None)
@@ -80,6 +100,8 @@ class SessionPrincipalAuth(APIKeyCookie):
             return None
         if self.action:
             require(principal, self.action)
+        if self.upload:
+            require_multipart(request)
         request.principal = principal  # type: ignore[attr-defined]
         return principal
 
@@ -87,6 +109,24 @@ class SessionPrincipalAuth(APIKeyCookie):
 def allowed(action: str) -> list:
     """Route-level ``auth=`` for operations that need ``action`` (see accounts.permissions)."""
     return [BearerTokenAuth(action), SessionPrincipalAuth(action)]
+
+
+def allowed_upload(action: str) -> list:
+    """Like :func:`allowed`, for routes that take a file: the body must be ``multipart/form-data``."""
+    return [BearerTokenAuth(action, upload=True), SessionPrincipalAuth(action, upload=True)]
+
+
+MAX_PAGE = 1_000_000
+
+
+class Pages(PageNumberPagination):
+    """Every paginated API list pages through this: ``page`` from 1 to :data:`MAX_PAGE` (a page
+    number beyond the database's integer range used to reach the query as an offset and fail
+    there), ``page_size`` up to the route's maximum."""
+
+    class Input(PageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=MAX_PAGE, description=f"页码，1 至 {MAX_PAGE}")
+        page_size: int | None = Field(None, ge=1, le=1000, description="每页条数（不超过接口上限）")
 
 
 api = NinjaAPI(
@@ -133,7 +173,16 @@ def problem(
     )
 
 
-TITLES = {400: "请求有误", 401: "未认证", 403: "无权操作", 404: "不存在", 409: "冲突", 422: "数据校验未通过"}
+TITLES = {
+    400: "请求有误",
+    401: "未认证",
+    403: "无权操作",
+    404: "不存在",
+    409: "冲突",
+    413: "请求体过大",
+    415: "不支持的请求格式",
+    422: "数据校验未通过",
+}
 
 
 @api.exception_handler(DomainError)
@@ -181,6 +230,11 @@ def _translate_pydantic(item: dict[str, Any]) -> str:
         return "不是有效的 JSON"
     if kind.startswith("string_too_long"):
         return "过长"
+    ctx = item.get("ctx") or {}
+    if kind == "greater_than_equal":
+        return f"应不小于 {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"应不大于 {ctx.get('le')}"
     return str(item.get("msg", "不正确"))
 
 
@@ -209,6 +263,32 @@ def _django_validation(request, exc: DjangoValidationError):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return problem(request, exc.status_code, TITLES.get(exc.status_code, "请求被拒绝"), str(exc), code="http")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem(
+        request,
+        413,
+        TITLES[413],
+        f"请求体超过 {limit // (1024 * 1024)} MB 上限；文件请以 multipart/form-data 上传",
+        code="too-large",
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return problem(request, 415, TITLES[415], MULTIPART_ONLY, code="unsupported-media-type")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc):
+    # TooManyFieldsSent / TooManyFilesSent and the like: a request no client of ours would send.
+    detail = (
+        "表单字段或文件数量过多" if isinstance(exc, TooManyFieldsSent | TooManyFilesSent) else "请求无法处理"
+    )
+    return problem(request, 400, TITLES[400], detail, code="bad-request")
 
 
 @api.exception_handler(Exception)

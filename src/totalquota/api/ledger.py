@@ -3,10 +3,10 @@
 import datetime as dt
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, require, restrict
-from totalquota.api.core import ApiRequest
+from totalquota.api.core import ApiRequest, Pages
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
 from totalquota.lib import dates
@@ -175,7 +175,7 @@ def balances(request: ApiRequest, as_of: dt.date | None = None, zone: str = "", 
 
 
 @router.get("/ledger/accounts", response=list[AccountOut], summary="储备批次与指标账户")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def accounts(request: ApiRequest, kind: str = "", zone: str = "", pollutant: str = "", source_ref: str = ""):
     qs = restrict(request.auth, selectors.accounts_in_scope(Account.objects.all()), "ledger.view")
     if kind:
@@ -208,7 +208,7 @@ def account(request: ApiRequest, account_id: int):
 
 
 @router.get("/ledger/transfers", response=list[TransferOut], summary="划转流水")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def transfers(
     request: ApiRequest,
     object_type: str = "",

@@ -12,11 +12,11 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import StrictInt
 
 from totalquota.accounts.permissions import access, restrict
-from totalquota.api.core import ApiRequest, allowed
+from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload
 from totalquota.api.fields import (
     NUMBER_DESCRIPTION,
     QUANTITY_DESCRIPTION,
@@ -561,7 +561,7 @@ def _fields(payload: Schema, *, exclude_unset: bool = False) -> dict[str, Any]:
 
 # --- reading -----------------------------------------------------------------------------------
 @router.get("/reductions/projects", response=list[ProjectOut], summary="减排项目列表（按权限范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_projects(
     request: ApiRequest,
     q: str = "",
@@ -599,7 +599,7 @@ def get_project(request: ApiRequest, project_id: int):
 
 
 @router.get("/reductions/library", response=list[LibraryLineOut], summary="减排库：已入库减排量及使用情况")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_library(request: ApiRequest, zone: str = "", pollutant: str = "", year: int | None = None):
     qs = selectors.library_lines(request.auth)
     if zone:
@@ -849,7 +849,7 @@ def delete_line(request: ApiRequest, project_id: int, pollutant: str):
     "/reductions/projects/{int:project_id}/evidence",
     response={201: EvidenceOut},
     summary="上传佐证材料（按内容校验类型，限制大小，记录 SHA-256）",
-    auth=allowed("reductions.prepare"),
+    auth=allowed_upload("reductions.prepare"),
 )
 def upload_evidence(
     request: ApiRequest, project_id: int, kind: Form[str], file: File[UploadedFile], note: Form[str] = ""
@@ -1021,7 +1021,7 @@ def create_round(request: ApiRequest, payload: RoundIn):
     "/reductions/import",
     response=ImportOut,
     summary="按模板批量申报（整表校验，任一行有误则全部不导入）",
-    auth=allowed("reductions.import"),
+    auth=allowed_upload("reductions.import"),
 )
 def import_projects(request: ApiRequest, file: File[UploadedFile]):
     rows = read_table(file, headers=[h for h, _k in IMPORT_COLUMNS])

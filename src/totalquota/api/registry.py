@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db.models import Q
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict
-from totalquota.api.core import ApiRequest, allowed
+from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload
 from totalquota.common.xlsx import read_table
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
@@ -125,7 +125,7 @@ def list_pollutants(request: ApiRequest):
 
 
 @router.get("/enterprises", response=list[EnterpriseOut], summary="排污单位列表（按权限范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_enterprises(request: ApiRequest, q: str = "", zone: str = "", active: bool | None = None):
     qs = restrict(request.auth, Enterprise.objects.select_related("zone"), "registry.view")
     if q:
@@ -169,7 +169,7 @@ def update_enterprise(request: ApiRequest, enterprise_id: int, payload: Enterpri
     "/enterprises/import",
     response=ImportOut,
     summary="按模板批量导入排污单位（整表校验，任一行有误则全部不导入）",
-    auth=allowed("registry.import_enterprise"),
+    auth=allowed_upload("registry.import_enterprise"),
 )
 def import_enterprises(request: ApiRequest, file: File[UploadedFile]):
     rows = read_table(file, headers=[h for h, _f in services.IMPORT_COLUMNS])

@@ -6,10 +6,10 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, require, restrict
-from totalquota.api.core import ApiRequest, allowed
+from totalquota.api.core import ApiRequest, Pages, allowed
 from totalquota.api.fields import QuantityText
 from totalquota.common.pdf import pdf_response
 from totalquota.lib import dates
@@ -180,7 +180,7 @@ def _out(app: QuotaApplication) -> QuotaApplication:
 
 
 @router.get("/reserve/applications", response=list[ApplicationOut], summary="总量指标申请（按权限范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_applications(request: ApiRequest, status: str = "", enterprise_id: int | None = None):
     qs = restrict(request.auth, QuotaApplication.objects.select_related("enterprise", "zone"), "reserve.view")
     if status:

@@ -8,6 +8,7 @@ HTML table and the XLSX export, so what a user sees is what they download.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
@@ -133,6 +134,13 @@ class ScopedListView(LoginRequiredMixin, ListView):
     def get_queryset(self) -> QuerySet:
         return self.filtered_queryset()
 
+    def paginate_queryset(self, queryset, page_size):
+        """Any ``?page=`` gives a page: not a number, zero or negative is the first page, beyond the
+        end (however large) the last one, rather than an error for a hand-edited or stale link."""
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.get_page(_page_number(self.request.GET.get(self.page_kwarg)))
+        return (paginator, page, page.object_list, page.has_other_pages())
+
     def get(self, request, *args, **kwargs):
         from totalquota.accounts.permissions import require
 
@@ -197,6 +205,17 @@ class ScopedListView(LoginRequiredMixin, ListView):
             ]
         )
         return xlsx_response(file, f"{self.export_name}-{now:%Y%m%d-%H%M}.xlsx")
+
+
+def _page_number(text: str | None) -> int:
+    """``?page=`` as a page number: digits as written (at least 1), ``last`` or a number too long to
+    be a page as "past the end" (the paginator then gives the last page), anything else 1."""
+    text = (text or "").strip()
+    if text == "last" or (text.isascii() and text.isdigit() and len(text) > 18):
+        return sys.maxsize
+    if text.isascii() and text.isdigit():
+        return max(int(text), 1)
+    return 1
 
 
 def action_if(user, action: str, label: Any, url_name: str, **kwargs) -> list[PageAction]:

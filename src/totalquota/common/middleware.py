@@ -1,8 +1,10 @@
-"""Request id: every request carries one, so audit events written by it can be found together."""
+"""Request id: every request carries one, so audit events written by it can be found together;
+and the guard that upload views put in front of their form."""
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import uuid
 
@@ -40,7 +42,13 @@ class ApiProblemMiddleware:
     """Under ``/api/``, answers that Django or the router produce themselves (an unknown path, a
     method the route does not have) become problem documents too, like every other API refusal."""
 
-    TITLES = {404: "不存在", 405: "不支持的请求方法"}
+    TITLES = {
+        400: "请求有误",
+        404: "不存在",
+        405: "不支持的请求方法",
+        413: "请求体过大",
+        415: "不支持的请求格式",
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,7 +65,12 @@ class ApiProblemMiddleware:
             import json
 
             status = response.status_code
-            detail = "请求的接口不存在" if status == 404 else f"该接口不支持 {request.method} 方法"
+            detail = {
+                404: "请求的接口不存在",
+                405: f"该接口不支持 {request.method} 方法",
+                413: "请求体过大",
+                415: MULTIPART_ONLY,
+            }.get(status, "请求无法处理")
             body = {
                 "type": "https://totalquota.invalid/problems/http",
                 "title": self.TITLES.get(status, "请求有误"),
@@ -73,3 +86,29 @@ class ApiProblemMiddleware:
                 problem["Allow"] = response["Allow"]
             return problem
         return response
+
+
+MULTIPART_ONLY = "上传只接受 multipart/form-data 格式（须带 boundary 参数），文件放在表单字段中"
+
+
+def is_multipart(request: HttpRequest) -> bool:
+    """Whether the body is declared as ``multipart/form-data`` with a non-empty boundary."""
+    kind, _sep, params = request.META.get("CONTENT_TYPE", "").partition(";")
+    return kind.strip().lower() == "multipart/form-data" and any(
+        name.strip().lower() == "boundary" and value.strip().strip('"')
+        for name, _eq, value in (p.partition("=") for p in params.split(";"))
+    )
+
+
+def multipart_post(view):
+    """A page that takes a file: a POST whose body is anything but a file form is refused with 415
+    before the form reads it (a form posted as text or JSON would otherwise just be shown again
+    empty, and one without a boundary fail in the parser)."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if request.method == "POST" and not is_multipart(request):
+            return HttpResponse(MULTIPART_ONLY, status=415, content_type="text/plain; charset=utf-8")
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -1,14 +1,25 @@
-"""Spreadsheets: streaming XLSX exports and strict reading of uploaded templates (openpyxl)."""
+"""Spreadsheets: streaming XLSX exports and strict reading of uploaded templates (openpyxl).
+
+Every text written to a workbook is a text cell, never a formula (:func:`text_cells`), so a name
+such as ``=HYPERLINK(...)`` stays the name it is. Uploaded workbooks are untrusted: before openpyxl
+reads one, each XML part is parsed with defusedxml refusing any DTD or entity, and the archive's
+size is bounded (:func:`check_untrusted_xlsx`); numeric cells reach the caller as exact decimal text
+(:func:`exact_number`), never through a float's own notation.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml.ElementTree import iterparse
 from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
@@ -26,6 +37,8 @@ def _cell(ws, value: Any, *, bold: bool = False, number_format: str | None = Non
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value).replace(tzinfo=None)
     cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a text, even one beginning with "=", is never a formula
     if bold:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
@@ -66,6 +79,18 @@ def write_workbook(
     return out
 
 
+def text_cells(wb: Workbook) -> Workbook:
+    """Every cell of ``wb`` holding text becomes a text cell (openpyxl makes a formula of any text
+    beginning with ``=``); the platform writes no formulas, so nothing a user typed (an enterprise
+    named ``=HYPERLINK(...)``) is ever evaluated by a spreadsheet. Call before ``wb.save``."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "s":
+                    cell.data_type = "s"
+    return wb
+
+
 def xlsx_response(file, filename: str) -> FileResponse:
     """Send ``file`` as a download named ``filename`` (Chinese names survive via RFC 5987)."""
     response = FileResponse(file, content_type=XLSX_CONTENT_TYPE)
@@ -73,17 +98,92 @@ def xlsx_response(file, filename: str) -> FileResponse:
     return response
 
 
+# An uploaded template: a few megabytes of XML at most. Bounds on the archive as stored and as
+# unpacked keep a small "zip bomb" from being inflated in memory by the XML parser.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_PARTS = 2_000
+DTD_REFUSED = (
+    "文件含有 DTD 或实体声明（<!DOCTYPE / <!ENTITY>），不予读取：请用 Excel 或 WPS 重新另存为 .xlsx 后上传"
+)
+NOT_A_WORKBOOK = "无法读取文件：请上传由模板填写的 .xlsx 文件"
+
+
+def scan_xml_parts(archive: zipfile.ZipFile) -> None:
+    """Parse every XML part of an Office Open XML archive with defusedxml, refusing any DTD: raises
+    ``DefusedXmlException`` for a DTD or entity, ``ParseError`` for XML that is not well-formed."""
+    for info in archive.infolist():
+        name = info.filename.lower()
+        if name.endswith(".vml"):
+            # Legacy VML drawings (comment boxes) are often not well-formed XML; only the DTD is
+            # looked for, in the text of the part.
+            data = archive.read(info)
+            text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
+            if "<!doctype" in text.lower() or "<!entity" in text.lower():
+                raise DTDForbidden(info.filename, None, None)
+            continue
+        if not name.endswith((".xml", ".rels")):
+            continue
+        with archive.open(info) as part:
+            for _event, element in iterparse(part, forbid_dtd=True):
+                element.clear()  # only well-formedness matters here; keep memory flat
+
+
+def check_untrusted_xlsx(upload: IO[bytes]) -> None:
+    """Refuse an uploaded workbook that is not a plain zip of well-formed XML: a DTD or entity
+    anywhere (billion laughs, external entities), too many parts or too much unpacked data.
+    Every XML part is parsed with defusedxml (``forbid_dtd``), streaming, before openpyxl sees it."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_PARTS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+                raise ValidationFailed("文件解压后过大或部件过多，不是由模板填写的表格，请检查后重新上传")
+            scan_xml_parts(archive)
+    except DefusedXmlException:
+        raise ValidationFailed(DTD_REFUSED) from None
+    except ParseError as exc:
+        # expat stops at an entity reference it was not told about with "undefined entity".
+        if "entity" in str(exc).lower():
+            raise ValidationFailed(DTD_REFUSED) from None
+        raise ValidationFailed(NOT_A_WORKBOOK) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+        raise ValidationFailed(NOT_A_WORKBOOK) from None
+    finally:
+        upload.seek(0)
+
+
+def exact_number(value: int | float) -> str:
+    """A numeric cell as the decimal text it was typed as: ``0.00005``, never ``5e-05``.
+
+    A workbook stores numbers as doubles; the shortest text that reads back as the same double is
+    what Excel shows and what was typed (``repr``), written out in plain positional notation.
+    """
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return exact_number(value)
+    return value
+
+
 def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> list[dict[str, Any]]:
     """The data rows of the first sheet of an uploaded template as dicts keyed by ``headers``.
 
     The first row must hold exactly ``headers`` (in any order; extra columns are refused so that a
     mistyped header is not silently ignored). Blank rows are skipped. Each dict also carries
-    ``"_row"``, the spreadsheet row number, for error reports.
+    ``"_row"``, the spreadsheet row number, for error reports. Numbers arrive as exact decimal text
+    (see :func:`exact_number`), dates as dates, text as text.
     """
+    check_untrusted_xlsx(upload)
     try:
         wb = load_workbook(upload, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ValidationFailed("无法读取文件：请上传由模板填写的 .xlsx 文件") from None
+        raise ValidationFailed(NOT_A_WORKBOOK) from None
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
@@ -109,7 +209,7 @@ def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> lis
                 continue
             if len(result) >= max_rows:
                 raise ValidationFailed(f"文件行数超过上限 {max_rows} 行，请分批导入")
-            row = {h: (values[i] if i < len(values) else None) for h, i in index.items()}
+            row = {h: (_cell_value(values[i]) if i < len(values) else None) for h, i in index.items()}
             row["_row"] = number
             result.append(row)
         return result
@@ -123,4 +223,6 @@ def cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float):
+        return exact_number(value)
     return str(value).strip()

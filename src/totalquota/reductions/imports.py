@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from totalquota.common.xlsx import cell_text
+from totalquota.common.xlsx import cell_text, text_cells
 from totalquota.reductions import accounting
 from totalquota.reductions.models import SUBTYPES, OperatingStatus, ProjectType, Subtype
 from totalquota.registry.models import Pollutant
@@ -198,6 +198,6 @@ def import_template(zones) -> tempfile.SpooledTemporaryFile:
     for row in notes.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
     out = tempfile.SpooledTemporaryFile()
-    wb.save(out)
+    text_cells(wb).save(out)
     out.seek(0)
     return out

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require, restrict, zone_allowed
 from totalquota.common.lists import Column, PageAction, ScopedListView, action_if
+from totalquota.common.middleware import multipart_post
 from totalquota.common.pdf import pdf_response, render_pdf
 from totalquota.common.xlsx import read_table, xlsx_response
 from totalquota.lib.errors import DomainError
@@ -780,6 +781,7 @@ def line_delete(request, pk: int):
 
 # --- evidence ----------------------------------------------------------------------------------
 @login_required
+@multipart_post
 def evidence_upload(request, pk: int):
     project = _project(request, pk, "reductions.prepare")
     form = EvidenceForm(request.POST or None, request.FILES or None)
@@ -1009,6 +1011,7 @@ def factor_create(request):
 
 # --- bulk declaration --------------------------------------------------------------------------
 @login_required
+@multipart_post
 def project_import(request):
     require(request.user, "reductions.import")
     form = ImportForm(request.POST or None, request.FILES or None)

@@ -19,7 +19,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
 from totalquota.audit.models import AuditEvent
 from totalquota.common.lists import Column, ScopedListView, action_if
-from totalquota.common.xlsx import read_table, xlsx_response
+from totalquota.common.middleware import multipart_post
+from totalquota.common.xlsx import read_table, text_cells, xlsx_response
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
@@ -163,6 +164,7 @@ def enterprise_edit(request, pk: int):
 
 
 @login_required
+@multipart_post
 def enterprise_import(request):
     require(request.user, "registry.import_enterprise")
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -238,7 +240,7 @@ def enterprise_template(request):
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 90
     out = tempfile.SpooledTemporaryFile()
-    wb.save(out)
+    text_cells(wb).save(out)
     out.seek(0)
     return xlsx_response(out, "排污单位导入模板.xlsx")
 

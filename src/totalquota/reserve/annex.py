@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from totalquota.common.pdf import render_pdf
+from totalquota.common.xlsx import text_cells
 from totalquota.lib.units import Unit, grams_to_decimal
 from totalquota.reserve.models import ApplicationStatus, QuotaApplication
 from totalquota.reserve.selectors import annex_rows
@@ -127,7 +128,7 @@ def annex_xlsx(application: QuotaApplication) -> bytes:
     for letter, width in zip("ABCDE", [22, 20, 22, 20, 26], strict=True):
         ws.column_dimensions[letter].width = width
     out = io.BytesIO()
-    wb.save(out)
+    text_cells(wb).save(out)
     return out.getvalue()
 
 
