@@ -17,11 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The audit chain's key for the benchmarks' own processes (never the keyring file under var/).
+AUDIT_KEYS = {"AUDIT_HMAC_KEYS": "bench-test:" + "6b" * 32}
+
+
 def run(args: list[str], env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **AUDIT_KEYS, **env},
         capture_output=True,
         text=True,
         timeout=600,

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from totalquota.audit import keys as keyring
@@ -146,14 +147,18 @@ def verify_v1(head: AuditChainHead) -> tuple[int, str]:
 # --- chaining --------------------------------------------------------------------------------------
 
 
-def _locked_head() -> AuditChainHead:
-    # The only lock the chainer takes, and only the chainer takes it: it serialises appends so
-    # that every link follows exactly one predecessor. Nothing else is locked while it is held.
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+def _locked_head(*, wait: bool) -> AuditChainHead | None:
+    """Lock the chain head: the only lock the chainer takes, and only the chainer takes it; it
+    serialises appends so that every link follows exactly one predecessor, and nothing else is
+    locked while it is held (so it is ordered after every business lock: their transactions have
+    committed before the chainer starts). Without ``wait``, ``None`` if another chainer holds it
+    (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises the chainers)."""
+    head = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
     if head is None:
-        AuditChainHead.objects.get_or_create(
-            pk=1, defaults={"seq": 0, "hash": "", "carried": not AuditEvent.objects.exists()}
-        )
+        if not wait and AuditChainHead.objects.filter(pk=1).exists():
+            return None
+        carried = not AuditEvent.objects.filter(v1_seq__isnull=False).exists()
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": "", "carried": carried})
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
 
@@ -194,7 +199,23 @@ def _append(head: AuditChainHead, ring: keyring.Keyring, events: Iterable[AuditE
 def _save_head(head: AuditChainHead, ring: keyring.Keyring) -> None:
     head.key_id, head.algorithm = ring.newest, keyring.digest_name()
     head.head_mac = keyring.mac(ring.keys[ring.newest], head.algorithm, head_message(head))
-    head.save()
+    table = rawsql.quote(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seq = %s, hash = %s, head_mac = %s, key_id = %s, algorithm = %s, "
+            "v1_seq = %s, v1_hash = %s, carried = %s WHERE id = %s",
+            [
+                head.seq,
+                head.hash,
+                head.head_mac,
+                head.key_id,
+                head.algorithm,
+                head.v1_seq,
+                head.v1_hash,
+                head.carried,
+                head.pk,
+            ],
+        )
 
 
 def _carry_over(head: AuditChainHead, ring: keyring.Keyring) -> int:
@@ -215,33 +236,45 @@ def _carry_over(head: AuditChainHead, ring: keyring.Keyring) -> int:
     return linked
 
 
-def chain_pending(*, batch_size: int = BATCH) -> int:
+def chain_pending(*, wait: bool = True, batch_size: int = BATCH) -> int:
     """Link every committed event not linked yet, oldest id first; the number linked.
 
     Each batch is its own short transaction: lock the head, read the queue, write the links,
-    clear the queue rows, move the head."""
+    clear the queue rows, move the head. An empty queue costs two statements.
+
+    With ``wait=False`` (after each commit) a chainer finding the head locked leaves at once
+    instead of queueing behind it: on a busy machine a chainer can lose the processor while it
+    holds the head, and every writer of the park would wait on it. Nothing is left behind: every
+    chainer, after releasing the head, looks at the queue again and goes on if it is not empty, so
+    an event committed before a chainer gave up is seen either by the one holding the head then
+    (its look after release comes later) or by whoever takes the head after it."""
     total = 0
     pending_table = rawsql.quote(AuditPending._meta.db_table)
     while True:
         with transaction.atomic():
-            head = _locked_head()
+            if connection.vendor == "postgresql":
+                # Safe without waiting for the disk: a chaining lost in a crash is lost whole (links,
+                # head and queue rows together), so its events are still queued and are linked again.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            head = _locked_head(wait=wait)
+            if head is None:
+                return total
             ring = _keyring_for(head)
             changed = not head.head_mac
             if not head.carried:
                 total += _carry_over(head, ring)
                 changed = True
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT event_id FROM {pending_table} ORDER BY event_id LIMIT %s", [batch_size]
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-            events = list(AuditEvent.objects.filter(pk__in=ids).order_by("id"))
-            # An event can already be linked if a queue row was put back by hand: never twice.
-            linked_already = set(
-                AuditLink.objects.filter(event_id__in=ids).values_list("event_id", flat=True)
+            queue = AuditPending.objects.order_by("event_id").values("event_id")[:batch_size]
+            events = list(
+                AuditEvent.objects.filter(pk__in=Subquery(queue))
+                .annotate(linked=Exists(AuditLink.objects.filter(event_id=OuterRef("pk"))))
+                .order_by("id")
             )
-            links = _append(head, ring, [e for e in events if e.pk not in linked_already])
-            if ids:
+            # An event already linked (its queue row put back by hand) is never linked twice.
+            links = _append(head, ring, [e for e in events if not e.linked])  # type: ignore[attr-defined]
+            if events:
+                ids = [e.pk for e in events]
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"DELETE FROM {pending_table} WHERE event_id IN ({', '.join(['%s'] * len(ids))})", ids
@@ -249,7 +282,9 @@ def chain_pending(*, batch_size: int = BATCH) -> int:
             if links or changed:
                 _save_head(head, ring)
             total += len(links)
-        if len(ids) < batch_size:
+        if len(events) == batch_size:
+            continue
+        if wait or not AuditPending.objects.exists():
             return total
 
 
@@ -258,7 +293,7 @@ def chain_after_commit() -> None:
     already committed: a problem is logged, the events stay queued, and the verifier reports them
     if they stay unchained."""
     try:
-        chain_pending()
+        chain_pending(wait=False)
     except Exception:
         log.exception("audit: chaining after commit failed; events stay queued for manage.py audit_chain")
 

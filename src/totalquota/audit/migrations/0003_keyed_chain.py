@@ -17,11 +17,10 @@ def move_head_to_v1(apps, schema_editor):
     Head = apps.get_model("audit", "AuditChainHead")
     Event = apps.get_model("audit", "AuditEvent")
     head = Head.objects.filter(pk=1).first()
-    has_v1 = Event.objects.filter(v1_seq__isnull=False).exists()
-    if head is None:
-        Head.objects.create(pk=1, seq=0, hash="", carried=not has_v1)
+    if head is None:  # nothing was ever recorded: the chainer creates the head when it first runs
         return
     head.v1_seq, head.v1_hash = head.seq, head.hash
+    has_v1 = Event.objects.filter(v1_seq__isnull=False).exists()
     head.seq, head.hash, head.carried = 0, "", not has_v1
     head.save()
 
