@@ -413,3 +413,31 @@ def test_a_broken_older_chain_is_refused_and_nothing_is_linked(world):
     assert not AuditLink.objects.exists()
     report = verify_chain()
     assert not report.ok and "旧审计链" in report.reason
+
+
+def test_the_chainer_refuses_to_append_after_a_head_changed_without_the_key(world):
+    make_history(world, 3)
+    _tamper("UPDATE audit_auditchainhead SET seq = 1 WHERE id = 1", tables=())
+    with pytest.raises(CommandError, match="链头"):
+        call_command("audit_chain")
+    make_history(world, 1)  # the write itself commits; its event waits, unlinked
+    assert AuditLink.objects.count() == 3 and AuditPending.objects.count() == 1
+
+
+def test_a_head_kept_outside_the_database_shows_a_chain_rebuilt_or_cut_back(world):
+    make_history(world, 4)
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    kept = out.getvalue().strip().splitlines()[-1].split()[1]  # "链头 4:<mac>…"
+    seq, mac = kept.split(":")[0], kept.split(":")[1][:64]
+    call_command("audit_verify", "--anchor", f"{seq}:{mac}", stdout=io.StringIO())
+    # Someone with the database alone wipes the chain and resets the head to look new.
+    _tamper(
+        [
+            ("DELETE FROM audit_auditlink", []),
+            ("UPDATE audit_auditchainhead SET seq = 0, hash = '', head_mac = '' WHERE id = 1", []),
+            ("INSERT INTO audit_auditpending (event_id) SELECT id FROM audit_auditevent", []),
+        ]
+    )
+    with pytest.raises(CommandError, match="外部留存"):
+        call_command("audit_verify", "--anchor", f"{seq}:{mac}")

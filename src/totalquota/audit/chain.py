@@ -218,6 +218,16 @@ def _save_head(head: AuditChainHead, ring: keyring.Keyring) -> None:
         )
 
 
+def _check_head(head: AuditChainHead, ring: keyring.Keyring) -> None:
+    """Refuse to append after a head that does not verify: the chainer holds the key, and must not
+    sign whatever someone put in the head (e.g. a head moved back over a deleted tail)."""
+    if not head.head_mac and head.seq == 0 and not head.hash:
+        return  # nothing linked yet
+    key = ring.get(head.key_id)
+    if key is None or keyring.mac(key, head.algorithm, head_message(head)) != head.head_mac:
+        raise ChainRefused("审计链头的摘要不符（链头被改动），拒绝继续入链；请运行 audit_verify 并核查")
+
+
 def _carry_over(head: AuditChainHead, ring: keyring.Keyring) -> int:
     """Link the events of the plain SHA-256 chain, in their old order, after verifying it."""
     checked, problem = verify_v1(head)
@@ -261,6 +271,7 @@ def chain_pending(*, wait: bool = True, batch_size: int = BATCH) -> int:
             if head is None:
                 return total
             ring = _keyring_for(head)
+            _check_head(head, ring)
             changed = not head.head_mac
             if not head.carried:
                 total += _carry_over(head, ring)

@@ -55,10 +55,19 @@ def _stale(now: dt.datetime) -> tuple[int, int | None]:
 
 
 def verify_chain(
-    *, chain_first: bool = True, now: dt.datetime | None = None, batch_size: int = 2000
+    *,
+    chain_first: bool = True,
+    now: dt.datetime | None = None,
+    anchors: dict[int, str] | None = None,
+    batch_size: int = 2000,
 ) -> ChainReport:
     """Report events left unchained too long, link what is pending, then recompute every link
-    from the first and report the first one that does not verify."""
+    from the first and report the first one that does not verify.
+
+    ``anchors`` are heads recorded outside the database earlier (``seq`` -> ``mac``, as printed by
+    ``audit_verify``): the chain must still hold them, which also shows a chain rebuilt from
+    nothing or cut back behind them."""
+    anchors = anchors or {}
     now = now or timezone.now()
     stale, first_stale = _stale(now)
     refused = ""
@@ -81,8 +90,20 @@ def verify_chain(
         if head is None or (head.seq == 0 and not AuditLink.objects.exists()):
             return report(0, 1 if refused else None, refused or "尚无入链记录")
         return report(0, 1, f"{exc}：无法核验审计链（请从备份恢复密钥文件）")
-    if refused:
-        return report(0, (head.seq if head else 0) + 1, refused)
+    found = _walk(head, ring, anchors, batch_size)
+    if found[1] is None and refused:
+        return report(found[0], (head.seq if head else 0) + 1, refused)
+    return report(*found)
+
+
+def _walk(
+    head: AuditChainHead | None, ring: keyring.Keyring, anchors: dict[int, str], batch_size: int
+) -> tuple[int, int | None, str]:
+    """Recompute every link from the first; (checked, first broken seq or None, reason)."""
+
+    def report(checked: int, broken_at: int | None, reason: str) -> tuple[int, int | None, str]:
+        return checked, broken_at, reason
+
     prev = chain.anchor(head) if head is not None else chain.GENESIS
     expected = 1
     checked = 0
@@ -100,10 +121,17 @@ def verify_chain(
             return report(checked, link.seq, str(exc))
         if digest != link.mac:
             return report(checked, link.seq, "记录内容与摘要不符（记录被改动）")
+        if link.seq in anchors and anchors[link.seq] != link.mac:
+            return report(checked, link.seq, "与外部留存的链头记录不符（审计链被重建）")
         prev = link.mac
         expected += 1
         checked += 1
     last = expected - 1
+    beyond = [seq for seq in anchors if seq > last]
+    if beyond:
+        return report(
+            checked, last + 1, f"外部留存的链头为序号 {max(beyond)}，但记录只到 {last}（末尾记录被删除）"
+        )
     if head is None:
         if last:
             return report(checked, expected, "缺少链头")
