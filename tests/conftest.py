@@ -143,6 +143,7 @@ def audit_test_key(settings, tmp_path):
     settings.AUDIT_HMAC_KEYS = TEST_AUDIT_KEYS
     settings.AUDIT_KEY_FILE = tmp_path / "keys" / "audit.keys"
     settings.AUDIT_DIGEST = "sha256"
+    settings.AUDIT_CHAIN_DELAY_MS = 0  # chained in the commit's own hook: tests see it at once
 
 
 @pytest.fixture

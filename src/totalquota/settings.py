@@ -201,7 +201,10 @@ STORAGES = {
 AUDIT_KEY_FILE = Path(os.environ.get("AUDIT_KEY_FILE", VAR_DIR / "keys" / "audit.keys"))
 AUDIT_HMAC_KEYS = os.environ.get("AUDIT_HMAC_KEYS", "")
 AUDIT_DIGEST = os.environ.get("AUDIT_DIGEST", "sha256")
-# Events are linked right after their commit; the verifier reports any left unlinked longer.
+# Events are linked right after their commit: on PostgreSQL by a thread of the process, this long
+# after it (gathering the commits of the moment into one chaining; 0 = in the commit's own hook).
+# The verifier reports any event left unlinked longer than the grace period.
+AUDIT_CHAIN_DELAY_MS = int(os.environ.get("AUDIT_CHAIN_DELAY_MS", "100"))
 AUDIT_UNCHAINED_GRACE_SECONDS = int(os.environ.get("AUDIT_UNCHAINED_GRACE_SECONDS", "10"))
 
 # --- background work ----------------------------------------------------------------------------

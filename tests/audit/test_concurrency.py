@@ -89,3 +89,24 @@ def test_a_write_does_not_wait_for_the_chain_head(world):
     assert chain_pending() == 1
     assert AuditEvent.objects.get(pk=event.pk).seq == 2
     assert verify_chain().ok
+
+
+def test_with_a_chaining_delay_a_thread_of_the_process_links_the_commits_of_the_moment(world, settings):
+    _need_postgres()
+    from totalquota.audit import chain
+
+    settings.AUDIT_CHAIN_DELAY_MS = 50
+    for i in range(20):
+        with transaction.atomic():
+            record(actor=world.admin, action="x.later", object_type="t", object_id=i)
+    deadline = time.monotonic() + 10
+    while AuditPending.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not AuditPending.objects.exists(), "events were not linked shortly after their commit"
+    assert AuditLink.objects.count() == 20
+    assert verify_chain().ok
+    # The thread gives its connection back when quiet (the test database can then be dropped).
+    deadline = time.monotonic() + chain._Background.IDLE_CLOSE_SECONDS + 5
+    while chain._background.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not chain._background.connected

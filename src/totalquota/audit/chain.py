@@ -16,12 +16,17 @@ start of ``audit_verify`` and ``ledger_reconcile``.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import logging
+import os
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
@@ -191,9 +196,35 @@ def _append(head: AuditChainHead, ring: keyring.Keyring, events: Iterable[AuditE
         links.append(link)
         prev = link.mac
     if links:
-        rawsql.insert(links)
+        _insert_links(links)
         head.seq, head.hash = seq, prev
     return links
+
+
+def _insert_links(links: list[AuditLink]) -> None:
+    """One multi-row INSERT per batch (a chaining after a busy moment links many events at once)."""
+    table = rawsql.quote(AuditLink._meta.db_table)
+    linked_at = AuditLink._meta.get_field("linked_at")
+    for start in range(0, len(links), 100):
+        part = links[start : start + 100]
+        values, params = [], []
+        for link in part:
+            values.append("(%s, %s, %s, %s, %s, %s, %s)")
+            params += [
+                link.seq,
+                link.event_id,
+                link.prev,
+                link.mac,
+                link.key_id,
+                link.algorithm,
+                linked_at.get_db_prep_save(link.linked_at, connection),
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (seq, event_id, prev, mac, key_id, algorithm, linked_at) VALUES "
+                + ", ".join(values),
+                params,
+            )
 
 
 def _save_head(head: AuditChainHead, ring: keyring.Keyring) -> None:
@@ -317,7 +348,72 @@ class _AfterCommit:
 
     def __call__(self) -> None:
         self.ran = True
-        chain_after_commit()
+        delay = _delay_seconds()
+        if delay:
+            _background.kick(delay)
+        else:
+            chain_after_commit()
+
+
+def _delay_seconds() -> float:
+    """``AUDIT_CHAIN_DELAY_MS`` on PostgreSQL; SQLite, which writes one transaction at a time
+    anyway, always chains right in the hook."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    return max(0, int(getattr(settings, "AUDIT_CHAIN_DELAY_MS", 0) or 0)) / 1000
+
+
+class _Background:
+    """One thread per process that chains shortly after commits, gathering those of the moment
+    into one chaining (a busy process links many events per chaining instead of one each). It has
+    its own database connection. Events of a process that dies before its thread runs stay
+    queued: ``manage.py audit_chain`` (every minute) links them and the verifier reports them if
+    they waited longer than the grace period."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.delay = 0.2
+        self.connected = False
+
+    IDLE_CLOSE_SECONDS = 2.0
+
+    def kick(self, delay: float) -> None:
+        self.delay = delay
+        with self._lock:
+            # A forked process (e.g. a server's worker) has no thread of its own yet.
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="audit-chainer", daemon=True)
+                self._thread.start()
+                atexit.register(self.flush)
+        self._wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            if not self._wanted.wait(timeout=self.IDLE_CLOSE_SECONDS):
+                # Quiet for a while: give the connection back (it is opened again when needed).
+                connection.close()
+                self.connected = False
+                self._wanted.wait()
+            time.sleep(self.delay)
+            self._wanted.clear()
+            self.connected = True
+            chain_after_commit()
+            try:
+                connection.close_if_unusable_or_obsolete()
+            except Exception:  # pragma: no cover - a broken connection is reopened next time
+                log.exception("audit: closing the chainer's connection failed")
+
+    def flush(self) -> None:
+        """At exit: link what this process committed and its thread has not linked yet."""
+        if self._wanted.is_set() and self._pid == os.getpid():
+            chain_after_commit()
+
+
+_background = _Background()
 
 
 def schedule() -> None:
