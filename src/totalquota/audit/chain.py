@@ -377,6 +377,7 @@ class _Background:
         self._pid = 0
         self.delay = 0.2
         self.connected = False
+        self.busy = False
 
     IDLE_CLOSE_SECONDS = 2.0
 
@@ -400,17 +401,23 @@ class _Background:
                 self._wanted.wait()
             time.sleep(self.delay)
             self._wanted.clear()
-            self.connected = True
+            self.connected = self.busy = True
             chain_after_commit()
+            self.busy = False
             try:
                 connection.close_if_unusable_or_obsolete()
             except Exception:  # pragma: no cover - a broken connection is reopened next time
                 log.exception("audit: closing the chainer's connection failed")
 
     def flush(self) -> None:
-        """At exit: link what this process committed and its thread has not linked yet."""
-        if self._wanted.is_set() and self._pid == os.getpid():
-            chain_after_commit()
+        """At exit: link what this process committed and its thread has not linked yet (waiting
+        for the head if the thread, or another process, is chaining at that moment)."""
+        if self._thread is None or self._pid != os.getpid() or not (self._wanted.is_set() or self.busy):
+            return
+        try:
+            chain_pending(wait=True)
+        except Exception:
+            log.exception("audit: chaining at exit failed; events stay queued for manage.py audit_chain")
 
 
 _background = _Background()
