@@ -277,7 +277,7 @@ def _carry_over(head: AuditChainHead, ring: keyring.Keyring) -> int:
     return linked
 
 
-def chain_pending(*, wait: bool = True, batch_size: int = BATCH) -> int:
+def chain_pending(*, wait: bool = True, recheck: bool = True, batch_size: int = BATCH) -> int:
     """Link every committed event not linked yet, oldest id first; the number linked.
 
     Each batch is its own short transaction: lock the head, read the queue, write the links,
@@ -326,16 +326,18 @@ def chain_pending(*, wait: bool = True, batch_size: int = BATCH) -> int:
             total += len(links)
         if len(events) == batch_size:
             continue
-        if wait or not AuditPending.objects.exists():
+        # recheck=False: the caller looks at the queue itself after a pause (the chaining thread),
+        # rather than chasing every commit that lands meanwhile one by one.
+        if wait or not recheck or not AuditPending.objects.exists():
             return total
 
 
-def chain_after_commit() -> None:
+def chain_after_commit(*, recheck: bool = True) -> None:
     """``on_commit`` hook: link what was just committed. Never fails the request whose change is
     already committed: a problem is logged, the events stay queued, and the verifier reports them
     if they stay unchained."""
     try:
-        chain_pending(wait=False)
+        chain_pending(wait=False, recheck=recheck)
     except Exception:
         log.exception("audit: chaining after commit failed; events stay queued for manage.py audit_chain")
 
@@ -402,7 +404,13 @@ class _Background:
             time.sleep(self.delay)
             self._wanted.clear()
             self.connected = self.busy = True
-            chain_after_commit()
+            chain_after_commit(recheck=False)
+            try:
+                # Commits that landed meanwhile (or whose chainer gave way to this one): next round.
+                if AuditPending.objects.exists():
+                    self._wanted.set()
+            except Exception:  # pragma: no cover - the next commit kicks the thread again
+                log.exception("audit: looking at the chaining queue failed")
             self.busy = False
             try:
                 connection.close_if_unusable_or_obsolete()
