@@ -84,8 +84,8 @@ def generate(target_transfers: int, enterprises: int, seed: int) -> dict[str, in
     from django.utils import timezone
 
     from totalquota.accounts.models import User
+    from totalquota.audit.chain import GENESIS, v1_digest
     from totalquota.audit.models import AuditChainHead, AuditEvent
-    from totalquota.audit.services import GENESIS, event_digest
     from totalquota.ledger.models import (
         Account,
         Balance,
@@ -440,26 +440,33 @@ def generate(target_transfers: int, enterprises: int, seed: int) -> dict[str, in
             credits=credits,
             debits=debits,
         )
+    # The history is written as a database of the platform before keyed links would hold it: a
+    # plain SHA-256 chain (v1) in the events; chain_pending below carries it into the keyed chain,
+    # as an upgraded installation does on its first run.
     prev = GENESIS
     for seq, at, action, object_id, after in audit:
         after_json = json.loads(json.dumps(after))
-        digest = event_digest(
-            prev_hash=prev,
-            seq=seq,
+        event = AuditEvent(
+            id=seq,
             at=at,
             actor_id=admin.pk,
+            actor_label="bench-admin",
+            role="admin",
             token_id=None,
             action=action,
             object_type="ledger.posting",
             object_id=object_id,
+            object_repr="",
             before=None,
             after=after_json,
             request_id="",
+            v1_seq=seq,
+            v1_prev_hash=prev,
         )
+        digest = v1_digest(event)
         rows.add(
             AuditEvent,
             id=seq,
-            seq=seq,
             at=at,
             actor_id=admin.pk,
             actor_label="bench-admin",
@@ -472,11 +479,23 @@ def generate(target_transfers: int, enterprises: int, seed: int) -> dict[str, in
             before=None,
             after=json.dumps(after_json, ensure_ascii=False),
             request_id="",
-            prev_hash=prev,
-            hash=digest,
+            v1_seq=seq,
+            v1_prev_hash=prev,
+            v1_hash=digest,
         )
         prev = digest
-    rows.add(AuditChainHead, id=1, seq=len(audit), hash=prev)
+    rows.add(
+        AuditChainHead,
+        id=1,
+        seq=0,
+        hash="",
+        head_mac="",
+        key_id="",
+        algorithm="",
+        v1_seq=len(audit),
+        v1_hash=prev,
+        carried=False,
+    )
     print("loading:", flush=True)
     rows.write(
         [
@@ -491,6 +510,14 @@ def generate(target_transfers: int, enterprises: int, seed: int) -> dict[str, in
             AuditEvent,
             AuditChainHead,
         ]
+    )
+    from totalquota.audit.chain import chain_pending
+
+    start = time.perf_counter()
+    linked = chain_pending()
+    print(
+        f"  {'audit chain (carried over)':<28} {linked:>10,} links {time.perf_counter() - start:6.1f} s",
+        flush=True,
     )
     return {
         "transfers": transfers,

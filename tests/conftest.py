@@ -134,6 +134,18 @@ def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+# The audit chain's key in tests: fixed, and never the keyring file under var/.
+TEST_AUDIT_KEYS = "test-1:" + "5a" * 32
+
+
+@pytest.fixture(autouse=True)
+def audit_test_key(settings, tmp_path):
+    settings.AUDIT_HMAC_KEYS = TEST_AUDIT_KEYS
+    settings.AUDIT_KEY_FILE = tmp_path / "keys" / "audit.keys"
+    settings.AUDIT_DIGEST = "sha256"
+    settings.AUDIT_CHAIN_DELAY_MS = 0  # chained in the commit's own hook: tests see it at once
+
+
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2026, 11, 28)

@@ -257,6 +257,20 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- audit chain (README, 审计链) ------------------------------------------------------------------
+# Links are HMACs keyed outside the database: the keyring file (mode 0600; back it up with the
+# database, the chain cannot be verified without it) or, if set, ``AUDIT_HMAC_KEYS``
+# (``id:hex,id:hex``, newest last). ``AUDIT_DIGEST`` is the algorithm of new links: ``sha256`` or
+# ``sm3`` (GB/T 32905, for commercial cryptography assessments); each link records its own.
+AUDIT_KEY_FILE = Path(os.environ.get("AUDIT_KEY_FILE", VAR_DIR / "keys" / "audit.keys"))
+AUDIT_HMAC_KEYS = os.environ.get("AUDIT_HMAC_KEYS", "")
+AUDIT_DIGEST = os.environ.get("AUDIT_DIGEST", "sha256")
+# Events are linked right after their commit: on PostgreSQL by a thread of the process, this long
+# after it (gathering the commits of the moment into one chaining; 0 = in the commit's own hook).
+# The verifier reports any event left unlinked longer than the grace period.
+AUDIT_CHAIN_DELAY_MS = int(os.environ.get("AUDIT_CHAIN_DELAY_MS", "100"))
+AUDIT_UNCHAINED_GRACE_SECONDS = int(os.environ.get("AUDIT_UNCHAINED_GRACE_SECONDS", "10"))
+
 # --- background work ----------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -58,7 +58,7 @@ def matches(expected, status: int) -> bool:
 def walk_world(world):
     world.token = token_issue(actor=world.admin, name="walk", client=world.client)[0]
     enterprise_update(actor=world.admin, enterprise=world.company, contact_name="赵六")
-    world.audit_event = AuditEvent.objects.order_by("-seq").first()
+    world.audit_event = AuditEvent.objects.order_by("-id").first()
     return world
 
 

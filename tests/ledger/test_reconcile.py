@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import call_command
@@ -92,3 +93,75 @@ def test_reconcile_catches_a_transfer_edited_with_the_triggers_lifted(busy_ledge
 def test_reconcile_catches_a_missing_daily_change(busy_ledger):
     ZoneDailyChange.objects.filter(pk=ZoneDailyChange.objects.order_by("id").first().pk).delete()
     assert any("缺少日变动行" in p for p in reconcile().problems)
+
+
+def _edit_transfers(sql, params=()):
+    from totalquota.common import append_only
+
+    with connection.cursor() as cursor:
+        for statement in append_only.drop_sql(connection.vendor, "ledger_transfer"):
+            cursor.execute(statement)
+        cursor.execute(sql, params)
+        for statement in append_only.create_sql(connection.vendor, "ledger_transfer"):
+            cursor.execute(statement)
+
+
+@pytest.fixture
+def voided(world, vocs, busy_ledger):
+    hold = services.draw(
+        actor=world.reviewer,
+        zone=world.zone_a,
+        pollutant=vocs,
+        amount_grams=70_000,
+        to_account=busy_ledger,
+        effective_date=dt.date(2024, 8, 1),
+        reason="申请中",
+        clause_id="RES-2",
+        idempotency_key=key(),
+        pending=True,
+    )
+    return services.hold_void(actor=world.reviewer2, posting=hold, reason="不予批准", idempotency_key=key())
+
+
+def test_reconcile_counts_every_phase(voided):
+    report = reconcile()
+    assert report.ok, report.problems
+    assert set(report.phases) == {"posted", "pending", "post_pending", "void_pending"}
+    assert report.phases["void_pending"][1] >= 70_000
+
+
+@pytest.mark.parametrize("change", ["amount_grams = amount_grams + 1", "amount_grams = 1"])
+def test_reconcile_catches_a_void_whose_amount_was_edited(voided, change):
+    from totalquota.ledger.models import Phase, Transfer
+
+    void = Transfer.objects.filter(posting=voided, phase=Phase.VOID_PENDING).first()
+    assert reconcile().ok
+    _edit_transfers(f"UPDATE ledger_transfer SET {change} WHERE id = %s", [void.pk])
+    report = reconcile()
+    assert any(f"划转 {void.pk}（void_pending） 释放" in p for p in report.problems), report.problems
+    with pytest.raises(CommandError, match="对账未通过"):
+        call_command("ledger_reconcile", stderr=io.StringIO())
+
+
+def test_reconcile_catches_a_posting_of_more_than_was_held(busy_ledger):
+    from totalquota.ledger.models import Phase, Transfer
+
+    post = Transfer.objects.filter(phase=Phase.POST_PENDING).select_related("pending_ref").first()
+    _edit_transfers(
+        "UPDATE ledger_transfer SET amount_grams = %s WHERE id = %s",
+        [post.pending_ref.amount_grams + 5, post.pk],
+    )
+    report = reconcile()
+    assert any(f"划转 {post.pk}（post_pending） 转记账" in p for p in report.problems), report.problems
+
+
+def test_reconcile_catches_a_resolution_moved_to_other_accounts(
+    voided, busy_ledger, world, vocs, make_allocation
+):
+    from totalquota.ledger.models import Phase, Transfer
+
+    other = make_allocation(world.company, vocs)
+    void = Transfer.objects.filter(posting=voided, phase=Phase.VOID_PENDING).first()
+    _edit_transfers("UPDATE ledger_transfer SET credit_id = %s WHERE id = %s", [other.pk, void.pk])
+    report = reconcile()
+    assert any(f"划转 {void.pk}（void_pending） 的账户" in p for p in report.problems), report.problems

@@ -212,7 +212,7 @@ def test_the_bureau_adds_and_retires_a_factor_through_the_api(world, officer, to
     retired = admin.post(retire, {"effective_to": later}, content_type="application/json")
     assert retired.status_code == 200 and retired.json()["effective_to"] == later
     assert admin.post(retire, {"effective_to": later}, content_type="application/json").status_code == 409
-    assert [e.action for e in AuditEvent.objects.filter(object_id=str(factor["id"])).order_by("seq")] == [
+    assert [e.action for e in AuditEvent.objects.filter(object_id=str(factor["id"])).order_by("id")] == [
         "reduction.factor_create",
         "reduction.factor_retire",
     ]

@@ -56,18 +56,22 @@ class AuditListView(ScopedListView):
     ]
 
     def base_queryset(self):
-        return AuditEvent.objects.order_by("-seq")
+        # Newest first by id (the order events were written); ``seq`` is the chain position, given
+        # right after commit, so the two agree except between transactions committing together.
+        return AuditEvent.objects.select_related("link").order_by("-id")
 
 
 @login_required
 def event_detail(request, pk: int):
     event = access(request.user, AuditEvent, pk, "audit.view")
+    link = event.chain_link
     return render(
         request,
         "audit/event_detail.html",
         {
             "event": event,
-            "title": f"#{event.seq}",
+            "link": link,
+            "title": f"#{event.seq or '—'}",
             "before": json.dumps(event.before, ensure_ascii=False, indent=2)
             if event.before is not None
             else "",

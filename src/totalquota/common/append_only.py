@@ -15,6 +15,7 @@ from django.db import migrations
 APPEND_ONLY_TABLES: frozenset[str] = frozenset(
     {
         "audit_auditevent",
+        "audit_auditlink",
         "ledger_posting",
         "ledger_transfer",
         "ledger_transferorigin",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from totalquota.audit.selectors import verify_chain
 from totalquota.ledger.models import (
@@ -31,6 +31,8 @@ class ReconcileReport:
     debits_posted: int = 0
     credits_posted: int = 0
     audit_events: int = 0
+    # phase -> [transfers, grams], for the command's summary
+    phases: dict[str, list[int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -40,6 +42,58 @@ class ReconcileReport:
 
 def _sums(queryset, group: str) -> dict[int, int]:
     return {k: v for k, v in queryset.values(group).annotate(s=Sum("amount_grams")).values_list(group, "s")}
+
+
+def _check_phases(report: ReconcileReport) -> None:
+    """Every phase, not only those that move balances: a resolution (``post_pending`` or
+    ``void_pending``) must resolve a ``pending`` transfer between the same accounts, of the same
+    pollutant; a void releases exactly what was held and a posting at most that (the balances only
+    ever use the held amount, so an edited resolution amount would otherwise go unnoticed)."""
+    for phase, count, grams in (
+        Transfer.objects.values("phase")
+        .annotate(n=Count("id"), s=Sum("amount_grams"))
+        .values_list("phase", "n", "s")
+        .order_by("phase")
+    ):
+        report.phases[phase] = [count, grams or 0]
+    unknown = set(report.phases) - set(Phase.values)
+    for phase in sorted(unknown):
+        report.problems.append(f"{report.phases[phase][0]} 笔划转的状态 {phase!r} 无效")
+    for row in Transfer.objects.filter(phase__in=[Phase.POST_PENDING, Phase.VOID_PENDING]).values(
+        "pk",
+        "phase",
+        "amount_grams",
+        "debit_id",
+        "credit_id",
+        "pollutant_id",
+        "pending_ref_id",
+        "pending_ref__phase",
+        "pending_ref__amount_grams",
+        "pending_ref__debit_id",
+        "pending_ref__credit_id",
+        "pending_ref__pollutant_id",
+    ):
+        name = f"划转 {row['pk']}（{row['phase']}）"
+        if row["pending_ref_id"] is None:
+            report.problems.append(f"{name} 没有所处理的预留")
+            continue
+        held = row["pending_ref__amount_grams"]
+        if row["pending_ref__phase"] != Phase.PENDING:
+            report.problems.append(f"{name} 处理的划转 {row['pending_ref_id']} 不是预留")
+        if (row["debit_id"], row["credit_id"], row["pollutant_id"]) != (
+            row["pending_ref__debit_id"],
+            row["pending_ref__credit_id"],
+            row["pending_ref__pollutant_id"],
+        ):
+            report.problems.append(f"{name} 的账户或污染物与其预留 {row['pending_ref_id']} 不同")
+        if row["phase"] == Phase.VOID_PENDING and row["amount_grams"] != held:
+            report.problems.append(
+                f"{name} 释放 {row['amount_grams']} 克，但预留 {row['pending_ref_id']} 为 {held} 克"
+            )
+        if row["phase"] == Phase.POST_PENDING and not 0 < row["amount_grams"] <= held:
+            report.problems.append(
+                f"{name} 转记账 {row['amount_grams']} 克，超出预留 {row['pending_ref_id']} 的 {held} 克"
+            )
 
 
 def reconcile(*, check_audit: bool = True, limit: int = 50) -> ReconcileReport:
@@ -136,11 +190,12 @@ def reconcile(*, check_audit: bool = True, limit: int = 50) -> ReconcileReport:
                 f"划转 {transfer_id} 的来源合计 {origin_sums.get(transfer_id, 0)} 与数量 {amount} 不符"
             )
 
+    _check_phases(report)
+
     if check_audit:
         chain = verify_chain()
         report.audit_events = chain.checked
-        if not chain.ok:
-            report.problems.append(f"审计链断裂：序号 {chain.broken_at}：{chain.reason}")
+        report.problems.extend(chain.problems())
     if len(report.problems) > limit:
         more = len(report.problems) - limit
         report.problems = [*report.problems[:limit], f"……另有 {more} 处不符"]

@@ -5,7 +5,10 @@ from totalquota.lib.units import format_quantity
 
 
 class Command(BaseCommand):
-    help = "Recompute every ledger balance from the transfers, check debits = credits and the audit chain."
+    help = (
+        "Recompute every ledger balance from the transfers, check every transfer phase, debits = credits "
+        "and the audit chain (linking pending events first)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--skip-audit", action="store_true", help="do not walk the audit chain")
@@ -16,6 +19,14 @@ class Command(BaseCommand):
             f"账户 {report.accounts} 个，划转 {report.transfers} 笔；借方合计 {format_quantity(report.debits_posted)} t/a，"
             f"贷方合计 {format_quantity(report.credits_posted)} t/a；审计事件 {report.audit_events} 条"
         )
+        if report.phases:
+            self.stdout.write(
+                "按状态："
+                + "；".join(
+                    f"{phase} {count} 笔 {format_quantity(grams)} t/a"
+                    for phase, (count, grams) in report.phases.items()
+                )
+            )
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(f"不符：{problem}")
