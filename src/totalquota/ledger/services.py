@@ -32,9 +32,11 @@ in a cycle (PostgreSQL would otherwise detect a deadlock and fail one of them wi
    accounts, daily changes) are created under it for the same reason;
 4. counters: the gapless document numbers of :func:`totalquota.common.codes.document_number`,
    by (kind, year), taken before the transaction's first audit event;
-5. the audit chain head, last: ``audit.record`` appends the event, and services record their
-   events after their own locks. (While ``record`` locks the head inside the caller's
-   transaction, that lock is held to commit; the order above is correct whether it does or not.)
+5. the audit chain head is not taken by any business transaction: ``audit.record`` only inserts
+   the event (and its queue row) without a lock; the chainer (:mod:`totalquota.audit.chain`)
+   locks the head after commit, in a short transaction of its own that takes no other lock.
+   Services still record their events after their own locks, so the order above also holds for
+   a transaction that is chained in its own hook (SQLite, tests).
 
 Record codes (application, account and project numbers) take no lock at all: they come from the
 row's own id (:mod:`totalquota.common.codes`).
