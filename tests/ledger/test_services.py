@@ -87,6 +87,23 @@ def test_zero_negative_and_non_integer_amounts_are_refused(world, vocs, make_lot
     assert not Transfer.objects.filter(code="allocation").exists()
 
 
+@pytest.mark.parametrize(
+    "day", [dt.date(1, 1, 1), dt.date(1989, 12, 31), dt.date(2101, 1, 1), dt.date(9999, 12, 31)]
+)
+def test_an_implausible_effective_date_is_refused_before_anything_is_written(
+    world, vocs, make_lot, make_allocation, day
+):
+    make_lot(world.zone_a, vocs, 1_000_000)
+    allocation = make_allocation(world.company, vocs)
+    before = (Account.objects.count(), Transfer.objects.count(), Posting.objects.count())
+    with pytest.raises(ValidationFailed, match="生效日期") as caught:
+        draw(world, world.zone_a, vocs, 1_000, allocation, on=day)
+    assert caught.value.field == "effective_date"
+    with pytest.raises(ValidationFailed, match="生效日期"):
+        make_lot(world.zone_b, vocs, 1_000, on=day)
+    assert (Account.objects.count(), Transfer.objects.count(), Posting.objects.count()) == before
+
+
 def test_different_pollutants_on_the_two_sides_are_refused(world, vocs, cod, make_lot, make_allocation):
     lot = make_lot(world.zone_a, vocs, 1_000_000)
     allocation = make_allocation(world.company, cod)

@@ -78,6 +78,7 @@ from totalquota.ledger.models import (
     ZoneBalance,
 )
 from totalquota.ledger.rules import HOLD_TIMEOUT
+from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.rules import rule_value
@@ -104,6 +105,14 @@ def _check_text(reason: str, clause_id: str) -> None:
         raise ValidationFailed("请填写事由", field="reason")
     if not (clause_id or "").strip():
         raise ValidationFailed("请注明依据的条款编号", field="clause_id")
+
+
+def _check_day(effective_date: Any) -> None:
+    """The effective date of a posting lies in the ledger's plausible range (lib.dates), checked
+    with the other inputs before any row is locked or written."""
+    if effective_date is not None and not isinstance(effective_date, dt.date):
+        raise ValidationFailed("生效日期应为日期", field="effective_date")
+    dates.LEDGER_DAY.check(effective_date, label="生效日期", field="effective_date")
 
 
 def _object_ref(obj: Any) -> tuple[str, str]:
@@ -648,6 +657,7 @@ def lot_open(
     """
     amount = _check_amount(amount_grams)
     _check_text(reason, clause_id)
+    _check_day(effective_date)
     source_type = SourceType(source_type)
     if not source_ref:
         raise ValidationFailed("储备批次必须注明来源对象", field="source_ref", clause="RES-1")
@@ -782,6 +792,7 @@ def draw(
     parameter ``ledger_hold_timeout_days``)."""
     amount = _check_amount(amount_grams)
     _check_text(reason, clause_id)
+    _check_day(effective_date)
     if to_account.pollutant_id != pollutant.pk:
         raise RuleViolation(f"转入账户 {to_account.code} 的污染物与所需污染物不同", clause="POLL-1")
     if lots is not None:
@@ -929,6 +940,7 @@ def _resolve(
 ) -> Posting:
     if posting.operation != "hold":
         raise ValidationFailed("只有预留批次才能转记账或释放", field="posting")
+    _check_day(effective_date)
     content = {
         "op": operation,
         "hold": posting.pk,
@@ -1109,6 +1121,7 @@ def transfer(
     for an upper deduction, an allocation back to a lot)."""
     amount = _check_amount(amount_grams)
     _check_text(reason, clause_id)
+    _check_day(effective_date)
     debit, credit = _refetch(debit), _refetch(credit)
     content = {
         "op": "transfer",
@@ -1178,6 +1191,7 @@ def zone_transfer(
     decides it with a reason; the new lot remembers the transfer it came from."""
     amount = _check_amount(amount_grams)
     _check_text(reason, clause_id)
+    _check_day(effective_date)
     from_lot = _refetch(from_lot)
     if from_lot.kind != AccountKind.LOT:
         raise ValidationFailed("只能从储备批次调剂", field="from_lot")
@@ -1242,6 +1256,7 @@ def reverse(
     """更正: undo a posting with reversing transfers linked to the ones they undo (the grams go
     back exactly where they came from). Holds are voided, not reversed; a reversal is not reversed."""
     _check_text(reason, clause_id or posting.clause_id)
+    _check_day(effective_date)
     content = {"op": "reverse", "posting": posting.pk, "date": effective_date}
     fingerprint = _fingerprint(content)
     found = _existing(idempotency_key, fingerprint)
