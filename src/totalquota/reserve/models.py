@@ -248,6 +248,15 @@ class IntakeRun(models.Model):
         verbose_name = _("入库批次")
         verbose_name_plural = _("入库批次")
         ordering = ["-year", "-quarter", "-id"]
+        constraints = [
+            # Two administrators preparing the same quarter at once: the database keeps one
+            # pending run (the service's own check cannot see an uncommitted twin).
+            models.UniqueConstraint(
+                fields=["year", "quarter"],
+                condition=models.Q(confirmed_at__isnull=True),
+                name="reserve_one_pending_intake_per_quarter",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.year} 年第 {self.quarter} 季度入库"

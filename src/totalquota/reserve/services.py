@@ -657,16 +657,23 @@ def intake_prepare(
 
     check_intake_period(year, quarter, effective_date)
     start, end = quarter_period(year, quarter)
+    pending = Conflict(f"{year} 年第 {quarter} 季度已有待确认的入库批次", clause="RES-1")
     if IntakeRun.objects.filter(year=year, quarter=quarter, confirmed_at__isnull=True).exists():
-        raise Conflict(f"{year} 年第 {quarter} 季度已有待确认的入库批次", clause="RES-1")
-    run = IntakeRun.objects.create(
-        year=year,
-        quarter=quarter,
-        period_start=start,
-        period_end=end,
-        effective_date=effective_date or timezone.localdate(),
-        created_by=getattr(actor, "user", actor),
-    )
+        raise pending
+    try:
+        # A savepoint: a twin prepared at the same moment by someone else makes the insert fail
+        # on the one-pending-run constraint; that is the same refusal as the check above.
+        with transaction.atomic():
+            run = IntakeRun.objects.create(
+                year=year,
+                quarter=quarter,
+                period_start=start,
+                period_end=end,
+                effective_date=effective_date or timezone.localdate(),
+                created_by=getattr(actor, "user", actor),
+            )
+    except IntegrityError:
+        raise pending from None
     for zone in Zone.objects.filter(is_active=True):
         for candidate in lines_eligible_for_intake(zone, (start, end)):
             line = candidate.line
