@@ -268,7 +268,7 @@ AUDIT_DIGEST = os.environ.get("AUDIT_DIGEST", "sha256")
 # Events are linked right after their commit: on PostgreSQL by a thread of the process, this long
 # after it (gathering the commits of the moment into one chaining; 0 = in the commit's own hook).
 # The verifier reports any event left unlinked longer than the grace period.
-AUDIT_CHAIN_DELAY_MS = int(os.environ.get("AUDIT_CHAIN_DELAY_MS", "100"))
+AUDIT_CHAIN_DELAY_MS = int(os.environ.get("AUDIT_CHAIN_DELAY_MS", "1000"))
 AUDIT_UNCHAINED_GRACE_SECONDS = int(os.environ.get("AUDIT_UNCHAINED_GRACE_SECONDS", "10"))
 
 # --- background work ----------------------------------------------------------------------------

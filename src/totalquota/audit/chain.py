@@ -289,6 +289,23 @@ def chain_pending(*, wait: bool = True, recheck: bool = True, batch_size: int = 
     chainer, after releasing the head, looks at the queue again and goes on if it is not empty, so
     an event committed before a chainer gave up is seen either by the one holding the head then
     (its look after release comes later) or by whoever takes the head after it."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        # As on PostgreSQL (synchronous_commit off below), the chaining need not wait for the disk:
+        # WAL frames reach it in order, so a chaining lost in a power cut is lost whole and its
+        # events are still queued. Without this, every write on SQLite would pay a second durable
+        # commit (synchronous=FULL) for its own chaining.
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            return _chain_batches(wait=wait, recheck=recheck, batch_size=batch_size)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=FULL")
+    return _chain_batches(wait=wait, recheck=recheck, batch_size=batch_size)
+
+
+def _chain_batches(*, wait: bool, recheck: bool, batch_size: int) -> int:
     total = 0
     pending_table = rawsql.quote(AuditPending._meta.db_table)
     while True:
@@ -358,9 +375,13 @@ class _AfterCommit:
 
 
 def _delay_seconds() -> float:
-    """``AUDIT_CHAIN_DELAY_MS`` on PostgreSQL; SQLite, which writes one transaction at a time
-    anyway, always chains right in the hook."""
-    if connection.vendor != "postgresql":
+    """``AUDIT_CHAIN_DELAY_MS``, on every database: on PostgreSQL it keeps writers of different
+    zones from meeting on the head; on SQLite, which writes one transaction at a time anyway, it
+    spares each write a chaining transaction of its own (one chaining links the commits of the
+    moment). An in-memory SQLite database (tests) is not shared with another thread, so there the
+    hook chains at once."""
+    in_memory = getattr(connection, "is_in_memory_db", None)  # the SQLite backend's own test
+    if in_memory is not None and in_memory():
         return 0.0
     return max(0, int(getattr(settings, "AUDIT_CHAIN_DELAY_MS", 0) or 0)) / 1000
 
