@@ -72,3 +72,23 @@ def table(rows: list[tuple], headers: tuple) -> str:
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=False)) for r in rows]
     return "\n".join(out)
+
+
+def fund_lot(*, admin, zone, pollutant, grams: int, ref: str, key: str, day) -> None:
+    """One quarterly intake into ``zone``: a reserve lot of ``grams`` from a reduction line, through
+    the ledger service as the platform does it (with Django started)."""
+    from totalquota.ledger import services
+
+    services.lot_open(
+        actor=admin,
+        zone=zone,
+        pollutant=pollutant,
+        amount_grams=grams,
+        source_type="reduction_line",
+        source_ref=f"reductions.reductionline:{ref}",
+        source_label="",
+        effective_date=day,
+        reason="基准入库",
+        clause_id="RES-1",
+        idempotency_key=key,
+    )

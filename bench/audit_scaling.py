@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-from bench._setup import ROOT, recreate, table
+from bench._setup import ROOT, fund_lot, recreate, table
 
 DB_NAME = "bench_audit_scaling"
 ZONES = 8
@@ -72,18 +72,14 @@ def setup(zones: int) -> dict:
         holder = Enterprise.objects.create(
             name=f"基准单位{i}", uscc=code, permit_number=f"{code}001V", zone=zone
         )
-        services.lot_open(
-            actor=admin,
+        fund_lot(
+            admin=admin,
             zone=zone,
             pollutant=pollutant,
-            amount_grams=LOT_GRAMS,
-            source_type="reduction_line",
-            source_ref=f"reductions.reductionline:scaling-{i}",
-            source_label="",
-            effective_date=day,
-            reason="基准入库",
-            clause_id="RES-1",
-            idempotency_key=f"scaling-lot-{i}",
+            grams=LOT_GRAMS,
+            ref=f"scaling-{i}",
+            key=f"scaling-lot-{i}",
+            day=day,
         )
         account = services.account_open(
             actor=admin,

@@ -31,7 +31,7 @@ import sys
 import time
 from decimal import Decimal
 
-from bench._setup import ROOT, database_url, recreate, start_django, table
+from bench._setup import ROOT, database_url, fund_lot, recreate, start_django, table
 
 LOTS = 600
 LOT_GRAMS = 100_000  # 0.1 t per lot; every fifth allocation spans two lots
@@ -105,18 +105,14 @@ def ours(args) -> dict[str, float]:
     batch = time.time_ns()
     # This quarter's intake: fresh lots to draw from (the big database's older lots are used up).
     for n in range(LOTS):
-        services.lot_open(
-            actor=admin,
+        fund_lot(
+            admin=admin,
             zone=zone,
             pollutant=pollutant,
-            amount_grams=LOT_GRAMS,
-            source_type="reduction_line",
-            source_ref=f"reductions.reductionline:b{batch}-{n}",
-            source_label="",
-            effective_date=day,
-            reason="基准入库",
-            clause_id="RES-1",
-            idempotency_key=f"bench-lot-{batch}-{n}",
+            grams=LOT_GRAMS,
+            ref=f"b{batch}-{n}",
+            key=f"bench-lot-{batch}-{n}",
+            day=day,
         )
     from totalquota.registry.models import Enterprise
 
