@@ -92,3 +92,21 @@ def fund_lot(*, admin, zone, pollutant, grams: int, ref: str, key: str, day) -> 
         clause_id="RES-1",
         idempotency_key=key,
     )
+
+
+def allocate(*, admin, zone, pollutant, grams: int, account, key: str, day) -> None:
+    """One allocation from ``zone``'s reserve to ``account``, through the ledger service as an
+    approval does it (with Django started)."""
+    from totalquota.ledger import services
+
+    services.draw(
+        actor=admin,
+        zone=zone,
+        pollutant=pollutant,
+        amount_grams=grams,
+        to_account=account,
+        effective_date=day,
+        reason="基准分配",
+        clause_id="RES-2",
+        idempotency_key=key,
+    )

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-from bench._setup import ROOT, fund_lot, recreate, table
+from bench._setup import ROOT, allocate, fund_lot, recreate, table
 
 DB_NAME = "bench_audit_scaling"
 ZONES = 8
@@ -99,7 +99,6 @@ def client(args) -> dict:
     from django.db import connection, transaction
 
     from totalquota.accounts.models import User
-    from totalquota.ledger import services
     from totalquota.ledger.models import Account
     from totalquota.registry.models import Pollutant, Zone
 
@@ -112,16 +111,14 @@ def client(args) -> dict:
     n = 0
 
     def draw() -> None:
-        services.draw(
-            actor=admin,
+        allocate(
+            admin=admin,
             zone=zone,
             pollutant=pollutant,
-            amount_grams=DRAW_GRAMS,
-            to_account=account,
-            effective_date=day,
-            reason="基准分配",
-            clause_id="RES-2",
-            idempotency_key=f"scaling-{run}-{n}",
+            grams=DRAW_GRAMS,
+            account=account,
+            key=f"scaling-{run}-{n}",
+            day=day,
         )
 
     def trivial() -> None:

@@ -31,7 +31,7 @@ import sys
 import time
 from decimal import Decimal
 
-from bench._setup import ROOT, database_url, fund_lot, recreate, start_django, table
+from bench._setup import ROOT, allocate, database_url, fund_lot, recreate, start_django, table
 
 LOTS = 600
 LOT_GRAMS = 100_000  # 0.1 t per lot; every fifth allocation spans two lots
@@ -149,16 +149,14 @@ def ours(args) -> dict[str, float]:
     }
     start = time.perf_counter()
     for i, (account, grams) in enumerate(zip(allocations, amounts, strict=True)):
-        services.draw(
-            actor=admin,
+        allocate(
+            admin=admin,
             zone=zone,
             pollutant=pollutant,
-            amount_grams=grams,
-            to_account=account,
-            effective_date=day,
-            reason="基准分配",
-            clause_id="RES-2",
-            idempotency_key=f"bench-{run}-{i}",
+            grams=grams,
+            account=account,
+            key=f"bench-{run}-{i}",
+            day=day,
         )
     ours_s = time.perf_counter() - start
     postings = list(Posting.objects.filter(id__gte=first_posting).order_by("id").values())
