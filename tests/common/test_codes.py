@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.reserve.conftest import line
+from tests.thread_helpers import run_at_once
 from totalquota.common.codes import document_code, document_number, record_code, reserve_id
 from totalquota.common.models import DocumentCounter
 from totalquota.ledger import services as ledger
@@ -105,39 +104,20 @@ def test_parallel_issuers_get_distinct_gapless_numbers_even_when_some_roll_back(
     if connection.vendor != "postgresql":
         pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     workers = 12
-    barrier = threading.Barrier(workers, timeout=60)
-    committed: list[int] = []
-    rolled_back: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def issue(n: int) -> None:
+    def issue(n: int) -> tuple[str, int]:
         try:
-            barrier.wait()
-            try:
-                with transaction.atomic():
-                    number = document_number("approval", 2026)
-                    if n % 3 == 0:
-                        with lock:
-                            rolled_back.append(number)
-                        raise Boom
-                with lock:
-                    committed.append(number)
-            except Boom:
-                pass
-        except BaseException as exc:  # reported below
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
+            with transaction.atomic():
+                number = document_number("approval", 2026)
+                if n % 3 == 0:
+                    raise Boom(number)
+        except Boom:
+            return "rolled_back", number
+        return "committed", number
 
-    threads = [threading.Thread(target=issue, args=(n,), daemon=True) for n in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not [t for t in threads if t.is_alive()]
-    assert not errors, errors
+    outcomes = run_at_once(issue, workers)
+    committed = [number for kind, number in outcomes if kind == "committed"]
+    rolled_back = [number for kind, number in outcomes if kind == "rolled_back"]
     assert len(rolled_back) == workers // 3
     # Whatever the interleaving, the issued documents are numbered 1..k without a gap or a repeat.
     assert sorted(committed) == list(range(1, len(committed) + 1))

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tests.factories import EnterpriseFactory
 from tests.ledger_helpers import open_stock
+from tests.thread_helpers import run_at_once
 from totalquota.accounts.roles import Role
 from totalquota.accounts.services import token_issue
 from totalquota.ledger import selectors as ledger_selectors
@@ -206,32 +207,15 @@ def test_the_same_attainment_entered_by_many_reviewers_at_once_is_recorded_once_
     if connection.vendor != "postgresql":
         pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     workers = 16
-    start = threading.Barrier(workers, timeout=TIMEOUT)
-    answers: list[tuple[int, str]] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    browsers = [_session([world.reviewer, world.reviewer2][n % 2]) for n in range(workers)]
+    form = {"year": "2025", "indicator": "O3", "attained": "on", "source": "2025 年环境质量公报"}
 
-    def enter(n: int) -> None:
-        try:
-            browser, csrf = _session([world.reviewer, world.reviewer2][n % 2])
-            start.wait()
-            form = {"year": "2025", "indicator": "O3", "attained": "on", "source": "2025 年环境质量公报"}
-            response = browser.post("/reserve/attainment/new/", form, **csrf)
-            with lock:
-                answers.append((response.status_code, response.content.decode()))
-        except BaseException as exc:  # reported below
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
+    def enter(n: int) -> tuple[int, str]:
+        browser, csrf = browsers[n]
+        response = browser.post("/reserve/attainment/new/", form, **csrf)
+        return response.status_code, response.content.decode()
 
-    threads = [threading.Thread(target=enter, args=(n,), daemon=True) for n in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=TIMEOUT)
-    assert not [t for t in threads if t.is_alive()]
-    assert not errors, errors
+    answers = run_at_once(enter, workers, timeout=TIMEOUT)
     codes = Counter(status for status, _body in answers)
     assert codes == {302: 1, 200: workers - 1}, codes  # one saved, the others shown the form again
     assert all("2025 年该指标的达标状况已录入" in body for status, body in answers if status == 200)

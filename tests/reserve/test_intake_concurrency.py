@@ -7,14 +7,13 @@ on the form, that the quarter already has a run waiting for confirmation. No ans
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.thread_helpers import run_at_once
 from totalquota.accounts.roles import Role
 from totalquota.reserve.models import IntakeRun
 
@@ -34,31 +33,13 @@ def test_the_same_quarter_prepared_by_many_administrators_at_once_has_one_pendin
         client.force_login(admin)
         clients.append(client)
     form = {"year": "2025", "quarter": "2", "effective_date": "2025-07-01"}
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    start = threading.Barrier(ADMINS, timeout=TIMEOUT)
 
-    def prepare(client: Client) -> None:
-        try:
-            start.wait()
-            response = client.post(reverse("reserve:intake_create"), form)
-            with lock:
-                statuses.append(response.status_code)
-                if response.status_code == 200:
-                    assert "已有待确认的入库批次" in response.content.decode()
-        except BaseException as exc:  # reported below, not lost in the thread
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
+    def prepare(n: int) -> int:
+        response = clients[n].post(reverse("reserve:intake_create"), form)
+        if response.status_code == 200:
+            assert "已有待确认的入库批次" in response.content.decode()
+        return response.status_code
 
-    threads = [threading.Thread(target=prepare, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a request hung"
-    assert not errors, errors
+    statuses = run_at_once(prepare, ADMINS, timeout=TIMEOUT)
     assert sorted(statuses) == [200] * (ADMINS - 1) + [302], statuses  # one redirect to its run
     assert IntakeRun.objects.filter(year=2025, quarter=2, confirmed_at__isnull=True).count() == 1

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests.reserve.conftest import T
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
+from tests.thread_helpers import run_at_once
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services
 from totalquota.reserve.models import UpperDeduction
@@ -27,28 +26,12 @@ def test_parallel_upper_deductions_of_one_line_are_each_posted_once(world, p):
         actor=world.admin, run=services.intake_prepare(actor=world.admin, year=year, quarter=quarter)
     )
     before = ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted
-    workers = 2
-    barrier = threading.Barrier(workers, timeout=60)
-    errors: list[BaseException] = []
-
-    def deduct(n: int) -> None:
-        try:
-            barrier.wait()
-            services.upper_deduct(
-                actor=world.admin, line=line_, amount_grams=T // 2, reason=f"已报送上级并被使用 {n}"
-            )
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=deduct, args=(n,), daemon=True) for n in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not [t for t in threads if t.is_alive()]
-    assert not errors, errors
+    run_at_once(
+        lambda n: services.upper_deduct(
+            actor=world.admin, line=line_, amount_grams=T // 2, reason=f"已报送上级并被使用 {n}"
+        ),
+        2,
+    )
     deductions = UpperDeduction.objects.filter(line=line_)
     assert deductions.count() == 2
     assert len({d.posting_id for d in deductions}) == 2
