@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from totalquota import keyfiles
 
 DIGESTS = ("sha256", "sm3")
 KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -92,9 +93,27 @@ def load() -> Keyring:
         return _parse(pairs, "AUDIT_HMAC_KEYS")
     path = key_file()
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
+        keyfiles.check_owner_only(path)
     except FileNotFoundError:
         raise KeyringError(f"审计密钥文件 {path} 不存在") from None
+    except OSError as exc:
+        raise KeyringError(f"无法读取审计密钥文件 {path}：{exc}") from None
+    # The chainer asks for the keyring on every chaining: the file is read again only when it has
+    # changed (a rotation by another process), not on every write of the park.
+    identity = (str(path), status.st_ino, status.st_mtime_ns, status.st_size)
+    cached = _loaded.get(identity)
+    if cached is None:
+        cached = _loaded[identity] = _read_file(path)
+    return cached
+
+
+_loaded: dict[tuple[str, int, int, int], Keyring] = {}
+
+
+def _read_file(path: Path) -> Keyring:
+    try:
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyringError(f"无法读取审计密钥文件 {path}：{exc}") from None
     pairs = []
@@ -110,24 +129,13 @@ def load() -> Keyring:
 
 
 def _write(path: Path, keys: dict[str, bytes]) -> None:
-    """Write the keyring file with mode 0600, atomically (a temporary file renamed over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Write the keyring file (mode 0600, atomically)."""
     lines = [
         "# 审计链密钥（排污总量管理平台）。每行：编号 十六进制密钥；最后一行为当前密钥。",
         "# 必须随数据库一同备份；丢失后审计链无法再核验。不要放进数据库或版本库。",
         *(f"{key_id} {key.hex()}" for key_id, key in keys.items()),
     ]
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    keyfiles.write_owner_only(path, "\n".join(lines) + "\n")
 
 
 def new_key_id(existing: dict[str, bytes]) -> str:

@@ -194,9 +194,14 @@ def _lock_zones(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ZoneB
         for zone_id, pollutant_id in unknown:
             query |= Q(zone_id=zone_id, pollutant_id=pollutant_id)
         present = set(ZoneBalance.objects.filter(query).values_list("zone_id", "pollutant_id"))
-        for zone_id, pollutant_id in unknown:
-            if (zone_id, pollutant_id) not in present:
-                ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
+        created = [pair for pair in unknown if pair not in present]
+        for zone_id, pollutant_id in created:
+            ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
+        # Rows created here exist for others only once this transaction commits: remember them
+        # then, so that a rolled-back creation is never taken for an existing row.
+        _known_zone_rows.update(present)
+        if created:
+            transaction.on_commit(lambda: _known_zone_rows.update(created))
     found = sql.lock_zone_rows(wanted)
     missing = [pair for pair in wanted if pair not in found]
     if missing:  # only when rows were removed after this process saw them (a test database emptied)
@@ -204,7 +209,6 @@ def _lock_zones(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], ZoneB
         for zone_id, pollutant_id in missing:
             ZoneBalance.objects.get_or_create(zone_id=zone_id, pollutant_id=pollutant_id)
         found = sql.lock_zone_rows(wanted)
-    _known_zone_rows.update(found)
     return {pair: found[pair] for pair in wanted}
 
 
