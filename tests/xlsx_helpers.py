@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from collections.abc import Iterable, Sequence
 
@@ -79,3 +80,15 @@ def hostile_xlsx(
         return doctype + xml
 
     return rewrite_part(content, "xl/worksheets/sheet1.xml", change)
+
+
+def corrupt_part(content: bytes, part: str) -> bytes:
+    """``content`` with the compressed data of ``part`` overwritten by bytes no deflate stream
+    starts with, its directory left intact (reading the part raises ``zlib.error``)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        info = archive.getinfo(part)
+    data = bytearray(content)
+    name_length, extra_length = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_length + extra_length
+    data[start : start + min(16, info.compress_size)] = b"\xff" * min(16, info.compress_size)
+    return bytes(data)

@@ -17,6 +17,7 @@ from tests.xlsx_helpers import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,
     PLAIN_DTD,
+    corrupt_part,
     hostile_xlsx,
     response_bytes,
     rewrite_part,
@@ -235,3 +236,27 @@ def test_a_legacy_vml_part_need_not_be_well_formed_but_may_not_declare_a_dtd():
     assert read_table(io.BytesIO(_with_vml(content, sloppy)), headers=["a"])[0]["a"] == "x"
     with pytest.raises(ValidationFailed, match="DTD"):
         read_table(io.BytesIO(_with_vml(content, b'<!DOCTYPE x [<!ENTITY e "e">]>' + sloppy)), headers=["a"])
+
+
+def test_a_workbook_with_corrupt_compressed_data_is_a_422_not_a_500(client, world):
+    _token, secret = token_issue(
+        actor=world.admin, name="功能区系统", client=world.client, role=Role.ZONE_OFFICER, zone=world.zone_a
+    )
+    content = corrupt_part(xlsx_bytes(ENTERPRISE_HEADERS, [enterprise_row(2)]), "xl/worksheets/sheet1.xml")
+    before = AuditEvent.objects.count()
+    upload = SimpleUploadedFile("单位.xlsx", content)
+    response = client.post(
+        "/api/v1/enterprises/import", {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert "无法读取文件" in response.json()["detail"]
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_office_evidence_file_with_corrupt_compressed_data_is_refused_not_failed():
+    from totalquota.reductions.files import UnsupportedFile, sniff
+
+    content = corrupt_part(xlsx_bytes(["a"], [["x"]]), "xl/workbook.xml")
+    with pytest.raises(UnsupportedFile):
+        sniff(io.BytesIO(content))

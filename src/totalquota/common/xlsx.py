@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import IO, Any
@@ -128,6 +129,20 @@ def scan_xml_parts(archive: zipfile.ZipFile) -> None:
                 element.clear()  # only well-formedness matters here; keep memory flat
 
 
+# What reading a damaged zip can raise: a broken directory, a part whose compressed data is corrupt
+# (zlib), a truncated or encrypted part, a missing member.
+BROKEN_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
 def check_untrusted_xlsx(upload: IO[bytes]) -> None:
     """Refuse an uploaded workbook that is not a plain zip of well-formed XML: a DTD or entity
     anywhere (billion laughs, external entities), too many parts or too much unpacked data.
@@ -146,7 +161,7 @@ def check_untrusted_xlsx(upload: IO[bytes]) -> None:
         if "entity" in str(exc).lower():
             raise ValidationFailed(DTD_REFUSED) from None
         raise ValidationFailed(NOT_A_WORKBOOK) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+    except BROKEN_ZIP:
         raise ValidationFailed(NOT_A_WORKBOOK) from None
     finally:
         upload.seek(0)

@@ -37,7 +37,7 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
-from totalquota.common.xlsx import scan_xml_parts
+from totalquota.common.xlsx import BROKEN_ZIP, scan_xml_parts
 
 PDF = "application/pdf"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -299,15 +299,7 @@ def _ooxml(file: IO[bytes]) -> tuple[str, str] | None:
                     if _local_name(main.tag) != root:
                         raise UnsupportedFile(f"Office 文档的主体部件（{part}）不是{extension}文档")
                     return content_type, extension
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        OSError,
-        KeyError,
-        RuntimeError,
-        NotImplementedError,
-        EOFError,
-    ):
+    except BROKEN_ZIP:
         return None
     return None
 
