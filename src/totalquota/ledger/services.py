@@ -110,8 +110,6 @@ def _check_text(reason: str, clause_id: str) -> None:
 def _check_day(effective_date: Any) -> None:
     """The effective date of a posting lies in the ledger's plausible range (lib.dates), checked
     with the other inputs before any row is locked or written."""
-    if effective_date is not None and not isinstance(effective_date, dt.date):
-        raise ValidationFailed("生效日期应为日期", field="effective_date")
     dates.LEDGER_DAY.check(effective_date, label="生效日期", field="effective_date")
 
 

@@ -35,6 +35,16 @@ LATEST = dt.date(2100, 12, 31)
 SCOPE_START = dt.date(2021, 1, 1)
 
 
+def check_scope_year(year: Any, *, field: str = "year") -> int:
+    """``year`` if it is a whole year the rules apply to (from 2021, SCOPE-1, to 2100)."""
+    if isinstance(year, bool) or not isinstance(year, int) or not SCOPE_START.year <= year <= LATEST.year:
+        message = f"年度应在 {SCOPE_START.year} 至 {LATEST.year} 之间（SCOPE-1）"
+        raise ValidationFailed(
+            message, field=field, clause="SCOPE-1", errors=[{"field": field, "message": message}]
+        )
+    return year
+
+
 @dataclass(frozen=True)
 class DateRange:
     """The dates a field may hold, from ``earliest`` to ``latest`` inclusive, and why."""
@@ -61,6 +71,9 @@ class DateRange:
     def check(self, day: Any, *, label: str, field: str) -> Any:
         """``day`` unchanged if it is ``None`` or in range; :class:`ValidationFailed` naming
         ``field`` otherwise (the services' final check before writing)."""
+        if day is not None and not isinstance(day, dt.date):
+            not_a_date = f"{label}应为日期"
+            raise ValidationFailed(not_a_date, field=field, errors=[{"field": field, "message": not_a_date}])
         if isinstance(day, dt.datetime):
             day = day.date()
         if isinstance(day, dt.date):

@@ -180,7 +180,7 @@ class UsageForm(StyledForm):
 
 
 class RoundForm(StyledForm):
-    year = forms.IntegerField(label=_("年度"), min_value=2021, max_value=2100)
+    year = forms.IntegerField(label=_("年度"), min_value=dates.SCOPE_START.year, max_value=dates.LATEST.year)
     quarter = forms.TypedChoiceField(label=_("季度"), choices=[(i, i) for i in range(1, 5)], coerce=int)
     title = forms.CharField(label=_("名称"), max_length=100, required=False)
     opens_on = dates.form_field(dates.ROUND_DAY, _("开始日期"), widget=DATE)

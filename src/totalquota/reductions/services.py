@@ -1150,8 +1150,7 @@ def round_create(
     principal = principal_of(actor)
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed("季度应为 1-4", field="quarter")
-    if not 2021 <= int(year) <= 2100:
-        raise ValidationFailed("年度应在 2021 至 2100 之间（SCOPE-1）", field="year")
+    dates.check_scope_year(int(year))
     check_round_dates(opens_on=opens_on, deadline=deadline, covers_from=covers_from, covers_to=covers_to)
     if deadline < opens_on:
         raise ValidationFailed("截止日期不能早于开始日期", field="deadline")

@@ -121,7 +121,7 @@ class OperatingForm(StyledForm):
 
 
 class IntakeForm(StyledForm):
-    year = forms.IntegerField(label=_("年度"), min_value=2021, max_value=2100)
+    year = forms.IntegerField(label=_("年度"), min_value=dates.SCOPE_START.year, max_value=dates.LATEST.year)
     quarter = forms.TypedChoiceField(
         label=_("季度"), choices=[(i, f"第 {i} 季度") for i in range(1, 5)], coerce=int
     )

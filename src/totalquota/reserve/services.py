@@ -586,7 +586,7 @@ def application_mark_operating(
     *, actor: Any, application: QuotaApplication, started_on: dt.date
 ) -> QuotaApplication:
     """Record the project's formal operation date (starts the one-year clock of RES-4 (2))."""
-    check_day(dates.OPERATION_DAY, started_on, label="正式投运日期", field="started_on")
+    dates.OPERATION_DAY.check(started_on, label="正式投运日期", field="started_on")
     application = _lock(application)
     if application.status != ApplicationStatus.APPROVED:
         raise Conflict("只有已批准的项目可以登记投运", clause="RES-4")
@@ -616,20 +616,12 @@ EXCLUSION_OF_USAGE = {
 }
 
 
-def check_day(day_range: dates.DateRange, day: Any, *, label: str, field: str) -> None:
-    """Refuse a date outside its plausible range (lib.dates) before anything is written."""
-    if day is not None and not isinstance(day, dt.date):
-        raise ValidationFailed(f"{label}应为日期", field=field)
-    day_range.check(day, label=label, field=field)
-
-
 def check_intake_period(year: Any, quarter: Any, effective_date: dt.date | None) -> None:
     """The quarter and date of an intake run are plausible (from 2021, SCOPE-1)."""
-    if isinstance(year, bool) or not isinstance(year, int) or not 2021 <= year <= 2100:
-        raise ValidationFailed("年度应在 2021 至 2100 之间", field="year", clause="SCOPE-1")
+    dates.check_scope_year(year)
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed("季度应为 1-4", field="quarter")
-    check_day(dates.INTAKE_DAY, effective_date, label="入库日期", field="effective_date")
+    dates.INTAKE_DAY.check(effective_date, label="入库日期", field="effective_date")
 
 
 def quarter_period(year: int, quarter: int) -> tuple[dt.date, dt.date]:
