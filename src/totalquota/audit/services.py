@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from totalquota.audit import chain
@@ -32,25 +32,6 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
             continue
         data[field.attname] = field.value_from_object(obj)
     return to_json(data)
-
-
-def _insert_queued(event: AuditEvent) -> None:
-    """INSERT the event and its row in the chainer's queue: one statement on PostgreSQL (a
-    data-modifying CTE, as rawsql does for its side updates), two elsewhere."""
-    if connection.vendor != "postgresql":
-        rawsql.insert([event])
-        rawsql.insert([AuditPending(event_id=event.pk)])
-        return
-    plan, insert_sql, _auto = rawsql._insert_sql(AuditEvent)
-    queue = rawsql.quote(AuditPending._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH e AS ({insert_sql}), q AS (INSERT INTO {queue} (event_id) SELECT id FROM e) SELECT id FROM e",
-            rawsql._params(plan, event),
-        )
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 def record(
@@ -97,6 +78,7 @@ def record(
     # Only inserts: no shared row is locked here, so writers in different zones never wait on each
     # other for the audit log. The event is linked into the chain right after this transaction
     # commits (chain.schedule), by the chainer, which alone locks the chain head.
-    _insert_queued(event)
+    # The event and its row in the chainer's queue: one statement on PostgreSQL.
+    rawsql.insert([event], with_child=(AuditPending, "event_id"))
     chain.schedule()
     return event

@@ -70,27 +70,34 @@ def _params(plan: Plan, obj: models.Model) -> list[Any]:
 
 
 def insert(
-    instances: Sequence[models.Model], *, with_update: tuple[str, Sequence[Any]] | None = None
+    instances: Sequence[models.Model], *, with_child: tuple[type[models.Model], str] | None = None
 ) -> None:
     """INSERT model instances; auto primary keys are set from the database.
 
-    ``with_update`` is an UPDATE (text and parameters) to run along with a single instance: on
+    ``with_child`` (a model and its column) also inserts one row of that model per instance, whose
+    column holds the new primary key (e.g. an audit event's row in the chainer's queue): on
     PostgreSQL in the same statement, as a data-modifying CTE (one round trip instead of two);
-    elsewhere right after the INSERT. Both happen in the caller's transaction either way."""
+    elsewhere right after each INSERT. Both happen in the caller's transaction either way."""
     if not instances:
         return
     plan, sql, auto = _insert_sql(type(instances[0]))
-    prefix, extra = "", []
-    if with_update is not None:
-        assert len(instances) == 1, "with_update rides along with one INSERT"
+    child_sql = ""
+    if with_child is not None:
+        assert auto, "with_child needs an auto primary key to pass on"
+        child_table, child_column = quote(with_child[0]._meta.db_table), quote(with_child[1])
         if connection.vendor == "postgresql":
-            prefix, extra = f"WITH side AS ({with_update[0]}) ", list(with_update[1])
+            sql = (
+                f"WITH parent AS ({sql}), child AS (INSERT INTO {child_table} ({child_column}) "
+                f"SELECT {quote(type(instances[0])._meta.pk.column)} FROM parent) SELECT * FROM parent"
+            )
+        else:
+            child_sql = f"INSERT INTO {child_table} ({child_column}) VALUES (%s)"
     with connection.cursor() as cursor:
         for obj in instances:
-            cursor.execute(prefix + sql, [*extra, *_params(plan, obj)])
+            cursor.execute(sql, _params(plan, obj))
             if auto:
                 obj.pk = cursor.fetchone()[0]
             obj._state.adding = False
             obj._state.db = connection.alias
-        if with_update is not None and not prefix:
-            cursor.execute(with_update[0], list(with_update[1]))
+            if child_sql:
+                cursor.execute(child_sql, [obj.pk])
