@@ -249,13 +249,18 @@ def _save_head(head: AuditChainHead, ring: keyring.Keyring) -> None:
         )
 
 
+def head_ok(head: AuditChainHead, ring: keyring.Keyring) -> bool:
+    """The head's own HMAC verifies with the key it names."""
+    key = ring.get(head.key_id)
+    return key is not None and keyring.mac(key, head.algorithm, head_message(head)) == head.head_mac
+
+
 def _check_head(head: AuditChainHead, ring: keyring.Keyring) -> None:
     """Refuse to append after a head that does not verify: the chainer holds the key, and must not
     sign whatever someone put in the head (e.g. a head moved back over a deleted tail)."""
     if not head.head_mac and head.seq == 0 and not head.hash:
         return  # nothing linked yet
-    key = ring.get(head.key_id)
-    if key is None or keyring.mac(key, head.algorithm, head_message(head)) != head.head_mac:
+    if not head_ok(head, ring):
         raise ChainRefused("审计链头的摘要不符（链头被改动），拒绝继续入链；请运行 audit_verify 并核查")
 
 
@@ -412,7 +417,6 @@ class _Background:
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name="audit-chainer", daemon=True)
                 self._thread.start()
-                atexit.register(self.flush)
         self._wanted.set()
 
     def _run(self) -> None:
@@ -450,6 +454,8 @@ class _Background:
 
 
 _background = _Background()
+# Once per process: flush() itself looks whether this process has anything left to link.
+atexit.register(_background.flush)
 
 
 def schedule() -> None:

@@ -101,45 +101,38 @@ def _walk(
 ) -> tuple[int, int | None, str]:
     """Recompute every link from the first; (checked, first broken seq or None, reason)."""
 
-    def report(checked: int, broken_at: int | None, reason: str) -> tuple[int, int | None, str]:
-        return checked, broken_at, reason
-
     prev = chain.anchor(head) if head is not None else chain.GENESIS
     expected = 1
     checked = 0
     for link in AuditLink.objects.select_related("event").order_by("seq").iterator(chunk_size=batch_size):
         if link.seq != expected:
-            return report(checked, expected, f"缺少序号 {expected}（下一条为 {link.seq}）")
+            return (checked, expected, f"缺少序号 {expected}（下一条为 {link.seq}）")
         if link.prev != prev:
-            return report(checked, link.seq, "前序摘要与上一条记录不一致")
+            return (checked, link.seq, "前序摘要与上一条记录不一致")
         key = ring.get(link.key_id)
         if key is None:
-            return report(checked, link.seq, f"密钥 {link.key_id} 不在密钥环中（请从备份恢复密钥文件）")
+            return (checked, link.seq, f"密钥 {link.key_id} 不在密钥环中（请从备份恢复密钥文件）")
         try:
             digest = chain.link_mac(link, link.event, key)
         except keyring.KeyringError as exc:
-            return report(checked, link.seq, str(exc))
+            return (checked, link.seq, str(exc))
         if digest != link.mac:
-            return report(checked, link.seq, "记录内容与摘要不符（记录被改动）")
+            return (checked, link.seq, "记录内容与摘要不符（记录被改动）")
         if link.seq in anchors and anchors[link.seq] != link.mac:
-            return report(checked, link.seq, "与外部留存的链头记录不符（审计链被重建）")
+            return (checked, link.seq, "与外部留存的链头记录不符（审计链被重建）")
         prev = link.mac
         expected += 1
         checked += 1
     last = expected - 1
     beyond = [seq for seq in anchors if seq > last]
     if beyond:
-        return report(
-            checked, last + 1, f"外部留存的链头为序号 {max(beyond)}，但记录只到 {last}（末尾记录被删除）"
-        )
+        return (checked, last + 1, f"外部留存的链头为序号 {max(beyond)}，但记录只到 {last}（末尾记录被删除）")
     if head is None:
         if last:
-            return report(checked, expected, "缺少链头")
-        return report(checked, None, "审计链完整")
+            return (checked, expected, "缺少链头")
+        return (checked, None, "审计链完整")
     if head.seq != last or (last and head.hash != prev):
-        return report(checked, expected, f"链头指向序号 {head.seq}，但记录只到 {last}（末尾记录被删除）")
-    if last or head.head_mac:
-        key = ring.get(head.key_id)
-        if key is None or keyring.mac(key, head.algorithm, chain.head_message(head)) != head.head_mac:
-            return report(checked, expected, "链头的摘要不符（链头被改动）")
-    return report(checked, None, "审计链完整")
+        return (checked, expected, f"链头指向序号 {head.seq}，但记录只到 {last}（末尾记录被删除）")
+    if (last or head.head_mac) and not chain.head_ok(head, ring):
+        return (checked, expected, "链头的摘要不符（链头被改动）")
+    return (checked, None, "审计链完整")
