@@ -649,23 +649,22 @@ def intake_prepare(
 
     check_intake_period(year, quarter, effective_date)
     start, end = quarter_period(year, quarter)
-    pending = Conflict(f"{year} 年第 {quarter} 季度已有待确认的入库批次", clause="RES-1")
+    pending = f"{year} 年第 {quarter} 季度已有待确认的入库批次"
     if IntakeRun.objects.filter(year=year, quarter=quarter, confirmed_at__isnull=True).exists():
-        raise pending
-    try:
-        # A savepoint: a twin prepared at the same moment by someone else makes the insert fail
-        # on the one-pending-run constraint; that is the same refusal as the check above.
-        with transaction.atomic():
-            run = IntakeRun.objects.create(
-                year=year,
-                quarter=quarter,
-                period_start=start,
-                period_end=end,
-                effective_date=effective_date or timezone.localdate(),
-                created_by=getattr(actor, "user", actor),
-            )
-    except IntegrityError:
-        raise pending from None
+        raise Conflict(pending, clause="RES-1")
+    # A twin prepared at the same moment by someone else fails on the one-pending-run constraint:
+    # the same refusal as the check above.
+    run = _create_once(
+        IntakeRun,
+        pending,
+        clause="RES-1",
+        year=year,
+        quarter=quarter,
+        period_start=start,
+        period_end=end,
+        effective_date=effective_date or timezone.localdate(),
+        created_by=getattr(actor, "user", actor),
+    )
     for zone in Zone.objects.filter(is_active=True):
         for candidate in lines_eligible_for_intake(zone, (start, end)):
             line = candidate.line
@@ -894,7 +893,7 @@ def upper_deduct(*, actor: Any, line: Any, amount_grams: int, reason: str) -> Up
 # --- verification and recovery (RES-4) ---------------------------------------------------------------
 
 
-def _create_once(model: Any, duplicate: str, **fields: Any) -> Any:
+def _create_once(model: Any, duplicate: str, *, clause: str | None = None, **fields: Any) -> Any:
     """Insert a row that exists once (its unique constraint); a parallel request that got there
     first is a 409 with ``duplicate`` as the message, not a 500. (No lock: on PostgreSQL the second
     insert waits on the unique index for the first to commit or roll back.)"""
@@ -902,7 +901,7 @@ def _create_once(model: Any, duplicate: str, **fields: Any) -> Any:
         with transaction.atomic():
             return model.objects.create(**fields)
     except IntegrityError:
-        raise Conflict(duplicate) from None
+        raise Conflict(duplicate, clause=clause) from None
 
 
 @transaction.atomic
