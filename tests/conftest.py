@@ -149,3 +149,18 @@ def audit_test_key(settings, tmp_path):
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2026, 11, 28)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres_only`` (row locks, real concurrency) are skipped on SQLite, which
+    serialises writers by design; one place instead of a guard in every test."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(
+        reason="row locks and real concurrency need PostgreSQL; SQLite serialises writers by design"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)

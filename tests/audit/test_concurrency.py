@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from totalquota.audit.chain import chain_pending
 from totalquota.audit.models import AuditChainHead, AuditEvent, AuditLink, AuditPending
@@ -19,13 +19,7 @@ WRITERS = 8
 EVENTS_EACH = 25
 
 
-def _need_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
-
-
 def test_parallel_writers_leave_every_event_linked_exactly_once_in_one_unbroken_chain(world):
-    _need_postgres()
     barrier = threading.Barrier(WRITERS)
     errors = []
 
@@ -57,7 +51,6 @@ def test_parallel_writers_leave_every_event_linked_exactly_once_in_one_unbroken_
 
 
 def test_a_write_does_not_wait_for_the_chain_head(world):
-    _need_postgres()
     with transaction.atomic():  # a first event, so that the head exists
         record(actor=world.admin, action="x.first", object_type="t", object_id=0)
     assert AuditChainHead.objects.filter(pk=1).exists()
@@ -93,7 +86,6 @@ def test_a_write_does_not_wait_for_the_chain_head(world):
 
 
 def test_with_a_chaining_delay_a_thread_of_the_process_links_the_commits_of_the_moment(world, settings):
-    _need_postgres()
     from totalquota.audit import chain
 
     settings.AUDIT_CHAIN_DELAY_MS = 50

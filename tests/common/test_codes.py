@@ -105,8 +105,6 @@ def test_document_numbers_are_gapless_per_kind_and_year_and_a_rollback_gives_its
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_parallel_issuers_get_distinct_gapless_numbers_even_when_some_roll_back():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     workers = 12
 
     def issue(n: int) -> tuple[str, int]:

@@ -7,7 +7,7 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Account, AccountKind, Posting, Transfer
@@ -23,8 +23,6 @@ DRAWS_PER_WORKER = 6
 def test_concurrent_draws_never_overdraw_and_every_refusal_leaves_nothing(
     world, vocs, make_lot, make_allocation
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     lots = [
         make_lot(world.zone_a, vocs, grams, on=dt.date(2024, 1, n + 1))
         for n, grams in enumerate([3_000_000, 2_000_000, 1_000_000])

@@ -40,8 +40,6 @@ def test_a_zone_row_created_by_another_transaction_meanwhile_is_waited_for_witho
     lock zone B's row. A transfer from zone B into zone A must wait for that creation before it
     holds zone B's row; holding it while waiting is a lock-order violation PostgreSQL answers with
     ``deadlock detected``."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     vocs = Pollutant.objects.get(code="VOCS")
     lot_b = open_stock(world.admin, world.zone_b, vocs, 1_000_000, key="zone-row-b")
     assert world.zone_a.pk < world.zone_b.pk  # so zone A's row sorts first

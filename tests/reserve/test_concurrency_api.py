@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -146,8 +146,6 @@ def _ratio_one_to_one(world) -> None:
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_zones_file_submit_and_approve_in_parallel_through_the_api(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     vocs = Pollutant.objects.get(code="VOCS")
     _ratio_one_to_one(world)
     zones = {"A": world.zone_a, "B": world.zone_b}
@@ -189,8 +187,6 @@ def test_applications_of_two_pollutants_and_of_one_do_not_deadlock_each_other(wo
     """An application of VOCs and NOx holds VOCs, records that, then holds NOx; one of NOx alone
     holds NOx and records that. Unless both zone rows are locked before the first hold, the first
     waits for the NOx row while the second waits for the first's audit event."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     _ratio_one_to_one(world)
     for code in ("VOCS", "NOX"):
         open_stock(world.admin, world.zone_a, Pollutant.objects.get(code=code), 20 * T, key=f"conc-{code}")
@@ -204,8 +200,6 @@ def test_applications_of_two_pollutants_and_of_one_do_not_deadlock_each_other(wo
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_the_same_attainment_entered_by_many_reviewers_at_once_is_recorded_once_without_a_500(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     workers = 16
     browsers = [_session([world.reviewer, world.reviewer2][n % 2]) for n in range(workers)]
     form = {"year": "2025", "indicator": "O3", "attained": "on", "source": "2025 年环境质量公报"}

@@ -8,7 +8,6 @@ on the form, that the quarter already has a run waiting for confirmation. No ans
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -24,8 +23,6 @@ TIMEOUT = 60
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_the_same_quarter_prepared_by_many_administrators_at_once_has_one_pending_run(world):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     admins = [UserFactory(username=f"intake-admin-{n}", role=Role.ADMIN) for n in range(ADMINS)]
     clients = []
     for admin in admins:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from tests.reserve.conftest import T
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
@@ -18,8 +17,6 @@ from totalquota.reserve.models import UpperDeduction
 def test_parallel_upper_deductions_of_one_line_are_each_posted_once(world, p):
     """Each deduction is numbered under the line's lock: two at once are two postings, not one
     posting recorded twice (the same number made the same idempotency key)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and real concurrency need PostgreSQL; SQLite serialises writers by design")
     line_ = approved_line(world)
     year, quarter = this_quarter()
     services.intake_confirm(
