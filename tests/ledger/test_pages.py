@@ -113,6 +113,28 @@ def test_a_zone_transfer_without_a_reason_or_with_too_much_is_refused(client, wo
     assert selectors.zone_balance(world.zone_b, vocs).posted == 1_000_000
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "1989-12-31", "2101-01-01", "9999-12-31"])
+def test_a_zone_transfer_with_an_implausible_date_is_refused_on_the_page_and_writes_nothing(
+    client, world, reserve, vocs, day
+):
+    client.force_login(world.admin)
+    before = (Posting.objects.count(), selectors.zone_balance(world.zone_b, vocs).posted)
+    response = client.post(
+        reverse("ledger:zone_transfer"),
+        {
+            "from_lot": reserve[0].pk,
+            "to_zone": world.zone_b.pk,
+            "effective_date": day,
+            "token": "t-date",
+            "amount": "0.3",
+            "reason": "调剂",
+        },
+    )
+    assert response.status_code == 200
+    assert "1990-01-01 至 2100-12-31" in str(response.context["form"].errors["effective_date"])
+    assert (Posting.objects.count(), selectors.zone_balance(world.zone_b, vocs).posted) == before
+
+
 def test_the_admin_corrects_a_posting_and_the_grams_go_back(client, world, reserve, vocs):
     draw = reserve[3]
     client.force_login(world.admin)

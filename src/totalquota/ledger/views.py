@@ -24,6 +24,7 @@ from totalquota.common.lists import Column, ScopedListView, action_if
 from totalquota.common.xlsx import write_workbook, xlsx_response
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
+from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
@@ -366,9 +367,7 @@ class ZoneTransferForm(StyledForm):
     amount = forms.CharField(
         label=gettext_lazy("数量"), help_text=gettext_lazy("按该污染物的显示单位（t/a 或 kg/a）填写")
     )
-    effective_date = forms.DateField(
-        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    effective_date = dates.form_field(dates.LEDGER_DAY, gettext_lazy("生效日期"))
     reason = forms.CharField(
         label=gettext_lazy("调剂事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
