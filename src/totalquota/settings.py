@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "totalquota.emissions",
     "totalquota.reports",
     "totalquota.api",
+    "totalquota.web",
+    "totalquota.demo",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "totalquota.common.context_processors.navigation",
+                "totalquota.web.context_processors.navigation",
                 "csp.context_processors.nonce",
             ],
         },
@@ -186,7 +188,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "totalquota.common.views.csrf_failure"
+CSRF_FAILURE_VIEW = "totalquota.web.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

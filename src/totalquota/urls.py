@@ -1,10 +1,10 @@
 from django.urls import include, path
 
 from totalquota.api.routes import api
-from totalquota.common import views as common_views
+from totalquota.web import views as web_views
 
 urlpatterns = [
-    path("", common_views.home, name="home"),
+    path("", web_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("totalquota.accounts.urls")),
     path("registry/", include("totalquota.registry.urls")),
@@ -15,8 +15,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
-handler403 = "totalquota.common.views.error_403"
-handler404 = "totalquota.common.views.error_404"
-handler500 = "totalquota.common.views.error_500"
+handler403 = "totalquota.web.views.error_403"
+handler404 = "totalquota.web.views.error_404"
+handler500 = "totalquota.web.views.error_500"
 
 # No route serves MEDIA_ROOT: uploaded files are sent only by views that check who asks.

@@ -19,9 +19,9 @@ from totalquota.accounts.models import ApiToken, User
 from totalquota.accounts.permissions import access, require
 from totalquota.accounts.roles import Role
 from totalquota.common.forms import StyledFormMixin
-from totalquota.common.lists import Column, ScopedListView, action_if
 from totalquota.lib.errors import DomainError
 from totalquota.registry.models import Zone
+from totalquota.web.lists import Column, ScopedListView, action_if
 
 
 class LoginView(auth_views.LoginView):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from totalquota.accounts.permissions import access
 from totalquota.audit.models import AuditEvent
-from totalquota.common.lists import Column, ScopedListView
+from totalquota.web.lists import Column, ScopedListView
 
 
 class AuditFilter(django_filters.FilterSet):

@@ -7,4 +7,4 @@ class LedgerConfig(AppConfig):
     verbose_name = "指标台账"
 
     def ready(self) -> None:
-        from . import home, navigation, permissions, rules  # noqa: F401  (registrations)
+        from . import permissions, rules  # noqa: F401  (registrations)

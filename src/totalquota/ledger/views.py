@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require
 from totalquota.common.forms import StyledForm
-from totalquota.common.lists import Column, ScopedListView, action_if
 from totalquota.common.xlsx import write_workbook, xlsx_response
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
@@ -28,6 +27,7 @@ from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
+from totalquota.web.lists import Column, ScopedListView, action_if
 
 
 def _as_of(request) -> dt.date | None:

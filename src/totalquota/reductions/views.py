@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require, restrict, zone_allowed
-from totalquota.common.lists import Column, PageAction, ScopedListView, action_if
 from totalquota.common.middleware import multipart_post
 from totalquota.common.pdf import pdf_response, render_pdf
 from totalquota.common.xlsx import read_table, xlsx_response
@@ -59,6 +58,7 @@ from totalquota.reductions.models import (
     ReductionProject,
 )
 from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
 
 S = ProjectStatus
 
@@ -246,7 +246,7 @@ class LibraryListView(CompactList):
     ]
 
     def filtered_queryset(self):
-        from totalquota.common.lists import apply_search
+        from totalquota.web.lists import apply_search
 
         qs = selectors.library_lines(self.request.user)
         text = self.request.GET.get("q", "").strip()

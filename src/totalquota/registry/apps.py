@@ -5,6 +5,3 @@ class RegistryConfig(AppConfig):
     name = "totalquota.registry"
     label = "registry"
     verbose_name = "基础信息"
-
-    def ready(self) -> None:
-        from . import home  # noqa: F401  (registers home-page cards)

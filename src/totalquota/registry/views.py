@@ -18,7 +18,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
 from totalquota.audit.models import AuditEvent
-from totalquota.common.lists import Column, ScopedListView, action_if
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, text_cells, xlsx_response
 from totalquota.lib.errors import DomainError
@@ -28,6 +27,7 @@ from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.selectors import filing_thresholds
+from totalquota.web.lists import Column, ScopedListView, action_if
 
 
 class EnterpriseListView(ScopedListView):

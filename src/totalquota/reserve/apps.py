@@ -9,7 +9,7 @@ class ReserveConfig(AppConfig):
     def ready(self) -> None:
         from totalquota.reductions.selectors import register_reserve_use
 
-        from . import home, navigation, permissions, rules  # noqa: F401  (registrations)
+        from . import permissions, rules  # noqa: F401  (registrations)
         from .selectors import allocated_from_reductions
 
         register_reserve_use(allocated_from_reductions)

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require, restrict
-from totalquota.common.lists import Column, ScopedListView, action_if
 from totalquota.common.pdf import pdf_response, render_pdf
 from totalquota.common.xlsx import write_workbook, xlsx_response
 from totalquota.ledger import selectors as ledger_selectors
@@ -51,6 +50,7 @@ from totalquota.reserve.models import (
     UpperLevelRequest,
     VerifiedEmission,
 )
+from totalquota.web.lists import Column, ScopedListView, action_if
 
 LINE_STATUS_LABELS = {  # labels of services.line_hold_state
     "none": gettext_lazy("无需扣减"),

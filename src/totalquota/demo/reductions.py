@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from totalquota.common.demo import DemoContext
 from totalquota.common.pdf import render_pdf
+from totalquota.demo.context import DemoContext
 from totalquota.lib.units import format_quantity
 from totalquota.reductions import services
 from totalquota.reductions.models import AccountingFactor, ProjectStatus, ReductionProject

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from totalquota.common.demo import DEMO_PASSWORD, STEPS, DemoContext
+from totalquota.demo.context import DEMO_PASSWORD, STEPS, DemoContext
 from totalquota.registry.models import Park
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for name in STEPS:
                 module = importlib.import_module(name)
-                self.stdout.write(f"· {name.rsplit('.', 2)[-2]} …")
+                self.stdout.write(f"· {name.rsplit('.', 1)[-1]} …")
                 module.seed(ctx)
         self.stdout.write(self.style.SUCCESS(f"演示数据已装入（{ctx.today:%Y-%m-%d}）。"))
         for note in ctx.notes:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from totalquota.accounts.models import ApiToken, User
 from totalquota.accounts.permissions import may
-from totalquota.common.home import Card, provider
+from totalquota.web.home import Card, provider
 
 
 @provider

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from totalquota.accounts.permissions import principal_of
-from totalquota.common.home import cards_for, charts_for
+from totalquota.web.home import cards_for, charts_for
 
 
 @login_required

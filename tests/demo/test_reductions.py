@@ -8,17 +8,17 @@ import random
 import pytest
 from django.utils import timezone
 
-from totalquota.common.demo import STEPS, DemoContext
+from totalquota.demo.context import STEPS, DemoContext
 from totalquota.reductions.models import Evidence, LineUsage, ProjectStatus, ProjectType, ReductionProject
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_projects_of_every_type_and_status_with_evidence_and_usage_marks():
-    assert STEPS.index("totalquota.reductions.demo") > STEPS.index("totalquota.accounts.demo")
+    assert STEPS.index("totalquota.demo.reductions") > STEPS.index("totalquota.demo.accounts")
     ctx = DemoContext(rng=random.Random(20211), today=timezone.localdate())
     ctx["enterprise_count"] = 60
-    for name in ("totalquota.registry.demo", "totalquota.accounts.demo", "totalquota.reductions.demo"):
+    for name in ("totalquota.demo.registry", "totalquota.demo.accounts", "totalquota.demo.reductions"):
         importlib.import_module(name).seed(ctx)
     assert set(ReductionProject.objects.values_list("status", flat=True)) == set(ProjectStatus.values)
     assert set(ReductionProject.objects.values_list("project_type", flat=True)) == set(ProjectType.values)

@@ -1,4 +1,4 @@
-"""Demo data: a realistic park built step by step, each app adding its part.
+"""Demo data: a realistic park built step by step, one module of this package per app.
 
 ``manage.py seed_demo`` runs the ``seed(ctx)`` function of every module in :data:`STEPS`, in
 order, inside one transaction; later steps read what earlier ones put in ``ctx``. The data is
@@ -15,13 +15,13 @@ from typing import Any
 # The password of every demo account; printed by the start command. Never used outside demo data.
 DEMO_PASSWORD = "Demo-2026-quota"
 
-# Apps append their demo module here, after the modules whose data they use.
+# Each step comes after the steps whose data it uses.
 STEPS: list[str] = [
-    "totalquota.registry.demo",
-    "totalquota.accounts.demo",
-    "totalquota.ledger.demo",
-    "totalquota.reductions.demo",
-    "totalquota.reserve.demo",
+    "totalquota.demo.registry",
+    "totalquota.demo.accounts",
+    "totalquota.demo.ledger",
+    "totalquota.demo.reductions",
+    "totalquota.demo.reserve",
 ]
 
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from totalquota.accounts.demo import DEMO_LOGINS
 from totalquota.accounts.models import User
-from totalquota.common.demo import DEMO_PASSWORD
+from totalquota.demo.accounts import DEMO_LOGINS
+from totalquota.demo.context import DEMO_PASSWORD
 
 
 class Command(BaseCommand):

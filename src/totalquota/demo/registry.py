@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from totalquota.accounts.demo import ensure_admin
 from totalquota.audit.services import record, snapshot
-from totalquota.common.demo import DemoContext
+from totalquota.demo.accounts import ensure_admin
+from totalquota.demo.context import DemoContext
 from totalquota.lib import uscc
 from totalquota.registry.models import ManagementCategory, Park, Zone
 from totalquota.registry.services import enterprise_create

@@ -1,6 +1,7 @@
 """The navigation bar: one list of entries, each shown to the roles whose permissions allow it.
 
-Apps append their entries with :func:`add`; the order of ``SECTIONS`` is the order on screen.
+The whole menu is listed here, entries added with :func:`add`; the order of ``SECTIONS`` is the
+order on screen.
 """
 
 from __future__ import annotations
@@ -69,6 +70,58 @@ add(
     NavItem("system", _("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
     NavItem("system", _("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
     NavItem("system", _("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
+    # 指标台账 (ledger)
+    NavItem("reserve", _("储备余额"), "ledger:overview", "ledger.view", "bi-bank", 10),
+    NavItem("reserve", _("储备批次与指标账户"), "ledger:account_list", "ledger.view", "bi-collection", 20),
+    NavItem("reserve", _("划转流水"), "ledger:transfer_list", "ledger.view", "bi-arrow-left-right", 30),
+    # 减排库 (reductions)
+    NavItem(
+        "reductions",
+        pgettext_lazy("plural", "减排项目"),
+        "reductions:project_list",
+        "reductions.view",
+        "bi-list-check",
+        10,
+    ),
+    NavItem("reductions", _("减排库"), "reductions:library", "reductions.view", "bi-database-check", 20),
+    NavItem("reductions", _("逾期未申报"), "reductions:overdue", "reductions.view", "bi-alarm", 30),
+    NavItem("reductions", _("批量申报"), "reductions:import", "reductions.import", "bi-upload", 40),
+    NavItem(
+        "reductions",
+        _("减排通报"),
+        "reductions:bulletin",
+        "reductions.view_bulletin",
+        "bi-file-earmark-text",
+        50,
+    ),
+    NavItem(
+        "reductions",
+        _("申报轮次"),
+        "reductions:round_list",
+        "reductions.view",
+        "bi-calendar-range",
+        60,
+    ),
+    NavItem("reductions", _("核算系数"), "reductions:factor_list", "reductions.view", "bi-calculator", 70),
+    # 储备库 (reserve)
+    NavItem(
+        "reserve", _("总量指标申请"), "reserve:application_list", "reserve.view", "bi-file-earmark-text", 1
+    ),
+    NavItem("reserve", _("季度入库"), "reserve:intake_list", "reserve.intake", "bi-box-arrow-in-down", 40),
+    NavItem("reserve", _("上级储备库"), "reserve:upper_list", "reserve.view", "bi-arrow-up-circle", 50),
+    NavItem(
+        "reserve", _("核查与收回"), "reserve:recovery", "reserve.recover", "bi-arrow-counterclockwise", 60
+    ),
+    NavItem("reserve", _("核实排放量"), "reserve:verified_list", "reserve.view", "bi-clipboard-data", 70),
+    NavItem("reserve", _("达标状况"), "reserve:attainment_list", "reserve.view", "bi-cloud-sun", 80),
+    NavItem(
+        "reports",
+        _("储备收支预警"),
+        "reserve:warnings",
+        "reserve.view_warnings",
+        "bi-exclamation-triangle",
+        20,
+    ),
 )
 
 

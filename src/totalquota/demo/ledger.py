@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from totalquota.common.demo import DemoContext
+from totalquota.demo.context import DemoContext
 from totalquota.ledger.services import lot_open
 from totalquota.registry.models import Pollutant
 

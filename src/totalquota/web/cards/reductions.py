@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import may, restrict
 from totalquota.accounts.roles import Role
-from totalquota.common.home import Card, provider
 from totalquota.lib.errors import RuleViolation
 from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ReductionProject
 from totalquota.reductions.rules import ROUND_REMINDER_DAYS
 from totalquota.reductions.selectors import current_rounds, overdue_q
 from totalquota.registry.rules import rule_value
+from totalquota.web.home import Card, provider
 
 S = ProjectStatus
 

@@ -1,7 +1,7 @@
 """The home page: each app contributes cards of what needs a person's attention.
 
-A provider is a function ``(principal) -> list[Card]``; apps register theirs with :func:`provider`
-in their ``home.py`` (imported by their AppConfig.ready). The page shows cards with the most
+A provider is a function ``(principal) -> list[Card]``, registered with :func:`provider`; each
+app's cards are in ``web/cards/<app>.py`` (imported by the web app's AppConfig.ready). The page shows cards with the most
 urgent level first.
 """
 

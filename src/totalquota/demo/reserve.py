@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from totalquota.common.demo import DemoContext
+from totalquota.demo.context import DemoContext
 from totalquota.registry.models import Pollutant
 from totalquota.reserve import services
 from totalquota.reserve.models import IntakeItem, RecoveryKind

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import may, restrict
-from totalquota.common.home import Card, provider
 from totalquota.reserve.models import (
     OPEN_STATUSES,
     ApplicationStatus,
@@ -17,6 +16,7 @@ from totalquota.reserve.models import (
     UpperLevelRequest,
 )
 from totalquota.reserve.selectors import shortfalls, zone_warnings
+from totalquota.web.home import Card, provider
 
 
 @provider

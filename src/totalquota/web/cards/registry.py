@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import restrict
 from totalquota.accounts.roles import Role
-from totalquota.common.home import Card, Chart, bar_option, chart_provider, provider
 from totalquota.registry.models import Enterprise
+from totalquota.web.home import Card, Chart, bar_option, chart_provider, provider
 
 
 @provider

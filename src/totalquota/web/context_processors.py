@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from totalquota.common.navigation import menu_for
+from totalquota.web.navigation import menu_for
 
 
 def navigation(request):

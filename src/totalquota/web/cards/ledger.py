@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import may, restrict
-from totalquota.common.home import Card, Chart, bar_option, chart_provider, provider
 from totalquota.ledger.models import Phase, Transfer, ZoneBalance
+from totalquota.web.home import Card, Chart, bar_option, chart_provider, provider
 
 
 @provider

@@ -5,7 +5,7 @@ from __future__ import annotations
 from totalquota.accounts.models import User
 from totalquota.accounts.roles import Role
 from totalquota.accounts.services import token_issue, user_create
-from totalquota.common.demo import DEMO_PASSWORD, DemoContext
+from totalquota.demo.context import DEMO_PASSWORD, DemoContext
 
 # (role label, username, note) as the start command prints them.
 DEMO_LOGINS = [
