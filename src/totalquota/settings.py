@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "totalquota.common",
     "totalquota.audit",
+    "totalquota.outbox",
     "totalquota.accounts",
     "totalquota.registry",
     "totalquota.ledger",
