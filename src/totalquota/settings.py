@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "totalquota.outbox",
     "totalquota.accounts",
     "totalquota.registry",
+    "totalquota.workflow",
     "totalquota.ledger",
     "totalquota.reductions",
     "totalquota.reserve",

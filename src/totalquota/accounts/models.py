@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.accounts.permissions import Principal, principal_for_user
 from totalquota.accounts.roles import Role
 
 
@@ -57,6 +58,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def principal(self) -> Principal:
+        """This person acting in their role and scope (what services take as ``actor``)."""
+        return principal_for_user(self)
 
 
 class ApiToken(models.Model):

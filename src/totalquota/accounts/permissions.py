@@ -212,6 +212,21 @@ def can_access_object(who: Principal | User | Any, obj: models.Model, action: st
     return restrict(who, type(obj), action).filter(pk=obj.pk).exists()
 
 
+def in_zones(who: Principal, queryset: models.QuerySet[M], path: str = "pk") -> models.QuerySet[M]:
+    """``queryset`` limited to the zones ``who`` sees, ``path`` leading to a zone id (``"pk"`` for
+    zones themselves, ``"zone_id"``, ``"debit__zone_id"`` …): everything for park-wide people, their
+    zone(s) for zone officers, third parties and enterprise staff (whose unit lies in one zone). The
+    one place a list, page, API route, bulletin or selector narrows by zone."""
+    if who.zone_ids is None:
+        return queryset
+    return queryset.filter(**{f"{path}__in": who.zone_ids})
+
+
+def zone_visible(who: Principal, zone_id: int | None) -> bool:
+    """Whether ``who`` sees zone ``zone_id`` (the test :func:`in_zones` applies, for one id)."""
+    return who.zone_ids is None or zone_id in who.zone_ids
+
+
 def zone_allowed(who: Principal | User | Any, zone_id: int | None) -> bool:
     """Whether ``who`` may act in ``zone_id`` (writes that name a zone, such as imports)."""
     principal = principal_of(who)

@@ -1,0 +1,112 @@
+"""Workflow actions as API routes: one ``POST …/{id}/<action>`` per row of an action table.
+
+The route's auth checks the action's permission before the body is read (as every route here); the
+handler finds the object within the caller's scope (``load``: 404 outside it), runs the action
+through the kernel with the text field the action names (``reason``, ``note``, ``proposal``) and
+answers with the object's detail (``out``). A refusal is the kernel's ``DomainError``, which the
+API turns into a problem document like any other.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+from ninja import Router, Schema
+from pydantic import Field, create_model
+
+from totalquota.api.core import ApiRequest, allowed
+from totalquota.workflow.kernel import Action, ActionTable, perform
+
+TEXT_MAX = 2000
+
+
+def text_body(field: str, title: str = "") -> type[Schema]:
+    """The body of an action that takes one text (``{"reason": "…"}``)."""
+    model = create_model(  # type: ignore[call-overload]
+        f"{field.capitalize()}In",
+        __base__=Schema,
+        **{field: (str, Field("", max_length=TEXT_MAX, description=title or field))},
+    )
+    return model  # type: ignore[no-any-return]
+
+
+_BODIES: dict[str, type[Schema]] = {}
+
+
+def _body(action: Action[Any]) -> type[Schema] | None:
+    if not action.reason_field:
+        return None
+    if action.reason_field not in _BODIES:
+        _BODIES[action.reason_field] = text_body(action.reason_field)
+    return _BODIES[action.reason_field]
+
+
+def action_routes(
+    router: Router,
+    table: ActionTable[Any],
+    *,
+    route: str,
+    param: str,
+    load: Callable[[ApiRequest, int, str], models.Model],
+    response: Any,
+    out: Callable[[Any], Any],
+    prefix: str,
+    only: tuple[str, ...] | None = None,
+) -> None:
+    """Add a route for every action of ``table`` (or those named in ``only``): ``POST
+    {route}/{int:<param>}/<action path>``, named ``<prefix>_<action>``."""
+    for action in table.actions:
+        if only is not None and action.name not in only:
+            continue
+        _add(
+            router,
+            table,
+            action,
+            route=route,
+            param=param,
+            load=load,
+            response=response,
+            out=out,
+            prefix=prefix,
+        )
+
+
+def _add(
+    router: Router,
+    table: ActionTable[Any],
+    action: Action[Any],
+    *,
+    route: str,
+    param: str,
+    load: Callable[[ApiRequest, int, str], models.Model],
+    response: Any,
+    out: Callable[[Any], Any],
+    prefix: str,
+) -> None:
+    body = _body(action)
+
+    def handler(request: ApiRequest, **kwargs: Any) -> Any:
+        obj = load(request, kwargs[param], action.permission)
+        payload = kwargs.get("payload")
+        reason = getattr(payload, action.reason_field, "") if payload is not None else ""
+        return out(perform(table, action.name, principal=request.auth, obj=obj, reason=reason))
+
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ApiRequest),
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=int),
+    ]
+    if body is not None:
+        parameters.append(inspect.Parameter("payload", inspect.Parameter.KEYWORD_ONLY, annotation=body))
+    handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    handler.__name__ = f"{prefix}_{action.name}"
+    handler.__doc__ = action.summary or str(action.label)
+    handler.__module__ = load.__module__  # the operation id names the API module, as hand-written routes do
+    router.post(
+        f"{route}/{{int:{param}}}/{action.slug}",
+        response=response,
+        summary=action.summary or str(action.label),
+        auth=allowed(action.permission),
+    )(handler)

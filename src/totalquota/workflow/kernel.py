@@ -1,0 +1,278 @@
+"""The workflow kernel: one way to act on a workflow object.
+
+A workflow (reduction projects, quota applications, later emission reports and findings) is a
+model with a ``status``, a transition model (a subclass of :class:`~totalquota.workflow.models.Transition`)
+and an :class:`ActionTable`: one :class:`Action` per thing a person can do to it. The page
+(:mod:`totalquota.web.actions`) and the API (:mod:`totalquota.api.actions`) both read the table,
+so an action exists in both or in neither. :func:`perform` is the one function that runs an
+action:
+
+1. the role must hold the action's permission (``accounts.permissions``; 403);
+2. the object row is locked (lock order step 1, see ``ledger.services``) and read again, so two
+   people acting at once each see the other's change;
+3. the table's guard checks scope and anything the workflow adds (403);
+4. the status must be one the action starts from (409);
+5. a reason, where the action requires one (422);
+6. four eyes: whoever prepared the object may not take an action that decides it (403);
+7. the action's service does the domain work (ledger postings, figures, rule look-ups); it may
+   refuse (and changes nothing: everything runs in one transaction), choose the target status
+   and record the rule parameters it used;
+8. the transition row, the object's new status, the audit event and the outbox event are written
+   in the same transaction.
+
+A new action is one :class:`Action` row, one service function and, for the page, one template
+fragment (see ``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.db import models, transaction
+from django.utils.functional import Promise
+
+from totalquota import outbox
+from totalquota.accounts.permissions import Principal, may, require
+from totalquota.audit.services import record, snapshot
+from totalquota.lib.errors import Conflict, Forbidden, ValidationFailed
+
+Obj = TypeVar("Obj", bound=models.Model)
+
+
+@dataclass
+class Step(Generic[Obj]):
+    """What an action's service is given and may fill in: the locked object, who acts, the reason
+    and the action's own inputs; ``to`` (the target status, when the action chooses it), ``rules``
+    (the rule parameters used, kept on the transition), ``audit`` (extra facts for the audit
+    event's ``after``) and ``result`` (what :func:`perform` returns instead of the object)."""
+
+    obj: Obj
+    principal: Principal
+    reason: str
+    params: dict[str, Any]
+    action: Action[Obj]
+    to: str | None = None
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+    warning: str = ""
+
+    @property
+    def outcome(self) -> Any:
+        """What :func:`perform` returns: the service's ``result``, else the object."""
+        return self.obj if self.result is None else self.result
+
+
+@dataclass(frozen=True)
+class Action(Generic[Obj]):
+    """One row of an action table.
+
+    ``name`` is the verb (``approve``) and the last part of the API path (``path`` when it
+    differs, e.g. ``send-back``); ``permission`` the entry of the permission table the role must
+    hold; ``sources`` the statuses it starts from; ``to`` the status it ends in (``None`` when
+    the service decides, or when the action does not change the status); ``service`` the domain
+    work, ``service(step)``; ``reason`` the refusal shown when a reason is required and missing
+    (empty: the reason is optional); ``four_eyes`` whether the people who prepared the object are
+    refused (the table says who they are); ``done`` the message the page shows afterwards;
+    ``summary`` the API operation's summary; ``reason_field`` the name of the text field in the
+    form and the API body (``reason``, ``note``, ``proposal``)."""
+
+    name: str
+    label: str | Promise
+    permission: str
+    sources: frozenset[str]
+    service: Callable[[Step[Obj]], None]
+    to: str | None = None
+    reason: str = ""
+    clause: str | None = None
+    four_eyes: bool = False
+    done: str | Promise = ""
+    summary: str = ""
+    path: str = ""
+    reason_field: str = "reason"
+    doing: str = ""
+    style: str = "primary"
+
+    @property
+    def slug(self) -> str:
+        return self.path or self.name
+
+
+@dataclass(frozen=True)
+class ActionTable(Generic[Obj]):
+    """The actions of one workflow, and how the kernel finds its rows.
+
+    ``model`` the workflow object; ``transition_model`` and ``transition_fk`` its history;
+    ``audit_prefix`` the audit action names (``reduction.`` + ``approve``) and ``topic`` the outbox
+    topic (``reduction`` + ``.approve``); ``audit_fields`` the fields snapshotted before and after;
+    ``guard(principal, obj, action)`` the workflow's own scope checks (raise ``Forbidden``);
+    ``preparers(obj)`` the user ids four eyes refuses; ``four_eyes_message`` and ``clause`` what
+    the refusal says; ``label`` how refusals name the object (``项目``)."""
+
+    model: type[Obj]
+    transition_model: type[models.Model]
+    transition_fk: str
+    audit_prefix: str
+    topic: str
+    actions: tuple[Action[Obj], ...]
+    audit_fields: tuple[str, ...] = ("status",)
+    guard: Callable[[Principal, Obj, Action[Obj]], None] | None = None
+    preparers: Callable[[Obj], Iterable[int | None]] | None = None
+    four_eyes_message: str = "四眼原则：编制或提交该事项的人员不能作出决定"
+    clause: str | None = None
+    label: str = "该事项"
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.actions]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.model.__name__}: an action is listed twice")
+
+    def __getitem__(self, name: str) -> Action[Obj]:
+        for action in self.actions:
+            if action.name == name or action.path == name:
+                return action
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in (a.name, a.path) for a in self.actions)
+
+    def available(self, principal: Principal, obj: Obj) -> dict[str, bool]:
+        """Which actions ``principal`` may take on ``obj`` now (role, status and four eyes), for the
+        page to show its buttons; the kernel checks again when one is pressed."""
+        preparers = set(self.preparers(obj)) if self.preparers else set()
+        status = getattr(obj, "status", None)
+        return {
+            action.name: may(principal, action.permission)
+            and status in action.sources
+            and not (action.four_eyes and principal.user_id in preparers)
+            for action in self.actions
+        }
+
+
+def perform(
+    table: ActionTable[Obj],
+    name: str,
+    *,
+    principal: Principal,
+    obj: Obj,
+    reason: str = "",
+    **params: Any,
+) -> Any:
+    """Run action ``name`` of ``table`` on ``obj`` as ``principal``; returns the object, or what
+    the service put in ``step.result``. Services of a workflow call this."""
+    return run(table, name, principal=principal, obj=obj, reason=reason, **params).outcome
+
+
+def run(
+    table: ActionTable[Obj],
+    name: str,
+    *,
+    principal: Principal,
+    obj: Obj,
+    reason: str = "",
+    **params: Any,
+) -> Step[Obj]:
+    """Run action ``name`` of ``table`` on ``obj`` as ``principal`` (the steps in the module
+    docstring), in one transaction, and return the finished :class:`Step` (the page reads its
+    ``warning``)."""
+    if not isinstance(principal, Principal):
+        raise TypeError("perform() takes a Principal (accounts.permissions.principal_of)")
+    action = table[name]
+    require(principal, action.permission)
+    with transaction.atomic():
+        # Lock order step 1 (ledger.services): the workflow object's row, before any zone, balance
+        # or counter row the service may lock, so that actions on one object queue one behind the
+        # other and never cross.
+        obj = table.model._default_manager.select_for_update().get(pk=obj.pk)
+        if table.guard is not None:
+            table.guard(principal, obj, action)
+        status = str(obj.status)  # type: ignore[attr-defined]
+        if status not in action.sources:
+            display = getattr(obj, "get_status_display", lambda: status)()
+            raise Conflict(
+                f"{table.label}当前状态为“{display}”，不能{action.doing or action.label}",
+                clause=action.clause or table.clause,
+            )
+        reason = (reason or "").strip()
+        if action.reason and not reason:
+            raise ValidationFailed(action.reason, field=action.reason_field, clause=action.clause)
+        if (
+            action.four_eyes
+            and table.preparers is not None
+            and principal.user_id in set(table.preparers(obj))
+        ):
+            raise Forbidden(table.four_eyes_message, clause=action.clause or table.clause)
+        before = snapshot(obj, list(table.audit_fields))
+        step = Step(
+            obj=obj, principal=principal, reason=reason, params=dict(params), action=action, to=action.to
+        )
+        action.service(step)
+        if step.to is not None:
+            transition = table.transition_model._default_manager.create(
+                **{table.transition_fk: obj},
+                from_status=status,
+                to_status=step.to,
+                action=action.name,
+                actor=principal.user,
+                role=principal.role,
+                reason=step.reason,
+                rules=step.rules,
+            )
+            obj.status = step.to  # type: ignore[attr-defined]
+            obj.save()
+        else:
+            transition = None
+        after = {**snapshot(obj, list(table.audit_fields)), **step.audit}
+        record(
+            actor=principal, action=f"{table.audit_prefix}{action.name}", obj=obj, before=before, after=after
+        )
+        outbox.emit(
+            f"{table.topic}.{action.name}",
+            obj=obj,
+            actor=principal.user,
+            payload={
+                "action": action.name,
+                "from": status,
+                "to": step.to or status,
+                "transition_id": transition.pk if transition is not None else None,
+                "reason": step.reason,
+            },
+        )
+    return step
+
+
+def create_transition(
+    table: ActionTable[Obj],
+    obj: Obj,
+    *,
+    principal: Principal,
+    action: str,
+    to: str,
+    reason: str = "",
+    rules: Any = (),
+) -> models.Model:
+    """The first transition of a new object (``"" → draft``) or one a service writes as part of a
+    larger write (an edit that reopens a returned project): same row, same columns as
+    :func:`perform` writes."""
+    row = table.transition_model._default_manager.create(
+        **{table.transition_fk: obj},
+        from_status="" if action == "create" else str(getattr(obj, "status", "")),
+        to_status=to,
+        action=action,
+        actor=principal.user,
+        role=principal.role,
+        reason=reason,
+        rules=list(rules),
+    )
+    obj.status = to  # type: ignore[attr-defined]
+    return row
+
+
+def sources(*statuses: str | Iterable[str]) -> frozenset[str]:
+    """The from-states of an action, from statuses or sets of them."""
+    out: set[str] = set()
+    for s in statuses:
+        out |= {str(s)} if isinstance(s, str) else {str(x) for x in s}
+    return frozenset(out)
