@@ -65,7 +65,7 @@ def test_a_zone_row_created_by_another_transaction_meanwhile_is_waited_for_witho
         try:
             assert inserted.wait(30)
             ledger.zone_transfer(
-                actor=world.admin,
+                actor=world.admin.principal,
                 from_lot=lot_b,
                 to_zone=world.zone_a,
                 amount_grams=400_000,
