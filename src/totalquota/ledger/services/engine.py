@@ -115,10 +115,13 @@ def existing(idempotency_key: str, fingerprint: str) -> Posting | None:
     return Posting.objects.get(pk=found[0])
 
 
-def idempotent(func: Callable[P, R]) -> Callable[P, R]:
+def idempotent(func: Callable[P, R]) -> Callable[..., R]:
     """Run the operation; if a concurrent call with the same key won the race (unique violation on
     the key, our transaction rolled back), run it once more: it then finds the other posting and
-    returns it (same content) or refuses the key (other content)."""
+    returns it (same content) or refuses the key (other content).
+
+    Callers see ``Callable[..., R]``: their keyword arguments are not type-checked against the
+    operation (as before the package split), only the result is."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
