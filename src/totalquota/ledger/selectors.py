@@ -200,20 +200,14 @@ def _zone_as_of_from_transfers(
     if pollutant is not None:
         base = base.filter(pollutant=pollutant)
     result: dict[int, int] = defaultdict(int)
-    for pid, s in (
-        base.filter(credit_lot_zone=zone)
-        .values("pollutant_id")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("pollutant_id", "s")
-    ):
-        result[pid] += s
-    for pid, s in (
-        base.filter(debit_lot_zone=zone)
-        .values("pollutant_id")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("pollutant_id", "s")
-    ):
-        result[pid] -= s
+    for side, sign in (("credit_lot_zone", 1), ("debit_lot_zone", -1)):
+        for pid, s in (
+            base.filter(**{side: zone})
+            .values("pollutant_id")
+            .annotate(s=Sum("amount_grams"))
+            .values_list("pollutant_id", "s")
+        ):
+            result[pid] += sign * s
     return dict(result)
 
 
@@ -308,14 +302,11 @@ class Provenance:
 def _posted_parcels(account: Account) -> dict[tuple[int | None, int, str, str], int]:
     is_lot = account.kind == AccountKind.LOT
     totals: dict[tuple[int | None, int, str, str], int] = defaultdict(int)
-    for via, root, st, sr, grams in TransferOrigin.objects.filter(
-        transfer__credit=account, transfer__phase__in=POSTED_PHASES
-    ).values_list("via_id", "root_lot_id", "source_type", "source_ref", "amount_grams"):
-        totals[(None if is_lot else via, root, st, sr)] += grams
-    for via, root, st, sr, grams in TransferOrigin.objects.filter(
-        transfer__debit=account, transfer__phase__in=POSTED_PHASES
-    ).values_list("via_id", "root_lot_id", "source_type", "source_ref", "amount_grams"):
-        totals[(None if is_lot else via, root, st, sr)] -= grams
+    for side, sign in (("transfer__credit", 1), ("transfer__debit", -1)):
+        for via, root, st, sr, grams in TransferOrigin.objects.filter(
+            **{side: account}, transfer__phase__in=POSTED_PHASES
+        ).values_list("via_id", "root_lot_id", "source_type", "source_ref", "amount_grams"):
+            totals[(None if is_lot else via, root, st, sr)] += sign * grams
     return {k: g for k, g in totals.items() if g}
 
 

@@ -59,26 +59,19 @@ def zone_transfer(
         raise ValidationFailed("只能从储备批次调剂", field="from_lot")
     if from_lot.zone_id == to_zone.pk:
         raise ValidationFailed("调入功能区与调出批次所在功能区相同", field="to_zone")
+    content = {
+        "op": "zone_transfer",
+        "from": from_lot.pk,
+        "to_zone": to_zone.pk,
+        "amount": amount,
+        "date": effective_date,
+        "obj": object_ref(obj),
+    }
+    code = TransferCode.ZONE_TRANSFER
     entry = Entry(
-        actor=actor,
-        operation="zone_transfer",
-        code=TransferCode.ZONE_TRANSFER,
-        effective_date=effective_date,
-        reason=reason,
-        clause_id=clause_id,
-        obj=obj,
-        idempotency_key=idempotency_key,
-        content={
-            "op": "zone_transfer",
-            "from": from_lot.pk,
-            "to_zone": to_zone.pk,
-            "amount": amount,
-            "date": effective_date,
-            "obj": object_ref(obj),
-        },
+        actor, "zone_transfer", code, effective_date, reason, clause_id, obj, idempotency_key, content
     )
-    found = entry.made_before()
-    if found is not None:
+    if (found := entry.made_before()) is not None:
         return found
     pollutant = from_lot.pollutant
     # Lock order: both zones' rows (step 2); the new lot is opened under them, then the balance
@@ -151,8 +144,7 @@ def reverse(
         idempotency_key=idempotency_key,
         content={"op": "reverse", "posting": posting.pk, "date": effective_date},
     )
-    found = entry.made_before()
-    if found is not None:
+    if (found := entry.made_before()) is not None:
         return found
     if posting.operation == "reverse":
         raise RuleViolation("更正批次不能再被更正；如需恢复请重新记账", clause=CLAUSE)

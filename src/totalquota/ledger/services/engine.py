@@ -145,7 +145,9 @@ def idempotent(func: Callable[P, R]) -> Callable[..., R]:
 @dataclass
 class Entry:
     """The header of the posting an operation makes, and the content its idempotency key stands
-    for (the fingerprint a repeated call must match)."""
+    for (the fingerprint a repeated call must match). The operations that move new quota name
+    their header positionally, in the order of their own parameters: actor, operation, code,
+    effective date, reason, clause, object, idempotency key, content."""
 
     actor: Principal | None
     operation: str

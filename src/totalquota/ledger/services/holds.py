@@ -77,8 +77,7 @@ def _resolve(
             "date": effective_date,
         },
     )
-    found = entry.made_before()
-    if found is not None:
+    if (found := entry.made_before()) is not None:
         return found
     holds = _open_holds(posting)
     # Lock order: the zone rows of the hold's accounts (step 2), then their balance rows (step 3).

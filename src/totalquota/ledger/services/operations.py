@@ -78,30 +78,20 @@ def lot_open(
     source_type = SourceType(source_type)
     if not source_ref:
         raise ValidationFailed("储备批次必须注明来源对象", field="source_ref", clause="RES-1")
-    entry = Entry(
-        actor=actor,
-        operation="lot_open",
-        code=code,
-        effective_date=effective_date,
-        reason=reason,
-        clause_id=clause_id,
-        obj=obj,
-        idempotency_key=idempotency_key,
-        content={
-            "op": "lot_open",
-            "zone": zone.pk,
-            "pollutant": pollutant.pk,
-            "amount": amount,
-            "source": source_type,
-            "ref": source_ref,
-            "funding": funding_account.pk if funding_account else None,
-            "date": effective_date,
-            "code": code,
-            "obj": object_ref(obj),
-        },
-    )
-    found = entry.made_before()
-    if found is not None:
+    content = {
+        "op": "lot_open",
+        "zone": zone.pk,
+        "pollutant": pollutant.pk,
+        "amount": amount,
+        "source": source_type,
+        "ref": source_ref,
+        "funding": funding_account.pk if funding_account else None,
+        "date": effective_date,
+        "code": code,
+        "obj": object_ref(obj),
+    }
+    entry = Entry(actor, "lot_open", code, effective_date, reason, clause_id, obj, idempotency_key, content)
+    if (found := entry.made_before()) is not None:
         return found
     if funding_account is None:
         kind = _FUNDING_KINDS.get(source_type)
@@ -252,31 +242,22 @@ def draw(
     if to_account.pollutant_id != pollutant.pk:
         raise RuleViolation(f"转入账户 {to_account.code} 的污染物与所需污染物不同", clause="POLL-1")
     named = _check_named(lots, amount)
-    entry = Entry(
-        actor=actor,
-        operation="hold" if pending else "draw",
-        code=code,
-        effective_date=effective_date,
-        reason=reason,
-        clause_id=clause_id,
-        obj=obj,
-        idempotency_key=idempotency_key,
-        content={
-            "op": "draw",
-            "zone": zone.pk,
-            "pollutant": pollutant.pk,
-            "amount": amount,
-            "to": to_account.pk,
-            "date": effective_date,
-            "code": code,
-            "obj": object_ref(obj),
-            "lots": named,
-            "pending": pending,
-            "timeout": timeout.total_seconds() if timeout else None,
-        },
-    )
-    found = entry.made_before()
-    if found is not None:
+    operation = "hold" if pending else "draw"
+    content = {
+        "op": "draw",
+        "zone": zone.pk,
+        "pollutant": pollutant.pk,
+        "amount": amount,
+        "to": to_account.pk,
+        "date": effective_date,
+        "code": code,
+        "obj": object_ref(obj),
+        "lots": named,
+        "pending": pending,
+        "timeout": timeout.total_seconds() if timeout else None,
+    }
+    entry = Entry(actor, operation, code, effective_date, reason, clause_id, obj, idempotency_key, content)
+    if (found := entry.made_before()) is not None:
         return found
     timeout_at = None
     if pending:
@@ -347,27 +328,17 @@ def transfer(
     for an upper deduction, an allocation back to a lot)."""
     amount = check_movement(amount_grams, reason, clause_id, effective_date)
     debit, credit = refetch(debit), refetch(credit)
-    entry = Entry(
-        actor=actor,
-        operation="transfer",
-        code=code,
-        effective_date=effective_date,
-        reason=reason,
-        clause_id=clause_id,
-        obj=obj,
-        idempotency_key=idempotency_key,
-        content={
-            "op": "transfer",
-            "debit": debit.pk,
-            "credit": credit.pk,
-            "amount": amount,
-            "code": code,
-            "date": effective_date,
-            "obj": object_ref(obj),
-        },
-    )
-    found = entry.made_before()
-    if found is not None:
+    content = {
+        "op": "transfer",
+        "debit": debit.pk,
+        "credit": credit.pk,
+        "amount": amount,
+        "code": code,
+        "date": effective_date,
+        "obj": object_ref(obj),
+    }
+    entry = Entry(actor, "transfer", code, effective_date, reason, clause_id, obj, idempotency_key, content)
+    if (found := entry.made_before()) is not None:
         return found
     if debit.pollutant_id != credit.pollutant_id:
         check_leg(Leg(debit=debit, credit=credit, amount=amount))
