@@ -11,8 +11,8 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponseBase
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,12 +27,12 @@ from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
 from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
-from totalquota.lib.units import QuantityError, grams_to_decimal, parse_quantity
+from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
 
 
-def _as_of(request) -> dt.date | None:
+def _as_of(request: HttpRequest) -> dt.date | None:
     text = request.GET.get("as_of", "").strip()
     if not text:
         return None
@@ -123,9 +123,7 @@ class AccountFilter(django_filters.FilterSet):
         fields = ["kind", "zone", "pollutant", "source_type"]
 
 
-def _qty(account_or_pollutant, grams: int) -> str:
-    from totalquota.lib.units import format_quantity
-
+def _qty(account_or_pollutant: Any, grams: int) -> str:
     pollutant = getattr(account_or_pollutant, "pollutant", account_or_pollutant)
     return format_quantity(grams, pollutant.unit)
 
@@ -154,13 +152,13 @@ class AccountListView(ScopedListView):
         Column(gettext_lazy("已关闭"), lambda a: a.closed_at is not None),
     ]
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Account]:
         qs = selectors.accounts_in_scope(Account.objects.all())
         if self.request.GET.get("kind") is None and not self.request.GET.get("q"):
             qs = qs.filter(kind__in=[AccountKind.LOT, AccountKind.ALLOCATION])
         return qs
 
-    def page_actions(self):
+    def page_actions(self) -> list[PageAction]:
         return action_if(
             self.request.user,
             "ledger.zone_transfer",
@@ -172,7 +170,7 @@ class AccountListView(ScopedListView):
 
 
 @login_required
-def account_detail(request, pk: int):
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = access(
         request.user,
         Account.objects.select_related("zone", "pollutant", "holder_enterprise"),
@@ -264,20 +262,20 @@ class TransferListView(ScopedListView):
         Column(gettext_lazy("记账时间"), "created_at"),
     ]
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Transfer]:
         return Transfer.objects.select_related("debit", "credit", "pollutant", "posting").order_by("-id")
 
-    def filtered_queryset(self):
+    def filtered_queryset(self) -> QuerySet:
         return super().filtered_queryset().distinct()
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["rows"] = [(t.posting, cells) for t, cells in context["rows"]]
         return context
 
 
 @login_required
-def posting_detail(request, pk: int):
+def posting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     posting = access(
         request.user,
         Posting.objects.select_related("actor", "hold", "reverses").distinct(),
@@ -316,7 +314,7 @@ class CorrectionForm(StyledForm):
 
 @login_required
 @require_POST
-def posting_reverse(request, pk: int):
+def posting_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     posting = access(request.user, Posting.objects.distinct(), pk, "ledger.correct")
     form = CorrectionForm(request.POST)
     if not form.is_valid():
@@ -379,7 +377,7 @@ class ZoneTransferForm(StyledForm):
 
 
 @login_required
-def zone_transfer(request):
+def zone_transfer(request: HttpRequest) -> HttpResponse:
     require(request.user, "ledger.zone_transfer")
     initial = {"effective_date": timezone.localdate(), "token": uuid.uuid4().hex}
     if request.GET.get("lot"):
