@@ -80,7 +80,7 @@ def fund_lot(*, admin, zone, pollutant, grams: int, ref: str, key: str, day) -> 
     from totalquota.ledger import services
 
     services.lot_open(
-        actor=admin,
+        actor=admin.principal,
         zone=zone,
         pollutant=pollutant,
         amount_grams=grams,
@@ -100,7 +100,7 @@ def allocate(*, admin, zone, pollutant, grams: int, account, key: str, day) -> N
     from totalquota.ledger import services
 
     services.draw(
-        actor=admin,
+        actor=admin.principal,
         zone=zone,
         pollutant=pollutant,
         amount_grams=grams,

@@ -82,7 +82,7 @@ def setup(zones: int) -> dict:
             day=day,
         )
         account = services.account_open(
-            actor=admin,
+            actor=admin.principal,
             zone=zone,
             pollutant=pollutant,
             kind="allocation",

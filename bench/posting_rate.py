@@ -124,7 +124,7 @@ def ours(args) -> dict[str, float]:
         holder = Enterprise.objects.create(name="基准单位", uscc=code, permit_number=f"{code}001V", zone=zone)
     allocations = [
         services.account_open(
-            actor=admin,
+            actor=admin.principal,
             zone=zone,
             pollutant=pollutant,
             kind="allocation",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from totalquota.accounts.permissions import principal_of
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import Account
 
 
 def open_stock(
-    actor: Any,
+    who: Any,
     zone: Any,
     pollutant: Any,
     grams: int,
@@ -20,9 +21,10 @@ def open_stock(
     label: str = "期初储备",
 ) -> Account:
     """Open a lot of ``grams`` in ``zone`` (an opening balance under RES-1) and return it; ``key``
-    names it (its source reference and idempotency key), so the same key opens it only once."""
+    names it (its source reference and idempotency key), so the same key opens it only once.
+    ``who`` opens it: a user or their principal."""
     posting = ledger.lot_open(
-        actor=actor,
+        actor=principal_of(who),
         zone=zone,
         pollutant=pollutant,
         amount_grams=grams,

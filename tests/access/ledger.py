@@ -29,7 +29,7 @@ def objects(w: Any) -> SimpleNamespace:
 
     def lot(zone, n):
         return services.lot_open(
-            actor=w.admin,
+            actor=w.admin.principal,
             zone=zone,
             pollutant=vocs,
             amount_grams=1_000_000,
@@ -45,7 +45,7 @@ def objects(w: Any) -> SimpleNamespace:
     intake_a = lot(w.zone_a, 1)
     intake_b = lot(w.zone_b, 2)
     allocation = services.account_open(
-        actor=w.admin,
+        actor=w.admin.principal,
         zone=w.zone_a,
         pollutant=vocs,
         kind="allocation",
@@ -53,7 +53,7 @@ def objects(w: Any) -> SimpleNamespace:
         opened_on=day,
     )
     services.draw(
-        actor=w.reviewer,
+        actor=w.reviewer.principal,
         zone=w.zone_a,
         pollutant=vocs,
         amount_grams=100,

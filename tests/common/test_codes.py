@@ -57,7 +57,7 @@ def test_account_codes_keep_their_format_with_the_accounts_own_number(world):
     today = timezone.localdate()
     accounts = [
         ledger.account_open(
-            actor=world.admin,
+            actor=world.admin.principal,
             zone=world.zone_a,
             pollutant=vocs,
             kind=AccountKind.ALLOCATION,

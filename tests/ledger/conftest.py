@@ -33,7 +33,7 @@ def make_lot(world):
     def make(zone, pollutant, grams, *, on=dt.date(2025, 1, 10), ref=None, source=SourceType.REDUCTION_LINE):
         ref = ref or f"reductions.reductionline:{next(_keys)}"
         posting = services.lot_open(
-            actor=world.admin,
+            actor=world.admin.principal,
             zone=zone,
             pollutant=pollutant,
             amount_grams=grams,
@@ -54,7 +54,7 @@ def make_lot(world):
 def make_allocation(world):
     def make(enterprise, pollutant, *, on=dt.date(2025, 6, 1)):
         return services.account_open(
-            actor=world.admin,
+            actor=world.admin.principal,
             zone=enterprise.zone,
             pollutant=pollutant,
             kind=AccountKind.ALLOCATION,

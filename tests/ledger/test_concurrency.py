@@ -53,7 +53,7 @@ def test_concurrent_draws_never_overdraw_and_every_refusal_leaves_nothing(
                 idem = f"worker-{n}-{i}"
                 try:
                     services.draw(
-                        actor=world.reviewer,
+                        actor=world.reviewer.principal,
                         zone=world.zone_a,
                         pollutant=vocs,
                         amount_grams=grams,

@@ -77,7 +77,7 @@ class LedgerModel(RuleBasedStateMachine):
 
     def open_allocation(self):
         account = services.account_open(
-            actor=self.world.admin,
+            actor=self.world.admin.principal,
             zone=self.world.zone_a,
             pollutant=self.vocs,
             kind=AccountKind.ALLOCATION,
@@ -91,7 +91,7 @@ class LedgerModel(RuleBasedStateMachine):
         day = self.next_day()
         source = f"reductions.reductionline:{self.counter + 1000}"
         posting = services.lot_open(
-            actor=self.world.admin,
+            actor=self.world.admin.principal,
             zone=self.world.zone_a,
             pollutant=self.vocs,
             amount_grams=grams,
@@ -115,7 +115,7 @@ class LedgerModel(RuleBasedStateMachine):
         parts = self.plan(grams)
         try:
             posting = services.draw(
-                actor=self.world.reviewer,
+                actor=self.world.reviewer.principal,
                 zone=self.world.zone_a,
                 pollutant=self.vocs,
                 amount_grams=grams,
@@ -153,11 +153,14 @@ class LedgerModel(RuleBasedStateMachine):
         amount = max(1, total * share // 100)
         if void:
             services.hold_void(
-                actor=self.world.reviewer, posting=hold["posting"], reason="释放", idempotency_key=self.key()
+                actor=self.world.reviewer.principal,
+                posting=hold["posting"],
+                reason="释放",
+                idempotency_key=self.key(),
             )
         else:
             services.hold_post(
-                actor=self.world.reviewer2,
+                actor=self.world.reviewer2.principal,
                 posting=hold["posting"],
                 amount_grams=amount,
                 idempotency_key=self.key(),
@@ -182,7 +185,7 @@ class LedgerModel(RuleBasedStateMachine):
         draw = candidates[pick % len(candidates)]
         day = self.next_day()
         services.reverse(
-            actor=self.world.admin,
+            actor=self.world.admin.principal,
             posting=draw["posting"],
             reason="更正",
             idempotency_key=self.key(),

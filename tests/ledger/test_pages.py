@@ -23,7 +23,7 @@ def reserve(world, vocs, make_lot, make_allocation):
     lot_b = make_lot(world.zone_b, vocs, 1_000_000, on=dt.date(2024, 2, 1), ref="reductions.reductionline:2")
     allocation = make_allocation(world.company, vocs)
     draw = services.draw(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         zone=world.zone_a,
         pollutant=vocs,
         amount_grams=500_000,

@@ -17,7 +17,7 @@ LINE_1, LINE_2, LINE_3 = (f"reductions.reductionline:{n}" for n in (101, 102, 10
 
 def draw(world, zone, pollutant, grams, to, **kw):
     return services.draw(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         zone=zone,
         pollutant=pollutant,
         amount_grams=grams,
@@ -66,7 +66,7 @@ def test_provenance_follows_quota_through_a_recovery_lot_and_a_zone_transfer(
     draw(world, world.zone_a, vocs, 1_500_000, first)
     # The project emits less than permitted: 600,000 g are recovered into a new lot (RES-4 (2)).
     recovery = services.lot_open(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         zone=world.zone_a,
         pollutant=vocs,
         amount_grams=600_000,
@@ -84,7 +84,7 @@ def test_provenance_follows_quota_through_a_recovery_lot_and_a_zone_transfer(
     assert selectors.provenance(recovery_lot).by_source() == {("reduction_line", LINE_1): 600_000}
     # Then the recovered quota goes to another zone, and from there to a project.
     moved = services.zone_transfer(
-        actor=world.admin,
+        actor=world.admin.principal,
         from_lot=recovery_lot,
         to_zone=world.zone_b,
         amount_grams=600_000,
@@ -110,7 +110,7 @@ def test_an_upper_level_deduction_shows_as_used_upward(world, vocs, make_lot):
     lot = make_lot(world.zone_a, vocs, 1_000_000, ref=LINE_3)
     upper = services.external_account(world.zone_a, vocs, "upper_level")
     services.transfer(
-        actor=world.admin,
+        actor=world.admin.principal,
         debit=lot,
         credit=upper,
         amount_grams=400_000,
@@ -128,6 +128,8 @@ def test_a_reversed_draw_leaves_no_trace_on_the_allocation(world, vocs, make_lot
     make_lot(world.zone_a, vocs, 1_000_000, ref=LINE_1)
     allocation = make_allocation(world.company, vocs)
     posting = draw(world, world.zone_a, vocs, 400_000, allocation)
-    services.reverse(actor=world.admin, posting=posting, reason="项目不再建设", idempotency_key=key())
+    services.reverse(
+        actor=world.admin.principal, posting=posting, reason="项目不再建设", idempotency_key=key()
+    )
     assert selectors.provenance(allocation).parcels == []
     assert selectors.allocations_fed_by(SourceType.REDUCTION_LINE, LINE_1) == []

@@ -22,7 +22,7 @@ def busy_ledger(world, vocs, cod, make_lot, make_allocation):
     allocation = make_allocation(world.company, vocs)
     for grams in (100_000, 250_000):
         services.draw(
-            actor=world.reviewer,
+            actor=world.reviewer.principal,
             zone=world.zone_a,
             pollutant=vocs,
             amount_grams=grams,
@@ -33,7 +33,7 @@ def busy_ledger(world, vocs, cod, make_lot, make_allocation):
             idempotency_key=key(),
         )
     hold = services.draw(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         zone=world.zone_a,
         pollutant=vocs,
         amount_grams=300_000,
@@ -44,9 +44,11 @@ def busy_ledger(world, vocs, cod, make_lot, make_allocation):
         idempotency_key=key(),
         pending=True,
     )
-    services.hold_post(actor=world.reviewer2, posting=hold, amount_grams=120_000, idempotency_key=key())
+    services.hold_post(
+        actor=world.reviewer2.principal, posting=hold, amount_grams=120_000, idempotency_key=key()
+    )
     services.zone_transfer(
-        actor=world.admin,
+        actor=world.admin.principal,
         from_lot=lot_b,
         to_zone=world.zone_a,
         amount_grams=500_000,
@@ -109,7 +111,7 @@ def _edit_transfers(sql, params=()):
 @pytest.fixture
 def voided(world, vocs, busy_ledger):
     hold = services.draw(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         zone=world.zone_a,
         pollutant=vocs,
         amount_grams=70_000,
@@ -120,7 +122,9 @@ def voided(world, vocs, busy_ledger):
         idempotency_key=key(),
         pending=True,
     )
-    return services.hold_void(actor=world.reviewer2, posting=hold, reason="不予批准", idempotency_key=key())
+    return services.hold_void(
+        actor=world.reviewer2.principal, posting=hold, reason="不予批准", idempotency_key=key()
+    )
 
 
 def test_reconcile_counts_every_phase(voided):

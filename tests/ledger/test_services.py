@@ -20,7 +20,7 @@ D = dt.date(2025, 7, 1)
 def draw(world, zone, pollutant, grams, to, **kw):
     kw.setdefault("idempotency_key", key("draw"))
     return services.draw(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         zone=zone,
         pollutant=pollutant,
         amount_grams=grams,
@@ -111,7 +111,7 @@ def test_different_pollutants_on_the_two_sides_are_refused(world, vocs, cod, mak
         draw(world, world.zone_a, vocs, 10, allocation)
     with pytest.raises(RuleViolation, match="污染物"):
         services.transfer(
-            actor=world.admin,
+            actor=world.admin.principal,
             debit=lot,
             credit=allocation,
             amount_grams=10,
@@ -134,7 +134,7 @@ def test_lots_of_another_zone_cannot_be_named(world, vocs, make_lot, make_alloca
 def test_a_closed_account_takes_no_more_transfers(world, vocs, make_lot, make_allocation):
     make_lot(world.zone_a, vocs, 1_000_000)
     allocation = make_allocation(world.company, vocs)
-    services.account_close(actor=world.admin, account=allocation)
+    services.account_close(actor=world.admin.principal, account=allocation)
     with pytest.raises(RuleViolation, match="已关闭"):
         draw(world, world.zone_a, vocs, 10, allocation)
 
@@ -142,7 +142,7 @@ def test_a_closed_account_takes_no_more_transfers(world, vocs, make_lot, make_al
 def test_an_account_with_quota_cannot_be_closed(world, vocs, make_lot):
     lot = make_lot(world.zone_a, vocs, 10)
     with pytest.raises(RuleViolation, match="尚有余额"):
-        services.account_close(actor=world.admin, account=lot)
+        services.account_close(actor=world.admin.principal, account=lot)
 
 
 def test_the_same_key_and_content_returns_the_first_posting(world, vocs, make_lot, make_allocation):
@@ -172,7 +172,7 @@ def test_a_hold_keeps_quota_from_others_until_posted(world, vocs, make_lot, make
     other = make_allocation(world.company, vocs)
     with pytest.raises(RuleViolation, match="不得透支"):
         draw(world, world.zone_a, vocs, 300_000, other)
-    services.hold_post(actor=world.reviewer2, posting=hold, idempotency_key=key("post"))
+    services.hold_post(actor=world.reviewer2.principal, posting=hold, idempotency_key=key("post"))
     assert balances(lot, allocation) == [200_000, 800_000]
     assert selectors.account_balance(lot).held_out == 0
     assert selectors.hold_state(hold) == "posted"
@@ -183,7 +183,9 @@ def test_a_hold_can_be_posted_in_part_and_the_rest_is_released(world, vocs, make
     second = make_lot(world.zone_a, vocs, 500_000, on=dt.date(2025, 1, 1))
     allocation = make_allocation(world.company, vocs)
     hold = draw(world, world.zone_a, vocs, 900_000, allocation, pending=True)
-    services.hold_post(actor=world.reviewer, posting=hold, amount_grams=600_000, idempotency_key=key())
+    services.hold_post(
+        actor=world.reviewer.principal, posting=hold, amount_grams=600_000, idempotency_key=key()
+    )
     assert balances(first, second, allocation) == [0, 400_000, 600_000]
     assert selectors.zone_balance(world.zone_a, vocs).held_out == 0
     assert selectors.zone_balance(world.zone_a, vocs).available == 400_000
@@ -193,7 +195,9 @@ def test_a_voided_hold_gives_everything_back(world, vocs, make_lot, make_allocat
     lot = make_lot(world.zone_a, vocs, 1_000_000)
     allocation = make_allocation(world.company, vocs)
     hold = draw(world, world.zone_a, vocs, 700_000, allocation, pending=True)
-    services.hold_void(actor=world.reviewer, posting=hold, reason="申请被驳回", idempotency_key=key())
+    services.hold_void(
+        actor=world.reviewer.principal, posting=hold, reason="申请被驳回", idempotency_key=key()
+    )
     assert selectors.account_balance(lot).available == 1_000_000
     assert selectors.hold_state(hold) == "voided"
 
@@ -202,9 +206,9 @@ def test_a_hold_resolves_only_once(world, vocs, make_lot, make_allocation):
     make_lot(world.zone_a, vocs, 1_000_000)
     allocation = make_allocation(world.company, vocs)
     hold = draw(world, world.zone_a, vocs, 700_000, allocation, pending=True)
-    services.hold_void(actor=world.reviewer, posting=hold, reason="撤回", idempotency_key=key())
+    services.hold_void(actor=world.reviewer.principal, posting=hold, reason="撤回", idempotency_key=key())
     with pytest.raises(Conflict, match="已处理"):
-        services.hold_post(actor=world.reviewer, posting=hold, idempotency_key=key())
+        services.hold_post(actor=world.reviewer.principal, posting=hold, idempotency_key=key())
     assert selectors.account_balance(allocation).posted == 0
 
 
@@ -212,7 +216,7 @@ def test_the_database_itself_lets_a_hold_resolve_only_once(world, vocs, make_lot
     make_lot(world.zone_a, vocs, 1_000_000)
     allocation = make_allocation(world.company, vocs)
     hold = draw(world, world.zone_a, vocs, 700_000, allocation, pending=True)
-    services.hold_void(actor=world.reviewer, posting=hold, reason="撤回", idempotency_key=key())
+    services.hold_void(actor=world.reviewer.principal, posting=hold, reason="撤回", idempotency_key=key())
     pending = Transfer.objects.get(posting=hold)
     with pytest.raises(IntegrityError), transaction.atomic():
         Transfer.objects.create(
@@ -238,7 +242,7 @@ def test_holds_expire_after_their_time(world, vocs, make_lot, make_allocation):
     assert selectors.hold_state(hold) == "expired"
     assert selectors.account_balance(lot).available == 1_000_000
     with pytest.raises(Conflict):
-        services.hold_post(actor=world.reviewer, posting=hold, idempotency_key=key())
+        services.hold_post(actor=world.reviewer.principal, posting=hold, idempotency_key=key())
 
 
 def test_the_default_hold_period_is_a_rule_parameter(world, vocs, make_lot, make_allocation):
@@ -254,7 +258,7 @@ def test_a_zone_transfer_makes_a_lot_in_the_other_zone_that_remembers_where_it_c
 ):
     lot = make_lot(world.zone_a, vocs, 1_000_000)
     posting = services.zone_transfer(
-        actor=world.admin,
+        actor=world.admin.principal,
         from_lot=lot,
         to_zone=world.zone_b,
         amount_grams=400_000,
@@ -278,14 +282,18 @@ def test_a_reversal_puts_the_grams_back_where_they_came_from_and_links_them(
     allocation = make_allocation(world.company, vocs)
     posting = draw(world, world.zone_a, vocs, 1_500_000, allocation)
     correction = services.reverse(
-        actor=world.admin, posting=posting, reason="项目不再建设", idempotency_key=key()
+        actor=world.admin.principal, posting=posting, reason="项目不再建设", idempotency_key=key()
     )
     assert balances(old, new, allocation) == [1_000_000, 1_000_000, 0]
     assert {t.reverses.posting_id for t in correction.transfers.all()} == {posting.pk}
     with pytest.raises(Conflict, match="已被更正"):
-        services.reverse(actor=world.admin, posting=posting, reason="再来一次", idempotency_key=key())
+        services.reverse(
+            actor=world.admin.principal, posting=posting, reason="再来一次", idempotency_key=key()
+        )
     with pytest.raises(RuleViolation, match="不能再被更正"):
-        services.reverse(actor=world.admin, posting=correction, reason="撤销更正", idempotency_key=key())
+        services.reverse(
+            actor=world.admin.principal, posting=correction, reason="撤销更正", idempotency_key=key()
+        )
 
 
 def test_a_reversal_that_would_overdraw_is_refused(world, vocs, make_lot, make_allocation):
@@ -294,7 +302,9 @@ def test_a_reversal_that_would_overdraw_is_refused(world, vocs, make_lot, make_a
     intake = Posting.objects.get(operation="lot_open")
     draw(world, world.zone_a, vocs, 600_000, allocation)
     with pytest.raises(RuleViolation):
-        services.reverse(actor=world.admin, posting=intake, reason="入库有误", idempotency_key=key())
+        services.reverse(
+            actor=world.admin.principal, posting=intake, reason="入库有误", idempotency_key=key()
+        )
     assert selectors.zone_balance(world.zone_a, vocs).posted == 400_000
 
 
@@ -345,7 +355,7 @@ def test_as_known_at_ignores_later_back_dated_postings(world, vocs, make_lot):
 def test_a_lot_cannot_be_opened_without_a_source(world, vocs):
     with pytest.raises(ValidationFailed, match="来源"):
         services.lot_open(
-            actor=world.admin,
+            actor=world.admin.principal,
             zone=world.zone_a,
             pollutant=vocs,
             amount_grams=1,
@@ -358,4 +368,6 @@ def test_a_lot_cannot_be_opened_without_a_source(world, vocs):
             idempotency_key=key(),
         )
     with pytest.raises(ValidationFailed, match="lot_open"):
-        services.account_open(actor=world.admin, zone=world.zone_a, pollutant=vocs, kind="lot", opened_on=D)
+        services.account_open(
+            actor=world.admin.principal, zone=world.zone_a, pollutant=vocs, kind="lot", opened_on=D
+        )

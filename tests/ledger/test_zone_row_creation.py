@@ -13,6 +13,7 @@ from tests.ledger_helpers import open_stock
 from totalquota.ledger import selectors
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import ZoneBalance
+from totalquota.ledger.services import locks
 from totalquota.registry.models import Pollutant
 
 
@@ -44,7 +45,7 @@ def test_a_zone_row_created_by_another_transaction_meanwhile_is_waited_for_witho
     lot_b = open_stock(world.admin, world.zone_b, vocs, 1_000_000, key="zone-row-b")
     assert world.zone_a.pk < world.zone_b.pk  # so zone A's row sorts first
     assert not ZoneBalance.objects.filter(zone=world.zone_a, pollutant=vocs).exists()
-    monkeypatch.setattr(ledger, "_known_zone_rows", set())
+    monkeypatch.setattr(locks, "_known_zone_rows", set())
     inserted, go_on = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -64,7 +65,7 @@ def test_a_zone_row_created_by_another_transaction_meanwhile_is_waited_for_witho
         try:
             assert inserted.wait(30)
             ledger.zone_transfer(
-                actor=world.admin,
+                actor=world.admin.principal,
                 from_lot=lot_b,
                 to_zone=world.zone_a,
                 amount_grams=400_000,

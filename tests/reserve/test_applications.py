@@ -139,7 +139,7 @@ def test_a_bureau_zone_transfer_then_a_rehold_covers_the_shortfall(world, p, sto
     other = stock(world.zone_b, "VOCS", 2 * T)
     app = submit(world, draft([line(p["VOCS"], project_env=800_000)]))
     ledger.zone_transfer(
-        actor=world.admin,
+        actor=world.admin.principal,
         from_lot=other,
         to_zone=world.zone_a,
         amount_grams=600_000,

@@ -1,17 +1,20 @@
-"""Field types the API schemas share for quantities and dates.
+"""Field types the API schemas and query parameters share for quantities and dates.
 
 Quantities travel as strings, never JSON numbers: a JSON number is a binary float in most
 clients (0.1 + 0.2), and quota is exact integer grams. :data:`QuantityText` refuses numbers,
 booleans and ``null`` with a clear 422 before any handler runs; the handler then reads the text
 with :func:`totalquota.lib.units.parse_quantity` in the pollutant's unit. Dates carry their
 plausible range (lib.dates) in the OpenAPI description; the services check it before writing.
+A date query parameter (``as_of: AsOfDay | None = None``, :data:`SinceDay`, :data:`UntilDay`) is checked against
+the query range while the request is read, with the same problem document as the services' check.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from totalquota.lib import dates
@@ -44,3 +47,20 @@ def day(day_range: dates.DateRange, extra: str = "") -> Any:
 
 def optional_day(day_range: dates.DateRange, extra: str = "") -> Any:
     return Field(None, description=dates.describe(day_range, extra))
+
+
+def in_query_range(label: str) -> Any:
+    """The check of a date query parameter named ``label`` (e.g. 查询日期): a day outside
+    :data:`totalquota.lib.dates.QUERY_DAY` is refused with the 422 problem document of
+    :meth:`~totalquota.lib.dates.DateRange.check`, naming the parameter."""
+
+    def check(day: dt.date, info: ValidationInfo) -> dt.date:
+        return dates.QUERY_DAY.check(day, label=label, field=info.field_name or "")
+
+    return AfterValidator(check)
+
+
+_QUERY_DAY_DESCRIPTION = dates.describe(dates.QUERY_DAY)
+AsOfDay = Annotated[dt.date, in_query_range("查询日期"), Field(description=_QUERY_DAY_DESCRIPTION)]
+SinceDay = Annotated[dt.date, in_query_range("起始日期"), Field(description=_QUERY_DAY_DESCRIPTION)]
+UntilDay = Annotated[dt.date, in_query_range("截止日期"), Field(description=_QUERY_DAY_DESCRIPTION)]

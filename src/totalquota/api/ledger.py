@@ -1,15 +1,17 @@
 """Ledger routes: reserve balances (now or as of a date), accounts with provenance, transfers."""
 
 import datetime as dt
+import operator
+from typing import Any
 
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from totalquota.accounts.permissions import access, require, restrict
+from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.core import ApiRequest, Pages
+from totalquota.api.fields import AsOfDay, SinceDay, UntilDay
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
-from totalquota.lib import dates
 from totalquota.lib.errors import Forbidden
 from totalquota.lib.units import format_quantity
 from totalquota.registry.models import Pollutant, Zone
@@ -17,7 +19,21 @@ from totalquota.registry.models import Pollutant, Zone
 router = Router(tags=["指标台账 ledger"])
 
 
-class ZoneBalanceOut(Schema):
+def _path(dotted: str) -> Any:
+    """A resolver reading ``dotted`` (``"posting.reason"``) from the object shown."""
+    read = operator.attrgetter(dotted)
+    return staticmethod(lambda obj: read(obj))
+
+
+class _ZonePollutantOut(Schema):
+    """What every output about one zone and pollutant says of them: codes and the display unit."""
+
+    resolve_zone = _path("zone.code")
+    resolve_pollutant = _path("pollutant.code")
+    resolve_unit = _path("pollutant.display_unit")
+
+
+class ZoneBalanceOut(_ZonePollutantOut):
     zone: str
     zone_name: str
     pollutant: str
@@ -28,8 +44,17 @@ class ZoneBalanceOut(Schema):
     posted: str
     as_of: dt.date | None
 
+    resolve_zone_name = _path("zone.name")
+    resolve_posted_grams = _path("posted")
+    resolve_held_grams = _path("held")
+    resolve_available_grams = _path("available")
 
-class AccountOut(Schema):
+    @staticmethod
+    def resolve_posted(obj: selectors.MatrixCell) -> str:
+        return format_quantity(obj.posted, obj.pollutant.unit)
+
+
+class AccountOut(_ZonePollutantOut):
     id: int
     code: str
     kind: str
@@ -46,33 +71,13 @@ class AccountOut(Schema):
     held_grams: int
     available_grams: int
 
-    @staticmethod
-    def resolve_zone(obj: Account) -> str:
-        return obj.zone.code
-
-    @staticmethod
-    def resolve_pollutant(obj: Account) -> str:
-        return obj.pollutant.code
-
-    @staticmethod
-    def resolve_unit(obj: Account) -> str:
-        return obj.pollutant.display_unit
+    resolve_posted_grams = _path("balance.posted")
+    resolve_held_grams = _path("balance.debits_pending")
+    resolve_available_grams = _path("balance.available")
 
     @staticmethod
     def resolve_closed(obj: Account) -> bool:
         return obj.closed_at is not None
-
-    @staticmethod
-    def resolve_posted_grams(obj: Account) -> int:
-        return obj.balance.posted
-
-    @staticmethod
-    def resolve_held_grams(obj: Account) -> int:
-        return obj.balance.debits_pending
-
-    @staticmethod
-    def resolve_available_grams(obj: Account) -> int:
-        return obj.balance.available
 
 
 class ParcelOut(Schema):
@@ -83,9 +88,19 @@ class ParcelOut(Schema):
     source_ref: str
     source_label: str
 
+    resolve_root_lot = _path("root_lot.code")
+
+    @staticmethod
+    def resolve_via_lot(obj: selectors.Parcel) -> str | None:
+        return obj.via.code if obj.via else None
+
 
 class AccountDetailOut(AccountOut):
     provenance: list[ParcelOut]
+
+    @staticmethod
+    def resolve_provenance(obj: Account) -> list[selectors.Parcel]:
+        return selectors.provenance(obj).parcels
 
 
 class TransferOut(Schema):
@@ -103,75 +118,29 @@ class TransferOut(Schema):
     object_type: str
     object_id: str
 
-    @staticmethod
-    def resolve_debit(obj: Transfer) -> str:
-        return obj.debit.code
-
-    @staticmethod
-    def resolve_credit(obj: Transfer) -> str:
-        return obj.credit.code
-
-    @staticmethod
-    def resolve_pollutant(obj: Transfer) -> str:
-        return obj.pollutant.code
-
-    @staticmethod
-    def resolve_reason(obj: Transfer) -> str:
-        return obj.posting.reason
-
-    @staticmethod
-    def resolve_clause_id(obj: Transfer) -> str:
-        return obj.posting.clause_id
-
-    @staticmethod
-    def resolve_object_type(obj: Transfer) -> str:
-        return obj.posting.object_type
-
-    @staticmethod
-    def resolve_object_id(obj: Transfer) -> str:
-        return obj.posting.object_id
+    resolve_debit = _path("debit.code")
+    resolve_credit = _path("credit.code")
+    resolve_pollutant = _path("pollutant.code")
+    resolve_reason = _path("posting.reason")
+    resolve_clause_id = _path("posting.clause_id")
+    resolve_object_type = _path("posting.object_type")
+    resolve_object_id = _path("posting.object_id")
 
 
 @router.get(
     "/ledger/balances", response=list[ZoneBalanceOut], summary="功能区 × 污染物储备余额（可按历史日期）"
 )
-def balances(request: ApiRequest, as_of: dt.date | None = None, zone: str = "", pollutant: str = ""):
+def balances(request: ApiRequest, as_of: AsOfDay | None = None, zone: str = "", pollutant: str = ""):
     principal = require(request.auth, "ledger.view")
     if principal.enterprise_id is not None:
         raise Forbidden("排污单位只能查看本单位的指标账户")
-    dates.QUERY_DAY.check(as_of, label="查询日期", field="as_of")
-    zones = restrict(principal, Zone.objects.filter(is_active=True), "ledger.view")
-    if principal.zone_ids is not None:
-        zones = zones.filter(pk__in=principal.zone_ids)
+    zones = in_zones(principal, Zone.objects.filter(is_active=True))
     if zone:
         zones = zones.filter(code=zone)
     pollutants = Pollutant.objects.all()
     if pollutant:
         pollutants = pollutants.filter(code=pollutant)
-    matrix = selectors.zone_matrix(list(zones))
-    result = []
-    for z in zones:
-        past = selectors.zone_balance_as_of(z, as_of) if as_of else None
-        for p in pollutants:
-            if past is not None:
-                posted, held, available = past.get(p.pk, 0), None, None
-            else:
-                view = matrix.get((z.pk, p.pk), selectors.BalanceView(0, 0, 0))
-                posted, held, available = view.posted, view.held_out, view.available
-            result.append(
-                {
-                    "zone": z.code,
-                    "zone_name": z.name,
-                    "pollutant": p.code,
-                    "unit": p.display_unit,
-                    "posted_grams": posted,
-                    "held_grams": held,
-                    "available_grams": available,
-                    "posted": format_quantity(posted, p.unit),
-                    "as_of": as_of,
-                }
-            )
-    return result
+    return selectors.balance_matrix(zones, pollutants, as_of=as_of).cells()
 
 
 @router.get("/ledger/accounts", response=list[AccountOut], summary="储备批次与指标账户")
@@ -191,20 +160,7 @@ def accounts(request: ApiRequest, kind: str = "", zone: str = "", pollutant: str
 
 @router.get("/ledger/accounts/{int:account_id}", response=AccountDetailOut, summary="账户详情及来源追溯")
 def account(request: ApiRequest, account_id: int):
-    obj = access(request.auth, selectors.accounts_in_scope(Account.objects.all()), account_id, "ledger.view")
-    trace = selectors.provenance(obj)
-    obj.provenance = [  # type: ignore[attr-defined]
-        {
-            "grams": p.grams,
-            "via_lot": p.via.code if p.via else None,
-            "root_lot": p.root_lot.code,
-            "source_type": p.source_type,
-            "source_ref": p.source_ref,
-            "source_label": p.source_label,
-        }
-        for p in trace.parcels
-    ]
-    return obj
+    return access(request.auth, selectors.accounts_in_scope(Account.objects.all()), account_id, "ledger.view")
 
 
 @router.get("/ledger/transfers", response=list[TransferOut], summary="划转流水")
@@ -213,11 +169,9 @@ def transfers(
     request: ApiRequest,
     object_type: str = "",
     object_id: str = "",
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: SinceDay | None = None,
+    until: UntilDay | None = None,
 ):
-    dates.QUERY_DAY.check(since, label="起始日期", field="since")
-    dates.QUERY_DAY.check(until, label="截止日期", field="until")
     qs = restrict(
         request.auth,
         Transfer.objects.select_related("debit", "credit", "pollutant", "posting"),

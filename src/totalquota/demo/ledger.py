@@ -32,7 +32,7 @@ def seed(ctx: DemoContext) -> None:
         for code, (low, high) in RANGES.items():
             grams = rng.randrange(low, high, 1_000)
             posting = lot_open(
-                actor=ctx.actor,
+                actor=ctx.actor.principal,
                 zone=zone,
                 pollutant=pollutants[code],
                 amount_grams=grams,

@@ -15,10 +15,25 @@ reduction line forward to every allocation it fed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+
+def _link_to_self(field: type[models.ForeignKey], related_name: str, verbose_name: Any) -> Any:
+    """An optional, protected link from a row to another row of its own table (a hold's
+    resolution, a correction's original)."""
+    return field(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=verbose_name,
+    )
 
 
 class AccountKind(models.TextChoices):
@@ -130,7 +145,30 @@ class Account(models.Model):
         return self.kind in FLOOR_ZERO_KINDS
 
 
-class Balance(models.Model):
+class RunningTotals(models.Model):
+    """The four running totals a balance row keeps, written with every transfer under a row lock.
+
+    Posted balance = credits_posted - debits_posted; available = posted - debits_pending (quota
+    held by open holds going out is not available)."""
+
+    debits_posted = models.BigIntegerField(default=0)
+    credits_posted = models.BigIntegerField(default=0)
+    debits_pending = models.BigIntegerField(default=0)
+    credits_pending = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def posted(self) -> int:
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+
+class Balance(RunningTotals):
     """账户余额: running totals of one account, updated with every transfer under a row lock.
 
     Posted balance = credits_posted - debits_posted; available = posted - debits_pending. The
@@ -142,10 +180,6 @@ class Balance(models.Model):
         Account, on_delete=models.PROTECT, primary_key=True, related_name="balance"
     )
     floor_zero = models.BooleanField()
-    debits_posted = models.BigIntegerField(default=0)
-    credits_posted = models.BigIntegerField(default=0)
-    debits_pending = models.BigIntegerField(default=0)
-    credits_pending = models.BigIntegerField(default=0)
     # For lots only: where the lot sits in the drawing order (copied from the account), so that
     # "the oldest lots of this zone and pollutant that still have quota" is one index range scan
     # over a partial index of lots with something available, however many lots are used up.
@@ -186,16 +220,8 @@ class Balance(models.Model):
     def __str__(self) -> str:
         return f"{self.account_id}: {self.posted}"
 
-    @property
-    def posted(self) -> int:
-        return self.credits_posted - self.debits_posted
 
-    @property
-    def available(self) -> int:
-        return self.credits_posted - self.debits_posted - self.debits_pending
-
-
-class ZoneBalance(models.Model):
+class ZoneBalance(RunningTotals):
     """功能区储备余额: the sum of a zone's lots for one pollutant, kept with every transfer.
 
     Writers lock this row first (before any account row), so draws from one zone and pollutant are
@@ -204,10 +230,6 @@ class ZoneBalance(models.Model):
 
     zone = models.ForeignKey("registry.Zone", on_delete=models.PROTECT, related_name="+")
     pollutant = models.ForeignKey("registry.Pollutant", on_delete=models.PROTECT, related_name="+")
-    debits_posted = models.BigIntegerField(default=0)
-    credits_posted = models.BigIntegerField(default=0)
-    debits_pending = models.BigIntegerField(default=0)
-    credits_pending = models.BigIntegerField(default=0)
 
     scope_fields = {"zone": "zone_id"}
 
@@ -224,14 +246,6 @@ class ZoneBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone_id}/{self.pollutant_id}: {self.posted}"
-
-    @property
-    def posted(self) -> int:
-        return self.credits_posted - self.debits_posted
-
-    @property
-    def available(self) -> int:
-        return self.credits_posted - self.debits_posted - self.debits_pending
 
 
 class ZoneDailyChange(models.Model):
@@ -282,22 +296,8 @@ class Posting(models.Model):
     object_id = models.CharField(_("业务对象编号"), max_length=64, blank=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=200, unique=True)
     fingerprint = models.CharField(max_length=64)
-    hold = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="resolutions",
-        verbose_name=_("所处理的预留"),
-    )
-    reverses = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reversed_by",
-        verbose_name=_("所更正的批次"),
-    )
+    hold = _link_to_self(models.ForeignKey, "resolutions", _("所处理的预留"))
+    reverses = _link_to_self(models.OneToOneField, "reversed_by", _("所更正的批次"))
     created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
 
     # Seen by everyone who may see one of its accounts (querysets need .distinct()).
@@ -343,23 +343,9 @@ class Transfer(models.Model):
     code = models.CharField(_("业务类型"), max_length=20, choices=TransferCode.choices)
     phase = models.CharField(_("状态"), max_length=16, choices=Phase.choices, default=Phase.POSTED)
     effective_date = models.DateField(_("生效日期"))
-    pending_ref = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="resolution",
-        verbose_name=_("所处理的预留"),
-    )
+    pending_ref = _link_to_self(models.OneToOneField, "resolution", _("所处理的预留"))
     timeout_at = models.DateTimeField(_("预留到期"), null=True, blank=True)
-    reverses = models.OneToOneField(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reversed_by",
-        verbose_name=_("所更正的划转"),
-    )
+    reverses = _link_to_self(models.OneToOneField, "reversed_by", _("所更正的划转"))
     debit_lot_zone = models.ForeignKey(
         "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

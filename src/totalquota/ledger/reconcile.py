@@ -152,20 +152,14 @@ def reconcile(*, check_audit: bool = True, limit: int = 50) -> ReconcileReport:
             report.problems.append(f"功能区 {zone_id} 污染物 {pollutant_id} 缺少汇总行")
 
     daily: dict[tuple[int, int, object], list[int]] = defaultdict(lambda: [0, 0])
-    for zone_id, pollutant_id, day, s in (
-        posted.filter(credit_lot_zone__isnull=False)
-        .values("credit_lot_zone_id", "pollutant_id", "effective_date")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("credit_lot_zone_id", "pollutant_id", "effective_date", "s")
-    ):
-        daily[(zone_id, pollutant_id, day)][0] += s
-    for zone_id, pollutant_id, day, s in (
-        posted.filter(debit_lot_zone__isnull=False)
-        .values("debit_lot_zone_id", "pollutant_id", "effective_date")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("debit_lot_zone_id", "pollutant_id", "effective_date", "s")
-    ):
-        daily[(zone_id, pollutant_id, day)][1] += s
+    for column, side in (("credit_lot_zone_id", 0), ("debit_lot_zone_id", 1)):
+        for zone_id, pollutant_id, day, s in (
+            posted.filter(**{f"{column}__isnull": False})
+            .values(column, "pollutant_id", "effective_date")
+            .annotate(s=Sum("amount_grams"))
+            .values_list(column, "pollutant_id", "effective_date", "s")
+        ):
+            daily[(zone_id, pollutant_id, day)][side] += s
     for change in ZoneDailyChange.objects.all():
         pair = daily.pop((change.zone_id, change.pollutant_id, change.day), [0, 0])
         if [change.credits, change.debits] != pair:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,91 @@ def zone_matrix(zones: Any = None) -> dict[tuple[int, int], BalanceView]:
     return {(r.zone_id, r.pollutant_id): _view(r) for r in rows}
 
 
+@dataclass(frozen=True)
+class MatrixCell:
+    """One zone x pollutant balance: now (posted, held by open holds, available) or as of a past
+    date (posted only: ``held`` and ``available`` are ``None``). A park total has no ``zone``."""
+
+    zone: Any
+    pollutant: Any
+    posted: int
+    held: int | None
+    available: int | None
+    as_of: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    zone: Any
+    cells: list[MatrixCell]
+
+
+@dataclass(frozen=True)
+class BalanceMatrix:
+    """Zones x pollutants balances, one row per zone with one cell per pollutant (the overview
+    table, the balances API, the home chart)."""
+
+    pollutants: list[Any]
+    rows: list[MatrixRow]
+    as_of: dt.date | None
+
+    def cells(self) -> list[MatrixCell]:
+        return [cell for row in self.rows for cell in row.cells]
+
+    def column(self, pollutant: Any) -> list[MatrixCell]:
+        """The cells of one pollutant, zone by zone."""
+        i = self.pollutants.index(pollutant)
+        return [row.cells[i] for row in self.rows]
+
+    def totals(self) -> list[MatrixCell]:
+        """The park's total of each pollutant over the rows' zones."""
+        now = self.as_of is None
+        return [
+            MatrixCell(
+                zone=None,
+                pollutant=p,
+                posted=sum(c.posted for c in cells),
+                held=sum(c.held or 0 for c in cells) if now else None,
+                available=sum(c.available or 0 for c in cells) if now else None,
+                as_of=self.as_of,
+            )
+            for p in self.pollutants
+            for cells in [self.column(p)]
+        ]
+
+
+def balance_matrix(
+    zones: Iterable[Any],
+    pollutants: Iterable[Any],
+    *,
+    as_of: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+) -> BalanceMatrix:
+    """The reserve of every zone in ``zones`` for every pollutant in ``pollutants``: now, from the
+    zone rows, or at the end of ``as_of`` (effective dates), optionally as the ledger stood at
+    ``known_at``. The caller scopes the zones."""
+    zones, pollutants = list(zones), list(pollutants)
+    rows = []
+    if as_of is None:
+        current = zone_matrix(zones)
+        for zone in zones:
+            views = [current.get((zone.pk, p.pk), BalanceView(0, 0, 0)) for p in pollutants]
+            cells = [
+                MatrixCell(zone, p, v.posted, v.held_out, v.available)
+                for p, v in zip(pollutants, views, strict=True)
+            ]
+            rows.append(MatrixRow(zone, cells))
+    else:
+        for zone in zones:
+            past = zone_balance_as_of(zone, as_of, known_at=known_at)
+            rows.append(
+                MatrixRow(
+                    zone, [MatrixCell(zone, p, past.get(p.pk, 0), None, None, as_of) for p in pollutants]
+                )
+            )
+    return BalanceMatrix(pollutants=pollutants, rows=rows, as_of=as_of)
+
+
 def account_balance_as_of(account: Account, on: dt.date, *, known_at: dt.datetime | None = None) -> int:
     """Posted balance of an account at the end of ``on`` (effective dates), optionally as the ledger
     stood at ``known_at`` (ignoring postings recorded later, e.g. back-dated corrections)."""
@@ -114,20 +200,14 @@ def _zone_as_of_from_transfers(
     if pollutant is not None:
         base = base.filter(pollutant=pollutant)
     result: dict[int, int] = defaultdict(int)
-    for pid, s in (
-        base.filter(credit_lot_zone=zone)
-        .values("pollutant_id")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("pollutant_id", "s")
-    ):
-        result[pid] += s
-    for pid, s in (
-        base.filter(debit_lot_zone=zone)
-        .values("pollutant_id")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("pollutant_id", "s")
-    ):
-        result[pid] -= s
+    for side, sign in (("credit_lot_zone", 1), ("debit_lot_zone", -1)):
+        for pid, s in (
+            base.filter(**{side: zone})
+            .values("pollutant_id")
+            .annotate(s=Sum("amount_grams"))
+            .values_list("pollutant_id", "s")
+        ):
+            result[pid] += sign * s
     return dict(result)
 
 
@@ -222,14 +302,11 @@ class Provenance:
 def _posted_parcels(account: Account) -> dict[tuple[int | None, int, str, str], int]:
     is_lot = account.kind == AccountKind.LOT
     totals: dict[tuple[int | None, int, str, str], int] = defaultdict(int)
-    for via, root, st, sr, grams in TransferOrigin.objects.filter(
-        transfer__credit=account, transfer__phase__in=POSTED_PHASES
-    ).values_list("via_id", "root_lot_id", "source_type", "source_ref", "amount_grams"):
-        totals[(None if is_lot else via, root, st, sr)] += grams
-    for via, root, st, sr, grams in TransferOrigin.objects.filter(
-        transfer__debit=account, transfer__phase__in=POSTED_PHASES
-    ).values_list("via_id", "root_lot_id", "source_type", "source_ref", "amount_grams"):
-        totals[(None if is_lot else via, root, st, sr)] -= grams
+    for side, sign in (("transfer__credit", 1), ("transfer__debit", -1)):
+        for via, root, st, sr, grams in TransferOrigin.objects.filter(
+            **{side: account}, transfer__phase__in=POSTED_PHASES
+        ).values_list("via_id", "root_lot_id", "source_type", "source_ref", "amount_grams"):
+            totals[(None if is_lot else via, root, st, sr)] += sign * grams
     return {k: g for k, g in totals.items() if g}
 
 

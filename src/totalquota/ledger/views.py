@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,19 +20,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from totalquota.accounts.permissions import access, may, principal_of, require
+from totalquota.accounts.permissions import access, in_zones, may, principal_of, require
 from totalquota.common.forms import StyledForm
 from totalquota.common.xlsx import write_workbook, xlsx_response
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
 from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
-from totalquota.lib.units import QuantityError, grams_to_decimal, parse_quantity
+from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
 
 
-def _as_of(request) -> dt.date | None:
+def _as_of(request: HttpRequest) -> dt.date | None:
     text = request.GET.get("as_of", "").strip()
     if not text:
         return None
@@ -41,55 +43,34 @@ def _as_of(request) -> dt.date | None:
         return None
 
 
+def _cell(cell: selectors.MatrixCell) -> dict[str, Any]:
+    return {
+        "pollutant": cell.pollutant,
+        "posted": cell.posted,
+        "held": cell.held,
+        "available": cell.available,
+    }
+
+
 @login_required
-def overview(request):
+def overview(request: HttpRequest) -> HttpResponseBase:
     """储备余额: every zone x pollutant, now or as of a date; a chart of what is available."""
     principal = require(request.user, "ledger.view")
     if principal.enterprise_id is not None:
         return redirect("ledger:account_list")
-    zones = list(Zone.objects.filter(is_active=True))
-    if principal.zone_ids is not None:
-        zones = [z for z in zones if z.pk in principal.zone_ids]
-    pollutants = list(Pollutant.objects.all())
     as_of = _as_of(request)
-    matrix = selectors.zone_matrix(zones)
-    past = {z.pk: selectors.zone_balance_as_of(z, as_of) for z in zones} if as_of else {}
-    rows = []
-    for zone in zones:
-        cells = []
-        for p in pollutants:
-            if as_of:
-                cells.append(
-                    {"pollutant": p, "posted": past[zone.pk].get(p.pk, 0), "held": None, "available": None}
-                )
-            else:
-                view = matrix.get((zone.pk, p.pk), selectors.BalanceView(0, 0, 0))
-                cells.append(
-                    {
-                        "pollutant": p,
-                        "posted": view.posted,
-                        "held": view.held_out,
-                        "available": view.available,
-                    }
-                )
-        rows.append({"zone": zone, "cells": cells})
-    totals = []
-    for i, p in enumerate(pollutants):
-        totals.append(
-            {
-                "pollutant": p,
-                "posted": sum(r["cells"][i]["posted"] for r in rows),
-                "available": None if as_of else sum(r["cells"][i]["available"] for r in rows),
-            }
-        )
+    matrix = selectors.balance_matrix(
+        in_zones(principal, Zone.objects.filter(is_active=True)), Pollutant.objects.all(), as_of=as_of
+    )
+    pollutants = matrix.pollutants
+    totals = matrix.totals()
     if request.GET.get("export") == "xlsx":
         headers = [_("功能区")] + [f"{p.name}（{p.display_unit}）" for p in pollutants]
-        data = [
-            [r["zone"].name]
-            + [grams_to_decimal(c["posted"], p.unit) for c, p in zip(r["cells"], pollutants, strict=True)]
-            for r in rows
+        data: list[list[Any]] = [
+            [r.zone.name] + [grams_to_decimal(c.posted, c.pollutant.unit) for c in r.cells]
+            for r in matrix.rows
         ]
-        data.append([_("合计")] + [grams_to_decimal(t["posted"], t["pollutant"].unit) for t in totals])
+        data.append([_("合计")] + [grams_to_decimal(t.posted, t.pollutant.unit) for t in totals])
         title = _("储备余额") + (f" {as_of.isoformat()}" if as_of else "")
         return xlsx_response(
             write_workbook([(title, headers, data)]), f"reserve-balance-{as_of or timezone.localdate()}.xlsx"
@@ -100,18 +81,12 @@ def overview(request):
     )
     chart = None
     if chart_pollutant is not None:
-        idx = pollutants.index(chart_pollutant)
+        column = matrix.column(chart_pollutant)
+        unit = chart_pollutant.unit
         chart = {
-            "zones": [r["zone"].name for r in rows],
-            "posted": [
-                float(grams_to_decimal(r["cells"][idx]["posted"], chart_pollutant.unit)) for r in rows
-            ],
-            "available": [
-                float(grams_to_decimal(r["cells"][idx]["available"] or 0, chart_pollutant.unit))
-                if not as_of
-                else None
-                for r in rows
-            ],
+            "zones": [c.zone.name for c in column],
+            "posted": [float(grams_to_decimal(c.posted, unit)) for c in column],
+            "available": [None if as_of else float(grams_to_decimal(c.available or 0, unit)) for c in column],
             "unit": chart_pollutant.display_unit,
             "title": chart_pollutant.name,
         }
@@ -120,9 +95,11 @@ def overview(request):
         "ledger/overview.html",
         {
             "title": _("储备余额"),
-            "rows": rows,
+            "rows": [{"zone": r.zone, "cells": [_cell(c) for c in r.cells]} for r in matrix.rows],
             "pollutants": pollutants,
-            "totals": totals,
+            "totals": [
+                {"pollutant": t.pollutant, "posted": t.posted, "available": t.available} for t in totals
+            ],
             "as_of": as_of,
             "chart": chart,
             "chart_pollutant": chart_pollutant,
@@ -146,9 +123,7 @@ class AccountFilter(django_filters.FilterSet):
         fields = ["kind", "zone", "pollutant", "source_type"]
 
 
-def _qty(account_or_pollutant, grams: int) -> str:
-    from totalquota.lib.units import format_quantity
-
+def _qty(account_or_pollutant: Any, grams: int) -> str:
     pollutant = getattr(account_or_pollutant, "pollutant", account_or_pollutant)
     return format_quantity(grams, pollutant.unit)
 
@@ -177,13 +152,13 @@ class AccountListView(ScopedListView):
         Column(gettext_lazy("已关闭"), lambda a: a.closed_at is not None),
     ]
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Account]:
         qs = selectors.accounts_in_scope(Account.objects.all())
         if self.request.GET.get("kind") is None and not self.request.GET.get("q"):
             qs = qs.filter(kind__in=[AccountKind.LOT, AccountKind.ALLOCATION])
         return qs
 
-    def page_actions(self):
+    def page_actions(self) -> list[PageAction]:
         return action_if(
             self.request.user,
             "ledger.zone_transfer",
@@ -195,7 +170,7 @@ class AccountListView(ScopedListView):
 
 
 @login_required
-def account_detail(request, pk: int):
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = access(
         request.user,
         Account.objects.select_related("zone", "pollutant", "holder_enterprise"),
@@ -287,20 +262,20 @@ class TransferListView(ScopedListView):
         Column(gettext_lazy("记账时间"), "created_at"),
     ]
 
-    def base_queryset(self):
+    def base_queryset(self) -> QuerySet[Transfer]:
         return Transfer.objects.select_related("debit", "credit", "pollutant", "posting").order_by("-id")
 
-    def filtered_queryset(self):
+    def filtered_queryset(self) -> QuerySet:
         return super().filtered_queryset().distinct()
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["rows"] = [(t.posting, cells) for t, cells in context["rows"]]
         return context
 
 
 @login_required
-def posting_detail(request, pk: int):
+def posting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     posting = access(
         request.user,
         Posting.objects.select_related("actor", "hold", "reverses").distinct(),
@@ -339,7 +314,7 @@ class CorrectionForm(StyledForm):
 
 @login_required
 @require_POST
-def posting_reverse(request, pk: int):
+def posting_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     posting = access(request.user, Posting.objects.distinct(), pk, "ledger.correct")
     form = CorrectionForm(request.POST)
     if not form.is_valid():
@@ -359,8 +334,15 @@ def posting_reverse(request, pk: int):
     return redirect("ledger:posting_detail", pk=correction.pk)
 
 
+class LotChoiceField(forms.ModelChoiceField):
+    """A reserve lot, shown with its zone, pollutant and source."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} · {obj.zone} · {obj.pollutant} · {obj.source_label}"
+
+
 class ZoneTransferForm(StyledForm):
-    from_lot = forms.ModelChoiceField(label=gettext_lazy("调出批次"), queryset=Account.objects.none())
+    from_lot = LotChoiceField(label=gettext_lazy("调出批次"), queryset=Account.objects.none())
     to_zone = forms.ModelChoiceField(
         label=gettext_lazy("调入功能区"), queryset=Zone.objects.filter(is_active=True)
     )
@@ -374,17 +356,17 @@ class ZoneTransferForm(StyledForm):
     # One token per form shown: submitting the same form twice makes one transfer, not two.
     token = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["from_lot"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Account.objects.select_related("zone", "pollutant").filter(
             kind=AccountKind.LOT, closed_at__isnull=True, balance__credits_posted__gt=0
         )
-        field.label_from_instance = lambda a: f"{a.code} · {a.zone} · {a.pollutant} · {a.source_label}"
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         lot = data.get("from_lot")
         if lot is not None and data.get("amount"):
             try:
@@ -395,7 +377,7 @@ class ZoneTransferForm(StyledForm):
 
 
 @login_required
-def zone_transfer(request):
+def zone_transfer(request: HttpRequest) -> HttpResponse:
     require(request.user, "ledger.zone_transfer")
     initial = {"effective_date": timezone.localdate(), "token": uuid.uuid4().hex}
     if request.GET.get("lot"):

@@ -8,13 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from totalquota.accounts.permissions import may, restrict
+from totalquota.accounts.permissions import Principal, in_zones, may, restrict
+from totalquota.ledger import selectors
 from totalquota.ledger.models import Phase, Transfer, ZoneBalance
+from totalquota.lib.units import grams_to_decimal
+from totalquota.registry.models import Pollutant, Zone
 from totalquota.web.home import Card, Chart, bar_option, chart_provider, provider
 
 
 @provider
-def ledger_cards(principal) -> list[Card]:
+def ledger_cards(principal: Principal) -> list[Card]:
     if not may(principal, "ledger.view") or principal.enterprise_id is not None:
         return []
     cards = []
@@ -32,9 +35,11 @@ def ledger_cards(principal) -> list[Card]:
             )
         )
     soon = timezone.now() + dt.timedelta(days=7)
-    holds = Transfer.objects.filter(phase=Phase.PENDING, resolution__isnull=True, timeout_at__lte=soon)
-    if principal.zone_ids is not None:
-        holds = holds.filter(debit__zone_id__in=principal.zone_ids)
+    holds = in_zones(
+        principal,
+        Transfer.objects.filter(phase=Phase.PENDING, resolution__isnull=True, timeout_at__lte=soon),
+        "debit__zone_id",
+    )
     count = holds.values("posting_id").distinct().count()
     if count:
         cards.append(
@@ -51,25 +56,17 @@ def ledger_cards(principal) -> list[Card]:
 
 
 @chart_provider
-def reserve_chart(principal) -> list[Chart]:
+def reserve_chart(principal: Principal) -> list[Chart]:
     """Available reserve per zone for the pollutants most applied for."""
     if not may(principal, "ledger.view") or principal.enterprise_id is not None:
         return []
-    from totalquota.lib.units import grams_to_decimal
-    from totalquota.registry.models import Pollutant, Zone
-
-    zones = [
-        z
-        for z in Zone.objects.filter(is_active=True)
-        if principal.zone_ids is None or z.pk in principal.zone_ids
-    ]
-    rows = {(r.zone_id, r.pollutant_id): r for r in ZoneBalance.objects.filter(zone__in=zones)}
-    series = {}
-    for pollutant in Pollutant.objects.filter(code__in=["VOCS", "NOX", "COD", "NH3N"]):
-        series[pollutant.name] = [
-            float(
-                grams_to_decimal(rows[(z.pk, pollutant.pk)].available if (z.pk, pollutant.pk) in rows else 0)
-            )
-            for z in zones
-        ]
-    return [Chart(_("各功能区可用储备（t/a）"), bar_option([z.name for z in zones], series, unit="t/a"), 40)]
+    matrix = selectors.balance_matrix(
+        in_zones(principal, Zone.objects.filter(is_active=True)),
+        Pollutant.objects.filter(code__in=["VOCS", "NOX", "COD", "NH3N"]),
+    )
+    zones = [row.zone.name for row in matrix.rows]
+    series = {
+        p.name: [float(grams_to_decimal(c.available or 0)) for c in matrix.column(p)]
+        for p in matrix.pollutants
+    }
+    return [Chart(_("各功能区可用储备（t/a）"), bar_option(zones, series, unit="t/a"), 40)]
