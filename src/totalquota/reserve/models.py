@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.workflow.models import Transition
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -202,17 +204,19 @@ class ApplicationLine(models.Model):
         return f"{self.application_id} {self.pollutant_id}"
 
 
-class ApplicationTransition(models.Model):
-    """申请流转记录: one change of an application's status (append-only)."""
+class ApplicationTransition(Transition):
+    """申请流转记录: one change of an application's status (append-only).
+
+    The shared transition row (``workflow.models.Transition``); ``actor`` stays nullable here
+    because rows written before the person was recorded may have none.
+    """
 
     application = models.ForeignKey(QuotaApplication, on_delete=models.PROTECT, related_name="transitions")
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("操作人")
+    )
 
-    class Meta:
+    class Meta(Transition.Meta):
         verbose_name = _("申请流转记录")
         ordering = ["at", "id"]
 
