@@ -31,6 +31,11 @@ def lift_triggers(apps, schema_editor):
         schema_editor.execute(sql, params=None)
 
 
+def restore_triggers(apps, schema_editor):
+    for sql in append_only.create_sql(schema_editor.connection.vendor, TABLE):
+        schema_editor.execute(sql, params=None)
+
+
 def backfill(apps, schema_editor):
     Transition = apps.get_model("reserve", "ApplicationTransition")
     for row in Transition.objects.select_related("actor").filter(action=""):
@@ -49,7 +54,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(lift_triggers, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(lift_triggers, restore_triggers, elidable=False),
         migrations.AddField(
             model_name='applicationtransition',
             name='action',
