@@ -1,3 +1,5 @@
+"""储备库 URLs: applications and their decisions, lines, intake, upper level, data and warnings."""
+
 from django.urls import path
 
 from totalquota.reserve.views import applications, data, intake, upper, warnings
