@@ -35,7 +35,7 @@ def objects(w: Any) -> SimpleNamespace:
 
     def app(user, enterprise):
         return services.application_create(
-            actor=user,
+            actor=user.principal,
             enterprise=enterprise,
             project_name="走查项目",
             location="园区",
@@ -53,15 +53,21 @@ def objects(w: Any) -> SimpleNamespace:
         )
 
     draft = app(w.company_user, w.company)
-    submitted = services.application_submit(actor=w.company_user, application=app(w.company_user, w.company))
-    approved = services.application_submit(actor=w.company_user, application=app(w.company_user, w.company))
-    services.application_approve(actor=w.reviewer, application=approved)
-    other = services.application_submit(
-        actor=w.other_company_user, application=app(w.other_company_user, w.other_company)
+    submitted = services.application_submit(
+        actor=w.company_user.principal, application=app(w.company_user, w.company)
     )
-    run = services.intake_prepare(actor=w.admin, year=2025, quarter=1, effective_date=dt.date(2025, 4, 1))
+    approved = services.application_submit(
+        actor=w.company_user.principal, application=app(w.company_user, w.company)
+    )
+    services.application_approve(actor=w.reviewer.principal, application=approved)
+    other = services.application_submit(
+        actor=w.other_company_user.principal, application=app(w.other_company_user, w.other_company)
+    )
+    run = services.intake_prepare(
+        actor=w.admin.principal, year=2025, quarter=1, effective_date=dt.date(2025, 4, 1)
+    )
     upper = services.upper_request(
-        actor=w.admin, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
+        actor=w.admin.principal, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
     )
     w.reserve = SimpleNamespace(
         draft=draft, submitted=submitted, approved=approved, other=other, run=run, upper=upper

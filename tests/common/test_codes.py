@@ -24,7 +24,7 @@ class Boom(Exception):
 def _create(world, name="扩建项目"):
     vocs = Pollutant.objects.get(code="VOCS")
     return services.application_create(
-        actor=world.company_user,
+        actor=world.company_user.principal,
         enterprise=world.company,
         project_name=name,
         location="苏州工业园区星湖街 1 号",

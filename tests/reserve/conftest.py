@@ -47,7 +47,7 @@ def line(pollutant, *, project_env, plant_env=None, new=None, project_sewer=0, p
 def draft(world):
     def make(lines, *, actor=None, enterprise=None, name="年产 500 万片电路板扩建项目"):
         return services.application_create(
-            actor=actor or world.company_user,
+            actor=actor or world.company_user.principal,
             enterprise=enterprise or world.company,
             project_name=name,
             location="苏州工业园区星湖街 1 号",

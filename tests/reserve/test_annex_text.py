@@ -22,14 +22,14 @@ def test_a_formula_like_project_name_and_enterprise_name_stay_text_in_the_annex(
     world.company.save()
     stock(world.zone_a, "VOCS", 5 * T)
     app = services.application_submit(
-        actor=world.company_user,
+        actor=world.company_user.principal,
         application=draft(
             [line(p["VOCS"], project_env=2 * T, plant_env=3 * T, new=1_500_000, project_sewer=0)],
             name="@SUM(1+1)",
         ),
     )
-    services.application_propose(actor=world.reviewer, application=app, proposal="拟同意")
-    services.application_approve(actor=world.reviewer2, application=app, reason="同意")
+    services.application_propose(actor=world.reviewer.principal, application=app, proposal="拟同意")
+    services.application_approve(actor=world.reviewer2.principal, application=app, reason="同意")
     client.force_login(world.company_user)
     content = response_bytes(client.get(reverse("reserve:annex", args=[app.pk, "xlsx"])))
     cells = {

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def submit(world, app):
-    return services.application_submit(actor=world.company_user, application=app)
+    return services.application_submit(actor=world.company_user.principal, application=app)
 
 
 def test_within_every_threshold_an_application_is_filed_and_held(world, p, stock, draft):
@@ -52,7 +52,7 @@ def test_any_heavy_metal_increase_needs_review(world, p, stock, draft):
 def test_ozone_out_of_attainment_doubles_the_vocs_deduction_rounding_up(world, p, stock, draft):
     stock(world.zone_a, "VOCS", 5 * T)
     services.attainment_record(
-        actor=world.admin,
+        actor=world.admin.principal,
         year=dt.date.today().year - 1,
         indicator="O3",
         attained=False,
@@ -69,7 +69,7 @@ def test_a_fractional_ratio_rounds_the_deduction_up_to_the_gram(world, p, stock,
     from totalquota.registry.services import rule_parameter_set
 
     rule_parameter_set(
-        actor=world.admin,
+        actor=world.admin.principal,
         key="balance_ratio",
         value=[3, 2],
         pollutant=p["COD"],
@@ -86,7 +86,7 @@ def test_approval_posts_the_holds_into_an_allocation_and_writes_the_permitted_qu
 ):
     lot = stock(world.zone_a, "VOCS", 5 * T)
     app = submit(world, draft([line(p["VOCS"], project_env=800_000, plant_env=1_500_000, new=700_000)]))
-    services.application_approve(actor=world.reviewer, application=app, reason="符合备案条件")
+    services.application_approve(actor=world.reviewer.principal, application=app, reason="符合备案条件")
     app.refresh_from_db()
     vocs = app.lines.get()
     assert app.status == ApplicationStatus.APPROVED and vocs.permitted_env_grams == 800_000
@@ -100,11 +100,11 @@ def test_review_needs_a_proposal_and_a_second_reviewer(world, p, stock, draft):
     stock(world.zone_a, "VOCS", 5 * T)
     app = submit(world, draft([line(p["VOCS"], project_env=2 * T)]))
     with pytest.raises(RuleViolation, match="另一名审核人员"):
-        services.application_approve(actor=world.reviewer, application=app)
-    services.application_propose(actor=world.reviewer, application=app, proposal="拟同意")
+        services.application_approve(actor=world.reviewer.principal, application=app)
+    services.application_propose(actor=world.reviewer.principal, application=app, proposal="拟同意")
     with pytest.raises(Forbidden, match="四眼原则"):
-        services.application_approve(actor=world.reviewer, application=app)
-    services.application_approve(actor=world.reviewer2, application=app)
+        services.application_approve(actor=world.reviewer.principal, application=app)
+    services.application_approve(actor=world.reviewer2.principal, application=app)
     assert QuotaApplication.objects.get(pk=app.pk).status == ApplicationStatus.APPROVED
 
 
@@ -114,9 +114,9 @@ def test_rejection_and_withdrawal_release_the_holds(world, p, stock, draft):
     second = submit(world, draft([line(p["VOCS"], project_env=T)]))
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).available == 3 * T
     with pytest.raises(ValidationFailed, match="理由"):
-        services.application_reject(actor=world.reviewer, application=first, reason="")
-    services.application_reject(actor=world.reviewer, application=first, reason="不符合产业政策")
-    services.application_withdraw(actor=world.company_user, application=second, reason="项目调整")
+        services.application_reject(actor=world.reviewer.principal, application=first, reason="")
+    services.application_reject(actor=world.reviewer.principal, application=first, reason="不符合产业政策")
+    services.application_withdraw(actor=world.company_user.principal, application=second, reason="项目调整")
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).available == 5 * T
     assert services.line_hold_state(first.lines.get()) == "voided"
 
@@ -129,7 +129,7 @@ def test_a_zone_that_cannot_cover_leaves_the_line_short_and_approval_is_refused(
     assert "不得透支" in app.transitions.last().reason
     before = AuditEvent.objects.count()
     with pytest.raises(RuleViolation, match="尚未足额预留"):
-        services.application_approve(actor=world.reviewer, application=app)
+        services.application_approve(actor=world.reviewer.principal, application=app)
     assert AuditEvent.objects.count() == before
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 300_000
 
@@ -147,8 +147,8 @@ def test_a_bureau_zone_transfer_then_a_rehold_covers_the_shortfall(world, p, sto
         reason="支持甲电子扩建",
         idempotency_key="zt-1",
     )
-    assert services.application_rehold(actor=world.reviewer, application=app) == []
-    services.application_approve(actor=world.reviewer, application=app)
+    assert services.application_rehold(actor=world.reviewer.principal, application=app) == []
+    services.application_approve(actor=world.reviewer.principal, application=app)
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 100_000
 
 
@@ -157,12 +157,14 @@ def test_the_reviewer_can_pick_the_lots(world, p, stock, draft):
     new = stock(world.zone_a, "VOCS", T, on=dt.date(2024, 1, 1))
     app = submit(world, draft([line(p["VOCS"], project_env=600_000)]))
     vocs = app.lines.get()
-    services.application_rehold(actor=world.reviewer, application=app, plans={vocs.pk: [(new, 600_000)]})
-    services.application_approve(actor=world.reviewer, application=app)
+    services.application_rehold(
+        actor=world.reviewer.principal, application=app, plans={vocs.pk: [(new, 600_000)]}
+    )
+    services.application_approve(actor=world.reviewer.principal, application=app)
     assert ledger_selectors.account_balance(old).posted == T
     assert ledger_selectors.account_balance(new).posted == 400_000
     with pytest.raises(Conflict):
-        services.application_rehold(actor=world.reviewer, application=app)
+        services.application_rehold(actor=world.reviewer.principal, application=app)
 
 
 def test_the_preview_shows_what_approval_would_do(world, p, stock, draft):
@@ -195,7 +197,7 @@ def test_nobody_applies_for_a_unit_outside_their_scope(world, p, draft):
     with pytest.raises(Forbidden, match="本单位"):
         draft([line(p["VOCS"], project_env=T)], enterprise=world.other_company)
     with pytest.raises(Forbidden, match="本功能区"):
-        draft([line(p["VOCS"], project_env=T)], actor=world.officer, enterprise=world.other_company)
+        draft([line(p["VOCS"], project_env=T)], actor=world.officer.principal, enterprise=world.other_company)
     assert not QuotaApplication.objects.exists()
 
 
@@ -205,7 +207,7 @@ def test_a_submitted_application_cannot_be_submitted_or_edited_again(world, p, s
     with pytest.raises(Conflict):
         submit(world, app)
     with pytest.raises(Conflict):
-        services.application_update(actor=world.company_user, application=app, project_name="改名")
+        services.application_update(actor=world.company_user.principal, application=app, project_name="改名")
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).held_out == 100_000
 
 
@@ -216,7 +218,7 @@ def test_an_expired_hold_is_seen_and_can_be_held_again(world, p, stock, draft):
     ledger.holds_expire(now=vocs.hold.created_at + dt.timedelta(days=400))
     assert services.line_hold_state(vocs) == "expired"
     with pytest.raises(RuleViolation, match="尚未足额预留"):
-        services.application_approve(actor=world.reviewer, application=app)
-    services.application_rehold(actor=world.reviewer, application=app)
-    services.application_approve(actor=world.reviewer, application=app)
+        services.application_approve(actor=world.reviewer.principal, application=app)
+    services.application_rehold(actor=world.reviewer.principal, application=app)
+    services.application_approve(actor=world.reviewer.principal, application=app)
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 900_000

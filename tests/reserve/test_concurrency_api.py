@@ -49,7 +49,7 @@ def _filers(world, zone, count: int) -> list[tuple[str, Any, str]]:
     for n in range(count):
         enterprise = EnterpriseFactory(zone=zone, name=f"苏州并发{zone.code}{n:02d}制造有限公司")
         _token, secret = token_issue(
-            actor=world.admin,
+            actor=world.admin.principal,
             name=f"{enterprise.name}对接",
             client=world.client,
             role=Role.ENTERPRISE,
@@ -135,7 +135,7 @@ def _run(world, filers, pollutants_of) -> tuple[Counter, Counter]:
 def _ratio_one_to_one(world) -> None:
     # Ozone attained last year: VOCs and NOx take the general ratio 1:1 (not the 2:1 of non-attainment).
     services.attainment_record(
-        actor=world.admin,
+        actor=world.admin.principal,
         year=timezone.localdate().year - 1,
         indicator="O3",
         attained=True,

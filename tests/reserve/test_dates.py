@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 def approved(world, p, stock, draft):
     stock(world.zone_a, "VOCS", 5 * T)
     app = services.application_submit(
-        actor=world.company_user, application=draft([line(p["VOCS"], project_env=T)])
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T)])
     )
-    return services.application_approve(actor=world.reviewer, application=app)
+    return services.application_approve(actor=world.reviewer.principal, application=app)
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2020-12-31"])
@@ -41,7 +41,7 @@ def test_the_operating_form_refuses_an_implausible_start_of_operation(client, wo
 def test_the_service_checks_the_start_of_operation_last_before_writing(world, approved):
     with pytest.raises(ValidationFailed) as refused:
         services.application_mark_operating(
-            actor=world.officer, application=approved, started_on=dt.date(1, 1, 1)
+            actor=world.officer.principal, application=approved, started_on=dt.date(1, 1, 1)
         )
     assert refused.value.errors[0]["field"] == "started_on"
     approved.refresh_from_db()
@@ -51,7 +51,7 @@ def test_the_service_checks_the_start_of_operation_last_before_writing(world, ap
 @pytest.mark.parametrize("day", [dt.date(1, 1, 1), dt.date(9999, 12, 31)])
 def test_an_intake_run_with_an_implausible_date_is_refused_and_not_created(world, day):
     with pytest.raises(ValidationFailed):
-        services.intake_prepare(actor=world.admin, year=2026, quarter=1, effective_date=day)
+        services.intake_prepare(actor=world.admin.principal, year=2026, quarter=1, effective_date=day)
     assert not IntakeRun.objects.exists()
 
 

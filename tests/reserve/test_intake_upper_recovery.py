@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tests.reductions.conftest import ready_project
 from tests.reserve.conftest import T, line
+from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.reductions import services as reductions
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.django_db
 def approved_line(world, **overrides):
     today = timezone.localdate()
     project = ready_project(world, today, **overrides)
-    reductions.project_submit(actor=world.officer, project=project)
-    reductions.project_approve(actor=world.reviewer2, project=project)
+    reductions.project_submit(actor=world.officer.principal, project=project)
+    reductions.project_approve(actor=world.reviewer2.principal, project=project)
     return project.lines.get()
 
 
@@ -36,37 +37,43 @@ def test_an_intake_previews_every_line_then_credits_one_lot_per_line_once(world,
     whole = approved_line(world, name="甲厂喷涂线关停")
     partly = approved_line(world, name="甲厂锅炉淘汰")
     reductions.usage_mark(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=partly,
         kind="binding_task",
         amount="1",
         reference="年度任务书",
         used_on=timezone.localdate(),
     )
-    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    run = services.intake_prepare(
+        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+    )
     items = {i.line_id: i for i in run.items.all()}
     assert items[whole.pk].intake_grams == 2_500_000
     assert items[partly.pk].intake_grams == 1_500_000
     assert items[partly.pk].reasons[0]["code"] == ExclusionReason.BINDING_TASK
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0  # nothing before confirming
-    services.intake_confirm(actor=world.admin, run=run)
+    services.intake_confirm(actor=world.admin.principal, run=run)
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
     with pytest.raises(Conflict, match="重复入库"):
-        services.intake_confirm(actor=world.admin, run=run)
-    again = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+        services.intake_confirm(actor=world.admin.principal, run=run)
+    again = services.intake_prepare(
+        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+    )
     assert again.items.count() == 0  # lines already in the reserve are never listed again
-    services.intake_confirm(actor=world.admin, run=again)
+    services.intake_confirm(actor=world.admin.principal, run=again)
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
 
 
 def test_a_line_can_be_excluded_as_otherwise_ineligible_with_a_reason(world, p):
     approved_line(world)
-    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
+    run = services.intake_prepare(
+        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+    )
     item = run.items.get()
     with pytest.raises(ValidationFailed, match="原因"):
-        services.intake_exclude(actor=world.admin, item=item, reason="")
-    services.intake_exclude(actor=world.admin, item=item, reason="企业已另行申请排污权交易")
-    services.intake_confirm(actor=world.admin, run=run)
+        services.intake_exclude(actor=world.admin.principal, item=item, reason="")
+    services.intake_exclude(actor=world.admin.principal, item=item, reason="企业已另行申请排污权交易")
+    services.intake_confirm(actor=world.admin.principal, run=run)
     item.refresh_from_db()
     assert item.intake_grams == 0 and item.reasons[-1]["code"] == ExclusionReason.OTHER
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0
@@ -74,27 +81,31 @@ def test_a_line_can_be_excluded_as_otherwise_ineligible_with_a_reason(world, p):
 
 def test_an_upper_level_grant_becomes_a_lot_with_its_source(world, p):
     request = services.upper_request(
-        actor=world.admin,
+        actor=world.admin.principal,
         zone=world.zone_a,
         pollutant=p["NOX"],
         amount_grams=3 * T,
         reason="重大项目园区储备不足",
     )
     services.upper_grant(
-        actor=world.admin, request=request, granted_grams=2 * T, reference="苏环总〔2026〕8号"
+        actor=world.admin.principal, request=request, granted_grams=2 * T, reference="苏环总〔2026〕8号"
     )
     lot = ledger_selectors.lots_available(world.zone_a, p["NOX"])[0][0]
     assert lot.source_type == "upper_grant" and "苏环总" in lot.source_label
     assert ledger_selectors.zone_balance(world.zone_a, p["NOX"]).posted == 2 * T
     with pytest.raises(Conflict):
-        services.upper_grant(actor=world.admin, request=request, granted_grams=T, reference="x")
+        services.upper_grant(actor=world.admin.principal, request=request, granted_grams=T, reference="x")
 
 
 def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
     line_ = approved_line(world)
-    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
-    services.intake_confirm(actor=world.admin, run=run)
-    services.upper_deduct(actor=world.admin, line=line_, amount_grams=T, reason="已报送市级储备库并被使用")
+    run = services.intake_prepare(
+        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+    )
+    services.intake_confirm(actor=world.admin.principal, run=run)
+    services.upper_deduct(
+        actor=world.admin.principal, line=line_, amount_grams=T, reason="已报送市级储备库并被使用"
+    )
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 1_500_000
     uses = {
         u.account.kind: u.grams
@@ -106,9 +117,9 @@ def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
 def approved_application(world, p, stock, draft, grams):
     stock(world.zone_a, "VOCS", 5 * T)
     app = services.application_submit(
-        actor=world.company_user, application=draft([line(p["VOCS"], project_env=grams)])
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=grams)])
     )
-    services.application_approve(actor=world.reviewer, application=app)
+    services.application_approve(actor=world.reviewer.principal, application=app)
     return app
 
 
@@ -116,7 +127,7 @@ def test_a_project_that_will_not_be_built_returns_its_whole_deduction_to_its_lot
     app = approved_application(world, p, stock, draft, 800_000)
     vocs = app.lines.get()
     case = services.recover(
-        actor=world.reviewer, line=vocs, kind=RecoveryKind.NOT_BUILT, reason="企业书面承诺不再建设"
+        actor=world.reviewer.principal, line=vocs, kind=RecoveryKind.NOT_BUILT, reason="企业书面承诺不再建设"
     )
     assert case.recovered_grams == 800_000
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 5 * T
@@ -126,9 +137,9 @@ def test_a_project_that_will_not_be_built_returns_its_whole_deduction_to_its_lot
 def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_allocation(world, p, stock, draft):
     app = approved_application(world, p, stock, draft, T)
     today = timezone.localdate()
-    services.application_mark_operating(actor=world.officer, application=app, started_on=today)
-    services.verified_emission_record(
-        actor=world.admin,
+    services.application_mark_operating(actor=world.officer.principal, application=app, started_on=today)
+    emissions.verified_emission_record(
+        actor=world.admin.principal,
         enterprise=world.company,
         pollutant=p["VOCS"],
         year=today.year,
@@ -140,7 +151,7 @@ def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_alloca
     [candidate] = recovery_candidates(today=year_later)
     assert candidate.suggested_surplus_grams == 400_000
     case = services.recover(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=candidate.line,
         kind=RecoveryKind.UNDERUSED,
         reason="经核实确认富余",
@@ -158,9 +169,9 @@ def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_alloca
 def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
     app = approved_application(world, p, stock, draft, T)
     today = timezone.localdate()
-    services.application_mark_operating(actor=world.officer, application=app, started_on=today)
-    services.verified_emission_record(
-        actor=world.admin,
+    services.application_mark_operating(actor=world.officer.principal, application=app, started_on=today)
+    emissions.verified_emission_record(
+        actor=world.admin.principal,
         enterprise=world.company,
         pollutant=p["VOCS"],
         year=today.year,
@@ -170,7 +181,7 @@ def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
     assert recovery_candidates(today=today + dt.timedelta(days=400)) == []
     with pytest.raises(RuleViolation, match="80%"):
         services.recover(
-            actor=world.reviewer,
+            actor=world.reviewer.principal,
             line=app.lines.get(),
             kind=RecoveryKind.UNDERUSED,
             reason="x",
@@ -183,7 +194,7 @@ def test_recovery_refuses_more_than_the_permitted_quantity(world, p, stock, draf
     app = approved_application(world, p, stock, draft, T)
     with pytest.raises(RuleViolation, match="不能超过现许可量"):
         services.recover(
-            actor=world.reviewer,
+            actor=world.reviewer.principal,
             line=app.lines.get(),
             kind=RecoveryKind.OTHER,
             reason="x",
@@ -196,11 +207,13 @@ def test_the_reduction_bulletin_counts_quota_allocated_from_the_reserve_as_used(
     from totalquota.reductions.selectors import reserve_use_grams
 
     approved_line(world)
-    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
-    services.intake_confirm(actor=world.admin, run=run)
-    app = services.application_submit(
-        actor=world.company_user, application=draft([line(p["VOCS"], project_env=600_000)])
+    run = services.intake_prepare(
+        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
     )
-    services.application_approve(actor=world.reviewer, application=app)
+    services.intake_confirm(actor=world.admin.principal, run=run)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=600_000)])
+    )
+    services.application_approve(actor=world.reviewer.principal, application=app)
     today = timezone.localdate()
     assert reserve_use_grams(world.zone_a, p["VOCS"], today.replace(month=1, day=1), today) == 600_000

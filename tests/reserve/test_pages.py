@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from tests.reserve.conftest import T, line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
 from tests.xlsx_helpers import read_xlsx, response_bytes
+from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services
 from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplication
@@ -75,7 +76,7 @@ def test_the_form_refuses_bad_figures_in_chinese_and_writes_nothing(client, worl
 def test_reviewers_decide_on_the_page_and_the_annex_is_issued_as_pdf_and_xlsx(client, world, p, stock, draft):
     stock(world.zone_a, "VOCS", 5 * T)
     app = services.application_submit(
-        actor=world.company_user,
+        actor=world.company_user.principal,
         application=draft(
             [line(p["VOCS"], project_env=2 * T, plant_env=3 * T, new=1_500_000, project_sewer=0)]
         ),
@@ -114,9 +115,9 @@ def test_reviewers_decide_on_the_page_and_the_annex_is_issued_as_pdf_and_xlsx(cl
 def test_the_annex_pdf_renders_chinese_glyphs(client, world, p, stock, draft, tmp_path):
     stock(world.zone_a, "VOCS", 5 * T)
     app = services.application_submit(
-        actor=world.company_user, application=draft([line(p["VOCS"], project_env=T)])
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T)])
     )
-    services.application_approve(actor=world.reviewer, application=app)
+    services.application_approve(actor=world.reviewer.principal, application=app)
     client.force_login(world.admin)
     path = tmp_path / "annex.pdf"
     path.write_bytes(client.get(reverse("reserve:annex", args=[app.pk, "pdf"])).content)
@@ -144,7 +145,7 @@ def test_the_admin_runs_an_intake_from_preview_to_confirmation(client, world, p)
 def test_warnings_flag_a_zone_that_cannot_cover_and_the_bulletin_says_so(client, world, p, stock, draft):
     stock(world.zone_a, "VOCS", 300_000)
     services.application_submit(
-        actor=world.company_user, application=draft([line(p["VOCS"], project_env=900_000)])
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=900_000)])
     )
     client.force_login(world.leader)
     page = client.get(reverse("reserve:warnings"))
@@ -163,14 +164,14 @@ def test_the_recovery_page_lists_candidates(client, world, p, stock, draft):
 
     stock(world.zone_a, "VOCS", 5 * T)
     app = services.application_submit(
-        actor=world.company_user, application=draft([line(p["VOCS"], project_env=T)])
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T)])
     )
-    services.application_approve(actor=world.reviewer, application=app)
+    services.application_approve(actor=world.reviewer.principal, application=app)
     QuotaApplication.objects.filter(pk=app.pk).update(
         operation_started_on=timezone.localdate() - dt.timedelta(days=400)
     )
-    services.verified_emission_record(
-        actor=world.admin,
+    emissions.verified_emission_record(
+        actor=world.admin.principal,
         enterprise=world.company,
         pollutant=p["VOCS"],
         year=timezone.localdate().year,

@@ -12,6 +12,7 @@ from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Account, AccountKind, Phase, Posting, Transfer
 from totalquota.reserve import services
 from totalquota.reserve.models import ApplicationStatus, QuotaApplication
+from totalquota.workflow import kernel
 
 pytestmark = pytest.mark.django_db
 T = 1_000_000
@@ -19,7 +20,7 @@ T = 1_000_000
 
 def _api(world) -> Client:
     _token, secret = token_issue(
-        actor=world.admin,
+        actor=world.admin.principal,
         name="甲电子对接",
         client=world.client,
         role=Role.ENTERPRISE,
@@ -50,7 +51,7 @@ def test_a_submit_that_fails_after_its_holds_leaves_nothing_held(world, p, stock
     api = _api(world)
     pk = _file(api, world, "VOCS", "NOX")
     events = AuditEvent.objects.count()
-    real_record = services.record
+    real_record = kernel.record
 
     def failing_record(**kwargs):
         # Both lines are held by now; the submit then fails before it can finish.
@@ -58,7 +59,7 @@ def test_a_submit_that_fails_after_its_holds_leaves_nothing_held(world, p, stock
             raise RuntimeError("disk full")
         return real_record(**kwargs)
 
-    monkeypatch.setattr(services, "record", failing_record)
+    monkeypatch.setattr(kernel, "record", failing_record)  # the kernel writes the audit event
     response = api.post(f"/api/v1/reserve/applications/{pk}/submit")
     assert response.status_code == 500
     assert response["Content-Type"] == "application/problem+json"
@@ -73,7 +74,7 @@ def test_a_submit_that_fails_after_its_holds_leaves_nothing_held(world, p, stock
         assert (balance.available, balance.held_out) == (T, 0)
     assert AuditEvent.objects.count() == events
 
-    monkeypatch.setattr(services, "record", real_record)
+    monkeypatch.setattr(kernel, "record", real_record)
     response = api.post(f"/api/v1/reserve/applications/{pk}/submit")  # the retry holds both, once
     assert response.status_code == 200, response.content
     assert [line["hold_state"] for line in response.json()["lines"]] == ["open", "open"]

@@ -20,12 +20,13 @@ def test_parallel_upper_deductions_of_one_line_are_each_posted_once(world, p):
     line_ = approved_line(world)
     year, quarter = this_quarter()
     services.intake_confirm(
-        actor=world.admin, run=services.intake_prepare(actor=world.admin, year=year, quarter=quarter)
+        actor=world.admin.principal,
+        run=services.intake_prepare(actor=world.admin.principal, year=year, quarter=quarter),
     )
     before = ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted
     run_at_once(
         lambda n: services.upper_deduct(
-            actor=world.admin, line=line_, amount_grams=T // 2, reason=f"已报送上级并被使用 {n}"
+            actor=world.admin.principal, line=line_, amount_grams=T // 2, reason=f"已报送上级并被使用 {n}"
         ),
         2,
     )

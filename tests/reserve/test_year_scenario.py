@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tests.reserve.conftest import line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
+from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.reconcile import reconcile
 from totalquota.lib.errors import RuleViolation
@@ -37,41 +38,55 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
     approved_line(world, name="喷涂线关停")
     used = approved_line(world, name="锅炉淘汰")
     reductions.usage_mark(
-        actor=world.reviewer, line=used, kind="binding_task", amount="1", reference="任务书", used_on=today
+        actor=world.reviewer.principal,
+        line=used,
+        kind="binding_task",
+        amount="1",
+        reference="任务书",
+        used_on=today,
     )
-    run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
-    services.intake_confirm(actor=world.admin, run=run)
+    run = services.intake_prepare(
+        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+    )
+    services.intake_confirm(actor=world.admin.principal, run=run)
     assert reserve() == 4_000_000
 
     filed = services.application_submit(
-        actor=world.company_user, application=draft([line(vocs, project_env=800_000)])
+        actor=world.company_user.principal, application=draft([line(vocs, project_env=800_000)])
     )
     assert filed.route == Route.FILING
-    services.application_approve(actor=world.reviewer, application=filed)
+    services.application_approve(actor=world.reviewer.principal, application=filed)
     assert reserve() == 3_200_000
 
     services.attainment_record(
-        actor=world.admin, year=today.year - 1, indicator="O3", attained=False, source="环境质量公报"
+        actor=world.admin.principal,
+        year=today.year - 1,
+        indicator="O3",
+        attained=False,
+        source="环境质量公报",
     )
     reviewed = services.application_submit(
-        actor=world.company_user, application=draft([line(vocs, project_env=1_200_000)])
+        actor=world.company_user.principal, application=draft([line(vocs, project_env=1_200_000)])
     )
     assert reviewed.route == Route.REVIEW and reviewed.lines.get().deduction_grams == 2_400_000
-    services.application_propose(actor=world.reviewer, application=reviewed, proposal="拟同意")
-    services.application_approve(actor=world.reviewer2, application=reviewed)
+    services.application_propose(actor=world.reviewer.principal, application=reviewed, proposal="拟同意")
+    services.application_approve(actor=world.reviewer2.principal, application=reviewed)
     assert reserve() == 800_000
 
     short = services.application_submit(
-        actor=world.officer, application=draft([line(vocs, project_env=500_000)], actor=world.officer)
+        actor=world.officer.principal,
+        application=draft([line(vocs, project_env=500_000)], actor=world.officer.principal),
     )
     assert short.lines.get().deduction_grams == 1_000_000
-    services.application_propose(actor=world.reviewer, application=short, proposal="储备不足，拟申请上级储备")
+    services.application_propose(
+        actor=world.reviewer.principal, application=short, proposal="储备不足，拟申请上级储备"
+    )
     with pytest.raises(RuleViolation, match="尚未足额预留"):
-        services.application_approve(actor=world.reviewer2, application=short)
+        services.application_approve(actor=world.reviewer2.principal, application=short)
     assert reserve() == 800_000
 
     request = services.upper_request(
-        actor=world.admin,
+        actor=world.admin.principal,
         zone=world.zone_a,
         pollutant=vocs,
         amount_grams=500_000,
@@ -79,16 +94,18 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
         application=short,
     )
     services.upper_grant(
-        actor=world.admin, request=request, granted_grams=500_000, reference="苏环〔2026〕1号"
+        actor=world.admin.principal, request=request, granted_grams=500_000, reference="苏环〔2026〕1号"
     )
     assert reserve() == 1_300_000
-    assert services.application_rehold(actor=world.reviewer, application=short) == []
-    services.application_approve(actor=world.reviewer2, application=short)
+    assert services.application_rehold(actor=world.reviewer.principal, application=short) == []
+    services.application_approve(actor=world.reviewer2.principal, application=short)
     assert reserve() == 300_000
 
-    services.application_mark_operating(actor=world.company_user, application=filed, started_on=today)
-    services.verified_emission_record(
-        actor=world.admin,
+    services.application_mark_operating(
+        actor=world.company_user.principal, application=filed, started_on=today
+    )
+    emissions.verified_emission_record(
+        actor=world.admin.principal,
         enterprise=world.company,
         pollutant=vocs,
         year=today.year,
@@ -99,7 +116,7 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
     [candidate] = recovery_candidates(today=later)
     assert candidate.line.application_id == filed.pk and candidate.suggested_surplus_grams == 300_000
     services.recover(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=candidate.line,
         kind=RecoveryKind.UNDERUSED,
         reason="核实",

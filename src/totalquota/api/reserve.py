@@ -1,23 +1,30 @@
 """Reserve routes: quota applications and their decisions, ANNEX-1, intake runs, warnings."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from totalquota.accounts.permissions import access, require, restrict
+from totalquota.accounts.permissions import access, in_zones, require, restrict
+from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed
 from totalquota.api.fields import QuantityText
 from totalquota.common.pdf import pdf_response
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
-from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
-from totalquota.registry.models import Enterprise, Pollutant
+from totalquota.lib.units import format_quantity
+from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.reserve import annex, selectors, services
-from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplication
+from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
+from totalquota.reserve.lines import read_line
+from totalquota.reserve.models import ApplicationLine, ApplicationStatus, IntakeRun, QuotaApplication
+from totalquota.reserve.selectors import ZoneWarning
+from totalquota.reserve.workflow import APPLICATION_ACTIONS
 
 router = Router(tags=["储备库 reserve"])
 
@@ -40,6 +47,12 @@ class ApplicationIn(Schema):
     eia_reference: str
     description: str = ""
     lines: list[ApplicationLineIn]
+
+
+def _quantity(field: str) -> Callable[[ApplicationLine], str]:
+    """The resolver of a figure as text in the pollutant's unit (``project_sewer`` from
+    ``project_sewer_grams``)."""
+    return staticmethod(lambda line: format_quantity(getattr(line, field), line.pollutant.unit))  # type: ignore[return-value]
 
 
 class ApplicationLineOut(Schema):
@@ -65,6 +78,28 @@ class ApplicationLineOut(Schema):
     hold_state: str
     permitted_env_grams: int | None
     allocation_id: int | None
+
+    resolve_project_sewer = _quantity("project_sewer_grams")
+    resolve_project_env = _quantity("project_env_grams")
+    resolve_plant_sewer = _quantity("plant_sewer_grams")
+    resolve_plant_env = _quantity("plant_env_grams")
+    resolve_new_discharge = _quantity("new_discharge_grams")
+
+    @staticmethod
+    def resolve_pollutant(line: ApplicationLine) -> str:
+        return line.pollutant.code
+
+    @staticmethod
+    def resolve_unit(line: ApplicationLine) -> str:
+        return line.pollutant.display_unit
+
+    @staticmethod
+    def resolve_ratio(line: ApplicationLine) -> str:
+        return f"{line.ratio_num}:{line.ratio_den}"
+
+    @staticmethod
+    def resolve_hold_state(line: ApplicationLine) -> str:
+        return line_hold_state(line)
 
 
 class ApplicationOut(Schema):
@@ -92,31 +127,8 @@ class ApplicationOut(Schema):
         return obj.zone.code
 
     @staticmethod
-    def resolve_lines(obj: QuotaApplication) -> list[dict]:
-        return [
-            {
-                "pollutant": line.pollutant.code,
-                "unit": line.pollutant.display_unit,
-                **{f: getattr(line, f) for f in services.LINE_FIELDS},
-                **{
-                    f.removesuffix("_grams"): format_quantity(getattr(line, f), line.pollutant.unit)
-                    for f in services.LINE_FIELDS
-                },
-                "route": line.route,
-                "route_reason": line.route_reason,
-                "ratio": f"{line.ratio_num}:{line.ratio_den}",
-                "deduction_grams": line.deduction_grams,
-                "computation": line.computation,
-                "hold_state": services.line_hold_state(line),
-                "permitted_env_grams": line.permitted_env_grams,
-                "allocation_id": line.allocation_id,
-            }
-            for line in obj.lines.select_related("pollutant", "hold")
-        ]
-
-
-class ReasonIn(Schema):
-    reason: str = ""
+    def resolve_lines(obj: QuotaApplication) -> QuerySet[ApplicationLine]:
+        return obj.lines.select_related("pollutant", "hold")
 
 
 class WarningOut(Schema):
@@ -129,6 +141,30 @@ class WarningOut(Schema):
     level: str
     reasons: list[str]
 
+    @staticmethod
+    def resolve_zone(w: ZoneWarning) -> str:
+        return w.zone.code
+
+    @staticmethod
+    def resolve_pollutant(w: ZoneWarning) -> str:
+        return w.pollutant.code
+
+    @staticmethod
+    def resolve_balance_grams(w: ZoneWarning) -> int:
+        return w.balance
+
+    @staticmethod
+    def resolve_demand_grams(w: ZoneWarning) -> int:
+        return w.demand
+
+    @staticmethod
+    def resolve_income_grams(w: ZoneWarning) -> int:
+        return w.income
+
+    @staticmethod
+    def resolve_spending_grams(w: ZoneWarning) -> int:
+        return w.spending
+
 
 class IntakeRunOut(Schema):
     id: int
@@ -139,11 +175,23 @@ class IntakeRunOut(Schema):
     items: int
     intake_grams: int
 
+    @staticmethod
+    def resolve_confirmed(run: IntakeRun) -> bool:
+        return run.confirmed_at is not None
+
+    @staticmethod
+    def resolve_items(run: IntakeRun) -> int:
+        return run.items.count()
+
+    @staticmethod
+    def resolve_intake_grams(run: IntakeRun) -> int:
+        return sum(i.intake_grams for i in run.items.all())
+
 
 def read_lines(items: list[ApplicationLineIn]) -> list[dict[str, Any]]:
-    """The lines as the service takes them (grams), every figure read in its pollutant's unit by
-    lib.units; all refusals are collected and raised together (422 naming each field), before
-    anything is written."""
+    """The lines as the service takes them (grams), each read by ``reserve.lines.read_line``; all
+    refusals are collected and raised together (422 naming each field), before anything is
+    written."""
     pollutants = {p.code: p for p in Pollutant.objects.all()}
     lines: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
@@ -154,16 +202,17 @@ def read_lines(items: list[ApplicationLineIn]) -> list[dict[str, Any]]:
                 {"field": f"lines.{index}.pollutant", "message": f"未知的污染物代码：{item.pollutant}"}
             )
             continue
-        line: dict[str, Any] = {"pollutant": pollutant}
-        for name in services.LINE_FIELDS:
-            field = f"lines.{index}.{name.removesuffix('_grams')}"
-            try:
-                line[name] = parse_quantity(
-                    getattr(item, name.removesuffix("_grams")), pollutant.unit, field=field
-                )
-            except QuantityError as exc:
-                errors.append({"field": field, "message": f"{pollutant.name}：{exc.message}"})
-        lines.append(line)
+        values, problems = read_line(
+            pollutant, {name: getattr(item, name.removesuffix("_grams")) for name in LINE_FIELDS}
+        )
+        errors += [
+            {
+                "field": f"lines.{index}.{name.removesuffix('_grams')}",
+                "message": f"{pollutant.name}：{message}",
+            }
+            for name, message in problems.items()
+        ]
+        lines.append(values)
     if errors:
         raise ValidationFailed(
             errors[0]["message"]
@@ -223,68 +272,22 @@ def create_application(request: ApiRequest, payload: ApplicationIn):
     return Status(201, _out(app))
 
 
-def _act(request: ApiRequest, application_id: int, action: str, payload: ReasonIn | None = None):
-    permission = "reserve.apply" if action in ("submit", "withdraw") else "reserve.decide"
-    app = access(request.auth, QuotaApplication, application_id, permission)
-    reason = payload.reason if payload else ""
-    func = {
-        "submit": lambda: services.application_submit(actor=request.auth, application=app),
-        "withdraw": lambda: services.application_withdraw(actor=request.auth, application=app, reason=reason),
-        "propose": lambda: services.application_propose(actor=request.auth, application=app, proposal=reason),
-        "approve": lambda: services.application_approve(actor=request.auth, application=app, reason=reason),
-        "reject": lambda: services.application_reject(actor=request.auth, application=app, reason=reason),
-    }[action]
-    return _out(func())
+def load_application(request: ApiRequest, application_id: int, permission: str) -> QuotaApplication:
+    return access(request.auth, QuotaApplication, application_id, permission)
 
 
-@router.post(
-    "/reserve/applications/{int:application_id}/submit",
+# POST /reserve/applications/{id}/submit | withdraw | propose | approve | reject (reserve.workflow).
+action_routes(
+    router,
+    APPLICATION_ACTIONS,
+    route="/reserve/applications",
+    param="application_id",
+    load=load_application,
     response=ApplicationOut,
-    summary="提交申请",
-    auth=allowed("reserve.apply"),
+    out=_out,
+    prefix="application",
+    only=("submit", "withdraw", "propose", "approve", "reject"),
 )
-def submit_application(request: ApiRequest, application_id: int):
-    return _act(request, application_id, "submit")
-
-
-@router.post(
-    "/reserve/applications/{int:application_id}/withdraw",
-    response=ApplicationOut,
-    summary="撤回申请",
-    auth=allowed("reserve.apply"),
-)
-def withdraw_application(request: ApiRequest, application_id: int, payload: ReasonIn):
-    return _act(request, application_id, "withdraw", payload)
-
-
-@router.post(
-    "/reserve/applications/{int:application_id}/propose",
-    response=ApplicationOut,
-    summary="拟定审核意见",
-    auth=allowed("reserve.decide"),
-)
-def propose_application(request: ApiRequest, application_id: int, payload: ReasonIn):
-    return _act(request, application_id, "propose", payload)
-
-
-@router.post(
-    "/reserve/applications/{int:application_id}/approve",
-    response=ApplicationOut,
-    summary="批准（四眼原则：拟办人不能批准）",
-    auth=allowed("reserve.decide"),
-)
-def approve_application(request: ApiRequest, application_id: int, payload: ReasonIn):
-    return _act(request, application_id, "approve", payload)
-
-
-@router.post(
-    "/reserve/applications/{int:application_id}/reject",
-    response=ApplicationOut,
-    summary="不予批准",
-    auth=allowed("reserve.decide"),
-)
-def reject_application(request: ApiRequest, application_id: int, payload: ReasonIn):
-    return _act(request, application_id, "reject", payload)
 
 
 @router.get(
@@ -309,24 +312,8 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
     dates.QUERY_DAY.check(end, label="截止日期", field="end")
     if start > end:
         raise ValidationFailed("起始日期不能晚于截止日期", field="start")
-    from totalquota.registry.models import Zone
-
-    zones = Zone.objects.filter(is_active=True)
-    if principal.zone_ids is not None:
-        zones = zones.filter(pk__in=principal.zone_ids)
-    return [
-        {
-            "zone": w.zone.code,
-            "pollutant": w.pollutant.code,
-            "balance_grams": w.balance,
-            "demand_grams": w.demand,
-            "income_grams": w.income,
-            "spending_grams": w.spending,
-            "level": w.level,
-            "reasons": w.reasons,
-        }
-        for w in selectors.zone_warnings(start, end, zones=zones, only_active=True)
-    ]
+    zones = in_zones(principal, Zone.objects.filter(is_active=True))
+    return selectors.zone_warnings(start, end, zones=zones, only_active=True)
 
 
 @router.get(
@@ -336,15 +323,4 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
     auth=allowed("reserve.intake"),
 )
 def intake_runs(request: ApiRequest):
-    return [
-        {
-            "id": r.pk,
-            "year": r.year,
-            "quarter": r.quarter,
-            "effective_date": r.effective_date,
-            "confirmed": r.confirmed_at is not None,
-            "items": r.items.count(),
-            "intake_grams": sum(i.intake_grams for i in r.items.all()),
-        }
-        for r in IntakeRun.objects.order_by("-pk")[:200]
-    ]
+    return IntakeRun.objects.order_by("-pk")[:200]

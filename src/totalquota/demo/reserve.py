@@ -28,35 +28,35 @@ def seed(ctx: DemoContext) -> None:
     p = {x.code: x for x in Pollutant.objects.all()}
 
     services.attainment_record(
-        actor=admin,
+        actor=admin.principal,
         year=today.year - 1,
         indicator="O3",
         attained=False,
         source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
     )
     services.attainment_record(
-        actor=admin,
+        actor=admin.principal,
         year=today.year - 1,
         indicator="PM25",
         attained=True,
         source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
     )
     run = services.intake_prepare(
-        actor=admin, year=today.year, quarter=(today.month - 1) // 3 + 1, effective_date=today
+        actor=admin.principal, year=today.year, quarter=(today.month - 1) // 3 + 1, effective_date=today
     )
     first = IntakeItem.objects.filter(run=run, intake_grams__gt=0).order_by("id").first()
     if first is not None:
         services.intake_exclude(
-            actor=admin, item=first, reason="该项目减排量已用于区域削减替代试点，不纳入园区储备"
+            actor=admin.principal, item=first, reason="该项目减排量已用于区域削减替代试点，不纳入园区储备"
         )
-    services.intake_confirm(actor=admin, run=run)
+    services.intake_confirm(actor=admin.principal, run=run)
 
     hmt_user, dsl_user = users["ent_hmt"], users["ent_dsl"]
     hmt, dsl = hmt_user.enterprise, dsl_user.enterprise
 
     def apply(user, unit, name, lines):
         return services.application_create(
-            actor=user,
+            actor=user.principal,
             enterprise=unit,
             project_name=name,
             location=unit.address or "苏州工业园区",
@@ -66,7 +66,7 @@ def seed(ctx: DemoContext) -> None:
         )
 
     filed = services.application_submit(
-        actor=hmt_user,
+        actor=hmt_user.principal,
         application=apply(
             hmt_user,
             hmt,
@@ -77,9 +77,9 @@ def seed(ctx: DemoContext) -> None:
             ],
         ),
     )
-    services.application_approve(actor=reviewer, application=filed, reason="符合备案条件，予以备案")
+    services.application_approve(actor=reviewer.principal, application=filed, reason="符合备案条件，予以备案")
     services.recover(
-        actor=reviewer2,
+        actor=reviewer2.principal,
         line=filed.lines.get(pollutant=p["COD"]),
         kind=RecoveryKind.OTHER,
         reason="企业优化工艺，主动申请核减化学需氧量许可量",
@@ -87,7 +87,7 @@ def seed(ctx: DemoContext) -> None:
     )
 
     reviewed = services.application_submit(
-        actor=hmt_user,
+        actor=hmt_user.principal,
         application=apply(
             hmt_user,
             hmt,
@@ -99,44 +99,51 @@ def seed(ctx: DemoContext) -> None:
         ),
     )
     services.application_propose(
-        actor=reviewer, application=reviewed, proposal="削减替代来源落实，臭氧不达标按 2:1 削减，拟同意"
+        actor=reviewer.principal,
+        application=reviewed,
+        proposal="削减替代来源落实，臭氧不达标按 2:1 削减，拟同意",
     )
-    services.application_approve(actor=reviewer2, application=reviewed, reason="同意")
+    services.application_approve(actor=reviewer2.principal, application=reviewed, reason="同意")
 
     proposed = services.application_submit(
-        actor=dsl_user,
+        actor=dsl_user.principal,
         application=apply(
             dsl_user, dsl, "生物医药研发中试平台项目", [_line(p["VOCS"], 1_300_000, new=1_200_000)]
         ),
     )
-    services.application_propose(actor=reviewer2, application=proposed, proposal="拟同意，待另一审核人员批准")
+    services.application_propose(
+        actor=reviewer2.principal, application=proposed, proposal="拟同意，待另一审核人员批准"
+    )
 
     rejected = services.application_submit(
-        actor=dsl_user,
+        actor=dsl_user.principal,
         application=apply(
             dsl_user, dsl, "溶剂型涂料生产线扩能项目", [_line(p["VOCS"], 2_000_000, new=2_000_000)]
         ),
     )
     services.application_reject(
-        actor=reviewer, application=rejected, reason="不符合园区产业导向，溶剂型涂料产能不予新增"
+        actor=reviewer.principal, application=rejected, reason="不符合园区产业导向，溶剂型涂料产能不予新增"
     )
 
     withdrawn = services.application_submit(
-        actor=hmt_user, application=apply(hmt_user, hmt, "表面处理车间改造项目", [_line(p["TP"], 50_000)])
+        actor=hmt_user.principal,
+        application=apply(hmt_user, hmt, "表面处理车间改造项目", [_line(p["TP"], 50_000)]),
     )
-    services.application_withdraw(actor=hmt_user, application=withdrawn, reason="项目方案调整，重新申报")
+    services.application_withdraw(
+        actor=hmt_user.principal, application=withdrawn, reason="项目方案调整，重新申报"
+    )
 
     apply(hmt_user, hmt, "仓储物流中心配套项目", [_line(p["NOX"], 300_000)])  # a draft
 
     officer = users["zone_dsl"]
     big = services.application_submit(
-        actor=officer,
+        actor=officer.principal,
         application=apply(
             officer, dsl, "大型数据中心配套燃气锅炉项目", [_line(p["NOX"], 60 * T, new=60 * T)]
         ),
     )
     request = services.upper_request(
-        actor=admin,
+        actor=admin.principal,
         zone=dsl.zone,
         pollutant=p["NOX"],
         amount_grams=60 * T,
@@ -144,7 +151,7 @@ def seed(ctx: DemoContext) -> None:
         application=big,
     )
     services.upper_grant(
-        actor=admin, request=request, granted_grams=80 * T, reference=f"苏环总量〔{today.year}〕6号"
+        actor=admin.principal, request=request, granted_grams=80 * T, reference=f"苏环总量〔{today.year}〕6号"
     )
-    services.application_rehold(actor=reviewer, application=big)
+    services.application_rehold(actor=reviewer.principal, application=big)
     ctx.notes.append("储备库：已入库本季度减排量，演示申请涵盖备案、审核、拟办、驳回、撤回、草稿与上级储备。")

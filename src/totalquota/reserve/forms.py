@@ -1,3 +1,5 @@
+"""The forms of the quota reserve's pages; quantities are typed in the pollutant's display unit."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,7 +9,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.accounts.permissions import principal_of
+from totalquota.accounts.permissions import Principal, in_zones
 from totalquota.common.forms import StyledForm
 from totalquota.lib import dates
 from totalquota.lib.units import (
@@ -18,6 +20,7 @@ from totalquota.lib.units import (
     parse_quantity,
 )
 from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.reserve.lines import read_line
 from totalquota.reserve.models import ExclusionReason, Indicator, RecoveryKind
 
 LINE_INPUTS = [
@@ -38,16 +41,15 @@ class ApplicationForm(StyledForm):
         label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, user=None, editing=False, **kwargs):
+    def __init__(self, *args: Any, principal: Principal, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["enterprise"]
         assert isinstance(field, forms.ModelChoiceField)
-        principal = principal_of(user)
-        units = Enterprise.objects.filter(is_active=True).select_related("zone")
+        units = in_zones(
+            principal, Enterprise.objects.filter(is_active=True).select_related("zone"), "zone_id"
+        )
         if principal.enterprise_id is not None:
             units = units.filter(pk=principal.enterprise_id)
-        elif principal.zone_ids is not None:
-            units = units.filter(zone_id__in=principal.zone_ids)
         field.queryset = units
         if editing:
             field.disabled = True
@@ -86,25 +88,16 @@ class LinesForm(forms.Form):
         for p in self.pollutants:
             yield p, [self[f"{p.code}__{name}"] for name, _label in LINE_INPUTS]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         lines = []
         for p in self.pollutants:
             raw = {name: (data.get(f"{p.code}__{name}") or "").strip() for name, _l in LINE_INPUTS}
             if not any(raw.values()):
                 continue
-            values: dict[str, Any] = {"pollutant": p}
-            for name, _label in LINE_INPUTS:
-                try:
-                    values[name] = parse_quantity(raw[name] or "0", p.unit)
-                except QuantityError as exc:
-                    self.add_error(f"{p.code}__{name}", str(exc))
-            if raw["project_env_grams"] == "":
-                self.add_error(f"{p.code}__project_env_grams", _("请填写本项目许可量（外排环境量）"))
-            if raw["plant_env_grams"] == "":
-                values["plant_env_grams"] = values.get("project_env_grams", 0)
-            if raw["new_discharge_grams"] == "":
-                self.add_error(f"{p.code}__new_discharge_grams", _("请填写全厂新增外排环境量"))
+            values, errors = read_line(p, {name: text or None for name, text in raw.items()})
+            for name, message in errors.items():
+                self.add_error(f"{p.code}__{name}", message)
             lines.append(values)
         if not lines and not self.errors:
             raise forms.ValidationError(_("请至少填写一种污染物的许可量（ANNEX-1）"))
@@ -132,11 +125,31 @@ class ExcludeForm(StyledForm):
     reason = forms.CharField(label=str(ExclusionReason.OTHER.label), max_length=300)
 
 
-class QuantityField(forms.CharField):
-    """A t/a (or kg/a) figure typed by a person, checked and turned into grams by ``clean_for``."""
+class QuantityForm(StyledForm):
+    """A form with quantities typed in a pollutant's display unit: ``quantities`` are shown back
+    normalised (full-width digits as ASCII); ``in_pollutant_unit`` (text field, grams field, whether
+    zero is allowed) is read in the unit of the chosen ``pollutant`` into ``cleaned_data``."""
+
+    quantities: tuple[str, ...] = ()
+    in_pollutant_unit: tuple[str, str, bool] | None = None
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(normalize_form_data(data, list(self.quantities)), *args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pollutant = data.get("pollutant")
+        if self.in_pollutant_unit is not None and pollutant is not None:
+            text, grams, allow_zero = self.in_pollutant_unit
+            if data.get(text):
+                try:
+                    data[grams] = parse_quantity(data[text], pollutant.unit, allow_zero=allow_zero)
+                except QuantityError as exc:
+                    self.add_error(text, str(exc))
+        return data
 
 
-class UpperRequestForm(StyledForm):
+class UpperRequestForm(QuantityForm):
     zone = forms.ModelChoiceField(label=_("功能区"), queryset=Zone.objects.filter(is_active=True))
     pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all())
     amount = forms.CharField(
@@ -144,30 +157,19 @@ class UpperRequestForm(StyledForm):
     )
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(normalize_form_data(data, ["amount"]), *args, **kwargs)
-
-    def clean(self):
-        data = super().clean()
-        pollutant = data.get("pollutant")
-        if pollutant is not None and data.get("amount"):
-            try:
-                data["amount_grams"] = parse_quantity(data["amount"], pollutant.unit, allow_zero=False)
-            except QuantityError as exc:
-                self.add_error("amount", str(exc))
-        return data
+    quantities = ("amount",)
+    in_pollutant_unit = ("amount", "amount_grams", False)
 
 
-class UpperGrantForm(StyledForm):
+class UpperGrantForm(QuantityForm):
     granted = forms.CharField(label=_("下达量"), required=False, help_text=QUANTITY_HELP)
     reference = forms.CharField(label=_("上级文件"), max_length=200)
     refuse = forms.BooleanField(label=_("未获支持"), required=False)
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(normalize_form_data(data, ["granted"]), *args, **kwargs)
+    quantities = ("granted",)
 
 
-class RecoveryForm(StyledForm):
+class RecoveryForm(QuantityForm):
     kind = forms.ChoiceField(label=_("收回情形"), choices=RecoveryKind.choices)
     surplus = forms.CharField(
         label=_("确认富余量"),
@@ -176,11 +178,10 @@ class RecoveryForm(StyledForm):
     )
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(normalize_form_data(data, ["surplus"]), *args, **kwargs)
+    quantities = ("surplus",)
 
 
-class VerifiedEmissionForm(StyledForm):
+class VerifiedEmissionForm(QuantityForm):
     enterprise = forms.ModelChoiceField(
         label=_("排污单位"), queryset=Enterprise.objects.filter(is_active=True)
     )
@@ -189,18 +190,8 @@ class VerifiedEmissionForm(StyledForm):
     actual = forms.CharField(label=_("核实实际排放量"), help_text=QUANTITY_HELP)
     source = forms.CharField(label=_("数据来源"), max_length=300)
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(normalize_form_data(data, ["actual"]), *args, **kwargs)
-
-    def clean(self):
-        data = super().clean()
-        pollutant = data.get("pollutant")
-        if pollutant is not None and data.get("actual"):
-            try:
-                data["actual_grams"] = parse_quantity(data["actual"], pollutant.unit)
-            except QuantityError as exc:
-                self.add_error("actual", str(exc))
-        return data
+    quantities = ("actual",)
+    in_pollutant_unit = ("actual", "actual_grams", True)
 
 
 class AttainmentForm(StyledForm):
@@ -222,8 +213,8 @@ class WarningPeriodForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError(_("起始日期不能晚于截止日期"))
         return data

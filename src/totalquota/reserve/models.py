@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.workflow.models import Transition
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -202,17 +204,19 @@ class ApplicationLine(models.Model):
         return f"{self.application_id} {self.pollutant_id}"
 
 
-class ApplicationTransition(models.Model):
-    """申请流转记录: one change of an application's status (append-only)."""
+class ApplicationTransition(Transition):
+    """申请流转记录: one change of an application's status (append-only).
+
+    The shared transition row (``workflow.models.Transition``); ``actor`` stays nullable here
+    because rows written before the person was recorded may have none.
+    """
 
     application = models.ForeignKey(QuotaApplication, on_delete=models.PROTECT, related_name="transitions")
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(  # type: ignore[assignment]  # nullable here, unlike the base
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("操作人")
+    )
 
-    class Meta:
+    class Meta(Transition.Meta):
         verbose_name = _("申请流转记录")
         ordering = ["at", "id"]
 
@@ -349,41 +353,6 @@ class UpperLevelRequest(models.Model):
         return f"{self.zone} {self.pollutant} {self.amount_grams}g"
 
 
-class VerifiedEmission(models.Model):
-    """核实排放量: a unit's verified actual yearly emission of a pollutant, with its source.
-
-    Entered by the bureau until the emission total library (总量库) supplies these figures.
-    """
-
-    enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.PROTECT, related_name="+", verbose_name=_("排污单位")
-    )
-    pollutant = models.ForeignKey(
-        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
-    )
-    year = models.PositiveSmallIntegerField(_("年度"))
-    actual_grams = models.BigIntegerField(_("实际排放量"))
-    source = models.CharField(_("数据来源"), max_length=300)
-    recorded_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
-    )
-    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
-
-    scope_fields = {"zone": "enterprise__zone_id", "enterprise": "enterprise_id"}
-
-    class Meta:
-        verbose_name = _("核实排放量")
-        verbose_name_plural = _("核实排放量")
-        ordering = ["-year", "enterprise"]
-        constraints = [
-            models.UniqueConstraint(fields=["enterprise", "pollutant", "year"], name="reserve_verified_once"),
-            models.CheckConstraint(condition=Q(actual_grams__gte=0), name="reserve_verified_not_negative"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.enterprise} {self.pollutant} {self.year}"
-
-
 class RecoveryKind(models.TextChoices):
     NOT_BUILT = "not_built", _("（1）项目不再建设")
     UNDERUSED = "underused", _("（2）投运满一年实际排放低于许可量 80%")
@@ -396,7 +365,7 @@ class RecoveryCase(models.Model):
     line = models.ForeignKey(ApplicationLine, on_delete=models.PROTECT, related_name="recoveries")
     kind = models.CharField(_("收回情形"), max_length=12, choices=RecoveryKind.choices)
     verified = models.ForeignKey(
-        VerifiedEmission,
+        "emissions.VerifiedEmission",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -9,6 +9,9 @@ register_actions(
         "reserve.apply": {R.ENTERPRISE, R.ZONE_OFFICER},
         "reserve.precheck": {R.THIRD_PARTY},
         "reserve.decide": {R.REVIEWER},
+        # Adjusting an application's balance plan (holding again): the bureau's reviewers and its
+        # administrators, who also obtain the zone transfers and upper-level grants it needs.
+        "reserve.plan": {R.REVIEWER, R.ADMIN},
         "reserve.intake": {R.ADMIN},
         "reserve.upper_level": {R.ADMIN},
         "reserve.recover": {R.REVIEWER, R.ADMIN},

@@ -14,8 +14,8 @@ from totalquota.ledger.models import Phase, Transfer
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
+from totalquota.reserve.decisions import Candidate, line_hold_state, recovery_candidate
 from totalquota.reserve.models import OPEN_STATUSES, ApplicationLine, ApplicationStatus, QuotaApplication
-from totalquota.reserve.services import Candidate, line_hold_state, recovery_candidate
 
 LEVELS = ["normal", "attention", "warning"]
 LEVEL_LABELS = {"normal": "正常", "attention": "关注", "warning": "预警"}

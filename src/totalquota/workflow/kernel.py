@@ -77,7 +77,8 @@ class Action(Generic[Obj]):
     (empty: the reason is optional); ``four_eyes`` whether the people who prepared the object are
     refused (the table says who they are); ``done`` the message the page shows afterwards;
     ``summary`` the API operation's summary; ``reason_field`` the name of the text field in the
-    form and the API body (``reason``, ``note``, ``proposal``)."""
+    form and the API body (``reason``, ``note``, ``proposal``); ``conflict`` the refusal when the
+    status is not one of ``sources`` (empty: a message naming the status)."""
 
     name: str
     label: str | Promise
@@ -94,6 +95,7 @@ class Action(Generic[Obj]):
     reason_field: str = "reason"
     doing: str = ""
     style: str = "primary"
+    conflict: str = ""
 
     @property
     def slug(self) -> str:
@@ -192,7 +194,7 @@ def run(
         if status not in action.sources:
             display = getattr(obj, "get_status_display", lambda: status)()
             raise Conflict(
-                f"{table.label}当前状态为“{display}”，不能{action.doing or action.label}",
+                action.conflict or f"{table.label}当前状态为“{display}”，不能{action.doing or action.label}",
                 clause=action.clause or table.clause,
             )
         reason = (reason or "").strip()

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from totalquota.accounts.permissions import may, restrict
+from totalquota.accounts.permissions import Principal, in_zones, may, restrict, zone_visible
+from totalquota.registry.models import Zone
 from totalquota.reserve.models import (
     OPEN_STATUSES,
     ApplicationStatus,
@@ -20,7 +21,7 @@ from totalquota.web.home import Card, provider
 
 
 @provider
-def reserve_cards(principal) -> list[Card]:
+def reserve_cards(principal: Principal) -> list[Card]:
     cards: list[Card] = []
     url = reverse("reserve:application_list")
     apps = restrict(principal, QuotaApplication.objects.all(), "reserve.view")
@@ -54,9 +55,7 @@ def reserve_cards(principal) -> list[Card]:
                 )
             )
     if principal.enterprise_id is None and may(principal, "reserve.view"):
-        short = {
-            k: v for k, v in shortfalls().items() if principal.zone_ids is None or k[0] in principal.zone_ids
-        }
+        short = {k: v for k, v in shortfalls().items() if zone_visible(principal, k[0])}
         if short:
             cards.append(
                 Card(
@@ -82,11 +81,7 @@ def reserve_cards(principal) -> list[Card]:
     if principal.enterprise_id is not None or not may(principal, "reserve.view_warnings"):
         return cards
     today = timezone.localdate()
-    zones = None
-    if principal.zone_ids is not None:
-        from totalquota.registry.models import Zone
-
-        zones = Zone.objects.filter(pk__in=principal.zone_ids)
+    zones = in_zones(principal, Zone.objects.filter(is_active=True))
     flagged = [
         w
         for w in zone_warnings(today.replace(month=1, day=1), today, zones=zones, only_active=True)

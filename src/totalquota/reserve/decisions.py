@@ -1,0 +1,192 @@
+"""The rules of the quota reserve as pure decisions: the route, ratio and deduction of an
+application line (RES-2), the consistency of its ANNEX-1 figures, the state of its hold and whether
+it is a RES-4 (2) recovery candidate. Reads only: nothing here writes, so selectors and services
+both use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from totalquota.emissions import selectors as emissions
+from totalquota.emissions.models import VerifiedEmission
+from totalquota.ledger import selectors as ledger_selectors
+from totalquota.lib.errors import RuleViolation
+from totalquota.lib.units import MAX_GRAMS, format_quantity
+from totalquota.registry.models import Pollutant, Zone
+from totalquota.registry.rules import FILING_THRESHOLD, rule_value
+from totalquota.reserve import rules
+from totalquota.reserve.models import ApplicationLine, AttainmentStatus, Route
+
+LINE_FIELDS = [
+    "project_sewer_grams",
+    "project_env_grams",
+    "plant_sewer_grams",
+    "plant_env_grams",
+    "new_discharge_grams",
+]
+
+
+def ceil_grams(value: Fraction) -> int:
+    """Round up to the gram: a deduction is never less than the rule asks."""
+    return -((-value.numerator) // value.denominator)
+
+
+def floor_grams(value: Fraction) -> int:
+    return value.numerator // value.denominator
+
+
+def attainment_for(pollutant: Pollutant, on: dt.date) -> tuple[str | None, AttainmentStatus | None]:
+    """The indicator that decides the pollutant's ratio and its latest assessed status before ``on``'s year."""
+    try:
+        indicator = rule_value(rules.ATTAINMENT_INDICATOR.key, on, pollutant=pollutant).value
+    except RuleViolation:
+        return None, None
+    status = (
+        AttainmentStatus.objects.filter(indicator=indicator, year__lt=on.year).order_by("-year").first()
+        if indicator
+        else None
+    )
+    return indicator, status
+
+
+@dataclass
+class LineDecision:
+    """What the rules say about one application line on a date."""
+
+    route: str
+    route_reason: str
+    ratio: Fraction
+    deduction_grams: int
+    computation: str
+    snapshot: dict[str, Any]
+
+
+def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, on: dt.date) -> LineDecision:
+    """Filing or review, the balance ratio and the deduction for one pollutant (RES-2)."""
+    unit = pollutant.unit
+    threshold = rule_value(FILING_THRESHOLD.key, on, pollutant=pollutant)
+    snap: dict[str, Any] = {"filing_threshold": threshold.snapshot()}
+    new = format_quantity(new_discharge_grams, unit, suffix=True)
+    if threshold.value is None:
+        route, reason = (
+            Route.REVIEW,
+            f"依据 {threshold.clause_id}：{pollutant.name}无备案阈值，任何新增均需审核",
+        )
+        if new_discharge_grams == 0:
+            route, reason = Route.FILING, f"依据 {threshold.clause_id}：{pollutant.name}无新增外排环境量"
+    elif new_discharge_grams <= threshold.value:
+        limit = format_quantity(threshold.value, unit, suffix=True)
+        route, reason = (
+            Route.FILING,
+            f"依据 {threshold.clause_id}：全厂新增外排环境量 {new} 不超过 {limit}，备案",
+        )
+    else:
+        limit = format_quantity(threshold.value, unit, suffix=True)
+        route, reason = (
+            Route.REVIEW,
+            f"依据 {threshold.clause_id}：全厂新增外排环境量 {new} 超过 {limit}，需审核",
+        )
+    indicator, status = attainment_for(pollutant, on)
+    key = rules.BALANCE_RATIO.key
+    note = "相关环境质量指标达标或未设，适用一般平衡比例"
+    if status is not None and not status.attained:
+        key = rules.NONATTAINMENT_RATIO.key
+        note = f"{status.year} 年{status.get_indicator_display()}不达标（{status.source}），适用不达标地区平衡比例"
+    elif indicator and status is None:
+        note = f"尚未录入{indicator}上年度达标状况，适用一般平衡比例"
+    ratio_value = rule_value(key, on, pollutant=pollutant, zone=zone)
+    ratio = ratio_value.ratio
+    snap["balance_ratio"] = ratio_value.snapshot()
+    snap["attainment"] = {
+        "indicator": indicator,
+        "year": status.year if status else None,
+        "attained": status.attained if status else None,
+        "note": note,
+    }
+    deduction = ceil_grams(new_discharge_grams * ratio)
+    computation = (
+        f"削减替代量 = 全厂新增外排环境量 {new} × 平衡比例 {ratio.numerator}:{ratio.denominator}"
+        f" = {format_quantity(deduction, unit, suffix=True)}（向上取整到克；{note}；依据 {ratio_value.clause_id}）"
+    )
+    return LineDecision(route, reason, ratio, deduction, computation, snap)
+
+
+def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str]:
+    """The consistency rules of ANNEX-1 figures; returns Chinese messages (empty when fine)."""
+    problems = []
+    name = pollutant.name
+    for field in LINE_FIELDS:
+        value = values.get(field)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GRAMS:
+            problems.append(f"{name}：数量必须是非负整数克，且不超过 {format_quantity(MAX_GRAMS)} t/a")
+            return problems
+    if values["project_env_grams"] > values["plant_env_grams"]:
+        problems.append(f"{name}：全厂许可量（外排环境量）不能小于本项目许可量（外排环境量）")
+    if values["project_sewer_grams"] > values["plant_sewer_grams"]:
+        problems.append(f"{name}：全厂许可量（接管量）不能小于本项目许可量（接管量）")
+    if values["new_discharge_grams"] > values["plant_env_grams"]:
+        problems.append(f"{name}：全厂许可量（外排环境量）不能小于其中包含的全厂新增外排环境量")
+    return problems
+
+
+def line_hold_state(line: ApplicationLine) -> str:
+    """``none`` (nothing to hold), ``missing``, ``open``, ``posted``, ``voided`` or ``expired``."""
+    if line.deduction_grams == 0:
+        return "none"
+    if line.hold_id is None:
+        return "missing"
+    return ledger_selectors.hold_state(line.hold) if line.hold is not None else "missing"
+
+
+@dataclass
+class Candidate:
+    """A RES-4 (2) candidate: in formal operation for a year, verified actual below the line."""
+
+    line: ApplicationLine
+    verified: VerifiedEmission
+    permitted_grams: int
+    actual_grams: int
+    suggested_surplus_grams: int
+    snapshot: dict[str, Any]
+
+
+def recovery_candidate(
+    line: ApplicationLine, *, today: dt.date, verified: VerifiedEmission | None = None
+) -> Candidate | None:
+    """Whether ``line`` is a RES-4 (2) candidate today. "Below 80 %" is strict: exactly 80 % is not."""
+    application = line.application
+    if application.operation_started_on is None or not line.permitted_env_grams:
+        return None
+    days = rule_value(rules.RECOVERY_OPERATION_DAYS.key, today)
+    if (today - application.operation_started_on).days < days.value:
+        return None
+    if verified is None:
+        verified = emissions.latest_verified(
+            application.enterprise, line.pollutant, since_year=application.operation_started_on.year
+        )
+    if verified is None:
+        return None
+    threshold = rule_value(rules.RECOVERY_THRESHOLD.key, today)
+    permitted = line.permitted_env_grams
+    # actual < permitted x bp / 10000, in integers: actual x 10000 < permitted x bp
+    if not verified.actual_grams * 10_000 < permitted * threshold.value:
+        return None
+    return Candidate(
+        line,
+        verified,
+        permitted,
+        verified.actual_grams,
+        permitted - verified.actual_grams,
+        {
+            "recovery_threshold": threshold.snapshot(),
+            "operation_days": days.snapshot(),
+            "verified": {
+                "year": verified.year,
+                "actual_grams": verified.actual_grams,
+                "source": verified.source,
+            },
+        },
+    )

@@ -1,0 +1,131 @@
+"""储备库 pages of the quarterly intake (RES-1)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from totalquota.accounts.permissions import access, principal_of, require
+from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.lib.errors import DomainError
+from totalquota.lib.units import grams_to_decimal
+from totalquota.reserve import services
+from totalquota.reserve.forms import ExcludeForm, IntakeForm
+from totalquota.reserve.models import IntakeItem, IntakeRun
+from totalquota.reserve.views.common import form_page
+from totalquota.web.lists import Column, ScopedListView, action_if
+
+
+class IntakeListView(ScopedListView):
+    model = IntakeRun
+    action = "reserve.intake"
+    title = gettext_lazy("季度入库（RES-1）")
+    export_name = "intake-runs"
+    columns = [
+        Column(gettext_lazy("入库批次"), lambda r: str(r), link=True),
+        Column(gettext_lazy("审核日期自"), "period_start"),
+        Column(gettext_lazy("至"), "period_end"),
+        Column(gettext_lazy("入库日期"), "effective_date"),
+        Column(gettext_lazy("编制人"), "created_by"),
+        Column(gettext_lazy("确认人"), "confirmed_by"),
+        Column(gettext_lazy("确认时间"), "confirmed_at"),
+    ]
+
+    def base_queryset(self) -> QuerySet[IntakeRun]:
+        return IntakeRun.objects.select_related("created_by", "confirmed_by")
+
+    def page_actions(self):
+        return action_if(self.request.user, "reserve.intake", _("编制入库批次"), "reserve:intake_create")
+
+
+@login_required
+def intake_create(request: HttpRequest) -> HttpResponse:
+    actor = require(request.user, "reserve.intake")
+    today = timezone.localdate()
+    quarter = (today.month - 1) // 3 + 1
+    form = IntakeForm(
+        request.POST or None, initial={"year": today.year, "quarter": quarter, "effective_date": today}
+    )
+    return form_page(
+        request,
+        form,
+        lambda data: services.intake_prepare(actor=actor, **data),
+        title=_("编制季度入库批次"),
+        cancel_url=reverse("reserve:intake_list"),
+        done=redirect,
+        intro=_("列出该季度经审核入库的减排项目，逐项显示拟入库量和不予入库的情形（RES-1）；确认前不记账。"),
+    )
+
+
+@login_required
+def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    run = access(request.user, IntakeRun, pk, "reserve.intake")
+    items = run.items.select_related("line__project", "zone", "pollutant", "posting")
+    if request.GET.get("export") == "xlsx":
+        rows = [
+            [
+                i.zone.name,
+                i.line.project.name,
+                i.pollutant.name,
+                grams_to_decimal(i.reduction_grams, i.pollutant.unit),
+                grams_to_decimal(i.excluded_grams, i.pollutant.unit),
+                grams_to_decimal(i.intake_grams, i.pollutant.unit),
+                "；".join(f"{r['label']} {r.get('references') or ''}" for r in i.reasons),
+            ]
+            for i in items
+        ]
+        headers = [
+            _("功能区"),
+            _("减排项目"),
+            _("污染物"),
+            _("核定减排量"),
+            _("不予入库量"),
+            _("入库量"),
+            _("不予入库情形"),
+        ]
+        return xlsx_response(
+            write_workbook([(str(run), headers, rows)]), f"intake-{run.year}Q{run.quarter}.xlsx"
+        )
+    return render(
+        request,
+        "reserve/intake_detail.html",
+        {"run": run, "items": items, "title": str(run), "exclude_form": ExcludeForm()},
+    )
+
+
+@login_required
+@require_POST
+def intake_item_exclude(request: HttpRequest, pk: int) -> HttpResponse:
+    item = access(request.user, IntakeItem.objects.select_related("run"), pk, "reserve.intake")
+    form = ExcludeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("请说明原因"))
+        services.intake_exclude(
+            actor=principal_of(request.user), item=item, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect(item.run)
+
+
+@login_required
+@require_POST
+def intake_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    run = access(request.user, IntakeRun, pk, "reserve.intake")
+    try:
+        services.intake_confirm(actor=principal_of(request.user), run=run)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已确认入库。"))
+    return redirect(run)

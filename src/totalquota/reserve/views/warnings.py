@@ -1,0 +1,81 @@
+"""储备库 page of the reserve's income and spending warnings (RES-3), on screen, as xlsx and PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from totalquota.accounts.permissions import in_zones, require
+from totalquota.common.pdf import pdf_response, render_pdf
+from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.lib.units import grams_to_decimal
+from totalquota.registry.models import Zone
+from totalquota.reserve import selectors
+from totalquota.reserve.forms import WarningPeriodForm
+
+
+def _period(request: HttpRequest) -> tuple[dt.date, dt.date, WarningPeriodForm]:
+    today = timezone.localdate()
+    start = today.replace(month=1, day=1)
+    form = WarningPeriodForm(request.GET or None, initial={"start": start, "end": today})
+    if form.is_bound and form.is_valid():
+        return form.cleaned_data["start"], form.cleaned_data["end"], form
+    return start, today, form
+
+
+@login_required
+def warnings(request: HttpRequest) -> HttpResponseBase:
+    principal = require(request.user, "reserve.view_warnings")
+    start, end, form = _period(request)
+    zones = in_zones(principal, Zone.objects.filter(is_active=True))
+    rows = selectors.zone_warnings(start, end, zones=zones, only_active=True)
+    fmt = request.GET.get("format")
+    context = {
+        "title": _("储备收支预警（RES-3）"),
+        "rows": rows,
+        "start": start,
+        "end": end,
+        "form": form,
+        "issued_on": timezone.localdate(),
+        "flagged": [r for r in rows if r.level != "normal"],
+    }
+    if fmt == "xlsx":
+        headers = [
+            _("功能区"),
+            _("污染物"),
+            _("单位"),
+            _("期末储备"),
+            _("待批需求"),
+            _("期间收入"),
+            _("期间支出"),
+            _("级别"),
+            _("原因"),
+        ]
+        data = [
+            [
+                r.zone.name,
+                r.pollutant.name,
+                r.pollutant.display_unit,
+                grams_to_decimal(r.balance, r.pollutant.unit),
+                grams_to_decimal(r.demand, r.pollutant.unit),
+                grams_to_decimal(r.income, r.pollutant.unit),
+                grams_to_decimal(r.spending, r.pollutant.unit),
+                r.level_label,
+                "；".join(r.reasons),
+            ]
+            for r in rows
+        ]
+        return xlsx_response(
+            write_workbook([(_("预警通报"), headers, data)]), f"reserve-warnings-{start}-{end}.xlsx"
+        )
+    if fmt == "pdf":
+        return pdf_response(
+            render_pdf("reserve/warnings_pdf.html", context), f"储备收支预警通报-{start}-{end}.pdf"
+        )
+    return render(request, "reserve/warnings.html", context)

@@ -1,0 +1,97 @@
+"""The quota application's action table: what the kernel records for each action, the page's
+handler and warnings, and the one reading of typed lines."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.reserve.conftest import T, line
+from totalquota.audit.models import AuditEvent
+from totalquota.reserve import services
+from totalquota.reserve.lines import read_line
+from totalquota.reserve.models import ApplicationStatus
+from totalquota.reserve.workflow import APPLICATION_ACTIONS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_table_lists_every_decision_once_with_its_audit_name():
+    assert [a.name for a in APPLICATION_ACTIONS.actions] == [
+        "submit",
+        "withdraw",
+        "propose",
+        "approve",
+        "reject",
+        "rehold",
+    ]
+    assert APPLICATION_ACTIONS.audit_prefix == "reserve.application_"
+    assert APPLICATION_ACTIONS["rehold"].to is None and APPLICATION_ACTIONS["approve"].four_eyes
+
+
+def test_each_transition_records_its_action_and_the_role_that_took_it(world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 5 * T)
+    app = draft([line(p["VOCS"], project_env=2 * T)])
+    services.application_submit(actor=world.company_user.principal, application=app)
+    services.application_propose(actor=world.reviewer.principal, application=app, proposal="拟同意")
+    services.application_approve(actor=world.reviewer2.principal, application=app, reason="同意")
+    rows = list(app.transitions.values_list("from_status", "to_status", "action", "role"))
+    assert rows == [
+        ("", "draft", "create", "enterprise"),
+        ("draft", "submitted", "submit", "enterprise"),
+        ("submitted", "proposed", "propose", "reviewer"),
+        ("proposed", "approved", "approve", "reviewer"),
+    ]
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
+        "reserve.application_submit",
+        "reserve.application_propose",
+        "reserve.application_approve",
+    } <= actions
+
+
+def test_a_rehold_keeps_the_status_and_writes_no_transition(world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 300_000)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=800_000)])
+    )
+    count = app.transitions.count()
+    short = services.application_rehold(actor=world.admin.principal, application=app)
+    assert len(short) == 1  # still short: the zone holds too little
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.SUBMITTED and app.transitions.count() == count
+    assert AuditEvent.objects.filter(action="reserve.application_rehold").exists()
+
+
+def test_the_page_warns_when_a_rehold_is_still_short(client, world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 300_000)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=800_000)])
+    )
+    client.force_login(world.admin)
+    response = client.post(reverse("reserve:application_action", args=[app.pk, "rehold"]), follow=True)
+    assert "仍不足" in response.content.decode()
+
+
+def test_one_reading_of_a_line_refuses_a_missing_figure_and_defaults_the_sewer_ones(p):
+    values, errors = read_line(
+        p["VOCS"],
+        {"project_env_grams": "0.8", "plant_env_grams": None, "new_discharge_grams": "0.7"},
+    )
+    assert set(errors) == {"plant_env_grams"} and "全厂许可量" in errors["plant_env_grams"]
+    assert values["project_sewer_grams"] == 0 and values["plant_sewer_grams"] == 0
+    assert values["project_env_grams"] == 800_000
+
+
+def test_the_form_refuses_a_blank_plant_quantity_as_the_api_does(client, world):
+    client.force_login(world.company_user)
+    data = {
+        "enterprise": world.company.pk,
+        "project_name": "扩建项目",
+        "location": "星湖街 1 号",
+        "eia_reference": "苏园环建〔2026〕5号",
+        "VOCS__project_env_grams": "0.8",
+        "VOCS__new_discharge_grams": "0.7",
+    }
+    response = client.post(reverse("reserve:application_create"), data)
+    assert "VOCS__plant_env_grams" in response.context["lines"].errors
