@@ -238,13 +238,7 @@ def check_leg(leg: Leg) -> None:
 
 def _posting_user(actor: Principal | None) -> User | None:
     """The person a posting names as 经办人 (``None`` for the platform itself, e.g. expiry)."""
-    if actor is None:
-        return None
-    if isinstance(actor, Principal):
-        return actor.user
-    # Transitional: callers outside the ledger that still hand a ``User`` instead of its
-    # ``Principal`` (remove once every caller passes a Principal).
-    return actor  # type: ignore[unreachable]
+    return None if actor is None else actor.user
 
 
 def write(
