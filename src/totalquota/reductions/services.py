@@ -22,7 +22,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from totalquota.accounts.permissions import Principal, principal_of, zone_allowed
-from totalquota.accounts.roles import Role
 from totalquota.audit.services import record, snapshot
 from totalquota.common import codes
 from totalquota.lib import dates
@@ -45,7 +44,6 @@ from totalquota.reductions.models import (
     OpinionConclusion,
     Origin,
     ProjectStatus,
-    ProjectTransition,
     ProjectType,
     ReductionLine,
     ReductionProject,
@@ -54,8 +52,10 @@ from totalquota.reductions.models import (
     evidence_path,
 )
 from totalquota.reductions.rules import previous_year_deadline
-from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
+from totalquota.reductions.selectors import round_covering
+from totalquota.reductions.workflow import PROJECT_ACTIONS, in_zone
 from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.workflow.kernel import create_transition, perform
 
 S = ProjectStatus
 
@@ -352,30 +352,6 @@ def _lock(project: ReductionProject) -> ReductionProject:
     return ReductionProject.objects.select_for_update().get(pk=project.pk)
 
 
-def _transition(
-    project: ReductionProject,
-    to: str,
-    *,
-    action: str,
-    principal: Principal,
-    reason: str = "",
-    rules: list[dict[str, Any]] | None = None,
-    created: bool = False,
-) -> ProjectTransition:
-    row = ProjectTransition.objects.create(
-        project=project,
-        from_status="" if created else project.status,
-        to_status=to,
-        action=action,
-        actor=principal.user,
-        role=principal.role,
-        reason=reason,
-        rules=rules or [],
-    )
-    project.status = to
-    return row
-
-
 def _may_prepare(principal: Principal, project: ReductionProject) -> None:
     if principal.enterprise_id is not None:
         if project.enterprise_id != principal.enterprise_id:
@@ -394,7 +370,9 @@ def _require_editable(project: ReductionProject) -> None:
 def _reopen_if_returned(project: ReductionProject, principal: Principal) -> None:
     """Editing a project the bureau returned puts it back to draft (RED-4: revise, then submit)."""
     if project.status == S.RETURNED:
-        _transition(project, S.DRAFT, action="revise", principal=principal, reason="根据退回意见修改")
+        create_transition(
+            PROJECT_ACTIONS, project, to=S.DRAFT, action="revise", principal=principal, reason="根据退回意见修改"
+        )
         project.save(update_fields=["status", "updated_at"])
 
 
@@ -430,7 +408,7 @@ def project_create(*, actor: Any, **data: Any) -> ReductionProject:
         **values, **_new_code(), status=S.DRAFT, origin=origin, created_by=principal.user
     )
     project.preparers.add(principal.user)
-    _transition(project, S.DRAFT, action="create", principal=principal, created=True)
+    create_transition(PROJECT_ACTIONS, project, to=S.DRAFT, action="create", principal=principal)
     record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, PROJECT_FIELDS))
     return project
 
@@ -472,21 +450,17 @@ def project_suggest(*, actor: Any, **data: Any) -> ReductionProject:
         **values, **_new_code(), status=S.SUGGESTED, origin=Origin.SUGGESTION, created_by=principal.user
     )
     project.preparers.add(principal.user)
-    _transition(
+    create_transition(
+        PROJECT_ACTIONS,
         project,
-        S.SUGGESTED,
+        to=S.SUGGESTED,
         action="suggest",
         principal=principal,
         reason=values["suggestion_note"],
-        created=True,
+        first=True,
     )
     record(actor=actor, action="reduction.suggest", obj=project, after=snapshot(project, PROJECT_FIELDS))
     return project
-
-
-def _in_zone(principal: Principal, project: ReductionProject, what: str) -> None:
-    if not zone_allowed(principal, project.zone_id):
-        raise Forbidden(f"您无权{what}该功能区的减排项目")
 
 
 def _expect(project: ReductionProject, *states: str, doing: str) -> None:
@@ -494,140 +468,29 @@ def _expect(project: ReductionProject, *states: str, doing: str) -> None:
         raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能{doing}")
 
 
-@transaction.atomic
 def project_adopt(*, actor: Any, project: ReductionProject, reason: str = "") -> ReductionProject:
     """The zone officer takes a suggestion into the zone's list as a draft."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    _in_zone(principal, project, "采纳")
-    _expect(project, S.SUGGESTED, doing="采纳")
-    before = snapshot(project, ["status"])
-    _transition(project, S.DRAFT, action="adopt", principal=principal, reason=reason.strip())
-    project.save(update_fields=["status", "updated_at"])
-    project.preparers.add(principal.user)
-    record(
-        actor=actor, action="reduction.adopt", obj=project, before=before, after=snapshot(project, ["status"])
-    )
-    return project
+    return perform(PROJECT_ACTIONS, "adopt", principal=principal_of(actor), obj=project, reason=reason)
 
 
-@transaction.atomic
 def project_decline(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
-    """The zone officer declines a suggestion; the reason is required and kept."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    _in_zone(principal, project, "处理")
-    _expect(project, S.SUGGESTED, doing="不予采纳")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("不予采纳须说明理由", field="reason", clause="RED-3")
-    before = snapshot(project, ["status"])
-    _transition(project, S.DECLINED, action="decline", principal=principal, reason=reason)
-    project.save(update_fields=["status", "updated_at"])
-    record(
-        actor=actor,
-        action="reduction.decline",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status"]),
-    )
-    return project
+    """The zone officer declines a suggestion; the reason is required and kept (RED-3)."""
+    return perform(PROJECT_ACTIONS, "decline", principal=principal_of(actor), obj=project, reason=reason)
 
 
-def _check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[dict[str, Any]]:
-    """Refuse a project with missing information or evidence; returns the rules used."""
-    missing = missing_information(project, today=on)
-    if missing:
-        raise RuleViolation(
-            "项目信息不完整：" + "；".join(missing),
-            clause="RED-3",
-            errors=[{"field": "project", "message": m} for m in missing],
-        )
-    requirements, rules = evidence_requirements(project, on=on)
-    lacking = [r for r in requirements if not r.satisfied]
-    if lacking:
-        raise RuleViolation(
-            "缺少佐证材料：" + "；".join(f"{r.label}（{r.reason}）" for r in lacking),
-            clause=clause,
-            errors=[
-                {"field": "evidence", "kind": r.kind, "message": f"{r.label}：{r.reason}"} for r in lacking
-            ],
-        )
-    return rules
-
-
-@transaction.atomic
 def project_handover(*, actor: Any, project: ReductionProject, note: str = "") -> ReductionProject:
     """Enterprise staff hand their prepared project to the zone, which checks and submits it."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    if principal.enterprise_id is None or project.enterprise_id != principal.enterprise_id:
-        raise Forbidden("只能提交本单位的减排项目")
-    _expect(project, S.DRAFT, S.RETURNED, doing="提交功能区")
-    missing = missing_information(project, today=_today())
-    if missing:
-        raise RuleViolation("项目信息不完整：" + "；".join(missing), clause="RED-3")
-    before = snapshot(project, ["status"])
-    _transition(project, S.ZONE_PENDING, action="handover", principal=principal, reason=note.strip())
-    project.save(update_fields=["status", "updated_at"])
-    project.preparers.add(principal.user)
-    record(
-        actor=actor,
-        action="reduction.handover",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status"]),
-    )
-    return project
+    return perform(PROJECT_ACTIONS, "handover", principal=principal_of(actor), obj=project, reason=note)
 
 
-@transaction.atomic
 def project_send_back(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
     """The zone officer sends an enterprise's handed-over project back to it with comments."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    _in_zone(principal, project, "退回")
-    _expect(project, S.ZONE_PENDING, doing="退回企业")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("退回企业须填写修改意见", field="reason")
-    before = snapshot(project, ["status"])
-    _transition(project, S.DRAFT, action="send_back", principal=principal, reason=reason)
-    project.save(update_fields=["status", "updated_at"])
-    record(
-        actor=actor,
-        action="reduction.send_back",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status"]),
-    )
-    return project
+    return perform(PROJECT_ACTIONS, "send_back", principal=principal_of(actor), obj=project, reason=reason)
 
 
-@transaction.atomic
 def project_submit(*, actor: Any, project: ReductionProject, note: str = "") -> ReductionProject:
     """The zone officer submits a complete project, with its evidence, to the bureau (RED-3)."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    _in_zone(principal, project, "报送")
-    _expect(project, S.DRAFT, S.ZONE_PENDING, S.RETURNED, doing="报送")
-    today = _today()
-    rules = _check_ready(project, on=today, clause="RED-3")
-    before = snapshot(project, ["status", "round", "submitted_at"])
-    if project.completion_date is not None:
-        project.round = round_covering(project.completion_date)
-    project.submitted_at = timezone.now()
-    _transition(project, S.SUBMITTED, action="submit", principal=principal, reason=note.strip(), rules=rules)
-    project.save(update_fields=["status", "round", "submitted_at", "updated_at"])
-    project.preparers.add(principal.user)
-    record(
-        actor=actor,
-        action="reduction.submit",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status", "round", "submitted_at"]),
-    )
-    return project
+    return perform(PROJECT_ACTIONS, "submit", principal=principal_of(actor), obj=project, reason=note)
 
 
 @transaction.atomic
@@ -636,7 +499,7 @@ def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text:
     pre-checked; guidance may be given at any stage before the decision. It never decides."""
     principal = principal_of(actor)
     project = _lock(project)
-    _in_zone(principal, project, "出具意见于")
+    in_zone(principal, project, "出具意见于")
     _expect(project, S.DRAFT, S.ZONE_PENDING, S.RETURNED, S.SUBMITTED, S.PRECHECKED, doing="出具技术意见")
     if conclusion not in OpinionConclusion.values:
         raise ValidationFailed(
@@ -657,9 +520,10 @@ def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text:
         text=text,
     )
     if project.status == S.SUBMITTED and conclusion != OpinionConclusion.GUIDANCE:
-        _transition(
+        create_transition(
+            PROJECT_ACTIONS,
             project,
-            S.PRECHECKED,
+            to=S.PRECHECKED,
             action="precheck",
             principal=principal,
             reason=f"{opinion.get_conclusion_display()}：{text}",
@@ -674,91 +538,20 @@ def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text:
     return opinion
 
 
-def _reviewable(principal: Principal, project: ReductionProject, doing: str) -> None:
-    if principal.role != Role.REVIEWER:
-        raise Forbidden("只有生态环境局审核人员可以审核减排项目")
-    _expect(project, S.SUBMITTED, S.PRECHECKED, doing=doing)
-
-
-@transaction.atomic
 def project_approve(*, actor: Any, project: ReductionProject, reason: str = "") -> ReductionProject:
-    """Approve into the library (RED-4) after checking type, accounting and evidence again.
-
-    Four eyes: whoever prepared, edited or submitted the project cannot approve it.
-    """
-    principal = principal_of(actor)
-    project = _lock(project)
-    _reviewable(principal, project, "审核通过")
-    preparers = set(project.preparers.values_list("pk", flat=True))
-    preparers |= set(
-        project.transitions.filter(
-            action__in=["create", "submit", "handover", "adopt", "revise"]
-        ).values_list("actor_id", flat=True)
-    )
-    if principal.user.pk in preparers:
-        raise Forbidden("编制或报送该项目的人员不能审核通过该项目（四眼原则）", clause="RED-4")
-    rules = _check_ready(project, on=_today(), clause="RED-4")
-    before = snapshot(project, ["status", "decided_at", "decided_by"])
-    project.decided_at = timezone.now()
-    project.decided_by = principal.user
-    _transition(
-        project, S.APPROVED, action="approve", principal=principal, reason=reason.strip(), rules=rules
-    )
-    project.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
-    record(
-        actor=actor,
-        action="reduction.approve",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status", "decided_at", "decided_by"]),
-    )
-    return project
+    """Approve into the library (RED-4) after checking type, accounting and evidence again;
+    four eyes: whoever prepared, edited or submitted the project cannot approve it."""
+    return perform(PROJECT_ACTIONS, "approve", principal=principal_of(actor), obj=project, reason=reason)
 
 
-@transaction.atomic
 def project_reject(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
     """Refuse a project (RED-4); the reason is required and kept."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    _reviewable(principal, project, "审核不通过")
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation("审核不通过须说明原因", field="reason", clause="RED-4")
-    before = snapshot(project, ["status", "decided_at", "decided_by"])
-    project.decided_at = timezone.now()
-    project.decided_by = principal.user
-    _transition(project, S.REJECTED, action="reject", principal=principal, reason=reason)
-    project.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
-    record(
-        actor=actor,
-        action="reduction.reject",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status", "decided_at", "decided_by"]),
-    )
-    return project
+    return perform(PROJECT_ACTIONS, "reject", principal=principal_of(actor), obj=project, reason=reason)
 
 
-@transaction.atomic
 def project_return(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
     """Return a project to its zone for revision, with the reviewer's comments (RED-4)."""
-    principal = principal_of(actor)
-    project = _lock(project)
-    _reviewable(principal, project, "退回修改")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("退回修改须填写修改意见", field="reason", clause="RED-4")
-    before = snapshot(project, ["status"])
-    _transition(project, S.RETURNED, action="return", principal=principal, reason=reason)
-    project.save(update_fields=["status", "updated_at"])
-    record(
-        actor=actor,
-        action="reduction.return",
-        obj=project,
-        before=before,
-        after=snapshot(project, ["status"]),
-    )
-    return project
+    return perform(PROJECT_ACTIONS, "return", principal=principal_of(actor), obj=project, reason=reason)
 
 
 # --- lines -------------------------------------------------------------------------------------
