@@ -1,6 +1,8 @@
 from django.urls import path
 
 from totalquota.reductions import views
+from totalquota.reductions.workflow import PROJECT_ACTIONS
+from totalquota.web.actions import action_urls
 
 app_name = "reductions"
 
@@ -23,11 +25,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("<int:pk>/lines/", views.line_edit, name="line_edit"),
     path("<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
-    path("<int:pk>/handover/", views.project_handover, name="project_handover"),
-    path("<int:pk>/submit/", views.project_submit, name="project_submit"),
-    path("<int:pk>/send-back/", views.project_send_back, name="project_send_back"),
-    path("<int:pk>/adopt/", views.project_adopt, name="project_adopt"),
-    path("<int:pk>/decline/", views.project_decline, name="project_decline"),
+    *action_urls(PROJECT_ACTIONS, "<int:pk>/", views.project_action, "project", only=views.PAGE_ACTIONS),
     path("<int:pk>/review/", views.project_review, name="project_review"),
     path("<int:pk>/opinion/", views.opinion_create, name="opinion_create"),
     path("lines/<int:pk>/delete/", views.line_delete, name="line_delete"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -47,7 +46,6 @@ from totalquota.reductions.forms import (
 )
 from totalquota.reductions.imports import IMPORT_COLUMNS, import_template
 from totalquota.reductions.models import (
-    AWAITING_REVIEW,
     EDITABLE,
     AccountingFactor,
     DeclarationRound,
@@ -57,7 +55,9 @@ from totalquota.reductions.models import (
     ReductionLine,
     ReductionProject,
 )
+from totalquota.reductions.workflow import PROJECT_ACTIONS, project_actions
 from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.web.actions import action_view
 from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
 
 S = ProjectStatus
@@ -428,6 +428,7 @@ def project_detail(request, pk: int):
         messages.warning(request, str(exc))
     can_prepare = _can_prepare(user, project)
     in_zone = principal.enterprise_id is None and zone_allowed(principal, project.zone_id)
+    can = project_actions(principal, project)
     context = {
         "project": project,
         "title": project.name,
@@ -439,18 +440,13 @@ def project_detail(request, pk: int):
         "opinions": list(project.opinions.select_related("author")),
         "due": _due(project) if project.status in EDITABLE else None,
         "can_prepare": can_prepare,
-        "can_handover": may(user, "reductions.handover")
-        and project.enterprise_id == principal.enterprise_id
-        and project.status in (S.DRAFT, S.RETURNED),
-        "can_submit": may(user, "reductions.submit")
-        and in_zone
-        and project.status in (S.DRAFT, S.ZONE_PENDING, S.RETURNED),
-        "can_send_back": may(user, "reductions.submit") and in_zone and project.status == S.ZONE_PENDING,
-        "can_adopt": may(user, "reductions.adopt") and in_zone and project.status == S.SUGGESTED,
+        "can": can,
         "can_opinion": may(user, "reductions.opinion")
         and in_zone
         and project.status in (S.DRAFT, S.ZONE_PENDING, S.RETURNED, S.SUBMITTED, S.PRECHECKED),
-        "can_review": may(user, "reductions.review") and project.status in AWAITING_REVIEW,
+        # The decision form: shown to reviewers while a decision is due (approving may still be
+        # refused by four eyes, which the form says).
+        "can_review": can["return"] or can["reject"],
         "can_mark": may(user, "reductions.mark_usage") and project.status == S.APPROVED,
         "evidence_form": EvidenceForm(),
         "review_form": ReviewForm(),
@@ -582,74 +578,11 @@ def _refused(request, project, exc: DomainError):
     return redirect(project)
 
 
-def _post_action(request, pk: int, action: str, call, done: str):
-    project = _project(request, pk, action)
-    reason = str(request.POST.get("reason", ""))
-    try:
-        call(project, reason)
-    except DomainError as exc:
-        return _refused(request, project, exc)
-    return _after(request, project, done)
-
-
-@login_required
-@require_POST
-def project_handover(request, pk: int):
-    return _post_action(
-        request,
-        pk,
-        "reductions.handover",
-        lambda p, r: services.project_handover(actor=request.user, project=p, note=r),
-        _("已提交功能区。"),
-    )
-
-
-@login_required
-@require_POST
-def project_submit(request, pk: int):
-    return _post_action(
-        request,
-        pk,
-        "reductions.submit",
-        lambda p, r: services.project_submit(actor=request.user, project=p, note=r),
-        _("已报送生态环境局审核。"),
-    )
-
-
-@login_required
-@require_POST
-def project_send_back(request, pk: int):
-    return _post_action(
-        request,
-        pk,
-        "reductions.submit",
-        lambda p, r: services.project_send_back(actor=request.user, project=p, reason=r),
-        _("已退回企业修改。"),
-    )
-
-
-@login_required
-@require_POST
-def project_adopt(request, pk: int):
-    return _post_action(
-        request,
-        pk,
-        "reductions.adopt",
-        lambda p, r: services.project_adopt(actor=request.user, project=p, reason=r),
-        _("已采纳，项目转为草稿，请补充信息后报送。"),
-    )
-
-
-@login_required
-@require_POST
-def project_decline(request, pk: int):
-    return _post_action(
-        request,
-        pk,
-        "reductions.adopt",
-        lambda p, r: services.project_decline(actor=request.user, project=p, reason=r),
-        _("已记录不予采纳。"),
-    )
+# The workflow buttons: one handler for the project's action table (web.actions); the bureau's
+# decision comes from one form whose choice names the action.
+project_action = action_view(PROJECT_ACTIONS, _project)
+# The actions with a page URL of their own (``reductions:project_<name>``).
+PAGE_ACTIONS = ("adopt", "decline", "handover", "send_back", "submit")
 
 
 @login_required
@@ -660,18 +593,7 @@ def project_review(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("请选择审核结论。"))
         return redirect(project)
-    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
-    actions: dict[str, tuple[Callable[..., Any], str]] = {
-        "approve": (services.project_approve, _("审核通过，项目已纳入减排库。")),
-        "return": (services.project_return, _("已退回修改。")),
-        "reject": (services.project_reject, _("已审核不通过。")),
-    }
-    call, done = actions[decision]
-    try:
-        call(actor=request.user, project=project, reason=reason)
-    except DomainError as exc:
-        return _refused(request, project, exc)
-    return _after(request, project, done)
+    return project_action(request, pk=pk, action=form.cleaned_data["decision"])
 
 
 @login_required
