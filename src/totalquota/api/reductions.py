@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from pydantic import StrictInt
 
 from totalquota.accounts.permissions import access, restrict
+from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload
 from totalquota.api.fields import (
     NUMBER_DESCRIPTION,
@@ -40,6 +41,7 @@ from totalquota.reductions.models import (
     ReductionLine,
     ReductionProject,
 )
+from totalquota.reductions.workflow import PROJECT_ACTIONS
 from totalquota.registry.models import Pollutant, Zone
 
 router = Router(tags=["减排库 reductions"])
@@ -224,10 +226,6 @@ class LineIn(Schema):
     method: str
     inputs: dict[str, InputText] = Field({}, description=NUMBER_DESCRIPTION)
     factors: dict[str, int] = {}
-
-
-class NoteIn(Schema):
-    note: str = ""
 
 
 class ReasonIn(Schema):
@@ -874,75 +872,18 @@ def delete_evidence(request: ApiRequest, evidence_id: int):
 
 
 # --- workflow ----------------------------------------------------------------------------------
-def _transition_route(path: str, action: str, summary: str, call, body=NoteIn):
-    def handler(request: ApiRequest, project_id: int, payload: Any):
-        project = _project(request, project_id, action)
-        call(request.auth, project, payload)
-        return _detail(project)
-
-    handler.__name__ = "project_" + path.replace("-", "_")
-    handler.__annotations__["payload"] = body
-    router.post(
-        f"/reductions/projects/{{int:project_id}}/{path}",
-        response=ProjectDetailOut,
-        summary=summary,
-        auth=allowed(action),
-    )(handler)
-
-
-_transition_route(
-    "handover",
-    "reductions.handover",
-    "企业提交功能区",
-    lambda a, p, b: services.project_handover(actor=a, project=p, note=b.note),
-)
-_transition_route(
-    "submit",
-    "reductions.submit",
-    "功能区报送生态环境局审核（RED-3）",
-    lambda a, p, b: services.project_submit(actor=a, project=p, note=b.note),
-)
-_transition_route(
-    "send-back",
-    "reductions.submit",
-    "功能区退回企业修改",
-    lambda a, p, b: services.project_send_back(actor=a, project=p, reason=b.reason),
-    ReasonIn,
-)
-_transition_route(
-    "adopt",
-    "reductions.adopt",
-    "功能区采纳增补建议",
-    lambda a, p, b: services.project_adopt(actor=a, project=p, reason=b.reason),
-    ReasonIn,
-)
-_transition_route(
-    "decline",
-    "reductions.adopt",
-    "功能区不予采纳增补建议（须说明理由）",
-    lambda a, p, b: services.project_decline(actor=a, project=p, reason=b.reason),
-    ReasonIn,
-)
-_transition_route(
-    "approve",
-    "reductions.review",
-    "审核通过，纳入减排库（RED-4，四眼原则）",
-    lambda a, p, b: services.project_approve(actor=a, project=p, reason=b.reason),
-    ReasonIn,
-)
-_transition_route(
-    "reject",
-    "reductions.review",
-    "审核不通过（须说明原因，RED-4）",
-    lambda a, p, b: services.project_reject(actor=a, project=p, reason=b.reason),
-    ReasonIn,
-)
-_transition_route(
-    "return",
-    "reductions.review",
-    "退回修改（须填写修改意见，RED-4）",
-    lambda a, p, b: services.project_return(actor=a, project=p, reason=b.reason),
-    ReasonIn,
+# Every status change of a project is a row of its action table (reductions.workflow): one route
+# each, ``POST /reductions/projects/{id}/<action>``, with the text the action takes (``note`` for
+# hand-over and submission, ``reason`` for the others) and the project's detail as the answer.
+action_routes(
+    router,
+    PROJECT_ACTIONS,
+    route="/reductions/projects",
+    param="project_id",
+    load=_project,
+    response=ProjectDetailOut,
+    out=_detail,
+    prefix="project",
 )
 
 
