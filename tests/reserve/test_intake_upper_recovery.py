@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 def approved_line(world, **overrides):
     today = timezone.localdate()
     project = ready_project(world, today, **overrides)
-    reductions.project_submit(actor=world.officer, project=project)
-    reductions.project_approve(actor=world.reviewer2, project=project)
+    reductions.project_submit(actor=world.officer.principal, project=project)
+    reductions.project_approve(actor=world.reviewer2.principal, project=project)
     return project.lines.get()
 
 
@@ -36,7 +36,7 @@ def test_an_intake_previews_every_line_then_credits_one_lot_per_line_once(world,
     whole = approved_line(world, name="甲厂喷涂线关停")
     partly = approved_line(world, name="甲厂锅炉淘汰")
     reductions.usage_mark(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=partly,
         kind="binding_task",
         amount="1",

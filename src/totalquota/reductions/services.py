@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from totalquota.accounts.permissions import Principal, principal_of, zone_allowed
+from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.audit.services import record, snapshot
 from totalquota.common import codes
 from totalquota.lib import dates
@@ -371,7 +371,12 @@ def _reopen_if_returned(project: ReductionProject, principal: Principal) -> None
     """Editing a project the bureau returned puts it back to draft (RED-4: revise, then submit)."""
     if project.status == S.RETURNED:
         create_transition(
-            PROJECT_ACTIONS, project, to=S.DRAFT, action="revise", principal=principal, reason="根据退回意见修改"
+            PROJECT_ACTIONS,
+            project,
+            to=S.DRAFT,
+            action="revise",
+            principal=principal,
+            reason="根据退回意见修改",
         )
         project.save(update_fields=["status", "updated_at"])
 
@@ -389,46 +394,44 @@ def _new_code() -> dict[str, Any]:
 
 
 @transaction.atomic
-def project_create(*, actor: Any, **data: Any) -> ReductionProject:
+def project_create(*, actor: Principal, **data: Any) -> ReductionProject:
     """Start a project as a draft: a zone officer for the zone, enterprise staff for their unit."""
-    principal = principal_of(actor)
-    if principal.enterprise_id is not None:
-        unit = Enterprise.objects.select_related("zone").get(pk=principal.enterprise_id)
+    if actor.enterprise_id is not None:
+        unit = Enterprise.objects.select_related("zone").get(pk=actor.enterprise_id)
         data.setdefault("enterprise", unit)
         data.setdefault("zone", unit.zone)
         origin = Origin.ENTERPRISE
     else:
         origin = data.pop("origin", Origin.ZONE)
-        data.setdefault("zone", principal.zone_id)
+        data.setdefault("zone", actor.zone_id)
     for required in ("name", "project_type", "subtype", "zone"):
         data.setdefault(required, "")
-    values, errors, rule_errors = clean_project(data, principal=principal)
+    values, errors, rule_errors = clean_project(data, principal=actor)
     _raise_if(errors, rule_errors)
     project = ReductionProject.objects.create(
-        **values, **_new_code(), status=S.DRAFT, origin=origin, created_by=principal.user
+        **values, **_new_code(), status=S.DRAFT, origin=origin, created_by=actor.user
     )
-    project.preparers.add(principal.user)
-    create_transition(PROJECT_ACTIONS, project, to=S.DRAFT, action="create", principal=principal)
+    project.preparers.add(actor.user)
+    create_transition(PROJECT_ACTIONS, project, to=S.DRAFT, action="create", principal=actor)
     record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, PROJECT_FIELDS))
     return project
 
 
 @transaction.atomic
-def project_update(*, actor: Any, project: ReductionProject, **data: Any) -> ReductionProject:
+def project_update(*, actor: Principal, project: ReductionProject, **data: Any) -> ReductionProject:
     """Change a project's information while it is being prepared (draft, at the zone, returned)."""
-    principal = principal_of(actor)
     project = _lock(project)
-    _may_prepare(principal, project)
+    _may_prepare(actor, project)
     _require_editable(project)
     before = snapshot(project, PROJECT_FIELDS)
     data.pop("status", None)
-    values, errors, rule_errors = clean_project(data, principal=principal, instance=project)
+    values, errors, rule_errors = clean_project(data, principal=actor, instance=project)
     _raise_if(errors, rule_errors)
-    _reopen_if_returned(project, principal)
+    _reopen_if_returned(project, actor)
     for name, value in values.items():
         setattr(project, name, value)
     project.save()
-    project.preparers.add(principal.user)
+    project.preparers.add(actor.user)
     after = snapshot(project, PROJECT_FIELDS)
     if after != before:
         record(actor=actor, action="reduction.update", obj=project, before=before, after=after)
@@ -436,26 +439,25 @@ def project_update(*, actor: Any, project: ReductionProject, **data: Any) -> Red
 
 
 @transaction.atomic
-def project_suggest(*, actor: Any, **data: Any) -> ReductionProject:
+def project_suggest(*, actor: Principal, **data: Any) -> ReductionProject:
     """A candidate project suggested by the bureau or a partner department (RED-3 增补建议); the
     zone officer adopts it as a draft or declines it with a reason."""
-    principal = principal_of(actor)
     for required in ("name", "project_type", "subtype", "zone", "suggestion_note"):
         data.setdefault(required, "")
-    values, errors, rule_errors = clean_project(data, principal=principal)
+    values, errors, rule_errors = clean_project(data, principal=actor)
     if not values.get("suggestion_note"):
         errors["suggestion_note"] = "请填写增补建议理由（如年度重点项目、专项排查、许可变更、资金补助信息）"
     _raise_if(errors, rule_errors)
     project = ReductionProject.objects.create(
-        **values, **_new_code(), status=S.SUGGESTED, origin=Origin.SUGGESTION, created_by=principal.user
+        **values, **_new_code(), status=S.SUGGESTED, origin=Origin.SUGGESTION, created_by=actor.user
     )
-    project.preparers.add(principal.user)
+    project.preparers.add(actor.user)
     create_transition(
         PROJECT_ACTIONS,
         project,
         to=S.SUGGESTED,
         action="suggest",
-        principal=principal,
+        principal=actor,
         reason=values["suggestion_note"],
         first=True,
     )
@@ -468,38 +470,37 @@ def _expect(project: ReductionProject, *states: str, doing: str) -> None:
         raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能{doing}")
 
 
-def project_adopt(*, actor: Any, project: ReductionProject, reason: str = "") -> ReductionProject:
+def project_adopt(*, actor: Principal, project: ReductionProject, reason: str = "") -> ReductionProject:
     """The zone officer takes a suggestion into the zone's list as a draft."""
-    return perform(PROJECT_ACTIONS, "adopt", principal=principal_of(actor), obj=project, reason=reason)
+    return perform(PROJECT_ACTIONS, "adopt", principal=actor, obj=project, reason=reason)
 
 
-def project_decline(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+def project_decline(*, actor: Principal, project: ReductionProject, reason: str) -> ReductionProject:
     """The zone officer declines a suggestion; the reason is required and kept (RED-3)."""
-    return perform(PROJECT_ACTIONS, "decline", principal=principal_of(actor), obj=project, reason=reason)
+    return perform(PROJECT_ACTIONS, "decline", principal=actor, obj=project, reason=reason)
 
 
-def project_handover(*, actor: Any, project: ReductionProject, note: str = "") -> ReductionProject:
+def project_handover(*, actor: Principal, project: ReductionProject, note: str = "") -> ReductionProject:
     """Enterprise staff hand their prepared project to the zone, which checks and submits it."""
-    return perform(PROJECT_ACTIONS, "handover", principal=principal_of(actor), obj=project, reason=note)
+    return perform(PROJECT_ACTIONS, "handover", principal=actor, obj=project, reason=note)
 
 
-def project_send_back(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+def project_send_back(*, actor: Principal, project: ReductionProject, reason: str) -> ReductionProject:
     """The zone officer sends an enterprise's handed-over project back to it with comments."""
-    return perform(PROJECT_ACTIONS, "send_back", principal=principal_of(actor), obj=project, reason=reason)
+    return perform(PROJECT_ACTIONS, "send_back", principal=actor, obj=project, reason=reason)
 
 
-def project_submit(*, actor: Any, project: ReductionProject, note: str = "") -> ReductionProject:
+def project_submit(*, actor: Principal, project: ReductionProject, note: str = "") -> ReductionProject:
     """The zone officer submits a complete project, with its evidence, to the bureau (RED-3)."""
-    return perform(PROJECT_ACTIONS, "submit", principal=principal_of(actor), obj=project, reason=note)
+    return perform(PROJECT_ACTIONS, "submit", principal=actor, obj=project, reason=note)
 
 
 @transaction.atomic
-def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text: str) -> Opinion:
+def opinion_add(*, actor: Principal, project: ReductionProject, conclusion: str, text: str) -> Opinion:
     """A third party's technical opinion. On a submitted project a pre-check conclusion marks it
     pre-checked; guidance may be given at any stage before the decision. It never decides."""
-    principal = principal_of(actor)
     project = _lock(project)
-    in_zone(principal, project, "出具意见于")
+    in_zone(actor, project, "出具意见于")
     _expect(project, S.DRAFT, S.ZONE_PENDING, S.RETURNED, S.SUBMITTED, S.PRECHECKED, doing="出具技术意见")
     if conclusion not in OpinionConclusion.values:
         raise ValidationFailed(
@@ -514,8 +515,8 @@ def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text:
         raise Conflict("项目报送后才能出具预审结论；报送前请选择“填报指导”")
     opinion = Opinion.objects.create(
         project=project,
-        author=principal.user,
-        organisation=principal.user.organisation,
+        author=actor.user,
+        organisation=actor.user.organisation,
         conclusion=conclusion,
         text=text,
     )
@@ -525,7 +526,7 @@ def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text:
             project,
             to=S.PRECHECKED,
             action="precheck",
-            principal=principal,
+            principal=actor,
             reason=f"{opinion.get_conclusion_display()}：{text}",
         )
         project.save(update_fields=["status", "updated_at"])
@@ -538,20 +539,20 @@ def opinion_add(*, actor: Any, project: ReductionProject, conclusion: str, text:
     return opinion
 
 
-def project_approve(*, actor: Any, project: ReductionProject, reason: str = "") -> ReductionProject:
+def project_approve(*, actor: Principal, project: ReductionProject, reason: str = "") -> ReductionProject:
     """Approve into the library (RED-4) after checking type, accounting and evidence again;
     four eyes: whoever prepared, edited or submitted the project cannot approve it."""
-    return perform(PROJECT_ACTIONS, "approve", principal=principal_of(actor), obj=project, reason=reason)
+    return perform(PROJECT_ACTIONS, "approve", principal=actor, obj=project, reason=reason)
 
 
-def project_reject(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+def project_reject(*, actor: Principal, project: ReductionProject, reason: str) -> ReductionProject:
     """Refuse a project (RED-4); the reason is required and kept."""
-    return perform(PROJECT_ACTIONS, "reject", principal=principal_of(actor), obj=project, reason=reason)
+    return perform(PROJECT_ACTIONS, "reject", principal=actor, obj=project, reason=reason)
 
 
-def project_return(*, actor: Any, project: ReductionProject, reason: str) -> ReductionProject:
+def project_return(*, actor: Principal, project: ReductionProject, reason: str) -> ReductionProject:
     """Return a project to its zone for revision, with the reviewer's comments (RED-4)."""
-    return perform(PROJECT_ACTIONS, "return", principal=principal_of(actor), obj=project, reason=reason)
+    return perform(PROJECT_ACTIONS, "return", principal=actor, obj=project, reason=reason)
 
 
 # --- lines -------------------------------------------------------------------------------------
@@ -637,7 +638,7 @@ LINE_FIELDS = ["project", "pollutant", "method", "inputs", "baseline_grams", "po
 @transaction.atomic
 def line_set(
     *,
-    actor: Any,
+    actor: Principal,
     project: ReductionProject,
     pollutant: Pollutant,
     method: str,
@@ -646,12 +647,11 @@ def line_set(
 ) -> ReductionLine:
     """Account the reduction of ``pollutant`` by ``method`` and store it with its inputs and trace
     (RED-2); replaces the project's earlier line for that pollutant."""
-    principal = principal_of(actor)
     project = _lock(project)
-    _may_prepare(principal, project)
+    _may_prepare(actor, project)
     _require_editable(project)
     computation, stored = account_line(pollutant=pollutant, method=method, inputs=inputs, factors=factors)
-    _reopen_if_returned(project, principal)
+    _reopen_if_returned(project, actor)
     line = ReductionLine.objects.filter(project=project, pollutant=pollutant).first()
     before = snapshot(line, LINE_FIELDS) if line is not None else None
     if line is None:
@@ -662,9 +662,9 @@ def line_set(
     line.post_grams = computation.post_grams
     line.reduction_grams = computation.reduction_grams
     line.computation = computation.text
-    line.updated_by = principal.user
+    line.updated_by = actor.user
     line.save()
-    _touch(project, principal)
+    _touch(project, actor)
     record(
         actor=actor,
         action="reduction.line_set",
@@ -676,16 +676,15 @@ def line_set(
 
 
 @transaction.atomic
-def line_delete(*, actor: Any, line: ReductionLine) -> None:
-    principal = principal_of(actor)
+def line_delete(*, actor: Principal, line: ReductionLine) -> None:
     project = _lock(line.project)
-    _may_prepare(principal, project)
+    _may_prepare(actor, project)
     _require_editable(project)
-    _reopen_if_returned(project, principal)
+    _reopen_if_returned(project, actor)
     before = snapshot(line, LINE_FIELDS)
     pk = line.pk
     line.delete()
-    _touch(project, principal)
+    _touch(project, actor)
     record(
         actor=actor,
         action="reduction.line_delete",
@@ -708,12 +707,11 @@ def _safe_name(name: str) -> str:
 
 @transaction.atomic
 def evidence_add(
-    *, actor: Any, project: ReductionProject, kind: str, upload: Any, note: str = ""
+    *, actor: Principal, project: ReductionProject, kind: str, upload: Any, note: str = ""
 ) -> Evidence:
     """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept."""
-    principal = principal_of(actor)
     project = _lock(project)
-    _may_prepare(principal, project)
+    _may_prepare(actor, project)
     _require_editable(project)
     if kind not in EvidenceKind.values:
         raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
@@ -746,7 +744,7 @@ def evidence_add(
         sha256=found.sha256,
         content_type=found.content_type,
         note=note,
-        uploaded_by=principal.user,
+        uploaded_by=actor.user,
     )
     # Files are stored under their digest, so the same bytes uploaded to another project are
     # already on disk and are shared rather than written again.
@@ -761,8 +759,8 @@ def evidence_add(
     stored = evidence.file.name or target
     try:
         evidence.save()
-        _reopen_if_returned(project, principal)
-        _touch(project, principal)
+        _reopen_if_returned(project, actor)
+        _touch(project, actor)
         record(
             actor=actor,
             action="reduction.evidence_add",
@@ -782,13 +780,12 @@ def evidence_add(
 
 
 @transaction.atomic
-def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
+def evidence_delete(*, actor: Principal, evidence: Evidence) -> None:
     """Remove a document while the project is still being prepared (the audit log keeps its digest)."""
-    principal = principal_of(actor)
     project = _lock(evidence.project)
-    _may_prepare(principal, project)
+    _may_prepare(actor, project)
     _require_editable(project)
-    _reopen_if_returned(project, principal)
+    _reopen_if_returned(project, actor)
     before = snapshot(evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"])
     pk, name, path = evidence.pk, evidence.original_name, evidence.file.name or ""
     evidence.delete()
@@ -800,7 +797,7 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
             evidence.file.storage.delete(path)
 
     transaction.on_commit(remove)
-    _touch(project, principal)
+    _touch(project, actor)
     record(
         actor=actor,
         action="reduction.evidence_delete",
@@ -827,7 +824,7 @@ def orphan_evidence_files_delete(names: list[str]) -> list[str]:
 @transaction.atomic
 def usage_mark(
     *,
-    actor: Any,
+    actor: Principal,
     line: ReductionLine,
     kind: str,
     amount: Any = None,
@@ -841,7 +838,6 @@ def usage_mark(
     never exceed the line; marks of submission to the upper-level reserve never exceed it either.
     ``amount`` is in the pollutant's unit; blank means all that is still unmarked.
     """
-    principal = principal_of(actor)
     # Lock the line: two marks checked against the same remaining amount must not both pass.
     line = ReductionLine.objects.select_for_update().select_related("project", "pollutant").get(pk=line.pk)
     if line.project.status != S.APPROVED:
@@ -885,7 +881,7 @@ def usage_mark(
         reference=reference[:200],
         used_on=day,
         note=(note or "").strip()[:300],
-        marked_by=principal.user,
+        marked_by=actor.user,
     )
     record(
         actor=actor,
@@ -897,9 +893,8 @@ def usage_mark(
 
 
 @transaction.atomic
-def usage_cancel(*, actor: Any, usage: LineUsage, reason: str) -> LineUsage:
+def usage_cancel(*, actor: Principal, usage: LineUsage, reason: str) -> LineUsage:
     """Cancel a mark made in error; the mark stays, with who cancelled it, when and why."""
-    principal = principal_of(actor)
     usage = LineUsage.objects.select_for_update().get(pk=usage.pk)
     if usage.cancelled_at is not None:
         raise Conflict("该使用标记已撤销")
@@ -908,7 +903,7 @@ def usage_cancel(*, actor: Any, usage: LineUsage, reason: str) -> LineUsage:
         raise ValidationFailed("撤销须说明理由", field="reason")
     before = snapshot(usage, ["cancelled_at", "cancelled_by", "cancel_reason"])
     usage.cancelled_at = timezone.now()
-    usage.cancelled_by = principal.user
+    usage.cancelled_by = actor.user
     usage.cancel_reason = reason[:300]
     usage.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
     record(
@@ -928,7 +923,7 @@ ROUND_FIELDS = ["year", "quarter", "title", "opens_on", "deadline", "covers_from
 @transaction.atomic
 def round_create(
     *,
-    actor: Any,
+    actor: Principal,
     year: int,
     quarter: int,
     opens_on: dt.date,
@@ -940,7 +935,6 @@ def round_create(
 ) -> DeclarationRound:
     """Open a quarterly declaration round (RED-3). A round covering a past year's completions must
     close by that year's declaration deadline (end of February of the next year)."""
-    principal = principal_of(actor)
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed("季度应为 1-4", field="quarter")
     dates.check_scope_year(int(year))
@@ -977,7 +971,7 @@ def round_create(
         covers_to=covers_to,
         note=(note or "").strip()[:300],
         rule_snapshot={"rules": rules},
-        created_by=principal.user,
+        created_by=actor.user,
     )
     record(actor=actor, action="reduction.round_create", obj=row, after=snapshot(row, ROUND_FIELDS))
     return row
@@ -1013,7 +1007,7 @@ FACTOR_FIELDS = [
 @transaction.atomic
 def factor_create(
     *,
-    actor: Any,
+    actor: Principal,
     code: str,
     name: str,
     kind: str,
@@ -1064,7 +1058,7 @@ def factor_create(
 
 
 @transaction.atomic
-def factor_retire(*, actor: Any, factor: AccountingFactor, effective_to: dt.date) -> AccountingFactor:
+def factor_retire(*, actor: Principal, factor: AccountingFactor, effective_to: dt.date) -> AccountingFactor:
     factor = AccountingFactor.objects.select_for_update().get(pk=factor.pk)
     if factor.effective_to is not None:
         raise Conflict("该系数已停用")
@@ -1093,7 +1087,7 @@ class ImportResult:
 
 
 @transaction.atomic
-def project_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult:
+def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportResult:
     """Declare projects from the rows of the XLSX template, all or nothing (RED-3).
 
     Every row is checked first (project fields, date order, scope, pollutant, method, inputs and
@@ -1110,8 +1104,7 @@ def project_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult:
         row_values,
     )
 
-    principal = principal_of(actor)
-    if principal.enterprise_id is not None:
+    if actor.enterprise_id is not None:
         raise Forbidden("企业请逐个填报本单位的减排项目")
     if not rows:
         raise ValidationFailed("文件中没有数据行")
@@ -1136,7 +1129,7 @@ def project_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult:
         data = {k: v[k] for k in PROJECT_KEYS}
         group = groups.get(group_key)
         if group is None:
-            _values, errors, rule_errors = clean_project(dict(data), principal=principal)
+            _values, errors, rule_errors = clean_project(dict(data), principal=actor)
             for required in ("name", "zone", "project_type", "subtype"):
                 if not data.get(required):
                     errors[required] = f"{HEADER_OF[required]}不能为空"

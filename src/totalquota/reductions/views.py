@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from totalquota.accounts.permissions import access, may, principal_of, require, restrict, zone_allowed
+from totalquota.accounts.permissions import (
+    access,
+    in_zones,
+    may,
+    principal_of,
+    require,
+    restrict,
+    zone_allowed,
+)
 from totalquota.common.middleware import multipart_post
 from totalquota.common.pdf import pdf_response, render_pdf
 from totalquota.common.xlsx import read_table, xlsx_response
@@ -82,9 +90,7 @@ def _apply_errors(form, exc: DomainError) -> None:
 
 
 def _zones_for(user):
-    principal = principal_of(user)
-    zones = Zone.objects.filter(is_active=True)
-    return zones if principal.zone_ids is None else zones.filter(pk__in=principal.zone_ids)
+    return in_zones(principal_of(user), Zone.objects.filter(is_active=True))
 
 
 def _enterprises_for(user):
@@ -499,7 +505,7 @@ def project_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            project = services.project_create(actor=request.user, **_cleaned_project(form))
+            project = services.project_create(actor=principal_of(request.user), **_cleaned_project(form))
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -527,7 +533,9 @@ def project_edit(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.project_update(actor=request.user, project=project, **_cleaned_project(form))
+            services.project_update(
+                actor=principal_of(request.user), project=project, **_cleaned_project(form)
+            )
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -547,7 +555,7 @@ def project_suggest(request):
     revalidate(form)
     if request.method == "POST" and form.is_valid():
         try:
-            project = services.project_suggest(actor=request.user, **_cleaned_project(form))
+            project = services.project_suggest(actor=principal_of(request.user), **_cleaned_project(form))
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -605,7 +613,7 @@ def opinion_create(request, pk: int):
         messages.error(request, _("请选择结论并填写技术意见。"))
         return redirect(project)
     try:
-        services.opinion_add(actor=request.user, project=project, **form.cleaned_data)
+        services.opinion_add(actor=principal_of(request.user), project=project, **form.cleaned_data)
     except DomainError as exc:
         return _refused(request, project, exc)
     return _after(request, project, _("技术意见已提交。"))
@@ -658,7 +666,7 @@ def line_edit(request, pk: int):
                     preview = computation.text
                 else:
                     services.line_set(
-                        actor=request.user,
+                        actor=principal_of(request.user),
                         project=project,
                         pollutant=pollutant,
                         method=method.code,
@@ -695,7 +703,7 @@ def line_delete(request, pk: int):
         request.user, ReductionLine.objects.select_related("project", "pollutant"), pk, "reductions.prepare"
     )
     try:
-        services.line_delete(actor=request.user, line=line)
+        services.line_delete(actor=principal_of(request.user), line=line)
     except DomainError as exc:
         return _refused(request, line.project, exc)
     return _after(request, line.project, _("已删除%(p)s减排量。") % {"p": line.pollutant.name})
@@ -710,7 +718,7 @@ def evidence_upload(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             evidence = services.evidence_add(
-                actor=request.user,
+                actor=principal_of(request.user),
                 project=project,
                 kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"],
@@ -764,7 +772,7 @@ def evidence_download(request, pk: int):
 def evidence_delete(request, pk: int):
     evidence = access(request.user, Evidence.objects.select_related("project"), pk, "reductions.prepare")
     try:
-        services.evidence_delete(actor=request.user, evidence=evidence)
+        services.evidence_delete(actor=principal_of(request.user), evidence=evidence)
     except DomainError as exc:
         return _refused(request, evidence.project, exc)
     return _after(request, evidence.project, _("已删除：%(name)s") % {"name": evidence.original_name})
@@ -784,7 +792,7 @@ def usage_create(request, pk: int):
     form.fields["amount"].label = _("数量（%(u)s）") % {"u": line.pollutant.display_unit}
     if request.method == "POST" and form.is_valid():
         try:
-            services.usage_mark(actor=request.user, line=line, **form.cleaned_data)
+            services.usage_mark(actor=principal_of(request.user), line=line, **form.cleaned_data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -822,7 +830,9 @@ def usage_cancel(request, pk: int):
     form = ReasonForm(request.POST)
     form.is_valid()
     try:
-        services.usage_cancel(actor=request.user, usage=usage, reason=form.cleaned_data.get("reason", ""))
+        services.usage_cancel(
+            actor=principal_of(request.user), usage=usage, reason=form.cleaned_data.get("reason", "")
+        )
     except DomainError as exc:
         return _refused(request, usage.line.project, exc)
     return _after(request, usage.line.project, _("已撤销使用标记。"))
@@ -837,7 +847,7 @@ def round_create(request):
     form = RoundForm(request.POST or None, initial={"year": today.year, "quarter": quarter})
     if request.method == "POST" and form.is_valid():
         try:
-            services.round_create(actor=request.user, **form.cleaned_data)
+            services.round_create(actor=principal_of(request.user), **form.cleaned_data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -890,7 +900,7 @@ def factor_retire(request, pk: int):
     form = FactorRetireForm(request.POST)
     if form.is_valid():
         try:
-            services.factor_retire(actor=request.user, factor=factor, **form.cleaned_data)
+            services.factor_retire(actor=principal_of(request.user), factor=factor, **form.cleaned_data)
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -910,7 +920,7 @@ def factor_create(request):
     form = FactorForm(request.POST or None, initial={"effective_from": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.factor_create(actor=request.user, **form.cleaned_data)
+            services.factor_create(actor=principal_of(request.user), **form.cleaned_data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -942,7 +952,7 @@ def project_import(request):
     if request.method == "POST" and form.is_valid():
         try:
             rows = read_table(form.cleaned_data["file"], headers=[h for h, _f in IMPORT_COLUMNS])
-            result = services.project_import(actor=request.user, rows=rows)
+            result = services.project_import(actor=principal_of(request.user), rows=rows)
         except DomainError as exc:
             form.add_error(None, exc.message if not exc.clause else str(exc))
             problems = exc.errors
@@ -979,7 +989,7 @@ def bulletin(request):
     data = None
     if form.is_bound and form.is_valid():
         data = build_bulletin(
-            principal=request.user,
+            principal=principal_of(request.user),
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             zone=form.cleaned_data["zone"],
