@@ -108,7 +108,9 @@ def test_a_past_quarter_keeps_the_use_known_then_even_after_a_later_cancellation
         1_250_000,
         1_250_000,
     )
-    later = build_bulletin(principal=world.leader.principal, start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30))
+    later = build_bulletin(
+        principal=world.leader.principal, start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30)
+    )
     assert zone_a(later).rows[0].used_grams == 0
 
 
@@ -122,7 +124,9 @@ def test_heavy_metals_are_reported_in_kilograms_and_totals_add_up_across_zones(h
 
 
 def test_a_zone_officer_gets_the_bulletin_of_their_zone_only(history, world):
-    b = build_bulletin(principal=world.officer.principal, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+    b = build_bulletin(
+        principal=world.officer.principal, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31)
+    )
     assert [s.zone.code for s in b.zones] == ["A"]
 
 

@@ -14,6 +14,7 @@ from tests.xlsx_helpers import response_bytes
 from totalquota.lib.errors import Conflict, RuleViolation
 from totalquota.reductions import services
 from totalquota.reductions.models import Evidence
+from totalquota.reductions.services import evidence as evidence_services
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +169,7 @@ def test_an_upload_that_fails_after_its_bytes_were_written_leaves_no_file_and_no
     def broken_audit(**kwargs):
         raise RuntimeError("审计写入失败")
 
-    monkeypatch.setattr(services, "record", broken_audit)
+    monkeypatch.setattr(evidence_services, "record", broken_audit)
     with pytest.raises(RuntimeError):
         services.evidence_add(actor=world.officer.principal, project=project, kind="acceptance", upload=pdf())
     assert not Evidence.objects.exists()

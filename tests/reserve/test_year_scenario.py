@@ -37,7 +37,12 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
     approved_line(world, name="喷涂线关停")
     used = approved_line(world, name="锅炉淘汰")
     reductions.usage_mark(
-        actor=world.reviewer.principal, line=used, kind="binding_task", amount="1", reference="任务书", used_on=today
+        actor=world.reviewer.principal,
+        line=used,
+        kind="binding_task",
+        amount="1",
+        reference="任务书",
+        used_on=today,
     )
     run = services.intake_prepare(actor=world.admin, year=this_quarter()[0], quarter=this_quarter()[1])
     services.intake_confirm(actor=world.admin, run=run)
