@@ -21,11 +21,9 @@ from totalquota.reductions.models import (
     evidence_path,
 )
 from totalquota.reductions.services.projects import (
-    _lock,
-    _may_prepare,
     _reopen_if_returned,
-    _require_editable,
     _touch,
+    editable,
 )
 
 
@@ -43,9 +41,7 @@ def evidence_add(
     *, actor: Principal, project: ReductionProject, kind: str, upload: Any, note: str = ""
 ) -> Evidence:
     """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept."""
-    project = _lock(project)
-    _may_prepare(actor, project)
-    _require_editable(project)
+    project = editable(actor, project)
     if kind not in EvidenceKind.values:
         raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
     if upload is None:
@@ -115,9 +111,7 @@ def evidence_add(
 @transaction.atomic
 def evidence_delete(*, actor: Principal, evidence: Evidence) -> None:
     """Remove a document while the project is still being prepared (the audit log keeps its digest)."""
-    project = _lock(evidence.project)
-    _may_prepare(actor, project)
-    _require_editable(project)
+    project = editable(actor, evidence.project)
     _reopen_if_returned(project, actor)
     before = snapshot(evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"])
     pk, name, path = evidence.pk, evidence.original_name, evidence.file.name or ""

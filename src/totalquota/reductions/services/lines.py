@@ -19,11 +19,9 @@ from totalquota.reductions.models import (
 )
 from totalquota.reductions.services.fields import _today
 from totalquota.reductions.services.projects import (
-    _lock,
-    _may_prepare,
     _reopen_if_returned,
-    _require_editable,
     _touch,
+    editable,
 )
 from totalquota.registry.models import Pollutant
 
@@ -119,9 +117,7 @@ def line_set(
 ) -> ReductionLine:
     """Account the reduction of ``pollutant`` by ``method`` and store it with its inputs and trace
     (RED-2); replaces the project's earlier line for that pollutant."""
-    project = _lock(project)
-    _may_prepare(actor, project)
-    _require_editable(project)
+    project = editable(actor, project)
     computation, stored = account_line(pollutant=pollutant, method=method, inputs=inputs, factors=factors)
     _reopen_if_returned(project, actor)
     line = ReductionLine.objects.filter(project=project, pollutant=pollutant).first()
@@ -149,9 +145,7 @@ def line_set(
 
 @transaction.atomic
 def line_delete(*, actor: Principal, line: ReductionLine) -> None:
-    project = _lock(line.project)
-    _may_prepare(actor, project)
-    _require_editable(project)
+    project = editable(actor, line.project)
     _reopen_if_returned(project, actor)
     before = snapshot(line, LINE_FIELDS)
     pk = line.pk

@@ -25,8 +25,9 @@ S = ProjectStatus
 
 
 def _lock(project: ReductionProject) -> ReductionProject:
-    # Lock the project row: two people acting on one project at once (an edit racing a submit, two
-    # reviewers deciding) must each see the other's status change, not overwrite it.
+    # Lock order step 1 (ledger.services): the project row, before anything else an edit touches;
+    # two people acting on one project at once (an edit racing a submit, two reviewers deciding)
+    # must each see the other's status change, not overwrite it.
     return ReductionProject.objects.select_for_update().get(pk=project.pk)
 
 
@@ -43,6 +44,15 @@ def _may_prepare(principal: Principal, project: ReductionProject) -> None:
 def _require_editable(project: ReductionProject) -> None:
     if project.status not in EDITABLE:
         raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能修改")
+
+
+def editable(principal: Principal, project: ReductionProject) -> ReductionProject:
+    """``project`` locked (lock order step 1), once ``principal`` may prepare it and it is still
+    being prepared: what every edit of a project, its lines or its evidence starts with."""
+    project = _lock(project)
+    _may_prepare(principal, project)
+    _require_editable(project)
+    return project
 
 
 def _reopen_if_returned(project: ReductionProject, principal: Principal) -> None:
@@ -98,9 +108,7 @@ def project_create(*, actor: Principal, **data: Any) -> ReductionProject:
 @transaction.atomic
 def project_update(*, actor: Principal, project: ReductionProject, **data: Any) -> ReductionProject:
     """Change a project's information while it is being prepared (draft, at the zone, returned)."""
-    project = _lock(project)
-    _may_prepare(actor, project)
-    _require_editable(project)
+    project = editable(actor, project)
     before = snapshot(project, PROJECT_FIELDS)
     data.pop("status", None)
     values, errors, rule_errors = clean_project(data, principal=actor, instance=project)

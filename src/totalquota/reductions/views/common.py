@@ -3,10 +3,12 @@ on their fields, the zones and units a form offers, refusals shown as messages."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from totalquota.accounts.permissions import (
     access,
@@ -95,9 +97,10 @@ def _due(project: ReductionProject):
         return None
 
 
-def _after(request, project, done: str):
+def _after(request, to, done: str):
+    """Say ``done`` and go to ``to`` (a record, or a URL)."""
     messages.success(request, done)
-    return redirect(project)
+    return redirect(to)
 
 
 def _refused(request, project, exc: DomainError):
@@ -109,3 +112,23 @@ def _upload_mb() -> int:
     from django.conf import settings
 
     return settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+
+
+def form_page(
+    request: HttpRequest, form: Any, save: Callable[[], HttpResponse], **context: Any
+) -> HttpResponse:
+    """The shape every form page here shares: a valid POST runs ``save()`` (the service call, which
+    answers where to go next); a refusal is placed on the form's fields; the page
+    (``common/form.html`` with ``context``: title, cancel_url, intro …) answers 422 while the form
+    shows errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return save()
+        except DomainError as exc:
+            _apply_errors(form, exc)
+    return render(
+        request,
+        "common/form.html",
+        {"form": form, **context},
+        status=422 if form.is_bound and form.errors else 200,
+    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +20,13 @@ from totalquota.reductions.forms import (
 from totalquota.reductions.models import (
     Evidence,
 )
-from totalquota.reductions.views.common import _after, _apply_errors, _project, _refused, _upload_mb
+from totalquota.reductions.views.common import (
+    _after,
+    _project,
+    _refused,
+    _upload_mb,
+    form_page,
+)
 
 
 @login_required
@@ -30,34 +34,30 @@ from totalquota.reductions.views.common import _after, _apply_errors, _project, 
 def evidence_upload(request, pk: int):
     project = _project(request, pk, "reductions.prepare")
     form = EvidenceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            evidence = services.evidence_add(
-                actor=principal_of(request.user),
-                project=project,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已上传：%(name)s") % {"name": evidence.original_name})
-            return redirect(project.get_absolute_url() + "#evidence")
-    return render(
+
+    def save():
+        data = form.cleaned_data
+        evidence = services.evidence_add(
+            actor=principal_of(request.user),
+            project=project,
+            kind=data["kind"],
+            upload=data["file"],
+            note=data["note"],
+        )
+        done = _("已上传：%(name)s") % {"name": evidence.original_name}
+        return _after(request, project.get_absolute_url() + "#evidence", done)
+
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("上传佐证材料：%(name)s") % {"name": project.name},
-            "cancel_url": project.get_absolute_url(),
-            "submit_label": _("上传"),
-            "intro": _(
-                "接受 PDF、图片（PNG/JPEG/GIF/WebP）与 Office 文档，按文件内容校验类型；单个文件不超过 %(mb)d MB。"
-            )
-            % {"mb": _upload_mb()},
-        },
-        status=422 if form.is_bound and form.errors else 200,
+        form,
+        save,
+        title=_("上传佐证材料：%(name)s") % {"name": project.name},
+        cancel_url=project.get_absolute_url(),
+        submit_label=_("上传"),
+        intro=_(
+            "接受 PDF、图片（PNG/JPEG/GIF/WebP）与 Office 文档，按文件内容校验类型；单个文件不超过 %(mb)d MB。"
+        )
+        % {"mb": _upload_mb()},
     )
 
 

@@ -26,7 +26,14 @@ from totalquota.reductions.models import (
     LineUsage,
     ReductionLine,
 )
-from totalquota.reductions.views.common import _after, _apply_errors, _can_prepare, _project, _refused
+from totalquota.reductions.views.common import (
+    _after,
+    _apply_errors,
+    _can_prepare,
+    _project,
+    _refused,
+    form_page,
+)
 from totalquota.registry.models import Pollutant
 
 
@@ -130,34 +137,27 @@ def usage_create(request, pk: int):
     summary = selectors.line_usage(line)
     form = UsageForm(request.POST or None)
     form.fields["amount"].label = _("数量（%(u)s）") % {"u": line.pollutant.display_unit}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.usage_mark(actor=principal_of(request.user), line=line, **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已标记使用情况。"))
-            return redirect(line.project.get_absolute_url() + "#lines")
+
+    def save():
+        services.usage_mark(actor=principal_of(request.user), line=line, **form.cleaned_data)
+        return _after(request, line.project.get_absolute_url() + "#lines", _("已标记使用情况。"))
+
     unit = line.pollutant.unit
-    return render(
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("标记使用情况：%(p)s · %(pol)s")
-            % {"p": line.project.name, "pol": line.pollutant.name},
-            "cancel_url": line.project.get_absolute_url(),
-            "intro": _(
-                "核定减排量 %(total)s；已用于约束性减排任务、以新带老、排污权出让 %(used)s；已报送上级储备库 %(upper)s。"
-                "前三类用途合计不超过核定减排量（RES-1）。"
-            )
-            % {
-                "total": format_quantity(line.reduction_grams, unit, suffix=True),
-                "used": format_quantity(summary.excluded_grams, unit, suffix=True),
-                "upper": format_quantity(summary.upper_reserve_grams, unit, suffix=True),
-            },
+        form,
+        save,
+        title=_("标记使用情况：%(p)s · %(pol)s") % {"p": line.project.name, "pol": line.pollutant.name},
+        cancel_url=line.project.get_absolute_url(),
+        intro=_(
+            "核定减排量 %(total)s；已用于约束性减排任务、以新带老、排污权出让 %(used)s；已报送上级储备库 %(upper)s。"
+            "前三类用途合计不超过核定减排量（RES-1）。"
+        )
+        % {
+            "total": format_quantity(line.reduction_grams, unit, suffix=True),
+            "used": format_quantity(summary.excluded_grams, unit, suffix=True),
+            "upper": format_quantity(summary.upper_reserve_grams, unit, suffix=True),
         },
-        status=422 if form.is_bound and form.errors else 200,
     )
 
 

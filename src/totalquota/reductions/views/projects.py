@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import (
@@ -40,13 +41,13 @@ from totalquota.reductions.models import (
 )
 from totalquota.reductions.views.common import (
     _after,
-    _apply_errors,
     _can_prepare,
     _due,
     _enterprises_for,
     _project,
     _refused,
     _zones_for,
+    form_page,
 )
 from totalquota.reductions.workflow import PROJECT_ACTIONS, project_actions
 from totalquota.registry.models import Pollutant
@@ -138,21 +139,10 @@ def project_detail(request, pk: int):
     return render(request, "reductions/project_detail.html", context)
 
 
-def _project_form_context(request, form, title, cancel_url):
-    return render(
-        request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": title,
-            "cancel_url": cancel_url,
-            "intro": _(
-                "RED-3 要求的基本信息可分次填写；报送前须补齐，并填写各污染物减排量、上传佐证材料。"
-                "竣工时间不得早于开工时间，验收时间不得早于竣工时间。"
-            ),
-        },
-        status=422 if form.is_bound and form.errors else 200,
-    )
+PROJECT_FORM_INTRO = gettext_lazy(
+    "RED-3 要求的基本信息可分次填写；报送前须补齐，并填写各污染物减排量、上传佐证材料。"
+    "竣工时间不得早于开工时间，验收时间不得早于竣工时间。"
+)
 
 
 def _cleaned_project(form) -> dict[str, Any]:
@@ -163,58 +153,65 @@ def _cleaned_project(form) -> dict[str, Any]:
     return data
 
 
+def _project_form(request, data=None, **kwargs) -> ProjectForm:
+    """The project form with the zones and units the person may choose."""
+    return ProjectForm(
+        data,
+        zones=kwargs.pop("zones", None) or _zones_for(request.user),
+        enterprises=_enterprises_for(request.user),
+        fixed_unit=principal_of(request.user).enterprise_id is not None,
+        **kwargs,
+    )
+
+
 @login_required
 def project_create(request):
     require(request.user, "reductions.prepare")
-    principal = principal_of(request.user)
     zones = _zones_for(request.user)
-    form = ProjectForm(
+    form = _project_form(
+        request,
         request.POST or None,
         zones=zones,
-        enterprises=_enterprises_for(request.user),
-        fixed_unit=principal.enterprise_id is not None,
         initial={"zone": zones.first() if zones.count() == 1 else None},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            project = services.project_create(actor=principal_of(request.user), **_cleaned_project(form))
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已创建减排项目草稿：%(code)s。请填写减排量并上传佐证材料。") % {"code": project.code},
-            )
-            return redirect(project)
-    return _project_form_context(request, form, _("填报减排项目"), reverse("reductions:project_list"))
+
+    def save():
+        project = services.project_create(actor=principal_of(request.user), **_cleaned_project(form))
+        return _after(
+            request,
+            project,
+            _("已创建减排项目草稿：%(code)s。请填写减排量并上传佐证材料。") % {"code": project.code},
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        title=_("填报减排项目"),
+        cancel_url=reverse("reductions:project_list"),
+        intro=PROJECT_FORM_INTRO,
+    )
 
 
 @login_required
 def project_edit(request, pk: int):
     project = _project(request, pk, "reductions.prepare")
-    principal = principal_of(request.user)
     initial = {f: getattr(project, f) for f in services.PROJECT_FIELDS if hasattr(project, f)}
     if project.investment_yuan is not None:
         initial["investment"] = accounting.show(Fraction(project.investment_yuan, services.YUAN_PER_WAN), 4)
-    form = ProjectForm(
-        request.POST or None,
-        initial=initial,
-        zones=_zones_for(request.user),
-        enterprises=_enterprises_for(request.user),
-        fixed_unit=principal.enterprise_id is not None,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(
-                actor=principal_of(request.user), project=project, **_cleaned_project(form)
-            )
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(project)
-    return _project_form_context(
-        request, form, _("修改减排项目：%(name)s") % {"name": project.name}, project.get_absolute_url()
+    form = _project_form(request, request.POST or None, initial=initial)
+
+    def save():
+        services.project_update(actor=principal_of(request.user), project=project, **_cleaned_project(form))
+        return _after(request, project, _("已保存。"))
+
+    return form_page(
+        request,
+        form,
+        save,
+        title=_("修改减排项目：%(name)s") % {"name": project.name},
+        cancel_url=project.get_absolute_url(),
+        intro=PROJECT_FORM_INTRO,
     )
 
 
@@ -225,26 +222,22 @@ def project_suggest(request):
     enterprise_field = form.fields["enterprise"]
     enterprise_field.queryset = _enterprises_for(request.user)  # type: ignore[attr-defined]
     revalidate(form)
-    if request.method == "POST" and form.is_valid():
-        try:
-            project = services.project_suggest(actor=principal_of(request.user), **_cleaned_project(form))
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已提出增补建议：%(code)s，待功能区采纳。") % {"code": project.code})
-            return redirect(project)
-    return render(
+
+    def save():
+        project = services.project_suggest(actor=principal_of(request.user), **_cleaned_project(form))
+        return _after(
+            request, project, _("已提出增补建议：%(code)s，待功能区采纳。") % {"code": project.code}
+        )
+
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("提出减排项目增补建议"),
-            "cancel_url": reverse("reductions:project_list"),
-            "intro": _(
-                "生态环境局、经发委结合年度重点项目、专项排查、排污许可变更、引导资金补助等信息，提出增补建议（RED-3）；功能区采纳后填报。"
-            ),
-        },
-        status=422 if form.is_bound and form.errors else 200,
+        form,
+        save,
+        title=_("提出减排项目增补建议"),
+        cancel_url=reverse("reductions:project_list"),
+        intro=_(
+            "生态环境局、经发委结合年度重点项目、专项排查、排污许可变更、引导资金补助等信息，提出增补建议（RED-3）；功能区采纳后填报。"
+        ),
     )
 
 

@@ -26,7 +26,7 @@ from totalquota.reductions.forms import (
 from totalquota.reductions.models import (
     AccountingFactor,
 )
-from totalquota.reductions.views.common import _apply_errors
+from totalquota.reductions.views.common import _after, form_page
 
 
 @login_required
@@ -35,26 +35,20 @@ def round_create(request):
     today = timezone.localdate()
     quarter = (today.month - 1) // 3 + 1
     form = RoundForm(request.POST or None, initial={"year": today.year, "quarter": quarter})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.round_create(actor=principal_of(request.user), **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已新建申报轮次。"))
-            return redirect("reductions:round_list")
-    return render(
+
+    def save():
+        services.round_create(actor=principal_of(request.user), **form.cleaned_data)
+        return _after(request, "reductions:round_list", _("已新建申报轮次。"))
+
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("新建申报轮次"),
-            "cancel_url": reverse("reductions:round_list"),
-            "intro": _(
-                "原则上每季度集中申报一次；覆盖上一年度竣工项目的轮次须在次年 2 月底前截止（RED-3，规则参数）。"
-            ),
-        },
-        status=422 if form.is_bound and form.errors else 200,
+        form,
+        save,
+        title=_("新建申报轮次"),
+        cancel_url=reverse("reductions:round_list"),
+        intro=_(
+            "原则上每季度集中申报一次；覆盖上一年度竣工项目的轮次须在次年 2 月底前截止（RED-3，规则参数）。"
+        ),
     )
 
 
@@ -108,24 +102,18 @@ def factor_retire(request, pk: int):
 def factor_create(request):
     require(request.user, "reductions.manage_factors")
     form = FactorForm(request.POST or None, initial={"effective_from": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.factor_create(actor=principal_of(request.user), **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已新增核算系数。"))
-            return redirect("reductions:factor_list")
-    return render(
+
+    def save():
+        services.factor_create(actor=principal_of(request.user), **form.cleaned_data)
+        return _after(request, "reductions:factor_list", _("已新增核算系数。"))
+
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("新增核算系数"),
-            "cancel_url": reverse("reductions:factor_list"),
-            "intro": _(
-                "系数须注明来源文件或标准；已核算的减排量保存所用系数的快照，新增或停用系数不改变已有结果（RED-2）。"
-            ),
-        },
-        status=422 if form.is_bound and form.errors else 200,
+        form,
+        save,
+        title=_("新增核算系数"),
+        cancel_url=reverse("reductions:factor_list"),
+        intro=_(
+            "系数须注明来源文件或标准；已核算的减排量保存所用系数的快照，新增或停用系数不改变已有结果（RED-2）。"
+        ),
     )
