@@ -26,7 +26,9 @@ urlpatterns = [
     path("<int:pk>/lines/", lines.line_edit, name="line_edit"),
     path("<int:pk>/evidence/", evidence.evidence_upload, name="evidence_upload"),
     # One URL per workflow button (reductions:project_handover …), all run by one handler.
-    *action_urls(PROJECT_ACTIONS, "<int:pk>/", projects.project_action, "project", only=projects.PAGE_ACTIONS),
+    *action_urls(
+        PROJECT_ACTIONS, "<int:pk>/", projects.project_action, "project", only=projects.PAGE_ACTIONS
+    ),
     path("<int:pk>/review/", projects.project_review, name="project_review"),
     path("<int:pk>/opinion/", projects.opinion_create, name="opinion_create"),
     path("lines/<int:pk>/delete/", lines.line_delete, name="line_delete"),
