@@ -485,44 +485,42 @@ class ImportOut(Schema):
 
 
 # --- inputs ------------------------------------------------------------------------------------
-class ProjectIn(Schema):
-    name: str
-    project_type: str
-    subtype: str
+class ProjectWhereWhenIn(Schema):
+    """What a declaration and a change to it read alike: the zone and unit, the dates (each in its
+    plausible range) and the investment."""
+
     zone: str | None = None
     enterprise: str | None = None
-    address: str = ""
-    builder: str = ""
-    contact_name: str = ""
-    contact_phone: str = ""
     start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
     completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
     acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
     investment: str | StrictInt | None = Field(
         None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
     )
+
+
+class ProjectIn(ProjectWhereWhenIn):
+    name: str
+    project_type: str
+    subtype: str
+    address: str = ""
+    builder: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
     operating_status: str = ""
     eia_approval_number: str = ""
     permit_change: str = ""
     description: str = ""
 
 
-class ProjectPatch(Schema):
+class ProjectPatch(ProjectWhereWhenIn):
     name: str | None = None
     project_type: str | None = None
     subtype: str | None = None
-    zone: str | None = None
-    enterprise: str | None = None
     address: str | None = None
     builder: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
-    start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
-    completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
-    acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
-    investment: str | StrictInt | None = Field(
-        None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
-    )
     operating_status: str | None = None
     eia_approval_number: str | None = None
     permit_change: str | None = None
