@@ -26,7 +26,6 @@ from totalquota.reductions.selectors import evidence_requirements, missing_infor
 from totalquota.workflow.kernel import Action, ActionTable, Step, sources
 
 S = ProjectStatus
-Project = ReductionProject
 REVIEWERS_ONLY = "只有生态环境局审核人员可以审核减排项目"
 DECISION_FIELDS = ("status", "decided_at", "decided_by")
 # Transitions whose actors took part in preparing a project (with everyone in ``preparers``).
@@ -76,6 +75,8 @@ ZONE_VERBS = {"adopt": "采纳", "decline": "处理", "send_back": "退回", "su
 
 
 def guard(principal: Principal, project: ReductionProject, action: Action[Any]) -> None:
+    """The table's scope check (``Forbidden``): the unit's own project for a hand-over, the zone's
+    for what a zone officer does; the bureau reviews park-wide."""
     if action.name == "handover":
         own_unit(principal, project)
     elif action.name in ZONE_VERBS:
@@ -133,7 +134,7 @@ def _nothing(step: Step[ReductionProject]) -> None:
 
 def _action(
     name: str, doing: str, label: Any, permission: str, from_: Iterable[str], to: str, **more: Any
-) -> Action[Project]:
+) -> Action[ReductionProject]:
     """A row of the table: ``doing`` is the verb refusals use (“不能报送”), ``label`` the button's."""
     return Action(
         name=name,
