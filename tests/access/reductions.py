@@ -41,28 +41,33 @@ def objects(w: Any) -> SimpleNamespace:
     today = __import__("django.utils.timezone", fromlist=["x"]).localdate()
     draft = ready_project(w, today)
     fleet = ready_project(w, today, enterprise=None, project_type="other", subtype="vehicle_scrapping")
-    other = ready_project(w, today, actor=w.other_officer, enterprise=w.other_company)
+    other = ready_project(w, today, actor=w.other_officer.principal, enterprise=w.other_company)
     approved = ready_project(w, today, name="已入库项目")
-    services.project_submit(actor=w.officer, project=approved)
-    services.project_approve(actor=w.reviewer2, project=approved)
+    services.project_submit(actor=w.officer.principal, project=approved)
+    services.project_approve(actor=w.reviewer2.principal, project=approved)
     line = approved.lines.get()
     usage = services.usage_mark(
-        actor=w.reviewer2, line=line, kind="binding_task", amount="1", reference="任务书", used_on=today
+        actor=w.reviewer2.principal,
+        line=line,
+        kind="binding_task",
+        amount="1",
+        reference="任务书",
+        used_on=today,
     )
     suggestion = services.project_suggest(
-        actor=w.partner,
+        actor=w.partner.principal,
         name="建议项目",
         project_type="other",
         subtype="other",
         zone=w.zone_a,
         suggestion_note="专项排查",
     )
-    pending = ready_project(w, today, actor=w.company_user, name="企业已提交")
-    services.project_handover(actor=w.company_user, project=pending)
+    pending = ready_project(w, today, actor=w.company_user.principal, name="企业已提交")
+    services.project_handover(actor=w.company_user.principal, project=pending)
     submitted = ready_project(w, today, name="待审核项目")
-    services.project_submit(actor=w.officer, project=submitted)
+    services.project_submit(actor=w.officer.principal, project=submitted)
     extra = services.evidence_add(
-        actor=w.officer, project=fleet, kind="investment", upload=pdf("发票.pdf", b"x")
+        actor=w.officer.principal, project=fleet, kind="investment", upload=pdf("发票.pdf", b"x")
     )
     w.reductions = SimpleNamespace(
         draft=draft,

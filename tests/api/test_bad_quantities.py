@@ -161,7 +161,9 @@ def test_full_width_digits_are_accepted_and_returned_normalised(company, world):
 
 @pytest.fixture
 def draft_project(world, today):
-    return reductions.project_create(actor=world.officer, **project_data(today, enterprise=world.company))
+    return reductions.project_create(
+        actor=world.officer.principal, **project_data(today, enterprise=world.company)
+    )
 
 
 @pytest.fixture

@@ -175,7 +175,7 @@ def project_data(today: dt.date, **overrides: Any) -> dict[str, Any]:
 def ready_project(world, today: dt.date, *, actor=None, evidence: bool = True, **overrides: Any):
     """A complete zone-A project of the company with a closure line (2.5 t/a VOCs), its
     acceptance document and its accounting basis: everything RED-2 and RED-3 ask for."""
-    actor = actor or world.officer
+    actor = actor or world.officer.principal
     overrides.setdefault("enterprise", world.company)
     project = services.project_create(actor=actor, **project_data(today, **overrides))
     services.line_set(

@@ -83,7 +83,7 @@ def test_a_wrong_file_type_is_refused_with_red_3(officer, make_project):
 
 def test_the_four_eyes_refusal_is_a_403_citing_red_4(world, today):
     suggestion = services.project_suggest(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         name="餐饮关闭",
         project_type="other",
         subtype="restaurant_closure",
@@ -93,19 +93,19 @@ def test_the_four_eyes_refusal_is_a_403_citing_red_4(world, today):
     )
     from tests.reductions.conftest import pdf, pollutant
 
-    services.project_adopt(actor=world.officer, project=suggestion)
+    services.project_adopt(actor=world.officer.principal, project=suggestion)
     services.line_set(
-        actor=world.officer,
+        actor=world.officer.principal,
         project=suggestion,
         pollutant=pollutant("PM"),
         method="closure",
         inputs={"baseline": "1", "basis": "监测"},
     )
-    services.evidence_add(actor=world.officer, project=suggestion, kind="acceptance", upload=pdf())
+    services.evidence_add(actor=world.officer.principal, project=suggestion, kind="acceptance", upload=pdf())
     services.evidence_add(
-        actor=world.officer, project=suggestion, kind="accounting", upload=pdf("b.pdf", b"b")
+        actor=world.officer.principal, project=suggestion, kind="accounting", upload=pdf("b.pdf", b"b")
     )
-    services.project_submit(actor=world.officer, project=suggestion)
+    services.project_submit(actor=world.officer.principal, project=suggestion)
     client = Client()
     client.force_login(world.reviewer)
     response = client.post(f"{API}/projects/{suggestion.pk}/approve", {}, content_type="application/json")
@@ -117,9 +117,9 @@ def test_a_zone_token_reads_only_its_zone_and_sees_the_computation(client, world
     project = make_project()
     from tests.reductions.conftest import ready_project
 
-    ready_project(world, today, actor=world.other_officer, enterprise=world.other_company)
+    ready_project(world, today, actor=world.other_officer.principal, enterprise=world.other_company)
     _t, secret = token_issue(
-        actor=world.admin, name="执法系统（A区）", client=world.client, zone=world.zone_a
+        actor=world.admin.principal, name="执法系统（A区）", client=world.client, zone=world.zone_a
     )
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     listed = client.get(f"{API}/projects", **headers).json()
@@ -133,10 +133,10 @@ def test_a_zone_token_reads_only_its_zone_and_sees_the_computation(client, world
 
 def test_the_bulletin_data_and_the_library(client, world, make_project, today):
     project = make_project()
-    services.project_submit(actor=world.officer, project=project)
-    services.project_approve(actor=world.reviewer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
+    services.project_approve(actor=world.reviewer.principal, project=project)
     services.usage_mark(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=project.lines.get(),
         kind="sold",
         amount="0.5",

@@ -45,12 +45,12 @@ def history(world, clock):
     }
     clock(at("2026-03-01"))
     a = ready_project(world, dt.date(2026, 3, 1), **dates)
-    services.project_submit(actor=world.officer, project=a)
+    services.project_submit(actor=world.officer.principal, project=a)
     clock(at("2026-03-10"))
-    services.project_approve(actor=world.reviewer, project=a)
+    services.project_approve(actor=world.reviewer.principal, project=a)
     clock(at("2026-05-01"))
     mark = services.usage_mark(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=a.lines.get(),
         kind="sold",
         amount="1.25",
@@ -58,22 +58,26 @@ def history(world, clock):
         used_on="2026-04-30",
     )
     b = ready_project(
-        world, dt.date(2026, 5, 1), actor=world.other_officer, enterprise=world.other_company, **dates
+        world,
+        dt.date(2026, 5, 1),
+        actor=world.other_officer.principal,
+        enterprise=world.other_company,
+        **dates,
     )
     from tests.reductions.conftest import pollutant
 
     services.line_set(
-        actor=world.other_officer,
+        actor=world.other_officer.principal,
         project=b,
         pollutant=pollutant("PB"),
         method="closure",
         inputs={"baseline": "3.2", "basis": "监测"},
     )
-    services.project_submit(actor=world.other_officer, project=b)
+    services.project_submit(actor=world.other_officer.principal, project=b)
     clock(at("2026-05-20"))
-    services.project_approve(actor=world.reviewer, project=b)
+    services.project_approve(actor=world.reviewer.principal, project=b)
     clock(at("2026-08-01"))
-    services.usage_cancel(actor=world.reviewer, usage=mark, reason="合同解除")
+    services.usage_cancel(actor=world.reviewer.principal, usage=mark, reason="合同解除")
     clock(at("2026-11-20"))
     return a, b
 
@@ -83,7 +87,7 @@ def zone_a(bulletin):
 
 
 def test_the_first_quarter_shows_the_project_and_nothing_used_yet(history, world):
-    b = build_bulletin(principal=world.leader, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    b = build_bulletin(principal=world.leader.principal, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
     row = zone_a(b).rows[0]
     assert (row.pollutant.code, row.projects, row.period_grams, row.verified_grams, row.used_grams) == (
         "VOCS",
@@ -96,7 +100,7 @@ def test_the_first_quarter_shows_the_project_and_nothing_used_yet(history, world
 
 
 def test_a_past_quarter_keeps_the_use_known_then_even_after_a_later_cancellation(history, world):
-    b = build_bulletin(principal=world.leader, start=dt.date(2026, 4, 1), end=dt.date(2026, 6, 30))
+    b = build_bulletin(principal=world.leader.principal, start=dt.date(2026, 4, 1), end=dt.date(2026, 6, 30))
     row = zone_a(b).rows[0]
     assert (row.period_grams, row.verified_grams, row.used.get("sold"), row.unused_grams) == (
         0,
@@ -104,12 +108,14 @@ def test_a_past_quarter_keeps_the_use_known_then_even_after_a_later_cancellation
         1_250_000,
         1_250_000,
     )
-    later = build_bulletin(principal=world.leader, start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30))
+    later = build_bulletin(
+        principal=world.leader.principal, start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30)
+    )
     assert zone_a(later).rows[0].used_grams == 0
 
 
 def test_heavy_metals_are_reported_in_kilograms_and_totals_add_up_across_zones(history, world):
-    b = build_bulletin(principal=world.leader, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+    b = build_bulletin(principal=world.leader.principal, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
     zone_b = next(s for s in b.zones if s.zone.code == "B")
     lead = next(r for r in zone_b.rows if r.pollutant.code == "PB")
     assert lead.verified_grams == 3_200 and lead.fmt(lead.verified_grams) == "3.2"
@@ -118,7 +124,9 @@ def test_heavy_metals_are_reported_in_kilograms_and_totals_add_up_across_zones(h
 
 
 def test_a_zone_officer_gets_the_bulletin_of_their_zone_only(history, world):
-    b = build_bulletin(principal=world.officer, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+    b = build_bulletin(
+        principal=world.officer.principal, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31)
+    )
     assert [s.zone.code for s in b.zones] == ["A"]
 
 

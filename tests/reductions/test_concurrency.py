@@ -44,10 +44,10 @@ def race(*calls):
 
 def test_two_reviewers_deciding_at_once_leave_exactly_one_decision(world, today):
     project = ready_project(world, today)
-    services.project_submit(actor=world.officer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
     results = race(
-        lambda: services.project_approve(actor=world.reviewer, project=project),
-        lambda: services.project_reject(actor=world.reviewer2, project=project, reason="不符合"),
+        lambda: services.project_approve(actor=world.reviewer.principal, project=project),
+        lambda: services.project_reject(actor=world.reviewer2.principal, project=project, reason="不符合"),
     )
     assert sum(isinstance(r, DomainError) for r in results) == 1
     decisions = ProjectTransition.objects.filter(project=project, action__in=["approve", "reject"])
@@ -56,15 +56,15 @@ def test_two_reviewers_deciding_at_once_leave_exactly_one_decision(world, today)
 
 def test_two_usage_marks_for_the_whole_line_at_once_book_it_only_once(world, today):
     project = ready_project(world, today)
-    services.project_submit(actor=world.officer, project=project)
-    services.project_approve(actor=world.reviewer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
+    services.project_approve(actor=world.reviewer.principal, project=project)
     line = project.lines.get()
     results = race(
         lambda: services.usage_mark(
-            actor=world.reviewer, line=line, kind="sold", reference="合同 1", used_on=today
+            actor=world.reviewer.principal, line=line, kind="sold", reference="合同 1", used_on=today
         ),
         lambda: services.usage_mark(
-            actor=world.admin, line=line, kind="offset", reference="批复 2", used_on=today
+            actor=world.admin.principal, line=line, kind="offset", reference="批复 2", used_on=today
         ),
     )
     assert sum(isinstance(r, DomainError) for r in results) == 1

@@ -14,6 +14,7 @@ from tests.xlsx_helpers import response_bytes
 from totalquota.lib.errors import Conflict, RuleViolation
 from totalquota.reductions import services
 from totalquota.reductions.models import Evidence
+from totalquota.reductions.services import evidence as evidence_services
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def xlsx_bytes() -> bytes:
 def test_accepted_files_are_recognised_by_their_content(make_project, world, content, name, detected):
     project = make_project(evidence=False)
     evidence = services.evidence_add(
-        actor=world.officer, project=project, kind="acceptance", upload=upload(content, name)
+        actor=world.officer.principal, project=project, kind="acceptance", upload=upload(content, name)
     )
     assert evidence.content_type == detected
     assert evidence.sha256 == hashlib.sha256(content).hexdigest() and evidence.size_bytes == len(content)
@@ -71,7 +72,7 @@ def test_wrong_file_types_are_refused_whatever_their_name_and_nothing_is_stored(
     project = make_project(evidence=False)
     with pytest.raises(RuleViolation, match=message) as caught:
         services.evidence_add(
-            actor=world.officer, project=project, kind="acceptance", upload=upload(content, name)
+            actor=world.officer.principal, project=project, kind="acceptance", upload=upload(content, name)
         )
     assert caught.value.clause == "RED-3"
     assert not Evidence.objects.filter(project=project).exists()
@@ -82,7 +83,7 @@ def test_oversized_files_are_refused(make_project, world, settings, tmp_path):
     project = make_project(evidence=False)
     with pytest.raises(RuleViolation, match="文件过大"):
         services.evidence_add(
-            actor=world.officer, project=project, kind="acceptance", upload=pdf(extra=b"0" * 2000)
+            actor=world.officer.principal, project=project, kind="acceptance", upload=pdf(extra=b"0" * 2000)
         )
     assert not Evidence.objects.filter(project=project).exists()
     assert not list((tmp_path / "media").rglob("*.pdf"))
@@ -90,15 +91,17 @@ def test_oversized_files_are_refused(make_project, world, settings, tmp_path):
 
 def test_the_same_file_twice_on_one_project_is_refused(make_project, world):
     project = make_project(evidence=False)
-    services.evidence_add(actor=world.officer, project=project, kind="acceptance", upload=pdf())
+    services.evidence_add(actor=world.officer.principal, project=project, kind="acceptance", upload=pdf())
     with pytest.raises(Conflict, match="同一文件"):
-        services.evidence_add(actor=world.officer, project=project, kind="eia", upload=pdf("另一个名字.pdf"))
+        services.evidence_add(
+            actor=world.officer.principal, project=project, kind="eia", upload=pdf("另一个名字.pdf")
+        )
 
 
 def test_path_parts_and_control_characters_are_stripped_from_names(make_project, world):
     project = make_project(evidence=False)
     evidence = services.evidence_add(
-        actor=world.officer,
+        actor=world.officer.principal,
         project=project,
         kind="acceptance",
         upload=upload(MINIMAL_PDF, "../../etc/验收\x07.pdf"),
@@ -127,13 +130,13 @@ def test_evidence_downloads_to_those_who_may_see_the_project_and_no_one_else(cli
 def test_evidence_can_be_removed_while_preparing_but_not_after_submission(make_project, world):
     project = make_project()
     extra = services.evidence_add(
-        actor=world.officer, project=project, kind="investment", upload=pdf("发票.pdf", b"i")
+        actor=world.officer.principal, project=project, kind="investment", upload=pdf("发票.pdf", b"i")
     )
-    services.evidence_delete(actor=world.officer, evidence=extra)
+    services.evidence_delete(actor=world.officer.principal, evidence=extra)
     assert not Evidence.objects.filter(pk=extra.pk).exists()
-    services.project_submit(actor=world.officer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
     with pytest.raises(Conflict):
-        services.evidence_delete(actor=world.officer, evidence=project.evidence.first())
+        services.evidence_delete(actor=world.officer.principal, evidence=project.evidence.first())
 
 
 def test_the_same_bytes_on_two_projects_are_stored_once_and_outlive_one_deletion(
@@ -141,16 +144,20 @@ def test_the_same_bytes_on_two_projects_are_stored_once_and_outlive_one_deletion
 ):
     first = make_project(evidence=False)
     second = make_project(evidence=False, name="第二个项目")
-    a = services.evidence_add(actor=world.officer, project=first, kind="acceptance", upload=pdf(extra=b"s"))
-    b = services.evidence_add(actor=world.officer, project=second, kind="eia", upload=pdf("批复.pdf", b"s"))
+    a = services.evidence_add(
+        actor=world.officer.principal, project=first, kind="acceptance", upload=pdf(extra=b"s")
+    )
+    b = services.evidence_add(
+        actor=world.officer.principal, project=second, kind="eia", upload=pdf("批复.pdf", b"s")
+    )
     assert a.file.name == b.file.name
     assert len([p for p in (tmp_path / "media").rglob("*") if p.is_file()]) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        services.evidence_delete(actor=world.officer, evidence=a)
+        services.evidence_delete(actor=world.officer.principal, evidence=a)
     b.refresh_from_db()
     assert b.file.read() == MINIMAL_PDF + b"s"
     with django_capture_on_commit_callbacks(execute=True):
-        services.evidence_delete(actor=world.officer, evidence=b)
+        services.evidence_delete(actor=world.officer.principal, evidence=b)
     assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
 
 
@@ -162,9 +169,9 @@ def test_an_upload_that_fails_after_its_bytes_were_written_leaves_no_file_and_no
     def broken_audit(**kwargs):
         raise RuntimeError("审计写入失败")
 
-    monkeypatch.setattr(services, "record", broken_audit)
+    monkeypatch.setattr(evidence_services, "record", broken_audit)
     with pytest.raises(RuntimeError):
-        services.evidence_add(actor=world.officer, project=project, kind="acceptance", upload=pdf())
+        services.evidence_add(actor=world.officer.principal, project=project, kind="acceptance", upload=pdf())
     assert not Evidence.objects.exists()
     assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
 
@@ -178,7 +185,9 @@ def test_the_sweep_lists_and_removes_only_old_files_that_no_record_names(make_pr
     from django.core.management import call_command
 
     project = make_project(evidence=False)
-    kept = services.evidence_add(actor=world.officer, project=project, kind="acceptance", upload=pdf())
+    kept = services.evidence_add(
+        actor=world.officer.principal, project=project, kind="acceptance", upload=pdf()
+    )
     old_orphan = default_storage.save("reductions/evidence/ab/" + "ab" * 32, ContentFile(b"left over"))
     young_orphan = default_storage.save("reductions/evidence/cd/" + "cd" * 32, ContentFile(b"committing"))
     two_days_ago = time.time() - 2 * 86400

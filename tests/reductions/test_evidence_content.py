@@ -235,7 +235,7 @@ def test_crafted_files_are_refused_with_a_clear_message_and_nothing_is_stored(ma
     project = make_project(evidence=False)
     with pytest.raises(RuleViolation, match=message) as caught:
         services.evidence_add(
-            actor=world.officer, project=project, kind="acceptance", upload=upload(content, name)
+            actor=world.officer.principal, project=project, kind="acceptance", upload=upload(content, name)
         )
     assert caught.value.clause == "RED-3"
     assert not Evidence.objects.filter(project=project).exists()

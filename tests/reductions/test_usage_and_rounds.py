@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def approved(make_project, world):
     project = make_project()
-    services.project_submit(actor=world.officer, project=project)
-    services.project_approve(actor=world.reviewer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
+    services.project_approve(actor=world.reviewer.principal, project=project)
     return project
 
 
@@ -26,14 +26,18 @@ def test_usage_marks_only_go_on_approved_lines(make_project, world, today):
     project = make_project()
     with pytest.raises(Conflict, match="已入库"):
         services.usage_mark(
-            actor=world.reviewer, line=project.lines.get(), kind="sold", reference="x", used_on=today
+            actor=world.reviewer.principal,
+            line=project.lines.get(),
+            kind="sold",
+            reference="x",
+            used_on=today,
         )
 
 
 def test_marks_that_keep_a_reduction_out_of_the_reserve_never_exceed_the_line(approved, world, today):
     line = approved.lines.get()  # 2.5 t/a
     services.usage_mark(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=line,
         kind="binding_task",
         amount="1.5",
@@ -42,13 +46,20 @@ def test_marks_that_keep_a_reduction_out_of_the_reserve_never_exceed_the_line(ap
     )
     with pytest.raises(RuleViolation, match="可标记数量为 1 t/a") as caught:
         services.usage_mark(
-            actor=world.admin, line=line, kind="sold", amount="1.2", reference="出让合同 12", used_on=today
+            actor=world.admin.principal,
+            line=line,
+            kind="sold",
+            amount="1.2",
+            reference="出让合同 12",
+            used_on=today,
         )
     assert caught.value.clause == "RES-1"
-    services.usage_mark(actor=world.admin, line=line, kind="sold", reference="出让合同 12", used_on=today)
+    services.usage_mark(
+        actor=world.admin.principal, line=line, kind="sold", reference="出让合同 12", used_on=today
+    )
     # Submission to the upper-level reserve is counted on its own.
     services.usage_mark(
-        actor=world.reviewer,
+        actor=world.reviewer.principal,
         line=line,
         kind="upper_reserve",
         amount="2.5",
@@ -64,7 +75,7 @@ def test_marks_that_keep_a_reduction_out_of_the_reserve_never_exceed_the_line(ap
 def test_bad_usage_amounts_are_refused(approved, world, today, amount, message):
     with pytest.raises(ValidationFailed, match=message):
         services.usage_mark(
-            actor=world.reviewer,
+            actor=world.reviewer.principal,
             line=approved.lines.get(),
             kind="offset",
             amount=amount,
@@ -76,22 +87,27 @@ def test_bad_usage_amounts_are_refused(approved, world, today, amount, message):
 def test_a_cancelled_mark_stays_on_record_and_frees_its_amount(approved, world, today):
     line = approved.lines.get()
     mark = services.usage_mark(
-        actor=world.reviewer, line=line, kind="offset", reference="以新带老批复", used_on=today
+        actor=world.reviewer.principal, line=line, kind="offset", reference="以新带老批复", used_on=today
     )
     with pytest.raises(ValidationFailed, match="理由"):
-        services.usage_cancel(actor=world.reviewer, usage=mark, reason="")
-    services.usage_cancel(actor=world.reviewer, usage=mark, reason="批复文号填错")
+        services.usage_cancel(actor=world.reviewer.principal, usage=mark, reason="")
+    services.usage_cancel(actor=world.reviewer.principal, usage=mark, reason="批复文号填错")
     mark.refresh_from_db()
     assert mark.cancelled_by == world.reviewer and mark.cancel_reason == "批复文号填错"
     assert selectors.line_usage(line).excluded_grams == 0
     with pytest.raises(Conflict):
-        services.usage_cancel(actor=world.reviewer, usage=mark, reason="again")
+        services.usage_cancel(actor=world.reviewer.principal, usage=mark, reason="again")
 
 
 def test_the_reserve_intake_sees_exclusions_with_their_reasons(approved, world, today):
     line = approved.lines.get()
     services.usage_mark(
-        actor=world.reviewer, line=line, kind="offset", amount="0.5", reference="以新带老 3 号", used_on=today
+        actor=world.reviewer.principal,
+        line=line,
+        kind="offset",
+        amount="0.5",
+        reference="以新带老 3 号",
+        used_on=today,
     )
     candidates = selectors.lines_eligible_for_intake(
         world.zone_a, (today - dt.timedelta(days=1), today + dt.timedelta(days=1))
@@ -106,7 +122,7 @@ def test_the_reserve_intake_sees_exclusions_with_their_reasons(approved, world, 
 def test_a_round_for_last_years_projects_must_close_by_the_end_of_february(world):
     with pytest.raises(RuleViolation, match="2026-02-28 前完成申报") as caught:
         services.round_create(
-            actor=world.admin,
+            actor=world.admin.principal,
             year=2026,
             quarter=1,
             opens_on=dt.date(2026, 1, 5),
@@ -116,7 +132,7 @@ def test_a_round_for_last_years_projects_must_close_by_the_end_of_february(world
         )
     assert caught.value.clause == "RED-3"
     row = services.round_create(
-        actor=world.admin,
+        actor=world.admin.principal,
         year=2026,
         quarter=1,
         opens_on=dt.date(2026, 1, 5),
@@ -127,7 +143,7 @@ def test_a_round_for_last_years_projects_must_close_by_the_end_of_february(world
     assert row.rule_snapshot["rules"][0]["key"] == "reduction_previous_year_deadline"
     with pytest.raises(Conflict, match="重叠"):
         services.round_create(
-            actor=world.admin,
+            actor=world.admin.principal,
             year=2026,
             quarter=2,
             opens_on=dt.date(2026, 1, 5),
@@ -139,7 +155,7 @@ def test_a_round_for_last_years_projects_must_close_by_the_end_of_february(world
 
 def test_in_a_leap_year_the_end_of_february_is_the_29th(world):
     row = services.round_create(
-        actor=world.admin,
+        actor=world.admin.principal,
         year=2028,
         quarter=1,
         opens_on=dt.date(2028, 1, 3),
@@ -170,7 +186,7 @@ def test_projects_not_declared_by_their_deadline_are_overdue(make_project, world
         acceptance_date=dt.date(2026, 10, 20),
     )
     services.round_create(
-        actor=world.admin,
+        actor=world.admin.principal,
         year=2026,
         quarter=3,
         opens_on=dt.date(2026, 7, 1),
@@ -189,6 +205,6 @@ def test_projects_not_declared_by_their_deadline_are_overdue(make_project, world
     assert fresh in set(selectors.overdue_projects(world.officer, today=dt.date(2027, 3, 1)))
     # Outside the zone nobody sees them.
     assert not selectors.overdue_projects(world.other_officer, today=dt.date(2027, 3, 1)).exists()
-    services.project_submit(actor=world.officer, project=late)
+    services.project_submit(actor=world.officer.principal, project=late)
     assert late not in set(selectors.overdue_projects(world.officer, today=dt.date(2026, 11, 28)))
     assert ReductionProject.objects.get(pk=late.pk).round is None

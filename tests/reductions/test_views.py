@@ -119,7 +119,7 @@ def test_uploading_a_disguised_file_on_the_page_is_refused(client, world, make_p
 
 def test_review_on_the_page_returns_then_approves(client, world, make_project):
     project = make_project()
-    services.project_submit(actor=world.officer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
     client.force_login(world.reviewer)
     url = reverse("reductions:project_review", args=[project.pk])
     response = client.post(url, {"decision": "return", "reason": ""}, follow=True)
@@ -165,10 +165,10 @@ def world_pollutant(code):
 def test_the_library_lists_approved_lines_with_their_use(client, world, make_project, today):
     project = make_project()
     make_project(name="仍是草稿")
-    services.project_submit(actor=world.officer, project=project)
-    services.project_approve(actor=world.reviewer, project=project)
+    services.project_submit(actor=world.officer.principal, project=project)
+    services.project_approve(actor=world.reviewer.principal, project=project)
     services.usage_mark(
-        actor=world.admin,
+        actor=world.admin.principal,
         line=project.lines.get(),
         kind="offset",
         amount="1",
@@ -195,7 +195,7 @@ def test_home_pages_show_what_needs_each_persons_attention(client, world, make_p
         acceptance_date=dt.date(2024, 7, 1),
     )
     submitted = make_project(name="待审")
-    services.project_submit(actor=world.officer, project=submitted)
+    services.project_submit(actor=world.officer.principal, project=submitted)
     client.force_login(world.officer)
     page = client.get(reverse("home")).content.decode()
     assert "逾期未申报的减排项目" in page and "待报送的减排项目草稿" in page
@@ -279,7 +279,7 @@ def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_
     assert AuditEvent.objects.filter(action="reduction.factor_retire", object_id=str(factor.pk)).count() == 1
 
     project = services.project_create(
-        actor=world.officer,
+        actor=world.officer.principal,
         name="油气回收",
         zone=world.zone_a,
         enterprise=world.company,
@@ -288,7 +288,7 @@ def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_
     )
     with pytest.raises(ValidationFailed, match="不在有效期内"):
         services.line_set(
-            actor=world.officer,
+            actor=world.officer.principal,
             project=project,
             pollutant=Pollutant.objects.get(code="VOCS"),
             method="vapour",

@@ -369,7 +369,7 @@ def _rounds(ctx: DemoContext) -> None:
                 second.replace(month=second.month + 1) if second.month < 12 else dt.date(year + 1, 1, 1)
             ) - dt.timedelta(days=1)
             services.round_create(
-                actor=admin,
+                actor=admin.principal,
                 year=year,
                 quarter=quarter,
                 opens_on=opens,
@@ -451,7 +451,7 @@ def seed(ctx: DemoContext) -> None:
         if target in (S.SUGGESTED, S.DECLINED):
             suggester = users["partner"] if index % 2 else reviewers[1]
             project = services.project_suggest(
-                actor=suggester,
+                actor=suggester.principal,
                 suggestion_note=rng.choice(
                     ["2025 年引导资金补助项目", "专项排查发现已关停", "排污许可变更信息比对"]
                 ),
@@ -473,14 +473,14 @@ def seed(ctx: DemoContext) -> None:
             )
             if target == S.DECLINED:
                 services.project_decline(
-                    actor=officer, project=project, reason="关停发生在“十四五”之前，不符合 RED-1"
+                    actor=officer.principal, project=project, reason="关停发生在“十四五”之前，不符合 RED-1"
                 )
             created.append(project)
             continue
-        project = services.project_create(actor=preparer, **data)
+        project = services.project_create(actor=preparer.principal, **data)
         for pollutant, method, inputs, factors in template.lines(rng):
             services.line_set(
-                actor=preparer,
+                actor=preparer.principal,
                 project=project,
                 pollutant=pollutants[pollutant],
                 method=method,
@@ -493,7 +493,7 @@ def seed(ctx: DemoContext) -> None:
         _evidence(project, preparer, rng)
         if code in third_party_zones and target == S.DRAFT:
             services.opinion_add(
-                actor=third_party,
+                actor=third_party.principal,
                 project=project,
                 conclusion="guidance",
                 text="请在核算依据中注明执行报告的年度和页码。",
@@ -502,15 +502,15 @@ def seed(ctx: DemoContext) -> None:
             created.append(project)
             continue
         if preparer != officer:
-            services.project_handover(actor=preparer, project=project, note="请功能区审核报送")
+            services.project_handover(actor=preparer.principal, project=project, note="请功能区审核报送")
             if target == S.ZONE_PENDING:
                 created.append(project)
                 continue
-        services.project_submit(actor=officer, project=project, note="季度集中申报")
+        services.project_submit(actor=officer.principal, project=project, note="季度集中申报")
         if code in third_party_zones and target in (S.PRECHECKED, S.APPROVED, S.REJECTED):
             conclusion = "disagree" if target == S.REJECTED else "agree"
             services.opinion_add(
-                actor=third_party,
+                actor=third_party.principal,
                 project=project,
                 conclusion=conclusion,
                 text="核算方法与《技术指南》一致，参数有据可查。"
@@ -520,31 +520,39 @@ def seed(ctx: DemoContext) -> None:
         reviewer = reviewers[index % 2]
         if target == S.RETURNED:
             services.project_return(
-                actor=reviewer, project=project, reason="请补充关停确认文件及基准年排放量的监测报告。"
+                actor=reviewer.principal,
+                project=project,
+                reason="请补充关停确认文件及基准年排放量的监测报告。",
             )
         elif target == S.REJECTED:
             services.project_reject(
-                actor=reviewer, project=project, reason="关停发生在“十四五”之前，不属于 RED-1 所列减排项目。"
+                actor=reviewer.principal,
+                project=project,
+                reason="关停发生在“十四五”之前，不属于 RED-1 所列减排项目。",
             )
         elif target == S.APPROVED:
             if index % 5 == 1:
                 # Returned once, revised, resubmitted: the history shows the whole loop.
-                services.project_return(actor=reviewer, project=project, reason="核算依据页码不清，请补充。")
+                services.project_return(
+                    actor=reviewer.principal, project=project, reason="核算依据页码不清，请补充。"
+                )
                 services.evidence_add(
-                    actor=officer,
+                    actor=officer.principal,
                     project=project,
                     kind="other",
                     upload=SimpleUploadedFile(f"{project.code}-补充说明.png", _png(seed=index), "image/png"),
                     note="补充现场照片",
                 )
-                services.project_submit(actor=officer, project=project, note="按意见补充后重新报送")
-            services.project_approve(actor=reviewer, project=project, reason="类型、核算与许可变更均已核实。")
+                services.project_submit(actor=officer.principal, project=project, note="按意见补充后重新报送")
+            services.project_approve(
+                actor=reviewer.principal, project=project, reason="类型、核算与许可变更均已核实。"
+            )
             if index % 3 == 0:
                 line = project.lines.order_by("pk")[0]
                 kind = USAGE_KINDS[(index // 3) % len(USAGE_KINDS)]
                 half = format_quantity(line.reduction_grams // 2, line.pollutant.unit)
                 services.usage_mark(
-                    actor=users["admin"],
+                    actor=users["admin"].principal,
                     line=line,
                     kind=kind,
                     amount=half if kind in ("sold", "upper_reserve") else None,
@@ -588,14 +596,14 @@ def _evidence(project: Any, actor: Any, rng: random.Random) -> None:
                 ]
             )
         services.evidence_add(
-            actor=actor,
+            actor=actor.principal,
             project=project,
             kind=kind,
             upload=SimpleUploadedFile(f"{project.code}-{labels[kind]}.pdf", content, "application/pdf"),
         )
     if rng.random() < 0.5:
         services.evidence_add(
-            actor=actor,
+            actor=actor.principal,
             project=project,
             kind="other",
             upload=SimpleUploadedFile(f"{project.code}-现场照片.png", _png(seed=project.pk), "image/png"),

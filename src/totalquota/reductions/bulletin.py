@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from totalquota.accounts.permissions import principal_of, restrict
+from totalquota.accounts.permissions import Principal, in_zones, restrict
 from totalquota.common.xlsx import write_workbook
 from totalquota.lib.units import format_quantity, grams_to_decimal
 from totalquota.reductions.models import EXCLUDING_KINDS, ProjectStatus, ReductionLine, UsageKind
@@ -108,19 +108,18 @@ def _park_name() -> str:
     return park.name if park is not None else "园区"
 
 
-def bulletin_zones(principal: Any, zone: Zone | None) -> list[Zone]:
+def bulletin_zones(principal: Principal, zone: Zone | None) -> list[Zone]:
     """The zones a bulletin covers for ``principal``: ``zone`` if given (and in scope), else every
     zone they may see."""
-    principal = principal_of(principal)
-    zones = Zone.objects.filter(is_active=True).order_by("sort_order", "code")
-    if principal.zone_ids is not None:
-        zones = zones.filter(pk__in=principal.zone_ids)
+    zones = in_zones(principal, Zone.objects.filter(is_active=True).order_by("sort_order", "code"))
     if zone is not None:
         zones = zones.filter(pk=zone.pk)
     return list(zones)
 
 
-def build_bulletin(*, principal: Any, start: dt.date, end: dt.date, zone: Zone | None = None) -> Bulletin:
+def build_bulletin(
+    *, principal: Principal, start: dt.date, end: dt.date, zone: Zone | None = None
+) -> Bulletin:
     """The bulletin of ``zone`` (or every zone ``principal`` may see) for ``start``–``end``."""
     as_of = end_of_day(end)
     zones = bulletin_zones(principal, zone)

@@ -229,8 +229,8 @@ class BulletinForm(forms.Form):
     start = dates.form_field(dates.QUERY_DAY, _("起始日期"), widget=DATE)
     end = dates.form_field(dates.QUERY_DAY, _("截止日期"), widget=DATE)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise forms.ValidationError(_("截止日期不能早于起始日期"))
         return data

@@ -3,7 +3,7 @@
 One row per pollutant line; rows with the same 项目序号 form one project and must agree on every
 project column. The 核算参数 column holds the method's inputs as ``名称=值`` pairs separated by
 "；" (parameter names as in the template's instructions, or their codes; a factor is named by its
-code). Checking and writing are in :func:`totalquota.reductions.services.project_import`.
+code). Checking and writing are in :func:`totalquota.reductions.services.bulk.project_import`.
 """
 
 from __future__ import annotations

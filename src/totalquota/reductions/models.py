@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.workflow.models import Transition
 
 
 class ProjectType(models.TextChoices):
@@ -388,8 +389,10 @@ class Evidence(models.Model):
         return reverse("reductions:evidence_download", args=[self.pk])
 
 
-class ProjectTransition(models.Model):
-    """流转记录: one change of a project's status, with who, when and why (append-only)."""
+class ProjectTransition(Transition):
+    """流转记录: one change of a project's status, with who, when and why (append-only); the
+    columns are the workflow kernel's (:class:`~totalquota.workflow.models.Transition`), the
+    statuses narrowed to a project's."""
 
     project = models.ForeignKey(
         ReductionProject, on_delete=models.PROTECT, related_name="transitions", verbose_name=_("减排项目")
@@ -397,20 +400,13 @@ class ProjectTransition(models.Model):
     from_status = models.CharField(_("原状态"), max_length=16, choices=ProjectStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, choices=ProjectStatus.choices)
     action = models.CharField(_("操作"), max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
-    )
     role = models.CharField(_("角色"), max_length=16)
-    reason = models.TextField(_("理由或意见"), blank=True)
-    rules = models.JSONField(_("所用规则参数"), default=list, blank=True)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
-    class Meta:
+    class Meta(Transition.Meta):
         verbose_name = _("流转记录")
         verbose_name_plural = _("流转记录")
-        ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.from_status or '—'} → {self.to_status}"

@@ -58,11 +58,16 @@ def action_view(
 
 
 def action_urls(
-    table: ActionTable[Any], route: str, view: Callable[..., HttpResponse], prefix: str
+    table: ActionTable[Any],
+    route: str,
+    view: Callable[..., HttpResponse],
+    prefix: str,
+    only: tuple[str, ...] | None = None,
 ) -> list[URLPattern]:
-    """One URL per action: ``route`` with ``<int:pk>`` (e.g. ``projects/<int:pk>/``) + the action's
-    path segment, named ``<prefix>_<name>``."""
+    """One URL per action (or per action named in ``only``): ``route`` with ``<int:pk>`` (e.g.
+    ``projects/<int:pk>/``) + the action's path segment, named ``<prefix>_<name>``."""
     return [
         path(f"{route}{action.slug}/", view, {"action": action.name}, name=f"{prefix}_{action.name}")
         for action in table.actions
+        if only is None or action.name in only
     ]

@@ -78,7 +78,10 @@ class Action(Generic[Obj]):
     refused (the table says who they are); ``done`` the message the page shows afterwards;
     ``summary`` the API operation's summary; ``reason_field`` the name of the text field in the
     form and the API body (``reason``, ``note``, ``proposal``); ``conflict`` the refusal when the
-    status is not one of ``sources`` (empty: a message naming the status)."""
+    status is not one of ``sources`` (empty: a message naming the status); ``denied`` the refusal
+    (``Forbidden``) when the role lacks the permission (empty: ``PermissionDenied``, as
+    ``accounts.permissions.require``); ``audit_fields`` the fields the audit event snapshots, when
+    they differ from the table's."""
 
     name: str
     label: str | Promise
@@ -96,6 +99,8 @@ class Action(Generic[Obj]):
     doing: str = ""
     style: str = "primary"
     conflict: str = ""
+    denied: str = ""
+    audit_fields: tuple[str, ...] = ()
 
     @property
     def slug(self) -> str:
@@ -182,6 +187,8 @@ def run(
     if not isinstance(principal, Principal):
         raise TypeError("perform() takes a Principal (accounts.permissions.principal_of)")
     action = table[name]
+    if action.denied and not may(principal, action.permission):
+        raise Forbidden(action.denied)
     require(principal, action.permission)
     with transaction.atomic():
         # Lock order step 1 (ledger.services): the workflow object's row, before any zone, balance
@@ -206,7 +213,8 @@ def run(
             and principal.user_id in set(table.preparers(obj))
         ):
             raise Forbidden(table.four_eyes_message, clause=action.clause or table.clause)
-        before = snapshot(obj, list(table.audit_fields))
+        audit_fields = list(action.audit_fields or table.audit_fields)
+        before = snapshot(obj, audit_fields)
         step = Step(
             obj=obj, principal=principal, reason=reason, params=dict(params), action=action, to=action.to
         )
@@ -226,7 +234,7 @@ def run(
             obj.save()
         else:
             transition = None
-        after = {**snapshot(obj, list(table.audit_fields)), **step.audit}
+        after = {**snapshot(obj, audit_fields), **step.audit}
         record(
             actor=principal, action=f"{table.audit_prefix}{action.name}", obj=obj, before=before, after=after
         )
@@ -254,13 +262,14 @@ def create_transition(
     to: str,
     reason: str = "",
     rules: Any = (),
+    first: bool = False,
 ) -> models.Model:
-    """The first transition of a new object (``"" → draft``) or one a service writes as part of a
-    larger write (an edit that reopens a returned project): same row, same columns as
-    :func:`perform` writes."""
+    """The first transition of a new object (``"" → draft``; action ``create``, or any action with
+    ``first``) or one a service writes as part of a larger write (an edit that reopens a returned
+    project): same row, same columns as :func:`perform` writes."""
     row = table.transition_model._default_manager.create(
         **{table.transition_fk: obj},
-        from_status="" if action == "create" else str(getattr(obj, "status", "")),
+        from_status="" if first or action == "create" else str(getattr(obj, "status", "")),
         to_status=to,
         action=action,
         actor=principal.user,

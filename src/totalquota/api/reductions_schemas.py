@@ -1,0 +1,589 @@
+"""The reduction library's API shapes: what the routes read (``…In``) and answer (``…Out``).
+
+Answers are built from the records themselves: each ``…Out`` reads a model's (or a report row's)
+attributes, and its ``resolve_<field>`` methods give the figures written out (a gram amount in the
+pollutant's unit), the labels and the related names. Amounts are integer grams per year
+(``*_grams``) with the same figure in the pollutant's unit beside them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from ninja import Field, Schema
+from pydantic import StrictInt
+
+from totalquota.api.fields import (
+    NUMBER_DESCRIPTION,
+    QUANTITY_DESCRIPTION,
+    InputText,
+    QuantityText,
+    day,
+    optional_day,
+)
+from totalquota.lib import dates
+from totalquota.lib.units import format_quantity
+from totalquota.reductions import accounting, selectors
+from totalquota.reductions.bulletin import PollutantRow, ProjectRow, ZoneSection
+from totalquota.reductions.models import (
+    AccountingFactor,
+    Evidence,
+    Opinion,
+    ProjectTransition,
+    ReductionLine,
+    ReductionProject,
+)
+
+
+# --- answers -----------------------------------------------------------------------------------
+class PollutantFields(Schema):
+    """The pollutant of a row (a line, a bulletin row): its code, name and unit."""
+
+    @staticmethod
+    def resolve_pollutant(row: Any) -> str:
+        return str(row.pollutant.code)
+
+    @staticmethod
+    def resolve_pollutant_name(row: Any) -> str:
+        return str(row.pollutant.name)
+
+    @staticmethod
+    def resolve_unit(row: Any) -> str:
+        return str(row.pollutant.display_unit)
+
+
+def _amount(grams: int, line: ReductionLine) -> str:
+    return format_quantity(grams, line.pollutant.unit, suffix=True)
+
+
+class LineFields(PollutantFields):
+    """A line's pollutant and its reduction written in the pollutant's unit."""
+
+    @staticmethod
+    def resolve_reduction(line: ReductionLine) -> str:
+        return _amount(line.reduction_grams, line)
+
+
+class AmountOut(LineFields):
+    pollutant: str
+    pollutant_name: str
+    unit: str
+    reduction_grams: int
+    reduction: str
+
+
+class UsageOut(Schema):
+    binding_task_grams: int
+    offset_grams: int
+    sold_grams: int
+    upper_reserve_grams: int
+    excluded_grams: int
+    unused_grams: int
+
+    @staticmethod
+    def resolve_binding_task_grams(usage: selectors.UsageSummary) -> int:
+        return usage.by_kind.get("binding_task", 0)
+
+    @staticmethod
+    def resolve_offset_grams(usage: selectors.UsageSummary) -> int:
+        return usage.by_kind.get("offset", 0)
+
+    @staticmethod
+    def resolve_sold_grams(usage: selectors.UsageSummary) -> int:
+        return usage.by_kind.get("sold", 0)
+
+
+class LineOut(LineFields):
+    id: int
+    pollutant: str
+    pollutant_name: str
+    unit: str
+    method: str
+    method_label: str
+    inputs: dict[str, Any]
+    baseline_grams: int
+    post_grams: int
+    reduction_grams: int
+    baseline: str
+    post: str
+    reduction: str
+    computation: str
+    usage: UsageOut
+
+    @staticmethod
+    def resolve_method_label(line: ReductionLine) -> str:
+        return selectors.method_label(line.method)
+
+    @staticmethod
+    def resolve_baseline(line: ReductionLine) -> str:
+        return _amount(line.baseline_grams, line)
+
+    @staticmethod
+    def resolve_post(line: ReductionLine) -> str:
+        return _amount(line.post_grams, line)
+
+    @staticmethod
+    def resolve_usage(line: ReductionLine) -> selectors.UsageSummary:
+        return selectors.line_usage(line)
+
+
+class EvidenceOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    original_name: str
+    size_bytes: int
+    sha256: str
+    content_type: str
+    note: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_kind_label(e: Evidence) -> str:
+        return str(e.get_kind_display())
+
+    @staticmethod
+    def resolve_uploaded_by(e: Evidence) -> str:
+        return str(e.uploaded_by)
+
+    @staticmethod
+    def resolve_download_url(e: Evidence) -> str:
+        return f"/api/v1/reductions/evidence/{e.pk}/file"
+
+
+class TransitionOut(Schema):
+    from_status: str
+    to_status: str
+    action: str
+    actor: str
+    role: str
+    reason: str
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_actor(t: ProjectTransition) -> str:
+        return str(t.actor)
+
+
+class OpinionOut(Schema):
+    conclusion: str
+    conclusion_label: str
+    text: str
+    author: str
+    organisation: str
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_conclusion_label(o: Opinion) -> str:
+        return str(o.get_conclusion_display())
+
+    @staticmethod
+    def resolve_author(o: Opinion) -> str:
+        return str(o.author)
+
+
+class RequirementOut(Schema):
+    kind: str
+    label: str
+    reason: str
+    satisfied: bool
+
+
+class ProjectOut(Schema):
+    id: int
+    code: str | None
+    name: str
+    zone: str
+    zone_name: str
+    enterprise_id: int | None
+    enterprise_name: str | None
+    project_type: str
+    subtype: str
+    status: str
+    status_label: str
+    origin: str
+    year: int | None
+    address: str
+    builder: str
+    contact_name: str
+    contact_phone: str
+    start_date: dt.date | None
+    completion_date: dt.date | None
+    acceptance_date: dt.date | None
+    investment_yuan: int | None
+    operating_status: str
+    eia_approval_number: str
+    permit_change: str
+    description: str
+    suggestion_note: str
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    updated_at: dt.datetime
+    reductions: list[AmountOut]
+
+    @staticmethod
+    def resolve_zone(p: ReductionProject) -> str:
+        return p.zone.code
+
+    @staticmethod
+    def resolve_zone_name(p: ReductionProject) -> str:
+        return p.zone.name
+
+    @staticmethod
+    def resolve_enterprise_name(p: ReductionProject) -> str | None:
+        return p.enterprise.name if p.enterprise else None
+
+    @staticmethod
+    def resolve_status_label(p: ReductionProject) -> str:
+        return str(p.get_status_display())
+
+    @staticmethod
+    def resolve_reductions(p: ReductionProject) -> list[ReductionLine]:
+        return list(p.lines.all())
+
+
+class ProjectDetailOut(ProjectOut):
+    due_date: dt.date | None
+    missing_information: list[str]
+    evidence_requirements: list[RequirementOut]
+    lines: list[LineOut]
+    evidence: list[EvidenceOut]
+    transitions: list[TransitionOut]
+    opinions: list[OpinionOut]
+
+    @staticmethod
+    def resolve_due_date(p: ReductionProject) -> dt.date | None:
+        return selectors.due_date(p)
+
+    @staticmethod
+    def resolve_missing_information(p: ReductionProject) -> list[str]:
+        return selectors.missing_information(p, today=timezone.localdate())
+
+    @staticmethod
+    def resolve_evidence_requirements(p: ReductionProject) -> list[selectors.Requirement]:
+        return selectors.evidence_requirements(p, on=timezone.localdate())[0]
+
+    @staticmethod
+    def resolve_lines(p: ReductionProject) -> list[ReductionLine]:
+        return list(p.lines.all())
+
+    @staticmethod
+    def resolve_evidence(p: ReductionProject) -> list[Evidence]:
+        return list(p.evidence.select_related("uploaded_by"))
+
+    @staticmethod
+    def resolve_transitions(p: ReductionProject) -> list[ProjectTransition]:
+        return list(p.transitions.select_related("actor"))
+
+    @staticmethod
+    def resolve_opinions(p: ReductionProject) -> list[Opinion]:
+        return list(p.opinions.select_related("author"))
+
+
+class UsageMarkOut(Schema):
+    id: int
+    line_id: int
+    kind: str
+    amount_grams: int
+    reference: str
+    used_on: dt.date
+    cancelled_at: dt.datetime | None
+
+
+class RoundOut(Schema):
+    id: int
+    year: int
+    quarter: int
+    title: str
+    opens_on: dt.date
+    deadline: dt.date
+    covers_from: dt.date
+    covers_to: dt.date
+    note: str
+
+
+class FactorOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    pollutant: str | None
+    value: str
+    unit: str
+    source: str
+    source_detail: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+
+    @staticmethod
+    def resolve_pollutant(f: AccountingFactor) -> str | None:
+        return f.pollutant.code if f.pollutant else None
+
+
+class ParamOut(Schema):
+    name: str
+    label: str
+    kind: str
+    unit: str
+    required: bool
+    choices: list[list[str]]
+
+    @staticmethod
+    def resolve_choices(p: accounting.Param) -> list[list[str]]:
+        return [list(c) for c in p.choices]
+
+
+class MethodOut(Schema):
+    code: str
+    label: str
+    formula: str
+    description: str
+    pollutants: list[str] | None
+    params: list[ParamOut]
+
+    @staticmethod
+    def resolve_pollutants(m: accounting.Method) -> list[str] | None:
+        return sorted(m.pollutants) if m.pollutants is not None else None
+
+
+class LibraryLineOut(PollutantFields):
+    """An approved line with its use so far (``excluded_grams`` and ``upper_grams`` are annotated
+    by ``selectors.library_lines``)."""
+
+    line_id: int
+    project_id: int
+    project_code: str | None
+    project_name: str
+    zone: str
+    enterprise_name: str | None
+    project_type: str
+    pollutant: str
+    unit: str
+    method: str
+    reduction_grams: int
+    excluded_grams: int
+    unused_grams: int
+    upper_reserve_grams: int
+    decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_line_id(line: ReductionLine) -> int:
+        return line.pk
+
+    @staticmethod
+    def resolve_project_code(line: ReductionLine) -> str | None:
+        return line.project.code
+
+    @staticmethod
+    def resolve_project_name(line: ReductionLine) -> str:
+        return line.project.name
+
+    @staticmethod
+    def resolve_zone(line: ReductionLine) -> str:
+        return line.project.zone.code
+
+    @staticmethod
+    def resolve_enterprise_name(line: ReductionLine) -> str | None:
+        return line.project.enterprise.name if line.project.enterprise else None
+
+    @staticmethod
+    def resolve_project_type(line: ReductionLine) -> str:
+        return line.project.project_type
+
+    @staticmethod
+    def resolve_unused_grams(line: Any) -> int:
+        return int(line.reduction_grams - line.excluded_grams)
+
+    @staticmethod
+    def resolve_upper_reserve_grams(line: Any) -> int:
+        return int(line.upper_grams)
+
+    @staticmethod
+    def resolve_decided_at(line: ReductionLine) -> dt.datetime | None:
+        return line.project.decided_at
+
+
+class BulletinRowOut(PollutantFields):
+    pollutant: str
+    pollutant_name: str
+    unit: str
+    projects: int
+    period_grams: int
+    verified_grams: int
+    binding_task_grams: int
+    offset_grams: int
+    sold_grams: int
+    reserve_grams: int
+    used_grams: int
+    unused_grams: int
+    upper_reserve_grams: int
+
+    @staticmethod
+    def resolve_binding_task_grams(row: PollutantRow) -> int:
+        return row.used.get("binding_task", 0)
+
+    @staticmethod
+    def resolve_offset_grams(row: PollutantRow) -> int:
+        return row.used.get("offset", 0)
+
+    @staticmethod
+    def resolve_sold_grams(row: PollutantRow) -> int:
+        return row.used.get("sold", 0)
+
+    @staticmethod
+    def resolve_upper_reserve_grams(row: PollutantRow) -> int:
+        return row.upper_grams
+
+
+class BulletinProjectOut(Schema):
+    code: str
+    name: str
+    enterprise: str
+    type_label: str
+    decided_on: dt.date
+    reductions: str
+
+    @staticmethod
+    def resolve_reductions(p: ProjectRow) -> str:
+        return p.reductions_text
+
+
+class BulletinZoneOut(Schema):
+    zone: str
+    zone_name: str
+    rows: list[BulletinRowOut]
+    projects: list[BulletinProjectOut]
+
+    @staticmethod
+    def resolve_zone(s: ZoneSection) -> str:
+        return s.zone.code
+
+    @staticmethod
+    def resolve_zone_name(s: ZoneSection) -> str:
+        return s.zone.name
+
+
+class BulletinOut(Schema):
+    """Built from :class:`~totalquota.reductions.bulletin.Bulletin`."""
+
+    title: str
+    issuer: str
+    start: dt.date
+    end: dt.date
+    zones: list[BulletinZoneOut]
+    totals: list[BulletinRowOut]
+
+
+class ImportOut(Schema):
+    projects: int
+    lines: int
+    codes: list[str]
+
+
+# --- inputs ------------------------------------------------------------------------------------
+class ProjectWhereWhenIn(Schema):
+    """What a declaration and a change to it read alike: the zone and unit, the dates (each in its
+    plausible range) and the investment."""
+
+    zone: str | None = None
+    enterprise: str | None = None
+    start_date: dt.date | None = optional_day(dates.PROJECT_START, "开工时间")
+    completion_date: dt.date | None = optional_day(dates.PROJECT_COMPLETION, "竣工时间")
+    acceptance_date: dt.date | None = optional_day(dates.PROJECT_ACCEPTANCE, "验收时间")
+    investment: str | StrictInt | None = Field(
+        None, description='资金投入（万元，最多 4 位小数），如 "85.5"；不接受布尔值和小数形式的 JSON 数字'
+    )
+
+
+class ProjectIn(ProjectWhereWhenIn):
+    name: str
+    project_type: str
+    subtype: str
+    address: str = ""
+    builder: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    operating_status: str = ""
+    eia_approval_number: str = ""
+    permit_change: str = ""
+    description: str = ""
+
+
+class ProjectPatch(ProjectWhereWhenIn):
+    name: str | None = None
+    project_type: str | None = None
+    subtype: str | None = None
+    address: str | None = None
+    builder: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    operating_status: str | None = None
+    eia_approval_number: str | None = None
+    permit_change: str | None = None
+    description: str | None = None
+
+
+class SuggestionIn(Schema):
+    name: str
+    project_type: str
+    subtype: str
+    zone: str
+    suggestion_note: str
+    enterprise: str | None = None
+    address: str = ""
+    builder: str = ""
+    description: str = ""
+
+
+class LineIn(Schema):
+    method: str
+    inputs: dict[str, InputText] = Field({}, description=NUMBER_DESCRIPTION)
+    factors: dict[str, int] = {}
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class OpinionIn(Schema):
+    conclusion: str
+    text: str
+
+
+class UsageIn(Schema):
+    kind: str
+    reference: str
+    used_on: dt.date = day(dates.USAGE_DAY, "使用日期，不晚于今天")
+    amount: QuantityText | None = Field(None, description="留空表示尚未标记的全部；" + QUANTITY_DESCRIPTION)
+    note: str = ""
+
+
+class RoundIn(Schema):
+    year: int
+    quarter: int
+    opens_on: dt.date = day(dates.ROUND_DAY, "开始日期")
+    deadline: dt.date = day(dates.ROUND_DAY, "申报截止日期")
+    covers_from: dt.date = day(dates.ROUND_DAY, "覆盖竣工日期自")
+    covers_to: dt.date = day(dates.ROUND_DAY, "覆盖竣工日期至")
+    title: str = ""
+    note: str = ""
+
+
+class FactorIn(Schema):
+    code: str
+    name: str
+    kind: str = "emission"
+    pollutant: str | None = None
+    value: str
+    unit: str
+    source: str
+    source_detail: str = ""
+    effective_from: dt.date = day(dates.FACTOR_DAY, "生效日期")
+
+
+class RetireIn(Schema):
+    effective_to: dt.date = day(dates.FACTOR_DAY, "停用日期")

@@ -1,0 +1,147 @@
+"""Evidence: documents attached to a project, checked from their bytes and stored under their digest."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+
+from totalquota.accounts.permissions import Principal
+from totalquota.audit.services import record, snapshot
+from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
+from totalquota.reductions.files import UnsupportedFile, sniff
+from totalquota.reductions.models import (
+    Evidence,
+    EvidenceKind,
+    ReductionProject,
+    evidence_path,
+)
+from totalquota.reductions.services.projects import (
+    _reopen_if_returned,
+    _touch,
+    editable,
+)
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(str(name or "").replace("\\", "/"))
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    if len(base) > 200:
+        stem, ext = os.path.splitext(base)
+        base = stem[: 200 - len(ext)] + ext
+    return base or "file"
+
+
+@transaction.atomic
+def evidence_add(
+    *, actor: Principal, project: ReductionProject, kind: str, upload: Any, note: str = ""
+) -> Evidence:
+    """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept."""
+    project = editable(actor, project)
+    if kind not in EvidenceKind.values:
+        raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
+    if upload is None:
+        raise ValidationFailed("请选择要上传的文件", field="file")
+    limit = settings.UPLOAD_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise RuleViolation(
+            f"文件过大：{size / 1048576:.1f} MB，单个文件不能超过 {limit / 1048576:.0f} MB",
+            field="file",
+            clause="RED-3",
+        )
+    try:
+        found = sniff(upload)
+    except UnsupportedFile as exc:
+        raise RuleViolation(str(exc), field="file", clause="RED-3") from None
+    if found.size > limit:
+        raise RuleViolation(
+            f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause="RED-3"
+        )
+    if project.evidence.filter(sha256=found.sha256).exists():
+        raise Conflict("同一文件已上传到该项目", field="file")
+    note = (note or "").strip()[:200]
+    evidence = Evidence(
+        project=project,
+        kind=kind,
+        original_name=_safe_name(getattr(upload, "name", "")),
+        size_bytes=found.size,
+        sha256=found.sha256,
+        content_type=found.content_type,
+        note=note,
+        uploaded_by=actor.user,
+    )
+    # Files are stored under their digest, so the same bytes uploaded to another project are
+    # already on disk and are shared rather than written again.
+    storage = evidence.file.storage
+    target = evidence_path(evidence, "")
+    written = not storage.exists(target)
+    if written:
+        upload.seek(0)
+        evidence.file.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
+    else:
+        evidence.file.name = target
+    stored = evidence.file.name or target
+    try:
+        evidence.save()
+        _reopen_if_returned(project, actor)
+        _touch(project, actor)
+        record(
+            actor=actor,
+            action="reduction.evidence_add",
+            obj=evidence,
+            after=snapshot(
+                evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"]
+            ),
+        )
+    except BaseException:
+        # The row rolls back with the transaction; the bytes this call wrote go with it. (A caller
+        # whose enclosing transaction rolls back after we return leaves a file no row names:
+        # ``manage.py reductions_sweep_files`` finds and removes those.)
+        if written:
+            storage.delete(stored)
+        raise
+    return evidence
+
+
+@transaction.atomic
+def evidence_delete(*, actor: Principal, evidence: Evidence) -> None:
+    """Remove a document while the project is still being prepared (the audit log keeps its digest)."""
+    project = editable(actor, evidence.project)
+    _reopen_if_returned(project, actor)
+    before = snapshot(evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"])
+    pk, name, path = evidence.pk, evidence.original_name, evidence.file.name or ""
+    evidence.delete()
+
+    # Remove the stored bytes only once the deletion has committed, and only if no other record
+    # (another project) points at the same content.
+    def remove() -> None:
+        if not Evidence.objects.filter(file=path).exists():
+            evidence.file.storage.delete(path)
+
+    transaction.on_commit(remove)
+    _touch(project, actor)
+    record(
+        actor=actor,
+        action="reduction.evidence_delete",
+        object_type="reductions.evidence",
+        object_id=pk,
+        object_repr=name,
+        before=before,
+    )
+
+
+def orphan_evidence_files_delete(names: list[str]) -> list[str]:
+    """Remove stored evidence files no record names (found by
+    :func:`~totalquota.reductions.selectors.orphan_evidence_files`); a file that a record has come
+    to name since is kept. Returns the names removed."""
+    storage = Evidence._meta.get_field("file").storage
+    still_named = set(Evidence.objects.filter(file__in=names).values_list("file", flat=True))
+    removed = [name for name in names if name not in still_named]
+    for name in removed:
+        storage.delete(name)
+    return removed

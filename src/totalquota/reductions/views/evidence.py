@@ -1,0 +1,87 @@
+"""Evidence: upload, download and removal of a project's documents."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from totalquota.accounts.permissions import (
+    access,
+    principal_of,
+)
+from totalquota.common.middleware import multipart_post
+from totalquota.lib.errors import DomainError
+from totalquota.reductions import services
+from totalquota.reductions.forms import (
+    EvidenceForm,
+)
+from totalquota.reductions.models import (
+    Evidence,
+)
+from totalquota.reductions.views.common import (
+    _after,
+    _project,
+    _refused,
+    _upload_mb,
+    form_page,
+)
+
+
+@login_required
+@multipart_post
+def evidence_upload(request, pk: int):
+    project = _project(request, pk, "reductions.prepare")
+    form = EvidenceForm(request.POST or None, request.FILES or None)
+
+    def save():
+        data = form.cleaned_data
+        evidence = services.evidence_add(
+            actor=principal_of(request.user),
+            project=project,
+            kind=data["kind"],
+            upload=data["file"],
+            note=data["note"],
+        )
+        done = _("已上传：%(name)s") % {"name": evidence.original_name}
+        return _after(request, project.get_absolute_url() + "#evidence", done)
+
+    return form_page(
+        request,
+        form,
+        save,
+        title=_("上传佐证材料：%(name)s") % {"name": project.name},
+        cancel_url=project.get_absolute_url(),
+        submit_label=_("上传"),
+        intro=_(
+            "接受 PDF、图片（PNG/JPEG/GIF/WebP）与 Office 文档，按文件内容校验类型；单个文件不超过 %(mb)d MB。"
+        )
+        % {"mb": _upload_mb()},
+    )
+
+
+@login_required
+def evidence_download(request, pk: int):
+    evidence = access(request.user, Evidence.objects.select_related("project"), pk, "reductions.view")
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在") from None
+    response = FileResponse(
+        handle, content_type=evidence.content_type, as_attachment=True, filename=evidence.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def evidence_delete(request, pk: int):
+    evidence = access(request.user, Evidence.objects.select_related("project"), pk, "reductions.prepare")
+    try:
+        services.evidence_delete(actor=principal_of(request.user), evidence=evidence)
+    except DomainError as exc:
+        return _refused(request, evidence.project, exc)
+    return _after(request, evidence.project, _("已删除：%(name)s") % {"name": evidence.original_name})

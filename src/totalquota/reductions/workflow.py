@@ -1,0 +1,283 @@
+"""The project workflow as an action table (RED-3, RED-4): declaration, hand-over, submission and
+the bureau's decision, each one row run by the workflow kernel (``workflow.kernel.perform``).
+
+Each row names its permission, the statuses it starts from, the reason it requires and its page
+and API texts; its service does the project's own work (readiness checks under the rules in force,
+the round a submission falls in, who decided and when). The table's guard keeps every action to
+the zone (or the unit) of the person taking it, and four eyes keeps whoever prepared a project
+from approving it. Status changes that happen inside other writes (creation, a suggestion, an edit
+that reopens a returned project, a third party's pre-check) write their row with
+:func:`~totalquota.workflow.kernel.create_transition`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.accounts.permissions import Principal, zone_allowed
+from totalquota.lib.errors import DomainError, Forbidden, RuleViolation
+from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ProjectTransition, ReductionProject
+from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
+from totalquota.workflow.kernel import Action, ActionTable, Step, sources
+
+S = ProjectStatus
+REVIEWERS_ONLY = "只有生态环境局审核人员可以审核减排项目"
+DECISION_FIELDS = ("status", "decided_at", "decided_by")
+# Transitions whose actors took part in preparing a project (with everyone in ``preparers``).
+PREPARING = ("create", "submit", "handover", "adopt", "revise")
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[dict[str, Any]]:
+    """Refuse a project with missing information or evidence; returns the rules used."""
+    missing = missing_information(project, today=on)
+    if missing:
+        raise RuleViolation(
+            "项目信息不完整：" + "；".join(missing),
+            clause="RED-3",
+            errors=[{"field": "project", "message": m} for m in missing],
+        )
+    requirements, rules = evidence_requirements(project, on=on)
+    lacking = [r for r in requirements if not r.satisfied]
+    if lacking:
+        raise RuleViolation(
+            "缺少佐证材料：" + "；".join(f"{r.label}（{r.reason}）" for r in lacking),
+            clause=clause,
+            errors=[
+                {"field": "evidence", "kind": r.kind, "message": f"{r.label}：{r.reason}"} for r in lacking
+            ],
+        )
+    return rules
+
+
+def in_zone(principal: Principal, project: ReductionProject, what: str) -> None:
+    """Refuse ``principal`` acting (``what``: 采纳, 报送 …) on a project outside their zones."""
+    if not zone_allowed(principal, project.zone_id):
+        raise Forbidden(f"您无权{what}该功能区的减排项目")
+
+
+def own_unit(principal: Principal, project: ReductionProject) -> None:
+    """Refuse enterprise staff acting on another unit's project (and anyone not enterprise staff)."""
+    if principal.enterprise_id is None or project.enterprise_id != principal.enterprise_id:
+        raise Forbidden("只能提交本单位的减排项目")
+
+
+# The scope each action is kept to: the zone verb, or the unit (hand-over); review is park-wide.
+ZONE_VERBS = {"adopt": "采纳", "decline": "处理", "send_back": "退回", "submit": "报送"}
+
+
+def guard(principal: Principal, project: ReductionProject, action: Action[Any]) -> None:
+    """The table's scope check (``Forbidden``): the unit's own project for a hand-over, the zone's
+    for what a zone officer does; the bureau reviews park-wide."""
+    if action.name == "handover":
+        own_unit(principal, project)
+    elif action.name in ZONE_VERBS:
+        in_zone(principal, project, ZONE_VERBS[action.name])
+
+
+def preparers(project: ReductionProject) -> Iterable[int | None]:
+    """Everyone who created, edited, handed over, adopted or submitted ``project`` (RED-4)."""
+    ids: set[int | None] = set(project.preparers.values_list("pk", flat=True))
+    ids |= set(project.transitions.filter(action__in=PREPARING).values_list("actor_id", flat=True))
+    return ids
+
+
+# --- the actions' own work ---------------------------------------------------------------------
+def _prepared(step: Step[ReductionProject]) -> None:
+    """The person taking the action has prepared the project (four eyes keeps them from approving)."""
+    step.obj.preparers.add(step.principal.user)
+
+
+def _handover(step: Step[ReductionProject]) -> None:
+    missing = missing_information(step.obj, today=_today())
+    if missing:
+        raise RuleViolation("项目信息不完整：" + "；".join(missing), clause="RED-3")
+    _prepared(step)
+
+
+def _submit(step: Step[ReductionProject]) -> None:
+    project = step.obj
+    step.rules = check_ready(project, on=_today(), clause="RED-3")
+    if project.completion_date is not None:
+        project.round = round_covering(project.completion_date)
+    project.submitted_at = timezone.now()
+    _prepared(step)
+
+
+def _decide(step: Step[ReductionProject]) -> None:
+    step.obj.decided_at = timezone.now()
+    step.obj.decided_by = step.principal.user
+
+
+def _approve(step: Step[ReductionProject]) -> None:
+    step.rules = check_ready(step.obj, on=_today(), clause="RED-4")
+    _decide(step)
+
+
+def _reject(step: Step[ReductionProject]) -> None:
+    if not step.reason:
+        raise RuleViolation("审核不通过须说明原因", field="reason", clause="RED-4")
+    _decide(step)
+
+
+def _nothing(step: Step[ReductionProject]) -> None:
+    """The action changes the status and nothing else."""
+
+
+def _action(
+    name: str, doing: str, label: Any, permission: str, from_: Iterable[str], to: str, **more: Any
+) -> Action[ReductionProject]:
+    """A row of the table: ``doing`` is the verb refusals use (“不能报送”), ``label`` the button's."""
+    return Action(
+        name=name,
+        label=label,
+        permission=permission,
+        sources=sources(from_),
+        to=to,
+        service=more.pop("service", _nothing),
+        doing=doing,
+        **more,
+    )
+
+
+PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
+    model=ReductionProject,
+    transition_model=ProjectTransition,
+    transition_fk="project",
+    audit_prefix="reduction.",
+    topic="reduction",
+    label="项目",
+    guard=guard,
+    preparers=preparers,
+    four_eyes_message="编制或报送该项目的人员不能审核通过该项目（四眼原则）",
+    actions=(
+        _action(
+            "adopt",
+            "采纳",
+            _("采纳"),
+            "reductions.adopt",
+            [S.SUGGESTED],
+            S.DRAFT,
+            service=_prepared,
+            denied="您无权采纳该功能区的减排项目",
+            done=_("已采纳，项目转为草稿，请补充信息后报送。"),
+            summary="功能区采纳增补建议",
+        ),
+        _action(
+            "decline",
+            "不予采纳",
+            _("不予采纳"),
+            "reductions.adopt",
+            [S.SUGGESTED],
+            S.DECLINED,
+            reason="不予采纳须说明理由",
+            clause="RED-3",
+            denied="您无权处理该功能区的减排项目",
+            done=_("已记录不予采纳。"),
+            summary="功能区不予采纳增补建议（须说明理由）",
+        ),
+        _action(
+            "handover",
+            "提交功能区",
+            _("提交功能区"),
+            "reductions.handover",
+            [S.DRAFT, S.RETURNED],
+            S.ZONE_PENDING,
+            service=_handover,
+            reason_field="note",
+            denied="只能提交本单位的减排项目",
+            done=_("已提交功能区。"),
+            summary="企业提交功能区",
+        ),
+        _action(
+            "send_back",
+            "退回企业",
+            _("退回企业"),
+            "reductions.submit",
+            [S.ZONE_PENDING],
+            S.DRAFT,
+            path="send-back",
+            reason="退回企业须填写修改意见",
+            denied="您无权退回该功能区的减排项目",
+            done=_("已退回企业修改。"),
+            summary="功能区退回企业修改",
+        ),
+        _action(
+            "submit",
+            "报送",
+            _("报送"),
+            "reductions.submit",
+            [S.DRAFT, S.ZONE_PENDING, S.RETURNED],
+            S.SUBMITTED,
+            service=_submit,
+            reason_field="note",
+            denied="您无权报送该功能区的减排项目",
+            audit_fields=("status", "round", "submitted_at"),
+            done=_("已报送生态环境局审核。"),
+            summary="功能区报送生态环境局审核（RED-3）",
+        ),
+        _action(
+            "approve",
+            "审核通过",
+            _("审核通过"),
+            "reductions.review",
+            AWAITING_REVIEW,
+            S.APPROVED,
+            service=_approve,
+            clause="RED-4",
+            four_eyes=True,
+            denied=REVIEWERS_ONLY,
+            audit_fields=DECISION_FIELDS,
+            done=_("审核通过，项目已纳入减排库。"),
+            summary="审核通过，纳入减排库（RED-4，四眼原则）",
+        ),
+        _action(
+            "reject",
+            "审核不通过",
+            _("审核不通过"),
+            "reductions.review",
+            AWAITING_REVIEW,
+            S.REJECTED,
+            service=_reject,
+            clause="RED-4",
+            denied=REVIEWERS_ONLY,
+            audit_fields=DECISION_FIELDS,
+            done=_("已审核不通过。"),
+            summary="审核不通过（须说明原因，RED-4）",
+        ),
+        _action(
+            "return",
+            "退回修改",
+            _("退回修改"),
+            "reductions.review",
+            AWAITING_REVIEW,
+            S.RETURNED,
+            reason="退回修改须填写修改意见",
+            clause="RED-4",
+            denied=REVIEWERS_ONLY,
+            done=_("已退回修改。"),
+            summary="退回修改（须填写修改意见，RED-4）",
+        ),
+    ),
+)
+
+
+def project_actions(principal: Principal, project: ReductionProject) -> dict[str, bool]:
+    """The actions ``principal`` may take on ``project`` now, for the page's buttons: role, status
+    and four eyes (the kernel's), and the table's scope guard."""
+    shown = PROJECT_ACTIONS.available(principal, project)
+    for name, allowed in shown.items():
+        if allowed:
+            try:
+                guard(principal, project, PROJECT_ACTIONS[name])
+            except DomainError:
+                shown[name] = False
+    return shown
