@@ -119,7 +119,7 @@ def test_a_zone_token_reads_only_its_zone_and_sees_the_computation(client, world
 
     ready_project(world, today, actor=world.other_officer, enterprise=world.other_company)
     _t, secret = token_issue(
-        actor=world.admin, name="执法系统（A区）", client=world.client, zone=world.zone_a
+        actor=world.admin.principal, name="执法系统（A区）", client=world.client, zone=world.zone_a
     )
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     listed = client.get(f"{API}/projects", **headers).json()

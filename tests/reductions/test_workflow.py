@@ -510,7 +510,7 @@ def test_approval_rechecks_evidence_under_the_rules_in_force_that_day(make_proje
     # The bureau now also requires proof of investment for every project.
     current = RuleParameter.objects.get(key="reduction_required_evidence", effective_to__isnull=True)
     rule_parameter_set(
-        actor=world.admin,
+        actor=world.admin.principal,
         key="reduction_required_evidence",
         value="acceptance,investment",
         effective_from=max(today, current.effective_from + dt.timedelta(days=1)),

@@ -69,7 +69,7 @@ def test_a_fractional_ratio_rounds_the_deduction_up_to_the_gram(world, p, stock,
     from totalquota.registry.services import rule_parameter_set
 
     rule_parameter_set(
-        actor=world.admin,
+        actor=world.admin.principal,
         key="balance_ratio",
         value=[3, 2],
         pollutant=p["COD"],

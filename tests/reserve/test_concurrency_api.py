@@ -49,7 +49,7 @@ def _filers(world, zone, count: int) -> list[tuple[str, Any, str]]:
     for n in range(count):
         enterprise = EnterpriseFactory(zone=zone, name=f"苏州并发{zone.code}{n:02d}制造有限公司")
         _token, secret = token_issue(
-            actor=world.admin,
+            actor=world.admin.principal,
             name=f"{enterprise.name}对接",
             client=world.client,
             role=Role.ENTERPRISE,

@@ -19,7 +19,7 @@ T = 1_000_000
 
 def _api(world) -> Client:
     _token, secret = token_issue(
-        actor=world.admin,
+        actor=world.admin.principal,
         name="甲电子对接",
         client=world.client,
         role=Role.ENTERPRISE,

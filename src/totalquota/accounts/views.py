@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from totalquota.accounts import services
 from totalquota.accounts.forms import LoginForm, PasswordResetByAdminForm, TokenForm, UserForm
 from totalquota.accounts.models import ApiToken, User
-from totalquota.accounts.permissions import access, require
+from totalquota.accounts.permissions import access, principal_of, require
 from totalquota.accounts.roles import Role
 from totalquota.common.forms import StyledFormMixin
 from totalquota.lib.errors import DomainError
@@ -96,7 +96,7 @@ def user_create(request):
         data = form.cleaned_data
         try:
             user = services.user_create(
-                actor=request.user,
+                actor=principal_of(request.user),
                 username=data["username"],
                 password=data["password"],
                 **{k: v for k, v in _form_kwargs(form).items() if k != "is_active"},
@@ -125,7 +125,7 @@ def user_detail(request, pk: int):
         data = _form_kwargs(form)
         zones = data.pop("assigned_zones")
         try:
-            services.user_update(actor=request.user, user=user, assigned_zones=zones, **data)
+            services.user_update(actor=principal_of(request.user), user=user, assigned_zones=zones, **data)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -151,7 +151,9 @@ def user_set_password(request, pk: int):
     form = PasswordResetByAdminForm(request.POST)
     if form.is_valid():
         try:
-            services.user_set_password(actor=request.user, user=user, password=form.cleaned_data["password"])
+            services.user_set_password(
+                actor=principal_of(request.user), user=user, password=form.cleaned_data["password"]
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -192,7 +194,7 @@ def token_create(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            token, text = services.token_issue(actor=request.user, **form.cleaned_data)
+            token, text = services.token_issue(actor=principal_of(request.user), **form.cleaned_data)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -220,7 +222,7 @@ def token_create(request):
 def token_revoke(request, pk: int):
     token = access(request.user, ApiToken, pk, "accounts.manage_tokens")
     try:
-        services.token_revoke(actor=request.user, token=token)
+        services.token_revoke(actor=principal_of(request.user), token=token)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -247,7 +249,7 @@ def unlock(request):
     require(request.user, "accounts.unlock")
     username = request.POST.get("username", "")
     try:
-        services.account_unlock(actor=request.user, username=username)
+        services.account_unlock(actor=principal_of(request.user), username=username)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

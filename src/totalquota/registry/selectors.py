@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from totalquota.accounts.permissions import Principal, in_zones
 from totalquota.lib.errors import RuleViolation
-from totalquota.registry.models import Pollutant
+from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, RuleValue, rule_value
 
 
@@ -22,3 +24,8 @@ def filing_thresholds(on: dt.date | None = None) -> dict[int, RuleValue | None]:
         except RuleViolation:
             result[pollutant.pk] = None
     return result
+
+
+def active_zones(principal: Principal) -> QuerySet[Zone]:
+    """The zones in use that ``principal`` sees (all of them park-wide, else their own)."""
+    return in_zones(principal, Zone.objects.filter(is_active=True))

@@ -26,7 +26,7 @@ from totalquota.registry import services
 from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
-from totalquota.registry.selectors import filing_thresholds
+from totalquota.registry.selectors import active_zones, filing_thresholds
 from totalquota.web.lists import Column, ScopedListView, action_if
 
 
@@ -69,12 +69,6 @@ class EnterpriseListView(ScopedListView):
         )
 
 
-def _zones_for(user):
-    principal = principal_of(user)
-    zones = Zone.objects.filter(is_active=True)
-    return zones if principal.zone_ids is None else zones.filter(pk__in=principal.zone_ids)
-
-
 def _apply_errors(form, exc: DomainError) -> None:
     if exc.errors:
         for item in exc.errors:
@@ -112,13 +106,13 @@ def enterprise_detail(request, pk: int):
 @login_required
 def enterprise_create(request):
     require(request.user, "registry.edit_enterprise")
-    zones = _zones_for(request.user)
+    zones = active_zones(principal_of(request.user))
     form = EnterpriseForm(
         request.POST or None, zones=zones, initial={"zone": zones.first() if zones.count() == 1 else None}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            enterprise = services.enterprise_create(actor=request.user, **form.cleaned_data)
+            enterprise = services.enterprise_create(actor=principal_of(request.user), **form.cleaned_data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -140,13 +134,16 @@ def enterprise_edit(request, pk: int):
     enterprise = access(request.user, Enterprise, pk, "registry.edit_enterprise")
     initial = {f: getattr(enterprise, f) for f in services.ENTERPRISE_FIELDS}
     form = EnterpriseForm(
-        request.POST or None, initial=initial, zones=_zones_for(request.user), editing=enterprise
+        request.POST or None,
+        initial=initial,
+        zones=active_zones(principal_of(request.user)),
+        editing=enterprise,
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop("uscc", None)
         try:
-            services.enterprise_update(actor=request.user, enterprise=enterprise, **data)
+            services.enterprise_update(actor=principal_of(request.user), enterprise=enterprise, **data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -174,7 +171,7 @@ def enterprise_import(request):
         headers = [h for h, _f in services.IMPORT_COLUMNS]
         try:
             rows = read_table(form.cleaned_data["file"], headers=headers)
-            result = services.enterprise_import(actor=request.user, rows=rows)
+            result = services.enterprise_import(actor=principal_of(request.user), rows=rows)
         except DomainError as exc:
             form.add_error(None, exc.message)
             problems = exc.errors
@@ -215,7 +212,7 @@ def enterprise_template(request):
     for col in ("B", "C", "I"):
         for row in range(2, 2002):
             ws[f"{col}{row}"].number_format = "@"
-    zone_names = ",".join(z.name for z in _zones_for(request.user))
+    zone_names = ",".join(z.name for z in active_zones(principal_of(request.user)))
     zone_dv = DataValidation(type="list", formula1=f'"{zone_names}"', allow_blank=False)
     cat_dv = DataValidation(
         type="list", formula1='"' + ",".join(str(lbl) for _v, lbl in ManagementCategory.choices) + '"'
@@ -286,7 +283,7 @@ def _zone_form(request, zone):
     form = ZoneForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.zone_save(actor=request.user, zone=zone, **form.cleaned_data)
+            services.zone_save(actor=principal_of(request.user), zone=zone, **form.cleaned_data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
@@ -376,7 +373,7 @@ def rule_create(request):
     form = RuleParameterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.rule_parameter_set(actor=request.user, **form.cleaned_data)
+            services.rule_parameter_set(actor=principal_of(request.user), **form.cleaned_data)
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
