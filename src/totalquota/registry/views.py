@@ -26,7 +26,7 @@ from totalquota.registry import services
 from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
-from totalquota.registry.selectors import active_zones, filing_thresholds
+from totalquota.registry.selectors import active_zones, with_filing_thresholds
 from totalquota.web.lists import Column, ScopedListView, action_if
 
 
@@ -328,10 +328,9 @@ class PollutantListView(ScopedListView):
     ]
 
     def get_queryset(self):
-        rows = list(super().get_queryset())
-        thresholds = filing_thresholds()
+        rows = with_filing_thresholds(super().get_queryset())
         for p in rows:
-            value = thresholds.get(p.pk)
+            value = p.filing_threshold
             if value is None or value.value is None:
                 p.filing_threshold_text = _("无：任何新增均需审核")
             else:
