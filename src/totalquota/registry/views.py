@@ -310,6 +310,14 @@ def zone_edit(request, pk: int):
     return _zone_form(request, access(request.user, Zone, pk, "registry.manage_zones"))
 
 
+def _filing_threshold_text(pollutant: Pollutant) -> str:
+    # with_filing_thresholds put the threshold on each row
+    value = pollutant.filing_threshold  # type: ignore[attr-defined]
+    if value is None or value.value is None:
+        return _("无：任何新增均需审核")
+    return "≤ " + format_quantity(value.value, pollutant.unit, suffix=True)
+
+
 class PollutantListView(ScopedListView):
     model = Pollutant
     action = "registry.view"
@@ -324,18 +332,11 @@ class PollutantListView(ScopedListView):
         Column(gettext_lazy("介质"), "medium"),
         Column(gettext_lazy("显示单位"), "display_unit"),
         Column(gettext_lazy("重金属"), "is_heavy_metal"),
-        Column(gettext_lazy("备案阈值（RES-2）"), "filing_threshold_text"),
+        Column(gettext_lazy("备案阈值（RES-2）"), _filing_threshold_text),
     ]
 
     def get_queryset(self):
-        rows = with_filing_thresholds(super().get_queryset())
-        for p in rows:
-            value = p.filing_threshold
-            if value is None or value.value is None:
-                p.filing_threshold_text = _("无：任何新增均需审核")
-            else:
-                p.filing_threshold_text = "≤ " + format_quantity(value.value, p.unit, suffix=True)
-        return rows
+        return with_filing_thresholds(super().get_queryset())
 
     def export_rows(self, qs):
         return ([c.export_value(obj) for c in self.columns] for obj in self.get_queryset())
