@@ -21,7 +21,7 @@ from totalquota.accounts.roles import Role
 from totalquota.common.forms import StyledFormMixin
 from totalquota.lib.errors import DomainError
 from totalquota.registry.models import Zone
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class LoginView(auth_views.LoginView):
@@ -63,22 +63,18 @@ class UserListView(ScopedListView):
     search_placeholder = gettext_lazy("用户名、姓名、单位")
     filterset_class = UserFilter
     export_name = "users"
-    columns = [
+    related = ("zone", "enterprise")
+    columns = model_columns(
+        User,
         Column(gettext_lazy("用户名"), "username", link=True),
-        Column(gettext_lazy("姓名"), "display_name"),
-        Column(gettext_lazy("角色"), "role"),
+        "display_name role",
         Column(gettext_lazy("功能区"), "zone"),
         Column(gettext_lazy("排污单位"), "enterprise"),
-        Column(gettext_lazy("单位/部门"), "organisation"),
+        "organisation",
         Column(gettext_lazy("启用"), "is_active"),
         Column(gettext_lazy("最近登录"), "last_login"),
-    ]
-
-    def base_queryset(self):
-        return User.objects.select_related("zone", "enterprise")
-
-    def page_actions(self):
-        return action_if(self.request.user, "accounts.manage_users", _("新建用户"), "accounts:user_create")
+    )
+    buttons = [Button("accounts.manage_users", gettext_lazy("新建用户"), "accounts:user_create")]
 
 
 def _form_kwargs(form) -> dict:
@@ -167,25 +163,12 @@ class TokenListView(ScopedListView):
     title = gettext_lazy("接口令牌")
     search_fields = ["name", "prefix", "client__username"]
     export_name = "api-tokens"
-    columns = [
-        Column(gettext_lazy("名称"), "name"),
-        Column(gettext_lazy("前缀"), "prefix"),
-        Column(gettext_lazy("客户端账号"), "client"),
-        Column(gettext_lazy("角色"), "role"),
-        Column(gettext_lazy("限定功能区"), "zone"),
-        Column(gettext_lazy("限定排污单位"), "enterprise"),
-        Column(gettext_lazy("签发时间"), "created_at"),
-        Column(gettext_lazy("过期时间"), "expires_at"),
-        Column(gettext_lazy("撤销时间"), "revoked_at"),
-        Column(gettext_lazy("最近使用"), "last_used_at"),
-    ]
+    related = ("client", "zone", "enterprise")
+    columns = model_columns(
+        ApiToken, "name prefix client role zone enterprise created_at expires_at revoked_at last_used_at"
+    )
     template_name = "accounts/token_list.html"
-
-    def base_queryset(self):
-        return ApiToken.objects.select_related("client", "zone", "enterprise")
-
-    def page_actions(self):
-        return action_if(self.request.user, "accounts.manage_tokens", _("签发令牌"), "accounts:token_create")
+    buttons = [Button("accounts.manage_tokens", gettext_lazy("签发令牌"), "accounts:token_create")]
 
 
 @login_required

@@ -27,7 +27,7 @@ from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.selectors import active_zones, with_filing_thresholds
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class EnterpriseListView(ScopedListView):
@@ -38,35 +38,26 @@ class EnterpriseListView(ScopedListView):
     search_placeholder = gettext_lazy("名称、信用代码、许可证编号、行业、地址")
     filterset_class = EnterpriseFilter
     export_name = "enterprises"
-    columns = [
+    related = ("zone",)
+    columns = model_columns(
+        Enterprise,
         Column(gettext_lazy("单位名称"), "name", link=True),
-        Column(gettext_lazy("统一社会信用代码"), "uscc"),
-        Column(gettext_lazy("排污许可证编号"), "permit_number"),
+        "uscc permit_number",
         Column(gettext_lazy("功能区"), "zone.name"),
-        Column(gettext_lazy("行业代码"), "industry_code"),
-        Column(gettext_lazy("行业类别"), "industry_name"),
-        Column(gettext_lazy("管理类别"), "management_category"),
-        Column(gettext_lazy("联系人"), "contact_name"),
-        Column(gettext_lazy("联系电话"), "contact_phone"),
+        "industry_code industry_name management_category contact_name contact_phone",
         Column(gettext_lazy("地址"), "address", css="wrap"),
-        Column(gettext_lazy("在册"), "is_active"),
-    ]
-
-    def base_queryset(self):
-        return Enterprise.objects.select_related("zone")
-
-    def page_actions(self):
-        user = self.request.user
-        return action_if(
-            user, "registry.edit_enterprise", _("登记排污单位"), "registry:enterprise_create"
-        ) + action_if(
-            user,
+        "is_active",
+    )
+    buttons = [
+        Button("registry.edit_enterprise", gettext_lazy("登记排污单位"), "registry:enterprise_create"),
+        Button(
             "registry.import_enterprise",
-            _("批量导入"),
+            gettext_lazy("批量导入"),
             "registry:enterprise_import",
             icon="bi-upload",
             style="outline-primary",
-        )
+        ),
+    ]
 
 
 def _apply_errors(form, exc: DomainError) -> None:
@@ -249,13 +240,13 @@ class ZoneListView(ScopedListView):
     search_fields = ["name", "code"]
     export_name = "zones"
     paginate_by = 50
-    columns = [
-        Column(gettext_lazy("代码"), "code"),
-        Column(gettext_lazy("名称"), "name"),
+    columns = model_columns(
+        Zone,
+        "code name",
         Column(gettext_lazy("园区"), "park.name"),
         Column(gettext_lazy("在册排污单位"), "enterprise_count", css="num"),
-        Column(gettext_lazy("启用"), "is_active"),
-    ]
+        "is_active",
+    )
 
     def base_queryset(self):
         return (
@@ -268,8 +259,7 @@ class ZoneListView(ScopedListView):
 class ZoneAdminListView(ZoneListView):
     template_name = "registry/zone_list.html"
 
-    def page_actions(self):
-        return action_if(self.request.user, "registry.manage_zones", _("新增功能区"), "registry:zone_create")
+    buttons = [Button("registry.manage_zones", gettext_lazy("新增功能区"), "registry:zone_create")]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -325,15 +315,11 @@ class PollutantListView(ScopedListView):
     search_fields = ["name", "code", "name_en"]
     export_name = "pollutants"
     paginate_by = 50
-    columns = [
-        Column(gettext_lazy("代码"), "code"),
-        Column(gettext_lazy("名称"), "name"),
-        Column(gettext_lazy("英文名称"), "name_en"),
-        Column(gettext_lazy("介质"), "medium"),
-        Column(gettext_lazy("显示单位"), "display_unit"),
-        Column(gettext_lazy("重金属"), "is_heavy_metal"),
+    columns = model_columns(
+        Pollutant,
+        "code name name_en medium display_unit is_heavy_metal",
         Column(gettext_lazy("备案阈值（RES-2）"), _filing_threshold_text),
-    ]
+    )
 
     def get_queryset(self):
         return with_filing_thresholds(super().get_queryset())
@@ -349,22 +335,15 @@ class RuleListView(ScopedListView):
     search_fields = ["key", "source", "clause_id", "pollutant__name", "zone__name"]
     filterset_class = RuleParameterFilter
     export_name = "rule-parameters"
-    columns = [
-        Column(gettext_lazy("参数"), "key"),
-        Column(gettext_lazy("污染物"), "pollutant"),
-        Column(gettext_lazy("功能区"), "zone"),
+    related = ("pollutant", "zone")
+    columns = model_columns(
+        RuleParameter,
+        "key pollutant zone",
         Column(gettext_lazy("取值"), lambda r: str(r.value)),
-        Column(gettext_lazy("生效日期"), "effective_from"),
-        Column(gettext_lazy("失效日期"), "effective_to"),
-        Column(gettext_lazy("条款"), "clause_id"),
+        "effective_from effective_to clause_id",
         Column(gettext_lazy("依据说明"), "source", css="wrap"),
-    ]
-
-    def base_queryset(self):
-        return RuleParameter.objects.select_related("pollutant", "zone")
-
-    def page_actions(self):
-        return action_if(self.request.user, "registry.edit_rules", _("设置新取值"), "registry:rule_create")
+    )
+    buttons = [Button("registry.edit_rules", gettext_lazy("设置新取值"), "registry:rule_create")]
 
 
 @login_required
