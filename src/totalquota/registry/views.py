@@ -27,6 +27,7 @@ from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.selectors import active_zones, with_filing_thresholds
+from totalquota.web.forms import form_page, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
@@ -60,15 +61,6 @@ class EnterpriseListView(ScopedListView):
     ]
 
 
-def _apply_errors(form, exc: DomainError) -> None:
-    if exc.errors:
-        for item in exc.errors:
-            field = item.get("field")
-            form.add_error(field if field in form.fields else None, item["message"])
-    else:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @login_required
 def enterprise_detail(request, pk: int):
     enterprise = access(request.user, Enterprise.objects.select_related("zone"), pk, "registry.view")
@@ -96,58 +88,39 @@ def enterprise_detail(request, pk: int):
 
 @login_required
 def enterprise_create(request):
-    require(request.user, "registry.edit_enterprise")
-    zones = active_zones(principal_of(request.user))
-    form = EnterpriseForm(
-        request.POST or None, zones=zones, initial={"zone": zones.first() if zones.count() == 1 else None}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            enterprise = services.enterprise_create(actor=principal_of(request.user), **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已登记排污单位：%(name)s") % {"name": enterprise.name})
-            return redirect(enterprise)
-    return render(
+    principal = require(request.user, "registry.edit_enterprise")
+    zones = active_zones(principal)
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("登记排污单位"),
-            "cancel_url": reverse("registry:enterprise_list"),
-        },
+        EnterpriseForm(
+            request.POST or None, zones=zones, initial={"zone": zones.first() if zones.count() == 1 else None}
+        ),
+        save=lambda data: services.enterprise_create(actor=principal, **data),
+        done=lambda unit: saved(request, _("已登记排污单位：%(name)s") % {"name": unit.name}, unit),
+        title=_("登记排污单位"),
+        cancel_url=reverse("registry:enterprise_list"),
     )
 
 
 @login_required
 def enterprise_edit(request, pk: int):
     enterprise = access(request.user, Enterprise, pk, "registry.edit_enterprise")
+    principal = principal_of(request.user)
     initial = {f: getattr(enterprise, f) for f in services.ENTERPRISE_FIELDS}
-    form = EnterpriseForm(
-        request.POST or None,
-        initial=initial,
-        zones=active_zones(principal_of(request.user)),
-        editing=enterprise,
-    )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        data.pop("uscc", None)
-        try:
-            services.enterprise_update(actor=principal_of(request.user), enterprise=enterprise, **data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(enterprise)
-    return render(
+
+    def save(data: dict[str, Any]) -> Enterprise:
+        changes = {name: value for name, value in data.items() if name != "uscc"}
+        return services.enterprise_update(actor=principal, enterprise=enterprise, **changes)
+
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("修改排污单位：%(name)s") % {"name": enterprise.name},
-            "cancel_url": enterprise.get_absolute_url(),
-        },
+        EnterpriseForm(
+            request.POST or None, initial=initial, zones=active_zones(principal), editing=enterprise
+        ),
+        save=save,
+        done=lambda _unit: saved(request, _("已保存。"), enterprise),
+        title=_("修改排污单位：%(name)s") % {"name": enterprise.name},
+        cancel_url=enterprise.get_absolute_url(),
     )
 
 
@@ -268,25 +241,15 @@ class ZoneAdminListView(ZoneListView):
 
 
 def _zone_form(request, zone):
-    require(request.user, "registry.manage_zones")
+    principal = require(request.user, "registry.manage_zones")
     initial = {f: getattr(zone, f) for f in services.ZONE_FIELDS} if zone else {}
-    form = ZoneForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.zone_save(actor=principal_of(request.user), zone=zone, **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存功能区。"))
-            return redirect("registry:zone_list")
-    return render(
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("修改功能区") if zone else _("新增功能区"),
-            "cancel_url": reverse("registry:zone_list"),
-        },
+        ZoneForm(request.POST or None, initial=initial),
+        save=lambda data: services.zone_save(actor=principal, zone=zone, **data),
+        done=lambda _zone: saved(request, _("已保存功能区。"), "registry:zone_list"),
+        title=_("修改功能区") if zone else _("新增功能区"),
+        cancel_url=reverse("registry:zone_list"),
     )
 
 
@@ -348,23 +311,15 @@ class RuleListView(ScopedListView):
 
 @login_required
 def rule_create(request):
-    require(request.user, "registry.edit_rules")
-    form = RuleParameterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.rule_parameter_set(actor=principal_of(request.user), **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("新取值已保存；原取值在新取值生效前一日终止。"))
-            return redirect("registry:rule_list")
-    return render(
+    principal = require(request.user, "registry.edit_rules")
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("设置规则参数"),
-            "cancel_url": reverse("registry:rule_list"),
-            "intro": _("规则参数按生效日期管理：新取值自生效日期起适用，已作出的决定保留其当时使用的取值。"),
-        },
+        RuleParameterForm(request.POST or None),
+        save=lambda data: services.rule_parameter_set(actor=principal, **data),
+        done=lambda _row: saved(
+            request, _("新取值已保存；原取值在新取值生效前一日终止。"), "registry:rule_list"
+        ),
+        title=_("设置规则参数"),
+        cancel_url=reverse("registry:rule_list"),
+        intro=_("规则参数按生效日期管理：新取值自生效日期起适用，已作出的决定保留其当时使用的取值。"),
     )
