@@ -44,8 +44,7 @@ class User(AbstractUser):
     )
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = verbose_name_plural = _("用户")
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(
@@ -94,8 +93,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("接口令牌")
-        verbose_name_plural = _("接口令牌")
+        verbose_name = verbose_name_plural = _("接口令牌")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

@@ -51,8 +51,7 @@ class AuditEvent(models.Model):
     v1_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
-        verbose_name = _("审计事件")
-        verbose_name_plural = _("审计事件")
+        verbose_name = verbose_name_plural = _("审计事件")
         ordering = ["-id"]
 
     def __str__(self) -> str:

@@ -70,7 +70,9 @@ def form_page(
     return render(request, template, {"form": form, "title": title, "cancel_url": cancel_url, **context})
 
 
-def post_action(request: HttpRequest, run: Callable[[], Any], message: str, to: Any, **kwargs: Any) -> HttpResponse:
+def post_action(
+    request: HttpRequest, run: Callable[[], Any], message: str, to: Any, **kwargs: Any
+) -> HttpResponse:
     """A button's POST: ``run()`` the write, show ``message`` (or the refusal), redirect to ``to``."""
     try:
         run()
