@@ -5,10 +5,9 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -20,14 +19,13 @@ from totalquota.accounts.permissions import access, may, principal_of, require, 
 from totalquota.audit.models import AuditEvent
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, text_cells, xlsx_response
-from totalquota.lib.errors import DomainError
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
 from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
 from totalquota.registry.selectors import active_zones, with_filing_thresholds
-from totalquota.web.forms import form_page, saved
+from totalquota.web.forms import form_page, import_page, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
@@ -127,35 +125,24 @@ def enterprise_edit(request, pk: int):
 @login_required
 @multipart_post
 def enterprise_import(request):
-    require(request.user, "registry.import_enterprise")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    problems: list[dict] = []
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        headers = [h for h, _f in services.IMPORT_COLUMNS]
-        try:
-            rows = read_table(form.cleaned_data["file"], headers=headers)
-            result = services.enterprise_import(actor=principal_of(request.user), rows=rows)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-            problems = exc.errors
-            status = 422
-        else:
-            messages.success(
-                request,
-                _("导入完成：新增 %(c)d 家，更新 %(u)d 家，无变化 %(n)d 家。")
-                % {"c": result.created, "u": result.updated, "n": result.unchanged},
-            )
-            return redirect("registry:enterprise_list")
-    return render(
+    principal = require(request.user, "registry.import_enterprise")
+
+    def save(file: Any) -> services.ImportResult:
+        rows = read_table(file, headers=[h for h, _f in services.IMPORT_COLUMNS])
+        return services.enterprise_import(actor=principal, rows=rows)
+
+    return import_page(
         request,
-        "registry/enterprise_import.html",
-        {
-            "form": form,
-            "problems": problems,
-            "title": _("批量导入排污单位"),
-        },
-        status=status,
+        ImportForm(request.POST or None, request.FILES or None),
+        save=save,
+        done=lambda result: saved(
+            request,
+            _("导入完成：新增 %(c)d 家，更新 %(u)d 家，无变化 %(n)d 家。")
+            % {"c": result.created, "u": result.updated, "n": result.unchanged},
+            "registry:enterprise_list",
+        ),
+        title=_("批量导入排污单位"),
+        template="registry/enterprise_import.html",
     )
 
 

@@ -3,7 +3,9 @@
 :func:`form_page` shows a form (``common/form.html`` unless told otherwise), calls ``save`` with
 the cleaned data once it is valid, and either puts the service's refusal on the form
 (:func:`apply_errors`) or answers with ``done(result)``: usually :func:`saved`, a message and a
-redirect. :func:`post_action` is the same for a button without a form (revoke, unlock)::
+redirect. :func:`import_page` is the same for a spreadsheet upload (``common/import.html``: a
+refused file is answered with 422 and its problems listed), :func:`post_action` for a button
+without a form (revoke, unlock)::
 
     def zone_create(request):
         require(request.user, "registry.manage_zones")
@@ -56,10 +58,12 @@ def form_page(
     title: Any,
     cancel_url: str,
     template: str = "common/form.html",
+    invalid_status: int = 200,
     **context: Any,
 ) -> HttpResponse:
     """The page of ``form``: on a valid POST ``save(cleaned_data)``, then ``done(result)``; a
-    refusal (``DomainError``) and an invalid form show the form again with the errors."""
+    refusal (``DomainError``) and an invalid form show the form again with the errors, answered
+    with ``invalid_status`` (pages whose callers look at the status use 422)."""
     if request.method == "POST" and form.is_valid():
         try:
             result = save(form.cleaned_data)
@@ -67,7 +71,35 @@ def form_page(
             apply_errors(form, exc)
         else:
             return done(result)
-    return render(request, template, {"form": form, "title": title, "cancel_url": cancel_url, **context})
+    status = invalid_status if form.is_bound and form.errors else 200
+    context = {"form": form, "title": title, "cancel_url": cancel_url, **context}
+    return render(request, template, context, status=status)
+
+
+def import_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    save: Callable[[Any], Any],
+    done: Callable[[Any], HttpResponse],
+    title: Any,
+    template: str,
+) -> HttpResponse:
+    """A spreadsheet import (a page extending ``common/import.html``): ``save(file)`` reads and
+    imports the uploaded file, then ``done(result)``; a refused file is answered with 422, its
+    message on the form and its problems (row, column, value, message) listed beside it."""
+    problems: list[dict[str, Any]] = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form.cleaned_data["file"])
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+            problems = exc.errors
+            status = 422
+        else:
+            return done(result)
+    return render(request, template, {"form": form, "problems": problems, "title": title}, status=status)
 
 
 def post_action(
