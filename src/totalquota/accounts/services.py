@@ -40,6 +40,14 @@ def _check_scope(role: str, zone: Any, enterprise: Any, assigned_zones: Any = No
         raise ValidationFailed("第三方机构必须指定至少一个服务功能区", field="assigned_zones")
 
 
+def _check_password(password: str, user: User) -> None:
+    """The password validators' verdict on ``password`` for ``user``, as a 422 on the field."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed("；".join(exc.messages), field="password") from None
+
+
 def _user_state(user: User) -> dict[str, Any]:
     data = snapshot(user, [f for f in USER_FIELDS])
     data["assigned_zones"] = sorted(user.assigned_zones.values_list("pk", flat=True)) if user.pk else []
@@ -75,10 +83,7 @@ def user_create(
         zone=zone if role == Role.ZONE_OFFICER else None,
         enterprise=enterprise if role == Role.ENTERPRISE else None,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationFailed("；".join(exc.messages), field="password") from None
+    _check_password(password, user)
     user.set_password(password)
     user.save()
     if role == Role.THIRD_PARTY:
@@ -115,10 +120,7 @@ def user_update(*, actor: Principal, user: User, assigned_zones: Any = None, **c
 
 @transaction.atomic
 def user_set_password(*, actor: Principal, user: User, password: str) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationFailed("；".join(exc.messages), field="password") from None
+    _check_password(password, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(password)
     user.save(update_fields=["password"])

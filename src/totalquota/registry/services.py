@@ -151,10 +151,13 @@ def enterprise_create(*, actor: Principal, **data: Any) -> Enterprise:
     _check_zone_scope(actor, values.get("zone"), errors)
     if errors:
         raise _field_errors(errors)
+    return _register(actor, values, "enterprise.create")
+
+
+def _register(actor: Principal, values: dict[str, Any], action: str) -> Enterprise:
+    """A new unit from checked ``values``, with its audit event."""
     enterprise = Enterprise.objects.create(**values)
-    record(
-        actor=actor, action="enterprise.create", obj=enterprise, after=snapshot(enterprise, ENTERPRISE_FIELDS)
-    )
+    record(actor=actor, action=action, obj=enterprise, after=snapshot(enterprise, ENTERPRISE_FIELDS))
     return enterprise
 
 
@@ -250,13 +253,7 @@ def enterprise_import(*, actor: Principal, rows: list[dict[str, Any]]) -> Import
     created = updated = unchanged = 0
     for instance, values in plans:
         if instance is None:
-            enterprise = Enterprise.objects.create(**values)
-            record(
-                actor=actor,
-                action="enterprise.import_create",
-                obj=enterprise,
-                after=snapshot(enterprise, ENTERPRISE_FIELDS),
-            )
+            _register(actor, values, "enterprise.import_create")
             created += 1
             continue
         before = snapshot(instance, ENTERPRISE_FIELDS)

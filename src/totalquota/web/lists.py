@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
-from totalquota.accounts.permissions import may, restrict
+from totalquota.accounts.permissions import may, require, restrict
 from totalquota.common.xlsx import write_workbook, xlsx_response
 from totalquota.lib.units import Unit, grams_to_decimal
 
@@ -184,8 +184,6 @@ class ScopedListView(LoginRequiredMixin, ListView):
         return (paginator, page, page.object_list, page.has_other_pages())
 
     def get(self, request, *args, **kwargs):
-        from totalquota.accounts.permissions import require
-
         require(request.user, self.action)
         if request.GET.get("export") == "xlsx":
             return self.export()
@@ -266,6 +264,6 @@ def _page_number(text: str | None) -> int:
     return 1
 
 
-def action_if(user, action: str, label: Any, url_name: str, **kwargs) -> list[PageAction]:
+def action_if(user: Any, action: str, label: Any, url_name: str, **kwargs: Any) -> list[PageAction]:
     """``[PageAction]`` when ``user`` may ``action``, else ``[]`` (for ``page_actions``)."""
     return [PageAction(label, reverse(url_name), **kwargs)] if may(user, action) else []
