@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from totalquota.accounts.models import ApiToken, User
 from totalquota.accounts.permissions import Principal
-from totalquota.accounts.roles import Role
+from totalquota.accounts.roles import TOKEN_ROLES, Role
 from totalquota.audit.services import record, snapshot
 from totalquota.lib.errors import Conflict, ValidationFailed
 
@@ -28,7 +28,6 @@ USER_FIELDS = [
     "enterprise",
     "is_active",
 ]
-TOKEN_ROLES = {Role.SYSTEM, Role.ZONE_OFFICER, Role.ENTERPRISE, Role.LEADER}
 
 
 def _check_scope(role: str, zone: Any, enterprise: Any, assigned_zones: Any = None) -> None:
