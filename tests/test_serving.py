@@ -165,7 +165,9 @@ def test_evidence_is_sent_only_by_the_access_checked_views(client, world, today,
     assert client.get(page).status_code == 404
     assert client.get(by_storage).status_code == 404
     client.logout()
-    _token, other_zone = token_issue(actor=world.admin, name="B区", client=world.client, zone=world.zone_b)
+    _token, other_zone = token_issue(
+        actor=world.admin.principal, name="B区", client=world.client, zone=world.zone_b
+    )
     assert client.get(api, HTTP_AUTHORIZATION=f"Bearer {other_zone}").status_code == 404
 
     client.force_login(world.company_user)  # the enterprise whose project it is
@@ -173,7 +175,9 @@ def test_evidence_is_sent_only_by_the_access_checked_views(client, world, today,
     assert owner.status_code == 200 and response_bytes(owner) == MINIMAL_PDF
     assert client.get(by_storage).status_code == 404
     client.logout()
-    _token, zone_a = token_issue(actor=world.admin, name="A区", client=world.client, zone=world.zone_a)
+    _token, zone_a = token_issue(
+        actor=world.admin.principal, name="A区", client=world.client, zone=world.zone_a
+    )
     by_api = client.get(api, HTTP_AUTHORIZATION=f"Bearer {zone_a}")
     assert by_api.status_code == 200 and response_bytes(by_api) == MINIMAL_PDF
 

@@ -260,6 +260,8 @@ STORAGES = {
 # served profiles (settings_local, settings_production) serve what collectstatic put in STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# What the served profiles use instead: collected, hashed and compressed, served with long caching.
+COLLECTED_STATIC = {"BACKEND": "totalquota.staticstorage.StaticStorage"}
 
 # --- audit chain (README, 审计链) ------------------------------------------------------------------
 # Links are HMACs keyed outside the database: the keyring file (mode 0600; back it up with the

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from totalquota.keyfiles import ensure_key_file
 from totalquota.settings import *  # noqa: F403
-from totalquota.settings import DEV_SECRET_KEY, VAR_DIR
+from totalquota.settings import COLLECTED_STATIC, DEV_SECRET_KEY, STORAGES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = ensure_key_file(VAR_DIR / "secret_key")
@@ -33,9 +33,5 @@ CSRF_COOKIE_SECURE = False
 TRUSTED_PROXY_COUNT = 0
 
 # Collected, hashed and compressed by collectstatic (bin/start runs it); served with long caching.
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "totalquota.staticstorage.StaticStorage"},
-}
-WHITENOISE_USE_FINDERS = False
-WHITENOISE_AUTOREFRESH = False
+STORAGES = {**STORAGES, "staticfiles": COLLECTED_STATIC}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = False

@@ -11,7 +11,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from totalquota.settings import *  # noqa: F403
-from totalquota.settings import DEV_SECRET_KEY
+from totalquota.settings import COLLECTED_STATIC, DEV_SECRET_KEY, STORAGES
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -32,9 +32,5 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
 
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "totalquota.staticstorage.StaticStorage"},
-}
-WHITENOISE_USE_FINDERS = False
-WHITENOISE_AUTOREFRESH = False
+STORAGES = {**STORAGES, "staticfiles": COLLECTED_STATIC}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = False

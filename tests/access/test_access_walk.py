@@ -56,8 +56,8 @@ def matches(expected, status: int) -> bool:
 
 @pytest.fixture
 def walk_world(world):
-    world.token = token_issue(actor=world.admin, name="walk", client=world.client)[0]
-    enterprise_update(actor=world.admin, enterprise=world.company, contact_name="赵六")
+    world.token = token_issue(actor=world.admin.principal, name="walk", client=world.client)[0]
+    enterprise_update(actor=world.admin.principal, enterprise=world.company, contact_name="赵六")
     world.audit_event = AuditEvent.objects.order_by("-id").first()
     return world
 
@@ -85,7 +85,9 @@ def test_each_role_gets_what_the_table_says_for_each_api_route(walk_world, key):
     method, template = key
     route = API_ROUTES[key]
     path = template.format(**route.params(walk_world))
-    _token, secret = token_issue(actor=walk_world.admin, name="walk-system", client=walk_world.client)
+    _token, secret = token_issue(
+        actor=walk_world.admin.principal, name="walk-system", client=walk_world.client
+    )
     mismatched = {}
     for role in Role:
         client = Client()

@@ -20,7 +20,7 @@ def bearer(secret):
 
 
 def test_a_system_client_reads_enterprises_with_its_token(client, world):
-    _token, secret = token_issue(actor=world.admin, name="审批系统", client=world.client)
+    _token, secret = token_issue(actor=world.admin.principal, name="审批系统", client=world.client)
     response = client.get("/api/v1/enterprises", **bearer(secret))
     assert response.status_code == 200
     body = response.json()
@@ -32,7 +32,7 @@ def test_a_system_client_reads_enterprises_with_its_token(client, world):
 
 def test_a_token_scoped_to_a_zone_sees_only_that_zone(client, world):
     _token, secret = token_issue(
-        actor=world.admin, name="执法系统（A区）", client=world.client, zone=world.zone_a
+        actor=world.admin.principal, name="执法系统（A区）", client=world.client, zone=world.zone_a
     )
     body = client.get("/api/v1/enterprises", **bearer(secret)).json()
     assert [e["name"] for e in body["items"]] == ["苏州甲电子有限公司"]
@@ -40,11 +40,14 @@ def test_a_token_scoped_to_a_zone_sees_only_that_zone(client, world):
 
 
 def test_revoked_expired_and_unknown_tokens_get_401(client, world):
-    token, secret = token_issue(actor=world.admin, name="x", client=world.client)
-    token_revoke(actor=world.admin, token=token)
+    token, secret = token_issue(actor=world.admin.principal, name="x", client=world.client)
+    token_revoke(actor=world.admin.principal, token=token)
     assert client.get("/api/v1/zones", **bearer(secret)).status_code == 401
     _t, expired = token_issue(
-        actor=world.admin, name="y", client=world.client, expires_at=timezone.now() - dt.timedelta(minutes=1)
+        actor=world.admin.principal,
+        name="y",
+        client=world.client,
+        expires_at=timezone.now() - dt.timedelta(minutes=1),
     )
     assert client.get("/api/v1/zones", **bearer(expired)).status_code == 401
     response = client.get("/api/v1/zones", **bearer("tq_deadbeef_nope"))
@@ -54,7 +57,7 @@ def test_revoked_expired_and_unknown_tokens_get_401(client, world):
 
 
 def test_tokens_are_stored_only_as_digests(world):
-    token, secret = token_issue(actor=world.admin, name="x", client=world.client)
+    token, secret = token_issue(actor=world.admin.principal, name="x", client=world.client)
     assert secret not in json.dumps(list(type(token).objects.values()), default=str)
     assert secret not in json.dumps(list(AuditEvent.objects.values("before", "after")), default=str)
 

@@ -32,7 +32,11 @@ PAGINATED = [
 @pytest.fixture
 def officer_token(world):
     _token, secret = token_issue(
-        actor=world.admin, name="功能区系统", client=world.client, role=Role.ZONE_OFFICER, zone=world.zone_a
+        actor=world.admin.principal,
+        name="功能区系统",
+        client=world.client,
+        role=Role.ZONE_OFFICER,
+        zone=world.zone_a,
     )
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
@@ -127,7 +131,7 @@ def test_upload_routes_still_take_a_multipart_file(client, world, officer_token)
 
 def test_a_permission_refusal_comes_before_the_content_type_check(client, world):
     _token, secret = token_issue(
-        actor=world.admin,
+        actor=world.admin.principal,
         name="排污单位系统",
         client=world.client,
         role=Role.ENTERPRISE,

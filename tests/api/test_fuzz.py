@@ -55,7 +55,11 @@ def keep_connection_open(zone_officer_token):
 @pytest.fixture
 def zone_officer_token(world):
     _token, secret = token_issue(
-        actor=world.admin, name="功能区系统", client=world.client, role=Role.ZONE_OFFICER, zone=world.zone_a
+        actor=world.admin.principal,
+        name="功能区系统",
+        client=world.client,
+        role=Role.ZONE_OFFICER,
+        zone=world.zone_a,
     )
     return {"Authorization": f"Bearer {secret}"}
 

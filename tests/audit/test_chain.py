@@ -36,7 +36,9 @@ def make_history(world, n=5):
     for _ in range(n):
         with TestCase.captureOnCommitCallbacks(execute=True):
             enterprise_update(
-                actor=world.admin, enterprise=world.company, contact_phone=f"0512-{next(_phone):08d}"
+                actor=world.admin.principal,
+                enterprise=world.company,
+                contact_phone=f"0512-{next(_phone):08d}",
             )
 
 
@@ -86,7 +88,9 @@ def _forge_from(seq):
 @pytest.mark.django_db(transaction=True)
 def test_every_write_leaves_an_event_linked_after_commit_and_the_chain_verifies(world):
     for i in range(5):
-        enterprise_update(actor=world.admin, enterprise=world.company, contact_phone=f"0512-6000000{i}")
+        enterprise_update(
+            actor=world.admin.principal, enterprise=world.company, contact_phone=f"0512-6000000{i}"
+        )
     chained = links()
     assert [link.seq for link in chained] == [1, 2, 3, 4, 5]
     assert [link.event.action for link in chained] == ["enterprise.update"] * 5

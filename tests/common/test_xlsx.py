@@ -74,7 +74,11 @@ def test_a_workbook_with_a_dtd_or_entities_is_refused_by_both_import_pages(clien
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_a_workbook_with_a_dtd_or_entities_is_refused_by_both_import_routes(client, world, kind):
     _token, secret = token_issue(
-        actor=world.admin, name="功能区系统", client=world.client, role=Role.ZONE_OFFICER, zone=world.zone_a
+        actor=world.admin.principal,
+        name="功能区系统",
+        client=world.client,
+        role=Role.ZONE_OFFICER,
+        zone=world.zone_a,
     )
     before = AuditEvent.objects.count()
     for url, headers, rows in (
@@ -240,7 +244,11 @@ def test_a_legacy_vml_part_need_not_be_well_formed_but_may_not_declare_a_dtd():
 
 def test_a_workbook_with_corrupt_compressed_data_is_a_422_not_a_500(client, world):
     _token, secret = token_issue(
-        actor=world.admin, name="功能区系统", client=world.client, role=Role.ZONE_OFFICER, zone=world.zone_a
+        actor=world.admin.principal,
+        name="功能区系统",
+        client=world.client,
+        role=Role.ZONE_OFFICER,
+        zone=world.zone_a,
     )
     content = corrupt_part(xlsx_bytes(ENTERPRISE_HEADERS, [enterprise_row(2)]), "xl/worksheets/sheet1.xml")
     before = AuditEvent.objects.count()

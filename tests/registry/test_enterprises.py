@@ -29,7 +29,7 @@ def valid(world, **overrides):
 
 
 def test_a_zone_officer_registers_a_unit_in_their_zone_and_it_is_audited(world):
-    unit = enterprise_create(actor=world.officer, **valid(world))
+    unit = enterprise_create(actor=world.officer.principal, **valid(world))
     assert Enterprise.objects.get(uscc=unit.uscc).zone == world.zone_a
     event = AuditEvent.objects.get(action="enterprise.create", object_id=str(unit.pk))
     assert event.actor == world.officer
@@ -38,7 +38,7 @@ def test_a_zone_officer_registers_a_unit_in_their_zone_and_it_is_audited(world):
 
 def test_it_refuses_a_unit_in_another_zone_for_a_zone_officer(world):
     with pytest.raises(ValidationFailed, match="无权在功能区"):
-        enterprise_create(actor=world.other_officer, **valid(world))
+        enterprise_create(actor=world.other_officer.principal, **valid(world))
     assert not Enterprise.objects.filter(name="苏州丙新材料有限公司").exists()
 
 
@@ -59,14 +59,14 @@ def test_it_refuses_a_unit_in_another_zone_for_a_zone_officer(world):
 def test_it_refuses_bad_fields_and_writes_nothing(world, overrides, field, fragment):
     before = Enterprise.objects.count(), AuditEvent.objects.count()
     with pytest.raises(ValidationFailed) as caught:
-        enterprise_create(actor=world.admin, **valid(world, **overrides))
+        enterprise_create(actor=world.admin.principal, **valid(world, **overrides))
     assert any(e["field"] == field and fragment in e["message"] for e in caught.value.errors)
     assert (Enterprise.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_a_registration_category_unit_may_have_no_permit_number(world):
     unit = enterprise_create(
-        actor=world.admin, **valid(world, permit_number="", management_category="registration")
+        actor=world.admin.principal, **valid(world, permit_number="", management_category="registration")
     )
     assert unit.permit_number == ""
 
@@ -74,13 +74,13 @@ def test_a_registration_category_unit_may_have_no_permit_number(world):
 def test_it_refuses_a_code_that_is_already_registered(world):
     with pytest.raises(ValidationFailed, match="已登记"):
         enterprise_create(
-            actor=world.admin,
+            actor=world.admin.principal,
             **valid(world, uscc=world.company.uscc, permit_number=f"{world.company.uscc}002P"),
         )
 
 
 def test_an_update_records_the_values_before_and_after(world):
-    enterprise_update(actor=world.officer, enterprise=world.company, contact_phone="0512-66666666")
+    enterprise_update(actor=world.officer.principal, enterprise=world.company, contact_phone="0512-66666666")
     event = AuditEvent.objects.get(action="enterprise.update")
     assert event.before["contact_phone"] == "0512-62000000"
     assert event.after["contact_phone"] == "0512-66666666"
@@ -88,6 +88,6 @@ def test_an_update_records_the_values_before_and_after(world):
 
 def test_a_zone_officer_cannot_move_a_unit_out_of_another_zone(world):
     with pytest.raises(ValidationFailed, match="无权"):
-        enterprise_update(actor=world.officer, enterprise=world.other_company, zone=world.zone_a)
+        enterprise_update(actor=world.officer.principal, enterprise=world.other_company, zone=world.zone_a)
     world.other_company.refresh_from_db()
     assert world.other_company.zone == world.zone_b

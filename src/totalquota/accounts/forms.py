@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.models import User
-from totalquota.accounts.roles import Role
+from totalquota.accounts.roles import TOKEN_ROLES, Role
 from totalquota.common.forms import StyledForm, StyledFormMixin
 from totalquota.registry.models import Enterprise, Zone
 
@@ -68,10 +68,7 @@ class TokenForm(StyledForm):
     client = forms.ModelChoiceField(
         label=_("客户端账号"), queryset=User.objects.filter(role=Role.SYSTEM, is_active=True)
     )
-    role = forms.ChoiceField(
-        label=_("角色"),
-        choices=[(r.value, r.label) for r in (Role.SYSTEM, Role.ZONE_OFFICER, Role.ENTERPRISE, Role.LEADER)],
-    )
+    role = forms.ChoiceField(label=_("角色"), choices=[(r.value, r.label) for r in TOKEN_ROLES])
     zone = forms.ModelChoiceField(label=_("限定功能区"), queryset=Zone.objects.all(), required=False)
     enterprise = forms.ModelChoiceField(
         label=_("限定排污单位"), queryset=Enterprise.objects.all(), required=False

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, principal_for_user
 from totalquota.accounts.roles import Role
+from totalquota.common.models import optional_link
 
 
 class User(AbstractUser):
@@ -23,29 +24,14 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     organisation = models.CharField(_("单位/部门"), max_length=100, blank=True)
     phone = models.CharField(_("电话"), max_length=32, blank=True)
-    zone = models.ForeignKey(
-        "registry.Zone",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="officers",
-        verbose_name=_("所属功能区"),
-    )
-    enterprise = models.ForeignKey(
-        "registry.Enterprise",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="staff",
-        verbose_name=_("所属排污单位"),
-    )
+    zone = optional_link("registry.Zone", _("所属功能区"), related_name="officers")
+    enterprise = optional_link("registry.Enterprise", _("所属排污单位"), related_name="staff")
     assigned_zones = models.ManyToManyField(
         "registry.Zone", blank=True, related_name="third_parties", verbose_name=_("服务功能区")
     )
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = verbose_name_plural = _("用户")
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(
@@ -79,23 +65,16 @@ class ApiToken(models.Model):
     prefix = models.CharField(_("前缀"), max_length=16, unique=True)
     digest = models.CharField(max_length=64, unique=True)
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.SYSTEM)
-    zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("限定功能区")
-    )
-    enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("限定排污单位")
-    )
-    issued_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("签发人")
-    )
+    zone = optional_link("registry.Zone", _("限定功能区"))
+    enterprise = optional_link("registry.Enterprise", _("限定排污单位"))
+    issued_by = optional_link(User, _("签发人"), related_name="+")
     created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("接口令牌")
-        verbose_name_plural = _("接口令牌")
+        verbose_name = verbose_name_plural = _("接口令牌")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

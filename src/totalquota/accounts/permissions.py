@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "registry.view_rules": frozenset({R.ADMIN, R.REVIEWER, R.LEADER, R.ZONE_OFFICER, R.THIRD_PARTY}),
     "registry.edit_rules": frozenset({R.ADMIN}),
     "registry.manage_zones": frozenset({R.ADMIN}),
+    "registry.own_unit": frozenset({R.ENTERPRISE}),  # the home page shows the person's own unit
+    "registry.chase_contacts": frozenset({R.ZONE_OFFICER, R.ADMIN}),  # units lacking a contact
     # --- accounts ---
     "accounts.manage_users": frozenset({R.ADMIN}),
     "accounts.manage_tokens": frozenset({R.ADMIN}),
@@ -83,6 +85,11 @@ class Principal:
         if self.zone_ids is not None and len(self.zone_ids) == 1 and self.enterprise_id is None:
             return next(iter(self.zone_ids))
         return None
+
+    @property
+    def sees_several_zones(self) -> bool:
+        """Whether the scope spans zones (park-wide, or a third party serving two or more)."""
+        return self.enterprise_id is None and (self.zone_ids is None or len(self.zone_ids) > 1)
 
 
 def principal_for_user(user: User) -> Principal:

@@ -19,3 +19,6 @@ class Role(models.TextChoices):
 
 # Roles whose scope is the whole park.
 PARK_WIDE = frozenset({Role.PARTNER, Role.REVIEWER, Role.ADMIN, Role.LEADER})
+
+# Roles an API token may carry, in the order the token form offers them.
+TOKEN_ROLES = (Role.SYSTEM, Role.ZONE_OFFICER, Role.ENTERPRISE, Role.LEADER)

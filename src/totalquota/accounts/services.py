@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from totalquota.accounts.models import ApiToken, User
-from totalquota.accounts.roles import Role
+from totalquota.accounts.permissions import Principal
+from totalquota.accounts.roles import TOKEN_ROLES, Role
 from totalquota.audit.services import record, snapshot
 from totalquota.lib.errors import Conflict, ValidationFailed
 
@@ -27,7 +28,6 @@ USER_FIELDS = [
     "enterprise",
     "is_active",
 ]
-TOKEN_ROLES = {Role.SYSTEM, Role.ZONE_OFFICER, Role.ENTERPRISE, Role.LEADER}
 
 
 def _check_scope(role: str, zone: Any, enterprise: Any, assigned_zones: Any = None) -> None:
@@ -39,6 +39,14 @@ def _check_scope(role: str, zone: Any, enterprise: Any, assigned_zones: Any = No
         raise ValidationFailed("第三方机构必须指定至少一个服务功能区", field="assigned_zones")
 
 
+def _check_password(password: str, user: User) -> None:
+    """The password validators' verdict on ``password`` for ``user``, as a 422 on the field."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed("；".join(exc.messages), field="password") from None
+
+
 def _user_state(user: User) -> dict[str, Any]:
     data = snapshot(user, [f for f in USER_FIELDS])
     data["assigned_zones"] = sorted(user.assigned_zones.values_list("pk", flat=True)) if user.pk else []
@@ -48,7 +56,7 @@ def _user_state(user: User) -> dict[str, Any]:
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: Principal,
     username: str,
     password: str,
     role: str,
@@ -74,10 +82,7 @@ def user_create(
         zone=zone if role == Role.ZONE_OFFICER else None,
         enterprise=enterprise if role == Role.ENTERPRISE else None,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationFailed("；".join(exc.messages), field="password") from None
+    _check_password(password, user)
     user.set_password(password)
     user.save()
     if role == Role.THIRD_PARTY:
@@ -87,7 +92,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, actor: Any, user: User, assigned_zones: Any = None, **changes: Any) -> User:
+def user_update(*, actor: Principal, user: User, assigned_zones: Any = None, **changes: Any) -> User:
     """Change a person's profile, role, scope or active flag (not the password)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     before = _user_state(user)
@@ -101,7 +106,7 @@ def user_update(*, actor: Any, user: User, assigned_zones: Any = None, **changes
         user.enterprise = None
     zones = assigned_zones if assigned_zones is not None else user.assigned_zones.all()
     _check_scope(user.role, user.zone, user.enterprise, zones if user.role == Role.THIRD_PARTY else None)
-    if getattr(actor, "pk", None) == user.pk and (not user.is_active or user.role != before["role"]):
+    if actor.user_id == user.pk and (not user.is_active or user.role != before["role"]):
         raise ValidationFailed("不能停用自己的账号或修改自己的角色")
     user.save()
     if user.role == Role.THIRD_PARTY:
@@ -113,11 +118,8 @@ def user_update(*, actor: Any, user: User, assigned_zones: Any = None, **changes
 
 
 @transaction.atomic
-def user_set_password(*, actor: Any, user: User, password: str) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationFailed("；".join(exc.messages), field="password") from None
+def user_set_password(*, actor: Principal, user: User, password: str) -> None:
+    _check_password(password, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -131,7 +133,7 @@ def token_digest(token: str) -> str:
 @transaction.atomic
 def token_issue(
     *,
-    actor: Any,
+    actor: Principal | None,
     name: str,
     client: User,
     role: str = Role.SYSTEM,
@@ -140,7 +142,8 @@ def token_issue(
     expires_at: Any = None,
 ) -> tuple[ApiToken, str]:
     """Issue a bearer token for ``client`` (a system-client account); returns the token record and
-    the token text, which is shown once and never stored."""
+    the token text, which is shown once and never stored. ``actor`` is ``None`` when the platform's
+    operator issues it on the server (``manage.py issue_api_token``)."""
     if client.role != Role.SYSTEM:
         raise ValidationFailed("令牌只能签发给“系统对接客户端”账号", field="client")
     if role not in TOKEN_ROLES:
@@ -163,7 +166,7 @@ def token_issue(
         role=role,
         zone=zone,
         enterprise=enterprise,
-        issued_by=getattr(actor, "user", actor),
+        issued_by=actor.user if actor is not None else None,
         expires_at=expires_at,
     )
     record(
@@ -176,7 +179,7 @@ def token_issue(
 
 
 @transaction.atomic
-def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+def token_revoke(*, actor: Principal, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise Conflict("该令牌已撤销")
@@ -206,7 +209,7 @@ def token_authenticate(text: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def account_unlock(*, actor: Any, username: str) -> int:
+def account_unlock(*, actor: Principal, username: str) -> int:
     """Lift a login lockout (django-axes) for ``username``; returns how many attempt records went."""
     from axes.utils import reset
 

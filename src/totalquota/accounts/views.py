@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -16,12 +18,12 @@ from django.views.decorators.http import require_POST
 from totalquota.accounts import services
 from totalquota.accounts.forms import LoginForm, PasswordResetByAdminForm, TokenForm, UserForm
 from totalquota.accounts.models import ApiToken, User
-from totalquota.accounts.permissions import access, require
+from totalquota.accounts.permissions import access, principal_of, require
 from totalquota.accounts.roles import Role
 from totalquota.common.forms import StyledFormMixin
-from totalquota.lib.errors import DomainError
 from totalquota.registry.models import Zone
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.forms import form_page, post_action, saved
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class LoginView(auth_views.LoginView):
@@ -63,53 +65,44 @@ class UserListView(ScopedListView):
     search_placeholder = gettext_lazy("用户名、姓名、单位")
     filterset_class = UserFilter
     export_name = "users"
-    columns = [
+    related = ("zone", "enterprise")
+    columns = model_columns(
+        User,
         Column(gettext_lazy("用户名"), "username", link=True),
-        Column(gettext_lazy("姓名"), "display_name"),
-        Column(gettext_lazy("角色"), "role"),
+        "display_name role",
         Column(gettext_lazy("功能区"), "zone"),
         Column(gettext_lazy("排污单位"), "enterprise"),
-        Column(gettext_lazy("单位/部门"), "organisation"),
+        "organisation",
         Column(gettext_lazy("启用"), "is_active"),
         Column(gettext_lazy("最近登录"), "last_login"),
-    ]
-
-    def base_queryset(self):
-        return User.objects.select_related("zone", "enterprise")
-
-    def page_actions(self):
-        return action_if(self.request.user, "accounts.manage_users", _("新建用户"), "accounts:user_create")
+    )
+    buttons = [Button("accounts.manage_users", gettext_lazy("新建用户"), "accounts:user_create")]
 
 
-def _form_kwargs(form) -> dict:
-    data = dict(form.cleaned_data)
-    data.pop("username", None)
-    data.pop("password", None)
-    return data
+def _profile(data: dict[str, Any]) -> dict[str, Any]:
+    """The user form's data without the sign-in fields (the services take those apart)."""
+    return {k: v for k, v in data.items() if k not in ("username", "password")}
 
 
 @login_required
 def user_create(request):
-    require(request.user, "accounts.manage_users")
-    form = UserForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = services.user_create(
-                actor=request.user,
-                username=data["username"],
-                password=data["password"],
-                **{k: v for k, v in _form_kwargs(form).items() if k != "is_active"},
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, _("已创建用户 %(name)s。") % {"name": user})
-            return redirect("accounts:user_detail", pk=user.pk)
-    return render(
+    principal = require(request.user, "accounts.manage_users")
+
+    def save(data: dict[str, Any]) -> User:
+        profile = {k: v for k, v in _profile(data).items() if k != "is_active"}
+        return services.user_create(
+            actor=principal, username=data["username"], password=data["password"], **profile
+        )
+
+    return form_page(
         request,
-        "common/form.html",
-        {"form": form, "title": _("新建用户"), "cancel_url": reverse("accounts:user_list")},
+        UserForm(request.POST or None),
+        save=save,
+        done=lambda user: saved(
+            request, _("已创建用户 %(name)s。") % {"name": user}, "accounts:user_detail", pk=user.pk
+        ),
+        title=_("新建用户"),
+        cancel_url=reverse("accounts:user_list"),
     )
 
 
@@ -118,29 +111,25 @@ def user_detail(request, pk: int):
     user = access(
         request.user, User.objects.select_related("zone", "enterprise"), pk, "accounts.manage_users"
     )
+    principal = principal_of(request.user)
     initial = {f: getattr(user, f) for f in services.USER_FIELDS}
     initial["assigned_zones"] = list(user.assigned_zones.all())
-    form = UserForm(request.POST or None, initial=initial, editing=user)
-    if request.method == "POST" and form.is_valid():
-        data = _form_kwargs(form)
-        zones = data.pop("assigned_zones")
-        try:
-            services.user_update(actor=request.user, user=user, assigned_zones=zones, **data)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect("accounts:user_detail", pk=user.pk)
-    return render(
+
+    def save(data: dict[str, Any]) -> User:
+        profile = _profile(data)
+        zones = profile.pop("assigned_zones")
+        return services.user_update(actor=principal, user=user, assigned_zones=zones, **profile)
+
+    return form_page(
         request,
-        "accounts/user_detail.html",
-        {
-            "form": form,
-            "subject": user,
-            "title": str(user),
-            "password_form": PasswordResetByAdminForm(),
-            "cancel_url": reverse("accounts:user_list"),
-        },
+        UserForm(request.POST or None, initial=initial, editing=user),
+        save=save,
+        done=lambda _user: saved(request, _("已保存。"), "accounts:user_detail", pk=user.pk),
+        title=str(user),
+        cancel_url=reverse("accounts:user_list"),
+        template="accounts/user_detail.html",
+        subject=user,
+        password_form=PasswordResetByAdminForm(),
     )
 
 
@@ -149,14 +138,17 @@ def user_detail(request, pk: int):
 def user_set_password(request, pk: int):
     user = access(request.user, User, pk, "accounts.manage_users")
     form = PasswordResetByAdminForm(request.POST)
-    if form.is_valid():
-        try:
-            services.user_set_password(actor=request.user, user=user, password=form.cleaned_data["password"])
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("已为 %(name)s 设置新密码。") % {"name": user})
-    return redirect("accounts:user_detail", pk=user.pk)
+    if not form.is_valid():
+        return redirect("accounts:user_detail", pk=user.pk)
+    return post_action(
+        request,
+        lambda: services.user_set_password(
+            actor=principal_of(request.user), user=user, password=form.cleaned_data["password"]
+        ),
+        _("已为 %(name)s 设置新密码。") % {"name": user},
+        "accounts:user_detail",
+        pk=user.pk,
+    )
 
 
 class TokenListView(ScopedListView):
@@ -165,53 +157,31 @@ class TokenListView(ScopedListView):
     title = gettext_lazy("接口令牌")
     search_fields = ["name", "prefix", "client__username"]
     export_name = "api-tokens"
-    columns = [
-        Column(gettext_lazy("名称"), "name"),
-        Column(gettext_lazy("前缀"), "prefix"),
-        Column(gettext_lazy("客户端账号"), "client"),
-        Column(gettext_lazy("角色"), "role"),
-        Column(gettext_lazy("限定功能区"), "zone"),
-        Column(gettext_lazy("限定排污单位"), "enterprise"),
-        Column(gettext_lazy("签发时间"), "created_at"),
-        Column(gettext_lazy("过期时间"), "expires_at"),
-        Column(gettext_lazy("撤销时间"), "revoked_at"),
-        Column(gettext_lazy("最近使用"), "last_used_at"),
-    ]
+    related = ("client", "zone", "enterprise")
+    columns = model_columns(
+        ApiToken, "name prefix client role zone enterprise created_at expires_at revoked_at last_used_at"
+    )
     template_name = "accounts/token_list.html"
-
-    def base_queryset(self):
-        return ApiToken.objects.select_related("client", "zone", "enterprise")
-
-    def page_actions(self):
-        return action_if(self.request.user, "accounts.manage_tokens", _("签发令牌"), "accounts:token_create")
+    buttons = [Button("accounts.manage_tokens", gettext_lazy("签发令牌"), "accounts:token_create")]
 
 
 @login_required
 def token_create(request):
-    require(request.user, "accounts.manage_tokens")
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            token, text = services.token_issue(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            return render(
-                request,
-                "accounts/token_issued.html",
-                {"token": token, "text": text, "title": _("令牌已签发")},
-            )
-    return render(
+    principal = require(request.user, "accounts.manage_tokens")
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("签发接口令牌"),
-            "cancel_url": reverse("accounts:token_list"),
-            "intro": _(
-                "令牌只显示一次，平台只保存其摘要。系统对接客户端调用接口时在请求头中携带 Authorization: Bearer <令牌>。"
-            ),
-        },
+        TokenForm(request.POST or None),
+        save=lambda data: services.token_issue(actor=principal, **data),
+        done=lambda issued: render(
+            request,
+            "accounts/token_issued.html",
+            {"token": issued[0], "text": issued[1], "title": _("令牌已签发")},
+        ),
+        title=_("签发接口令牌"),
+        cancel_url=reverse("accounts:token_list"),
+        intro=_(
+            "令牌只显示一次，平台只保存其摘要。系统对接客户端调用接口时在请求头中携带 Authorization: Bearer <令牌>。"
+        ),
     )
 
 
@@ -219,13 +189,12 @@ def token_create(request):
 @require_POST
 def token_revoke(request, pk: int):
     token = access(request.user, ApiToken, pk, "accounts.manage_tokens")
-    try:
-        services.token_revoke(actor=request.user, token=token)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("令牌 %(name)s 已撤销。") % {"name": token})
-    return redirect("accounts:token_list")
+    return post_action(
+        request,
+        lambda: services.token_revoke(actor=principal_of(request.user), token=token),
+        _("令牌 %(name)s 已撤销。") % {"name": token},
+        "accounts:token_list",
+    )
 
 
 @login_required
@@ -244,12 +213,11 @@ def lockouts(request):
 @login_required
 @require_POST
 def unlock(request):
-    require(request.user, "accounts.unlock")
+    principal = require(request.user, "accounts.unlock")
     username = request.POST.get("username", "")
-    try:
-        services.account_unlock(actor=request.user, username=username)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已解除 %(name)s 的登录锁定。") % {"name": username})
-    return redirect("accounts:lockouts")
+    return post_action(
+        request,
+        lambda: services.account_unlock(actor=principal, username=username),
+        _("已解除 %(name)s 的登录锁定。") % {"name": username},
+        "accounts:lockouts",
+    )

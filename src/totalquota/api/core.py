@@ -8,7 +8,6 @@ People call it with their browser session (CSRF-protected); system clients with
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -32,7 +31,8 @@ from ninja.security.apikey import APIKeyCookie
 
 from totalquota.accounts.permissions import Principal, principal_for_token, principal_for_user, require
 from totalquota.accounts.services import token_authenticate
-from totalquota.common.middleware import MULTIPART_ONLY, current_request_id, is_multipart
+from totalquota.common.middleware import MULTIPART_ONLY, is_multipart
+from totalquota.common.problems import TITLES, problem
 from totalquota.lib.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ class ApiRequest(HttpRequest):
     auth: Principal
 
 
-PROBLEM_BASE = "https://totalquota.invalid/problems/"
-
-
 def require_multipart(request: HttpRequest) -> None:
     """Upload routes take ``multipart/form-data`` with a boundary and nothing else (415 otherwise),
     checked after the caller's identity and right and before the body is parsed."""
@@ -54,24 +51,18 @@ def require_multipart(request: HttpRequest) -> None:
         raise HttpError(415, MULTIPART_ONLY)
 
 
-class BearerTokenAuth(HttpBearer):
-    """``Authorization: Bearer tq_…``: a system client's token, hashed and looked up.
-
-    With ``action``, the principal must also be allowed that action (403 otherwise), checked before
-    the request body is read, so a caller without the right learns nothing from validation errors.
-    With ``upload``, the body must then be declared as ``multipart/form-data`` (415 otherwise).
-    """
+class _Admission:
+    """What both ways in check once the caller is known: with ``action``, the principal must also
+    be allowed that action (403 otherwise), checked before the request body is read, so a caller
+    without the right learns nothing from validation errors; with ``upload``, the body must then be
+    declared as ``multipart/form-data`` (415 otherwise)."""
 
     def __init__(self, action: str | None = None, *, upload: bool = False) -> None:
         super().__init__()
         self.action = action
         self.upload = upload
 
-    def authenticate(self, request: HttpRequest, token: str):
-        found = token_authenticate(token)
-        if found is None:
-            return None
-        principal = principal_for_token(found)
+    def admit(self, request: HttpRequest, principal: Principal) -> Principal:
         if self.action:
             require(principal, self.action)
         if self.upload:
@@ -80,17 +71,22 @@ class BearerTokenAuth(HttpBearer):
         return principal
 
 
-class SessionPrincipalAuth(APIKeyCookie):
+class BearerTokenAuth(_Admission, HttpBearer):
+    """``Authorization: Bearer tq_…``: a system client's token, hashed and looked up."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        found = token_authenticate(token)
+        if found is None:
+            return None
+        return self.admit(request, principal_for_token(found))
+
+
+class SessionPrincipalAuth(_Admission, APIKeyCookie):
     """A signed-in person's session; unsafe methods need the CSRF token like any form."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
-    def __init__(self, action: str | None = None, *, upload: bool = False) -> None:
-        super().__init__()
-        self.action = action
-        self.upload = upload
-
-    def authenticate(self, request: HttpRequest, key: str | None):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not getattr(user, "role", ""):
             return None
@@ -98,12 +94,7 @@ class SessionPrincipalAuth(APIKeyCookie):
             principal = principal_for_user(user)
         except PermissionDenied:
             return None
-        if self.action:
-            require(principal, self.action)
-        if self.upload:
-            require_multipart(request)
-        request.principal = principal  # type: ignore[attr-defined]
-        return principal
+        return self.admit(request, principal)
 
 
 def allowed(action: str) -> list:
@@ -141,48 +132,6 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
 )
-
-
-def problem(
-    request: HttpRequest,
-    status: int,
-    title: str,
-    detail: str,
-    *,
-    code: str = "error",
-    clause: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
-) -> HttpResponse:
-    """An RFC 9457 problem document."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.path,
-        "request_id": getattr(request, "request_id", None) or current_request_id(),
-    }
-    if clause:
-        body["clause"] = clause
-    if errors:
-        body["errors"] = errors
-    return HttpResponse(
-        json.dumps(body, ensure_ascii=False, default=str),
-        status=status,
-        content_type="application/problem+json",
-    )
-
-
-TITLES = {
-    400: "请求有误",
-    401: "未认证",
-    403: "无权操作",
-    404: "不存在",
-    409: "冲突",
-    413: "请求体过大",
-    415: "不支持的请求格式",
-    422: "数据校验未通过",
-}
 
 
 @api.exception_handler(DomainError)

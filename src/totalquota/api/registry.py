@@ -13,7 +13,7 @@ from totalquota.common.xlsx import read_table
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
-from totalquota.registry.selectors import filing_thresholds
+from totalquota.registry.selectors import with_filing_thresholds
 
 router = Router(tags=["基础信息 registry"])
 
@@ -25,6 +25,8 @@ class ZoneOut(Schema):
     is_active: bool
 
 
+# A pollutant as registry.selectors.with_filing_thresholds gives it: its ``filing_threshold`` (a
+# rule value or None) becomes grams, text and clause.
 class PollutantOut(Schema):
     id: int
     code: str
@@ -36,6 +38,21 @@ class PollutantOut(Schema):
     filing_threshold_grams: int | None
     filing_threshold: str | None
     filing_threshold_clause: str | None
+
+    @staticmethod
+    def resolve_filing_threshold_grams(obj: Pollutant) -> int | None:
+        rule = obj.filing_threshold  # type: ignore[attr-defined]
+        return rule.value if rule is not None else None
+
+    @staticmethod
+    def resolve_filing_threshold(obj: Pollutant) -> str | None:
+        grams = PollutantOut.resolve_filing_threshold_grams(obj)
+        return format_quantity(grams, obj.unit, suffix=True) if grams is not None else None
+
+    @staticmethod
+    def resolve_filing_threshold_clause(obj: Pollutant) -> str | None:
+        rule = obj.filing_threshold  # type: ignore[attr-defined]
+        return rule.clause_id if rule is not None else None
 
 
 class EnterpriseOut(Schema):
@@ -100,28 +117,7 @@ def list_zones(request: ApiRequest):
 
 @router.get("/pollutants", response=list[PollutantOut], summary="总量管控因子及备案阈值（POLL-1，RES-2）")
 def list_pollutants(request: ApiRequest):
-    thresholds = filing_thresholds()
-    result = []
-    for p in restrict(request.auth, Pollutant.objects.all(), "registry.view"):
-        t = thresholds.get(p.pk)
-        grams = t.value if t is not None else None
-        result.append(
-            {
-                "id": p.pk,
-                "code": p.code,
-                "name": p.name,
-                "name_en": p.name_en,
-                "medium": p.medium,
-                "display_unit": p.display_unit,
-                "is_heavy_metal": p.is_heavy_metal,
-                "filing_threshold_grams": grams,
-                "filing_threshold": format_quantity(grams, p.unit, suffix=True)
-                if grams is not None
-                else None,
-                "filing_threshold_clause": t.clause_id if t is not None else None,
-            }
-        )
-    return result
+    return with_filing_thresholds(restrict(request.auth, Pollutant.objects.all(), "registry.view"))
 
 
 @router.get("/enterprises", response=list[EnterpriseOut], summary="排污单位列表（按权限范围）")
@@ -174,4 +170,4 @@ def update_enterprise(request: ApiRequest, enterprise_id: int, payload: Enterpri
 def import_enterprises(request: ApiRequest, file: File[UploadedFile]):
     rows = read_table(file, headers=[h for h, _f in services.IMPORT_COLUMNS])
     result = services.enterprise_import(actor=request.auth, rows=rows)
-    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+    return result

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.common.models import optional_link
+
 
 class AuditEvent(models.Model):
     """审计事件: who did what to which record, with the values before and after.
@@ -28,14 +30,7 @@ class AuditEvent(models.Model):
     """
 
     at = models.DateTimeField(_("时间"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
+    actor = optional_link(settings.AUTH_USER_MODEL, _("操作人"), related_name="+")
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     role = models.CharField(_("角色"), max_length=16, blank=True)
     token_id = models.BigIntegerField(_("接口令牌"), null=True, blank=True)
@@ -51,8 +46,7 @@ class AuditEvent(models.Model):
     v1_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
-        verbose_name = _("审计事件")
-        verbose_name_plural = _("审计事件")
+        verbose_name = verbose_name_plural = _("审计事件")
         ordering = ["-id"]
 
     def __str__(self) -> str:

@@ -7,16 +7,20 @@ transaction commits.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from totalquota.accounts.permissions import Principal
 from totalquota.audit import chain
 from totalquota.audit.models import AuditEvent, AuditPending
 from totalquota.common import rawsql
 from totalquota.common.middleware import current_request_id
+
+if TYPE_CHECKING:
+    from totalquota.accounts.models import User
 
 
 def to_json(value: Any) -> Any:
@@ -36,7 +40,7 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
 
 def record(
     *,
-    actor: Any,
+    actor: Principal | User | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str | None = None,
@@ -53,9 +57,11 @@ def record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
-    user = getattr(actor, "user", actor)
-    token_id = getattr(actor, "token_id", None)
-    role = str(getattr(actor, "role", "") or "")
+    user: User | None
+    if isinstance(actor, Principal):
+        user, token_id, role = actor.user, actor.token_id, str(actor.role)
+    else:
+        user, token_id, role = actor, None, (actor.role if actor is not None else "") or ""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if object_id is None else object_id
@@ -65,7 +71,7 @@ def record(
         at=timezone.now(),
         actor_id=actor_id,
         actor_label=(str(user) if user is not None else "系统")[:150],
-        role=role or (getattr(user, "role", "") or ""),
+        role=role,
         token_id=token_id,
         action=action,
         object_type=object_type or "",

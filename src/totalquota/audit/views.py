@@ -10,24 +10,20 @@ from django.utils.translation import gettext_lazy
 
 from totalquota.accounts.permissions import access
 from totalquota.audit.models import AuditEvent
-from totalquota.web.lists import Column, ScopedListView
+from totalquota.web.lists import Column, ScopedListView, model_columns
+
+
+def _day_filter(label, lookup: str) -> django_filters.DateFilter:
+    return django_filters.DateFilter(
+        label=label, field_name="at", lookup_expr=lookup, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class AuditFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(label=gettext_lazy("操作"), lookup_expr="istartswith")
     object_type = django_filters.CharFilter(label=gettext_lazy("对象类型"), lookup_expr="iexact")
-    since = django_filters.DateFilter(
-        label=gettext_lazy("起始日期"),
-        field_name="at",
-        lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    until = django_filters.DateFilter(
-        label=gettext_lazy("截止日期"),
-        field_name="at",
-        lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    since = _day_filter(gettext_lazy("起始日期"), "date__gte")
+    until = _day_filter(gettext_lazy("截止日期"), "date__lte")
 
     class Meta:
         model = AuditEvent
@@ -43,17 +39,13 @@ class AuditListView(ScopedListView):
     filterset_class = AuditFilter
     export_name = "audit-log"
     paginate_by = 50
-    columns = [
+    columns = model_columns(
+        AuditEvent,
         Column(gettext_lazy("序号"), "seq", link=True),
-        Column(gettext_lazy("时间"), "at"),
-        Column(gettext_lazy("操作人"), "actor_label"),
-        Column(gettext_lazy("角色"), "role"),
-        Column(gettext_lazy("操作"), "action"),
-        Column(gettext_lazy("对象类型"), "object_type"),
-        Column(gettext_lazy("对象编号"), "object_id"),
+        "at actor_label role action object_type object_id",
         Column(gettext_lazy("对象"), "object_repr", css="wrap"),
-        Column(gettext_lazy("请求编号"), "request_id"),
-    ]
+        "request_id",
+    )
 
     def base_queryset(self):
         # Newest first by id (the order events were written); ``seq`` is the chain position, given

@@ -42,14 +42,6 @@ class ApiProblemMiddleware:
     """Under ``/api/``, answers that Django or the router produce themselves (an unknown path, a
     method the route does not have) become problem documents too, like every other API refusal."""
 
-    TITLES = {
-        400: "请求有误",
-        404: "不存在",
-        405: "不支持的请求方法",
-        413: "请求体过大",
-        415: "不支持的请求格式",
-    }
-
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -62,7 +54,7 @@ class ApiProblemMiddleware:
                 ("application/problem+json", "application/json")
             )
         ):
-            import json
+            from totalquota.common.problems import TITLES, problem
 
             status = response.status_code
             detail = {
@@ -71,20 +63,10 @@ class ApiProblemMiddleware:
                 413: "请求体过大",
                 415: MULTIPART_ONLY,
             }.get(status, "请求无法处理")
-            body = {
-                "type": "https://totalquota.invalid/problems/http",
-                "title": self.TITLES.get(status, "请求有误"),
-                "status": status,
-                "detail": detail,
-                "instance": request.path,
-                "request_id": getattr(request, "request_id", None),
-            }
-            problem = HttpResponse(
-                json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
-            )
+            result = problem(request, status, TITLES.get(status, "请求有误"), detail, code="http")
             if response.has_header("Allow"):
-                problem["Allow"] = response["Allow"]
-            return problem
+                result["Allow"] = response["Allow"]
+            return result
         return response
 
 

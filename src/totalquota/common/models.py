@@ -1,6 +1,8 @@
-"""Shared tables: the counters of documents the bureau issues."""
+"""Shared tables (the counters of documents the bureau issues) and shared field shapes."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +19,18 @@ class DocumentCounter(models.Model):
     last = models.PositiveIntegerField(_("已用至"), default=0)
 
     class Meta:
-        verbose_name = _("文号计数")
-        verbose_name_plural = _("文号计数")
+        verbose_name = verbose_name_plural = _("文号计数")
         constraints = [
             models.UniqueConstraint(fields=["kind", "year"], name="common_document_counter_unique")
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.year}: {self.last}"
+
+
+def optional_link(to: Any, verbose_name: Any, **options: Any) -> models.ForeignKey[Any, Any]:
+    """A reference that may be empty and protects what it points to: a record never disappears
+    from under a row that names it (users' zones and units, tokens' scopes, audit actors)."""
+    return models.ForeignKey(
+        to, on_delete=models.PROTECT, null=True, blank=True, verbose_name=verbose_name, **options
+    )

@@ -10,6 +10,7 @@ size is bounded (:func:`check_untrusted_xlsx`); numeric cells reach the caller a
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tempfile
 import zipfile
 import zlib
@@ -29,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from totalquota.lib.errors import ValidationFailed
+from totalquota.lib.units import decimal_text
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
@@ -171,13 +173,14 @@ def exact_number(value: int | float) -> str:
     """A numeric cell as the decimal text it was typed as: ``0.00005``, never ``5e-05``.
 
     A workbook stores numbers as doubles; the shortest text that reads back as the same double is
-    what Excel shows and what was typed (``repr``), written out in plain positional notation.
+    what Excel shows and what was typed, written out positionally (:func:`lib.units.decimal_text`);
+    a whole number loses its ``.0``.
     """
-    if isinstance(value, int):
-        return str(value)
-    if value.is_integer():
-        return str(int(value))
-    return format(Decimal(repr(value)), "f")
+    if isinstance(value, float) and not math.isfinite(value):
+        return format(Decimal(repr(value)), "f")  # 1E999 in a crafted file: text the column refuses
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return decimal_text(value)
 
 
 def _cell_value(value: Any) -> Any:
@@ -236,8 +239,6 @@ def cell_text(value: Any) -> str:
     """A cell as trimmed text; numbers typed into text columns (phone numbers) lose their ``.0``."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     if isinstance(value, float):
         return exact_number(value)
     return str(value).strip()

@@ -43,7 +43,7 @@ def seed(ctx: DemoContext) -> None:
 
     def make(username, role, display_name, organisation, **scope):
         user = user_create(
-            actor=actor,
+            actor=actor.principal,
             username=username,
             password=DEMO_PASSWORD,
             role=role,
@@ -74,5 +74,5 @@ def seed(ctx: DemoContext) -> None:
     client = make("approval_system", Role.SYSTEM, "项目审批系统", "园区项目审批系统")
     client.set_unusable_password()
     client.save(update_fields=["password"])
-    _token, text = token_issue(actor=actor, name="项目审批系统（演示）", client=client)
+    _token, text = token_issue(actor=actor.principal, name="项目审批系统（演示）", client=client)
     ctx.notes.append(f"演示接口令牌（只显示这一次）：{text}")

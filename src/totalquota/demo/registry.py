@@ -131,7 +131,7 @@ def seed(ctx: DemoContext) -> None:
         contact = rng.choice(SURNAMES) + rng.choice(GIVEN)
         enterprises.append(
             enterprise_create(
-                actor=admin,
+                actor=admin.principal,
                 name=name,
                 uscc=credit,
                 permit_number=permit,

@@ -105,8 +105,8 @@ class RuleParameterForm(StyledForm):
         assert isinstance(key_field, forms.ChoiceField)
         key_field.choices = [(k.key, f"{k.label}（{k.key}，{k.clause_id}）") for k in RULE_KEYS.values()]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         spec = RULE_KEYS.get(data.get("key", ""))
         if spec is not None and "value" in data:
             pollutant = data.get("pollutant")

@@ -16,8 +16,7 @@ class Park(models.Model):
     name = models.CharField(_("名称"), max_length=100)
 
     class Meta:
-        verbose_name = _("园区")
-        verbose_name_plural = _("园区")
+        verbose_name = verbose_name_plural = _("园区")
 
     def __str__(self) -> str:
         return self.name
@@ -33,8 +32,7 @@ class Zone(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("功能区")
-        verbose_name_plural = _("功能区")
+        verbose_name = verbose_name_plural = _("功能区")
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
@@ -61,8 +59,7 @@ class Pollutant(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = _("污染物")
-        verbose_name_plural = _("污染物")
+        verbose_name = verbose_name_plural = _("污染物")
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
@@ -96,8 +93,7 @@ class RuleParameter(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("规则参数")
-        verbose_name_plural = _("规则参数")
+        verbose_name = verbose_name_plural = _("规则参数")
         ordering = ["key", "pollutant__sort_order", "zone__sort_order", "-effective_from"]
         constraints = [
             models.CheckConstraint(
@@ -148,8 +144,7 @@ class Enterprise(models.Model):
     scope_fields = {"zone": "zone_id", "enterprise": "id"}
 
     class Meta:
-        verbose_name = _("排污单位")
-        verbose_name_plural = _("排污单位")
+        verbose_name = verbose_name_plural = _("排污单位")
         ordering = ["zone__sort_order", "name"]
         indexes = [models.Index(fields=["zone", "name"])]
         constraints = [

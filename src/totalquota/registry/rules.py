@@ -35,19 +35,28 @@ class RuleKey:
 RULE_KEYS: dict[str, RuleKey] = {}
 
 
-def register(key: RuleKey) -> RuleKey:
-    RULE_KEYS[key.key] = key
-    return key
+def register(
+    key: RuleKey | str,
+    kind: str = "",
+    clause_id: str = "",
+    label: str = "",
+    *,
+    per_pollutant: bool = False,
+    per_zone: bool = False,
+) -> RuleKey:
+    """Add a key to :data:`RULE_KEYS`: a :class:`RuleKey`, or its fields
+    (``register("filing_threshold", "grams", "RES-2", label, per_pollutant=True)``)."""
+    rule = key if isinstance(key, RuleKey) else RuleKey(key, kind, clause_id, label, per_pollutant, per_zone)
+    RULE_KEYS[rule.key] = rule
+    return rule
 
 
 FILING_THRESHOLD = register(
-    RuleKey(
-        "filing_threshold",
-        "grams",
-        "RES-2",
-        "备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）",
-        per_pollutant=True,
-    )
+    "filing_threshold",
+    "grams",
+    "RES-2",
+    "备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）",
+    per_pollutant=True,
 )
 
 

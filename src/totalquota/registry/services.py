@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from totalquota.accounts.permissions import principal_of, zone_allowed
+from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.audit.services import record, snapshot
 from totalquota.lib import dates, uscc
 from totalquota.lib.errors import Forbidden, RuleViolation, ValidationFailed
@@ -137,13 +137,13 @@ def clean_enterprise(
     return values, errors
 
 
-def _check_zone_scope(actor: Any, zone: Zone | None, field_errors: dict[str, str]) -> None:
+def _check_zone_scope(actor: Principal, zone: Zone | None, field_errors: dict[str, str]) -> None:
     if zone is not None and not zone_allowed(actor, zone.pk):
         field_errors["zone"] = f"您无权在功能区“{zone}”登记或修改排污单位"
 
 
 @transaction.atomic
-def enterprise_create(*, actor: Any, **data: Any) -> Enterprise:
+def enterprise_create(*, actor: Principal, **data: Any) -> Enterprise:
     """Register a discharging unit; refuses a code that is already registered."""
     values, errors = clean_enterprise(data)
     if "uscc" not in errors and Enterprise.objects.filter(uscc=values["uscc"]).exists():
@@ -151,15 +151,18 @@ def enterprise_create(*, actor: Any, **data: Any) -> Enterprise:
     _check_zone_scope(actor, values.get("zone"), errors)
     if errors:
         raise _field_errors(errors)
+    return _register(actor, values, "enterprise.create")
+
+
+def _register(actor: Principal, values: dict[str, Any], action: str) -> Enterprise:
+    """A new unit from checked ``values``, with its audit event."""
     enterprise = Enterprise.objects.create(**values)
-    record(
-        actor=actor, action="enterprise.create", obj=enterprise, after=snapshot(enterprise, ENTERPRISE_FIELDS)
-    )
+    record(actor=actor, action=action, obj=enterprise, after=snapshot(enterprise, ENTERPRISE_FIELDS))
     return enterprise
 
 
 @transaction.atomic
-def enterprise_update(*, actor: Any, enterprise: Enterprise, **data: Any) -> Enterprise:
+def enterprise_update(*, actor: Principal, enterprise: Enterprise, **data: Any) -> Enterprise:
     """Change a unit's registry entry; a zone officer may move it only within their own zone."""
     # Lock the row so that two officers editing the same unit do not overwrite each other's audit
     # "before" values.
@@ -198,14 +201,13 @@ class ImportResult:
 
 
 @transaction.atomic
-def enterprise_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult:
+def enterprise_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportResult:
     """Create or update units from the rows of the import template, all or nothing.
 
     Rows are matched on the unified social credit code. Every row is checked first; if any row is
     wrong, nothing is written and :class:`ValidationFailed` carries one entry per problem
     (``row``, ``column``, ``value``, ``message``).
     """
-    principal = principal_of(actor)
     problems: list[dict[str, Any]] = []
     plans: list[tuple[Enterprise | None, dict[str, Any]]] = []
     seen_codes: dict[str, int] = {}
@@ -218,9 +220,9 @@ def enterprise_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult
         code = uscc.normalize(str(data.get("uscc") or ""))
         instance = existing.get(code)
         values, errors = clean_enterprise(data, instance=instance)
-        _check_zone_scope(principal, values.get("zone"), errors)
+        _check_zone_scope(actor, values.get("zone"), errors)
         if instance is not None:
-            _check_zone_scope(principal, instance.zone, errors)
+            _check_zone_scope(actor, instance.zone, errors)
         if "uscc" in values:
             if values["uscc"] in seen_codes:
                 errors["uscc"] = f"与第 {seen_codes[values['uscc']]} 行的统一社会信用代码重复"
@@ -251,13 +253,7 @@ def enterprise_import(*, actor: Any, rows: list[dict[str, Any]]) -> ImportResult
     created = updated = unchanged = 0
     for instance, values in plans:
         if instance is None:
-            enterprise = Enterprise.objects.create(**values)
-            record(
-                actor=actor,
-                action="enterprise.import_create",
-                obj=enterprise,
-                after=snapshot(enterprise, ENTERPRISE_FIELDS),
-            )
+            _register(actor, values, "enterprise.import_create")
             created += 1
             continue
         before = snapshot(instance, ENTERPRISE_FIELDS)
@@ -280,7 +276,7 @@ RULE_FIELDS = ["key", "pollutant", "zone", "value", "effective_from", "effective
 @transaction.atomic
 def rule_parameter_set(
     *,
-    actor: Any,
+    actor: Principal,
     key: str,
     value: Any,
     effective_from: dt.date,
@@ -304,10 +300,7 @@ def rule_parameter_set(
         raise ValidationFailed(f"参数“{spec.label}”不按污染物区分", field="pollutant")
     if zone is not None and not spec.per_zone:
         raise ValidationFailed(f"参数“{spec.label}”不按功能区区分", field="zone")
-    if (
-        not zone_allowed(actor, None if zone is None else zone.pk)
-        and principal_of(actor).zone_ids is not None
-    ):
+    if not zone_allowed(actor, None if zone is None else zone.pk):
         raise Forbidden("您无权修改该功能区的规则参数")
     # Lock the rows of this key so two administrators cannot both close the same current row.
     current = list(
@@ -344,7 +337,13 @@ ZONE_FIELDS = ["code", "name", "sort_order", "is_active"]
 
 @transaction.atomic
 def zone_save(
-    *, actor: Any, zone: Zone | None = None, code: str, name: str, sort_order: int = 0, is_active: bool = True
+    *,
+    actor: Principal,
+    zone: Zone | None = None,
+    code: str,
+    name: str,
+    sort_order: int = 0,
+    is_active: bool = True,
 ) -> Zone:
     """Create a functional zone, or change one (the bureau admin keeps the park's zones)."""
     from totalquota.registry.models import Park

@@ -5,10 +5,9 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -20,14 +19,14 @@ from totalquota.accounts.permissions import access, may, principal_of, require, 
 from totalquota.audit.models import AuditEvent
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, text_cells, xlsx_response
-from totalquota.lib.errors import DomainError
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
 from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
-from totalquota.registry.selectors import filing_thresholds
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.registry.selectors import active_zones, with_filing_thresholds
+from totalquota.web.forms import form_page, import_page, saved
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class EnterpriseListView(ScopedListView):
@@ -38,50 +37,26 @@ class EnterpriseListView(ScopedListView):
     search_placeholder = gettext_lazy("名称、信用代码、许可证编号、行业、地址")
     filterset_class = EnterpriseFilter
     export_name = "enterprises"
-    columns = [
+    related = ("zone",)
+    columns = model_columns(
+        Enterprise,
         Column(gettext_lazy("单位名称"), "name", link=True),
-        Column(gettext_lazy("统一社会信用代码"), "uscc"),
-        Column(gettext_lazy("排污许可证编号"), "permit_number"),
+        "uscc permit_number",
         Column(gettext_lazy("功能区"), "zone.name"),
-        Column(gettext_lazy("行业代码"), "industry_code"),
-        Column(gettext_lazy("行业类别"), "industry_name"),
-        Column(gettext_lazy("管理类别"), "management_category"),
-        Column(gettext_lazy("联系人"), "contact_name"),
-        Column(gettext_lazy("联系电话"), "contact_phone"),
+        "industry_code industry_name management_category contact_name contact_phone",
         Column(gettext_lazy("地址"), "address", css="wrap"),
-        Column(gettext_lazy("在册"), "is_active"),
-    ]
-
-    def base_queryset(self):
-        return Enterprise.objects.select_related("zone")
-
-    def page_actions(self):
-        user = self.request.user
-        return action_if(
-            user, "registry.edit_enterprise", _("登记排污单位"), "registry:enterprise_create"
-        ) + action_if(
-            user,
+        "is_active",
+    )
+    buttons = [
+        Button("registry.edit_enterprise", gettext_lazy("登记排污单位"), "registry:enterprise_create"),
+        Button(
             "registry.import_enterprise",
-            _("批量导入"),
+            gettext_lazy("批量导入"),
             "registry:enterprise_import",
             icon="bi-upload",
             style="outline-primary",
-        )
-
-
-def _zones_for(user):
-    principal = principal_of(user)
-    zones = Zone.objects.filter(is_active=True)
-    return zones if principal.zone_ids is None else zones.filter(pk__in=principal.zone_ids)
-
-
-def _apply_errors(form, exc: DomainError) -> None:
-    if exc.errors:
-        for item in exc.errors:
-            field = item.get("field")
-            form.add_error(field if field in form.fields else None, item["message"])
-    else:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        ),
+    ]
 
 
 @login_required
@@ -111,90 +86,63 @@ def enterprise_detail(request, pk: int):
 
 @login_required
 def enterprise_create(request):
-    require(request.user, "registry.edit_enterprise")
-    zones = _zones_for(request.user)
-    form = EnterpriseForm(
-        request.POST or None, zones=zones, initial={"zone": zones.first() if zones.count() == 1 else None}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            enterprise = services.enterprise_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已登记排污单位：%(name)s") % {"name": enterprise.name})
-            return redirect(enterprise)
-    return render(
+    principal = require(request.user, "registry.edit_enterprise")
+    zones = active_zones(principal)
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("登记排污单位"),
-            "cancel_url": reverse("registry:enterprise_list"),
-        },
+        EnterpriseForm(
+            request.POST or None, zones=zones, initial={"zone": zones.first() if zones.count() == 1 else None}
+        ),
+        save=lambda data: services.enterprise_create(actor=principal, **data),
+        done=lambda unit: saved(request, _("已登记排污单位：%(name)s") % {"name": unit.name}, unit),
+        title=_("登记排污单位"),
+        cancel_url=reverse("registry:enterprise_list"),
     )
 
 
 @login_required
 def enterprise_edit(request, pk: int):
     enterprise = access(request.user, Enterprise, pk, "registry.edit_enterprise")
+    principal = principal_of(request.user)
     initial = {f: getattr(enterprise, f) for f in services.ENTERPRISE_FIELDS}
-    form = EnterpriseForm(
-        request.POST or None, initial=initial, zones=_zones_for(request.user), editing=enterprise
-    )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        data.pop("uscc", None)
-        try:
-            services.enterprise_update(actor=request.user, enterprise=enterprise, **data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(enterprise)
-    return render(
+
+    def save(data: dict[str, Any]) -> Enterprise:
+        changes = {name: value for name, value in data.items() if name != "uscc"}
+        return services.enterprise_update(actor=principal, enterprise=enterprise, **changes)
+
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("修改排污单位：%(name)s") % {"name": enterprise.name},
-            "cancel_url": enterprise.get_absolute_url(),
-        },
+        EnterpriseForm(
+            request.POST or None, initial=initial, zones=active_zones(principal), editing=enterprise
+        ),
+        save=save,
+        done=lambda _unit: saved(request, _("已保存。"), enterprise),
+        title=_("修改排污单位：%(name)s") % {"name": enterprise.name},
+        cancel_url=enterprise.get_absolute_url(),
     )
 
 
 @login_required
 @multipart_post
 def enterprise_import(request):
-    require(request.user, "registry.import_enterprise")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    problems: list[dict] = []
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        headers = [h for h, _f in services.IMPORT_COLUMNS]
-        try:
-            rows = read_table(form.cleaned_data["file"], headers=headers)
-            result = services.enterprise_import(actor=request.user, rows=rows)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-            problems = exc.errors
-            status = 422
-        else:
-            messages.success(
-                request,
-                _("导入完成：新增 %(c)d 家，更新 %(u)d 家，无变化 %(n)d 家。")
-                % {"c": result.created, "u": result.updated, "n": result.unchanged},
-            )
-            return redirect("registry:enterprise_list")
-    return render(
+    principal = require(request.user, "registry.import_enterprise")
+
+    def save(file: Any) -> services.ImportResult:
+        rows = read_table(file, headers=[h for h, _f in services.IMPORT_COLUMNS])
+        return services.enterprise_import(actor=principal, rows=rows)
+
+    return import_page(
         request,
-        "registry/enterprise_import.html",
-        {
-            "form": form,
-            "problems": problems,
-            "title": _("批量导入排污单位"),
-        },
-        status=status,
+        ImportForm(request.POST or None, request.FILES or None),
+        save=save,
+        done=lambda result: saved(
+            request,
+            _("导入完成：新增 %(c)d 家，更新 %(u)d 家，无变化 %(n)d 家。")
+            % {"c": result.created, "u": result.updated, "n": result.unchanged},
+            "registry:enterprise_list",
+        ),
+        title=_("批量导入排污单位"),
+        template="registry/enterprise_import.html",
     )
 
 
@@ -215,7 +163,7 @@ def enterprise_template(request):
     for col in ("B", "C", "I"):
         for row in range(2, 2002):
             ws[f"{col}{row}"].number_format = "@"
-    zone_names = ",".join(z.name for z in _zones_for(request.user))
+    zone_names = ",".join(z.name for z in active_zones(principal_of(request.user)))
     zone_dv = DataValidation(type="list", formula1=f'"{zone_names}"', allow_blank=False)
     cat_dv = DataValidation(
         type="list", formula1='"' + ",".join(str(lbl) for _v, lbl in ManagementCategory.choices) + '"'
@@ -252,13 +200,13 @@ class ZoneListView(ScopedListView):
     search_fields = ["name", "code"]
     export_name = "zones"
     paginate_by = 50
-    columns = [
-        Column(gettext_lazy("代码"), "code"),
-        Column(gettext_lazy("名称"), "name"),
+    columns = model_columns(
+        Zone,
+        "code name",
         Column(gettext_lazy("园区"), "park.name"),
         Column(gettext_lazy("在册排污单位"), "enterprise_count", css="num"),
-        Column(gettext_lazy("启用"), "is_active"),
-    ]
+        "is_active",
+    )
 
     def base_queryset(self):
         return (
@@ -271,8 +219,7 @@ class ZoneListView(ScopedListView):
 class ZoneAdminListView(ZoneListView):
     template_name = "registry/zone_list.html"
 
-    def page_actions(self):
-        return action_if(self.request.user, "registry.manage_zones", _("新增功能区"), "registry:zone_create")
+    buttons = [Button("registry.manage_zones", gettext_lazy("新增功能区"), "registry:zone_create")]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -281,25 +228,15 @@ class ZoneAdminListView(ZoneListView):
 
 
 def _zone_form(request, zone):
-    require(request.user, "registry.manage_zones")
+    principal = require(request.user, "registry.manage_zones")
     initial = {f: getattr(zone, f) for f in services.ZONE_FIELDS} if zone else {}
-    form = ZoneForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.zone_save(actor=request.user, zone=zone, **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存功能区。"))
-            return redirect("registry:zone_list")
-    return render(
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("修改功能区") if zone else _("新增功能区"),
-            "cancel_url": reverse("registry:zone_list"),
-        },
+        ZoneForm(request.POST or None, initial=initial),
+        save=lambda data: services.zone_save(actor=principal, zone=zone, **data),
+        done=lambda _zone: saved(request, _("已保存功能区。"), "registry:zone_list"),
+        title=_("修改功能区") if zone else _("新增功能区"),
+        cancel_url=reverse("registry:zone_list"),
     )
 
 
@@ -313,6 +250,14 @@ def zone_edit(request, pk: int):
     return _zone_form(request, access(request.user, Zone, pk, "registry.manage_zones"))
 
 
+def _filing_threshold_text(pollutant: Pollutant) -> str:
+    # with_filing_thresholds put the threshold on each row
+    value = pollutant.filing_threshold  # type: ignore[attr-defined]
+    if value is None or value.value is None:
+        return _("无：任何新增均需审核")
+    return "≤ " + format_quantity(value.value, pollutant.unit, suffix=True)
+
+
 class PollutantListView(ScopedListView):
     model = Pollutant
     action = "registry.view"
@@ -320,26 +265,14 @@ class PollutantListView(ScopedListView):
     search_fields = ["name", "code", "name_en"]
     export_name = "pollutants"
     paginate_by = 50
-    columns = [
-        Column(gettext_lazy("代码"), "code"),
-        Column(gettext_lazy("名称"), "name"),
-        Column(gettext_lazy("英文名称"), "name_en"),
-        Column(gettext_lazy("介质"), "medium"),
-        Column(gettext_lazy("显示单位"), "display_unit"),
-        Column(gettext_lazy("重金属"), "is_heavy_metal"),
-        Column(gettext_lazy("备案阈值（RES-2）"), "filing_threshold_text"),
-    ]
+    columns = model_columns(
+        Pollutant,
+        "code name name_en medium display_unit is_heavy_metal",
+        Column(gettext_lazy("备案阈值（RES-2）"), _filing_threshold_text),
+    )
 
     def get_queryset(self):
-        rows = list(super().get_queryset())
-        thresholds = filing_thresholds()
-        for p in rows:
-            value = thresholds.get(p.pk)
-            if value is None or value.value is None:
-                p.filing_threshold_text = _("无：任何新增均需审核")
-            else:
-                p.filing_threshold_text = "≤ " + format_quantity(value.value, p.unit, suffix=True)
-        return rows
+        return with_filing_thresholds(super().get_queryset())
 
     def export_rows(self, qs):
         return ([c.export_value(obj) for c in self.columns] for obj in self.get_queryset())
@@ -352,43 +285,28 @@ class RuleListView(ScopedListView):
     search_fields = ["key", "source", "clause_id", "pollutant__name", "zone__name"]
     filterset_class = RuleParameterFilter
     export_name = "rule-parameters"
-    columns = [
-        Column(gettext_lazy("参数"), "key"),
-        Column(gettext_lazy("污染物"), "pollutant"),
-        Column(gettext_lazy("功能区"), "zone"),
+    related = ("pollutant", "zone")
+    columns = model_columns(
+        RuleParameter,
+        "key pollutant zone",
         Column(gettext_lazy("取值"), lambda r: str(r.value)),
-        Column(gettext_lazy("生效日期"), "effective_from"),
-        Column(gettext_lazy("失效日期"), "effective_to"),
-        Column(gettext_lazy("条款"), "clause_id"),
+        "effective_from effective_to clause_id",
         Column(gettext_lazy("依据说明"), "source", css="wrap"),
-    ]
-
-    def base_queryset(self):
-        return RuleParameter.objects.select_related("pollutant", "zone")
-
-    def page_actions(self):
-        return action_if(self.request.user, "registry.edit_rules", _("设置新取值"), "registry:rule_create")
+    )
+    buttons = [Button("registry.edit_rules", gettext_lazy("设置新取值"), "registry:rule_create")]
 
 
 @login_required
 def rule_create(request):
-    require(request.user, "registry.edit_rules")
-    form = RuleParameterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.rule_parameter_set(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("新取值已保存；原取值在新取值生效前一日终止。"))
-            return redirect("registry:rule_list")
-    return render(
+    principal = require(request.user, "registry.edit_rules")
+    return form_page(
         request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("设置规则参数"),
-            "cancel_url": reverse("registry:rule_list"),
-            "intro": _("规则参数按生效日期管理：新取值自生效日期起适用，已作出的决定保留其当时使用的取值。"),
-        },
+        RuleParameterForm(request.POST or None),
+        save=lambda data: services.rule_parameter_set(actor=principal, **data),
+        done=lambda _row: saved(
+            request, _("新取值已保存；原取值在新取值生效前一日终止。"), "registry:rule_list"
+        ),
+        title=_("设置规则参数"),
+        cancel_url=reverse("registry:rule_list"),
+        intro=_("规则参数按生效日期管理：新取值自生效日期起适用，已作出的决定保留其当时使用的取值。"),
     )

@@ -1,15 +1,17 @@
 """The home page: each app contributes cards of what needs a person's attention.
 
-A provider is a function ``(principal) -> list[Card]``, registered with :func:`provider`; each
-app's cards are in ``web/cards/<app>.py`` (imported by the web app's AppConfig.ready). The page shows cards with the most
-urgent level first.
+A provider is a function ``(principal) -> list[Card]`` registered with ``@provider`` (charts:
+``(principal) -> list[Chart]`` with ``@chart_provider``); each app's are in ``web/cards/<app>.py``
+(imported by the web app's AppConfig.ready). The page shows cards with the most urgent level first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from totalquota.accounts.permissions import Principal
 
 LEVELS = {"danger": 0, "warning": 1, "info": 2, "secondary": 3}
 
@@ -26,21 +28,6 @@ class Card:
     order: int = 100
 
 
-PROVIDERS: list[Callable[[Any], list[Card]]] = []
-
-
-def provider(func: Callable[[Any], list[Card]]) -> Callable[[Any], list[Card]]:
-    PROVIDERS.append(func)
-    return func
-
-
-def cards_for(principal) -> list[Card]:
-    cards: list[Card] = []
-    for func in PROVIDERS:
-        cards.extend(func(principal))
-    return sorted(cards, key=lambda c: (LEVELS.get(c.level, 9), c.order))
-
-
 @dataclass(frozen=True)
 class Chart:
     """A chart on a home page: an ECharts option (plain JSON) under a title."""
@@ -50,19 +37,29 @@ class Chart:
     order: int = 100
 
 
-CHART_PROVIDERS: list[Callable[[Any], list[Chart]]] = []
+Item = TypeVar("Item", Card, Chart)
 
 
-def chart_provider(func: Callable[[Any], list[Chart]]) -> Callable[[Any], list[Chart]]:
-    CHART_PROVIDERS.append(func)
-    return func
+class Providers(Generic[Item]):
+    """Functions ``(principal) -> list[Item]`` the apps register (used as a decorator), and
+    everything they give one principal, sorted by ``key``."""
+
+    def __init__(self, key: Callable[[Item], Any]) -> None:
+        self.functions: list[Callable[[Principal], list[Item]]] = []
+        self.key: Callable[[Item], Any] = key
+
+    def __call__(self, func: Callable[[Principal], list[Item]]) -> Callable[[Principal], list[Item]]:
+        self.functions.append(func)
+        return func
+
+    def collect(self, principal: Principal) -> list[Item]:
+        return sorted((item for func in self.functions for item in func(principal)), key=self.key)
 
 
-def charts_for(principal) -> list[Chart]:
-    charts: list[Chart] = []
-    for func in CHART_PROVIDERS:
-        charts.extend(func(principal))
-    return sorted(charts, key=lambda c: c.order)
+provider: Providers[Card] = Providers(lambda c: (LEVELS.get(c.level, 9), c.order))
+chart_provider: Providers[Chart] = Providers(lambda c: c.order)
+cards_for = provider.collect
+charts_for = chart_provider.collect
 
 
 def bar_option(

@@ -1,7 +1,7 @@
 """The navigation bar: one list of entries, each shown to the roles whose permissions allow it.
 
-The whole menu is listed here, entries added with :func:`add`; the order of ``SECTIONS`` is the
-order on screen.
+The whole menu is listed here, entries added section by section with :func:`add`; the order of
+``SECTIONS`` is the order on screen.
 """
 
 from __future__ import annotations
@@ -38,90 +38,58 @@ SECTIONS = {
 ITEMS: list[NavItem] = []
 
 
-def add(*items: NavItem) -> None:
-    for item in items:
-        if item.section not in SECTIONS:
-            raise ValueError(f"unknown navigation section {item.section}")
-        ITEMS.append(item)
+def add(section: str, *entries: tuple[Any, str, str, str, int]) -> None:
+    """Entries of ``section``, each ``(label, url name, permission, icon, order)``."""
+    if section not in SECTIONS:
+        raise ValueError(f"unknown navigation section {section}")
+    ITEMS.extend(NavItem(section, *entry) for entry in entries)
 
 
 add(
-    NavItem(
-        "registry",
-        pgettext_lazy("plural", "排污单位"),
-        "registry:enterprise_list",
-        "registry.view",
-        "bi-building",
-        10,
-    ),
-    NavItem(
-        "registry", pgettext_lazy("plural", "功能区"), "registry:zone_list", "registry.view", "bi-map", 20
-    ),
-    NavItem(
-        "registry",
-        pgettext_lazy("plural", "污染物"),
-        "registry:pollutant_list",
-        "registry.view",
-        "bi-droplet",
-        30,
-    ),
-    NavItem("registry", _("规则参数"), "registry:rule_list", "registry.view_rules", "bi-sliders", 40),
-    NavItem("system", _("用户"), "accounts:user_list", "accounts.manage_users", "bi-people", 10),
-    NavItem("system", _("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
-    NavItem("system", _("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
-    NavItem("system", _("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
+    "registry",
+    (pgettext_lazy("plural", "排污单位"), "registry:enterprise_list", "registry.view", "bi-building", 10),
+    (pgettext_lazy("plural", "功能区"), "registry:zone_list", "registry.view", "bi-map", 20),
+    (pgettext_lazy("plural", "污染物"), "registry:pollutant_list", "registry.view", "bi-droplet", 30),
+    (_("规则参数"), "registry:rule_list", "registry.view_rules", "bi-sliders", 40),
+)
+
+add(
+    "system",
+    (_("用户"), "accounts:user_list", "accounts.manage_users", "bi-people", 10),
+    (_("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
+    (_("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
+    (_("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
+)
+
+add(
+    "reserve",
     # 指标台账 (ledger)
-    NavItem("reserve", _("储备余额"), "ledger:overview", "ledger.view", "bi-bank", 10),
-    NavItem("reserve", _("储备批次与指标账户"), "ledger:account_list", "ledger.view", "bi-collection", 20),
-    NavItem("reserve", _("划转流水"), "ledger:transfer_list", "ledger.view", "bi-arrow-left-right", 30),
-    # 减排库 (reductions)
-    NavItem(
-        "reductions",
-        pgettext_lazy("plural", "减排项目"),
-        "reductions:project_list",
-        "reductions.view",
-        "bi-list-check",
-        10,
-    ),
-    NavItem("reductions", _("减排库"), "reductions:library", "reductions.view", "bi-database-check", 20),
-    NavItem("reductions", _("逾期未申报"), "reductions:overdue", "reductions.view", "bi-alarm", 30),
-    NavItem("reductions", _("批量申报"), "reductions:import", "reductions.import", "bi-upload", 40),
-    NavItem(
-        "reductions",
-        _("减排通报"),
-        "reductions:bulletin",
-        "reductions.view_bulletin",
-        "bi-file-earmark-text",
-        50,
-    ),
-    NavItem(
-        "reductions",
-        _("申报轮次"),
-        "reductions:round_list",
-        "reductions.view",
-        "bi-calendar-range",
-        60,
-    ),
-    NavItem("reductions", _("核算系数"), "reductions:factor_list", "reductions.view", "bi-calculator", 70),
+    (_("储备余额"), "ledger:overview", "ledger.view", "bi-bank", 10),
+    (_("储备批次与指标账户"), "ledger:account_list", "ledger.view", "bi-collection", 20),
+    (_("划转流水"), "ledger:transfer_list", "ledger.view", "bi-arrow-left-right", 30),
     # 储备库 (reserve)
-    NavItem(
-        "reserve", _("总量指标申请"), "reserve:application_list", "reserve.view", "bi-file-earmark-text", 1
-    ),
-    NavItem("reserve", _("季度入库"), "reserve:intake_list", "reserve.intake", "bi-box-arrow-in-down", 40),
-    NavItem("reserve", _("上级储备库"), "reserve:upper_list", "reserve.view", "bi-arrow-up-circle", 50),
-    NavItem(
-        "reserve", _("核查与收回"), "reserve:recovery", "reserve.recover", "bi-arrow-counterclockwise", 60
-    ),
-    NavItem("reserve", _("核实排放量"), "reserve:verified_list", "reserve.view", "bi-clipboard-data", 70),
-    NavItem("reserve", _("达标状况"), "reserve:attainment_list", "reserve.view", "bi-cloud-sun", 80),
-    NavItem(
-        "reports",
-        _("储备收支预警"),
-        "reserve:warnings",
-        "reserve.view_warnings",
-        "bi-exclamation-triangle",
-        20,
-    ),
+    (_("总量指标申请"), "reserve:application_list", "reserve.view", "bi-file-earmark-text", 1),
+    (_("季度入库"), "reserve:intake_list", "reserve.intake", "bi-box-arrow-in-down", 40),
+    (_("上级储备库"), "reserve:upper_list", "reserve.view", "bi-arrow-up-circle", 50),
+    (_("核查与收回"), "reserve:recovery", "reserve.recover", "bi-arrow-counterclockwise", 60),
+    (_("核实排放量"), "reserve:verified_list", "reserve.view", "bi-clipboard-data", 70),
+    (_("达标状况"), "reserve:attainment_list", "reserve.view", "bi-cloud-sun", 80),
+)
+
+add(
+    "reductions",
+    (pgettext_lazy("plural", "减排项目"), "reductions:project_list", "reductions.view", "bi-list-check", 10),
+    (_("减排库"), "reductions:library", "reductions.view", "bi-database-check", 20),
+    (_("逾期未申报"), "reductions:overdue", "reductions.view", "bi-alarm", 30),
+    (_("批量申报"), "reductions:import", "reductions.import", "bi-upload", 40),
+    (_("减排通报"), "reductions:bulletin", "reductions.view_bulletin", "bi-file-earmark-text", 50),
+    (_("申报轮次"), "reductions:round_list", "reductions.view", "bi-calendar-range", 60),
+    (_("核算系数"), "reductions:factor_list", "reductions.view", "bi-calculator", 70),
+)
+
+add(
+    "reports",
+    (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
 )
 
 

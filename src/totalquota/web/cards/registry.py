@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from totalquota.accounts.permissions import restrict
-from totalquota.accounts.roles import Role
-from totalquota.registry.models import Enterprise
+from totalquota.accounts.permissions import Principal, may, restrict
+from totalquota.registry.models import Enterprise, ManagementCategory
+from totalquota.registry.selectors import active_zones
 from totalquota.web.home import Card, Chart, bar_option, chart_provider, provider
 
 
 @provider
-def registry_cards(principal) -> list[Card]:
+def registry_cards(principal: Principal) -> list[Card]:
     units = restrict(principal, Enterprise.objects.filter(is_active=True), "registry.view")
     url = reverse("registry:enterprise_list")
-    if principal.role == Role.ENTERPRISE:
+    if may(principal, "registry.own_unit"):
         unit = units.select_related("zone").first()
         if unit is None:
             return []
@@ -38,7 +38,7 @@ def registry_cards(principal) -> list[Card]:
             )
         return cards
     cards = [Card(_("在册排污单位"), units.count(), url, "secondary", order=90)]
-    if principal.role in (Role.ZONE_OFFICER, Role.ADMIN):
+    if may(principal, "registry.chase_contacts"):
         incomplete = units.filter(Q(contact_phone="") | Q(contact_name=""))
         count = incomplete.count()
         if count:
@@ -51,16 +51,10 @@ def registry_cards(principal) -> list[Card]:
 
 
 @chart_provider
-def enterprises_chart(principal) -> list[Chart]:
+def enterprises_chart(principal: Principal) -> list[Chart]:
     """Registered units per zone and management category (for people who see several zones)."""
-    if principal.enterprise_id is not None or (
-        principal.zone_ids is not None and len(principal.zone_ids) < 2
-    ):
+    if not principal.sees_several_zones:
         return []
-    from django.db.models import Count
-
-    from totalquota.registry.models import ManagementCategory, Zone
-
     units = restrict(principal, Enterprise.objects.filter(is_active=True), "registry.view")
     counts = {
         (z, c): n
@@ -68,11 +62,7 @@ def enterprises_chart(principal) -> list[Chart]:
         .annotate(n=Count("id"))
         .values_list("zone", "management_category", "n")
     }
-    zones = [
-        z
-        for z in Zone.objects.filter(is_active=True)
-        if principal.zone_ids is None or z.pk in principal.zone_ids
-    ]
+    zones = list(active_zones(principal))
     series = {
         str(label): [counts.get((z.pk, value), 0) for z in zones]
         for value, label in ManagementCategory.choices

@@ -1,0 +1,56 @@
+"""Problem documents (RFC 9457): the one shape every API refusal takes, whether the API's own
+handlers or the middleware that catches what Django and the router answer by themselves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from totalquota.common.middleware import current_request_id
+
+PROBLEM_BASE = "https://totalquota.invalid/problems/"
+
+# The title of each status; statuses not listed fall back to the caller's default.
+TITLES = {
+    400: "请求有误",
+    401: "未认证",
+    403: "无权操作",
+    404: "不存在",
+    405: "不支持的请求方法",
+    409: "冲突",
+    413: "请求体过大",
+    415: "不支持的请求格式",
+    422: "数据校验未通过",
+}
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str = "error",
+    clause: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "request_id": getattr(request, "request_id", None) or current_request_id(),
+    }
+    if clause:
+        body["clause"] = clause
+    if errors:
+        body["errors"] = errors
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        content_type="application/problem+json",
+    )
