@@ -17,11 +17,11 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from totalquota.accounts.permissions import Principal
 from totalquota.outbox import registry
 
 if TYPE_CHECKING:
     from totalquota.accounts.models import User
-    from totalquota.accounts.permissions import Principal
     from totalquota.outbox.models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def emit(
         object_type=object_type,
         object_id=str(object_id),
         payload=to_json(payload or {}),  # refused here, before the insert, if not JSON-serialisable
-        actor=getattr(actor, "user", actor),
+        actor=actor.user if isinstance(actor, Principal) else actor,
     )
     # Only inserts: emitting locks no row, so it adds nothing to the caller's lock order.
     key = f"{event.object_type}:{event.object_id}" if event.object_type or event.object_id else ""
