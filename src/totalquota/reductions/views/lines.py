@@ -35,6 +35,7 @@ from totalquota.reductions.views.common import (
     form_page,
 )
 from totalquota.registry.models import Pollutant
+from totalquota.web.forms import saved
 
 
 @login_required
@@ -138,15 +139,12 @@ def usage_create(request, pk: int):
     form = UsageForm(request.POST or None)
     form.fields["amount"].label = _("数量（%(u)s）") % {"u": line.pollutant.display_unit}
 
-    def save():
-        services.usage_mark(actor=principal_of(request.user), line=line, **form.cleaned_data)
-        return _after(request, line.project.get_absolute_url() + "#lines", _("已标记使用情况。"))
-
     unit = line.pollutant.unit
     return form_page(
         request,
         form,
-        save,
+        save=lambda data: services.usage_mark(actor=principal_of(request.user), line=line, **data),
+        done=lambda _usage: saved(request, _("已标记使用情况。"), line.project.get_absolute_url() + "#lines"),
         title=_("标记使用情况：%(p)s · %(pol)s") % {"p": line.project.name, "pol": line.pollutant.name},
         cancel_url=line.project.get_absolute_url(),
         intro=_(

@@ -38,7 +38,7 @@ from totalquota.reserve.models import (
 )
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView
 
 LINE_STATUS_LABELS = {  # labels of decisions.line_hold_state
     "none": gettext_lazy("无需扣减"),
@@ -92,8 +92,7 @@ class ApplicationListView(ScopedListView):
             "lines__pollutant"
         )
 
-    def page_actions(self):
-        return action_if(self.request.user, "reserve.apply", _("申请总量指标"), "reserve:application_create")
+    buttons = [Button("reserve.apply", gettext_lazy("申请总量指标"), "reserve:application_create")]
 
 
 def _edit(request: HttpRequest, application: QuotaApplication | None) -> HttpResponse:
