@@ -29,7 +29,7 @@ from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
-from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView
 
 
 def _as_of(request: HttpRequest) -> dt.date | None:
@@ -158,15 +158,15 @@ class AccountListView(ScopedListView):
             qs = qs.filter(kind__in=[AccountKind.LOT, AccountKind.ALLOCATION])
         return qs
 
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user,
+    buttons = [
+        Button(
             "ledger.zone_transfer",
-            _("功能区间调剂"),
+            gettext_lazy("功能区间调剂"),
             "ledger:zone_transfer",
             icon="bi-arrow-left-right",
             style="outline-primary",
         )
+    ]
 
 
 @login_required

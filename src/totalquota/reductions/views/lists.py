@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from totalquota.lib.errors import DomainError
@@ -21,7 +20,7 @@ from totalquota.reductions.models import (
     ReductionProject,
 )
 from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text
-from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView
 
 
 class CompactList(ScopedListView):
@@ -93,26 +92,22 @@ class ProjectListView(CompactList):
             Prefetch("lines", queryset=ReductionLine.objects.select_related("pollutant"))
         )
 
-    def page_actions(self) -> list[PageAction]:
-        user = self.request.user
-        return (
-            action_if(user, "reductions.prepare", _("填报减排项目"), "reductions:project_create")
-            + action_if(
-                user,
-                "reductions.suggest",
-                _("提出增补建议"),
-                "reductions:project_suggest",
-                icon="bi-lightbulb",
-            )
-            + action_if(
-                user,
-                "reductions.import",
-                _("批量申报"),
-                "reductions:import",
-                icon="bi-upload",
-                style="outline-primary",
-            )
-        )
+    buttons = [
+        Button("reductions.prepare", gettext_lazy("填报减排项目"), "reductions:project_create"),
+        Button(
+            "reductions.suggest",
+            gettext_lazy("提出增补建议"),
+            "reductions:project_suggest",
+            icon="bi-lightbulb",
+        ),
+        Button(
+            "reductions.import",
+            gettext_lazy("批量申报"),
+            "reductions:import",
+            icon="bi-upload",
+            style="outline-primary",
+        ),
+    ]
 
 
 class LibraryListView(CompactList):
@@ -171,14 +166,14 @@ class LibraryListView(CompactList):
             qs = self.filterset.qs
         return qs.order_by("-project__decided_at", "project_id", "pollutant__sort_order")
 
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user,
+    buttons = [
+        Button(
             "reductions.view_bulletin",
-            _("减排通报"),
+            gettext_lazy("减排通报"),
             "reductions:bulletin",
             icon="bi-file-earmark-text",
         )
+    ]
 
 
 class OverdueListView(ProjectListView):
@@ -202,8 +197,7 @@ class OverdueListView(ProjectListView):
             return super().base_queryset().none()
         return super().base_queryset().filter(late)
 
-    def page_actions(self) -> list[PageAction]:
-        return []
+    buttons = []
 
 
 class RoundListView(ScopedListView):
@@ -232,10 +226,7 @@ class RoundListView(ScopedListView):
             "-year", "-quarter"
         )
 
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user, "reductions.manage_rounds", _("新建申报轮次"), "reductions:round_create"
-        )
+    buttons = [Button("reductions.manage_rounds", gettext_lazy("新建申报轮次"), "reductions:round_create")]
 
 
 class FactorListView(ScopedListView):
@@ -259,10 +250,5 @@ class FactorListView(ScopedListView):
         Column(gettext_lazy("失效日期"), "effective_to"),
     ]
 
-    def base_queryset(self):
-        return AccountingFactor.objects.select_related("pollutant")
-
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user, "reductions.manage_factors", _("新增系数"), "reductions:factor_create"
-        )
+    related = ("pollutant",)
+    buttons = [Button("reductions.manage_factors", gettext_lazy("新增系数"), "reductions:factor_create")]
