@@ -20,7 +20,7 @@ from totalquota.reductions.models import (
     ReductionProject,
 )
 from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text
-from totalquota.web.lists import Button, Column, ScopedListView
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class CompactList(ScopedListView):
@@ -207,17 +207,12 @@ class RoundListView(ScopedListView):
     search_fields = ["title", "note"]
     filterset_class = RoundFilter
     export_name = "declaration-rounds"
-    columns = [
-        Column(gettext_lazy("名称"), "title"),
-        Column(gettext_lazy("年度"), "year"),
-        Column(gettext_lazy("季度"), "quarter"),
-        Column(gettext_lazy("开始日期"), "opens_on"),
-        Column(gettext_lazy("申报截止日期"), "deadline"),
-        Column(gettext_lazy("覆盖竣工日期自"), "covers_from"),
-        Column(gettext_lazy("覆盖竣工日期至"), "covers_to"),
+    columns = model_columns(
+        DeclarationRound,
+        "title year quarter opens_on deadline covers_from covers_to",
         Column(gettext_lazy("已报送项目"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
-    ]
+    )
 
     def base_queryset(self):
         from django.db.models import Count
@@ -236,19 +231,18 @@ class FactorListView(ScopedListView):
     search_fields = ["code", "name", "source", "source_detail"]
     filterset_class = FactorFilter
     export_name = "accounting-factors"
-    columns = [
+    columns = model_columns(
+        AccountingFactor,
         Column(gettext_lazy("编号"), "code", link=True),
         Column(gettext_lazy("名称"), "name", css="wrap"),
-        Column(gettext_lazy("类别"), "kind"),
-        Column(gettext_lazy("污染物"), "pollutant"),
+        "kind pollutant",
         Column(gettext_lazy("取值"), lambda f: accounting.show(accounting.parse_factor_value(f.value))),
         Column(gettext_lazy("精确值"), "value"),
-        Column(gettext_lazy("单位"), "unit"),
+        "unit",
         Column(gettext_lazy("来源文件或标准"), "source", css="wrap"),
         Column(gettext_lazy("原文取值及出处"), "source_detail", css="wrap"),
-        Column(gettext_lazy("生效日期"), "effective_from"),
-        Column(gettext_lazy("失效日期"), "effective_to"),
-    ]
+        "effective_from effective_to",
+    )
 
     related = ("pollutant",)
     buttons = [Button("reductions.manage_factors", gettext_lazy("新增系数"), "reductions:factor_create")]

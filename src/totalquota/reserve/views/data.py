@@ -20,7 +20,7 @@ from totalquota.reserve.forms import AttainmentForm, RecoveryForm, VerifiedEmiss
 from totalquota.reserve.models import AttainmentStatus, QuotaApplication, RecoveryCase
 from totalquota.reserve.views.common import in_grams
 from totalquota.web.forms import form_page, refusal_above, saved
-from totalquota.web.lists import Button, Column, ScopedListView
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 @login_required
@@ -50,17 +50,18 @@ class VerifiedListView(ScopedListView):
     title = gettext_lazy("核实排放量")
     search_fields = ["enterprise__name", "source"]
     export_name = "verified-emissions"
-    columns = [
+    columns = model_columns(
+        VerifiedEmission,
         Column(gettext_lazy("排污单位"), "enterprise.name"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
-        Column(gettext_lazy("年度"), "year"),
+        "year",
         Column(
             gettext_lazy("实际排放量"), lambda r: format_quantity(r.actual_grams, r.pollutant.unit), css="num"
         ),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("数据来源"), "source", css="wrap"),
-        Column(gettext_lazy("录入人"), "recorded_by"),
-    ]
+        "recorded_by",
+    )
 
     related = ("enterprise", "pollutant", "recorded_by")
     buttons = [Button("reserve.record_data", gettext_lazy("录入核实排放量"), "reserve:verified_create")]
@@ -87,13 +88,12 @@ class AttainmentListView(ScopedListView):
     action = "reserve.view"
     title = gettext_lazy("环境质量达标状况")
     export_name = "attainment"
-    columns = [
-        Column(gettext_lazy("年度"), "year"),
-        Column(gettext_lazy("指标"), "indicator"),
-        Column(gettext_lazy("达标"), "attained"),
+    columns = model_columns(
+        AttainmentStatus,
+        "year indicator attained",
         Column(gettext_lazy("依据"), "source", css="wrap"),
-        Column(gettext_lazy("录入人"), "recorded_by"),
-    ]
+        "recorded_by",
+    )
 
     buttons = [Button("reserve.record_data", gettext_lazy("录入达标状况"), "reserve:attainment_create")]
 

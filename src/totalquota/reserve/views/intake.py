@@ -21,7 +21,7 @@ from totalquota.reserve import services
 from totalquota.reserve.forms import ExcludeForm, IntakeForm
 from totalquota.reserve.models import IntakeItem, IntakeRun
 from totalquota.web.forms import form_page, refusal_above
-from totalquota.web.lists import Button, Column, ScopedListView
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class IntakeListView(ScopedListView):
@@ -29,15 +29,12 @@ class IntakeListView(ScopedListView):
     action = "reserve.intake"
     title = gettext_lazy("季度入库（RES-1）")
     export_name = "intake-runs"
-    columns = [
+    columns = model_columns(
+        IntakeRun,
         Column(gettext_lazy("入库批次"), lambda r: str(r), link=True),
         Column(gettext_lazy("审核日期自"), "period_start"),
-        Column(gettext_lazy("至"), "period_end"),
-        Column(gettext_lazy("入库日期"), "effective_date"),
-        Column(gettext_lazy("编制人"), "created_by"),
-        Column(gettext_lazy("确认人"), "confirmed_by"),
-        Column(gettext_lazy("确认时间"), "confirmed_at"),
-    ]
+        "period_end effective_date created_by confirmed_by confirmed_at",
+    )
 
     related = ("created_by", "confirmed_by")
     buttons = [Button("reserve.intake", gettext_lazy("编制入库批次"), "reserve:intake_create")]

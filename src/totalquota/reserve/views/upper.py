@@ -21,7 +21,7 @@ from totalquota.reserve.forms import UpperGrantForm, UpperRequestForm
 from totalquota.reserve.models import QuotaApplication, UpperLevelRequest
 from totalquota.reserve.views.common import in_grams
 from totalquota.web.forms import form_page, refusal_above, saved
-from totalquota.web.lists import Button, Column, ScopedListView
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class UpperListView(ScopedListView):
@@ -30,7 +30,8 @@ class UpperListView(ScopedListView):
     title = gettext_lazy("上级储备库申请")
     search_fields = ["reason", "reference", "application__code"]
     export_name = "upper-level"
-    columns = [
+    columns = model_columns(
+        UpperLevelRequest,
         Column(gettext_lazy("功能区"), "zone.name"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
         Column(
@@ -38,14 +39,14 @@ class UpperListView(ScopedListView):
         ),
         Column(gettext_lazy("理由"), "reason", css="wrap"),
         Column(gettext_lazy("对应申请"), "application.code"),
-        Column(gettext_lazy("状态"), "status"),
+        "status",
         Column(
             gettext_lazy("下达量"),
             lambda r: format_quantity(r.granted_grams, r.pollutant.unit) if r.granted_grams else "",
             css="num",
         ),
-        Column(gettext_lazy("下达文件"), "reference"),
-    ]
+        "reference",
+    )
     template_name = "reserve/upper_list.html"
 
     related = ("zone", "pollutant", "application")
