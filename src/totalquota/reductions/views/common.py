@@ -97,12 +97,6 @@ def _due(project: ReductionProject):
         return None
 
 
-def _after(request, to, done: str):
-    """Say ``done`` and go to ``to`` (a record, or a URL)."""
-    messages.success(request, done)
-    return redirect(to)
-
-
 def _refused(request, project, exc: DomainError):
     messages.error(request, str(exc))
     return redirect(project)

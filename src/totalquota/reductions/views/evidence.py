@@ -21,7 +21,6 @@ from totalquota.reductions.models import (
     Evidence,
 )
 from totalquota.reductions.views.common import (
-    _after,
     _project,
     _refused,
     _upload_mb,
@@ -84,4 +83,4 @@ def evidence_delete(request, pk: int):
         services.evidence_delete(actor=principal_of(request.user), evidence=evidence)
     except DomainError as exc:
         return _refused(request, evidence.project, exc)
-    return _after(request, evidence.project, _("已删除：%(name)s") % {"name": evidence.original_name})
+    return saved(request, _("已删除：%(name)s") % {"name": evidence.original_name}, evidence.project)

@@ -27,7 +27,6 @@ from totalquota.reductions.models import (
     ReductionLine,
 )
 from totalquota.reductions.views.common import (
-    _after,
     _apply_errors,
     _can_prepare,
     _project,
@@ -124,7 +123,7 @@ def line_delete(request, pk: int):
         services.line_delete(actor=principal_of(request.user), line=line)
     except DomainError as exc:
         return _refused(request, line.project, exc)
-    return _after(request, line.project, _("已删除%(p)s减排量。") % {"p": line.pollutant.name})
+    return saved(request, _("已删除%(p)s减排量。") % {"p": line.pollutant.name}, line.project)
 
 
 @login_required
@@ -173,4 +172,4 @@ def usage_cancel(request, pk: int):
         )
     except DomainError as exc:
         return _refused(request, usage.line.project, exc)
-    return _after(request, usage.line.project, _("已撤销使用标记。"))
+    return saved(request, _("已撤销使用标记。"), usage.line.project)

@@ -40,7 +40,6 @@ from totalquota.reductions.models import (
     ReductionLine,
 )
 from totalquota.reductions.views.common import (
-    _after,
     _can_prepare,
     _due,
     _enterprises_for,
@@ -269,4 +268,4 @@ def opinion_create(request, pk: int):
         services.opinion_add(actor=principal_of(request.user), project=project, **form.cleaned_data)
     except DomainError as exc:
         return _refused(request, project, exc)
-    return _after(request, project, _("技术意见已提交。"))
+    return saved(request, _("技术意见已提交。"), project)
