@@ -29,7 +29,7 @@ from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
-from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 def _as_of(request: HttpRequest) -> dt.date | None:
@@ -136,21 +136,22 @@ class AccountListView(ScopedListView):
     search_placeholder = gettext_lazy("编号、来源、持有单位")
     filterset_class = AccountFilter
     export_name = "ledger-accounts"
-    columns = [
+    columns = model_columns(
+        Account,
         Column(gettext_lazy("编号"), "code", link=True),
-        Column(gettext_lazy("类别"), "kind"),
+        "kind",
         Column(gettext_lazy("功能区"), "zone.name"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
-        Column(gettext_lazy("持有单位"), "holder_enterprise"),
+        "holder_enterprise",
         Column(gettext_lazy("来源"), "source_type"),
         Column(gettext_lazy("来源说明"), "source_label", css="wrap"),
-        Column(gettext_lazy("开立日期"), "opened_on"),
+        "opened_on",
         Column(gettext_lazy("余额"), lambda a: _qty(a, a.balance.posted), css="num"),
         Column(gettext_lazy("预留"), lambda a: _qty(a, a.balance.debits_pending), css="num"),
         Column(gettext_lazy("可用"), lambda a: _qty(a, a.balance.available), css="num"),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("已关闭"), lambda a: a.closed_at is not None),
-    ]
+    )
 
     def base_queryset(self) -> QuerySet[Account]:
         qs = selectors.accounts_in_scope(Account.objects.all())
@@ -158,15 +159,15 @@ class AccountListView(ScopedListView):
             qs = qs.filter(kind__in=[AccountKind.LOT, AccountKind.ALLOCATION])
         return qs
 
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user,
+    buttons = [
+        Button(
             "ledger.zone_transfer",
-            _("功能区间调剂"),
+            gettext_lazy("功能区间调剂"),
             "ledger:zone_transfer",
             icon="bi-arrow-left-right",
             style="outline-primary",
         )
+    ]
 
 
 @login_required
@@ -247,20 +248,18 @@ class TransferListView(ScopedListView):
     filterset_class = TransferFilter
     export_name = "ledger-transfers"
     paginate_by = 50
-    columns = [
+    columns = model_columns(
+        Transfer,
         Column(gettext_lazy("批次"), lambda t: f"P{t.posting_id}", link=True),
-        Column(gettext_lazy("生效日期"), "effective_date"),
-        Column(gettext_lazy("业务类型"), "code"),
-        Column(gettext_lazy("状态"), "phase"),
+        "effective_date code phase",
         Column(gettext_lazy("转出账户"), "debit.code"),
         Column(gettext_lazy("转入账户"), "credit.code"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
         Column(gettext_lazy("数量"), lambda t: _qty(t.pollutant, t.amount_grams), css="num"),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("事由"), "posting.reason", css="wrap"),
-        Column(gettext_lazy("条款"), "posting.clause_id"),
-        Column(gettext_lazy("记账时间"), "created_at"),
-    ]
+        "posting.clause_id created_at",
+    )
 
     def base_queryset(self) -> QuerySet[Transfer]:
         return Transfer.objects.select_related("debit", "credit", "pollutant", "posting").order_by("-id")

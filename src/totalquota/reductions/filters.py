@@ -90,11 +90,10 @@ class RoundFilter(django_filters.FilterSet):
 class FactorFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("类别"), choices=FactorKind.choices)
     pollutant = django_filters.ModelChoiceFilter(label=_("污染物"), queryset=Pollutant.objects.all())
-    in_force = django_filters.BooleanFilter(label=_("现行有效"), method="filter_in_force")
+    in_force = django_filters.BooleanFilter(
+        label=_("现行有效"), field_name="effective_to", lookup_expr="isnull"
+    )
 
     class Meta:
         model = AccountingFactor
         fields = ["kind", "pollutant"]
-
-    def filter_in_force(self, queryset, name, value):
-        return queryset.filter(effective_to__isnull=value)

@@ -24,11 +24,10 @@ class EnterpriseFilter(django_filters.FilterSet):
 class RuleParameterFilter(django_filters.FilterSet):
     key = django_filters.CharFilter(label=_("参数"), lookup_expr="icontains")
     clause_id = django_filters.CharFilter(label=_("条款"), lookup_expr="iexact")
-    in_force = django_filters.BooleanFilter(label=_("现行有效"), method="filter_in_force")
+    in_force = django_filters.BooleanFilter(
+        label=_("现行有效"), field_name="effective_to", lookup_expr="isnull"
+    )
 
     class Meta:
         model = RuleParameter
         fields = ["key", "clause_id"]
-
-    def filter_in_force(self, queryset, name, value):
-        return queryset.filter(effective_to__isnull=value)

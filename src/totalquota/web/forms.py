@@ -43,6 +43,11 @@ def apply_errors(form: forms.BaseForm, exc: DomainError) -> None:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+def refusal_above(form: forms.BaseForm, exc: DomainError) -> None:
+    """A service's refusal above ``form``, as one sentence with the clause that refused it."""
+    form.add_error(None, str(exc))
+
+
 def saved(request: HttpRequest, message: str, to: Any, *args: Any, **kwargs: Any) -> HttpResponse:
     """The answer after a write: ``message`` shown on the next page, a redirect to ``to``."""
     messages.success(request, message)
@@ -59,16 +64,18 @@ def form_page(
     cancel_url: str,
     template: str = "common/form.html",
     invalid_status: int = 200,
+    refused: Callable[[forms.BaseForm, DomainError], None] = apply_errors,
     **context: Any,
 ) -> HttpResponse:
     """The page of ``form``: on a valid POST ``save(cleaned_data)``, then ``done(result)``; a
-    refusal (``DomainError``) and an invalid form show the form again with the errors, answered
-    with ``invalid_status`` (pages whose callers look at the status use 422)."""
+    refusal (``DomainError``) is put on the form by ``refused`` (on its fields unless told
+    otherwise) and it and an invalid form show the form again with the errors, answered with
+    ``invalid_status`` (pages whose callers look at the status use 422)."""
     if request.method == "POST" and form.is_valid():
         try:
             result = save(form.cleaned_data)
         except DomainError as exc:
-            apply_errors(form, exc)
+            refused(form, exc)
         else:
             return done(result)
     status = invalid_status if form.is_bound and form.errors else 200

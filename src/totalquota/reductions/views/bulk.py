@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -14,42 +12,34 @@ from totalquota.accounts.permissions import (
 )
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, xlsx_response
-from totalquota.lib.errors import DomainError
 from totalquota.reductions import services
 from totalquota.reductions.forms import (
     ImportForm,
 )
 from totalquota.reductions.imports import IMPORT_COLUMNS, import_template
 from totalquota.reductions.views.common import _zones_for
+from totalquota.web.forms import import_page, saved
 
 
 @login_required
 @multipart_post
 def project_import(request):
     require(request.user, "reductions.import")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    problems: list[dict] = []
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            rows = read_table(form.cleaned_data["file"], headers=[h for h, _f in IMPORT_COLUMNS])
-            result = services.project_import(actor=principal_of(request.user), rows=rows)
-        except DomainError as exc:
-            form.add_error(None, exc.message if not exc.clause else str(exc))
-            problems = exc.errors
-            status = 422
-        else:
-            messages.success(
-                request,
-                _("导入完成：新增 %(p)d 个项目草稿、%(l)d 条减排量。请逐个上传佐证材料后报送。")
-                % {"p": result.projects, "l": result.lines},
-            )
-            return redirect(reverse("reductions:project_list") + "?status=draft")
-    return render(
+    return import_page(
         request,
-        "reductions/import.html",
-        {"form": form, "problems": problems, "title": _("批量申报减排项目")},
-        status=status,
+        ImportForm(request.POST or None, request.FILES or None),
+        save=lambda file: services.project_import(
+            actor=principal_of(request.user),
+            rows=read_table(file, headers=[h for h, _f in IMPORT_COLUMNS]),
+        ),
+        done=lambda result: saved(
+            request,
+            _("导入完成：新增 %(p)d 个项目草稿、%(l)d 条减排量。请逐个上传佐证材料后报送。")
+            % {"p": result.projects, "l": result.lines},
+            reverse("reductions:project_list") + "?status=draft",
+        ),
+        title=_("批量申报减排项目"),
+        template="reductions/import.html",
     )
 
 

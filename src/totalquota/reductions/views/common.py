@@ -3,12 +3,11 @@ on their fields, the zones and units a form offers, refusals shown as messages."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 
 from totalquota.accounts.permissions import (
     access,
@@ -27,6 +26,7 @@ from totalquota.reductions.models import (
     ReductionProject,
 )
 from totalquota.registry.models import Enterprise, Zone
+from totalquota.web.forms import form_page as web_form_page
 from totalquota.web.lists import Column
 
 S = ProjectStatus
@@ -97,12 +97,6 @@ def _due(project: ReductionProject):
         return None
 
 
-def _after(request, to, done: str):
-    """Say ``done`` and go to ``to`` (a record, or a URL)."""
-    messages.success(request, done)
-    return redirect(to)
-
-
 def _refused(request, project, exc: DomainError):
     messages.error(request, str(exc))
     return redirect(project)
@@ -114,21 +108,8 @@ def _upload_mb() -> int:
     return settings.UPLOAD_MAX_BYTES // (1024 * 1024)
 
 
-def form_page(
-    request: HttpRequest, form: Any, save: Callable[[], HttpResponse], **context: Any
-) -> HttpResponse:
-    """The shape every form page here shares: a valid POST runs ``save()`` (the service call, which
-    answers where to go next); a refusal is placed on the form's fields; the page
-    (``common/form.html`` with ``context``: title, cancel_url, intro …) answers 422 while the form
-    shows errors."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            return save()
-        except DomainError as exc:
-            _apply_errors(form, exc)
-    return render(
-        request,
-        "common/form.html",
-        {"form": form, **context},
-        status=422 if form.is_bound and form.errors else 200,
-    )
+def form_page(request: HttpRequest, form: Any, **kwargs: Any) -> HttpResponse:
+    """:func:`web.forms.form_page` as every form page here uses it: a refusal is placed on the
+    form's fields (with its clause above the form) and the page answers 422 while the form shows
+    errors."""
+    return web_form_page(request, form, refused=_apply_errors, invalid_status=422, **kwargs)

@@ -21,12 +21,12 @@ from totalquota.reductions.models import (
     Evidence,
 )
 from totalquota.reductions.views.common import (
-    _after,
     _project,
     _refused,
     _upload_mb,
     form_page,
 )
+from totalquota.web.forms import saved
 
 
 @login_required
@@ -35,22 +35,21 @@ def evidence_upload(request, pk: int):
     project = _project(request, pk, "reductions.prepare")
     form = EvidenceForm(request.POST or None, request.FILES or None)
 
-    def save():
-        data = form.cleaned_data
-        evidence = services.evidence_add(
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.evidence_add(
             actor=principal_of(request.user),
             project=project,
             kind=data["kind"],
             upload=data["file"],
             note=data["note"],
-        )
-        done = _("已上传：%(name)s") % {"name": evidence.original_name}
-        return _after(request, project.get_absolute_url() + "#evidence", done)
-
-    return form_page(
-        request,
-        form,
-        save,
+        ),
+        done=lambda evidence: saved(
+            request,
+            _("已上传：%(name)s") % {"name": evidence.original_name},
+            project.get_absolute_url() + "#evidence",
+        ),
         title=_("上传佐证材料：%(name)s") % {"name": project.name},
         cancel_url=project.get_absolute_url(),
         submit_label=_("上传"),
@@ -84,4 +83,4 @@ def evidence_delete(request, pk: int):
         services.evidence_delete(actor=principal_of(request.user), evidence=evidence)
     except DomainError as exc:
         return _refused(request, evidence.project, exc)
-    return _after(request, evidence.project, _("已删除：%(name)s") % {"name": evidence.original_name})
+    return saved(request, _("已删除：%(name)s") % {"name": evidence.original_name}, evidence.project)

@@ -27,7 +27,6 @@ from totalquota.reductions.models import (
     ReductionLine,
 )
 from totalquota.reductions.views.common import (
-    _after,
     _apply_errors,
     _can_prepare,
     _project,
@@ -35,6 +34,7 @@ from totalquota.reductions.views.common import (
     form_page,
 )
 from totalquota.registry.models import Pollutant
+from totalquota.web.forms import saved
 
 
 @login_required
@@ -123,7 +123,7 @@ def line_delete(request, pk: int):
         services.line_delete(actor=principal_of(request.user), line=line)
     except DomainError as exc:
         return _refused(request, line.project, exc)
-    return _after(request, line.project, _("已删除%(p)s减排量。") % {"p": line.pollutant.name})
+    return saved(request, _("已删除%(p)s减排量。") % {"p": line.pollutant.name}, line.project)
 
 
 @login_required
@@ -138,15 +138,12 @@ def usage_create(request, pk: int):
     form = UsageForm(request.POST or None)
     form.fields["amount"].label = _("数量（%(u)s）") % {"u": line.pollutant.display_unit}
 
-    def save():
-        services.usage_mark(actor=principal_of(request.user), line=line, **form.cleaned_data)
-        return _after(request, line.project.get_absolute_url() + "#lines", _("已标记使用情况。"))
-
     unit = line.pollutant.unit
     return form_page(
         request,
         form,
-        save,
+        save=lambda data: services.usage_mark(actor=principal_of(request.user), line=line, **data),
+        done=lambda _usage: saved(request, _("已标记使用情况。"), line.project.get_absolute_url() + "#lines"),
         title=_("标记使用情况：%(p)s · %(pol)s") % {"p": line.project.name, "pol": line.pollutant.name},
         cancel_url=line.project.get_absolute_url(),
         intro=_(
@@ -175,4 +172,4 @@ def usage_cancel(request, pk: int):
         )
     except DomainError as exc:
         return _refused(request, usage.line.project, exc)
-    return _after(request, usage.line.project, _("已撤销使用标记。"))
+    return saved(request, _("已撤销使用标记。"), usage.line.project)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from totalquota.lib.errors import DomainError
@@ -21,7 +20,7 @@ from totalquota.reductions.models import (
     ReductionProject,
 )
 from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text
-from totalquota.web.lists import Column, PageAction, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class CompactList(ScopedListView):
@@ -93,26 +92,22 @@ class ProjectListView(CompactList):
             Prefetch("lines", queryset=ReductionLine.objects.select_related("pollutant"))
         )
 
-    def page_actions(self) -> list[PageAction]:
-        user = self.request.user
-        return (
-            action_if(user, "reductions.prepare", _("填报减排项目"), "reductions:project_create")
-            + action_if(
-                user,
-                "reductions.suggest",
-                _("提出增补建议"),
-                "reductions:project_suggest",
-                icon="bi-lightbulb",
-            )
-            + action_if(
-                user,
-                "reductions.import",
-                _("批量申报"),
-                "reductions:import",
-                icon="bi-upload",
-                style="outline-primary",
-            )
-        )
+    buttons = [
+        Button("reductions.prepare", gettext_lazy("填报减排项目"), "reductions:project_create"),
+        Button(
+            "reductions.suggest",
+            gettext_lazy("提出增补建议"),
+            "reductions:project_suggest",
+            icon="bi-lightbulb",
+        ),
+        Button(
+            "reductions.import",
+            gettext_lazy("批量申报"),
+            "reductions:import",
+            icon="bi-upload",
+            style="outline-primary",
+        ),
+    ]
 
 
 class LibraryListView(CompactList):
@@ -171,14 +166,14 @@ class LibraryListView(CompactList):
             qs = self.filterset.qs
         return qs.order_by("-project__decided_at", "project_id", "pollutant__sort_order")
 
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user,
+    buttons = [
+        Button(
             "reductions.view_bulletin",
-            _("减排通报"),
+            gettext_lazy("减排通报"),
             "reductions:bulletin",
             icon="bi-file-earmark-text",
         )
+    ]
 
 
 class OverdueListView(ProjectListView):
@@ -202,8 +197,7 @@ class OverdueListView(ProjectListView):
             return super().base_queryset().none()
         return super().base_queryset().filter(late)
 
-    def page_actions(self) -> list[PageAction]:
-        return []
+    buttons = []
 
 
 class RoundListView(ScopedListView):
@@ -213,17 +207,12 @@ class RoundListView(ScopedListView):
     search_fields = ["title", "note"]
     filterset_class = RoundFilter
     export_name = "declaration-rounds"
-    columns = [
-        Column(gettext_lazy("名称"), "title"),
-        Column(gettext_lazy("年度"), "year"),
-        Column(gettext_lazy("季度"), "quarter"),
-        Column(gettext_lazy("开始日期"), "opens_on"),
-        Column(gettext_lazy("申报截止日期"), "deadline"),
-        Column(gettext_lazy("覆盖竣工日期自"), "covers_from"),
-        Column(gettext_lazy("覆盖竣工日期至"), "covers_to"),
+    columns = model_columns(
+        DeclarationRound,
+        "title year quarter opens_on deadline covers_from covers_to",
         Column(gettext_lazy("已报送项目"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
-    ]
+    )
 
     def base_queryset(self):
         from django.db.models import Count
@@ -232,10 +221,7 @@ class RoundListView(ScopedListView):
             "-year", "-quarter"
         )
 
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user, "reductions.manage_rounds", _("新建申报轮次"), "reductions:round_create"
-        )
+    buttons = [Button("reductions.manage_rounds", gettext_lazy("新建申报轮次"), "reductions:round_create")]
 
 
 class FactorListView(ScopedListView):
@@ -245,24 +231,18 @@ class FactorListView(ScopedListView):
     search_fields = ["code", "name", "source", "source_detail"]
     filterset_class = FactorFilter
     export_name = "accounting-factors"
-    columns = [
+    columns = model_columns(
+        AccountingFactor,
         Column(gettext_lazy("编号"), "code", link=True),
         Column(gettext_lazy("名称"), "name", css="wrap"),
-        Column(gettext_lazy("类别"), "kind"),
-        Column(gettext_lazy("污染物"), "pollutant"),
+        "kind pollutant",
         Column(gettext_lazy("取值"), lambda f: accounting.show(accounting.parse_factor_value(f.value))),
         Column(gettext_lazy("精确值"), "value"),
-        Column(gettext_lazy("单位"), "unit"),
+        "unit",
         Column(gettext_lazy("来源文件或标准"), "source", css="wrap"),
         Column(gettext_lazy("原文取值及出处"), "source_detail", css="wrap"),
-        Column(gettext_lazy("生效日期"), "effective_from"),
-        Column(gettext_lazy("失效日期"), "effective_to"),
-    ]
+        "effective_from effective_to",
+    )
 
-    def base_queryset(self):
-        return AccountingFactor.objects.select_related("pollutant")
-
-    def page_actions(self) -> list[PageAction]:
-        return action_if(
-            self.request.user, "reductions.manage_factors", _("新增系数"), "reductions:factor_create"
-        )
+    related = ("pollutant",)
+    buttons = [Button("reductions.manage_factors", gettext_lazy("新增系数"), "reductions:factor_create")]

@@ -40,7 +40,6 @@ from totalquota.reductions.models import (
     ReductionLine,
 )
 from totalquota.reductions.views.common import (
-    _after,
     _can_prepare,
     _due,
     _enterprises_for,
@@ -52,6 +51,7 @@ from totalquota.reductions.views.common import (
 from totalquota.reductions.workflow import PROJECT_ACTIONS, project_actions
 from totalquota.registry.models import Pollutant
 from totalquota.web.actions import action_view
+from totalquota.web.forms import saved
 
 S = ProjectStatus
 
@@ -175,18 +175,17 @@ def project_create(request):
         initial={"zone": zones.first() if zones.count() == 1 else None},
     )
 
-    def save():
-        project = services.project_create(actor=principal_of(request.user), **_cleaned_project(form))
-        return _after(
-            request,
-            project,
-            _("已创建减排项目草稿：%(code)s。请填写减排量并上传佐证材料。") % {"code": project.code},
-        )
-
     return form_page(
         request,
         form,
-        save,
+        save=lambda _data: services.project_create(
+            actor=principal_of(request.user), **_cleaned_project(form)
+        ),
+        done=lambda project: saved(
+            request,
+            _("已创建减排项目草稿：%(code)s。请填写减排量并上传佐证材料。") % {"code": project.code},
+            project,
+        ),
         title=_("填报减排项目"),
         cancel_url=reverse("reductions:project_list"),
         intro=PROJECT_FORM_INTRO,
@@ -201,14 +200,13 @@ def project_edit(request, pk: int):
         initial["investment"] = accounting.show(Fraction(project.investment_yuan, services.YUAN_PER_WAN), 4)
     form = _project_form(request, request.POST or None, initial=initial)
 
-    def save():
-        services.project_update(actor=principal_of(request.user), project=project, **_cleaned_project(form))
-        return _after(request, project, _("已保存。"))
-
     return form_page(
         request,
         form,
-        save,
+        save=lambda _data: services.project_update(
+            actor=principal_of(request.user), project=project, **_cleaned_project(form)
+        ),
+        done=lambda _project: saved(request, _("已保存。"), project),
         title=_("修改减排项目：%(name)s") % {"name": project.name},
         cancel_url=project.get_absolute_url(),
         intro=PROJECT_FORM_INTRO,
@@ -223,16 +221,15 @@ def project_suggest(request):
     enterprise_field.queryset = _enterprises_for(request.user)  # type: ignore[attr-defined]
     revalidate(form)
 
-    def save():
-        project = services.project_suggest(actor=principal_of(request.user), **_cleaned_project(form))
-        return _after(
-            request, project, _("已提出增补建议：%(code)s，待功能区采纳。") % {"code": project.code}
-        )
-
     return form_page(
         request,
         form,
-        save,
+        save=lambda _data: services.project_suggest(
+            actor=principal_of(request.user), **_cleaned_project(form)
+        ),
+        done=lambda project: saved(
+            request, _("已提出增补建议：%(code)s，待功能区采纳。") % {"code": project.code}, project
+        ),
         title=_("提出减排项目增补建议"),
         cancel_url=reverse("reductions:project_list"),
         intro=_(
@@ -271,4 +268,4 @@ def opinion_create(request, pk: int):
         services.opinion_add(actor=principal_of(request.user), project=project, **form.cleaned_data)
     except DomainError as exc:
         return _refused(request, project, exc)
-    return _after(request, project, _("技术意见已提交。"))
+    return saved(request, _("技术意见已提交。"), project)

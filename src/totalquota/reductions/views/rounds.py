@@ -26,7 +26,8 @@ from totalquota.reductions.forms import (
 from totalquota.reductions.models import (
     AccountingFactor,
 )
-from totalquota.reductions.views.common import _after, form_page
+from totalquota.reductions.views.common import form_page
+from totalquota.web.forms import saved
 
 
 @login_required
@@ -36,14 +37,11 @@ def round_create(request):
     quarter = (today.month - 1) // 3 + 1
     form = RoundForm(request.POST or None, initial={"year": today.year, "quarter": quarter})
 
-    def save():
-        services.round_create(actor=principal_of(request.user), **form.cleaned_data)
-        return _after(request, "reductions:round_list", _("已新建申报轮次。"))
-
     return form_page(
         request,
         form,
-        save,
+        save=lambda data: services.round_create(actor=principal_of(request.user), **data),
+        done=lambda _round: saved(request, _("已新建申报轮次。"), "reductions:round_list"),
         title=_("新建申报轮次"),
         cancel_url=reverse("reductions:round_list"),
         intro=_(
@@ -103,14 +101,11 @@ def factor_create(request):
     require(request.user, "reductions.manage_factors")
     form = FactorForm(request.POST or None, initial={"effective_from": timezone.localdate()})
 
-    def save():
-        services.factor_create(actor=principal_of(request.user), **form.cleaned_data)
-        return _after(request, "reductions:factor_list", _("已新增核算系数。"))
-
     return form_page(
         request,
         form,
-        save,
+        save=lambda data: services.factor_create(actor=principal_of(request.user), **data),
+        done=lambda _factor: saved(request, _("已新增核算系数。"), "reductions:factor_list"),
         title=_("新增核算系数"),
         cancel_url=reverse("reductions:factor_list"),
         intro=_(

@@ -38,7 +38,7 @@ from totalquota.reserve.models import (
 )
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 LINE_STATUS_LABELS = {  # labels of decisions.line_hold_state
     "none": gettext_lazy("无需扣减"),
@@ -75,25 +75,23 @@ class ApplicationListView(ScopedListView):
     search_placeholder = gettext_lazy("编号、项目、单位、环评文号")
     filterset_class = ApplicationFilter
     export_name = "quota-applications"
-    columns = [
+    columns = model_columns(
+        QuotaApplication,
         Column(gettext_lazy("申请编号"), "code", link=True),
         Column(gettext_lazy("建设项目"), "project_name", css="wrap"),
         Column(gettext_lazy("排污单位"), "enterprise.name"),
         Column(gettext_lazy("功能区"), "zone.name"),
-        Column(gettext_lazy("办理方式"), "route"),
-        Column(gettext_lazy("状态"), "status"),
+        "route status",
         Column(gettext_lazy("削减替代量"), _deductions, css="wrap"),
-        Column(gettext_lazy("提交时间"), "submitted_at"),
-        Column(gettext_lazy("决定时间"), "decided_at"),
-    ]
+        "submitted_at decided_at",
+    )
 
     def base_queryset(self) -> QuerySet[QuotaApplication]:
         return QuotaApplication.objects.select_related("enterprise", "zone").prefetch_related(
             "lines__pollutant"
         )
 
-    def page_actions(self):
-        return action_if(self.request.user, "reserve.apply", _("申请总量指标"), "reserve:application_create")
+    buttons = [Button("reserve.apply", gettext_lazy("申请总量指标"), "reserve:application_create")]
 
 
 def _edit(request: HttpRequest, application: QuotaApplication | None) -> HttpResponse:

@@ -3,11 +3,9 @@ emissions (kept by the emission total library, entered here) and ambient attainm
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,8 +18,9 @@ from totalquota.lib.units import format_quantity
 from totalquota.reserve import selectors, services
 from totalquota.reserve.forms import AttainmentForm, RecoveryForm, VerifiedEmissionForm
 from totalquota.reserve.models import AttainmentStatus, QuotaApplication, RecoveryCase
-from totalquota.reserve.views.common import back, form_page
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.reserve.views.common import in_grams
+from totalquota.web.forms import form_page, refusal_above, saved
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 @login_required
@@ -51,50 +50,35 @@ class VerifiedListView(ScopedListView):
     title = gettext_lazy("核实排放量")
     search_fields = ["enterprise__name", "source"]
     export_name = "verified-emissions"
-    columns = [
+    columns = model_columns(
+        VerifiedEmission,
         Column(gettext_lazy("排污单位"), "enterprise.name"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
-        Column(gettext_lazy("年度"), "year"),
+        "year",
         Column(
             gettext_lazy("实际排放量"), lambda r: format_quantity(r.actual_grams, r.pollutant.unit), css="num"
         ),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("数据来源"), "source", css="wrap"),
-        Column(gettext_lazy("录入人"), "recorded_by"),
-    ]
+        "recorded_by",
+    )
 
-    def base_queryset(self) -> QuerySet[VerifiedEmission]:
-        return VerifiedEmission.objects.select_related("enterprise", "pollutant", "recorded_by")
-
-    def page_actions(self):
-        return action_if(
-            self.request.user, "reserve.record_data", _("录入核实排放量"), "reserve:verified_create"
-        )
+    related = ("enterprise", "pollutant", "recorded_by")
+    buttons = [Button("reserve.record_data", gettext_lazy("录入核实排放量"), "reserve:verified_create")]
 
 
 @login_required
 def verified_create(request: HttpRequest) -> HttpResponse:
     actor = require(request.user, "reserve.record_data")
 
-    def save(data: dict) -> VerifiedEmission:
-        row = emissions.verified_emission_record(
-            actor=actor,
-            enterprise=data["enterprise"],
-            pollutant=data["pollutant"],
-            year=data["year"],
-            actual_grams=data["actual_grams"],
-            source=data["source"],
-        )
-        messages.success(request, _("已录入。"))
-        return row
-
     return form_page(
         request,
         VerifiedEmissionForm(request.POST or None),
-        save,
+        save=lambda data: emissions.verified_emission_record(actor=actor, **in_grams(data, "actual")),
+        done=lambda _row: saved(request, _("已录入。"), "reserve:verified_list"),
+        refused=refusal_above,
         title=_("录入核实排放量"),
         cancel_url=reverse("reserve:verified_list"),
-        done=back("reserve:verified_list"),
         intro=_("总量库建成前，由生态环境局按排污许可执行报告、监测报告等录入并注明来源（RES-4）。"),
     )
 
@@ -104,18 +88,14 @@ class AttainmentListView(ScopedListView):
     action = "reserve.view"
     title = gettext_lazy("环境质量达标状况")
     export_name = "attainment"
-    columns = [
-        Column(gettext_lazy("年度"), "year"),
-        Column(gettext_lazy("指标"), "indicator"),
-        Column(gettext_lazy("达标"), "attained"),
+    columns = model_columns(
+        AttainmentStatus,
+        "year indicator attained",
         Column(gettext_lazy("依据"), "source", css="wrap"),
-        Column(gettext_lazy("录入人"), "recorded_by"),
-    ]
+        "recorded_by",
+    )
 
-    def page_actions(self):
-        return action_if(
-            self.request.user, "reserve.record_data", _("录入达标状况"), "reserve:attainment_create"
-        )
+    buttons = [Button("reserve.record_data", gettext_lazy("录入达标状况"), "reserve:attainment_create")]
 
 
 @login_required
@@ -124,9 +104,10 @@ def attainment_create(request: HttpRequest) -> HttpResponse:
     return form_page(
         request,
         AttainmentForm(request.POST or None, initial={"year": timezone.localdate().year - 1}),
-        lambda data: services.attainment_record(actor=actor, **data),
+        save=lambda data: services.attainment_record(actor=actor, **data),
+        done=lambda _row: redirect("reserve:attainment_list"),
+        refused=refusal_above,
         title=_("录入环境质量达标状况"),
         cancel_url=reverse("reserve:attainment_list"),
-        done=back("reserve:attainment_list"),
         intro=_("上年度不达标的指标决定相关污染物的平衡比例（RES-2）。"),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -21,8 +20,8 @@ from totalquota.lib.units import grams_to_decimal
 from totalquota.reserve import services
 from totalquota.reserve.forms import ExcludeForm, IntakeForm
 from totalquota.reserve.models import IntakeItem, IntakeRun
-from totalquota.reserve.views.common import form_page
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.web.forms import form_page, refusal_above
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class IntakeListView(ScopedListView):
@@ -30,21 +29,15 @@ class IntakeListView(ScopedListView):
     action = "reserve.intake"
     title = gettext_lazy("季度入库（RES-1）")
     export_name = "intake-runs"
-    columns = [
+    columns = model_columns(
+        IntakeRun,
         Column(gettext_lazy("入库批次"), lambda r: str(r), link=True),
         Column(gettext_lazy("审核日期自"), "period_start"),
-        Column(gettext_lazy("至"), "period_end"),
-        Column(gettext_lazy("入库日期"), "effective_date"),
-        Column(gettext_lazy("编制人"), "created_by"),
-        Column(gettext_lazy("确认人"), "confirmed_by"),
-        Column(gettext_lazy("确认时间"), "confirmed_at"),
-    ]
+        "period_end effective_date created_by confirmed_by confirmed_at",
+    )
 
-    def base_queryset(self) -> QuerySet[IntakeRun]:
-        return IntakeRun.objects.select_related("created_by", "confirmed_by")
-
-    def page_actions(self):
-        return action_if(self.request.user, "reserve.intake", _("编制入库批次"), "reserve:intake_create")
+    related = ("created_by", "confirmed_by")
+    buttons = [Button("reserve.intake", gettext_lazy("编制入库批次"), "reserve:intake_create")]
 
 
 @login_required
@@ -58,10 +51,11 @@ def intake_create(request: HttpRequest) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda data: services.intake_prepare(actor=actor, **data),
+        save=lambda data: services.intake_prepare(actor=actor, **data),
+        done=redirect,
+        refused=refusal_above,
         title=_("编制季度入库批次"),
         cancel_url=reverse("reserve:intake_list"),
-        done=redirect,
         intro=_("列出该季度经审核入库的减排项目，逐项显示拟入库量和不予入库的情形（RES-1）；确认前不记账。"),
     )
 

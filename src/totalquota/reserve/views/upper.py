@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,8 +19,9 @@ from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.reserve import services
 from totalquota.reserve.forms import UpperGrantForm, UpperRequestForm
 from totalquota.reserve.models import QuotaApplication, UpperLevelRequest
-from totalquota.reserve.views.common import back, form_page
-from totalquota.web.lists import Column, ScopedListView, action_if
+from totalquota.reserve.views.common import in_grams
+from totalquota.web.forms import form_page, refusal_above, saved
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 class UpperListView(ScopedListView):
@@ -30,7 +30,8 @@ class UpperListView(ScopedListView):
     title = gettext_lazy("上级储备库申请")
     search_fields = ["reason", "reference", "application__code"]
     export_name = "upper-level"
-    columns = [
+    columns = model_columns(
+        UpperLevelRequest,
         Column(gettext_lazy("功能区"), "zone.name"),
         Column(gettext_lazy("污染物"), "pollutant.name"),
         Column(
@@ -38,21 +39,18 @@ class UpperListView(ScopedListView):
         ),
         Column(gettext_lazy("理由"), "reason", css="wrap"),
         Column(gettext_lazy("对应申请"), "application.code"),
-        Column(gettext_lazy("状态"), "status"),
+        "status",
         Column(
             gettext_lazy("下达量"),
             lambda r: format_quantity(r.granted_grams, r.pollutant.unit) if r.granted_grams else "",
             css="num",
         ),
-        Column(gettext_lazy("下达文件"), "reference"),
-    ]
+        "reference",
+    )
     template_name = "reserve/upper_list.html"
 
-    def base_queryset(self) -> QuerySet[UpperLevelRequest]:
-        return UpperLevelRequest.objects.select_related("zone", "pollutant", "application")
-
-    def page_actions(self):
-        return action_if(self.request.user, "reserve.upper_level", _("申请上级储备"), "reserve:upper_create")
+    related = ("zone", "pollutant", "application")
+    buttons = [Button("reserve.upper_level", gettext_lazy("申请上级储备"), "reserve:upper_create")]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -73,25 +71,18 @@ def upper_create(request: HttpRequest) -> HttpResponse:
             "reason": _("申请 %(code)s 园区储备不足") % {"code": application.code},
         }
 
-    def save(data: dict[str, Any]) -> UpperLevelRequest:
-        request_ = services.upper_request(
-            actor=actor,
-            zone=data["zone"],
-            pollutant=data["pollutant"],
-            amount_grams=data["amount_grams"],
-            reason=data["reason"],
-            application=application,
-        )
-        messages.success(request, _("已登记向上级储备库的申请。"))
-        return request_
-
     return form_page(
         request,
         UpperRequestForm(request.POST or None, initial=initial),
-        save,
+        save=lambda data: services.upper_request(
+            actor=actor, application=application, **in_grams(data, "amount")
+        ),
+        done=lambda _row: saved(
+            request, _("已登记向上级储备库的申请。"), application or reverse("reserve:upper_list")
+        ),
+        refused=refusal_above,
         title=_("申请上级储备库指标"),
         cancel_url=reverse("reserve:upper_list"),
-        done=back(application or reverse("reserve:upper_list")),
     )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from totalquota.accounts.permissions import may, restrict
 from totalquota.accounts.roles import Role
@@ -16,6 +20,72 @@ from totalquota.registry.rules import rule_value
 from totalquota.web.home import Card, provider
 
 S = ProjectStatus
+
+
+@dataclass(frozen=True)
+class StatusCard:
+    """A card counting the projects in ``status`` for people of ``roles``, linking to that list."""
+
+    roles: tuple[Role, ...]
+    status: ProjectStatus
+    title: Any
+    level: str
+    note: Any
+    order: int
+
+
+# Shown only when the count is not zero, each to the roles that act on projects in that status.
+STATUS_CARDS = (
+    StatusCard(
+        (Role.ENTERPRISE, Role.ZONE_OFFICER),
+        S.RETURNED,
+        gettext_lazy("退回修改的减排项目"),
+        "warning",
+        gettext_lazy("按审核意见修改后重新报送"),
+        20,
+    ),
+    StatusCard(
+        (Role.ENTERPRISE,),
+        S.DRAFT,
+        gettext_lazy("待报送的减排项目草稿"),
+        "info",
+        gettext_lazy("填写减排量、上传佐证材料后提交功能区"),
+        40,
+    ),
+    StatusCard(
+        (Role.ZONE_OFFICER,),
+        S.DRAFT,
+        gettext_lazy("待报送的减排项目草稿"),
+        "info",
+        gettext_lazy("补齐信息与佐证材料后报送"),
+        40,
+    ),
+    StatusCard(
+        (Role.ZONE_OFFICER,),
+        S.ZONE_PENDING,
+        gettext_lazy("企业已提交、待功能区报送"),
+        "warning",
+        gettext_lazy("核对后报送或退回企业"),
+        25,
+    ),
+    StatusCard(
+        (Role.ZONE_OFFICER,),
+        S.SUGGESTED,
+        gettext_lazy("待采纳的增补建议"),
+        "info",
+        gettext_lazy("生态环境局、经发委提出（RED-3）"),
+        45,
+    ),
+    StatusCard(
+        (Role.THIRD_PARTY,),
+        S.SUBMITTED,
+        gettext_lazy("待预审的减排项目"),
+        "warning",
+        gettext_lazy("出具技术意见，不作决定"),
+        20,
+    ),
+    StatusCard((Role.PARTNER,), S.SUGGESTED, gettext_lazy("待功能区采纳的增补建议"), "info", "", 40),
+)
 
 
 def _list(**params: str) -> str:
@@ -56,65 +126,11 @@ def reduction_cards(principal) -> list[Card]:
                     10,
                 )
             )
-    if role in (Role.ENTERPRISE, Role.ZONE_OFFICER):
-        returned = count(S.RETURNED)
-        if returned:
-            cards.append(
-                Card(
-                    _("退回修改的减排项目"),
-                    returned,
-                    _list(status=S.RETURNED),
-                    "warning",
-                    _("按审核意见修改后重新报送"),
-                    20,
-                )
-            )
-        drafts = count(S.DRAFT)
-        if drafts:
-            note = (
-                _("填写减排量、上传佐证材料后提交功能区")
-                if role == Role.ENTERPRISE
-                else _("补齐信息与佐证材料后报送")
-            )
-            cards.append(Card(_("待报送的减排项目草稿"), drafts, _list(status=S.DRAFT), "info", note, 40))
-    if role == Role.ZONE_OFFICER:
-        pending = count(S.ZONE_PENDING)
-        if pending:
-            cards.append(
-                Card(
-                    _("企业已提交、待功能区报送"),
-                    pending,
-                    _list(status=S.ZONE_PENDING),
-                    "warning",
-                    _("核对后报送或退回企业"),
-                    25,
-                )
-            )
-        suggested = count(S.SUGGESTED)
-        if suggested:
-            cards.append(
-                Card(
-                    _("待采纳的增补建议"),
-                    suggested,
-                    _list(status=S.SUGGESTED),
-                    "info",
-                    _("生态环境局、经发委提出（RED-3）"),
-                    45,
-                )
-            )
-    if role == Role.THIRD_PARTY:
-        waiting = count(S.SUBMITTED)
-        if waiting:
-            cards.append(
-                Card(
-                    _("待预审的减排项目"),
-                    waiting,
-                    _list(status=S.SUBMITTED),
-                    "warning",
-                    _("出具技术意见，不作决定"),
-                    20,
-                )
-            )
+    cards.extend(
+        Card(str(c.title), n, _list(status=c.status), c.level, str(c.note), c.order)
+        for c in STATUS_CARDS
+        if role in c.roles and (n := count(c.status))
+    )
     if role in (Role.REVIEWER, Role.ADMIN):
         waiting = projects.filter(status__in=AWAITING_REVIEW).count()
         if waiting:
@@ -129,12 +145,6 @@ def reduction_cards(principal) -> list[Card]:
                     _("审核类型、减排量核算与排污许可变更（RED-4）"),
                     15,
                 )
-            )
-    if role == Role.PARTNER:
-        open_suggestions = count(S.SUGGESTED)
-        if open_suggestions:
-            cards.append(
-                Card(_("待功能区采纳的增补建议"), open_suggestions, _list(status=S.SUGGESTED), "info", "", 40)
             )
     if role in (Role.ENTERPRISE, Role.ZONE_OFFICER, Role.ADMIN, Role.THIRD_PARTY):
         try:
