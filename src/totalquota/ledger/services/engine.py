@@ -23,6 +23,7 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
 from totalquota.ledger import sql
 from totalquota.ledger.models import (
+    EXTERNAL_KINDS,
     Account,
     AccountKind,
     Balance,
@@ -345,13 +346,19 @@ def move(
     credit: Account,
     amount: int,
     zones: dict[tuple[int, int], ZoneBalance],
+    banked_as: OriginKey | None = None,
     audit_extra: dict[str, Any] | None = None,
 ) -> Posting:
     """Write ``entry`` as one posted leg of ``amount`` from ``debit`` to ``credit``, carrying the
-    grams ``debit`` holds, oldest first. The caller holds both accounts' zone rows (``zones``)."""
+    grams ``debit`` holds, oldest first; grams coming in from an outside-world ``debit`` are banked
+    with the origin ``banked_as``. The caller holds both accounts' zone rows (``zones``)."""
     # Lock order step 3: both balance rows, under the zone rows (step 2) the caller holds.
     balances = locks.balance_rows([debit.pk, credit.pk])
-    parcels = origins.out_of(debit, amount, balances)
+    parcels: origins.Parcels
+    if banked_as is not None and debit.kind in EXTERNAL_KINDS:
+        parcels = [(banked_as, amount)]
+    else:
+        parcels = origins.out_of(debit, amount, balances)
     return write(
         entry,
         legs=[Leg(debit=debit, credit=credit, amount=amount, origins=parcels)],

@@ -118,17 +118,15 @@ def lot_open(
         source_label=source_label,
         label=label,
     )
-    balances = locks.balance_rows([lot.pk, funding_account.pk])
-    parcels: origins.Parcels
-    if funding_account.kind in EXTERNAL_KINDS:
-        parcels = [((None, lot.pk, str(source_type), source_ref), amount)]
-    else:  # an allocation returning quota (recovery): its own parcels, oldest first
-        parcels = origins.out_of(funding_account, amount, balances)
-    return write(
+    # Quota from outside the platform is first banked in this lot; an allocation returning quota
+    # (recovery) carries its own origins, oldest first.
+    return move(
         entry,
-        legs=[Leg(debit=funding_account, credit=lot, amount=amount, origins=parcels)],
+        debit=funding_account,
+        credit=lot,
+        amount=amount,
         zones=zones,
-        balances=balances,
+        banked_as=(None, lot.pk, str(source_type), source_ref),
         audit_extra={"lot": lot.code, "source": f"{source_type}:{source_ref}"},
     )
 
