@@ -23,7 +23,6 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
 from totalquota.ledger import sql
 from totalquota.ledger.models import (
-    EXTERNAL_KINDS,
     Account,
     AccountKind,
     Balance,
@@ -354,11 +353,7 @@ def move(
     with the origin ``banked_as``. The caller holds both accounts' zone rows (``zones``)."""
     # Lock order step 3: both balance rows, under the zone rows (step 2) the caller holds.
     balances = locks.balance_rows([debit.pk, credit.pk])
-    parcels: origins.Parcels
-    if banked_as is not None and debit.kind in EXTERNAL_KINDS:
-        parcels = [(banked_as, amount)]
-    else:
-        parcels = origins.out_of(debit, amount, balances)
+    parcels = origins.out_of(debit, amount, balances, banked_as=banked_as)
     return write(
         entry,
         legs=[Leg(debit=debit, credit=credit, amount=amount, origins=parcels)],
