@@ -88,3 +88,14 @@ def record(
     rawsql.insert([event], with_child=(AuditPending, "event_id"))
     chain.schedule()
     return event
+
+
+def record_change(*, actor: Principal | User | None, action: str, obj: models.Model, **values: Any) -> None:
+    """Set ``values`` on ``obj``, save only those fields and record the change: the fields'
+    values before and after, in the caller's transaction."""
+    fields = list(values)
+    before = snapshot(obj, fields)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=fields)
+    record(actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields))

@@ -86,16 +86,21 @@ def _d(rng: random.Random, low: float, high: float, places: int = 2) -> str:
     return f"{rng.uniform(low, high):.{places}f}"
 
 
+def _closure(basis: str, *baselines: tuple[Any, ...]) -> Any:
+    """The lines of a closure: each ``(pollutant code, low, high[, places])`` a baseline drawn in
+    that range, all stated in the document ``basis``."""
+    return lambda r: [
+        (code, "closure", {"baseline": _d(r, *bounds), "basis": basis}, {}) for code, *bounds in baselines
+    ]
+
+
 TEMPLATES = [
     Template(
         "{unit}涂装车间关停",
         "structural",
         "line_shutdown",
         True,
-        lambda r: [
-            ("VOCS", "closure", {"baseline": _d(r, 1, 9), "basis": "2023 年排污许可证执行报告"}, {}),
-            ("PM", "closure", {"baseline": _d(r, 0.1, 1.5, 3), "basis": "2023 年排污许可证执行报告"}, {}),
-        ],
+        _closure("2023 年排污许可证执行报告", ("VOCS", 1, 9), ("PM", 0.1, 1.5, 3)),
         "shut_down",
     ),
     Template(
@@ -103,11 +108,7 @@ TEMPLATES = [
         "structural",
         "unit_closure",
         True,
-        lambda r: [
-            ("COD", "closure", {"baseline": _d(r, 2, 20), "basis": "2023 年环境统计年报"}, {}),
-            ("NH3N", "closure", {"baseline": _d(r, 0.2, 2, 3), "basis": "2023 年环境统计年报"}, {}),
-            ("VOCS", "closure", {"baseline": _d(r, 0.5, 4), "basis": "2023 年环境统计年报"}, {}),
-        ],
+        _closure("2023 年环境统计年报", ("COD", 2, 20), ("NH3N", 0.2, 2, 3), ("VOCS", 0.5, 4)),
         "dismantled",
     ),
     Template(
@@ -245,11 +246,7 @@ TEMPLATES = [
         "structural",
         "line_shutdown",
         True,
-        lambda r: [
-            ("CR", "closure", {"baseline": _d(r, 2, 12, 3), "basis": "2023 年监督性监测报告"}, {}),
-            ("PB", "closure", {"baseline": _d(r, 0.5, 3, 3), "basis": "2023 年监督性监测报告"}, {}),
-            ("COD", "closure", {"baseline": _d(r, 1, 5), "basis": "2023 年监督性监测报告"}, {}),
-        ],
+        _closure("2023 年监督性监测报告", ("CR", 2, 12, 3), ("PB", 0.5, 3, 3), ("COD", 1, 5)),
         "shut_down",
     ),
     Template(
@@ -307,7 +304,7 @@ TEMPLATES = [
         "other",
         "restaurant_closure",
         False,
-        lambda r: [("PM", "closure", {"baseline": _d(r, 0.1, 0.8, 3), "basis": "油烟在线监测数据"}, {})],
+        _closure("油烟在线监测数据", ("PM", 0.1, 0.8, 3)),
         "shut_down",
     ),
     Template(

@@ -27,20 +27,14 @@ def seed(ctx: DemoContext) -> None:
     today = ctx.today
     p = {x.code: x for x in Pollutant.objects.all()}
 
-    services.attainment_record(
-        actor=admin.principal,
-        year=today.year - 1,
-        indicator="O3",
-        attained=False,
-        source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
-    )
-    services.attainment_record(
-        actor=admin.principal,
-        year=today.year - 1,
-        indicator="PM25",
-        attained=True,
-        source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
-    )
+    for indicator, attained in (("O3", False), ("PM25", True)):
+        services.attainment_record(
+            actor=admin.principal,
+            year=today.year - 1,
+            indicator=indicator,
+            attained=attained,
+            source=f"{today.year - 1} 年苏州工业园区环境质量状况公报",
+        )
     run = services.intake_prepare(
         actor=admin.principal, year=today.year, quarter=(today.month - 1) // 3 + 1, effective_date=today
     )
@@ -65,17 +59,17 @@ def seed(ctx: DemoContext) -> None:
             description="演示申请",
         )
 
-    filed = services.application_submit(
-        actor=hmt_user.principal,
-        application=apply(
-            hmt_user,
-            hmt,
-            "年产 300 万平方米柔性线路板技改项目",
-            [
-                _line(p["VOCS"], 800_000, plant_env=2_600_000, new=600_000),
-                _line(p["COD"], 500_000, plant_env=1_800_000, new=400_000, sewer=3_000_000),
-            ],
-        ),
+    def submit(user, unit, name, lines):
+        return services.application_submit(actor=user.principal, application=apply(user, unit, name, lines))
+
+    filed = submit(
+        hmt_user,
+        hmt,
+        "年产 300 万平方米柔性线路板技改项目",
+        [
+            _line(p["VOCS"], 800_000, plant_env=2_600_000, new=600_000),
+            _line(p["COD"], 500_000, plant_env=1_800_000, new=400_000, sewer=3_000_000),
+        ],
     )
     services.application_approve(actor=reviewer.principal, application=filed, reason="符合备案条件，予以备案")
     services.recover(
@@ -86,17 +80,14 @@ def seed(ctx: DemoContext) -> None:
         surplus_grams=100_000,
     )
 
-    reviewed = services.application_submit(
-        actor=hmt_user.principal,
-        application=apply(
-            hmt_user,
-            hmt,
-            "新建半导体封装测试生产线项目",
-            [
-                _line(p["VOCS"], 1_800_000, plant_env=4_000_000, new=1_500_000),
-                _line(p["NOX"], 1_200_000, plant_env=2_000_000, new=1_100_000),
-            ],
-        ),
+    reviewed = submit(
+        hmt_user,
+        hmt,
+        "新建半导体封装测试生产线项目",
+        [
+            _line(p["VOCS"], 1_800_000, plant_env=4_000_000, new=1_500_000),
+            _line(p["NOX"], 1_200_000, plant_env=2_000_000, new=1_100_000),
+        ],
     )
     services.application_propose(
         actor=reviewer.principal,
@@ -105,30 +96,17 @@ def seed(ctx: DemoContext) -> None:
     )
     services.application_approve(actor=reviewer2.principal, application=reviewed, reason="同意")
 
-    proposed = services.application_submit(
-        actor=dsl_user.principal,
-        application=apply(
-            dsl_user, dsl, "生物医药研发中试平台项目", [_line(p["VOCS"], 1_300_000, new=1_200_000)]
-        ),
-    )
+    proposed = submit(dsl_user, dsl, "生物医药研发中试平台项目", [_line(p["VOCS"], 1_300_000, new=1_200_000)])
     services.application_propose(
         actor=reviewer2.principal, application=proposed, proposal="拟同意，待另一审核人员批准"
     )
 
-    rejected = services.application_submit(
-        actor=dsl_user.principal,
-        application=apply(
-            dsl_user, dsl, "溶剂型涂料生产线扩能项目", [_line(p["VOCS"], 2_000_000, new=2_000_000)]
-        ),
-    )
+    rejected = submit(dsl_user, dsl, "溶剂型涂料生产线扩能项目", [_line(p["VOCS"], 2_000_000, new=2_000_000)])
     services.application_reject(
         actor=reviewer.principal, application=rejected, reason="不符合园区产业导向，溶剂型涂料产能不予新增"
     )
 
-    withdrawn = services.application_submit(
-        actor=hmt_user.principal,
-        application=apply(hmt_user, hmt, "表面处理车间改造项目", [_line(p["TP"], 50_000)]),
-    )
+    withdrawn = submit(hmt_user, hmt, "表面处理车间改造项目", [_line(p["TP"], 50_000)])
     services.application_withdraw(
         actor=hmt_user.principal, application=withdrawn, reason="项目方案调整，重新申报"
     )
@@ -136,12 +114,7 @@ def seed(ctx: DemoContext) -> None:
     apply(hmt_user, hmt, "仓储物流中心配套项目", [_line(p["NOX"], 300_000)])  # a draft
 
     officer = users["zone_dsl"]
-    big = services.application_submit(
-        actor=officer.principal,
-        application=apply(
-            officer, dsl, "大型数据中心配套燃气锅炉项目", [_line(p["NOX"], 60 * T, new=60 * T)]
-        ),
-    )
+    big = submit(officer, dsl, "大型数据中心配套燃气锅炉项目", [_line(p["NOX"], 60 * T, new=60 * T)])
     request = services.upper_request(
         actor=admin.principal,
         zone=dsl.zone,

@@ -20,6 +20,7 @@ stated basis), never constants in this module.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -306,7 +307,7 @@ def fuel_switch(
     fuel_before: Fraction,
     factor_before: Factor,
     fuel_after: Fraction,
-    factor_after: Factor | None,
+    factor_after: Factor | None = None,
     removal_before: Fraction = Fraction(0),
     removal_after: Fraction = Fraction(0),
     unit: tuple[str, int] = T_A,
@@ -440,6 +441,19 @@ def _basis(label: str = "取值依据") -> Param:
     return Param("basis", label, "text", help="填写系数、效率、含量的来源文件或标准，如设计文件、监测报告")
 
 
+def _both_sides(
+    *inputs: tuple[str, str, str, str], before: str = "改造前", after: str = "改造后"
+) -> tuple[Param, ...]:
+    """The same inputs asked for both states, all of the state before the project first: each
+    ``(name, label, kind, unit)`` becomes ``name_before`` labelled ``before + label`` and
+    ``name_after`` labelled ``after + label``."""
+    return tuple(
+        Param(f"{name}_{side}", prefix + label, kind, unit, group=side)
+        for side, prefix in (("before", before), ("after", after))
+        for name, label, kind, unit in inputs
+    )
+
+
 AIR = frozenset({"PM", "SO2", "NOX", "VOCS"})
 WATER = frozenset({"COD", "NH3N", "TN", "TP"})
 METALS = frozenset({"PB", "HG", "CD", "CR", "AS"})
@@ -452,6 +466,26 @@ def _register(method: Method) -> Method:
     return method
 
 
+def _by_name(
+    function: Callable[..., Computation],
+) -> Callable[[Mapping[str, Any], tuple[str, int]], Computation]:
+    """The compute step of a method whose inputs are ``function``'s keywords of the same names.
+
+    Inputs left blank are not passed (``function``'s default applies); inputs ``function`` does not
+    take (the ``basis`` note) are only stored. The pollutant's unit goes in as ``unit`` when
+    ``function`` takes one.
+    """
+    keywords = inspect.signature(function).parameters
+
+    def compute(values: Mapping[str, Any], unit: tuple[str, int]) -> Computation:
+        given = {name: value for name, value in values.items() if name in keywords}
+        if "unit" in keywords:
+            given["unit"] = unit
+        return function(**given)
+
+    return compute
+
+
 _register(
     Method(
         "closure",
@@ -462,7 +496,7 @@ _register(
             Param("basis", "基准排放量依据", "text", help="如 2023 年排污许可执行报告、环境统计、监测报告"),
         ),
         None,
-        lambda v, u: closure(baseline=v["baseline"], unit=u, basis=v["basis"]),
+        _by_name(closure),
         description="适用于产业结构升级类：排污单位关闭或生产线（工序）关停。",
         types=("structural", "other"),
     )
@@ -473,14 +507,14 @@ _register(
         "原辅材料替代（物料衡算）",
         "排放量 = 用量 × VOCs 含量 × (1 − 收集效率 × 去除效率)；减排量 = 替代前 − 替代后（同等产量）",
         (
-            Param("material_before", "替代前原辅材料用量", "number", "t/a", group="before"),
-            Param("content_before", "替代前 VOCs 含量", "percent", "%", group="before"),
-            Param("capture_before", "替代前收集效率", "percent", "%", group="before"),
-            Param("removal_before", "替代前去除效率", "percent", "%", group="before"),
-            Param("material_after", "替代后原辅材料用量", "number", "t/a", group="after"),
-            Param("content_after", "替代后 VOCs 含量", "percent", "%", group="after"),
-            Param("capture_after", "替代后收集效率", "percent", "%", group="after"),
-            Param("removal_after", "替代后去除效率", "percent", "%", group="after"),
+            *_both_sides(
+                ("material", "原辅材料用量", "number", "t/a"),
+                ("content", " VOCs 含量", "percent", "%"),
+                ("capture", "收集效率", "percent", "%"),
+                ("removal", "去除效率", "percent", "%"),
+                before="替代前",
+                after="替代后",
+            ),
             Param(
                 "output_before",
                 "替代前产量",
@@ -511,21 +545,11 @@ _register(
         "减排量 = 产生量 × [(1 − 改造前收集效率 × 去除效率) − (1 − 改造后收集效率 × 去除效率)]",
         (
             Param("generated", "污染物产生量", "amount"),
-            Param("capture_before", "改造前收集效率", "percent", "%", group="before"),
-            Param("removal_before", "改造前去除效率", "percent", "%", group="before"),
-            Param("capture_after", "改造后收集效率", "percent", "%", group="after"),
-            Param("removal_after", "改造后去除效率", "percent", "%", group="after"),
+            *_both_sides(("capture", "收集效率", "percent", "%"), ("removal", "去除效率", "percent", "%")),
             _basis("效率取值依据"),
         ),
         AIR | METALS,
-        lambda v, u: treatment_upgrade(
-            generated=v["generated"],
-            capture_before=v["capture_before"],
-            removal_before=v["removal_before"],
-            capture_after=v["capture_after"],
-            removal_after=v["removal_after"],
-            unit=u,
-        ),
+        _by_name(treatment_upgrade),
         description="适用于深度治理类：集气罩改密闭收集、光氧改催化燃烧等。",
         types=("deep_treatment",),
     )
@@ -545,15 +569,7 @@ _register(
             _basis("燃料用量依据"),
         ),
         AIR,
-        lambda v, u: fuel_switch(
-            fuel_before=v["fuel_before"],
-            factor_before=v["factor_before"],
-            fuel_after=v["fuel_after"],
-            factor_after=v.get("factor_after"),
-            removal_before=v.get("removal_before") or Fraction(0),
-            removal_after=v.get("removal_after") or Fraction(0),
-            unit=u,
-        ),
+        _by_name(fuel_switch),
         description="适用于工艺改进类：燃油锅炉改燃气或电。",
         types=("process",),
     )
@@ -564,20 +580,13 @@ _register(
         "废水（水量 × 浓度）",
         "排放量 = 废水量 (m³/a) × 浓度 (mg/L)；减排量 = 改造前 − 改造后",
         (
-            Param("flow_before", "改造前废水排放量", "number", "m³/a", group="before"),
-            Param("concentration_before", "改造前排放浓度", "number", "mg/L", group="before"),
-            Param("flow_after", "改造后废水排放量", "number", "m³/a", group="after"),
-            Param("concentration_after", "改造后排放浓度", "number", "mg/L", group="after"),
+            *_both_sides(
+                ("flow", "废水排放量", "number", "m³/a"), ("concentration", "排放浓度", "number", "mg/L")
+            ),
             _basis("水量与浓度依据"),
         ),
         WATER | METALS,
-        lambda v, u: wastewater(
-            flow_before=v["flow_before"],
-            concentration_before=v["concentration_before"],
-            flow_after=v["flow_after"],
-            concentration_after=v["concentration_after"],
-            unit=u,
-        ),
+        _by_name(wastewater),
         description="适用于深度治理类的污水处理提标、回用等。",
         types=("deep_treatment", "process", "structural"),
     )
@@ -590,17 +599,11 @@ _register(
         (
             Param("throughput", "汽油年销售量", "number", "m³/a"),
             Param("factor", "排放系数", "factor"),
-            Param("efficiency_before", "改造前油气回收效率", "percent", "%", group="before"),
-            Param("efficiency_after", "改造后油气回收效率", "percent", "%", group="after"),
+            *_both_sides(("efficiency", "油气回收效率", "percent", "%")),
             _basis("销售量与效率依据"),
         ),
         frozenset({"VOCS"}),
-        lambda v, u: vapour_recovery(
-            throughput=v["throughput"],
-            factor=v["factor"],
-            efficiency_before=v["efficiency_before"],
-            efficiency_after=v["efficiency_after"],
-        ),
+        _by_name(vapour_recovery),
         description="适用于其他类：加油站油气回收改造。",
         types=("other",),
     )
@@ -617,13 +620,7 @@ _register(
             Param("reduction", "文件认定的减排量", "amount"),
         ),
         None,
-        lambda v, u: documented(
-            baseline=v["baseline"],
-            reduction=v["reduction"],
-            source=v["source"],
-            document=v["document"],
-            unit=u,
-        ),
+        _by_name(documented),
         evidence_from="source",
         description="《技术指南》未覆盖或缺少核算依据时，参考验收报告、排污许可、环评、统计或监测数据（须上传该文件）。",
         types=("structural", "process", "deep_treatment", "other"),

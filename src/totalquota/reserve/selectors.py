@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from totalquota.ledger import selectors as ledger_selectors
@@ -88,6 +88,18 @@ class ZoneWarning:
         return LEVEL_LABELS[self.level]
 
 
+def _grams_by_lot_zone(transfers: QuerySet[Transfer], side: str) -> dict[tuple[int, int], int]:
+    """Grams of ``transfers`` by (zone, pollutant) of the lot on ``side`` (``credit_lot_zone``:
+    into a zone's lots, ``debit_lot_zone``: out of them); transfers with no lot there are left out."""
+    return {
+        (zone, pollutant): grams
+        for zone, pollutant, grams in transfers.filter(**{f"{side}__isnull": False})
+        .values(side, "pollutant")
+        .annotate(grams=Sum("amount_grams"))
+        .values_list(side, "pollutant", "grams")
+    }
+
+
 def zone_warnings(
     start: dt.date, end: dt.date, *, zones: Any = None, only_active: bool = False
 ) -> list[ZoneWarning]:
@@ -100,20 +112,8 @@ def zone_warnings(
     posted = Transfer.objects.filter(
         phase__in=(Phase.POSTED, Phase.POST_PENDING), effective_date__gte=start, effective_date__lte=end
     )
-    income = {
-        (z, p): s
-        for z, p, s in posted.filter(credit_lot_zone__isnull=False)
-        .values("credit_lot_zone", "pollutant")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("credit_lot_zone", "pollutant", "s")
-    }
-    spending = {
-        (z, p): s
-        for z, p, s in posted.filter(debit_lot_zone__isnull=False)
-        .values("debit_lot_zone", "pollutant")
-        .annotate(s=Sum("amount_grams"))
-        .values_list("debit_lot_zone", "pollutant", "s")
-    }
+    income = _grams_by_lot_zone(posted, "credit_lot_zone")
+    spending = _grams_by_lot_zone(posted, "debit_lot_zone")
     matrix = ledger_selectors.zone_matrix(zones) if current else {}
     holds_at_end: dict[tuple[int, int], int] = {}
     if not current:

@@ -31,6 +31,7 @@ from totalquota.ledger.services.engine import (
     check_movement,
     check_text,
     idempotent,
+    move,
     object_ref,
     write,
 )
@@ -85,14 +86,8 @@ def zone_transfer(
         source_ref=f"ledger.account:{from_lot.pk}",
         source_label=f"自 {from_lot.zone} 批次 {from_lot.code} 调剂",
     )
-    balances = locks.balance_rows([from_lot.pk, lot.pk])
-    parcels = origins.out_of(from_lot, amount, balances)
-    return write(
-        entry,
-        legs=[Leg(debit=from_lot, credit=lot, amount=amount, origins=parcels)],
-        zones=zones,
-        balances=balances,
-        audit_extra={"new_lot": lot.code},
+    return move(
+        entry, debit=from_lot, credit=lot, amount=amount, zones=zones, audit_extra={"new_lot": lot.code}
     )
 
 

@@ -32,6 +32,7 @@ from totalquota.ledger.models import (
     TransferOrigin,
     ZoneBalance,
 )
+from totalquota.ledger.services import locks, origins
 from totalquota.ledger.services.origins import OriginKey
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
@@ -189,37 +190,30 @@ def _apply(
     daily: dict[tuple[int, int, dt.date], list[int]],
     effective_date: dt.date,
 ) -> None:
-    """Change the in-memory balance rows for one leg (written back by the caller)."""
-    debit, credit = balances[leg.debit.pk], balances[leg.credit.pk]
+    """Change the in-memory balance rows for one leg (written back by the caller).
+
+    A leg moves the same posted and pending grams out of its debit and into its credit: the
+    debit's ``debits_*`` and the credit's ``credits_*`` change alike, on the account's balance
+    row and, for a lot, on its zone row and in that day's change (credits first, debits second).
+    """
     amount = leg.amount
     if leg.phase == Phase.POSTED:
-        deltas = {"dp": amount, "cp": amount, "dpend": 0, "cpend": 0}
+        posted, pending = amount, 0
     elif leg.phase == Phase.PENDING:
-        deltas = {"dp": 0, "cp": 0, "dpend": amount, "cpend": amount}
-    elif leg.phase == Phase.POST_PENDING:
+        posted, pending = 0, amount
+    else:  # posting a hold, or voiding it: what was held is no longer pending
         assert leg.pending_ref is not None
-        held = leg.pending_ref.amount_grams
-        deltas = {"dp": amount, "cp": amount, "dpend": -held, "cpend": -held}
-    else:  # void
-        assert leg.pending_ref is not None
-        held = leg.pending_ref.amount_grams
-        deltas = {"dp": 0, "cp": 0, "dpend": -held, "cpend": -held}
-    debit.debits_posted += deltas["dp"]
-    debit.debits_pending += deltas["dpend"]
-    credit.credits_posted += deltas["cp"]
-    credit.credits_pending += deltas["cpend"]
-    if leg.debit.kind == AccountKind.LOT:
-        row = zones[(leg.debit.zone_id, leg.debit.pollutant_id)]
-        row.debits_posted += deltas["dp"]
-        row.debits_pending += deltas["dpend"]
-        if deltas["dp"]:
-            daily[(leg.debit.zone_id, leg.debit.pollutant_id, effective_date)][1] += deltas["dp"]
-    if leg.credit.kind == AccountKind.LOT:
-        row = zones[(leg.credit.zone_id, leg.credit.pollutant_id)]
-        row.credits_posted += deltas["cp"]
-        row.credits_pending += deltas["cpend"]
-        if deltas["cp"]:
-            daily[(leg.credit.zone_id, leg.credit.pollutant_id, effective_date)][0] += deltas["cp"]
+        posted = amount if leg.phase == Phase.POST_PENDING else 0
+        pending = -leg.pending_ref.amount_grams
+    for account, side, day_column in ((leg.debit, "debits", 1), (leg.credit, "credits", 0)):
+        rows: list[Balance | ZoneBalance] = [balances[account.pk]]
+        if account.kind == AccountKind.LOT:
+            rows.append(zones[(account.zone_id, account.pollutant_id)])
+            if posted:
+                daily[(account.zone_id, account.pollutant_id, effective_date)][day_column] += posted
+        for row in rows:
+            setattr(row, f"{side}_posted", getattr(row, f"{side}_posted") + posted)
+            setattr(row, f"{side}_pending", getattr(row, f"{side}_pending") + pending)
 
 
 def check_leg(leg: Leg) -> None:
@@ -342,6 +336,31 @@ def write(
     # Lock order step 5: the audit event last, after every row lock of this operation.
     record(actor=entry.actor, action=f"ledger.{entry.operation}", obj=posting, after=after)
     return posting
+
+
+def move(
+    entry: Entry,
+    *,
+    debit: Account,
+    credit: Account,
+    amount: int,
+    zones: dict[tuple[int, int], ZoneBalance],
+    banked_as: OriginKey | None = None,
+    audit_extra: dict[str, Any] | None = None,
+) -> Posting:
+    """Write ``entry`` as one posted leg of ``amount`` from ``debit`` to ``credit``, carrying the
+    grams ``debit`` holds, oldest first; grams coming in from an outside-world ``debit`` are banked
+    with the origin ``banked_as``. The caller holds both accounts' zone rows (``zones``)."""
+    # Lock order step 3: both balance rows, under the zone rows (step 2) the caller holds.
+    balances = locks.balance_rows([debit.pk, credit.pk])
+    parcels = origins.out_of(debit, amount, balances, banked_as=banked_as)
+    return write(
+        entry,
+        legs=[Leg(debit=debit, credit=credit, amount=amount, origins=parcels)],
+        zones=zones,
+        balances=balances,
+        audit_extra=audit_extra,
+    )
 
 
 def _leg_take(legs: Sequence[Leg], account_id: int) -> int:

@@ -47,16 +47,18 @@ def _release(hold: Transfer) -> Leg:
 
 
 def _resolve(
+    operation: str,
     *,
     actor: Principal | None,
     posting: Posting,
-    amount_grams: int | None,
-    void: bool,
     reason: str,
     idempotency_key: str,
-    effective_date: dt.date | None,
-    operation: str,
+    amount_grams: int | None = None,
+    effective_date: dt.date | None = None,
 ) -> Posting:
+    """Resolve a hold once: ``hold_post`` posts it (all, or ``amount_grams`` with the rest
+    released); ``hold_void`` and ``hold_expire`` release all of it."""
+    void = operation != "hold_post"
     if posting.operation != "hold":
         raise ValidationFailed("只有预留批次才能转记账或释放", field="posting")
     check_day(effective_date)
@@ -135,14 +137,13 @@ def hold_post(
     """Post a hold: all of it, or ``amount_grams`` of it (taken from its lots in order) with the
     rest released. A hold resolves once."""
     return _resolve(
+        "hold_post",
         actor=actor,
         posting=posting,
-        amount_grams=amount_grams,
-        void=False,
         reason=reason,
         idempotency_key=idempotency_key,
+        amount_grams=amount_grams,
         effective_date=effective_date,
-        operation="hold_post",
     )
 
 
@@ -151,16 +152,7 @@ def hold_post(
 def hold_void(*, actor: Principal, posting: Posting, reason: str, idempotency_key: str) -> Posting:
     """Release a hold (the decision was rejected or withdrawn). A hold resolves once."""
     check_text(reason, posting.clause_id or CLAUSE)
-    return _resolve(
-        actor=actor,
-        posting=posting,
-        amount_grams=None,
-        void=True,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        effective_date=None,
-        operation="hold_void",
-    )
+    return _resolve("hold_void", actor=actor, posting=posting, reason=reason, idempotency_key=idempotency_key)
 
 
 def holds_expire(*, now: dt.datetime | None = None, actor: Principal | None = None) -> list[Posting]:
@@ -177,14 +169,11 @@ def holds_expire(*, now: dt.datetime | None = None, actor: Principal | None = No
             with transaction.atomic():
                 done.append(
                     _resolve(
+                        "hold_expire",
                         actor=actor,
                         posting=posting,
-                        amount_grams=None,
-                        void=True,
                         reason=f"预留于 {now:%Y-%m-%d %H:%M} 到期自动释放",
                         idempotency_key=f"expire:{posting.pk}",
-                        effective_date=None,
-                        operation="hold_expire",
                     )
                 )
         except Conflict:

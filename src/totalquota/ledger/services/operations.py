@@ -34,6 +34,7 @@ from totalquota.ledger.services.engine import (
     check_leg,
     check_movement,
     idempotent,
+    move,
     object_ref,
     write,
 )
@@ -117,17 +118,15 @@ def lot_open(
         source_label=source_label,
         label=label,
     )
-    balances = locks.balance_rows([lot.pk, funding_account.pk])
-    parcels: origins.Parcels
-    if funding_account.kind in EXTERNAL_KINDS:
-        parcels = [((None, lot.pk, str(source_type), source_ref), amount)]
-    else:  # an allocation returning quota (recovery): its own parcels, oldest first
-        parcels = origins.out_of(funding_account, amount, balances)
-    return write(
+    # Quota from outside the platform is first banked in this lot; an allocation returning quota
+    # (recovery) carries its own origins, oldest first.
+    return move(
         entry,
-        legs=[Leg(debit=funding_account, credit=lot, amount=amount, origins=parcels)],
+        debit=funding_account,
+        credit=lot,
+        amount=amount,
         zones=zones,
-        balances=balances,
+        banked_as=(None, lot.pk, str(source_type), source_ref),
         audit_extra={"lot": lot.code, "source": f"{source_type}:{source_ref}"},
     )
 
@@ -344,13 +343,6 @@ def transfer(
         check_leg(Leg(debit=debit, credit=credit, amount=amount))
     if debit.kind in EXTERNAL_KINDS:
         raise ValidationFailed("从外部账户转入请使用入库（lot_open），以便记录来源", field="debit")
-    # Lock order: both accounts' zone rows (step 2), then their balance rows (step 3).
+    # Lock order: both accounts' zone rows (step 2), then their balance rows (step 3, in move).
     zones = locks.zone_rows([(debit.zone_id, debit.pollutant_id), (credit.zone_id, credit.pollutant_id)])
-    balances = locks.balance_rows([debit.pk, credit.pk])
-    parcels = origins.out_of(debit, amount, balances)
-    return write(
-        entry,
-        legs=[Leg(debit=debit, credit=credit, amount=amount, origins=parcels)],
-        zones=zones,
-        balances=balances,
-    )
+    return move(entry, debit=debit, credit=credit, amount=amount, zones=zones)

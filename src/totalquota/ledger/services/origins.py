@@ -94,10 +94,13 @@ def take(parcels: Parcels, amount: int) -> Parcels:
     return taken
 
 
-def out_of(account: Account, amount: int, balances: dict[int, Balance]) -> Parcels:
-    """Origins of ``amount`` grams leaving ``account`` (empty for outside-world accounts)."""
+def out_of(
+    account: Account, amount: int, balances: dict[int, Balance], *, banked_as: OriginKey | None = None
+) -> Parcels:
+    """Origins of ``amount`` grams leaving ``account``. Grams leaving an outside-world account
+    enter the platform: they carry ``banked_as`` when given, else no origin."""
     if account.kind in EXTERNAL_KINDS:
-        return []
+        return [] if banked_as is None else [(banked_as, amount)]
     if balances[account.pk].available < amount:
         return []  # the overdraw check of the writer refuses it with a clear message
     if account.kind == AccountKind.LOT:

@@ -23,6 +23,7 @@ from totalquota.reductions.models import (
 from totalquota.reductions.services.projects import (
     _reopen_if_returned,
     _touch,
+    delete_part,
     editable,
 )
 
@@ -111,11 +112,14 @@ def evidence_add(
 @transaction.atomic
 def evidence_delete(*, actor: Principal, evidence: Evidence) -> None:
     """Remove a document while the project is still being prepared (the audit log keeps its digest)."""
-    project = editable(actor, evidence.project)
-    _reopen_if_returned(project, actor)
-    before = snapshot(evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"])
-    pk, name, path = evidence.pk, evidence.original_name, evidence.file.name or ""
-    evidence.delete()
+    path = evidence.file.name or ""
+    delete_part(
+        actor,
+        evidence,
+        action="reduction.evidence_delete",
+        fields=["project", "kind", "original_name", "size_bytes", "sha256", "content_type"],
+        object_repr=evidence.original_name,
+    )
 
     # Remove the stored bytes only once the deletion has committed, and only if no other record
     # (another project) points at the same content.
@@ -124,15 +128,6 @@ def evidence_delete(*, actor: Principal, evidence: Evidence) -> None:
             evidence.file.storage.delete(path)
 
     transaction.on_commit(remove)
-    _touch(project, actor)
-    record(
-        actor=actor,
-        action="reduction.evidence_delete",
-        object_type="reductions.evidence",
-        object_id=pk,
-        object_repr=name,
-        before=before,
-    )
 
 
 def orphan_evidence_files_delete(names: list[str]) -> list[str]:

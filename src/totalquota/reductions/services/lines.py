@@ -21,6 +21,7 @@ from totalquota.reductions.services.fields import _today
 from totalquota.reductions.services.projects import (
     _reopen_if_returned,
     _touch,
+    delete_part,
     editable,
 )
 from totalquota.registry.models import Pollutant
@@ -145,17 +146,10 @@ def line_set(
 
 @transaction.atomic
 def line_delete(*, actor: Principal, line: ReductionLine) -> None:
-    project = editable(actor, line.project)
-    _reopen_if_returned(project, actor)
-    before = snapshot(line, LINE_FIELDS)
-    pk = line.pk
-    line.delete()
-    _touch(project, actor)
-    record(
-        actor=actor,
+    delete_part(
+        actor,
+        line,
         action="reduction.line_delete",
-        object_type="reductions.reductionline",
-        object_id=pk,
-        object_repr=f"{project} · {line.pollutant}",
-        before=before,
+        fields=LINE_FIELDS,
+        object_repr=f"{line.project} · {line.pollutant}",
     )

@@ -12,8 +12,10 @@ from totalquota.common import codes
 from totalquota.lib.errors import Conflict, Forbidden
 from totalquota.reductions.models import (
     EDITABLE,
+    Evidence,
     Origin,
     ProjectStatus,
+    ReductionLine,
     ReductionProject,
 )
 from totalquota.reductions.services.fields import PROJECT_FIELDS, _raise_if, _today, clean_project
@@ -72,6 +74,27 @@ def _reopen_if_returned(project: ReductionProject, principal: Principal) -> None
 def _touch(project: ReductionProject, principal: Principal) -> None:
     project.preparers.add(principal.user)
     project.save(update_fields=["updated_at"])
+
+
+def delete_part(
+    principal: Principal, part: ReductionLine | Evidence, *, action: str, fields: list[str], object_repr: str
+) -> None:
+    """Delete a line or a document of a project still being prepared: the project is locked and
+    back to draft if it was returned, and the deletion is recorded with the part's ``fields``."""
+    project = editable(principal, part.project)
+    _reopen_if_returned(project, principal)
+    before = snapshot(part, fields)
+    object_type, pk = part._meta.label_lower, part.pk
+    part.delete()
+    _touch(project, principal)
+    record(
+        actor=principal,
+        action=action,
+        object_type=object_type,
+        object_id=pk,
+        object_repr=object_repr,
+        before=before,
+    )
 
 
 # --- projects ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import re
 from django.db import transaction
 
 from totalquota.accounts.permissions import Principal
-from totalquota.audit.services import record, snapshot
+from totalquota.audit.services import record, record_change, snapshot
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.reductions import accounting
@@ -168,14 +168,5 @@ def factor_retire(*, actor: Principal, factor: AccountingFactor, effective_to: d
     if effective_to <= factor.effective_from:
         raise ValidationFailed("停用日期须晚于生效日期", field="effective_to")
     dates.FACTOR_DAY.check(effective_to, label="停用日期", field="effective_to")
-    before = snapshot(factor, ["effective_to"])
-    factor.effective_to = effective_to
-    factor.save(update_fields=["effective_to"])
-    record(
-        actor=actor,
-        action="reduction.factor_retire",
-        obj=factor,
-        before=before,
-        after=snapshot(factor, ["effective_to"]),
-    )
+    record_change(actor=actor, action="reduction.factor_retire", obj=factor, effective_to=effective_to)
     return factor

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from totalquota.accounts.permissions import Principal
-from totalquota.audit.services import record, snapshot
+from totalquota.audit.services import record, record_change, snapshot
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.lib.units import format_quantity, parse_quantity
@@ -106,16 +106,12 @@ def usage_cancel(*, actor: Principal, usage: LineUsage, reason: str) -> LineUsag
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("撤销须说明理由", field="reason")
-    before = snapshot(usage, ["cancelled_at", "cancelled_by", "cancel_reason"])
-    usage.cancelled_at = timezone.now()
-    usage.cancelled_by = actor.user
-    usage.cancel_reason = reason[:300]
-    usage.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
-    record(
+    record_change(
         actor=actor,
         action="reduction.usage_cancel",
         obj=usage,
-        before=before,
-        after=snapshot(usage, ["cancelled_at", "cancelled_by", "cancel_reason"]),
+        cancelled_at=timezone.now(),
+        cancelled_by=actor.user,
+        cancel_reason=reason[:300],
     )
     return usage

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from totalquota.accounts.permissions import Principal
-from totalquota.audit.services import record
+from totalquota.audit.services import record, record_change
 from totalquota.common import codes
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
@@ -203,14 +203,7 @@ def application_mark_operating(
         application.decided_at and started_on < application.decided_at.date()
     ):
         raise ValidationFailed("投运日期应在批准之后、今天之前", field="started_on", clause="RES-4")
-    before = application.operation_started_on
-    application.operation_started_on = started_on
-    application.save(update_fields=["operation_started_on"])
-    record(
-        actor=actor,
-        action="reserve.application_operating",
-        obj=application,
-        before={"operation_started_on": before},
-        after={"operation_started_on": started_on},
+    record_change(
+        actor=actor, action="reserve.application_operating", obj=application, operation_started_on=started_on
     )
     return application
