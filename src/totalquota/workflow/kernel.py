@@ -20,7 +20,7 @@ action:
 8. the transition row, the object's new status, the audit event and the outbox event are written
    in the same transaction.
 
-A new action is one :class:`Action` row, one service function and, for the page, one template
+A new action is one :class:`Action` row (usually declared with :func:`row`), one service function and, for the page, one template
 fragment (see ``docs/architecture.md``).
 """
 
@@ -279,6 +279,29 @@ def create_transition(
     )
     obj.status = to  # type: ignore[attr-defined]
     return row
+
+
+def unchanged(step: Step[Any]) -> None:
+    """The work of an action that changes the status and nothing else."""
+
+
+def row(
+    name: str,
+    label: str | Promise,
+    permission: str,
+    from_: str | Iterable[str],
+    to: str | None,
+    service: Callable[[Step[Any]], None] = unchanged,
+    **more: Any,
+) -> Action[Any]:
+    """One row of an action table, its facts in the order a reader looks for them: the verb, the
+    button's label, the permission, the status(es) it starts from, the status it ends in (``None``:
+    unchanged, or the service decides) and the service (none: :func:`unchanged`); ``more`` are the
+    other fields of :class:`Action` (texts, clause, four eyes). Rows that share facts (the same
+    permission and starting states, the same refusal) are made by ``functools.partial`` of this."""
+    return Action(
+        name=name, label=label, permission=permission, sources=sources(from_), to=to, service=service, **more
+    )
 
 
 def sources(*statuses: str | Iterable[str]) -> frozenset[str]:
