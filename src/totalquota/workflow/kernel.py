@@ -220,17 +220,16 @@ def run(
         )
         action.service(step)
         if step.to is not None:
-            transition = table.transition_model._default_manager.create(
-                **{table.transition_fk: obj},
-                from_status=status,
-                to_status=step.to,
+            transition = create_transition(
+                table,
+                obj,
+                principal=principal,
                 action=action.name,
-                actor=principal.user,
-                role=principal.role,
+                to=step.to,
                 reason=step.reason,
                 rules=step.rules,
+                from_status=status,
             )
-            obj.status = step.to  # type: ignore[attr-defined]
             obj.save()
         else:
             transition = None
@@ -263,13 +262,17 @@ def create_transition(
     reason: str = "",
     rules: Any = (),
     first: bool = False,
+    from_status: str | None = None,
 ) -> models.Model:
-    """The first transition of a new object (``"" → draft``; action ``create``, or any action with
-    ``first``) or one a service writes as part of a larger write (an edit that reopens a returned
-    project): same row, same columns as :func:`perform` writes."""
-    row = table.transition_model._default_manager.create(
+    """The transition row of ``obj`` to ``to`` (the object's ``status`` set, not saved): the one
+    :func:`run` writes for an action, the first of a new object (``"" → draft``; action ``create``,
+    or any action with ``first``) or one a service writes as part of a larger write (an edit that
+    reopens a returned project). ``from_status`` defaults to the object's status."""
+    if from_status is None:
+        from_status = "" if first or action == "create" else str(getattr(obj, "status", ""))
+    transition = table.transition_model._default_manager.create(
         **{table.transition_fk: obj},
-        from_status="" if first or action == "create" else str(getattr(obj, "status", "")),
+        from_status=from_status,
         to_status=to,
         action=action,
         actor=principal.user,
@@ -278,7 +281,7 @@ def create_transition(
         rules=list(rules),
     )
     obj.status = to  # type: ignore[attr-defined]
-    return row
+    return transition
 
 
 def unchanged(step: Step[Any]) -> None:
