@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from django.db import models, transaction
+from django.utils import translation
 from django.utils.functional import Promise
 
 from totalquota import outbox
@@ -76,9 +77,10 @@ class Action(Generic[Obj]):
     work, ``service(step)``; ``reason`` the refusal shown when a reason is required and missing
     (empty: the reason is optional); ``four_eyes`` whether the people who prepared the object are
     refused (the table says who they are); ``done`` the message the page shows afterwards;
-    ``summary`` the API operation's summary; ``reason_field`` the name of the text field in the
-    form and the API body (``reason``, ``note``, ``proposal``); ``conflict`` the refusal when the
-    status is not one of ``sources`` (empty: a message naming the status); ``denied`` the refusal
+    ``summary`` the API operation's summary; ``doing`` the verb refusals use, when it is not the
+    label's; ``reason_field`` the name of the text field in the form and the API body (``reason``,
+    ``note``, ``proposal``); ``conflict`` the refusal when the status is not one of ``sources``
+    (empty: a message naming the status, see :attr:`verb`); ``denied`` the refusal
     (``Forbidden``) when the role lacks the permission (empty: ``PermissionDenied``, as
     ``accounts.permissions.require``); ``audit_fields`` the fields the audit event snapshots, when
     they differ from the table's."""
@@ -105,6 +107,15 @@ class Action(Generic[Obj]):
     @property
     def slug(self) -> str:
         return self.path or self.name
+
+    @property
+    def verb(self) -> str:
+        """How refusals name the action (“不能报送”): ``doing``, else the label in the source
+        language, whatever language the page is shown in (refusals are written in Chinese)."""
+        if self.doing:
+            return self.doing
+        with translation.override(None):
+            return str(self.label)
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,7 @@ def run(
         if status not in action.sources:
             display = getattr(obj, "get_status_display", lambda: status)()
             raise Conflict(
-                action.conflict or f"{table.label}当前状态为“{display}”，不能{action.doing or action.label}",
+                action.conflict or f"{table.label}当前状态为“{display}”，不能{action.verb}",
                 clause=action.clause or table.clause,
             )
         reason = (reason or "").strip()
