@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.core import ApiRequest, Pages, filtered
 from totalquota.api.fields import AsOfDay, SinceDay, UntilDay
-from totalquota.api.resolvers import path
+from totalquota.api.schemas import path
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
 from totalquota.lib.errors import Forbidden

@@ -23,7 +23,7 @@ from totalquota.api.fields import (
     day,
     optional_day,
 )
-from totalquota.api.resolvers import display, path
+from totalquota.api.schemas import display, patch_of, path
 from totalquota.lib import dates
 from totalquota.lib.units import format_quantity
 from totalquota.reductions import accounting, selectors
@@ -436,18 +436,9 @@ class ProjectIn(ProjectWhereWhenIn):
     description: str = ""
 
 
-class ProjectPatch(ProjectWhereWhenIn):
-    name: str | None = None
-    project_type: str | None = None
-    subtype: str | None = None
-    address: str | None = None
-    builder: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    operating_status: str | None = None
-    eia_approval_number: str | None = None
-    permit_change: str | None = None
-    description: str | None = None
+# A change to a project: any field of ProjectIn, each optional.
+class ProjectPatch(patch_of(ProjectIn)):  # type: ignore[misc]
+    pass
 
 
 class SuggestionIn(Schema):

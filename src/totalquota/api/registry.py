@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.resolvers import path
+from totalquota.api.schemas import patch_of, path
 from totalquota.common.xlsx import read_table
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
@@ -83,17 +83,8 @@ class EnterpriseIn(Schema):
     management_category: ManagementCategory = ManagementCategory.SIMPLIFIED
 
 
-class EnterprisePatch(Schema):
-    name: str | None = None
-    permit_number: str | None = None
-    industry_code: str | None = None
-    industry_name: str | None = None
-    zone: str | None = None
-    address: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    contact_email: str | None = None
-    management_category: ManagementCategory | None = None
+# A change to an enterprise: any of its registered fields but the USCC, and whether it is active.
+class EnterprisePatch(patch_of(EnterpriseIn, exclude=("uscc",))):  # type: ignore[misc]
     is_active: bool | None = None
 
 

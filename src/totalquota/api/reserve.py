@@ -14,7 +14,7 @@ from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import QuantityText
-from totalquota.api.resolvers import path
+from totalquota.api.schemas import path
 from totalquota.common.pdf import pdf_response
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -230,15 +230,11 @@ def get_application(request: ApiRequest, application_id: int):
 )
 def create_application(request: ApiRequest, payload: ApplicationIn):
     enterprise = access(request.auth, Enterprise, payload.enterprise_id, "registry.view")
-    lines = read_lines(payload.lines)
     app = services.application_create(
         actor=request.auth,
         enterprise=enterprise,
-        project_name=payload.project_name,
-        location=payload.location,
-        eia_reference=payload.eia_reference,
-        description=payload.description,
-        lines=lines,
+        lines=read_lines(payload.lines),
+        **payload.dict(exclude={"enterprise_id", "lines"}),
     )
     return Status(201, _out(app))
 
