@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.core import ApiRequest, Pages, filtered
 from totalquota.api.fields import AsOfDay, SinceDay, UntilDay
-from totalquota.api.schemas import path
+from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
 from totalquota.lib.errors import Forbidden
@@ -18,15 +18,7 @@ from totalquota.registry.models import Pollutant, Zone
 router = Router(tags=["指标台账 ledger"])
 
 
-class _ZonePollutantOut(Schema):
-    """What every output about one zone and pollutant says of them: codes and the display unit."""
-
-    resolve_zone = path("zone.code")
-    resolve_pollutant = path("pollutant.code")
-    resolve_unit = path("pollutant.display_unit")
-
-
-class ZoneBalanceOut(_ZonePollutantOut):
+class ZoneBalanceOut(ZonePollutantOut):
     zone: str
     zone_name: str
     pollutant: str
@@ -47,7 +39,7 @@ class ZoneBalanceOut(_ZonePollutantOut):
         return format_quantity(obj.posted, obj.pollutant.unit)
 
 
-class AccountOut(_ZonePollutantOut):
+class AccountOut(ZonePollutantOut):
     id: int
     code: str
     kind: str

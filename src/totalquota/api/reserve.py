@@ -14,7 +14,7 @@ from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import QuantityText
-from totalquota.api.schemas import path
+from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.common.pdf import pdf_response
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -121,7 +121,8 @@ class ApplicationOut(Schema):
         return obj.lines.select_related("pollutant", "hold")
 
 
-class WarningOut(Schema):
+# Built from reserve.selectors.ZoneWarning.
+class WarningOut(ZonePollutantOut):
     zone: str
     pollutant: str
     balance_grams: int
@@ -131,10 +132,6 @@ class WarningOut(Schema):
     level: str
     reasons: list[str]
 
-    """Built from :class:`~totalquota.reserve.selectors.ZoneWarning`."""
-
-    resolve_zone = path("zone.code")
-    resolve_pollutant = path("pollutant.code")
     resolve_balance_grams = path("balance")
     resolve_demand_grams = path("demand")
     resolve_income_grams = path("income")

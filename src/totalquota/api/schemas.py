@@ -29,6 +29,15 @@ def path(dotted: str, convert: Callable[[Any], Any] | None = None) -> Any:
     return staticmethod(resolve)
 
 
+class ZonePollutantOut(Schema):
+    """What every answer about one zone and pollutant says of them: their codes and the pollutant's
+    display unit."""
+
+    resolve_zone = path("zone.code")
+    resolve_pollutant = path("pollutant.code")
+    resolve_unit = path("pollutant.display_unit")
+
+
 def display(field: str) -> Any:
     """A resolver giving the label of the choice in ``field`` (``get_<field>_display()``) as text."""
     return staticmethod(lambda obj: str(getattr(obj, f"get_{field}_display")()))
