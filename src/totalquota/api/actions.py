@@ -49,43 +49,38 @@ def action_routes(
     table: ActionTable[Any],
     *,
     route: str,
-    param: str,
     load: Callable[[ApiRequest, int, str], models.Model],
     response: Any,
     out: Callable[[Any], Any],
-    prefix: str,
     only: tuple[str, ...] | None = None,
 ) -> None:
     """Add a route for every action of ``table`` (or those named in ``only``): ``POST
-    {route}/{int:<param>}/<action path>``, named ``<prefix>_<action>``."""
+    {route}/{int:<object>_id}/<action path>``, named ``<object>_<action>``, the object being the
+    table's (its transitions' ``transition_fk``: ``project``, ``application``)."""
+    param = f"{table.transition_fk}_id"
     for action in table.actions:
         if only is not None and action.name not in only:
             continue
-        _add(
-            router,
-            table,
-            action,
-            route=route,
-            param=param,
-            load=load,
+        handler = _handler(table, action, param=param, load=load, out=out)
+        handler.__name__ = f"{table.transition_fk}_{action.name}"
+        router.post(
+            f"{route}/{{int:{param}}}/{action.slug}",
             response=response,
-            out=out,
-            prefix=prefix,
-        )
+            summary=action.summary or str(action.label),
+            auth=allowed(action.permission),
+        )(handler)
 
 
-def _add(
-    router: Router,
+def _handler(
     table: ActionTable[Any],
     action: Action[Any],
     *,
-    route: str,
     param: str,
     load: Callable[[ApiRequest, int, str], models.Model],
-    response: Any,
     out: Callable[[Any], Any],
-    prefix: str,
-) -> None:
+) -> Callable[..., Any]:
+    """The route's function: its signature (``request``, the object's id, the body when the action
+    takes a text) is what the API reads to parse the request."""
     body = _body(action)
 
     def handler(request: ApiRequest, **kwargs: Any) -> Any:
@@ -101,12 +96,6 @@ def _add(
     if body is not None:
         parameters.append(inspect.Parameter("payload", inspect.Parameter.KEYWORD_ONLY, annotation=body))
     handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    handler.__name__ = f"{prefix}_{action.name}"
     handler.__doc__ = action.summary or str(action.label)
     handler.__module__ = load.__module__  # the operation id names the API module, as hand-written routes do
-    router.post(
-        f"{route}/{{int:{param}}}/{action.slug}",
-        response=response,
-        summary=action.summary or str(action.label),
-        auth=allowed(action.permission),
-    )(handler)
+    return handler

@@ -9,7 +9,7 @@ People call it with their browser session (CSRF-protected); system clients with
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import (
@@ -20,6 +20,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, NinjaAPI
@@ -36,6 +37,7 @@ from totalquota.common.problems import TITLES, problem
 from totalquota.lib.errors import DomainError
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Model)
 
 
 class ApiRequest(HttpRequest):
@@ -105,6 +107,13 @@ def allowed(action: str) -> list:
 def allowed_upload(action: str) -> list:
     """Like :func:`allowed`, for routes that take a file: the body must be ``multipart/form-data``."""
     return [BearerTokenAuth(action, upload=True), SessionPrincipalAuth(action, upload=True)]
+
+
+def filtered(qs: QuerySet[M], **lookups: Any) -> QuerySet[M]:
+    """``qs`` filtered by each lookup that was given a value: a query parameter left out (``""``
+    or ``None``) filters nothing."""
+    given = {lookup: value for lookup, value in lookups.items() if value is not None and value != ""}
+    return qs.filter(**given) if given else qs
 
 
 MAX_PAGE = 1_000_000

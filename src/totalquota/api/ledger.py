@@ -1,15 +1,14 @@
 """Ledger routes: reserve balances (now or as of a date), accounts with provenance, transfers."""
 
 import datetime as dt
-import operator
-from typing import Any
 
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
-from totalquota.api.core import ApiRequest, Pages
+from totalquota.api.core import ApiRequest, Pages, filtered
 from totalquota.api.fields import AsOfDay, SinceDay, UntilDay
+from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
 from totalquota.lib.errors import Forbidden
@@ -19,21 +18,7 @@ from totalquota.registry.models import Pollutant, Zone
 router = Router(tags=["指标台账 ledger"])
 
 
-def _path(dotted: str) -> Any:
-    """A resolver reading ``dotted`` (``"posting.reason"``) from the object shown."""
-    read = operator.attrgetter(dotted)
-    return staticmethod(lambda obj: read(obj))
-
-
-class _ZonePollutantOut(Schema):
-    """What every output about one zone and pollutant says of them: codes and the display unit."""
-
-    resolve_zone = _path("zone.code")
-    resolve_pollutant = _path("pollutant.code")
-    resolve_unit = _path("pollutant.display_unit")
-
-
-class ZoneBalanceOut(_ZonePollutantOut):
+class ZoneBalanceOut(ZonePollutantOut):
     zone: str
     zone_name: str
     pollutant: str
@@ -44,17 +29,17 @@ class ZoneBalanceOut(_ZonePollutantOut):
     posted: str
     as_of: dt.date | None
 
-    resolve_zone_name = _path("zone.name")
-    resolve_posted_grams = _path("posted")
-    resolve_held_grams = _path("held")
-    resolve_available_grams = _path("available")
+    resolve_zone_name = path("zone.name")
+    resolve_posted_grams = path("posted")
+    resolve_held_grams = path("held")
+    resolve_available_grams = path("available")
 
     @staticmethod
     def resolve_posted(obj: selectors.MatrixCell) -> str:
         return format_quantity(obj.posted, obj.pollutant.unit)
 
 
-class AccountOut(_ZonePollutantOut):
+class AccountOut(ZonePollutantOut):
     id: int
     code: str
     kind: str
@@ -71,9 +56,9 @@ class AccountOut(_ZonePollutantOut):
     held_grams: int
     available_grams: int
 
-    resolve_posted_grams = _path("balance.posted")
-    resolve_held_grams = _path("balance.debits_pending")
-    resolve_available_grams = _path("balance.available")
+    resolve_posted_grams = path("balance.posted")
+    resolve_held_grams = path("balance.debits_pending")
+    resolve_available_grams = path("balance.available")
 
     @staticmethod
     def resolve_closed(obj: Account) -> bool:
@@ -88,7 +73,7 @@ class ParcelOut(Schema):
     source_ref: str
     source_label: str
 
-    resolve_root_lot = _path("root_lot.code")
+    resolve_root_lot = path("root_lot.code")
 
     @staticmethod
     def resolve_via_lot(obj: selectors.Parcel) -> str | None:
@@ -118,13 +103,13 @@ class TransferOut(Schema):
     object_type: str
     object_id: str
 
-    resolve_debit = _path("debit.code")
-    resolve_credit = _path("credit.code")
-    resolve_pollutant = _path("pollutant.code")
-    resolve_reason = _path("posting.reason")
-    resolve_clause_id = _path("posting.clause_id")
-    resolve_object_type = _path("posting.object_type")
-    resolve_object_id = _path("posting.object_id")
+    resolve_debit = path("debit.code")
+    resolve_credit = path("credit.code")
+    resolve_pollutant = path("pollutant.code")
+    resolve_reason = path("posting.reason")
+    resolve_clause_id = path("posting.clause_id")
+    resolve_object_type = path("posting.object_type")
+    resolve_object_id = path("posting.object_id")
 
 
 @router.get(
@@ -134,12 +119,8 @@ def balances(request: ApiRequest, as_of: AsOfDay | None = None, zone: str = "", 
     principal = require(request.auth, "ledger.view")
     if principal.enterprise_id is not None:
         raise Forbidden("排污单位只能查看本单位的指标账户")
-    zones = in_zones(principal, Zone.objects.filter(is_active=True))
-    if zone:
-        zones = zones.filter(code=zone)
-    pollutants = Pollutant.objects.all()
-    if pollutant:
-        pollutants = pollutants.filter(code=pollutant)
+    zones = filtered(in_zones(principal, Zone.objects.filter(is_active=True)), code=zone)
+    pollutants = filtered(Pollutant.objects.all(), code=pollutant)
     return selectors.balance_matrix(zones, pollutants, as_of=as_of).cells()
 
 
@@ -147,15 +128,9 @@ def balances(request: ApiRequest, as_of: AsOfDay | None = None, zone: str = "", 
 @paginate(Pages, page_size=50)
 def accounts(request: ApiRequest, kind: str = "", zone: str = "", pollutant: str = "", source_ref: str = ""):
     qs = restrict(request.auth, selectors.accounts_in_scope(Account.objects.all()), "ledger.view")
-    if kind:
-        qs = qs.filter(kind=kind)
-    if zone:
-        qs = qs.filter(zone__code=zone)
-    if pollutant:
-        qs = qs.filter(pollutant__code=pollutant)
-    if source_ref:
-        qs = qs.filter(source_ref=source_ref)
-    return qs.order_by("pk")
+    return filtered(
+        qs, kind=kind, zone__code=zone, pollutant__code=pollutant, source_ref=source_ref
+    ).order_by("pk")
 
 
 @router.get("/ledger/accounts/{int:account_id}", response=AccountDetailOut, summary="账户详情及来源追溯")
@@ -177,12 +152,11 @@ def transfers(
         Transfer.objects.select_related("debit", "credit", "pollutant", "posting"),
         "ledger.view",
     )
-    if object_type:
-        qs = qs.filter(posting__object_type=object_type)
-    if object_id:
-        qs = qs.filter(posting__object_id=object_id)
-    if since:
-        qs = qs.filter(effective_date__gte=since)
-    if until:
-        qs = qs.filter(effective_date__lte=until)
+    qs = filtered(
+        qs,
+        posting__object_type=object_type,
+        posting__object_id=object_id,
+        effective_date__gte=since,
+        effective_date__lte=until,
+    )
     return qs.distinct().order_by("pk")

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.actions import action_routes
-from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload
+from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.reductions_schemas import (
     BulletinOut,
     EvidenceOut,
@@ -105,16 +105,11 @@ def list_projects(
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(builder__icontains=q))
     if zone:
         qs = qs.filter(Q(zone__code=zone) | Q(zone__name=zone))
-    if status:
-        qs = qs.filter(status=status)
-    if project_type:
-        qs = qs.filter(project_type=project_type)
+    qs = filtered(qs, status=status, project_type=project_type, year=year)
     if pollutant:
         qs = qs.filter(
             Exists(ReductionLine.objects.filter(project=OuterRef("pk"), pollutant__code=pollutant.upper()))
         )
-    if year is not None:
-        qs = qs.filter(year=year)
     return qs.order_by("pk")
 
 
@@ -133,11 +128,7 @@ def list_library(request: ApiRequest, zone: str = "", pollutant: str = "", year:
     qs = selectors.library_lines(request.auth)
     if zone:
         qs = qs.filter(Q(project__zone__code=zone) | Q(project__zone__name=zone))
-    if pollutant:
-        qs = qs.filter(pollutant__code=pollutant.upper())
-    if year is not None:
-        qs = qs.filter(project__year=year)
-    return qs.order_by("pk")
+    return filtered(qs, pollutant__code=pollutant.upper(), project__year=year).order_by("pk")
 
 
 @router.get(
@@ -168,11 +159,7 @@ def list_methods(request: ApiRequest):
 @router.get("/reductions/factors", response=list[FactorOut], summary="核算系数（含来源）")
 def list_factors(request: ApiRequest, pollutant: str = "", in_force: bool | None = None):
     qs = restrict(request.auth, AccountingFactor.objects.select_related("pollutant"), "reductions.view")
-    if pollutant:
-        qs = qs.filter(pollutant__code=pollutant.upper())
-    if in_force is not None:
-        qs = qs.filter(effective_to__isnull=in_force)
-    return qs
+    return filtered(qs, pollutant__code=pollutant.upper(), effective_to__isnull=in_force)
 
 
 @router.post(
@@ -328,11 +315,9 @@ action_routes(
     router,
     PROJECT_ACTIONS,
     route="/reductions/projects",
-    param="project_id",
     load=_project,
     response=ProjectDetailOut,
     out=_detail,
-    prefix="project",
 )
 
 

@@ -23,12 +23,11 @@ from totalquota.api.fields import (
     day,
     optional_day,
 )
+from totalquota.api.schemas import display, patch_of, path
 from totalquota.lib import dates
 from totalquota.lib.units import format_quantity
 from totalquota.reductions import accounting, selectors
-from totalquota.reductions.bulletin import PollutantRow, ProjectRow, ZoneSection
 from totalquota.reductions.models import (
-    AccountingFactor,
     Evidence,
     Opinion,
     ProjectTransition,
@@ -41,21 +40,19 @@ from totalquota.reductions.models import (
 class PollutantFields(Schema):
     """The pollutant of a row (a line, a bulletin row): its code, name and unit."""
 
-    @staticmethod
-    def resolve_pollutant(row: Any) -> str:
-        return str(row.pollutant.code)
-
-    @staticmethod
-    def resolve_pollutant_name(row: Any) -> str:
-        return str(row.pollutant.name)
-
-    @staticmethod
-    def resolve_unit(row: Any) -> str:
-        return str(row.pollutant.display_unit)
+    resolve_pollutant = path("pollutant.code", str)
+    resolve_pollutant_name = path("pollutant.name", str)
+    resolve_unit = path("pollutant.display_unit", str)
 
 
 def _amount(grams: int, line: ReductionLine) -> str:
     return format_quantity(grams, line.pollutant.unit, suffix=True)
+
+
+def _used(mapping: str, kind: str) -> Any:
+    """A resolver giving the grams used as ``kind`` (``binding_task``, ``offset``, ``sold``) in the
+    row's ``mapping`` of use by kind."""
+    return staticmethod(lambda row: getattr(row, mapping).get(kind, 0))
 
 
 class LineFields(PollutantFields):
@@ -82,17 +79,9 @@ class UsageOut(Schema):
     excluded_grams: int
     unused_grams: int
 
-    @staticmethod
-    def resolve_binding_task_grams(usage: selectors.UsageSummary) -> int:
-        return usage.by_kind.get("binding_task", 0)
-
-    @staticmethod
-    def resolve_offset_grams(usage: selectors.UsageSummary) -> int:
-        return usage.by_kind.get("offset", 0)
-
-    @staticmethod
-    def resolve_sold_grams(usage: selectors.UsageSummary) -> int:
-        return usage.by_kind.get("sold", 0)
+    resolve_binding_task_grams = _used("by_kind", "binding_task")
+    resolve_offset_grams = _used("by_kind", "offset")
+    resolve_sold_grams = _used("by_kind", "sold")
 
 
 class LineOut(LineFields):
@@ -142,13 +131,8 @@ class EvidenceOut(Schema):
     uploaded_at: dt.datetime
     download_url: str
 
-    @staticmethod
-    def resolve_kind_label(e: Evidence) -> str:
-        return str(e.get_kind_display())
-
-    @staticmethod
-    def resolve_uploaded_by(e: Evidence) -> str:
-        return str(e.uploaded_by)
+    resolve_kind_label = display("kind")
+    resolve_uploaded_by = path("uploaded_by", str)
 
     @staticmethod
     def resolve_download_url(e: Evidence) -> str:
@@ -164,9 +148,7 @@ class TransitionOut(Schema):
     reason: str
     at: dt.datetime
 
-    @staticmethod
-    def resolve_actor(t: ProjectTransition) -> str:
-        return str(t.actor)
+    resolve_actor = path("actor", str)
 
 
 class OpinionOut(Schema):
@@ -177,13 +159,8 @@ class OpinionOut(Schema):
     organisation: str
     at: dt.datetime
 
-    @staticmethod
-    def resolve_conclusion_label(o: Opinion) -> str:
-        return str(o.get_conclusion_display())
-
-    @staticmethod
-    def resolve_author(o: Opinion) -> str:
-        return str(o.author)
+    resolve_conclusion_label = display("conclusion")
+    resolve_author = path("author", str)
 
 
 class RequirementOut(Schema):
@@ -225,21 +202,10 @@ class ProjectOut(Schema):
     updated_at: dt.datetime
     reductions: list[AmountOut]
 
-    @staticmethod
-    def resolve_zone(p: ReductionProject) -> str:
-        return p.zone.code
-
-    @staticmethod
-    def resolve_zone_name(p: ReductionProject) -> str:
-        return p.zone.name
-
-    @staticmethod
-    def resolve_enterprise_name(p: ReductionProject) -> str | None:
-        return p.enterprise.name if p.enterprise else None
-
-    @staticmethod
-    def resolve_status_label(p: ReductionProject) -> str:
-        return str(p.get_status_display())
+    resolve_zone = path("zone.code")
+    resolve_zone_name = path("zone.name")
+    resolve_enterprise_name = path("enterprise.name")
+    resolve_status_label = display("status")
 
     @staticmethod
     def resolve_reductions(p: ReductionProject) -> list[ReductionLine]:
@@ -319,9 +285,7 @@ class FactorOut(Schema):
     effective_from: dt.date
     effective_to: dt.date | None
 
-    @staticmethod
-    def resolve_pollutant(f: AccountingFactor) -> str | None:
-        return f.pollutant.code if f.pollutant else None
+    resolve_pollutant = path("pollutant.code")
 
 
 class ParamOut(Schema):
@@ -370,41 +334,18 @@ class LibraryLineOut(PollutantFields):
     upper_reserve_grams: int
     decided_at: dt.datetime | None
 
-    @staticmethod
-    def resolve_line_id(line: ReductionLine) -> int:
-        return line.pk
-
-    @staticmethod
-    def resolve_project_code(line: ReductionLine) -> str | None:
-        return line.project.code
-
-    @staticmethod
-    def resolve_project_name(line: ReductionLine) -> str:
-        return line.project.name
-
-    @staticmethod
-    def resolve_zone(line: ReductionLine) -> str:
-        return line.project.zone.code
-
-    @staticmethod
-    def resolve_enterprise_name(line: ReductionLine) -> str | None:
-        return line.project.enterprise.name if line.project.enterprise else None
-
-    @staticmethod
-    def resolve_project_type(line: ReductionLine) -> str:
-        return line.project.project_type
+    resolve_line_id = path("pk")
+    resolve_project_code = path("project.code")
+    resolve_project_name = path("project.name")
+    resolve_zone = path("project.zone.code")
+    resolve_enterprise_name = path("project.enterprise.name")
+    resolve_project_type = path("project.project_type")
+    resolve_upper_reserve_grams = path("upper_grams", int)
+    resolve_decided_at = path("project.decided_at")
 
     @staticmethod
     def resolve_unused_grams(line: Any) -> int:
         return int(line.reduction_grams - line.excluded_grams)
-
-    @staticmethod
-    def resolve_upper_reserve_grams(line: Any) -> int:
-        return int(line.upper_grams)
-
-    @staticmethod
-    def resolve_decided_at(line: ReductionLine) -> dt.datetime | None:
-        return line.project.decided_at
 
 
 class BulletinRowOut(PollutantFields):
@@ -422,21 +363,10 @@ class BulletinRowOut(PollutantFields):
     unused_grams: int
     upper_reserve_grams: int
 
-    @staticmethod
-    def resolve_binding_task_grams(row: PollutantRow) -> int:
-        return row.used.get("binding_task", 0)
-
-    @staticmethod
-    def resolve_offset_grams(row: PollutantRow) -> int:
-        return row.used.get("offset", 0)
-
-    @staticmethod
-    def resolve_sold_grams(row: PollutantRow) -> int:
-        return row.used.get("sold", 0)
-
-    @staticmethod
-    def resolve_upper_reserve_grams(row: PollutantRow) -> int:
-        return row.upper_grams
+    resolve_binding_task_grams = _used("used", "binding_task")
+    resolve_offset_grams = _used("used", "offset")
+    resolve_sold_grams = _used("used", "sold")
+    resolve_upper_reserve_grams = path("upper_grams")
 
 
 class BulletinProjectOut(Schema):
@@ -447,9 +377,7 @@ class BulletinProjectOut(Schema):
     decided_on: dt.date
     reductions: str
 
-    @staticmethod
-    def resolve_reductions(p: ProjectRow) -> str:
-        return p.reductions_text
+    resolve_reductions = path("reductions_text")
 
 
 class BulletinZoneOut(Schema):
@@ -458,13 +386,8 @@ class BulletinZoneOut(Schema):
     rows: list[BulletinRowOut]
     projects: list[BulletinProjectOut]
 
-    @staticmethod
-    def resolve_zone(s: ZoneSection) -> str:
-        return s.zone.code
-
-    @staticmethod
-    def resolve_zone_name(s: ZoneSection) -> str:
-        return s.zone.name
+    resolve_zone = path("zone.code")
+    resolve_zone_name = path("zone.name")
 
 
 class BulletinOut(Schema):
@@ -513,18 +436,9 @@ class ProjectIn(ProjectWhereWhenIn):
     description: str = ""
 
 
-class ProjectPatch(ProjectWhereWhenIn):
-    name: str | None = None
-    project_type: str | None = None
-    subtype: str | None = None
-    address: str | None = None
-    builder: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    operating_status: str | None = None
-    eia_approval_number: str | None = None
-    permit_change: str | None = None
-    description: str | None = None
+# A change to a project: any field of ProjectIn, each optional.
+class ProjectPatch(patch_of(ProjectIn)):  # type: ignore[misc]
+    pass
 
 
 class SuggestionIn(Schema):

@@ -8,7 +8,8 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict
-from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload
+from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
+from totalquota.api.schemas import patch_of, path
 from totalquota.common.xlsx import read_table
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
@@ -39,20 +40,14 @@ class PollutantOut(Schema):
     filing_threshold: str | None
     filing_threshold_clause: str | None
 
-    @staticmethod
-    def resolve_filing_threshold_grams(obj: Pollutant) -> int | None:
-        rule = obj.filing_threshold  # type: ignore[attr-defined]
-        return rule.value if rule is not None else None
+    resolve_filing_threshold_grams = path("filing_threshold.value")
 
     @staticmethod
     def resolve_filing_threshold(obj: Pollutant) -> str | None:
         grams = PollutantOut.resolve_filing_threshold_grams(obj)
         return format_quantity(grams, obj.unit, suffix=True) if grams is not None else None
 
-    @staticmethod
-    def resolve_filing_threshold_clause(obj: Pollutant) -> str | None:
-        rule = obj.filing_threshold  # type: ignore[attr-defined]
-        return rule.clause_id if rule is not None else None
+    resolve_filing_threshold_clause = path("filing_threshold.clause_id")
 
 
 class EnterpriseOut(Schema):
@@ -71,9 +66,7 @@ class EnterpriseOut(Schema):
     management_category: ManagementCategory
     is_active: bool
 
-    @staticmethod
-    def resolve_zone_name(obj: Enterprise) -> str:
-        return obj.zone.name
+    resolve_zone_name = path("zone.name")
 
 
 class EnterpriseIn(Schema):
@@ -90,17 +83,8 @@ class EnterpriseIn(Schema):
     management_category: ManagementCategory = ManagementCategory.SIMPLIFIED
 
 
-class EnterprisePatch(Schema):
-    name: str | None = None
-    permit_number: str | None = None
-    industry_code: str | None = None
-    industry_name: str | None = None
-    zone: str | None = None
-    address: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    contact_email: str | None = None
-    management_category: ManagementCategory | None = None
+# A change to an enterprise: any of its registered fields but the USCC, and whether it is active.
+class EnterprisePatch(patch_of(EnterpriseIn, exclude=("uscc",))):  # type: ignore[misc]
     is_active: bool | None = None
 
 
@@ -128,9 +112,7 @@ def list_enterprises(request: ApiRequest, q: str = "", zone: str = "", active: b
         qs = qs.filter(Q(name__icontains=q) | Q(uscc__icontains=q) | Q(permit_number__icontains=q))
     if zone:
         qs = qs.filter(Q(zone__code=zone) | Q(zone__name=zone))
-    if active is not None:
-        qs = qs.filter(is_active=active)
-    return qs.order_by("pk")
+    return filtered(qs, is_active=active).order_by("pk")
 
 
 @router.get("/enterprises/{int:enterprise_id}", response=EnterpriseOut, summary="排污单位详情")

@@ -12,8 +12,9 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.actions import action_routes
-from totalquota.api.core import ApiRequest, Pages, allowed
+from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import QuantityText
+from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.common.pdf import pdf_response
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -23,7 +24,6 @@ from totalquota.reserve import annex, selectors, services
 from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
 from totalquota.reserve.lines import read_line
 from totalquota.reserve.models import ApplicationLine, ApplicationStatus, IntakeRun, QuotaApplication
-from totalquota.reserve.selectors import ZoneWarning
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 
 router = Router(tags=["储备库 reserve"])
@@ -85,13 +85,8 @@ class ApplicationLineOut(Schema):
     resolve_plant_env = _quantity("plant_env_grams")
     resolve_new_discharge = _quantity("new_discharge_grams")
 
-    @staticmethod
-    def resolve_pollutant(line: ApplicationLine) -> str:
-        return line.pollutant.code
-
-    @staticmethod
-    def resolve_unit(line: ApplicationLine) -> str:
-        return line.pollutant.display_unit
+    resolve_pollutant = path("pollutant.code")
+    resolve_unit = path("pollutant.display_unit")
 
     @staticmethod
     def resolve_ratio(line: ApplicationLine) -> str:
@@ -118,20 +113,16 @@ class ApplicationOut(Schema):
     decision_reason: str
     lines: list[ApplicationLineOut]
 
-    @staticmethod
-    def resolve_enterprise_name(obj: QuotaApplication) -> str:
-        return obj.enterprise.name
-
-    @staticmethod
-    def resolve_zone(obj: QuotaApplication) -> str:
-        return obj.zone.code
+    resolve_enterprise_name = path("enterprise.name")
+    resolve_zone = path("zone.code")
 
     @staticmethod
     def resolve_lines(obj: QuotaApplication) -> QuerySet[ApplicationLine]:
         return obj.lines.select_related("pollutant", "hold")
 
 
-class WarningOut(Schema):
+# Built from reserve.selectors.ZoneWarning.
+class WarningOut(ZonePollutantOut):
     zone: str
     pollutant: str
     balance_grams: int
@@ -141,29 +132,10 @@ class WarningOut(Schema):
     level: str
     reasons: list[str]
 
-    @staticmethod
-    def resolve_zone(w: ZoneWarning) -> str:
-        return w.zone.code
-
-    @staticmethod
-    def resolve_pollutant(w: ZoneWarning) -> str:
-        return w.pollutant.code
-
-    @staticmethod
-    def resolve_balance_grams(w: ZoneWarning) -> int:
-        return w.balance
-
-    @staticmethod
-    def resolve_demand_grams(w: ZoneWarning) -> int:
-        return w.demand
-
-    @staticmethod
-    def resolve_income_grams(w: ZoneWarning) -> int:
-        return w.income
-
-    @staticmethod
-    def resolve_spending_grams(w: ZoneWarning) -> int:
-        return w.spending
+    resolve_balance_grams = path("balance")
+    resolve_demand_grams = path("demand")
+    resolve_income_grams = path("income")
+    resolve_spending_grams = path("spending")
 
 
 class IntakeRunOut(Schema):
@@ -232,11 +204,7 @@ def _out(app: QuotaApplication) -> QuotaApplication:
 @paginate(Pages, page_size=50)
 def list_applications(request: ApiRequest, status: str = "", enterprise_id: int | None = None):
     qs = restrict(request.auth, QuotaApplication.objects.select_related("enterprise", "zone"), "reserve.view")
-    if status:
-        qs = qs.filter(status=status)
-    if enterprise_id:
-        qs = qs.filter(enterprise_id=enterprise_id)
-    return qs.order_by("pk")
+    return filtered(qs, status=status, enterprise_id=enterprise_id or None).order_by("pk")
 
 
 @router.get("/reserve/applications/{int:application_id}", response=ApplicationOut, summary="申请详情")
@@ -259,15 +227,11 @@ def get_application(request: ApiRequest, application_id: int):
 )
 def create_application(request: ApiRequest, payload: ApplicationIn):
     enterprise = access(request.auth, Enterprise, payload.enterprise_id, "registry.view")
-    lines = read_lines(payload.lines)
     app = services.application_create(
         actor=request.auth,
         enterprise=enterprise,
-        project_name=payload.project_name,
-        location=payload.location,
-        eia_reference=payload.eia_reference,
-        description=payload.description,
-        lines=lines,
+        lines=read_lines(payload.lines),
+        **payload.dict(exclude={"enterprise_id", "lines"}),
     )
     return Status(201, _out(app))
 
@@ -281,11 +245,9 @@ action_routes(
     router,
     APPLICATION_ACTIONS,
     route="/reserve/applications",
-    param="application_id",
     load=load_application,
     response=ApplicationOut,
     out=_out,
-    prefix="application",
     only=("submit", "withdraw", "propose", "approve", "reject"),
 )
 

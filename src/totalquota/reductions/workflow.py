@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -23,7 +24,7 @@ from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.lib.errors import DomainError, Forbidden, RuleViolation
 from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ProjectTransition, ReductionProject
 from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
-from totalquota.workflow.kernel import Action, ActionTable, Step, sources
+from totalquota.workflow.kernel import Action, ActionTable, Step, row
 
 S = ProjectStatus
 REVIEWERS_ONLY = "只有生态环境局审核人员可以审核减排项目"
@@ -58,16 +59,24 @@ def check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[
     return rules
 
 
+OWN_UNIT_ONLY = "只能提交本单位的减排项目"
+
+
+def outside_zone(what: str) -> str:
+    """The refusal of acting (``what``: 采纳, 报送 …) on a project outside one's zones."""
+    return f"您无权{what}该功能区的减排项目"
+
+
 def in_zone(principal: Principal, project: ReductionProject, what: str) -> None:
     """Refuse ``principal`` acting (``what``: 采纳, 报送 …) on a project outside their zones."""
     if not zone_allowed(principal, project.zone_id):
-        raise Forbidden(f"您无权{what}该功能区的减排项目")
+        raise Forbidden(outside_zone(what))
 
 
 def own_unit(principal: Principal, project: ReductionProject) -> None:
     """Refuse enterprise staff acting on another unit's project (and anyone not enterprise staff)."""
     if principal.enterprise_id is None or project.enterprise_id != principal.enterprise_id:
-        raise Forbidden("只能提交本单位的减排项目")
+        raise Forbidden(OWN_UNIT_ONLY)
 
 
 # The scope each action is kept to: the zone verb, or the unit (hand-over); review is park-wide.
@@ -128,25 +137,16 @@ def _reject(step: Step[ReductionProject]) -> None:
     _decide(step)
 
 
-def _nothing(step: Step[ReductionProject]) -> None:
-    """The action changes the status and nothing else."""
+def _zone_row(name: str, *args: Any, **more: Any) -> Action[Any]:
+    """A zone officer's row: a role without its permission is refused as the guard refuses a
+    project outside the officer's zones (“您无权采纳该功能区的减排项目”)."""
+    return row(name, *args, denied=outside_zone(ZONE_VERBS[name]), **more)
 
 
-def _action(
-    name: str, doing: str, label: Any, permission: str, from_: Iterable[str], to: str, **more: Any
-) -> Action[ReductionProject]:
-    """A row of the table: ``doing`` is the verb refusals use (“不能报送”), ``label`` the button's."""
-    return Action(
-        name=name,
-        label=label,
-        permission=permission,
-        sources=sources(from_),
-        to=to,
-        service=more.pop("service", _nothing),
-        doing=doing,
-        **more,
-    )
-
+# The bureau's decision: park-wide, on a project awaiting review, under RED-4.
+_review_row = partial(
+    row, permission="reductions.review", from_=AWAITING_REVIEW, clause="RED-4", denied=REVIEWERS_ONLY
+)
 
 PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
     model=ReductionProject,
@@ -159,110 +159,86 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
     preparers=preparers,
     four_eyes_message="编制或报送该项目的人员不能审核通过该项目（四眼原则）",
     actions=(
-        _action(
+        _zone_row(
             "adopt",
-            "采纳",
             _("采纳"),
             "reductions.adopt",
-            [S.SUGGESTED],
+            S.SUGGESTED,
             S.DRAFT,
-            service=_prepared,
-            denied="您无权采纳该功能区的减排项目",
+            _prepared,
             done=_("已采纳，项目转为草稿，请补充信息后报送。"),
             summary="功能区采纳增补建议",
         ),
-        _action(
+        _zone_row(
             "decline",
-            "不予采纳",
             _("不予采纳"),
             "reductions.adopt",
-            [S.SUGGESTED],
+            S.SUGGESTED,
             S.DECLINED,
             reason="不予采纳须说明理由",
             clause="RED-3",
-            denied="您无权处理该功能区的减排项目",
             done=_("已记录不予采纳。"),
             summary="功能区不予采纳增补建议（须说明理由）",
         ),
-        _action(
+        row(
             "handover",
-            "提交功能区",
             _("提交功能区"),
             "reductions.handover",
             [S.DRAFT, S.RETURNED],
             S.ZONE_PENDING,
-            service=_handover,
+            _handover,
             reason_field="note",
-            denied="只能提交本单位的减排项目",
+            denied=OWN_UNIT_ONLY,
             done=_("已提交功能区。"),
             summary="企业提交功能区",
         ),
-        _action(
+        _zone_row(
             "send_back",
-            "退回企业",
             _("退回企业"),
             "reductions.submit",
-            [S.ZONE_PENDING],
+            S.ZONE_PENDING,
             S.DRAFT,
             path="send-back",
             reason="退回企业须填写修改意见",
-            denied="您无权退回该功能区的减排项目",
             done=_("已退回企业修改。"),
             summary="功能区退回企业修改",
         ),
-        _action(
+        _zone_row(
             "submit",
-            "报送",
             _("报送"),
             "reductions.submit",
             [S.DRAFT, S.ZONE_PENDING, S.RETURNED],
             S.SUBMITTED,
-            service=_submit,
+            _submit,
             reason_field="note",
-            denied="您无权报送该功能区的减排项目",
             audit_fields=("status", "round", "submitted_at"),
             done=_("已报送生态环境局审核。"),
             summary="功能区报送生态环境局审核（RED-3）",
         ),
-        _action(
+        _review_row(
             "approve",
-            "审核通过",
             _("审核通过"),
-            "reductions.review",
-            AWAITING_REVIEW,
-            S.APPROVED,
+            to=S.APPROVED,
             service=_approve,
-            clause="RED-4",
             four_eyes=True,
-            denied=REVIEWERS_ONLY,
             audit_fields=DECISION_FIELDS,
             done=_("审核通过，项目已纳入减排库。"),
             summary="审核通过，纳入减排库（RED-4，四眼原则）",
         ),
-        _action(
+        _review_row(
             "reject",
-            "审核不通过",
             _("审核不通过"),
-            "reductions.review",
-            AWAITING_REVIEW,
-            S.REJECTED,
+            to=S.REJECTED,
             service=_reject,
-            clause="RED-4",
-            denied=REVIEWERS_ONLY,
             audit_fields=DECISION_FIELDS,
             done=_("已审核不通过。"),
             summary="审核不通过（须说明原因，RED-4）",
         ),
-        _action(
+        _review_row(
             "return",
-            "退回修改",
             _("退回修改"),
-            "reductions.review",
-            AWAITING_REVIEW,
-            S.RETURNED,
+            to=S.RETURNED,
             reason="退回修改须填写修改意见",
-            clause="RED-4",
-            denied=REVIEWERS_ONLY,
             done=_("已退回修改。"),
             summary="退回修改（须填写修改意见，RED-4）",
         ),

@@ -10,6 +10,8 @@ holds on approval, release them on rejection or withdrawal.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +38,7 @@ from totalquota.reserve.services.holds import (
     release_holds,
     void_hold,
 )
-from totalquota.workflow.kernel import Action, ActionTable, Step, sources
+from totalquota.workflow.kernel import Action, ActionTable, Step, row, sources
 
 S = ApplicationStatus
 AppStep = Step[QuotaApplication]
@@ -194,6 +196,8 @@ def rehold(step: AppStep) -> None:
 
 
 OPEN = sources(OPEN_STATUSES)
+# The reviewers' decision on an open application (after a proposal, on the review route).
+_decision_row = partial(row, permission="reserve.decide", from_=OPEN, conflict="该申请不在待批状态")
 
 APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
     model=QuotaApplication,
@@ -208,74 +212,68 @@ APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
     clause="RES-2",
     label="该申请",
     actions=(
-        Action(
-            name="submit",
-            label=_("提交申请"),
-            permission="reserve.apply",
-            sources=sources(S.DRAFT),
-            to=S.SUBMITTED,
-            service=submit,
+        row(
+            "submit",
+            _("提交申请"),
+            "reserve.apply",
+            S.DRAFT,
+            S.SUBMITTED,
+            submit,
             conflict="申请已提交，不能重复提交",
             done=_("已提交；削减替代量已在储备中预留。"),
             summary="提交申请",
             reason_field="",
         ),
-        Action(
-            name="withdraw",
-            label=_("撤回申请"),
-            permission="reserve.apply",
-            sources=sources(S.DRAFT, OPEN_STATUSES),
-            to=S.WITHDRAWN,
-            service=withdraw,
+        row(
+            "withdraw",
+            _("撤回申请"),
+            "reserve.apply",
+            [S.DRAFT, *OPEN_STATUSES],
+            S.WITHDRAWN,
+            withdraw,
             conflict="该申请已办结，不能撤回",
             reason="请填写撤回原因",
             done=_("申请已撤回，预留已释放。"),
             summary="撤回申请",
         ),
-        Action(
-            name="propose",
-            label=_("拟定审核意见"),
-            permission="reserve.decide",
-            sources=sources(S.SUBMITTED),
-            to=S.PROPOSED,
-            service=propose,
+        row(
+            "propose",
+            _("拟定审核意见"),
+            "reserve.decide",
+            S.SUBMITTED,
+            S.PROPOSED,
+            propose,
             conflict="只有已提交的申请可以拟定审核意见",
             reason="请填写拟办意见",
             done=_("已拟定审核意见，待另一名审核人员批准。"),
             summary="拟定审核意见",
         ),
-        Action(
-            name="approve",
-            label=_("批准"),
-            permission="reserve.decide",
-            sources=OPEN,
+        _decision_row(
+            "approve",
+            _("批准"),
             to=S.APPROVED,
             service=approve,
-            conflict="该申请不在待批状态",
             four_eyes=True,
             done=_("已批准；削减替代量已扣减，可下载信息表（附件1）。"),
             summary="批准（四眼原则：拟办人不能批准）",
         ),
-        Action(
-            name="reject",
-            label=_("不予批准"),
-            permission="reserve.decide",
-            sources=OPEN,
+        _decision_row(
+            "reject",
+            _("不予批准"),
             to=S.REJECTED,
             service=reject,
-            conflict="该申请不在待批状态",
             reason="不予批准须说明理由",
             clause="RES-2",
             done=_("已作出不予批准决定，预留已释放。"),
             summary="不予批准",
         ),
-        Action(
-            name="rehold",
-            label=_("重新预留"),
-            permission="reserve.plan",
-            sources=OPEN,
-            to=None,
-            service=rehold,
+        row(
+            "rehold",
+            _("重新预留"),
+            "reserve.plan",
+            OPEN,
+            None,
+            rehold,
             conflict="只有办理中的申请可以调整平衡方案",
             done=_("已重新预留。"),
             summary="重新预留",

@@ -20,7 +20,7 @@ action:
 8. the transition row, the object's new status, the audit event and the outbox event are written
    in the same transaction.
 
-A new action is one :class:`Action` row, one service function and, for the page, one template
+A new action is one :class:`Action` row (usually declared with :func:`row`), one service function and, for the page, one template
 fragment (see ``docs/architecture.md``).
 """
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from django.db import models, transaction
+from django.utils import translation
 from django.utils.functional import Promise
 
 from totalquota import outbox
@@ -76,9 +77,10 @@ class Action(Generic[Obj]):
     work, ``service(step)``; ``reason`` the refusal shown when a reason is required and missing
     (empty: the reason is optional); ``four_eyes`` whether the people who prepared the object are
     refused (the table says who they are); ``done`` the message the page shows afterwards;
-    ``summary`` the API operation's summary; ``reason_field`` the name of the text field in the
-    form and the API body (``reason``, ``note``, ``proposal``); ``conflict`` the refusal when the
-    status is not one of ``sources`` (empty: a message naming the status); ``denied`` the refusal
+    ``summary`` the API operation's summary; ``doing`` the verb refusals use, when it is not the
+    label's; ``reason_field`` the name of the text field in the form and the API body (``reason``,
+    ``note``, ``proposal``); ``conflict`` the refusal when the status is not one of ``sources``
+    (empty: a message naming the status, see :attr:`verb`); ``denied`` the refusal
     (``Forbidden``) when the role lacks the permission (empty: ``PermissionDenied``, as
     ``accounts.permissions.require``); ``audit_fields`` the fields the audit event snapshots, when
     they differ from the table's."""
@@ -105,6 +107,15 @@ class Action(Generic[Obj]):
     @property
     def slug(self) -> str:
         return self.path or self.name
+
+    @property
+    def verb(self) -> str:
+        """How refusals name the action (“不能报送”): ``doing``, else the label in the source
+        language, whatever language the page is shown in (refusals are written in Chinese)."""
+        if self.doing:
+            return self.doing
+        with translation.override(None):
+            return str(self.label)
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,7 @@ def run(
         if status not in action.sources:
             display = getattr(obj, "get_status_display", lambda: status)()
             raise Conflict(
-                action.conflict or f"{table.label}当前状态为“{display}”，不能{action.doing or action.label}",
+                action.conflict or f"{table.label}当前状态为“{display}”，不能{action.verb}",
                 clause=action.clause or table.clause,
             )
         reason = (reason or "").strip()
@@ -220,17 +231,16 @@ def run(
         )
         action.service(step)
         if step.to is not None:
-            transition = table.transition_model._default_manager.create(
-                **{table.transition_fk: obj},
-                from_status=status,
-                to_status=step.to,
+            transition = create_transition(
+                table,
+                obj,
+                principal=principal,
                 action=action.name,
-                actor=principal.user,
-                role=principal.role,
+                to=step.to,
                 reason=step.reason,
                 rules=step.rules,
+                from_status=status,
             )
-            obj.status = step.to  # type: ignore[attr-defined]
             obj.save()
         else:
             transition = None
@@ -263,13 +273,17 @@ def create_transition(
     reason: str = "",
     rules: Any = (),
     first: bool = False,
+    from_status: str | None = None,
 ) -> models.Model:
-    """The first transition of a new object (``"" → draft``; action ``create``, or any action with
-    ``first``) or one a service writes as part of a larger write (an edit that reopens a returned
-    project): same row, same columns as :func:`perform` writes."""
-    row = table.transition_model._default_manager.create(
+    """The transition row of ``obj`` to ``to`` (the object's ``status`` set, not saved): the one
+    :func:`run` writes for an action, the first of a new object (``"" → draft``; action ``create``,
+    or any action with ``first``) or one a service writes as part of a larger write (an edit that
+    reopens a returned project). ``from_status`` defaults to the object's status."""
+    if from_status is None:
+        from_status = "" if first or action == "create" else str(getattr(obj, "status", ""))
+    transition = table.transition_model._default_manager.create(
         **{table.transition_fk: obj},
-        from_status="" if first or action == "create" else str(getattr(obj, "status", "")),
+        from_status=from_status,
         to_status=to,
         action=action,
         actor=principal.user,
@@ -278,7 +292,30 @@ def create_transition(
         rules=list(rules),
     )
     obj.status = to  # type: ignore[attr-defined]
-    return row
+    return transition
+
+
+def unchanged(step: Step[Any]) -> None:
+    """The work of an action that changes the status and nothing else."""
+
+
+def row(
+    name: str,
+    label: str | Promise,
+    permission: str,
+    from_: str | Iterable[str],
+    to: str | None,
+    service: Callable[[Step[Any]], None] = unchanged,
+    **more: Any,
+) -> Action[Any]:
+    """One row of an action table, its facts in the order a reader looks for them: the verb, the
+    button's label, the permission, the status(es) it starts from, the status it ends in (``None``:
+    unchanged, or the service decides) and the service (none: :func:`unchanged`); ``more`` are the
+    other fields of :class:`Action` (texts, clause, four eyes). Rows that share facts (the same
+    permission and starting states, the same refusal) are made by ``functools.partial`` of this."""
+    return Action(
+        name=name, label=label, permission=permission, sources=sources(from_), to=to, service=service, **more
+    )
 
 
 def sources(*statuses: str | Iterable[str]) -> frozenset[str]:
