@@ -28,9 +28,13 @@ class DocumentCounter(models.Model):
         return f"{self.kind} {self.year}: {self.last}"
 
 
-def optional_link(to: Any, verbose_name: Any, **options: Any) -> models.ForeignKey[Any, Any]:
+def required_link(to: Any, verbose_name: Any = None, **options: Any) -> models.ForeignKey[Any, Any]:
+    """A reference that must be given and protects what it points to: a record never disappears
+    from under a row that names it (a line's pollutant, the person who recorded a figure)."""
+    return models.ForeignKey(to, on_delete=models.PROTECT, verbose_name=verbose_name, **options)
+
+
+def optional_link(to: Any, verbose_name: Any = None, **options: Any) -> models.ForeignKey[Any, Any]:
     """A reference that may be empty and protects what it points to: a record never disappears
     from under a row that names it (users' zones and units, tokens' scopes, audit actors)."""
-    return models.ForeignKey(
-        to, on_delete=models.PROTECT, null=True, blank=True, verbose_name=verbose_name, **options
-    )
+    return required_link(to, verbose_name, null=True, blank=True, **options)
