@@ -32,8 +32,7 @@ class VerifiedEmission(models.Model):
     scope_fields = {"zone": "enterprise__zone_id", "enterprise": "enterprise_id"}
 
     class Meta:
-        verbose_name = _("核实排放量")
-        verbose_name_plural = _("核实排放量")
+        verbose_name = verbose_name_plural = _("核实排放量")
         ordering = ["-year", "enterprise"]
         constraints = [
             # Named when the table belonged to the reserve; kept so the database is unchanged.

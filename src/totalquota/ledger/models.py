@@ -104,8 +104,7 @@ class Account(models.Model):
     scope_fields = {"zone": "zone_id", "enterprise": "holder_enterprise_id"}
 
     class Meta:
-        verbose_name = _("指标账户")
-        verbose_name_plural = _("指标账户")
+        verbose_name = verbose_name_plural = _("指标账户")
         ordering = ["zone__sort_order", "pollutant__sort_order", "opened_on", "id"]
         indexes = [
             models.Index(
@@ -179,8 +178,7 @@ class Balance(RunningTotals):
     lot_opened_on = models.DateField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("账户余额")
-        verbose_name_plural = _("账户余额")
+        verbose_name = verbose_name_plural = _("账户余额")
         indexes = [
             models.Index(
                 fields=["lot_zone", "lot_pollutant", "lot_opened_on", "account"],
@@ -221,8 +219,7 @@ class ZoneBalance(RunningTotals):
     scope_fields = {"zone": "zone_id"}
 
     class Meta:
-        verbose_name = _("功能区储备余额")
-        verbose_name_plural = _("功能区储备余额")
+        verbose_name = verbose_name_plural = _("功能区储备余额")
         constraints = [
             models.UniqueConstraint(fields=["zone", "pollutant"], name="ledger_zone_balance_unique"),
             models.CheckConstraint(
@@ -287,8 +284,7 @@ class Posting(models.Model):
     }
 
     class Meta:
-        verbose_name = _("记账批次")
-        verbose_name_plural = _("记账批次")
+        verbose_name = verbose_name_plural = _("记账批次")
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="ledger_posting_object")]
 
@@ -333,8 +329,7 @@ class Transfer(models.Model):
     }
 
     class Meta:
-        verbose_name = _("指标划转")
-        verbose_name_plural = _("指标划转")
+        verbose_name = verbose_name_plural = _("指标划转")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["debit", "effective_date"], name="ledger_tr_debit_date"),

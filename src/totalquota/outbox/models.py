@@ -32,8 +32,7 @@ class OutboxEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("发件箱事件")
-        verbose_name_plural = _("发件箱事件")
+        verbose_name = verbose_name_plural = _("发件箱事件")
         ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id", "id"], name="outbox_event_object")]
 
@@ -71,8 +70,7 @@ class OutboxDelivery(models.Model):
     delivered_at = models.DateTimeField(_("投递时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("投递记录")
-        verbose_name_plural = _("投递记录")
+        verbose_name = verbose_name_plural = _("投递记录")
         ordering = ["event_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "handler"], name="outbox_delivery_once_per_handler")

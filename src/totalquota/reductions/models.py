@@ -115,8 +115,7 @@ class DeclarationRound(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("申报轮次")
-        verbose_name_plural = _("申报轮次")
+        verbose_name = verbose_name_plural = _("申报轮次")
         ordering = ["-year", "-quarter"]
         constraints = [
             models.UniqueConstraint(fields=["year", "quarter"], name="declaration_round_once_per_quarter"),
@@ -165,8 +164,7 @@ class AccountingFactor(models.Model):
     objects = AccountingFactorQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("核算系数")
-        verbose_name_plural = _("核算系数")
+        verbose_name = verbose_name_plural = _("核算系数")
         ordering = ["pollutant__sort_order", "code"]
 
     def __str__(self) -> str:
@@ -228,8 +226,7 @@ class ReductionProject(models.Model):
     scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
 
     class Meta:
-        verbose_name = _("减排项目")
-        verbose_name_plural = _("减排项目")
+        verbose_name = verbose_name_plural = _("减排项目")
         ordering = ["-updated_at", "-pk"]
         indexes = [models.Index(fields=["zone", "status"]), models.Index(fields=["status", "decided_at"])]
         constraints = [
@@ -286,8 +283,7 @@ class ReductionLine(models.Model):
     scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
     class Meta:
-        verbose_name = _("减排量明细")
-        verbose_name_plural = _("减排量明细")
+        verbose_name = verbose_name_plural = _("减排量明细")
         ordering = ["project", "pollutant__sort_order"]
         constraints = [
             models.UniqueConstraint(fields=["project", "pollutant"], name="reduction_line_one_per_pollutant"),
@@ -346,8 +342,7 @@ class Evidence(models.Model):
     scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
     class Meta:
-        verbose_name = _("佐证材料")
-        verbose_name_plural = _("佐证材料")
+        verbose_name = verbose_name_plural = _("佐证材料")
         ordering = ["project", "kind", "uploaded_at"]
 
     def __str__(self) -> str:
@@ -371,8 +366,7 @@ class ProjectTransition(Transition):
     scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
     class Meta(Transition.Meta):
-        verbose_name = _("流转记录")
-        verbose_name_plural = _("流转记录")
+        verbose_name = verbose_name_plural = _("流转记录")
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.from_status or '—'} → {self.to_status}"
@@ -399,8 +393,7 @@ class Opinion(models.Model):
     scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
     class Meta:
-        verbose_name = _("第三方技术意见")
-        verbose_name_plural = _("第三方技术意见")
+        verbose_name = verbose_name_plural = _("第三方技术意见")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
@@ -440,8 +433,7 @@ class LineUsage(models.Model):
     scope_fields = {"zone": "line__project__zone_id", "enterprise": "line__project__enterprise_id"}
 
     class Meta:
-        verbose_name = _("使用标记")
-        verbose_name_plural = _("使用标记")
+        verbose_name = verbose_name_plural = _("使用标记")
         ordering = ["used_on", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_grams__gt=0), name="line_usage_positive"),

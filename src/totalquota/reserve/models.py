@@ -40,8 +40,7 @@ class AttainmentStatus(models.Model):
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("环境质量达标状况")
-        verbose_name_plural = _("环境质量达标状况")
+        verbose_name = verbose_name_plural = _("环境质量达标状况")
         ordering = ["-year", "indicator"]
         constraints = [
             models.UniqueConstraint(fields=["year", "indicator"], name="reserve_attainment_unique")
@@ -103,8 +102,7 @@ class QuotaApplication(models.Model):
     scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
 
     class Meta:
-        verbose_name = _("总量指标申请")
-        verbose_name_plural = _("总量指标申请")
+        verbose_name = verbose_name_plural = _("总量指标申请")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -145,8 +143,7 @@ class ApplicationLine(models.Model):
     scope_fields = {"zone": "application__zone_id", "enterprise": "application__enterprise_id"}
 
     class Meta:
-        verbose_name = _("申请明细")
-        verbose_name_plural = _("申请明细")
+        verbose_name = verbose_name_plural = _("申请明细")
         ordering = ["application", "pollutant__sort_order"]
         constraints = [
             models.UniqueConstraint(
@@ -208,8 +205,7 @@ class IntakeRun(models.Model):
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("入库批次")
-        verbose_name_plural = _("入库批次")
+        verbose_name = verbose_name_plural = _("入库批次")
         ordering = ["-year", "-quarter", "-id"]
         constraints = [
             # Two administrators preparing the same quarter at once: the database keeps one
@@ -284,8 +280,7 @@ class UpperLevelRequest(models.Model):
     scope_fields = {"zone": "zone_id"}
 
     class Meta:
-        verbose_name = _("上级储备库申请")
-        verbose_name_plural = _("上级储备库申请")
+        verbose_name = verbose_name_plural = _("上级储备库申请")
         ordering = ["-requested_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_grams__gt=0), name="reserve_upper_amount_positive")
@@ -319,8 +314,7 @@ class RecoveryCase(models.Model):
     scope_fields = {"zone": "line__application__zone_id", "enterprise": "line__application__enterprise_id"}
 
     class Meta:
-        verbose_name = _("指标收回")
-        verbose_name_plural = _("指标收回")
+        verbose_name = verbose_name_plural = _("指标收回")
         ordering = ["-decided_at"]
 
     def __str__(self) -> str:
