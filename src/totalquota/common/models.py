@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,3 +39,16 @@ def optional_link(to: Any, verbose_name: Any = None, **options: Any) -> models.F
     """A reference that may be empty and protects what it points to: a record never disappears
     from under a row that names it (users' zones and units, tokens' scopes, audit actors)."""
     return required_link(to, verbose_name, null=True, blank=True, **options)
+
+
+class DetailPage(models.Model):
+    """A record with a page of its own: ``get_absolute_url`` reverses ``detail_view`` (a URL name
+    taking the primary key), declared once by each model that has one."""
+
+    detail_view: ClassVar[str]
+
+    class Meta:
+        abstract = True
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.detail_view, args=[self.pk])

@@ -22,7 +22,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.common.models import optional_link, required_link
+from totalquota.common.models import DetailPage, optional_link, required_link
 
 
 def _link_to_self(field: type[models.ForeignKey], related_name: str, verbose_name: Any) -> Any:
@@ -80,7 +80,7 @@ class Phase(models.TextChoices):
     VOID_PENDING = "void_pending", _("预留释放")
 
 
-class Account(models.Model):
+class Account(DetailPage):
     """指标账户: quota of one pollutant in one zone, of one kind, for one holder.
 
     A reserve lot (储备批次) remembers its source (a reduction line, a recovery, an upper-level
@@ -103,6 +103,8 @@ class Account(models.Model):
 
     scope_fields = {"zone": "zone_id", "enterprise": "holder_enterprise_id"}
 
+    detail_view = "ledger:account_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("指标账户")
         ordering = ["zone__sort_order", "pollutant__sort_order", "opened_on", "id"]
@@ -124,11 +126,6 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.code
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("ledger:account_detail", args=[self.pk])
 
     @property
     def floor_zero(self) -> bool:
@@ -256,7 +253,7 @@ class ZoneDailyChange(models.Model):
         return f"{self.zone_id}/{self.pollutant_id} {self.day}: +{self.credits} -{self.debits}"
 
 
-class Posting(models.Model):
+class Posting(DetailPage):
     """记账批次: one business operation (an intake, a draw, a hold's posting, a correction…).
 
     Its idempotency key is unique: repeating an operation with the same key and the same content
@@ -283,6 +280,8 @@ class Posting(models.Model):
         "enterprise": ("transfers__debit__holder_enterprise_id", "transfers__credit__holder_enterprise_id"),
     }
 
+    detail_view = "ledger:posting_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("记账批次")
         ordering = ["-id"]
@@ -290,11 +289,6 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"P{self.pk} {self.operation} {self.code}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("ledger:posting_detail", args=[self.pk])
 
 
 class Transfer(models.Model):

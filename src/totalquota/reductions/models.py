@@ -8,10 +8,9 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.common.models import optional_link, required_link
+from totalquota.common.models import DetailPage, optional_link, required_link
 from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.workflow.models import Transition
 
@@ -141,7 +140,7 @@ class AccountingFactorQuerySet(models.QuerySet):
         return self.filter(effective_from__lte=day).exclude(effective_to__lte=day)
 
 
-class AccountingFactor(models.Model):
+class AccountingFactor(DetailPage):
     """核算系数: an emission factor or efficiency with its exact value, unit and source document.
 
     ``value`` is an exact decimal ("1320") or a rational ("p/q") when a published value was
@@ -163,6 +162,8 @@ class AccountingFactor(models.Model):
 
     objects = AccountingFactorQuerySet.as_manager()
 
+    detail_view = "reductions:factor_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("核算系数")
         ordering = ["pollutant__sort_order", "code"]
@@ -170,15 +171,12 @@ class AccountingFactor(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("reductions:factor_detail", args=[self.pk])
-
     def in_force_on(self, day: dt.date) -> bool:
         """The same test as :meth:`AccountingFactorQuerySet.in_force`, for one loaded factor."""
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
 
 
-class ReductionProject(models.Model):
+class ReductionProject(DetailPage):
     """减排项目: one reduction project with every RED-3 field, its workflow status and scope.
 
     The enterprise is optional (a scrapped vehicle fleet has none). Status changes only through
@@ -225,6 +223,8 @@ class ReductionProject(models.Model):
 
     scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
 
+    detail_view = "reductions:project_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("减排项目")
         ordering = ["-updated_at", "-pk"]
@@ -250,9 +250,6 @@ class ReductionProject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code or '—'} {self.name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("reductions:project_detail", args=[self.pk])
 
     @property
     def is_editable(self) -> bool:
@@ -320,7 +317,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"{EVIDENCE_FOLDER}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class Evidence(models.Model):
+class Evidence(DetailPage):
     """佐证材料: an uploaded document of a project, typed, checked by content and hashed.
 
     ``content_type`` is what the bytes are (magic numbers), not what the name or the browser said.
@@ -341,15 +338,14 @@ class Evidence(models.Model):
 
     scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
+    detail_view = "reductions:evidence_download"
+
     class Meta:
         verbose_name = verbose_name_plural = _("佐证材料")
         ordering = ["project", "kind", "uploaded_at"]
 
     def __str__(self) -> str:
         return self.original_name
-
-    def get_absolute_url(self) -> str:
-        return reverse("reductions:evidence_download", args=[self.pk])
 
 
 class ProjectTransition(Transition):

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.common.models import optional_link, required_link
+from totalquota.common.models import DetailPage, optional_link, required_link
 from totalquota.workflow.models import Transition
 
 USER = settings.AUTH_USER_MODEL
@@ -67,7 +67,7 @@ class ApplicationStatus(models.TextChoices):
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.PROPOSED)
 
 
-class QuotaApplication(models.Model):
+class QuotaApplication(DetailPage):
     """总量指标申请: a construction project's application for quota (RES-2, ANNEX-1).
 
     Its lines hold, per pollutant, the project's and the whole plant's permitted quantities
@@ -101,17 +101,14 @@ class QuotaApplication(models.Model):
 
     scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
 
+    detail_view = "reserve:application_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("总量指标申请")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.code} {self.project_name}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("reserve:application_detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:
@@ -191,7 +188,7 @@ class ExclusionReason(models.TextChoices):
     OTHER = "4", _("（4）其他不符合入库条件")
 
 
-class IntakeRun(models.Model):
+class IntakeRun(DetailPage):
     """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1)."""
 
     year = models.PositiveSmallIntegerField(_("年度"))
@@ -203,6 +200,8 @@ class IntakeRun(models.Model):
     created_at = models.DateTimeField(_("编制时间"), auto_now_add=True)
     confirmed_by = optional_link(USER, _("确认人"), related_name="+")
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    detail_view = "reserve:intake_detail"
 
     class Meta:
         verbose_name = verbose_name_plural = _("入库批次")
@@ -219,11 +218,6 @@ class IntakeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 年第 {self.quarter} 季度入库"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("reserve:intake_detail", args=[self.pk])
 
 
 class IntakeItem(models.Model):
