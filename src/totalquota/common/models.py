@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any, ClassVar
 
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +42,11 @@ def optional_link(to: Any, verbose_name: Any = None, **options: Any) -> models.F
     """A reference that may be empty and protects what it points to: a record never disappears
     from under a row that names it (users' zones and units, tokens' scopes, audit actors)."""
     return required_link(to, verbose_name, null=True, blank=True, **options)
+
+
+def not_negative(*fields: str) -> Q:
+    """The condition of a CHECK that each of ``fields`` is zero or more (amounts, running totals)."""
+    return reduce(operator.and_, (Q(**{f"{name}__gte": 0}) for name in fields))
 
 
 class DetailPage(models.Model):

@@ -22,7 +22,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.common.models import DetailPage, optional_link, required_link
+from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 
 
 def _link_to_self(field: type[models.ForeignKey], related_name: str, verbose_name: Any) -> Any:
@@ -191,10 +191,9 @@ class Balance(RunningTotals):
                 name="ledger_balance_never_below_zero",
             ),
             models.CheckConstraint(
-                condition=Q(debits_posted__gte=0)
-                & Q(credits_posted__gte=0)
-                & Q(debits_pending__gte=0)
-                & Q(credits_pending__gte=0),
+                condition=not_negative(
+                    "debits_posted", "credits_posted", "debits_pending", "credits_pending"
+                ),
                 name="ledger_balance_totals_not_negative",
             ),
         ]

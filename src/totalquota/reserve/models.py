@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.common.models import DetailPage, optional_link, required_link
+from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 from totalquota.workflow.models import Transition
 
 USER = settings.AUTH_USER_MODEL
@@ -147,12 +147,14 @@ class ApplicationLine(models.Model):
                 fields=["application", "pollutant"], name="reserve_line_one_per_pollutant"
             ),
             models.CheckConstraint(
-                condition=Q(project_env_grams__gte=0)
-                & Q(plant_env_grams__gte=0)
-                & Q(new_discharge_grams__gte=0)
-                & Q(project_sewer_grams__gte=0)
-                & Q(plant_sewer_grams__gte=0)
-                & Q(deduction_grams__gte=0),
+                condition=not_negative(
+                    "project_env_grams",
+                    "plant_env_grams",
+                    "new_discharge_grams",
+                    "project_sewer_grams",
+                    "plant_sewer_grams",
+                    "deduction_grams",
+                ),
                 name="reserve_line_amounts_not_negative",
             ),
         ]
