@@ -256,6 +256,11 @@ class ReductionProject(DetailPage):
         return self.status in EDITABLE
 
 
+# What belongs to a project (its lines, evidence, history, opinions) is seen by whoever may see the
+# project.
+PROJECT_PART_SCOPE = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+
+
 class ReductionLine(models.Model):
     """减排量明细: the accounted reduction of one pollutant of a project (RED-2, RED-3 (2)).
 
@@ -277,7 +282,7 @@ class ReductionLine(models.Model):
     updated_by = required_link(settings.AUTH_USER_MODEL, _("填报人"), related_name="+")
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     class Meta:
         verbose_name = verbose_name_plural = _("减排量明细")
@@ -336,7 +341,7 @@ class Evidence(DetailPage):
     uploaded_by = required_link(settings.AUTH_USER_MODEL, _("上传人"), related_name="+")
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     detail_view = "reductions:evidence_download"
 
@@ -359,7 +364,7 @@ class ProjectTransition(Transition):
     action = models.CharField(_("操作"), max_length=16)
     role = models.CharField(_("角色"), max_length=16)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     class Meta(Transition.Meta):
         verbose_name = verbose_name_plural = _("流转记录")
@@ -386,7 +391,7 @@ class Opinion(models.Model):
     text = models.TextField(_("意见"))
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     class Meta:
         verbose_name = verbose_name_plural = _("第三方技术意见")
