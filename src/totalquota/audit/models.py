@@ -16,10 +16,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.common.models import optional_link
+from totalquota.common.models import DetailPage, optional_link
 
 
-class AuditEvent(models.Model):
+class AuditEvent(DetailPage):
     """审计事件: who did what to which record, with the values before and after.
 
     Written by :func:`totalquota.audit.services.record` in the same transaction as the change it
@@ -45,17 +45,14 @@ class AuditEvent(models.Model):
     v1_prev_hash = models.CharField(max_length=64, blank=True)
     v1_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
+    detail_view = "audit:event_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("审计事件")
         ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"#{self.seq or '—'} {self.action} {self.object_type}:{self.object_id}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("audit:event_detail", args=[self.pk])
 
     @property
     def chain_link(self) -> AuditLink | None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from functools import reduce
+from typing import Any, ClassVar
 
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,9 +32,31 @@ class DocumentCounter(models.Model):
         return f"{self.kind} {self.year}: {self.last}"
 
 
-def optional_link(to: Any, verbose_name: Any, **options: Any) -> models.ForeignKey[Any, Any]:
+def required_link(to: Any, verbose_name: Any = None, **options: Any) -> models.ForeignKey[Any, Any]:
+    """A reference that must be given and protects what it points to: a record never disappears
+    from under a row that names it (a line's pollutant, the person who recorded a figure)."""
+    return models.ForeignKey(to, on_delete=models.PROTECT, verbose_name=verbose_name, **options)
+
+
+def optional_link(to: Any, verbose_name: Any = None, **options: Any) -> models.ForeignKey[Any, Any]:
     """A reference that may be empty and protects what it points to: a record never disappears
     from under a row that names it (users' zones and units, tokens' scopes, audit actors)."""
-    return models.ForeignKey(
-        to, on_delete=models.PROTECT, null=True, blank=True, verbose_name=verbose_name, **options
-    )
+    return required_link(to, verbose_name, null=True, blank=True, **options)
+
+
+def not_negative(*fields: str) -> Q:
+    """The condition of a CHECK that each of ``fields`` is zero or more (amounts, running totals)."""
+    return reduce(operator.and_, (Q(**{f"{name}__gte": 0}) for name in fields))
+
+
+class DetailPage(models.Model):
+    """A record with a page of its own: ``get_absolute_url`` reverses ``detail_view`` (a URL name
+    taking the primary key), declared once by each model that has one."""
+
+    detail_view: ClassVar[str]
+
+    class Meta:
+        abstract = True
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.detail_view, args=[self.pk])

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.common.models import required_link
+
 
 class VerifiedEmission(models.Model):
     """核实排放量: a unit's verified actual yearly emission of a pollutant, with its source.
@@ -19,25 +21,18 @@ class VerifiedEmission(models.Model):
     Entered by the bureau until emission reports supply these figures.
     """
 
-    enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.PROTECT, related_name="+", verbose_name=_("排污单位")
-    )
-    pollutant = models.ForeignKey(
-        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
-    )
+    enterprise = required_link("registry.Enterprise", _("排污单位"), related_name="+")
+    pollutant = required_link("registry.Pollutant", _("污染物"), related_name="+")
     year = models.PositiveSmallIntegerField(_("年度"))
     actual_grams = models.BigIntegerField(_("实际排放量"))
     source = models.CharField(_("数据来源"), max_length=300)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
-    )
+    recorded_by = required_link(settings.AUTH_USER_MODEL, _("录入人"), related_name="+")
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     scope_fields = {"zone": "enterprise__zone_id", "enterprise": "enterprise_id"}
 
     class Meta:
-        verbose_name = _("核实排放量")
-        verbose_name_plural = _("核实排放量")
+        verbose_name = verbose_name_plural = _("核实排放量")
         ordering = ["-year", "enterprise"]
         constraints = [
             # Named when the table belonged to the reserve; kept so the database is unchanged.

@@ -22,6 +22,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
+
 
 def _link_to_self(field: type[models.ForeignKey], related_name: str, verbose_name: Any) -> Any:
     """An optional, protected link from a row to another row of its own table (a hold's
@@ -78,7 +80,7 @@ class Phase(models.TextChoices):
     VOID_PENDING = "void_pending", _("预留释放")
 
 
-class Account(models.Model):
+class Account(DetailPage):
     """指标账户: quota of one pollutant in one zone, of one kind, for one holder.
 
     A reserve lot (储备批次) remembers its source (a reduction line, a recovery, an upper-level
@@ -87,21 +89,10 @@ class Account(models.Model):
     """
 
     code = models.CharField(_("编号"), max_length=48, unique=True)
-    zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, related_name="+", verbose_name=_("功能区")
-    )
-    pollutant = models.ForeignKey(
-        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
-    )
+    zone = required_link("registry.Zone", _("功能区"), related_name="+")
+    pollutant = required_link("registry.Pollutant", _("污染物"), related_name="+")
     kind = models.CharField(_("类别"), max_length=20, choices=AccountKind.choices)
-    holder_enterprise = models.ForeignKey(
-        "registry.Enterprise",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="quota_accounts",
-        verbose_name=_("持有单位"),
-    )
+    holder_enterprise = optional_link("registry.Enterprise", _("持有单位"), related_name="quota_accounts")
     source_type = models.CharField(_("来源类型"), max_length=20, choices=SourceType.choices, blank=True)
     source_ref = models.CharField(_("来源对象"), max_length=100, blank=True, db_index=True)
     source_label = models.CharField(_("来源说明"), max_length=300, blank=True)
@@ -112,9 +103,10 @@ class Account(models.Model):
 
     scope_fields = {"zone": "zone_id", "enterprise": "holder_enterprise_id"}
 
+    detail_view = "ledger:account_detail"
+
     class Meta:
-        verbose_name = _("指标账户")
-        verbose_name_plural = _("指标账户")
+        verbose_name = verbose_name_plural = _("指标账户")
         ordering = ["zone__sort_order", "pollutant__sort_order", "opened_on", "id"]
         indexes = [
             models.Index(
@@ -134,11 +126,6 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.code
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("ledger:account_detail", args=[self.pk])
 
     @property
     def floor_zero(self) -> bool:
@@ -183,17 +170,12 @@ class Balance(RunningTotals):
     # For lots only: where the lot sits in the drawing order (copied from the account), so that
     # "the oldest lots of this zone and pollutant that still have quota" is one index range scan
     # over a partial index of lots with something available, however many lots are used up.
-    lot_zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    lot_pollutant = models.ForeignKey(
-        "registry.Pollutant", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    lot_zone = optional_link("registry.Zone", related_name="+")
+    lot_pollutant = optional_link("registry.Pollutant", related_name="+")
     lot_opened_on = models.DateField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("账户余额")
-        verbose_name_plural = _("账户余额")
+        verbose_name = verbose_name_plural = _("账户余额")
         indexes = [
             models.Index(
                 fields=["lot_zone", "lot_pollutant", "lot_opened_on", "account"],
@@ -209,10 +191,9 @@ class Balance(RunningTotals):
                 name="ledger_balance_never_below_zero",
             ),
             models.CheckConstraint(
-                condition=Q(debits_posted__gte=0)
-                & Q(credits_posted__gte=0)
-                & Q(debits_pending__gte=0)
-                & Q(credits_pending__gte=0),
+                condition=not_negative(
+                    "debits_posted", "credits_posted", "debits_pending", "credits_pending"
+                ),
                 name="ledger_balance_totals_not_negative",
             ),
         ]
@@ -228,14 +209,13 @@ class ZoneBalance(RunningTotals):
     serialised and pick lots consistently.
     """
 
-    zone = models.ForeignKey("registry.Zone", on_delete=models.PROTECT, related_name="+")
-    pollutant = models.ForeignKey("registry.Pollutant", on_delete=models.PROTECT, related_name="+")
+    zone = required_link("registry.Zone", related_name="+")
+    pollutant = required_link("registry.Pollutant", related_name="+")
 
     scope_fields = {"zone": "zone_id"}
 
     class Meta:
-        verbose_name = _("功能区储备余额")
-        verbose_name_plural = _("功能区储备余额")
+        verbose_name = verbose_name_plural = _("功能区储备余额")
         constraints = [
             models.UniqueConstraint(fields=["zone", "pollutant"], name="ledger_zone_balance_unique"),
             models.CheckConstraint(
@@ -256,8 +236,8 @@ class ZoneDailyChange(models.Model):
     Derived data: written with the transfers and checked by ``ledger_reconcile``.
     """
 
-    zone = models.ForeignKey("registry.Zone", on_delete=models.PROTECT, related_name="+")
-    pollutant = models.ForeignKey("registry.Pollutant", on_delete=models.PROTECT, related_name="+")
+    zone = required_link("registry.Zone", related_name="+")
+    pollutant = required_link("registry.Pollutant", related_name="+")
     day = models.DateField()
     credits = models.BigIntegerField(default=0)
     debits = models.BigIntegerField(default=0)
@@ -272,7 +252,7 @@ class ZoneDailyChange(models.Model):
         return f"{self.zone_id}/{self.pollutant_id} {self.day}: +{self.credits} -{self.debits}"
 
 
-class Posting(models.Model):
+class Posting(DetailPage):
     """记账批次: one business operation (an intake, a draw, a hold's posting, a correction…).
 
     Its idempotency key is unique: repeating an operation with the same key and the same content
@@ -282,14 +262,7 @@ class Posting(models.Model):
     operation = models.CharField(_("操作"), max_length=20)
     code = models.CharField(_("业务类型"), max_length=20, choices=TransferCode.choices)
     effective_date = models.DateField(_("生效日期"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("经办人"),
-    )
+    actor = optional_link(settings.AUTH_USER_MODEL, _("经办人"), related_name="+")
     reason = models.CharField(_("事由"), max_length=500)
     clause_id = models.CharField(_("条款"), max_length=16)
     object_type = models.CharField(_("业务对象类型"), max_length=64, blank=True, db_index=True)
@@ -306,19 +279,15 @@ class Posting(models.Model):
         "enterprise": ("transfers__debit__holder_enterprise_id", "transfers__credit__holder_enterprise_id"),
     }
 
+    detail_view = "ledger:posting_detail"
+
     class Meta:
-        verbose_name = _("记账批次")
-        verbose_name_plural = _("记账批次")
+        verbose_name = verbose_name_plural = _("记账批次")
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="ledger_posting_object")]
 
     def __str__(self) -> str:
         return f"P{self.pk} {self.operation} {self.code}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("ledger:posting_detail", args=[self.pk])
 
 
 class Transfer(models.Model):
@@ -331,14 +300,10 @@ class Transfer(models.Model):
     ``debit_lot_zone``/``credit_lot_zone`` repeat the zone when that side is a lot, for zone sums.
     """
 
-    posting = models.ForeignKey(Posting, on_delete=models.PROTECT, related_name="transfers")
-    debit = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="debits", verbose_name=_("转出账户")
-    )
-    credit = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="credits", verbose_name=_("转入账户")
-    )
-    pollutant = models.ForeignKey("registry.Pollutant", on_delete=models.PROTECT, related_name="+")
+    posting = required_link(Posting, related_name="transfers")
+    debit = required_link(Account, _("转出账户"), related_name="debits")
+    credit = required_link(Account, _("转入账户"), related_name="credits")
+    pollutant = required_link("registry.Pollutant", related_name="+")
     amount_grams = models.BigIntegerField(_("数量（克/年）"))
     code = models.CharField(_("业务类型"), max_length=20, choices=TransferCode.choices)
     phase = models.CharField(_("状态"), max_length=16, choices=Phase.choices, default=Phase.POSTED)
@@ -346,12 +311,8 @@ class Transfer(models.Model):
     pending_ref = _link_to_self(models.OneToOneField, "resolution", _("所处理的预留"))
     timeout_at = models.DateTimeField(_("预留到期"), null=True, blank=True)
     reverses = _link_to_self(models.OneToOneField, "reversed_by", _("所更正的划转"))
-    debit_lot_zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    credit_lot_zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    debit_lot_zone = optional_link("registry.Zone", related_name="+")
+    credit_lot_zone = optional_link("registry.Zone", related_name="+")
     created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
 
     # A transfer between two zones is seen from both; an enterprise sees its own allocations' transfers.
@@ -361,8 +322,7 @@ class Transfer(models.Model):
     }
 
     class Meta:
-        verbose_name = _("指标划转")
-        verbose_name_plural = _("指标划转")
+        verbose_name = verbose_name_plural = _("指标划转")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["debit", "effective_date"], name="ledger_tr_debit_date"),
@@ -396,9 +356,9 @@ class TransferOrigin(models.Model):
     move on from an allocation, e.g. on recovery). The rows of a transfer sum to its amount.
     """
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="origins")
-    via = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    root_lot = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    transfer = required_link(Transfer, related_name="origins")
+    via = optional_link(Account, related_name="+")
+    root_lot = required_link(Account, related_name="+")
     source_type = models.CharField(max_length=20, choices=SourceType.choices)
     source_ref = models.CharField(max_length=100)
     amount_grams = models.BigIntegerField()

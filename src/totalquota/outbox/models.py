@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.common.models import optional_link, required_link
+
 
 class OutboxEvent(models.Model):
     """发件箱事件: something that happened to a record (e.g. ``reduction.approve``), for handlers.
@@ -26,19 +28,11 @@ class OutboxEvent(models.Model):
     object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
     object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     payload = models.JSONField(_("事件内容"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
+    actor = optional_link(settings.AUTH_USER_MODEL, _("操作人"), related_name="+")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("发件箱事件")
-        verbose_name_plural = _("发件箱事件")
+        verbose_name = verbose_name_plural = _("发件箱事件")
         ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id", "id"], name="outbox_event_object")]
 
@@ -64,9 +58,7 @@ class OutboxDelivery(models.Model):
     back while an earlier one is not done.
     """
 
-    event = models.ForeignKey(
-        OutboxEvent, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("事件")
-    )
+    event = required_link(OutboxEvent, _("事件"), related_name="deliveries")
     handler = models.CharField(_("处理程序"), max_length=200)
     object_key = models.CharField(_("对象"), max_length=140, blank=True)
     state = models.CharField(
@@ -78,8 +70,7 @@ class OutboxDelivery(models.Model):
     delivered_at = models.DateTimeField(_("投递时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("投递记录")
-        verbose_name_plural = _("投递记录")
+        verbose_name = verbose_name_plural = _("投递记录")
         ordering = ["event_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "handler"], name="outbox_delivery_once_per_handler")

@@ -8,9 +8,9 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.common.models import DetailPage, optional_link, required_link
 from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.workflow.models import Transition
 
@@ -110,14 +110,11 @@ class DeclarationRound(models.Model):
     covers_to = models.DateField(_("覆盖竣工日期至"))
     note = models.CharField(_("说明"), max_length=300, blank=True)
     rule_snapshot = models.JSONField(_("所用规则参数"), default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
-    )
+    created_by = required_link(settings.AUTH_USER_MODEL, _("创建人"), related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("申报轮次")
-        verbose_name_plural = _("申报轮次")
+        verbose_name = verbose_name_plural = _("申报轮次")
         ordering = ["-year", "-quarter"]
         constraints = [
             models.UniqueConstraint(fields=["year", "quarter"], name="declaration_round_once_per_quarter"),
@@ -143,7 +140,7 @@ class AccountingFactorQuerySet(models.QuerySet):
         return self.filter(effective_from__lte=day).exclude(effective_to__lte=day)
 
 
-class AccountingFactor(models.Model):
+class AccountingFactor(DetailPage):
     """核算系数: an emission factor or efficiency with its exact value, unit and source document.
 
     ``value`` is an exact decimal ("1320") or a rational ("p/q") when a published value was
@@ -154,9 +151,7 @@ class AccountingFactor(models.Model):
     code = models.CharField(_("编号"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=200)
     kind = models.CharField(_("类别"), max_length=16, choices=FactorKind.choices, default=FactorKind.EMISSION)
-    pollutant = models.ForeignKey(
-        Pollutant, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("污染物")
-    )
+    pollutant = optional_link(Pollutant, _("污染物"))
     value = models.CharField(_("取值"), max_length=64)
     unit = models.CharField(_("单位"), max_length=16)
     source = models.CharField(_("来源文件或标准"), max_length=300)
@@ -167,23 +162,21 @@ class AccountingFactor(models.Model):
 
     objects = AccountingFactorQuerySet.as_manager()
 
+    detail_view = "reductions:factor_detail"
+
     class Meta:
-        verbose_name = _("核算系数")
-        verbose_name_plural = _("核算系数")
+        verbose_name = verbose_name_plural = _("核算系数")
         ordering = ["pollutant__sort_order", "code"]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("reductions:factor_detail", args=[self.pk])
 
     def in_force_on(self, day: dt.date) -> bool:
         """The same test as :meth:`AccountingFactorQuerySet.in_force`, for one loaded factor."""
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
 
 
-class ReductionProject(models.Model):
+class ReductionProject(DetailPage):
     """减排项目: one reduction project with every RED-3 field, its workflow status and scope.
 
     The enterprise is optional (a scrapped vehicle fleet has none). Status changes only through
@@ -209,32 +202,16 @@ class ReductionProject(models.Model):
     eia_approval_number = models.CharField(_("环评批复文号"), max_length=100, blank=True)
     permit_change = models.CharField(_("排污许可证变更情况"), max_length=300, blank=True)
     description = models.TextField(_("项目概况"), blank=True)
-    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+", verbose_name=_("功能区"))
-    enterprise = models.ForeignKey(
-        Enterprise,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reduction_projects",
-        verbose_name=_("排污单位"),
-    )
+    zone = required_link(Zone, _("功能区"), related_name="+")
+    enterprise = optional_link(Enterprise, _("排污单位"), related_name="reduction_projects")
     year = models.PositiveSmallIntegerField(_("减排年度"), null=True, blank=True, db_index=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, db_index=True
     )
     origin = models.CharField(_("来源"), max_length=16, choices=Origin.choices, default=Origin.ZONE)
     suggestion_note = models.CharField(_("增补建议理由"), max_length=500, blank=True)
-    round = models.ForeignKey(
-        DeclarationRound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-        verbose_name=_("申报轮次"),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
-    )
+    round = optional_link(DeclarationRound, _("申报轮次"), related_name="projects")
+    created_by = required_link(settings.AUTH_USER_MODEL, _("创建人"), related_name="+")
     preparers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("编制与报送人")
     )
@@ -242,20 +219,14 @@ class ReductionProject(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True, db_index=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("审核人"),
-    )
+    decided_by = optional_link(settings.AUTH_USER_MODEL, _("审核人"), related_name="+")
 
     scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
 
+    detail_view = "reductions:project_detail"
+
     class Meta:
-        verbose_name = _("减排项目")
-        verbose_name_plural = _("减排项目")
+        verbose_name = verbose_name_plural = _("减排项目")
         ordering = ["-updated_at", "-pk"]
         indexes = [models.Index(fields=["zone", "status"]), models.Index(fields=["status", "decided_at"])]
         constraints = [
@@ -280,12 +251,14 @@ class ReductionProject(models.Model):
     def __str__(self) -> str:
         return f"{self.code or '—'} {self.name}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("reductions:project_detail", args=[self.pk])
-
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+
+# What belongs to a project (its lines, evidence, history, opinions) is seen by whoever may see the
+# project.
+PROJECT_PART_SCOPE = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
 
 
 class ReductionLine(models.Model):
@@ -299,25 +272,20 @@ class ReductionLine(models.Model):
     project = models.ForeignKey(
         ReductionProject, on_delete=models.CASCADE, related_name="lines", verbose_name=_("减排项目")
     )
-    pollutant = models.ForeignKey(
-        Pollutant, on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
-    )
+    pollutant = required_link(Pollutant, _("污染物"), related_name="+")
     method = models.CharField(_("核算方法"), max_length=16)
     inputs = models.JSONField(_("核算参数"), default=dict)
     baseline_grams = models.BigIntegerField(_("基准排放量"))
     post_grams = models.BigIntegerField(_("项目后排放量"))
     reduction_grams = models.BigIntegerField(_("减排量"))
     computation = models.TextField(_("核算过程"))
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("填报人")
-    )
+    updated_by = required_link(settings.AUTH_USER_MODEL, _("填报人"), related_name="+")
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     class Meta:
-        verbose_name = _("减排量明细")
-        verbose_name_plural = _("减排量明细")
+        verbose_name = verbose_name_plural = _("减排量明细")
         ordering = ["project", "pollutant__sort_order"]
         constraints = [
             models.UniqueConstraint(fields=["project", "pollutant"], name="reduction_line_one_per_pollutant"),
@@ -354,7 +322,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"{EVIDENCE_FOLDER}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class Evidence(models.Model):
+class Evidence(DetailPage):
     """佐证材料: an uploaded document of a project, typed, checked by content and hashed.
 
     ``content_type`` is what the bytes are (magic numbers), not what the name or the browser said.
@@ -370,23 +338,19 @@ class Evidence(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     content_type = models.CharField(_("文件类型"), max_length=100)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
-    )
+    uploaded_by = required_link(settings.AUTH_USER_MODEL, _("上传人"), related_name="+")
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
+
+    detail_view = "reductions:evidence_download"
 
     class Meta:
-        verbose_name = _("佐证材料")
-        verbose_name_plural = _("佐证材料")
+        verbose_name = verbose_name_plural = _("佐证材料")
         ordering = ["project", "kind", "uploaded_at"]
 
     def __str__(self) -> str:
         return self.original_name
-
-    def get_absolute_url(self) -> str:
-        return reverse("reductions:evidence_download", args=[self.pk])
 
 
 class ProjectTransition(Transition):
@@ -394,19 +358,16 @@ class ProjectTransition(Transition):
     columns are the workflow kernel's (:class:`~totalquota.workflow.models.Transition`), the
     statuses narrowed to a project's."""
 
-    project = models.ForeignKey(
-        ReductionProject, on_delete=models.PROTECT, related_name="transitions", verbose_name=_("减排项目")
-    )
+    project = required_link(ReductionProject, _("减排项目"), related_name="transitions")
     from_status = models.CharField(_("原状态"), max_length=16, choices=ProjectStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, choices=ProjectStatus.choices)
     action = models.CharField(_("操作"), max_length=16)
     role = models.CharField(_("角色"), max_length=16)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     class Meta(Transition.Meta):
-        verbose_name = _("流转记录")
-        verbose_name_plural = _("流转记录")
+        verbose_name = verbose_name_plural = _("流转记录")
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.from_status or '—'} → {self.to_status}"
@@ -423,22 +384,17 @@ class Opinion(models.Model):
     """第三方技术意见: a third party's pre-check or guidance on a project; it advises, never decides
     (append-only)."""
 
-    project = models.ForeignKey(
-        ReductionProject, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("减排项目")
-    )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("出具人")
-    )
+    project = required_link(ReductionProject, _("减排项目"), related_name="opinions")
+    author = required_link(settings.AUTH_USER_MODEL, _("出具人"), related_name="+")
     organisation = models.CharField(_("机构"), max_length=100, blank=True)
     conclusion = models.CharField(_("结论"), max_length=16, choices=OpinionConclusion.choices)
     text = models.TextField(_("意见"))
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    scope_fields = {"zone": "project__zone_id", "enterprise": "project__enterprise_id"}
+    scope_fields = PROJECT_PART_SCOPE
 
     class Meta:
-        verbose_name = _("第三方技术意见")
-        verbose_name_plural = _("第三方技术意见")
+        verbose_name = verbose_name_plural = _("第三方技术意见")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
@@ -463,34 +419,22 @@ class LineUsage(models.Model):
     submitted to the upper-level reserve. A mark is never rewritten; it may be cancelled once,
     with a reason, so the use at any past date can be reproduced."""
 
-    line = models.ForeignKey(
-        ReductionLine, on_delete=models.PROTECT, related_name="usages", verbose_name=_("减排量明细")
-    )
+    line = required_link(ReductionLine, _("减排量明细"), related_name="usages")
     kind = models.CharField(_("用途"), max_length=16, choices=UsageKind.choices)
     amount_grams = models.BigIntegerField(_("数量"))
     reference = models.CharField(_("依据文号"), max_length=200)
     used_on = models.DateField(_("使用日期"))
     note = models.CharField(_("说明"), max_length=300, blank=True)
-    marked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("标记人")
-    )
+    marked_by = required_link(settings.AUTH_USER_MODEL, _("标记人"), related_name="+")
     marked_at = models.DateTimeField(_("标记时间"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("撤销人"),
-    )
+    cancelled_by = optional_link(settings.AUTH_USER_MODEL, _("撤销人"), related_name="+")
     cancel_reason = models.CharField(_("撤销理由"), max_length=300, blank=True)
 
     scope_fields = {"zone": "line__project__zone_id", "enterprise": "line__project__enterprise_id"}
 
     class Meta:
-        verbose_name = _("使用标记")
-        verbose_name_plural = _("使用标记")
+        verbose_name = verbose_name_plural = _("使用标记")
         ordering = ["used_on", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_grams__gt=0), name="line_usage_positive"),

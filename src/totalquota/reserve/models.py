@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 from totalquota.workflow.models import Transition
 
 USER = settings.AUTH_USER_MODEL
@@ -35,14 +36,11 @@ class AttainmentStatus(models.Model):
     indicator = models.CharField(_("指标"), max_length=8, choices=Indicator.choices)
     attained = models.BooleanField(_("达标"))
     source = models.CharField(_("依据"), max_length=300)
-    recorded_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
-    )
+    recorded_by = required_link(USER, _("录入人"), related_name="+")
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("环境质量达标状况")
-        verbose_name_plural = _("环境质量达标状况")
+        verbose_name = verbose_name_plural = _("环境质量达标状况")
         ordering = ["-year", "indicator"]
         constraints = [
             models.UniqueConstraint(fields=["year", "indicator"], name="reserve_attainment_unique")
@@ -69,7 +67,7 @@ class ApplicationStatus(models.TextChoices):
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.PROPOSED)
 
 
-class QuotaApplication(models.Model):
+class QuotaApplication(DetailPage):
     """总量指标申请: a construction project's application for quota (RES-2, ANNEX-1).
 
     Its lines hold, per pollutant, the project's and the whole plant's permitted quantities
@@ -79,15 +77,8 @@ class QuotaApplication(models.Model):
     """
 
     code = models.CharField(_("申请编号"), max_length=24, unique=True)
-    enterprise = models.ForeignKey(
-        "registry.Enterprise",
-        on_delete=models.PROTECT,
-        related_name="quota_applications",
-        verbose_name=_("排污单位"),
-    )
-    zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, related_name="+", verbose_name=_("功能区")
-    )
+    enterprise = required_link("registry.Enterprise", _("排污单位"), related_name="quota_applications")
+    zone = required_link("registry.Zone", _("功能区"), related_name="+")
     project_name = models.CharField(_("建设项目名称"), max_length=200)
     location = models.CharField(_("建设地点"), max_length=300)
     eia_reference = models.CharField(_("环评文件（文号）"), max_length=200)
@@ -96,19 +87,13 @@ class QuotaApplication(models.Model):
         _("状态"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
     )
     route = models.CharField(_("办理方式"), max_length=8, choices=Route.choices, blank=True)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("填报人"))
+    created_by = required_link(USER, _("填报人"), related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    submitted_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("提交人")
-    )
+    submitted_by = optional_link(USER, _("提交人"), related_name="+")
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    proposed_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("拟办人")
-    )
+    proposed_by = optional_link(USER, _("拟办人"), related_name="+")
     proposal = models.TextField(_("拟办意见"), blank=True)
-    decided_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("批准人")
-    )
+    decided_by = optional_link(USER, _("批准人"), related_name="+")
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     decision_reason = models.TextField(_("决定意见"), blank=True)
     decision_snapshot = models.JSONField(_("决定所用参数"), default=dict, blank=True)
@@ -116,18 +101,14 @@ class QuotaApplication(models.Model):
 
     scope_fields = {"zone": "zone_id", "enterprise": "enterprise_id"}
 
+    detail_view = "reserve:application_detail"
+
     class Meta:
-        verbose_name = _("总量指标申请")
-        verbose_name_plural = _("总量指标申请")
+        verbose_name = verbose_name_plural = _("总量指标申请")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.code} {self.project_name}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("reserve:application_detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:
@@ -137,10 +118,8 @@ class QuotaApplication(models.Model):
 class ApplicationLine(models.Model):
     """申请明细: one pollutant of an application, the deduction it needs and its hold."""
 
-    application = models.ForeignKey(QuotaApplication, on_delete=models.PROTECT, related_name="lines")
-    pollutant = models.ForeignKey(
-        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
-    )
+    application = required_link(QuotaApplication, related_name="lines")
+    pollutant = required_link("registry.Pollutant", _("污染物"), related_name="+")
     project_sewer_grams = models.BigIntegerField(_("本项目许可量（接管量）"), default=0)
     project_env_grams = models.BigIntegerField(_("本项目许可量（外排环境量）"))
     plant_sewer_grams = models.BigIntegerField(_("全厂许可量（接管量）"), default=0)
@@ -153,49 +132,29 @@ class ApplicationLine(models.Model):
     deduction_grams = models.BigIntegerField(_("应削减替代量"), default=0)
     computation = models.TextField(_("计算过程"), blank=True)
     rule_snapshot = models.JSONField(_("所用参数"), default=dict, blank=True)
-    allocation = models.ForeignKey(
-        "ledger.Account",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("指标账户"),
-    )
-    hold = models.ForeignKey(
-        "ledger.Posting",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("当前预留"),
-    )
-    posting = models.ForeignKey(
-        "ledger.Posting",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("记账批次"),
-    )
+    allocation = optional_link("ledger.Account", _("指标账户"), related_name="+")
+    hold = optional_link("ledger.Posting", _("当前预留"), related_name="+")
+    posting = optional_link("ledger.Posting", _("记账批次"), related_name="+")
     permitted_env_grams = models.BigIntegerField(_("现许可量（外排环境量）"), null=True, blank=True)
 
     scope_fields = {"zone": "application__zone_id", "enterprise": "application__enterprise_id"}
 
     class Meta:
-        verbose_name = _("申请明细")
-        verbose_name_plural = _("申请明细")
+        verbose_name = verbose_name_plural = _("申请明细")
         ordering = ["application", "pollutant__sort_order"]
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "pollutant"], name="reserve_line_one_per_pollutant"
             ),
             models.CheckConstraint(
-                condition=Q(project_env_grams__gte=0)
-                & Q(plant_env_grams__gte=0)
-                & Q(new_discharge_grams__gte=0)
-                & Q(project_sewer_grams__gte=0)
-                & Q(plant_sewer_grams__gte=0)
-                & Q(deduction_grams__gte=0),
+                condition=not_negative(
+                    "project_env_grams",
+                    "plant_env_grams",
+                    "new_discharge_grams",
+                    "project_sewer_grams",
+                    "plant_sewer_grams",
+                    "deduction_grams",
+                ),
                 name="reserve_line_amounts_not_negative",
             ),
         ]
@@ -211,10 +170,8 @@ class ApplicationTransition(Transition):
     because rows written before the person was recorded may have none.
     """
 
-    application = models.ForeignKey(QuotaApplication, on_delete=models.PROTECT, related_name="transitions")
-    actor = models.ForeignKey(  # type: ignore[assignment]  # nullable here, unlike the base
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("操作人")
-    )
+    application = required_link(QuotaApplication, related_name="transitions")
+    actor = optional_link(USER, _("操作人"), related_name="+")
 
     class Meta(Transition.Meta):
         verbose_name = _("申请流转记录")
@@ -233,7 +190,7 @@ class ExclusionReason(models.TextChoices):
     OTHER = "4", _("（4）其他不符合入库条件")
 
 
-class IntakeRun(models.Model):
+class IntakeRun(DetailPage):
     """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1)."""
 
     year = models.PositiveSmallIntegerField(_("年度"))
@@ -241,16 +198,15 @@ class IntakeRun(models.Model):
     period_start = models.DateField(_("入库项目审核日期自"))
     period_end = models.DateField(_("至"))
     effective_date = models.DateField(_("入库日期"))
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("编制人"))
+    created_by = required_link(USER, _("编制人"), related_name="+")
     created_at = models.DateTimeField(_("编制时间"), auto_now_add=True)
-    confirmed_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("确认人")
-    )
+    confirmed_by = optional_link(USER, _("确认人"), related_name="+")
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
 
+    detail_view = "reserve:intake_detail"
+
     class Meta:
-        verbose_name = _("入库批次")
-        verbose_name_plural = _("入库批次")
+        verbose_name = verbose_name_plural = _("入库批次")
         ordering = ["-year", "-quarter", "-id"]
         constraints = [
             # Two administrators preparing the same quarter at once: the database keeps one
@@ -265,27 +221,20 @@ class IntakeRun(models.Model):
     def __str__(self) -> str:
         return f"{self.year} 年第 {self.quarter} 季度入库"
 
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("reserve:intake_detail", args=[self.pk])
-
 
 class IntakeItem(models.Model):
     """入库明细: one approved reduction line in an intake run, entered or excluded with its reason."""
 
-    run = models.ForeignKey(IntakeRun, on_delete=models.PROTECT, related_name="items")
-    line = models.ForeignKey("reductions.ReductionLine", on_delete=models.PROTECT, related_name="+")
-    zone = models.ForeignKey("registry.Zone", on_delete=models.PROTECT, related_name="+")
-    pollutant = models.ForeignKey("registry.Pollutant", on_delete=models.PROTECT, related_name="+")
+    run = required_link(IntakeRun, related_name="items")
+    line = required_link("reductions.ReductionLine", related_name="+")
+    zone = required_link("registry.Zone", related_name="+")
+    pollutant = required_link("registry.Pollutant", related_name="+")
     reduction_grams = models.BigIntegerField(_("核定减排量"))
     excluded_grams = models.BigIntegerField(_("不予入库量"), default=0)
     intake_grams = models.BigIntegerField(_("入库量"), default=0)
     reasons = models.JSONField(_("不予入库情形"), default=list, blank=True)
     other_reason = models.CharField(_("其他原因说明"), max_length=300, blank=True)
-    posting = models.ForeignKey(
-        "ledger.Posting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    posting = optional_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "zone_id"}
 
@@ -309,41 +258,25 @@ class RequestStatus(models.TextChoices):
 class UpperLevelRequest(models.Model):
     """上级储备库申请: quota asked of the city/province reserve when the park cannot cover (RES-2)."""
 
-    zone = models.ForeignKey(
-        "registry.Zone", on_delete=models.PROTECT, related_name="+", verbose_name=_("功能区")
-    )
-    pollutant = models.ForeignKey(
-        "registry.Pollutant", on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
-    )
+    zone = required_link("registry.Zone", _("功能区"), related_name="+")
+    pollutant = required_link("registry.Pollutant", _("污染物"), related_name="+")
     amount_grams = models.BigIntegerField(_("申请量"))
     reason = models.TextField(_("理由"))
-    application = models.ForeignKey(
-        QuotaApplication,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="upper_requests",
-        verbose_name=_("对应申请"),
-    )
+    application = optional_link(QuotaApplication, _("对应申请"), related_name="upper_requests")
     status = models.CharField(
         _("状态"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.REQUESTED
     )
-    requested_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
-    )
+    requested_by = required_link(USER, _("申请人"), related_name="+")
     requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     granted_grams = models.BigIntegerField(_("下达量"), null=True, blank=True)
     reference = models.CharField(_("下达文件"), max_length=200, blank=True)
     decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
-    posting = models.ForeignKey(
-        "ledger.Posting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    posting = optional_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "zone_id"}
 
     class Meta:
-        verbose_name = _("上级储备库申请")
-        verbose_name_plural = _("上级储备库申请")
+        verbose_name = verbose_name_plural = _("上级储备库申请")
         ordering = ["-requested_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_grams__gt=0), name="reserve_upper_amount_positive")
@@ -362,30 +295,22 @@ class RecoveryKind(models.TextChoices):
 class RecoveryCase(models.Model):
     """指标收回: quota returned from an approved application line to the reserve (RES-4)."""
 
-    line = models.ForeignKey(ApplicationLine, on_delete=models.PROTECT, related_name="recoveries")
+    line = required_link(ApplicationLine, related_name="recoveries")
     kind = models.CharField(_("收回情形"), max_length=12, choices=RecoveryKind.choices)
-    verified = models.ForeignKey(
-        "emissions.VerifiedEmission",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("核实排放量"),
-    )
+    verified = optional_link("emissions.VerifiedEmission", _("核实排放量"), related_name="+")
     suggested_surplus_grams = models.BigIntegerField(_("建议收回富余量"), null=True, blank=True)
     surplus_grams = models.BigIntegerField(_("确认富余量"))
     recovered_grams = models.BigIntegerField(_("收回入库量"))
     reason = models.TextField(_("理由"))
     rule_snapshot = models.JSONField(_("所用参数"), default=dict, blank=True)
-    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("确认人"))
+    decided_by = required_link(USER, _("确认人"), related_name="+")
     decided_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
-    posting = models.ForeignKey("ledger.Posting", on_delete=models.PROTECT, related_name="+")
+    posting = required_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "line__application__zone_id", "enterprise": "line__application__enterprise_id"}
 
     class Meta:
-        verbose_name = _("指标收回")
-        verbose_name_plural = _("指标收回")
+        verbose_name = verbose_name_plural = _("指标收回")
         ordering = ["-decided_at"]
 
     def __str__(self) -> str:
@@ -395,12 +320,12 @@ class RecoveryCase(models.Model):
 class UpperDeduction(models.Model):
     """上级使用扣减: a reduction also submitted upward and used there, deducted from the park (RES-2)."""
 
-    line = models.ForeignKey("reductions.ReductionLine", on_delete=models.PROTECT, related_name="+")
+    line = required_link("reductions.ReductionLine", related_name="+")
     amount_grams = models.BigIntegerField(_("扣减量"))
     reason = models.TextField(_("理由"))
-    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    decided_by = required_link(USER, related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
-    posting = models.ForeignKey("ledger.Posting", on_delete=models.PROTECT, related_name="+")
+    posting = required_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "line__project__zone_id"}
 
