@@ -95,3 +95,27 @@ def test_the_form_refuses_a_blank_plant_quantity_as_the_api_does(client, world):
     }
     response = client.post(reverse("reserve:application_create"), data)
     assert "VOCS__plant_env_grams" in response.context["lines"].errors
+
+
+def test_an_application_audit_event_shows_the_application_with_its_lines_before_and_after(
+    world, p, stock, draft
+):
+    stock(world.zone_a, "VOCS", 5 * T)
+    app = draft([line(p["VOCS"], project_env=2 * T)])
+    services.application_submit(actor=world.company_user.principal, application=app)
+    event = AuditEvent.objects.get(action="reserve.application_submit")
+    assert [ln["pollutant"] for ln in event.before["lines"]] == ["VOCS"]
+    assert event.before["status"] == ApplicationStatus.DRAFT
+    assert event.after["status"] == ApplicationStatus.SUBMITTED
+    assert event.after["shortfalls"] == [] and event.after["lines"][0]["deduction"] > 0
+
+
+def test_the_api_keeps_the_operation_ids_integrators_generated_clients_from(client):
+    ids = {
+        op["operationId"]
+        for item in client.get("/api/v1/openapi.json").json()["paths"].values()
+        for op in item.values()
+    }
+    for verb in ("submit", "withdraw", "propose", "approve", "reject"):
+        assert f"totalquota_api_reserve_{verb}_application" in ids
+    assert "totalquota_api_reductions_project_send_back" in ids

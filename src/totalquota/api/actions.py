@@ -20,15 +20,13 @@ from pydantic import Field, create_model
 from totalquota.api.core import ApiRequest, allowed
 from totalquota.workflow.kernel import Action, ActionTable, perform
 
-TEXT_MAX = 2000
-
 
 def text_body(field: str, title: str = "") -> type[Schema]:
     """The body of an action that takes one text (``{"reason": "…"}``)."""
     model = create_model(  # type: ignore[call-overload]
         f"{field.capitalize()}In",
         __base__=Schema,
-        **{field: (str, Field("", max_length=TEXT_MAX, description=title or field))},
+        **{field: (str, Field("", description=title or field))},
     )
     return model  # type: ignore[no-any-return]
 
@@ -53,16 +51,18 @@ def action_routes(
     response: Any,
     out: Callable[[Any], Any],
     only: tuple[str, ...] | None = None,
+    name: str = "{object}_{action}",
 ) -> None:
     """Add a route for every action of ``table`` (or those named in ``only``): ``POST
-    {route}/{int:<object>_id}/<action path>``, named ``<object>_<action>``, the object being the
-    table's (its transitions' ``transition_fk``: ``project``, ``application``)."""
+    {route}/{int:<object>_id}/<action path>``, the object being the table's (its transitions'
+    ``transition_fk``: ``project``, ``application``); ``name`` gives the operation's function name
+    (and so its OpenAPI operation id), which published clients rely on."""
     param = f"{table.transition_fk}_id"
     for action in table.actions:
         if only is not None and action.name not in only:
             continue
         handler = _handler(table, action, param=param, load=load, out=out)
-        handler.__name__ = f"{table.transition_fk}_{action.name}"
+        handler.__name__ = name.format(object=table.transition_fk, action=action.name)
         router.post(
             f"{route}/{{int:{param}}}/{action.slug}",
             response=response,

@@ -249,6 +249,7 @@ action_routes(
     response=ApplicationOut,
     out=_out,
     only=("submit", "withdraw", "propose", "approve", "reject"),
+    name="{action}_application",
 )
 
 

@@ -29,11 +29,10 @@ from totalquota.reserve.models import (
     Route,
 )
 from totalquota.reserve.services.holds import (
-    STATE_FIELDS,
     Plan,
+    application_state,
     check_applicant,
     hold_line,
-    lines_state,
     lock_zone_rows,
     release_holds,
     void_hold,
@@ -95,7 +94,7 @@ def submit(step: AppStep) -> None:
     application.submitted_by = actor.user
     application.submitted_at = timezone.now()
     step.reason = "；".join(shortfalls)
-    step.audit = {"lines": lines_state(application), "shortfalls": shortfalls}
+    step.audit = {"shortfalls": shortfalls}
 
 
 def withdraw(step: AppStep) -> None:
@@ -150,7 +149,6 @@ def approve(step: AppStep) -> None:
         line.save()
     _decide(step)
     application.decision_snapshot = {str(line.pollutant.code): line.rule_snapshot for line in lines}
-    step.audit = {"lines": lines_state(application)}
 
 
 def reject(step: AppStep) -> None:
@@ -205,7 +203,7 @@ APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
     transition_fk="application",
     audit_prefix="reserve.application_",
     topic="reserve.application",
-    audit_fields=STATE_FIELDS,
+    audit_state=application_state,
     guard=_guard,
     preparers=_preparers,
     four_eyes_message="四眼原则：拟定或提交该决定的人员不能批准",

@@ -124,7 +124,8 @@ class ActionTable(Generic[Obj]):
 
     ``model`` the workflow object; ``transition_model`` and ``transition_fk`` its history;
     ``audit_prefix`` the audit action names (``reduction.`` + ``approve``) and ``topic`` the outbox
-    topic (``reduction`` + ``.approve``); ``audit_fields`` the fields snapshotted before and after;
+    topic (``reduction`` + ``.approve``); ``audit_fields`` the fields snapshotted before and after,
+    or ``audit_state(obj)`` the whole state the audit event shows (an application with its lines);
     ``guard(principal, obj, action)`` the workflow's own scope checks (raise ``Forbidden``);
     ``preparers(obj)`` the user ids four eyes refuses; ``four_eyes_message`` and ``clause`` what
     the refusal says; ``label`` how refusals name the object (``项目``)."""
@@ -136,6 +137,7 @@ class ActionTable(Generic[Obj]):
     topic: str
     actions: tuple[Action[Obj], ...]
     audit_fields: tuple[str, ...] = ("status",)
+    audit_state: Callable[[Obj], dict[str, Any]] | None = None
     guard: Callable[[Principal, Obj, Action[Obj]], None] | None = None
     preparers: Callable[[Obj], Iterable[int | None]] | None = None
     four_eyes_message: str = "四眼原则：编制或提交该事项的人员不能作出决定"
@@ -213,7 +215,7 @@ def run(
             display = getattr(obj, "get_status_display", lambda: status)()
             raise Conflict(
                 action.conflict or f"{table.label}当前状态为“{display}”，不能{action.verb}",
-                clause=action.clause or table.clause,
+                clause=table.clause,
             )
         reason = (reason or "").strip()
         if action.reason and not reason:
@@ -224,8 +226,7 @@ def run(
             and principal.user_id in set(table.preparers(obj))
         ):
             raise Forbidden(table.four_eyes_message, clause=action.clause or table.clause)
-        audit_fields = list(action.audit_fields or table.audit_fields)
-        before = snapshot(obj, audit_fields)
+        before = _audit_state(table, action, obj)
         step = Step(
             obj=obj, principal=principal, reason=reason, params=dict(params), action=action, to=action.to
         )
@@ -244,23 +245,44 @@ def run(
             obj.save()
         else:
             transition = None
-        after = {**snapshot(obj, audit_fields), **step.audit}
+        after = {**_audit_state(table, action, obj), **step.audit}
         record(
             actor=principal, action=f"{table.audit_prefix}{action.name}", obj=obj, before=before, after=after
         )
-        outbox.emit(
-            f"{table.topic}.{action.name}",
-            obj=obj,
-            actor=principal.user,
-            payload={
-                "action": action.name,
-                "from": status,
-                "to": step.to or status,
-                "transition_id": transition.pk if transition is not None else None,
-                "reason": step.reason,
-            },
-        )
+        if transition is None:  # an action that keeps the status still tells the outbox
+            _emit(table, obj, principal, action.name, status, status, None, step.reason)
     return step
+
+
+def _audit_state(table: ActionTable[Obj], action: Action[Obj], obj: Obj) -> dict[str, Any]:
+    if table.audit_state is not None and not action.audit_fields:
+        return table.audit_state(obj)
+    return snapshot(obj, list(action.audit_fields or table.audit_fields))
+
+
+def _emit(
+    table: ActionTable[Obj],
+    obj: Obj,
+    principal: Principal,
+    action: str,
+    from_status: str,
+    to: str,
+    transition: models.Model | None,
+    reason: str,
+) -> None:
+    """The outbox event of a step (``<topic>.<action>``), in the step's transaction."""
+    outbox.emit(
+        f"{table.topic}.{action}",
+        obj=obj,
+        actor=principal.user,
+        payload={
+            "action": action,
+            "from": from_status,
+            "to": to,
+            "transition_id": transition.pk if transition is not None else None,
+            "reason": reason,
+        },
+    )
 
 
 def create_transition(
@@ -292,6 +314,9 @@ def create_transition(
         rules=list(rules),
     )
     obj.status = to  # type: ignore[attr-defined]
+    # Every status change tells the outbox, whether an action made it or a larger write (creation,
+    # a reopening edit, a pre-check): a handler on ``<topic>.*`` sees the whole history.
+    _emit(table, obj, principal, action, from_status, to, transition, reason)
     return transition
 
 
