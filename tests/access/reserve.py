@@ -97,7 +97,7 @@ PAGES = {
         APPLICANTS, kwargs=lambda w: {"pk": o(w).draft.pk, "action": "submit"}, method="post"
     ),
     "reserve:line_plan": Page(
-        REVIEWER, kwargs=lambda w: {"pk": o(w).submitted.lines.get().pk}, method="post"
+        BUREAU, kwargs=lambda w: {"pk": o(w).submitted.lines.get().pk}, method="post"
     ),
     "reserve:line_recover": Page(
         BUREAU, kwargs=lambda w: {"pk": o(w).approved.lines.get().pk}, method="post"

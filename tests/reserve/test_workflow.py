@@ -119,3 +119,18 @@ def test_the_api_keeps_the_operation_ids_integrators_generated_clients_from(clie
     for verb in ("submit", "withdraw", "propose", "approve", "reject"):
         assert f"totalquota_api_reserve_{verb}_application" in ids
     assert "totalquota_api_reductions_project_send_back" in ids
+
+
+def test_an_admin_sees_the_rehold_and_lot_controls_and_may_use_them(client, world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 300_000)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=800_000)])
+    )
+    client.force_login(world.admin)
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert "重新预留" in page and "指定扣减批次" in page
+    plan = reverse("reserve:line_plan", args=[app.lines.get().pk])
+    response = client.post(plan, {"lot_abc": "1", "lot_": "2"}, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "invalid literal" not in text and "所选批次合计应等于削减替代量" in text

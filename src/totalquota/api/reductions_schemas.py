@@ -315,8 +315,9 @@ class MethodOut(Schema):
 
 
 class LibraryLineOut(PollutantFields):
-    """An approved line with its use so far (``excluded_grams`` and ``upper_grams`` are annotated
-    by ``selectors.library_lines``)."""
+    # An approved line with its use so far (``excluded_grams`` and ``upper_grams`` are annotated by
+    # ``selectors.library_lines``). A comment, not a docstring: a docstring is the schema's public
+    # description.
 
     line_id: int
     project_id: int
@@ -391,7 +392,7 @@ class BulletinZoneOut(Schema):
 
 
 class BulletinOut(Schema):
-    """Built from :class:`~totalquota.reductions.bulletin.Bulletin`."""
+    # Built from reductions.bulletin.Bulletin (a comment: a docstring would be its public description).
 
     title: str
     issuer: str

@@ -223,15 +223,17 @@ def _line(request: HttpRequest, pk: int, permission: str) -> ApplicationLine:
 @login_required
 @require_POST
 def line_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """The reviewer picks the lots a line's deduction is held from."""
-    line = _line(request, pk, "reserve.decide")
+    """The bureau picks the lots a line's deduction is held from (a rehold with a plan: the same
+    right as holding again, ``reserve.plan``)."""
+    line = _line(request, pk, "reserve.plan")
     plan = []
     try:
         for lot in Account.objects.filter(
             kind=AccountKind.LOT,
             zone=line.application.zone,
             pollutant=line.pollutant,
-            pk__in=[int(k[4:]) for k in request.POST if k.startswith("lot_")],
+            # Only ``lot_<id>`` fields name a lot; any other key is not ours and is ignored.
+            pk__in=[int(k[4:]) for k in request.POST if k.startswith("lot_") and k[4:].isdigit()],
         ):
             text = request.POST.get(f"lot_{lot.pk}", "").strip()
             if text:
@@ -239,7 +241,7 @@ def line_plan(request: HttpRequest, pk: int) -> HttpResponse:
         short = services.application_rehold(
             actor=principal_of(request.user), application=line.application, plans={line.pk: plan}
         )
-    except (DomainError, QuantityError, ValueError) as exc:
+    except (DomainError, QuantityError) as exc:
         messages.error(request, str(exc))
     else:
         if short:
