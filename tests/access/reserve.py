@@ -96,9 +96,7 @@ PAGES = {
     "reserve:application_action": Page(
         APPLICANTS, kwargs=lambda w: {"pk": o(w).draft.pk, "action": "submit"}, method="post"
     ),
-    "reserve:line_plan": Page(
-        BUREAU, kwargs=lambda w: {"pk": o(w).submitted.lines.get().pk}, method="post"
-    ),
+    "reserve:line_plan": Page(BUREAU, kwargs=lambda w: {"pk": o(w).submitted.lines.get().pk}, method="post"),
     "reserve:line_recover": Page(
         BUREAU, kwargs=lambda w: {"pk": o(w).approved.lines.get().pk}, method="post"
     ),
