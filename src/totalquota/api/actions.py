@@ -26,7 +26,7 @@ def text_body(field: str, title: str = "") -> type[Schema]:
     model = create_model(  # type: ignore[call-overload]
         f"{field.capitalize()}In",
         __base__=Schema,
-        **{field: (str, Field("", description=title or field))},
+        **{field: (str, Field("", description=title) if title else "")},
     )
     return model  # type: ignore[no-any-return]
 
