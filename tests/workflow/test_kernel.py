@@ -207,3 +207,13 @@ def test_an_api_post_runs_the_action_or_writes_nothing(world):
     )
     assert response.status_code == 200 and response.json()["status"] == S.SUBMITTED
     assert counts() == (transitions + 1, audits + 1, events + 1)
+
+
+def test_the_buttons_shown_are_the_ones_the_kernel_would_run(world):
+    project = ready_project(world, timezone.localdate())
+    mine = PROJECT_ACTIONS.available(world.officer.principal, project)
+    other_zone = PROJECT_ACTIONS.available(world.other_officer.principal, project)
+    assert mine["submit"] is True
+    assert other_zone["submit"] is False  # the table's guard keeps the officer to their zone
+    with pytest.raises(Forbidden):
+        perform(PROJECT_ACTIONS, "submit", principal=world.other_officer.principal, obj=project)

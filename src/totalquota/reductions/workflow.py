@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, zone_allowed
-from totalquota.lib.errors import DomainError, Forbidden, RuleViolation
+from totalquota.lib.errors import Forbidden, RuleViolation
 from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ProjectTransition, ReductionProject
 from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
 from totalquota.workflow.kernel import Action, ActionTable, Step, row
@@ -244,16 +244,3 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
         ),
     ),
 )
-
-
-def project_actions(principal: Principal, project: ReductionProject) -> dict[str, bool]:
-    """The actions ``principal`` may take on ``project`` now, for the page's buttons: role, status
-    and four eyes (the kernel's), and the table's scope guard."""
-    shown = PROJECT_ACTIONS.available(principal, project)
-    for name, allowed in shown.items():
-        if allowed:
-            try:
-                guard(principal, project, PROJECT_ACTIONS[name])
-            except DomainError:
-                shown[name] = False
-    return shown

@@ -20,8 +20,8 @@ action:
 8. the transition row, the object's new status, the audit event and the outbox event are written
    in the same transaction.
 
-A new action is one :class:`Action` row (usually declared with :func:`row`), one service function and, for the page, one template
-fragment (see ``docs/architecture.md``).
+A new action is one :class:`Action` row (usually declared with :func:`row`), one service function
+and, for the page, one template fragment (see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from django.utils.functional import Promise
 from totalquota import outbox
 from totalquota.accounts.permissions import Principal, may, require
 from totalquota.audit.services import record, snapshot
-from totalquota.lib.errors import Conflict, Forbidden, ValidationFailed
+from totalquota.lib.errors import Conflict, DomainError, Forbidden, ValidationFailed
 
 Obj = TypeVar("Obj", bound=models.Model)
 
@@ -77,8 +77,7 @@ class Action(Generic[Obj]):
     work, ``service(step)``; ``reason`` the refusal shown when a reason is required and missing
     (empty: the reason is optional); ``four_eyes`` whether the people who prepared the object are
     refused (the table says who they are); ``done`` the message the page shows afterwards;
-    ``summary`` the API operation's summary; ``doing`` the verb refusals use, when it is not the
-    label's; ``reason_field`` the name of the text field in the form and the API body (``reason``,
+    ``summary`` the API operation's summary; ``reason_field`` the name of the text field in the form and the API body (``reason``,
     ``note``, ``proposal``); ``conflict`` the refusal when the status is not one of ``sources``
     (empty: a message naming the status, see :attr:`verb`); ``denied`` the refusal
     (``Forbidden``) when the role lacks the permission (empty: ``PermissionDenied``, as
@@ -98,8 +97,6 @@ class Action(Generic[Obj]):
     summary: str = ""
     path: str = ""
     reason_field: str = "reason"
-    doing: str = ""
-    style: str = "primary"
     conflict: str = ""
     denied: str = ""
     audit_fields: tuple[str, ...] = ()
@@ -110,10 +107,8 @@ class Action(Generic[Obj]):
 
     @property
     def verb(self) -> str:
-        """How refusals name the action (“不能报送”): ``doing``, else the label in the source
-        language, whatever language the page is shown in (refusals are written in Chinese)."""
-        if self.doing:
-            return self.doing
+        """How refusals name the action (“不能报送”): the label in the source language, whatever
+        language the page is shown in (refusals are written in Chinese)."""
         with translation.override(None):
             return str(self.label)
 
@@ -159,16 +154,25 @@ class ActionTable(Generic[Obj]):
         return any(name in (a.name, a.path) for a in self.actions)
 
     def available(self, principal: Principal, obj: Obj) -> dict[str, bool]:
-        """Which actions ``principal`` may take on ``obj`` now (role, status and four eyes), for the
-        page to show its buttons; the kernel checks again when one is pressed."""
+        """Which actions ``principal`` may take on ``obj`` now (role, status, four eyes and the
+        table's guard: the checks :func:`run` makes before the service), for the page to show its
+        buttons; the kernel checks again when one is pressed."""
         preparers = set(self.preparers(obj)) if self.preparers else set()
         status = getattr(obj, "status", None)
-        return {
-            action.name: may(principal, action.permission)
-            and status in action.sources
-            and not (action.four_eyes and principal.user_id in preparers)
-            for action in self.actions
-        }
+        shown = {}
+        for action in self.actions:
+            allowed = (
+                may(principal, action.permission)
+                and status in action.sources
+                and not (action.four_eyes and principal.user_id in preparers)
+            )
+            if allowed and self.guard is not None:
+                try:
+                    self.guard(principal, obj, action)
+                except DomainError:
+                    allowed = False
+            shown[action.name] = allowed
+        return shown
 
 
 def perform(

@@ -48,7 +48,7 @@ from totalquota.reductions.views.common import (
     _zones_for,
     form_page,
 )
-from totalquota.reductions.workflow import PROJECT_ACTIONS, project_actions
+from totalquota.reductions.workflow import PROJECT_ACTIONS
 from totalquota.registry.models import Pollutant
 from totalquota.web.actions import action_view
 from totalquota.web.forms import saved
@@ -107,7 +107,7 @@ def project_detail(request, pk: int):
         messages.warning(request, str(exc))
     can_prepare = _can_prepare(user, project)
     in_zone = principal.enterprise_id is None and zone_allowed(principal, project.zone_id)
-    can = project_actions(principal, project)
+    can = PROJECT_ACTIONS.available(principal, project)
     context = {
         "project": project,
         "title": project.name,
