@@ -9,37 +9,29 @@ API turns into a problem document like any other.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 from django.db import models
 from ninja import Router, Schema
-from pydantic import Field, create_model
+from pydantic import create_model
 
 from totalquota.api.core import ApiRequest, allowed
 from totalquota.workflow.kernel import Action, ActionTable, perform
 
 
-def text_body(field: str, title: str = "") -> type[Schema]:
-    """The body of an action that takes one text (``{"reason": "…"}``)."""
-    model = create_model(  # type: ignore[call-overload]
-        f"{field.capitalize()}In",
-        __base__=Schema,
-        **{field: (str, Field("", description=title) if title else "")},
-    )
+@functools.cache
+def text_body(field: str) -> type[Schema]:
+    """The body of an action that takes one text (``{"reason": "…"}``), one class per field name
+    (the OpenAPI document names it ``ReasonIn``, ``NoteIn``)."""
+    model = create_model(f"{field.capitalize()}In", __base__=Schema, **{field: (str, "")})  # type: ignore[call-overload]
     return model  # type: ignore[no-any-return]
 
 
-_BODIES: dict[str, type[Schema]] = {}
-
-
 def _body(action: Action[Any]) -> type[Schema] | None:
-    if not action.reason_field:
-        return None
-    if action.reason_field not in _BODIES:
-        _BODIES[action.reason_field] = text_body(action.reason_field)
-    return _BODIES[action.reason_field]
+    return text_body(action.reason_field) if action.reason_field else None
 
 
 def action_routes(

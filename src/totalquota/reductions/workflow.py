@@ -37,8 +37,8 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[dict[str, Any]]:
-    """Refuse a project with missing information or evidence; returns the rules used."""
+def check_complete(project: ReductionProject, *, on: dt.date) -> None:
+    """Refuse a project with missing information (RED-3), naming each gap."""
     missing = missing_information(project, today=on)
     if missing:
         raise RuleViolation(
@@ -46,6 +46,11 @@ def check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[
             clause="RED-3",
             errors=[{"field": "project", "message": m} for m in missing],
         )
+
+
+def check_ready(project: ReductionProject, *, on: dt.date, clause: str) -> list[dict[str, Any]]:
+    """Refuse a project with missing information or evidence; returns the rules used."""
+    check_complete(project, on=on)
     requirements, rules = evidence_requirements(project, on=on)
     lacking = [r for r in requirements if not r.satisfied]
     if lacking:
@@ -106,9 +111,7 @@ def _prepared(step: Step[ReductionProject]) -> None:
 
 
 def _handover(step: Step[ReductionProject]) -> None:
-    missing = missing_information(step.obj, today=_today())
-    if missing:
-        raise RuleViolation("项目信息不完整：" + "；".join(missing), clause="RED-3")
+    check_complete(step.obj, on=_today())
     _prepared(step)
 
 

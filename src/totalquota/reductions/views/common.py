@@ -11,7 +11,6 @@ from django.shortcuts import redirect
 
 from totalquota.accounts.permissions import (
     access,
-    in_zones,
     may,
     principal_of,
     restrict,
@@ -25,7 +24,8 @@ from totalquota.reductions.models import (
     ProjectStatus,
     ReductionProject,
 )
-from totalquota.registry.models import Enterprise, Zone
+from totalquota.registry.models import Enterprise
+from totalquota.registry.selectors import active_zones
 from totalquota.web.forms import form_page as web_form_page
 from totalquota.web.lists import Column
 
@@ -50,7 +50,7 @@ def _apply_errors(form, exc: DomainError) -> None:
 
 
 def _zones_for(user):
-    return in_zones(principal_of(user), Zone.objects.filter(is_active=True))
+    return active_zones(principal_of(user))
 
 
 def _enterprises_for(user):

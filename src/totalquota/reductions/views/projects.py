@@ -48,7 +48,7 @@ from totalquota.reductions.views.common import (
     _zones_for,
     form_page,
 )
-from totalquota.reductions.workflow import PROJECT_ACTIONS
+from totalquota.reductions.workflow import PROJECT_ACTIONS, preparers
 from totalquota.registry.models import Pollutant
 from totalquota.web.actions import action_view
 from totalquota.web.forms import saved
@@ -133,7 +133,8 @@ def project_detail(request, pk: int):
         "reason_form": ReasonForm(),
         "pollutants": Pollutant.objects.all(),
         "methods": accounting.METHODS.values(),
-        "is_preparer": project.preparers.filter(pk=user.pk).exists(),
+        # The same people four eyes refuses (workflow.preparers), for the form's warning.
+        "is_preparer": principal.user_id in set(preparers(project)),
         "today": today,
     }
     return render(request, "reductions/project_detail.html", context)
