@@ -40,3 +40,38 @@ def test_the_same_quarter_prepared_by_many_administrators_at_once_has_one_pendin
     statuses = run_at_once(prepare, ADMINS, timeout=TIMEOUT)
     assert sorted(statuses) == [200] * (ADMINS - 1) + [302], statuses  # one redirect to its run
     assert IntakeRun.objects.filter(year=2025, quarter=2, confirmed_at__isnull=True).count() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_exclusions_racing_a_confirmation_through_the_pages_queue_and_never_deadlock(world, p):
+    from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
+    from totalquota.reserve import services
+
+    lines = [approved_line(world, name=f"甲厂第{n}条产线关停") for n in range(4)]
+    year, quarter = this_quarter()
+    run = services.intake_prepare(actor=world.admin.principal, year=year, quarter=quarter)
+    items = list(run.items.order_by("pk"))
+    assert len(items) == len(lines)
+    admins = [UserFactory(username=f"intake-racer-{n}", role=Role.ADMIN) for n in range(len(items) + 1)]
+    clients = []
+    for admin in admins:
+        client = Client(raise_request_exception=False)
+        client.force_login(admin)
+        clients.append(client)
+
+    def act(n: int) -> int:
+        if n == len(items):
+            return clients[n].post(reverse("reserve:intake_confirm", args=[run.pk])).status_code
+        url = reverse("reserve:intake_exclude", args=[items[n].pk])
+        return clients[n].post(url, {"reason": "企业已另行申请排污权交易"}).status_code
+
+    statuses = run_at_once(act, len(admins), timeout=TIMEOUT)
+    assert all(s in (200, 302) for s in statuses), statuses  # refused ones land back on the run page
+    run.refresh_from_db()
+    assert run.confirmed_at is not None
+    # Each item is either excluded before the confirmation (nothing of it credited) or credited whole.
+    from totalquota.ledger import selectors as ledger_selectors
+
+    credited = sum(i.intake_grams for i in run.items.all())
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == credited

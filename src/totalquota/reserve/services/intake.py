@@ -104,10 +104,13 @@ def intake_prepare(
 @transaction.atomic
 def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> IntakeItem:
     """Exclude a line from an unconfirmed run as otherwise ineligible (RES-1 (4)), with a reason."""
-    # Lock order step 1: the item and, joined, its run (as a confirm takes it), so that an exclusion
-    # and a confirm, or two exclusions, go one after the other; no ledger rows are touched.
-    item = IntakeItem.objects.select_for_update().select_related("run").get(pk=item.pk)
-    if item.run.confirmed_at is not None:
+    # Lock order step 1: the run, as a confirm takes it, and only then its item (a confirm writes
+    # the items after locking the run: item before run would cross it and deadlock), so that an
+    # exclusion and a confirm, or two exclusions, go one after the other; no ledger rows are touched.
+    run = IntakeRun.objects.select_for_update().get(pk=item.run_id)
+    item = IntakeItem.objects.select_for_update().get(pk=item.pk)
+    item.run = run
+    if run.confirmed_at is not None:
         raise Conflict("入库批次已确认，不能再调整", clause="RES-1")
     if not (reason or "").strip():
         raise ValidationFailed("请说明不符合入库条件的原因", field="reason", clause="RES-1")
