@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.reserve.conftest import T, line
 from totalquota.audit.models import AuditEvent
+from totalquota.outbox.models import OutboxEvent
 from totalquota.reserve import services
 from totalquota.reserve.lines import read_line
 from totalquota.reserve.models import ApplicationStatus
@@ -61,6 +62,9 @@ def test_a_rehold_keeps_the_status_and_writes_no_transition(world, p, stock, dra
     app.refresh_from_db()
     assert app.status == ApplicationStatus.SUBMITTED and app.transitions.count() == count
     assert AuditEvent.objects.filter(action="reserve.application_rehold").exists()
+    event = OutboxEvent.objects.get(topic="reserve.application.rehold")  # no transition, still an event
+    assert event.payload["from"] == event.payload["to"] == ApplicationStatus.SUBMITTED
+    assert event.payload["transition_id"] is None
 
 
 def test_the_page_warns_when_a_rehold_is_still_short(client, world, p, stock, draft):

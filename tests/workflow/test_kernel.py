@@ -217,3 +217,9 @@ def test_the_buttons_shown_are_the_ones_the_kernel_would_run(world):
     assert other_zone["submit"] is False  # the table's guard keeps the officer to their zone
     with pytest.raises(Forbidden):
         perform(PROJECT_ACTIONS, "submit", principal=world.other_officer.principal, obj=project)
+
+
+def test_the_kernel_takes_a_principal_not_a_bare_user(world, submitted):
+    with pytest.raises(TypeError):
+        perform(PROJECT_ACTIONS, "return", principal=world.reviewer, obj=submitted, reason="补充材料")
+    assert submitted.transitions.count() == 2  # create and submit only
