@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.reserve.conftest import T, line
 from totalquota.audit.models import AuditEvent
+from totalquota.lib.errors import ValidationFailed
 from totalquota.outbox.models import OutboxEvent
 from totalquota.reserve import services
 from totalquota.reserve.lines import read_line
@@ -138,3 +139,32 @@ def test_an_admin_sees_the_rehold_and_lot_controls_and_may_use_them(client, worl
     assert response.status_code == 200
     text = response.content.decode()
     assert "invalid literal" not in text and "所选批次合计应等于削减替代量" in text
+
+
+def test_odd_record_numbers_in_a_url_or_form_are_not_found_not_a_crash(client, world, p, stock, draft):
+    client.force_login(world.admin)
+    assert client.get(reverse("reserve:upper_create") + "?application=abc").status_code == 404
+    stock(world.zone_a, "VOCS", 300_000)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=800_000)])
+    )
+    plan = reverse("reserve:line_plan", args=[app.lines.get().pk])
+    assert client.post(plan, {"lot_²": "1"}).status_code == 302
+
+
+def test_a_bad_figure_or_year_is_refused_as_bad_not_as_entered_already(world, p):
+    from totalquota.emissions.services import verified_emission_record
+
+    with pytest.raises(ValidationFailed, match="不小于零"):
+        verified_emission_record(
+            actor=world.admin.principal,
+            enterprise=world.company,
+            pollutant=p["VOCS"],
+            year=2024,
+            actual_grams=-5,
+            source="执行报告",
+        )
+    with pytest.raises(ValidationFailed, match="SCOPE-1"):
+        services.attainment_record(
+            actor=world.admin.principal, year=-3, indicator="O3", attained=True, source="公报"
+        )

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -206,7 +206,12 @@ def access(who: Principal | User | Any, queryset: models.QuerySet[M] | type[M], 
     """The object ``pk`` if ``who`` may ``action`` it: 403 when the role lacks the action, 404 when
     the object does not exist or lies outside ``who``'s scope."""
     require(who, action)
-    obj = restrict(who, queryset, action).filter(pk=pk).first()
+    qs = restrict(who, queryset, action)
+    try:
+        pk = qs.model._meta.pk.to_python(pk)  # "abc", "²", "" from a URL or a form: no such record
+    except ValidationError:
+        raise Http404("记录不存在或不在您的权限范围内") from None
+    obj = qs.filter(pk=pk).first()
     if obj is None:
         raise Http404("记录不存在或不在您的权限范围内")
     return obj

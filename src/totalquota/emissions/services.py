@@ -11,6 +11,7 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
 from totalquota.common.once import create_once
 from totalquota.emissions.models import VerifiedEmission
+from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.registry.models import Enterprise, Pollutant
 
@@ -45,8 +46,11 @@ def verified_emission_record(
         raise ValidationFailed(
             "请注明数据来源（如排污许可执行报告、监测报告）", field="source", clause="RES-4"
         )
+    dates.check_scope_year(year)
     if year > timezone.localdate().year:
         raise ValidationFailed("不能录入未来年度的实际排放量", field="year")
+    if isinstance(actual_grams, bool) or not isinstance(actual_grams, int) or actual_grams < 0:
+        raise ValidationFailed("实际排放量应为不小于零的数量", field="actual_grams", clause="RES-4")
     return enter_once(
         actor=actor,
         model=VerifiedEmission,

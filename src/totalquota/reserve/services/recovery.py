@@ -15,6 +15,7 @@ from totalquota.emissions.services import enter_once
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import SourceType
+from totalquota.lib import dates
 from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.lib.units import format_quantity
 from totalquota.registry.rules import rule_value
@@ -24,6 +25,7 @@ from totalquota.reserve.models import (
     ApplicationLine,
     ApplicationStatus,
     AttainmentStatus,
+    Indicator,
     RecoveryCase,
     RecoveryKind,
 )
@@ -37,6 +39,9 @@ def attainment_record(
     """Enter whether an ambient indicator met its standard in a year (it decides the RES-2 ratio)."""
     if not (source or "").strip():
         raise ValidationFailed("请注明依据（如年度环境质量公报）", field="source")
+    dates.check_scope_year(year)
+    if indicator not in Indicator.values:
+        raise ValidationFailed("指标应为：" + "、".join(Indicator.values), field="indicator")
     return enter_once(
         actor=actor,
         model=AttainmentStatus,

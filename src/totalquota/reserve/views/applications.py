@@ -233,7 +233,11 @@ def line_plan(request: HttpRequest, pk: int) -> HttpResponse:
             zone=line.application.zone,
             pollutant=line.pollutant,
             # Only ``lot_<id>`` fields name a lot; any other key is not ours and is ignored.
-            pk__in=[int(k[4:]) for k in request.POST if k.startswith("lot_") and k[4:].isdigit()],
+            pk__in=[
+                int(k[4:])
+                for k in request.POST
+                if k.startswith("lot_") and k[4:].isascii() and k[4:].isdigit()
+            ],
         ):
             text = request.POST.get(f"lot_{lot.pk}", "").strip()
             if text:
