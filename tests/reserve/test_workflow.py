@@ -168,3 +168,11 @@ def test_a_bad_figure_or_year_is_refused_as_bad_not_as_entered_already(world, p)
         services.attainment_record(
             actor=world.admin.principal, year=-3, indicator="O3", attained=True, source="公报"
         )
+
+
+def test_an_edit_cannot_blank_what_a_new_application_must_have(world, p, draft):
+    app = draft([line(p["VOCS"], project_env=800_000)])
+    with pytest.raises(ValidationFailed, match="建设项目名称"):
+        services.application_update(actor=world.company_user.principal, application=app, project_name="  ")
+    app.refresh_from_db()
+    assert app.project_name.strip()

@@ -59,6 +59,16 @@ def _new_code(today: dt.date) -> tuple[int, str]:
     return number, codes.record_code(f"ZL{today:%Y}-", number)
 
 
+REQUIRED = {"project_name": "建设项目名称", "location": "建设地点", "eia_reference": "环评文件（文号）"}
+
+
+def _check_required(**values: Any) -> None:
+    """Refuse a blank ANNEX-1 item an application cannot do without, on creation and on every edit."""
+    for field, label in REQUIRED.items():
+        if field in values and not (values[field] or "").strip():
+            raise ValidationFailed(f"请填写{label}", field=field, clause="ANNEX-1")
+
+
 @transaction.atomic
 def application_create(
     *,
@@ -72,13 +82,7 @@ def application_create(
 ) -> QuotaApplication:
     """An enterprise (or a zone officer for it) drafts a quota application."""
     check_applicant(actor, enterprise)
-    for field, value, label in (
-        ("project_name", project_name, "建设项目名称"),
-        ("location", location, "建设地点"),
-        ("eia_reference", eia_reference, "环评文件（文号）"),
-    ):
-        if not (value or "").strip():
-            raise ValidationFailed(f"请填写{label}", field=field, clause="ANNEX-1")
+    _check_required(project_name=project_name, location=location, eia_reference=eia_reference)
     _clean_lines(lines)
     # No lock: the code comes from the row's own id, so parallel creates never collide.
     pk, code = _new_code(timezone.localdate())
@@ -123,14 +127,18 @@ def application_update(
     check_applicant(actor, application.enterprise)
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict("只有草稿状态的申请可以修改", clause="RES-2")
+    unknown = [name for name in fields if name not in EDITABLE]
+    if unknown:
+        raise ValidationFailed(f"不能修改 {unknown[0]}")
+    _check_required(**fields)
+    if lines is not None:
+        _clean_lines(lines)
+    # Every check above, before the first write.
     before = application_state(application)
     for name, value in fields.items():
-        if name not in EDITABLE:
-            raise ValidationFailed(f"不能修改 {name}")
         setattr(application, name, value)
     application.save()
     if lines is not None:
-        _clean_lines(lines)
         application.lines.all().delete()
         _write_lines(application, lines)
     record(
