@@ -167,18 +167,21 @@ def rehold(step: AppStep) -> None:
     today = timezone.localdate()
     problems = []
     lines = list(application.lines.select_related("pollutant", "hold", "allocation"))
+    # Every chosen plan is checked before the first hold is voided or written.
+    for line in lines:
+        chosen = plans.get(line.pk)
+        if chosen is not None and sum(g for _lot, g in chosen) != line.deduction_grams:
+            raise ValidationFailed(
+                f"{line.pollutant.name}：所选批次合计应等于削减替代量 "
+                f"{format_quantity(line.deduction_grams, line.pollutant.unit, suffix=True)}",
+                field="lots",
+                clause="RES-2",
+            )
     lock_zone_rows(application, [line.pollutant_id for line in lines if line.deduction_grams])
     for line in lines:
         state = line_hold_state(line)
         chosen = plans.get(line.pk)
         if chosen is not None:
-            if sum(g for _lot, g in chosen) != line.deduction_grams:
-                raise ValidationFailed(
-                    f"{line.pollutant.name}：所选批次合计应等于削减替代量 "
-                    f"{format_quantity(line.deduction_grams, line.pollutant.unit, suffix=True)}",
-                    field="lots",
-                    clause="RES-2",
-                )
             if state == "open":
                 void_hold(actor, line, "审核人员调整平衡方案")
         elif state not in ("missing", "voided", "expired"):

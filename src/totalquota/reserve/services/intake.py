@@ -35,8 +35,7 @@ def check_intake_period(year: Any, quarter: Any, effective_date: dt.date | None)
 
 
 def quarter_period(year: int, quarter: int) -> tuple[dt.date, dt.date]:
-    if quarter not in (1, 2, 3, 4):
-        raise ValidationFailed("季度应为 1–4", field="quarter")
+    """The first and last day of a quarter already checked by :func:`check_intake_period`."""
     start = dt.date(year, 3 * quarter - 2, 1)
     end = (dt.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)) - dt.timedelta(days=1)
     return start, end
