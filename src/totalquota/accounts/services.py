@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.models import ApiToken, User
 from totalquota.accounts.permissions import Principal
@@ -32,11 +33,11 @@ USER_FIELDS = [
 
 def _check_scope(role: str, zone: Any, enterprise: Any, assigned_zones: Any = None) -> None:
     if role == Role.ZONE_OFFICER and zone is None:
-        raise ValidationFailed("功能区人员必须指定所属功能区", field="zone")
+        raise ValidationFailed(gettext("功能区人员必须指定所属功能区"), field="zone")
     if role == Role.ENTERPRISE and enterprise is None:
-        raise ValidationFailed("企业用户必须指定所属排污单位", field="enterprise")
+        raise ValidationFailed(gettext("企业用户必须指定所属排污单位"), field="enterprise")
     if role == Role.THIRD_PARTY and assigned_zones is not None and not list(assigned_zones):
-        raise ValidationFailed("第三方机构必须指定至少一个服务功能区", field="assigned_zones")
+        raise ValidationFailed(gettext("第三方机构必须指定至少一个服务功能区"), field="assigned_zones")
 
 
 def _check_password(password: str, user: User) -> None:
@@ -71,7 +72,7 @@ def user_create(
     """Create a person's account with a role and scope; the password must pass the validators."""
     _check_scope(role, zone, enterprise, assigned_zones if role == Role.THIRD_PARTY else None)
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(f"用户名“{username}”已被使用", field="username")
+        raise Conflict(gettext("用户名“{username}”已被使用").format(username=username), field="username")
     user = User(
         username=username,
         role=role,
@@ -98,7 +99,7 @@ def user_update(*, actor: Principal, user: User, assigned_zones: Any = None, **c
     before = _user_state(user)
     for name, value in changes.items():
         if name not in USER_FIELDS or name == "username":
-            raise ValidationFailed(f"不能修改字段 {name}")
+            raise ValidationFailed(gettext("不能修改字段 {name}").format(name=name))
         setattr(user, name, value)
     if user.role != Role.ZONE_OFFICER:
         user.zone = None
@@ -107,7 +108,7 @@ def user_update(*, actor: Principal, user: User, assigned_zones: Any = None, **c
     zones = assigned_zones if assigned_zones is not None else user.assigned_zones.all()
     _check_scope(user.role, user.zone, user.enterprise, zones if user.role == Role.THIRD_PARTY else None)
     if actor.user_id == user.pk and (not user.is_active or user.role != before["role"]):
-        raise ValidationFailed("不能停用自己的账号或修改自己的角色")
+        raise ValidationFailed(gettext("不能停用自己的账号或修改自己的角色"))
     user.save()
     if user.role == Role.THIRD_PARTY:
         user.assigned_zones.set(zones)
@@ -145,15 +146,15 @@ def token_issue(
     the token text, which is shown once and never stored. ``actor`` is ``None`` when the platform's
     operator issues it on the server (``manage.py issue_api_token``)."""
     if client.role != Role.SYSTEM:
-        raise ValidationFailed("令牌只能签发给“系统对接客户端”账号", field="client")
+        raise ValidationFailed(gettext("令牌只能签发给“系统对接客户端”账号"), field="client")
     if role not in TOKEN_ROLES:
-        raise ValidationFailed("令牌角色只能是系统对接、功能区、排污单位或领导小组", field="role")
+        raise ValidationFailed(gettext("令牌角色只能是系统对接、功能区、排污单位或领导小组"), field="role")
     if zone is not None and enterprise is not None:
-        raise ValidationFailed("令牌只能限定一个功能区或一个排污单位，不能同时限定", field="zone")
+        raise ValidationFailed(gettext("令牌只能限定一个功能区或一个排污单位，不能同时限定"), field="zone")
     if role == Role.ZONE_OFFICER and zone is None:
-        raise ValidationFailed("功能区角色的令牌必须限定功能区", field="zone")
+        raise ValidationFailed(gettext("功能区角色的令牌必须限定功能区"), field="zone")
     if role == Role.ENTERPRISE and enterprise is None:
-        raise ValidationFailed("排污单位角色的令牌必须限定排污单位", field="enterprise")
+        raise ValidationFailed(gettext("排污单位角色的令牌必须限定排污单位"), field="enterprise")
     prefix = secrets.token_hex(4)
     while ApiToken.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
@@ -182,7 +183,7 @@ def token_issue(
 def token_revoke(*, actor: Principal, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
-        raise Conflict("该令牌已撤销")
+        raise Conflict(gettext("该令牌已撤销"))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record(actor=actor, action="token.revoke", obj=token, after={"revoked_at": token.revoked_at.isoformat()})
@@ -215,7 +216,7 @@ def account_unlock(*, actor: Principal, username: str) -> int:
 
     removed = reset(username=username)
     if not removed:
-        raise Conflict(f"账号 {username} 没有被锁定")
+        raise Conflict(gettext("账号 {username} 没有被锁定").format(username=username))
     record(
         actor=actor,
         action="user.unlock",

@@ -1,5 +1,7 @@
 """Rule parameters of the ledger."""
 
+from django.utils.translation import gettext_lazy
+
 from totalquota.registry.rules import RuleKey, register
 
 HOLD_TIMEOUT = register(
@@ -7,6 +9,6 @@ HOLD_TIMEOUT = register(
         "ledger_hold_timeout_days",
         "days",
         "RES-2",
-        "指标预留的默认期限（天）：申请未决期间预留的指标，到期未处理自动释放",
+        gettext_lazy("指标预留的默认期限（天）：申请未决期间预留的指标，到期未处理自动释放"),
     )
 )

@@ -17,6 +17,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from django.utils.translation import gettext_lazy
+
 from totalquota.registry.rules import RuleKey, RuleValue, register, rule_value
 
 PREVIOUS_YEAR_DEADLINE = register(
@@ -24,18 +26,20 @@ PREVIOUS_YEAR_DEADLINE = register(
         "reduction_previous_year_deadline",
         "month_day",
         "RED-3",
-        "上一年度减排项目申报截止日（月-日，超出当月天数按月末计，如 02-29 即 2 月底）",
+        gettext_lazy("上一年度减排项目申报截止日（月-日，超出当月天数按月末计，如 02-29 即 2 月底）"),
     )
 )
 ROUND_REMINDER_DAYS = register(
-    RuleKey("reduction_round_reminder_days", "days", "RED-3", "申报轮次截止前提醒天数")
+    RuleKey("reduction_round_reminder_days", "days", "RED-3", gettext_lazy("申报轮次截止前提醒天数"))
 )
 REQUIRED_EVIDENCE = register(
     RuleKey(
         "reduction_required_evidence",
         "text",
         "RED-3",
-        "每个减排项目审核通过前须具备的佐证材料类型（逗号分隔：acceptance, investment, accounting, eia, permit）",
+        gettext_lazy(
+            "每个减排项目审核通过前须具备的佐证材料类型（逗号分隔：acceptance, investment, accounting, eia, permit）"
+        ),
     )
 )
 COMPUTED_EVIDENCE = register(
@@ -43,7 +47,7 @@ COMPUTED_EVIDENCE = register(
         "reduction_computed_evidence",
         "text",
         "RED-2",
-        "按公式核算的减排项目须具备的佐证材料类型（逗号分隔）",
+        gettext_lazy("按公式核算的减排项目须具备的佐证材料类型（逗号分隔）"),
     )
 )
 

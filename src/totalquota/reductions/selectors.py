@@ -274,7 +274,7 @@ def library_lines(principal: Any) -> QuerySet[ReductionLine]:
 
 def method_label(code: str) -> str:
     method = METHODS.get(code)
-    return method.label if method else code
+    return str(method.label) if method else code
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

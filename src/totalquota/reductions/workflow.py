@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, zone_allowed
@@ -136,7 +137,7 @@ def _approve(step: Step[ReductionProject]) -> None:
 
 def _reject(step: Step[ReductionProject]) -> None:
     if not step.reason:
-        raise RuleViolation("审核不通过须说明原因", field="reason", clause="RED-4")
+        raise RuleViolation(gettext("审核不通过须说明原因"), field="reason", clause="RED-4")
     _decide(step)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.audit.services import record, snapshot
@@ -244,10 +245,12 @@ def enterprise_import(*, actor: Principal, rows: list[dict[str, Any]]) -> Import
             )
         plans.append((instance, values))
     if not rows:
-        raise ValidationFailed("文件中没有数据行")
+        raise ValidationFailed(gettext("文件中没有数据行"))
     if problems:
         raise ValidationFailed(
-            f"导入被拒绝：{len({p['row'] for p in problems})} 行共 {len(problems)} 处错误，未写入任何数据",
+            gettext("导入被拒绝：{v0} 行共 {v1} 处错误，未写入任何数据").format(
+                v0=len({p["row"] for p in problems}), v1=len(problems)
+            ),
             errors=problems,
         )
     created = updated = unchanged = 0
@@ -292,16 +295,20 @@ def rule_parameter_set(
     rewritten: decisions already taken keep the value they used).
     """
     if key not in RULE_KEYS:
-        raise ValidationFailed(f"未知的规则参数：{key}", field="key")
+        raise ValidationFailed(gettext("未知的规则参数：{key}").format(key=key), field="key")
     spec = RULE_KEYS[key]
     check_value(spec.kind, value)
     dates.RULE_DAY.check(effective_from, label="生效日期", field="effective_from")
     if pollutant is not None and not spec.per_pollutant:
-        raise ValidationFailed(f"参数“{spec.label}”不按污染物区分", field="pollutant")
+        raise ValidationFailed(
+            gettext("参数“{spec_label}”不按污染物区分").format(spec_label=spec.label), field="pollutant"
+        )
     if zone is not None and not spec.per_zone:
-        raise ValidationFailed(f"参数“{spec.label}”不按功能区区分", field="zone")
+        raise ValidationFailed(
+            gettext("参数“{spec_label}”不按功能区区分").format(spec_label=spec.label), field="zone"
+        )
     if not zone_allowed(actor, None if zone is None else zone.pk):
-        raise Forbidden("您无权修改该功能区的规则参数")
+        raise Forbidden(gettext("您无权修改该功能区的规则参数"))
     # Lock the rows of this key so two administrators cannot both close the same current row.
     current = list(
         RuleParameter.objects.select_for_update()
@@ -311,7 +318,9 @@ def rule_parameter_set(
     for row in current:
         if row.effective_from >= effective_from:
             raise ValidationFailed(
-                f"已有自 {row.effective_from} 起生效的取值，新取值的生效日期必须晚于该日期",
+                gettext("已有自 {row_effective_from} 起生效的取值，新取值的生效日期必须晚于该日期").format(
+                    row_effective_from=row.effective_from
+                ),
                 field="effective_from",
             )
     for row in current:
@@ -350,18 +359,18 @@ def zone_save(
 
     code, name = (code or "").strip().upper(), (name or "").strip()
     if not re.fullmatch(r"[A-Z0-9_]{1,32}", code):
-        raise ValidationFailed("功能区代码只能包含大写字母、数字和下划线", field="code")
+        raise ValidationFailed(gettext("功能区代码只能包含大写字母、数字和下划线"), field="code")
     if not name:
-        raise ValidationFailed("请填写功能区名称", field="name")
+        raise ValidationFailed(gettext("请填写功能区名称"), field="name")
     others = Zone.objects.exclude(pk=zone.pk) if zone is not None else Zone.objects.all()
     if others.filter(code=code).exists():
-        raise ValidationFailed(f"功能区代码 {code} 已被使用", field="code")
+        raise ValidationFailed(gettext("功能区代码 {code} 已被使用").format(code=code), field="code")
     if others.filter(name=name).exists():
-        raise ValidationFailed(f"功能区名称“{name}”已被使用", field="name")
+        raise ValidationFailed(gettext("功能区名称“{name}”已被使用").format(name=name), field="name")
     if zone is None:
         park = Park.objects.order_by("pk").first()
         if park is None:
-            raise ValidationFailed("尚未设置园区")
+            raise ValidationFailed(gettext("尚未设置园区"))
         zone = Zone.objects.create(
             park=park, code=code, name=name, sort_order=sort_order, is_active=is_active
         )
@@ -370,7 +379,7 @@ def zone_save(
     # Lock the zone row while it changes (a deactivation and an edit must not interleave).
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     if not is_active and zone.is_active and zone.enterprises.filter(is_active=True).exists():
-        raise RuleViolation("该功能区仍有在册排污单位，不能停用；请先调整这些单位的功能区")
+        raise RuleViolation(gettext("该功能区仍有在册排污单位，不能停用；请先调整这些单位的功能区"))
     before = snapshot(zone, ZONE_FIELDS)
     zone.code, zone.name, zone.sort_order, zone.is_active = code, name, sort_order, is_active
     zone.save()

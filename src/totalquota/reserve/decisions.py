@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from django.utils.translation import gettext
+
+from totalquota.common.i18n import in_chinese
 from totalquota.emissions import selectors as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.ledger import selectors as ledger_selectors
@@ -18,7 +21,7 @@ from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
 from totalquota.reserve import rules
-from totalquota.reserve.models import ApplicationLine, AttainmentStatus, Route
+from totalquota.reserve.models import ApplicationLine, AttainmentStatus, Indicator, Route
 
 LINE_FIELDS = [
     "project_sewer_grams",
@@ -66,37 +69,16 @@ class LineDecision:
 
 def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, on: dt.date) -> LineDecision:
     """Filing or review, the balance ratio and the deduction for one pollutant (RES-2)."""
-    unit = pollutant.unit
     threshold = rule_value(FILING_THRESHOLD.key, on, pollutant=pollutant)
     snap: dict[str, Any] = {"filing_threshold": threshold.snapshot()}
-    new = format_quantity(new_discharge_grams, unit, suffix=True)
     if threshold.value is None:
-        route, reason = (
-            Route.REVIEW,
-            f"依据 {threshold.clause_id}：{pollutant.name}无备案阈值，任何新增均需审核",
-        )
-        if new_discharge_grams == 0:
-            route, reason = Route.FILING, f"依据 {threshold.clause_id}：{pollutant.name}无新增外排环境量"
-    elif new_discharge_grams <= threshold.value:
-        limit = format_quantity(threshold.value, unit, suffix=True)
-        route, reason = (
-            Route.FILING,
-            f"依据 {threshold.clause_id}：全厂新增外排环境量 {new} 不超过 {limit}，备案",
-        )
+        route = Route.FILING if new_discharge_grams == 0 else Route.REVIEW
     else:
-        limit = format_quantity(threshold.value, unit, suffix=True)
-        route, reason = (
-            Route.REVIEW,
-            f"依据 {threshold.clause_id}：全厂新增外排环境量 {new} 超过 {limit}，需审核",
-        )
+        route = Route.FILING if new_discharge_grams <= threshold.value else Route.REVIEW
     indicator, status = attainment_for(pollutant, on)
     key = rules.BALANCE_RATIO.key
-    note = "相关环境质量指标达标或未设，适用一般平衡比例"
     if status is not None and not status.attained:
         key = rules.NONATTAINMENT_RATIO.key
-        note = f"{status.year} 年{status.get_indicator_display()}不达标（{status.source}），适用不达标地区平衡比例"
-    elif indicator and status is None:
-        note = f"尚未录入{indicator}上年度达标状况，适用一般平衡比例"
     ratio_value = rule_value(key, on, pollutant=pollutant, zone=zone)
     ratio = ratio_value.ratio
     snap["balance_ratio"] = ratio_value.snapshot()
@@ -104,14 +86,69 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
         "indicator": indicator,
         "year": status.year if status else None,
         "attained": status.attained if status else None,
-        "note": note,
+        "source": status.source if status else None,
     }
     deduction = ceil_grams(new_discharge_grams * ratio)
-    computation = (
-        f"削减替代量 = 全厂新增外排环境量 {new} × 平衡比例 {ratio.numerator}:{ratio.denominator}"
-        f" = {format_quantity(deduction, unit, suffix=True)}（向上取整到克；{note}；依据 {ratio_value.clause_id}）"
-    )
+    with in_chinese():  # the record keeps the explanation in Chinese; pages explain in their language
+        reason, computation = explain_line(pollutant, new_discharge_grams, deduction, snap)
+        snap["attainment"]["note"] = _attainment_note(snap["attainment"])
     return LineDecision(route, reason, ratio, deduction, computation, snap)
+
+
+def _attainment_note(attainment: dict[str, Any]) -> str:
+    indicator, year = attainment.get("indicator"), attainment.get("year")
+    if year is not None and attainment.get("attained") is False:
+        label = dict(Indicator.choices).get(indicator, indicator)
+        source = attainment.get("source")
+        if source:
+            return gettext("{year} 年{indicator}不达标（{source}），适用不达标地区平衡比例").format(
+                year=year, indicator=label, source=source
+            )
+        return gettext("{year} 年{indicator}不达标，适用不达标地区平衡比例").format(
+            year=year, indicator=label
+        )
+    if indicator and year is None:
+        label = dict(Indicator.choices).get(indicator, indicator)
+        return gettext("尚未录入{indicator}上年度达标状况，适用一般平衡比例").format(indicator=label)
+    return gettext("相关环境质量指标达标或未设，适用一般平衡比例")
+
+
+def explain_line(
+    pollutant: Pollutant, new_discharge_grams: int, deduction_grams: int, snapshot: dict[str, Any]
+) -> tuple[str, str]:
+    """The route's reason and the deduction's computation of a line, from the rule values its
+    decision stored (``snapshot``), in the active language, with the clause IDs."""
+    unit = pollutant.unit
+    name = pollutant.display_name
+    threshold = snapshot["filing_threshold"]
+    new = format_quantity(new_discharge_grams, unit, suffix=True)
+    if threshold["value"] is None:
+        if new_discharge_grams == 0:
+            reason = gettext("依据 {clause}：{pollutant}无新增外排环境量")
+        else:
+            reason = gettext("依据 {clause}：{pollutant}无备案阈值，任何新增均需审核")
+        limit = ""
+    else:
+        limit = format_quantity(threshold["value"], unit, suffix=True)
+        if new_discharge_grams <= threshold["value"]:
+            reason = gettext("依据 {clause}：全厂新增外排环境量 {new} 不超过 {limit}，备案")
+        else:
+            reason = gettext("依据 {clause}：全厂新增外排环境量 {new} 超过 {limit}，需审核")
+    reason = reason.format(clause=threshold["clause_id"], pollutant=name, new=new, limit=limit)
+    ratio = snapshot["balance_ratio"]
+    numerator, denominator = ratio["value"]
+    computation = gettext(
+        "削减替代量 = 全厂新增外排环境量 {new} × 平衡比例 {numerator}:{denominator} = {deduction}"
+        "（向上取整到克；{note}；依据 {clause}）"
+    ).format(
+        new=new,
+        numerator=numerator,
+        denominator=denominator,
+        deduction=format_quantity(deduction_grams, unit, suffix=True),
+        note=_attainment_note(snapshot.get("attainment") or {}),
+        clause=ratio["clause_id"],
+    )
+    return reason, computation
 
 
 def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str]:

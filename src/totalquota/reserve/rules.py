@@ -1,5 +1,7 @@
 """Rule parameters of the quota reserve (RES-1 … RES-4), as effective-dated data."""
 
+from django.utils.translation import gettext_lazy
+
 from totalquota.registry.rules import RuleKey, register
 
 BALANCE_RATIO = register(
@@ -7,7 +9,7 @@ BALANCE_RATIO = register(
         "balance_ratio",
         "ratio",
         "RES-2",
-        "平衡比例：削减替代量 = 全厂新增外排环境量 × 比例",
+        gettext_lazy("平衡比例：削减替代量 = 全厂新增外排环境量 × 比例"),
         per_pollutant=True,
         per_zone=True,
     )
@@ -17,7 +19,7 @@ NONATTAINMENT_RATIO = register(
         "balance_ratio_nonattainment",
         "ratio",
         "RES-2",
-        "相关环境质量指标上年度不达标时适用的平衡比例（如臭氧不达标时 VOCs、NOx 按 2:1）",
+        gettext_lazy("相关环境质量指标上年度不达标时适用的平衡比例（如臭氧不达标时 VOCs、NOx 按 2:1）"),
         per_pollutant=True,
         per_zone=True,
     )
@@ -27,7 +29,7 @@ ATTAINMENT_INDICATOR = register(
         "attainment_indicator",
         "text",
         "RES-2",
-        "决定平衡比例的环境质量指标（O3、PM25、SO2、WATER 等）",
+        gettext_lazy("决定平衡比例的环境质量指标（O3、PM25、SO2、WATER 等）"),
         per_pollutant=True,
     )
 )
@@ -36,21 +38,23 @@ RECOVERY_THRESHOLD = register(
         "recovery_threshold_bp",
         "basis_points",
         "RES-4",
-        "收回线：实际排放量低于许可量的该比例（万分比，8000 即 80%）时列为收回对象",
+        gettext_lazy("收回线：实际排放量低于许可量的该比例（万分比，8000 即 80%）时列为收回对象"),
     )
 )
 RECOVERY_RATIO = register(
-    RuleKey("recovery_ratio", "ratio", "RES-4", "收回比例：收回入库量 = 确认富余量 × 比例")
+    RuleKey("recovery_ratio", "ratio", "RES-4", gettext_lazy("收回比例：收回入库量 = 确认富余量 × 比例"))
 )
 RECOVERY_OPERATION_DAYS = register(
-    RuleKey("recovery_operation_days", "days", "RES-4", "正式投运满该天数后方可按实际排放量核查收回")
+    RuleKey(
+        "recovery_operation_days", "days", "RES-4", gettext_lazy("正式投运满该天数后方可按实际排放量核查收回")
+    )
 )
 COVERAGE_ATTENTION = register(
     RuleKey(
         "warning_coverage_attention_bp",
         "basis_points",
         "RES-3",
-        "关注线：可用储备 / 待批需求低于该比例（万分比）",
+        gettext_lazy("关注线：可用储备 / 待批需求低于该比例（万分比）"),
     )
 )
 COVERAGE_WARNING = register(
@@ -58,16 +62,22 @@ COVERAGE_WARNING = register(
         "warning_coverage_warning_bp",
         "basis_points",
         "RES-3",
-        "预警线：可用储备 / 待批需求低于该比例（万分比）",
+        gettext_lazy("预警线：可用储备 / 待批需求低于该比例（万分比）"),
     )
 )
 SPEND_ATTENTION = register(
     RuleKey(
-        "warning_spend_attention_bp", "basis_points", "RES-3", "关注线：期间支出 / 收入高于该比例（万分比）"
+        "warning_spend_attention_bp",
+        "basis_points",
+        "RES-3",
+        gettext_lazy("关注线：期间支出 / 收入高于该比例（万分比）"),
     )
 )
 SPEND_WARNING = register(
     RuleKey(
-        "warning_spend_warning_bp", "basis_points", "RES-3", "预警线：期间支出 / 收入高于该比例（万分比）"
+        "warning_spend_warning_bp",
+        "basis_points",
+        "RES-3",
+        gettext_lazy("预警线：期间支出 / 收入高于该比例（万分比）"),
     )
 )

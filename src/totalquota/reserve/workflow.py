@@ -87,7 +87,7 @@ def submit(step: AppStep) -> None:
         )
         problem = hold_line(actor, line, today)
         if problem:
-            shortfalls.append(f"{line.pollutant.name}：{problem}")
+            shortfalls.append(f"{line.pollutant.display_name}：{problem}")
         line.save()
         routes.append(decision.route)
     application.route = Route.REVIEW if Route.REVIEW in routes else Route.FILING
@@ -123,15 +123,17 @@ def approve(step: AppStep) -> None:
     application, actor = step.obj, step.principal
     if application.route == Route.REVIEW and application.status != S.PROPOSED:
         raise RuleViolation(
-            "审核类申请须先由一名审核人员拟定审核意见，再由另一名审核人员批准", clause="RES-2"
+            gettext("审核类申请须先由一名审核人员拟定审核意见，再由另一名审核人员批准"), clause="RES-2"
         )
     today = timezone.localdate()
     lines = list(application.lines.select_related("pollutant", "hold", "allocation"))
     short = [line for line in lines if line_hold_state(line) not in ("none", "open")]
     if short:
-        names = "、".join(line.pollutant.name for line in short)
+        names = gettext("、").join(line.pollutant.display_name for line in short)
         raise RuleViolation(
-            f"{names}的削减替代量尚未足额预留（储备不足或预留已到期），批准将透支储备；请先调剂、申请上级储备或重新预留",
+            gettext(
+                "{names}的削减替代量尚未足额预留（储备不足或预留已到期），批准将透支储备；请先调剂、申请上级储备或重新预留"
+            ).format(names=names),
             clause="RES-2",
         )
     lock_zone_rows(application, [line.pollutant_id for line in lines if line.deduction_grams])
@@ -172,8 +174,10 @@ def rehold(step: AppStep) -> None:
         chosen = plans.get(line.pk)
         if chosen is not None and sum(g for _lot, g in chosen) != line.deduction_grams:
             raise ValidationFailed(
-                f"{line.pollutant.name}：所选批次合计应等于削减替代量 "
-                f"{format_quantity(line.deduction_grams, line.pollutant.unit, suffix=True)}",
+                gettext("{line_pollutant_name}：所选批次合计应等于削减替代量 {v1}").format(
+                    line_pollutant_name=line.pollutant.display_name,
+                    v1=format_quantity(line.deduction_grams, line.pollutant.unit, suffix=True),
+                ),
                 field="lots",
                 clause="RES-2",
             )
@@ -188,7 +192,7 @@ def rehold(step: AppStep) -> None:
             continue
         problem = hold_line(actor, line, today, lots=chosen)
         if problem:
-            problems.append(f"{line.pollutant.name}：{problem}")
+            problems.append(f"{line.pollutant.display_name}：{problem}")
         line.save()
     step.result = problems
     step.audit = {"short": problems}

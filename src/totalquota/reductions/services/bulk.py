@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.lib.errors import Forbidden, ValidationFailed
@@ -45,9 +46,9 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
     )
 
     if actor.enterprise_id is not None:
-        raise Forbidden("企业请逐个填报本单位的减排项目")
+        raise Forbidden(gettext("企业请逐个填报本单位的减排项目"))
     if not rows:
-        raise ValidationFailed("文件中没有数据行")
+        raise ValidationFailed(gettext("文件中没有数据行"))
     problems: list[dict[str, Any]] = []
 
     def problem(number: int, key: str, value: Any, message: str) -> None:
@@ -135,7 +136,9 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
         group["lines"].append((found, spec.code, inputs, factor_ids))
     if problems:
         raise ValidationFailed(
-            f"导入被拒绝：{len({p['row'] for p in problems})} 行共 {len(problems)} 处错误，未写入任何数据",
+            gettext("导入被拒绝：{v0} 行共 {v1} 处错误，未写入任何数据").format(
+                v0=len({p["row"] for p in problems}), v1=len(problems)
+            ),
             errors=problems,
         )
     codes_created: list[str] = []

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -46,12 +47,14 @@ def evidence_add(
     if kind not in EvidenceKind.values:
         raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
     if upload is None:
-        raise ValidationFailed("请选择要上传的文件", field="file")
+        raise ValidationFailed(gettext("请选择要上传的文件"), field="file")
     limit = settings.UPLOAD_MAX_BYTES
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise RuleViolation(
-            f"文件过大：{size / 1048576:.1f} MB，单个文件不能超过 {limit / 1048576:.0f} MB",
+            gettext("文件过大：{v0:.1f} MB，单个文件不能超过 {v1:.0f} MB").format(
+                v0=size / 1048576, v1=limit / 1048576
+            ),
             field="file",
             clause="RED-3",
         )
@@ -61,10 +64,12 @@ def evidence_add(
         raise RuleViolation(str(exc), field="file", clause="RED-3") from None
     if found.size > limit:
         raise RuleViolation(
-            f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause="RED-3"
+            gettext("文件过大：单个文件不能超过 {v0:.0f} MB").format(v0=limit / 1048576),
+            field="file",
+            clause="RED-3",
         )
     if project.evidence.filter(sha256=found.sha256).exists():
-        raise Conflict("同一文件已上传到该项目", field="file")
+        raise Conflict(gettext("同一文件已上传到该项目"), field="file")
     note = (note or "").strip()[:200]
     evidence = Evidence(
         project=project,

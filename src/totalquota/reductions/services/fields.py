@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.lib import dates
@@ -150,18 +151,20 @@ def parse_investment(value: Any) -> int | None:
     if value in (None, ""):
         return None
     if isinstance(value, bool):
-        raise ValidationFailed("资金投入应为数字（万元）", field="investment")
+        raise ValidationFailed(gettext("资金投入应为数字（万元）"), field="investment")
     try:
         text = decimal_text(value, what="资金投入（万元）")
     except QuantityError as exc:
-        raise ValidationFailed(f"资金投入：{exc.message}", field="investment") from None
+        raise ValidationFailed(
+            gettext("资金投入：{exc_message}").format(exc_message=exc.message), field="investment"
+        ) from None
     if text.startswith("-"):
-        raise ValidationFailed("资金投入不能为负数", field="investment")
+        raise ValidationFailed(gettext("资金投入不能为负数"), field="investment")
     yuan = Decimal(text) * YUAN_PER_WAN
     if yuan != yuan.to_integral_value():
-        raise ValidationFailed("资金投入精度过高：以万元计最多 4 位小数（1 元）", field="investment")
+        raise ValidationFailed(gettext("资金投入精度过高：以万元计最多 4 位小数（1 元）"), field="investment")
     if yuan > 10**15:
-        raise ValidationFailed("资金投入过大", field="investment")
+        raise ValidationFailed(gettext("资金投入过大"), field="investment")
     return int(yuan)
 
 

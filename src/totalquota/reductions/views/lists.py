@@ -126,7 +126,7 @@ class LibraryListView(CompactList):
             lambda r: r.project.enterprise.name if r.project.enterprise else "—",
             css="wrap",
         ),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method).split("（")[0]),
         PollutantQuantity(gettext_lazy("核定减排量"), "reduction_grams", css="num"),
         PollutantQuantity(gettext_lazy("已使用"), "excluded_grams", css="num"),
@@ -141,7 +141,7 @@ class LibraryListView(CompactList):
         Column(gettext_lazy("排污单位"), lambda r: r.project.enterprise.name if r.project.enterprise else ""),
         Column(gettext_lazy("类型"), "project.project_type"),
         Column(gettext_lazy("减排年度"), "project.year"),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         Column(gettext_lazy("单位"), lambda r: r.pollutant.display_unit),
         Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method)),
         PollutantQuantity(gettext_lazy("基准排放量"), "baseline_grams"),
@@ -209,7 +209,8 @@ class RoundListView(ScopedListView):
     export_name = "declaration-rounds"
     columns = model_columns(
         DeclarationRound,
-        "title year quarter opens_on deadline covers_from covers_to",
+        Column(DeclarationRound._meta.get_field("title").verbose_name, "display_title"),
+        "year quarter opens_on deadline covers_from covers_to",
         Column(gettext_lazy("已报送项目"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
     )

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
+from totalquota.common.i18n import chinese
 from totalquota.common.once import create_once
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import Account, SourceType
@@ -30,7 +32,7 @@ def check_intake_period(year: Any, quarter: Any, effective_date: dt.date | None)
     """The quarter and date of an intake run are plausible (from 2021, SCOPE-1)."""
     dates.check_scope_year(year)
     if quarter not in (1, 2, 3, 4):
-        raise ValidationFailed("季度应为 1-4", field="quarter")
+        raise ValidationFailed(gettext("季度应为 1-4"), field="quarter")
     dates.INTAKE_DAY.check(effective_date, label="入库日期", field="effective_date")
 
 
@@ -55,7 +57,7 @@ def intake_prepare(
     reserve and what is excluded with its RES-1 reason. Nothing is credited until confirmed."""
     check_intake_period(year, quarter, effective_date)
     start, end = quarter_period(year, quarter)
-    pending = f"{year} 年第 {quarter} 季度已有待确认的入库批次"
+    pending = gettext("{year} 年第 {quarter} 季度已有待确认的入库批次").format(year=year, quarter=quarter)
     if IntakeRun.objects.filter(year=year, quarter=quarter, confirmed_at__isnull=True).exists():
         raise Conflict(pending, clause="RES-1")
     # A twin prepared at the same moment by someone else fails on the one-pending-run constraint:
@@ -79,7 +81,7 @@ def intake_prepare(
             reasons = [
                 {
                     "code": EXCLUSION_OF_USAGE[kind],
-                    "label": str(ExclusionReason(EXCLUSION_OF_USAGE[kind]).label),
+                    "label": chinese(ExclusionReason(EXCLUSION_OF_USAGE[kind]).label),
                     "grams": grams,
                     "references": refs,
                 }
@@ -110,15 +112,15 @@ def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> Intake
     item = IntakeItem.objects.select_for_update().get(pk=item.pk)
     item.run = run
     if run.confirmed_at is not None:
-        raise Conflict("入库批次已确认，不能再调整", clause="RES-1")
+        raise Conflict(gettext("入库批次已确认，不能再调整"), clause="RES-1")
     if not (reason or "").strip():
-        raise ValidationFailed("请说明不符合入库条件的原因", field="reason", clause="RES-1")
+        raise ValidationFailed(gettext("请说明不符合入库条件的原因"), field="reason", clause="RES-1")
     before = {"intake_grams": item.intake_grams, "reasons": item.reasons}
     item.reasons = [
         *item.reasons,
         {
             "code": ExclusionReason.OTHER,
-            "label": str(ExclusionReason.OTHER.label),
+            "label": chinese(ExclusionReason.OTHER.label),
             "grams": item.intake_grams,
             "references": [reason],
         },
@@ -144,7 +146,7 @@ def intake_confirm(*, actor: Principal, run: IntakeRun) -> IntakeRun:
     # Lock order step 1: the run, so two administrators pressing confirm at once make one set of lots.
     run = IntakeRun.objects.select_for_update().get(pk=run.pk)
     if run.confirmed_at is not None:
-        raise Conflict("该入库批次已确认，不能重复入库", clause="RES-1")
+        raise Conflict(gettext("该入库批次已确认，不能重复入库"), clause="RES-1")
     items = list(run.items.select_related("line__project", "pollutant", "zone"))
     # Lock order step 2: every zone row the run credits, before the first lot (and its audit event).
     ledger.lock_zones({(item.zone_id, item.pollutant_id) for item in items if item.intake_grams > 0})

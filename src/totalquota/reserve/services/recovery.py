@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -38,7 +39,7 @@ def attainment_record(
 ) -> AttainmentStatus:
     """Enter whether an ambient indicator met its standard in a year (it decides the RES-2 ratio)."""
     if not (source or "").strip():
-        raise ValidationFailed("请注明依据（如年度环境质量公报）", field="source")
+        raise ValidationFailed(gettext("请注明依据（如年度环境质量公报）"), field="source")
     dates.check_scope_year(year)
     if indicator not in Indicator.values:
         raise ValidationFailed("指标应为：" + "、".join(Indicator.values), field="indicator")
@@ -77,15 +78,15 @@ def recover(
     application = lock_application(line.application)
     line = ApplicationLine.objects.select_related("pollutant", "allocation", "posting").get(pk=line.pk)
     if application.status != ApplicationStatus.APPROVED or line.posting_id is None:
-        raise RuleViolation("只能收回已批准并已扣减的指标", clause="RES-4")
+        raise RuleViolation(gettext("只能收回已批准并已扣减的指标"), clause="RES-4")
     if not (reason or "").strip():
-        raise ValidationFailed("请说明收回理由", field="reason", clause="RES-4")
+        raise ValidationFailed(gettext("请说明收回理由"), field="reason", clause="RES-4")
     today = today or timezone.localdate()
     kind = RecoveryKind(kind)
     snap: dict[str, Any] = {}
     if kind == RecoveryKind.NOT_BUILT:
         if line.recoveries.exists():
-            raise RuleViolation("该指标已部分收回，不能再按“不再建设”整体退回", clause="RES-4")
+            raise RuleViolation(gettext("该指标已部分收回，不能再按“不再建设”整体退回"), clause="RES-4")
         posting = ledger.reverse(
             actor=actor,
             posting=line.posting,
@@ -97,11 +98,13 @@ def recover(
         line.permitted_env_grams = 0
     else:
         if isinstance(surplus_grams, bool) or not isinstance(surplus_grams, int) or surplus_grams <= 0:
-            raise ValidationFailed("确认富余量必须大于零", field="surplus_grams", clause="RES-4")
+            raise ValidationFailed(gettext("确认富余量必须大于零"), field="surplus_grams", clause="RES-4")
         permitted = line.permitted_env_grams or 0
         if surplus_grams > permitted:
             raise RuleViolation(
-                f"确认富余量不能超过现许可量 {format_quantity(permitted, line.pollutant.unit, suffix=True)}",
+                gettext("确认富余量不能超过现许可量 {v0}").format(
+                    v0=format_quantity(permitted, line.pollutant.unit, suffix=True)
+                ),
                 clause="RES-4",
             )
         suggested = None
@@ -109,7 +112,8 @@ def recover(
             candidate = recovery_candidate(line, today=today, verified=verified)
             if candidate is None:
                 raise RuleViolation(
-                    "该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%", clause="RES-4"
+                    gettext("该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%"),
+                    clause="RES-4",
                 )
             suggested, snap = candidate.suggested_surplus_grams, candidate.snapshot
             verified = candidate.verified
@@ -121,12 +125,14 @@ def recover(
         balance = ledger_selectors.account_balance(line.allocation).available
         if recovered > balance:
             raise RuleViolation(
-                f"收回入库量 {format_quantity(recovered, line.pollutant.unit, suffix=True)} 超过该项目指标账户余额 "
-                f"{format_quantity(balance, line.pollutant.unit, suffix=True)}",
+                gettext("收回入库量 {v0} 超过该项目指标账户余额 {v1}").format(
+                    v0=format_quantity(recovered, line.pollutant.unit, suffix=True),
+                    v1=format_quantity(balance, line.pollutant.unit, suffix=True),
+                ),
                 clause="RES-4",
             )
         if recovered <= 0:
-            raise RuleViolation("按收回比例计算的入库量为零", clause="RES-4")
+            raise RuleViolation(gettext("按收回比例计算的入库量为零"), clause="RES-4")
         number = line.recoveries.count() + 1  # safe: the application row is locked
         posting = ledger.lot_open(
             actor=actor,
