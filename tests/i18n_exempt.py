@@ -6,6 +6,8 @@ Everything else a person reads on an English page is translated. Three things ar
   print them; the English switch does not change an issued document.
 * **Data people typed** (``TYPED_FIELDS``): names, addresses, reasons and comments stay as typed.
   The test removes the current values of these fields from the page before it looks for Chinese.
+* **Chinese names shown on purpose** (``CHINESE_COLUMNS``): the pollutant list has a column of
+  the official Chinese names beside the English ones.
 * **Fixed words** (``EXEMPT_TEXT``): the language switch names the other language in itself.
 
 A new official document adds its URL name to ``EXEMPT_PAGES``; a new free-text field adds
@@ -73,7 +75,16 @@ TYPED_FIELDS: list[str] = [
     "reductions.LineUsage.reference",
     "reductions.LineUsage.note",
     "reductions.LineUsage.cancel_reason",
+    "reductions.ReductionLine.inputs",  # JSON: the text inputs (basis documents) as typed
 ]
+
+# Reference data a page shows in Chinese on purpose, by page: URL name -> fields and why.
+CHINESE_COLUMNS: dict[str, tuple[list[str], str]] = {
+    "registry:pollutant_list": (
+        ["registry.Pollutant.name"],
+        "the list of managed pollutants (POLL-1) shows each one's Chinese name beside its English name",
+    ),
+}
 
 # Words that are Chinese in every language, and why.
 EXEMPT_TEXT: dict[str, str] = {

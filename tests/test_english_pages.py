@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from tests.access import PEOPLE
 from tests.access.test_access_walk import PAGES, walk_world  # noqa: F401  (the walk's records)
-from tests.i18n_exempt import EXEMPT_PAGES, EXEMPT_TEXT, TYPED_FIELDS
+from tests.i18n_exempt import CHINESE_COLUMNS, EXEMPT_PAGES, EXEMPT_TEXT, TYPED_FIELDS
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-bs-title"}
@@ -52,15 +52,31 @@ def readable_text(html: str) -> str:
     return re.sub(r"\s+", " ", " ".join(parser.parts))
 
 
-def typed_values() -> list[str]:
-    """The current values of the typed fields, longest first (so a name is removed before a
-    shorter name inside it)."""
+def texts_in(value) -> set[str]:
+    """The Chinese strings in a field's value (a JSON value is searched through)."""
+    if isinstance(value, str):
+        return {value} if CJK.search(value) else set()
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(texts_in(v) for v in value)) if value else set()
+    return set()
+
+
+def field_values(fields: list[str]) -> list[str]:
+    """The current Chinese values of ``fields`` (``app.Model.field``), longest first (so a name
+    is removed before a shorter name inside it)."""
     values: set[str] = set()
-    for label in TYPED_FIELDS:
+    for label in fields:
         app_label, model_name, field = label.split(".")
         model = apps.get_model(app_label, model_name)
-        values |= {v for v in model._default_manager.values_list(field, flat=True) if v and CJK.search(v)}
+        for value in model._default_manager.values_list(field, flat=True):
+            values |= texts_in(value)
     return sorted(values, key=len, reverse=True)
+
+
+def typed_values() -> list[str]:
+    return field_values(TYPED_FIELDS)
 
 
 def chinese_left(text: str, typed: list[str]) -> list[str]:
@@ -89,6 +105,8 @@ def test_no_english_page_shows_chinese(walk_world):  # noqa: F811
             continue
         url = reverse(url_name, kwargs=page.kwargs(walk_world) if page.kwargs else None)
         typed = typed_values()
+        if url_name in CHINESE_COLUMNS:
+            typed = sorted({*typed, *field_values(CHINESE_COLUMNS[url_name][0])}, key=len, reverse=True)
         for role, client in clients.items():
             response = client.get(url)
             if not response["Content-Type"].startswith("text/html"):

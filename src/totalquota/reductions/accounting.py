@@ -66,6 +66,13 @@ FACTOR_UNITS: dict[str, FactorUnit] = {
     )
 }
 EFFICIENCY_UNIT = "%"
+# Unit symbols with a Chinese part, as each language writes them (the symbol is what is stored).
+UNIT_LABELS = {"kg/万m³": gettext_lazy("kg/万m³"), "万m³": gettext_lazy("万m³")}
+
+
+def unit_label(symbol: str) -> str:
+    """A unit symbol as the page's language writes it (``kg/万m³`` is ``kg/10⁴ m³`` in English)."""
+    return str(UNIT_LABELS.get(symbol, symbol))
 
 
 @dataclass(frozen=True)
@@ -352,9 +359,9 @@ def fuel_switch(
         ).format(
             label=label,
             v1=show(fuel),
-            factor_activity_unit=factor.activity_unit,
+            factor_activity_unit=unit_label(factor.activity_unit),
             v3=show(factor.value),
-            factor_unit=factor.unit,
+            factor_unit=unit_label(factor.unit),
             ref=ref,
             v6=pct(removal),
             v7=show(grams / unit[1]),
@@ -407,9 +414,9 @@ def vapour_recovery(
     steps = [
         gettext("未控制排放量 = {v0} {factor_activity_unit} × {v2} {factor_unit}{ref} = {v5} t/a").format(
             v0=show(throughput),
-            factor_activity_unit=factor.activity_unit,
+            factor_activity_unit=unit_label(factor.activity_unit),
             v2=show(factor.value),
-            factor_unit=factor.unit,
+            factor_unit=unit_label(factor.unit),
             ref=ref,
             v5=show(uncontrolled / GRAMS_PER_TONNE),
         ),

@@ -239,7 +239,9 @@ class FactorListView(ScopedListView):
         "kind pollutant",
         Column(gettext_lazy("取值"), lambda f: accounting.show(accounting.parse_factor_value(f.value))),
         Column(gettext_lazy("精确值"), "value"),
-        "unit",
+        Column(
+            AccountingFactor._meta.get_field("unit").verbose_name, lambda f: accounting.unit_label(f.unit)
+        ),
         Column(gettext_lazy("来源文件或标准"), "source", css="wrap"),
         Column(gettext_lazy("原文取值及出处"), "source_detail", css="wrap"),
         "effective_from effective_to",
