@@ -58,12 +58,13 @@ class ApiProblemMiddleware:
             from totalquota.common.problems import TITLES, problem
 
             status = response.status_code
-            detail = {
-                404: "请求的接口不存在",
-                405: f"该接口不支持 {request.method} 方法",
-                413: "请求体过大",
-                415: MULTIPART_ONLY,
-            }.get(status, "请求无法处理")
+            details = {
+                404: gettext("请求的接口不存在"),
+                405: gettext("该接口不支持 {method} 方法").format(method=request.method),
+                413: gettext("请求体过大"),
+                415: str(MULTIPART_ONLY),
+            }
+            detail = details.get(status, gettext("请求无法处理"))
             result = problem(request, status, TITLES.get(status, gettext("请求有误")), detail, code="http")
             if response.has_header("Allow"):
                 result["Allow"] = response["Allow"]

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.middleware import current_request_id
@@ -30,7 +31,7 @@ TITLES = {
 def problem(
     request: HttpRequest,
     status: int,
-    title: str,
+    title: str | Promise,
     detail: str,
     *,
     code: str = "error",

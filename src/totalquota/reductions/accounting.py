@@ -2,7 +2,8 @@
 
 Every method turns the inputs a preparer entered (exact decimal strings, and the factors they
 chose) into the baseline emission, the emission after the project and the reduction, all in grams
-per year, together with a trace a reviewer can read and recompute by hand. No Django here: inputs
+per year, together with a trace a reviewer can read and recompute by hand. No Django here but
+translation (labels are ``gettext_lazy``, traces ``gettext`` in the active language): inputs
 are :class:`~decimal.Decimal` / :class:`~fractions.Fraction`, arithmetic is exact, and the one
 rounding step is explicit.
 
@@ -28,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 
@@ -66,6 +68,7 @@ FACTOR_UNITS: dict[str, FactorUnit] = {
     )
 }
 EFFICIENCY_UNIT = "%"
+Text = str | Promise  # a label: plain, or a lazy translation
 # Unit symbols with a Chinese part, as each language writes them (the symbol is what is stored).
 UNIT_LABELS = {"kg/万m³": gettext_lazy("kg/万m³"), "万m³": gettext_lazy("万m³")}
 
@@ -469,25 +472,25 @@ class Param:
     emission factor id), ``text`` or ``choice``."""
 
     name: str
-    label: str
+    label: Text
     kind: str
     unit: str = ""
     required: bool = True
-    help: str = ""
-    choices: tuple[tuple[str, str], ...] = ()
+    help: Text = ""
+    choices: tuple[tuple[str, Text], ...] = ()
     group: str = ""
 
 
 @dataclass(frozen=True)
 class Method:
     code: str
-    label: str
-    formula: str
+    label: Text
+    formula: Text
     params: tuple[Param, ...]
     pollutants: frozenset[str] | None  # pollutant codes; None means any
     compute: Callable[[Mapping[str, Any], tuple[str, int]], Computation]
     evidence_from: str | None = None  # the param naming the source document (documented figure)
-    description: str = ""
+    description: Text = ""
     types: tuple[str, ...] = field(default=())
 
     def param(self, name: str) -> Param:
@@ -515,7 +518,7 @@ SIDE_LABEL = gettext_lazy("{side}{label}")
 
 
 def _both_sides(
-    *inputs: tuple[str, str, str, str],
+    *inputs: tuple[str, Text, str, str],
     before: Any = BEFORE,
     after: Any = AFTER,
 ) -> tuple[Param, ...]:
@@ -804,7 +807,8 @@ def evaluate(
         elif p.kind == "choice":
             if str(given) not in dict(p.choices):
                 raise AccountingError(
-                    gettext("{p_label}应为：").format(p_label=p.label) + "、".join(dict(p.choices).values()),
+                    gettext("{p_label}应为：").format(p_label=p.label)
+                    + gettext("、").join(str(label) for label in dict(p.choices).values()),
                     param=p.name,
                 )
             values[p.name] = str(given)

@@ -249,7 +249,7 @@ class LineForm(StyledForm):
         for p in method.params:
             help_text: Any = p.help
             suffix = {"amount": unit, "percent": "%"}.get(p.kind, p.unit)
-            label = f"{p.label}（{suffix}）" if suffix else p.label
+            label = f"{p.label}（{suffix}）" if suffix else str(p.label)
             if p.kind == "factor":
                 self.fields[p.name] = forms.ModelChoiceField(
                     label=label,

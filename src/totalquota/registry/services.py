@@ -57,7 +57,7 @@ FIELD_LABELS = {field: header for header, field in IMPORT_COLUMNS}  # the import
 def field_label(name: str) -> str:
     """The name of an enterprise field as a message shows it, in the page's language."""
     try:
-        return str(Enterprise._meta.get_field(name).verbose_name)
+        return str(getattr(Enterprise._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
         return FIELD_LABELS.get(name, name)
 

@@ -98,7 +98,7 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
 def _attainment_note(attainment: dict[str, Any]) -> str:
     indicator, year = attainment.get("indicator"), attainment.get("year")
     if year is not None and attainment.get("attained") is False:
-        label = dict(Indicator.choices).get(indicator, indicator)
+        label = dict(Indicator.choices).get(str(indicator), indicator)
         source = attainment.get("source")
         if source:
             return gettext("{year} 年{indicator}不达标（{source}），适用不达标地区平衡比例").format(

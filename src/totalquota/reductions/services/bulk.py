@@ -123,7 +123,7 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
                 "method",
                 v["method"],
                 gettext("核算方法应为：")
-                + "、".join(m.label.split("（")[0] for m in accounting.METHODS.values()),
+                + gettext("、").join(str(m.label).split("（")[0] for m in accounting.METHODS.values()),
             )
             continue
         inputs, codes, parse_problems = parse_inputs(spec, v["inputs"])

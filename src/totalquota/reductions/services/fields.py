@@ -104,7 +104,7 @@ def _field_errors(errors: dict[str, str], clause: str | None = None) -> Validati
     )
 
 
-def _date(value: Any, label: str, errors: dict[str, str], name: str) -> dt.date | None:
+def _date(value: Any, label: Any, errors: dict[str, str], name: str) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):

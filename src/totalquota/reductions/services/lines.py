@@ -83,7 +83,7 @@ def account_line(
     spec = accounting.METHODS.get(method)
     if spec is None:
         raise ValidationFailed(
-            "核算方法应为：" + "、".join(m.label for m in accounting.METHODS.values()),
+            gettext("核算方法应为：") + gettext("、").join(str(m.label) for m in accounting.METHODS.values()),
             field="method",
             clause="RED-2",
         )

@@ -167,11 +167,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lines = list(application.lines.select_related("pollutant", "hold", "allocation", "posting"))
     for line in lines:  # shown with each line: its hold and, while open, the lots it may come from
-        line.route_reason_text, line.computation_text = line.route_reason, line.computation
+        texts = (line.route_reason, line.computation)  # as stored; explained again in the page's language
         if {"filing_threshold", "balance_ratio"} <= set(line.rule_snapshot or {}):
-            line.route_reason_text, line.computation_text = explain_line(
+            texts = explain_line(
                 line.pollutant, line.new_discharge_grams, line.deduction_grams, line.rule_snapshot
             )
+        line.route_reason_text, line.computation_text = texts  # type: ignore[attr-defined]
         state = line_hold_state(line)
         line.hold_state = state  # type: ignore[attr-defined]
         line.hold_label = LINE_STATUS_LABELS.get(state, state)  # type: ignore[attr-defined]
