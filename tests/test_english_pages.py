@@ -117,7 +117,9 @@ def test_no_english_page_shows_chinese(walk_world):  # noqa: F811
                 found[f"{name} as {role} ({response.status_code})"] = sorted(set(left))
     assert seen > 100
     report = "\n".join(f"{page}:\n    " + "\n    ".join(texts) for page, texts in found.items())
-    assert not found, f"Chinese on {len(found)} English pages (translate it, or exempt it in tests/i18n_exempt.py):\n{report}"
+    assert not found, (
+        f"Chinese on {len(found)} English pages (translate it, or exempt it in tests/i18n_exempt.py):\n{report}"
+    )
 
 
 @pytest.mark.django_db
@@ -146,7 +148,9 @@ def test_api_problem_documents_are_english(walk_world):  # noqa: F811
         officer.get(f"/api/v1/enterprises/{walk_world.other_company.pk}"),
         company.post("/api/v1/enterprises", {}, content_type="application/json"),
         # a service's refusal
-        admin.post("/api/v1/enterprises", {"name": "x", "uscc": "bad", "zone": "A"}, content_type="application/json"),
+        admin.post(
+            "/api/v1/enterprises", {"name": "x", "uscc": "bad", "zone": "A"}, content_type="application/json"
+        ),
     ]
     statuses = []
     for response in cases:
