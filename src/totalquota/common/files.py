@@ -447,7 +447,9 @@ def check_upload(upload: Any, *, clause: str) -> Sniffed:
     except UnsupportedFile as exc:
         raise RuleViolation(str(exc), field="file", clause=clause) from None
     if found.size > limit:
-        raise RuleViolation(f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause=clause)
+        raise RuleViolation(
+            f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause=clause
+        )
     return found
 
 
