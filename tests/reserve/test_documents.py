@@ -263,7 +263,7 @@ def test_reviewers_see_the_documents_beside_the_decision_preview(client, world, 
     decision = text.index('id="decision-form"')
     assert preview < documents < decision  # in the decision column, after the preview
     card = text[documents:decision]
-    assert [d.kind for d in app.documents.all()] == ["balance_plan", "basis"]
+    assert card.index("立项依据.pdf") < card.index("总量平衡方案.pdf")  # the basis first
     for document in app.documents.all():
         assert document.original_name in card and document.get_absolute_url() in card
         assert document.get_kind_display() in card and str(document.uploaded_by) in card

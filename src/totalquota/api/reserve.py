@@ -276,8 +276,7 @@ action_routes(
 # --- documents (RES-2): the basis and the balance plan a review reads ----------------------------
 def _documents(request: ApiRequest, application_id: int, permission: str) -> QuerySet[ApplicationDocument]:
     """The documents of an application the person may see (404 for an application outside scope)."""
-    application = load_application(request, application_id, permission)
-    return ApplicationDocument.objects.filter(application=application).select_related("uploaded_by")
+    return selectors.application_documents(load_application(request, application_id, permission))
 
 
 @router.get(

@@ -200,7 +200,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "preview": selectors.decision_preview(application) if is_reviewer and application.is_open else [],
         "can_edit": can_edit,
-        "documents": application.documents.select_related("uploaded_by"),
+        "documents": selectors.application_documents(application),
         "missing_documents": missing_documents(application) if route == Route.REVIEW else [],
         "documents_route": route,
         "document_form": DocumentForm(auto_id="document_%s") if can_edit else None,
