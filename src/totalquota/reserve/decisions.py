@@ -135,7 +135,7 @@ def review_documents_refusal(application: QuotaApplication, review_lines: list[s
         return None
     names = "、".join(str(kind.label) for kind in missing)
     return RuleViolation(
-        f"该申请{'、'.join(review_lines)}超过备案阈值，须经审核：提交前请上传{names}（申请材料）",
+        f"该申请因{'、'.join(review_lines)}须经审核，审核的是依据和总量平衡方案：提交前请上传{names}（申请材料）",
         field="documents",
         clause="RES-2",
     )
