@@ -245,8 +245,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
-# Evidence uploads (RED-3): a per-file limit the upload services check; Django's own memory limit
-# stays at its default so large files spill to a temporary file instead of memory.
+# Uploads (RED-3 evidence, RES-2 application documents): a per-file limit common.files checks;
+# Django's own memory limit stays at its default so large files spill to a temporary file instead
+# of memory.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -255,7 +256,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Uploaded files (MEDIA_ROOT) have no URL of their own: they are only ever sent by views that check
-# who asks (evidence: reductions.views.evidence_download and the API's download_evidence).
+# who asks (evidence: reductions.views.evidence_download and the API's download_evidence; an
+# application's documents: reserve.views.documents.document_download and download_document).
 # In development and tests WhiteNoise serves static files straight from the source folders; the
 # served profiles (settings_local, settings_production) serve what collectstatic put in STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True

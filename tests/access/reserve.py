@@ -22,10 +22,14 @@ WARNING_READERS = allow(*PEOPLE, roles_list=PEOPLE, overrides={R.ENTERPRISE: 403
 
 def objects(w: Any) -> SimpleNamespace:
     """Reserve records for the walk: zone A stock, a draft, a submitted and an approved application
-    of the company, an application of the other company in zone B, an intake run, an upper request."""
+    of the company, an application of the other company in zone B, an intake run, an upper request;
+    a document on the draft, one on the zone B application and one on a draft the zone officer
+    made for a third unit of zone A (the one the walk deletes)."""
     if hasattr(w, "reserve"):
         return w.reserve
+    from tests.factories import EnterpriseFactory
     from tests.ledger_helpers import open_stock
+    from tests.reserve.conftest import add_review_documents
     from totalquota.registry.models import Pollutant
     from totalquota.reserve import services
 
@@ -52,7 +56,7 @@ def objects(w: Any) -> SimpleNamespace:
             ],
         )
 
-    draft = app(w.company_user, w.company)
+    draft = add_review_documents(app(w.company_user, w.company), w.company_user.principal)
     submitted = services.application_submit(
         actor=w.company_user.principal, application=app(w.company_user, w.company)
     )
@@ -61,8 +65,13 @@ def objects(w: Any) -> SimpleNamespace:
     )
     services.application_approve(actor=w.reviewer.principal, application=approved)
     other = services.application_submit(
-        actor=w.other_company_user.principal, application=app(w.other_company_user, w.other_company)
+        actor=w.other_company_user.principal,
+        application=add_review_documents(
+            app(w.other_company_user, w.other_company), w.other_company_user.principal
+        ),
     )
+    third = app(w.officer, EnterpriseFactory(zone=w.zone_a, name="苏州丙材料有限公司"))
+    add_review_documents(third, w.officer.principal)
     run = services.intake_prepare(
         actor=w.admin.principal, year=2025, quarter=1, effective_date=dt.date(2025, 4, 1)
     )
@@ -70,7 +79,16 @@ def objects(w: Any) -> SimpleNamespace:
         actor=w.admin.principal, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
     )
     w.reserve = SimpleNamespace(
-        draft=draft, submitted=submitted, approved=approved, other=other, run=run, upper=upper
+        draft=draft,
+        submitted=submitted,
+        approved=approved,
+        other=other,
+        run=run,
+        upper=upper,
+        document=draft.documents.first(),
+        other_document=other.documents.first(),
+        third=third,
+        third_document=third.documents.first(),
     )
     return w.reserve
 
@@ -95,6 +113,19 @@ PAGES = {
     "reserve:annex": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).approved.pk, "fmt": "xlsx"}),
     "reserve:application_action": Page(
         APPLICANTS, kwargs=lambda w: {"pk": o(w).draft.pk, "action": "submit"}, method="post"
+    ),
+    "reserve:document_upload": Page(APPLICANTS, kwargs=lambda w: {"pk": o(w).draft.pk}),
+    "reserve:document_download": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).document.pk}),
+    "reserve:document_download#other_zone": Page(
+        allow(*PEOPLE, roles_list=PEOPLE, overrides=NARROW_404),
+        kwargs=lambda w: {"pk": o(w).other_document.pk},
+    ),
+    # A document of the third unit's draft: its zone officer removes it; the company's staff do not
+    # learn it exists.
+    "reserve:document_delete": Page(
+        allow(R.ZONE_OFFICER, roles_list=PEOPLE, overrides={R.ENTERPRISE: 404}),
+        kwargs=lambda w: {"pk": o(w).third_document.pk},
+        method="post",
     ),
     "reserve:line_plan": Page(BUREAU, kwargs=lambda w: {"pk": o(w).submitted.lines.get().pk}, method="post"),
     "reserve:line_recover": Page(
@@ -147,6 +178,21 @@ API_ROUTES = {
     ),
     ("post", "/api/v1/reserve/applications/{application_id}/reject"): ApiRoute(
         allow(R.REVIEWER), params=lambda w: {"application_id": o(w).submitted.pk}, body=lambda w: {}
+    ),
+    ("get", "/api/v1/reserve/applications/{application_id}/documents"): ApiRoute(
+        allow(*R, overrides=NARROW_404), params=lambda w: {"application_id": o(w).other.pk}
+    ),
+    # Without a file the upload is refused after the person's right and scope (422).
+    ("post", "/api/v1/reserve/applications/{application_id}/documents"): ApiRoute(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER), params=lambda w: {"application_id": o(w).draft.pk}
+    ),
+    ("get", "/api/v1/reserve/applications/{application_id}/documents/{document_id}/file"): ApiRoute(
+        allow(*R, overrides=NARROW_404),
+        params=lambda w: {"application_id": o(w).other.pk, "document_id": o(w).other_document.pk},
+    ),
+    ("delete", "/api/v1/reserve/applications/{application_id}/documents/{document_id}"): ApiRoute(
+        allow(R.ZONE_OFFICER, overrides={R.ENTERPRISE: 404}),
+        params=lambda w: {"application_id": o(w).third.pk, "document_id": o(w).third_document.pk},
     ),
     ("get", "/api/v1/reserve/applications/{application_id}/annex.pdf"): ApiRoute(
         ALL, params=lambda w: {"application_id": o(w).approved.pk}

@@ -263,7 +263,7 @@ def test_a_workbook_with_corrupt_compressed_data_is_a_422_not_a_500(client, worl
 
 
 def test_an_office_evidence_file_with_corrupt_compressed_data_is_refused_not_failed():
-    from totalquota.reductions.files import UnsupportedFile, sniff
+    from totalquota.common.files import UnsupportedFile, sniff
 
     content = corrupt_part(xlsx_bytes(["a"], [["x"]]), "xl/workbook.xml")
     with pytest.raises(UnsupportedFile):

@@ -16,8 +16,8 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
+from totalquota.common.files import OLE2_MAGIC
 from totalquota.reductions import services
-from totalquota.reductions.files import OLE2_MAGIC
 from totalquota.registry.models import Pollutant
 
 

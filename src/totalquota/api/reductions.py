@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -40,6 +40,7 @@ from totalquota.api.reductions_schemas import (
     UsageIn,
     UsageMarkOut,
 )
+from totalquota.common.files import download
 from totalquota.common.xlsx import read_table
 from totalquota.lib.errors import ValidationFailed
 from totalquota.reductions import accounting, selectors, services
@@ -196,15 +197,7 @@ def list_rounds(request: ApiRequest):
 @router.get("/reductions/evidence/{int:evidence_id}/file", summary="下载佐证材料", response={200: None})
 def download_evidence(request: ApiRequest, evidence_id: int):
     evidence = access(request.auth, Evidence.objects.all(), evidence_id, "reductions.view")
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, content_type=evidence.content_type, as_attachment=True, filename=evidence.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(evidence.file, content_type=evidence.content_type, filename=evidence.original_name)
 
 
 # --- declaring ---------------------------------------------------------------------------------

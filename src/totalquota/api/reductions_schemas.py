@@ -23,7 +23,7 @@ from totalquota.api.fields import (
     day,
     optional_day,
 )
-from totalquota.api.schemas import display, patch_of, path
+from totalquota.api.schemas import UploadedFileOut, display, patch_of, path
 from totalquota.lib import dates
 from totalquota.lib.units import format_quantity
 from totalquota.reductions import accounting, selectors
@@ -118,21 +118,8 @@ class LineOut(LineFields):
         return selectors.line_usage(line)
 
 
-class EvidenceOut(Schema):
-    id: int
-    kind: str
-    kind_label: str
-    original_name: str
-    size_bytes: int
-    sha256: str
-    content_type: str
-    note: str
-    uploaded_by: str
-    uploaded_at: dt.datetime
+class EvidenceOut(UploadedFileOut):
     download_url: str
-
-    resolve_kind_label = display("kind")
-    resolve_uploaded_by = path("uploaded_by", str)
 
     @staticmethod
     def resolve_download_url(e: Evidence) -> str:

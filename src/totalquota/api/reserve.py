@@ -1,4 +1,4 @@
-"""Reserve routes: quota applications and their decisions, ANNEX-1, intake runs, warnings."""
+"""Reserve routes: quota applications, their documents and decisions, ANNEX-1, intake runs, warnings."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -7,14 +7,16 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.actions import action_routes
-from totalquota.api.core import ApiRequest, Pages, allowed, filtered
+from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import QuantityText
-from totalquota.api.schemas import ZonePollutantOut, path
+from totalquota.api.schemas import UploadedFileOut, ZonePollutantOut, path
+from totalquota.common.files import download
 from totalquota.common.pdf import pdf_response
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -23,7 +25,13 @@ from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.reserve import annex, selectors, services
 from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
 from totalquota.reserve.lines import read_line
-from totalquota.reserve.models import ApplicationLine, ApplicationStatus, IntakeRun, QuotaApplication
+from totalquota.reserve.models import (
+    ApplicationDocument,
+    ApplicationLine,
+    ApplicationStatus,
+    IntakeRun,
+    QuotaApplication,
+)
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 
 router = Router(tags=["储备库 reserve"])
@@ -119,6 +127,18 @@ class ApplicationOut(Schema):
     @staticmethod
     def resolve_lines(obj: QuotaApplication) -> QuerySet[ApplicationLine]:
         return obj.lines.select_related("pollutant", "hold")
+
+
+class DocumentOut(UploadedFileOut):
+    """One document of an application (申请材料, RES-2): kind ``basis`` (依据), ``balance_plan``
+    (总量平衡方案) or ``other``."""
+
+    application_id: int
+    download_url: str
+
+    @staticmethod
+    def resolve_download_url(d: ApplicationDocument) -> str:
+        return f"/api/v1/reserve/applications/{d.application_id}/documents/{d.pk}/file"
 
 
 # Built from reserve.selectors.ZoneWarning.
@@ -251,6 +271,66 @@ action_routes(
     only=("submit", "withdraw", "propose", "approve", "reject"),
     name="{action}_application",
 )
+
+
+# --- documents (RES-2): the basis and the balance plan a review reads ----------------------------
+def _documents(request: ApiRequest, application_id: int, permission: str) -> QuerySet[ApplicationDocument]:
+    """The documents of an application the person may see (404 for an application outside scope)."""
+    return selectors.application_documents(load_application(request, application_id, permission))
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/documents",
+    response=list[DocumentOut],
+    summary="申请材料（依据、总量平衡方案等）",
+)
+def list_documents(request: ApiRequest, application_id: int):
+    return _documents(request, application_id, "reserve.view")
+
+
+@router.post(
+    "/reserve/applications/{int:application_id}/documents",
+    response={201: DocumentOut},
+    summary="上传申请材料（草稿；按内容校验类型，限制大小，记录 SHA-256）",
+    auth=allowed_upload("reserve.apply"),
+)
+def upload_document(
+    request: ApiRequest, application_id: int, kind: Form[str], file: File[UploadedFile], note: Form[str] = ""
+):
+    application = load_application(request, application_id, "reserve.apply")
+    document = services.document_add(
+        actor=request.auth, application=application, kind=kind, upload=file, note=note
+    )
+    return Status(201, document)
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/documents/{int:document_id}/file",
+    summary="下载申请材料",
+    response={200: None},
+)
+def download_document(request: ApiRequest, application_id: int, document_id: int):
+    document = access(
+        request.auth, _documents(request, application_id, "reserve.view"), document_id, "reserve.view"
+    )
+    return download(document.file, content_type=document.content_type, filename=document.original_name)
+
+
+@router.delete(
+    "/reserve/applications/{int:application_id}/documents/{int:document_id}",
+    response={204: None},
+    summary="删除申请材料（草稿）",
+    auth=allowed("reserve.apply"),
+)
+def delete_document(request: ApiRequest, application_id: int, document_id: int):
+    document = access(
+        request.auth,
+        _documents(request, application_id, "reserve.apply").select_related("application"),
+        document_id,
+        "reserve.apply",
+    )
+    services.document_delete(actor=request.auth, document=document)
+    return Status(204, None)
 
 
 @router.get(

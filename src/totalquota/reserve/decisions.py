@@ -1,5 +1,5 @@
 """The rules of the quota reserve as pure decisions: the route, ratio and deduction of an
-application line (RES-2), the consistency of its ANNEX-1 figures, the state of its hold and whether
+application line (RES-2), the documents a review needs (RES-2), the consistency of its ANNEX-1 figures, the state of its hold and whether
 it is a RES-4 (2) recovery candidate. Reads only: nothing here writes, so selectors and services
 both use it."""
 
@@ -18,7 +18,14 @@ from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
 from totalquota.reserve import rules
-from totalquota.reserve.models import ApplicationLine, AttainmentStatus, Route
+from totalquota.reserve.models import (
+    REVIEW_DOCUMENTS,
+    ApplicationLine,
+    AttainmentStatus,
+    DocumentKind,
+    QuotaApplication,
+    Route,
+)
 
 LINE_FIELDS = [
     "project_sewer_grams",
@@ -112,6 +119,46 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
         f" = {format_quantity(deduction, unit, suffix=True)}（向上取整到克；{note}；依据 {ratio_value.clause_id}）"
     )
     return LineDecision(route, reason, ratio, deduction, computation, snap)
+
+
+def missing_documents(application: QuotaApplication) -> list[DocumentKind]:
+    """The documents of a review (its basis and its balance plan, RES-2) the application lacks."""
+    have = set(application.documents.values_list("kind", flat=True))
+    return [kind for kind in REVIEW_DOCUMENTS if kind not in have]
+
+
+def review_documents_refusal(application: QuotaApplication, review_lines: list[str]) -> RuleViolation | None:
+    """The refusal of a submit whose lines ``review_lines`` (pollutant names) go to review while a
+    review document is missing; ``None`` when nothing is missing or nothing goes to review."""
+    missing = missing_documents(application) if review_lines else []
+    if not missing:
+        return None
+    names = "、".join(str(kind.label) for kind in missing)
+    return RuleViolation(
+        f"该申请因{'、'.join(review_lines)}须经审核，审核的是依据和总量平衡方案：提交前请上传{names}（申请材料）",
+        field="documents",
+        clause="RES-2",
+    )
+
+
+def expected_route(application: QuotaApplication, on: dt.date) -> str | None:
+    """The route a draft would take if submitted on ``on`` (review if any line goes to review);
+    ``None`` when a rule it needs is missing (the submit says so)."""
+    routes = set()
+    for line in application.lines.select_related("pollutant"):
+        try:
+            decision = decide_line(
+                zone=application.zone,
+                pollutant=line.pollutant,
+                new_discharge_grams=line.new_discharge_grams,
+                on=on,
+            )
+        except RuleViolation:
+            return None
+        routes.add(decision.route)
+    if not routes:
+        return None
+    return Route.REVIEW if Route.REVIEW in routes else Route.FILING
 
 
 def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str]:

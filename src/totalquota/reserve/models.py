@@ -163,6 +163,62 @@ class ApplicationLine(models.Model):
         return f"{self.application_id} {self.pollutant_id}"
 
 
+class DocumentKind(models.TextChoices):
+    """申请材料类型: what the bureau reviews on the review route (RES-2), and anything else."""
+
+    BASIS = "basis", _("依据")
+    BALANCE_PLAN = "balance_plan", _("总量平衡方案")
+    OTHER = "other", _("其他")
+
+
+# The documents an application routed to review cannot be submitted without (RES-2).
+REVIEW_DOCUMENTS = (DocumentKind.BASIS, DocumentKind.BALANCE_PLAN)
+
+DOCUMENT_FOLDER = "reserve/documents"
+
+
+def document_path(instance: ApplicationDocument, filename: str) -> str:
+    # Stored under the digest, not the uploaded name: names are untrusted and may collide.
+    return f"{DOCUMENT_FOLDER}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class ApplicationDocument(DetailPage):
+    """申请材料: a document of a quota application (its basis 依据, its balance plan 总量平衡方案 or
+    another), typed, checked by content and hashed; read by the reviewers beside the decision.
+
+    ``content_type`` is what the bytes are (magic numbers), not what the name or the browser said.
+    The file has no URL of its own: it is sent only by the download view, to people who may see
+    the application.
+    """
+
+    application = required_link(QuotaApplication, _("总量指标申请"), related_name="documents")
+    kind = models.CharField(_("材料类型"), max_length=16, choices=DocumentKind.choices)
+    file = models.FileField(_("文件"), upload_to=document_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    size_bytes = models.BigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = required_link(USER, _("上传人"), related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    scope_fields = {"zone": "application__zone_id", "enterprise": "application__enterprise_id"}
+
+    detail_view = "reserve:document_download"
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("申请材料")
+        ordering = ["application", "kind", "uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "sha256"], name="reserve_document_once_per_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class ApplicationTransition(Transition):
     """申请流转记录: one change of an application's status (append-only).
 

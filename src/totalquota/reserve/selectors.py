@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from totalquota.ledger import selectors as ledger_selectors
@@ -15,7 +15,29 @@ from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
 from totalquota.reserve.decisions import Candidate, line_hold_state, recovery_candidate
-from totalquota.reserve.models import OPEN_STATUSES, ApplicationLine, ApplicationStatus, QuotaApplication
+from totalquota.reserve.models import (
+    OPEN_STATUSES,
+    ApplicationDocument,
+    ApplicationLine,
+    ApplicationStatus,
+    DocumentKind,
+    QuotaApplication,
+)
+
+
+def application_documents(application: QuotaApplication) -> QuerySet[ApplicationDocument]:
+    """The documents of an application as a reviewer reads them: the basis, the balance plan, then
+    the others, each kind in the order uploaded. (The caller has checked access to the application.)"""
+    order = Case(
+        *(When(kind=kind, then=Value(n)) for n, kind in enumerate(DocumentKind)),
+        default=Value(len(DocumentKind)),
+    )
+    return (
+        ApplicationDocument.objects.filter(application=application)
+        .select_related("uploaded_by")
+        .order_by(order, "uploaded_at", "id")
+    )
+
 
 LEVELS = ["normal", "attention", "warning"]
 LEVEL_LABELS = {"normal": "正常", "attention": "关注", "warning": "预警"}

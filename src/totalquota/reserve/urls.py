@@ -1,8 +1,8 @@
-"""储备库 URLs: applications and their decisions, lines, intake, upper level, data and warnings."""
+"""储备库 URLs: applications, their documents and decisions, lines, intake, upper level, data and warnings."""
 
 from django.urls import path
 
-from totalquota.reserve.views import applications, data, intake, upper, warnings
+from totalquota.reserve.views import applications, data, documents, intake, upper, warnings
 
 app_name = "reserve"
 
@@ -17,6 +17,9 @@ urlpatterns = [
         name="application_operating",
     ),
     path("applications/<int:pk>/annex.<str:fmt>", applications.annex_download, name="annex"),
+    path("applications/<int:pk>/documents/new/", documents.document_upload, name="document_upload"),
+    path("documents/<int:pk>/", documents.document_download, name="document_download"),
+    path("documents/<int:pk>/delete/", documents.document_delete, name="document_delete"),
     # The workflow actions (reserve.workflow.APPLICATION_ACTIONS), one path for all as before.
     path(
         "applications/<int:pk>/<str:action>/",

@@ -20,7 +20,7 @@ from totalquota.accounts.permissions import Principal
 from totalquota.ledger import services as ledger
 from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.lib.units import format_quantity
-from totalquota.reserve.decisions import decide_line, line_hold_state
+from totalquota.reserve.decisions import decide_line, line_hold_state, review_documents_refusal
 from totalquota.reserve.models import (
     OPEN_STATUSES,
     ApplicationStatus,
@@ -57,7 +57,8 @@ def _preparers(application: QuotaApplication) -> tuple[int | None, ...]:
 
 def submit(step: AppStep) -> None:
     """Each line is routed (filing or review), its deduction computed with the rules in force today
-    and held in the zone's reserve. A line the zone cannot cover is submitted without a hold and
+    and held in the zone's reserve; an application going to review must carry its basis and its
+    balance plan (RES-2). A line the zone cannot cover is submitted without a hold and
     shown as short (the transition's reason), for the bureau to cover (zone transfer, upper level)."""
     application, actor = step.obj, step.principal
     today = timezone.localdate()
@@ -75,6 +76,13 @@ def submit(step: AppStep) -> None:
         )
         for line in application.lines.select_related("pollutant").order_by("pollutant__sort_order")
     ]
+    # RES-2: a review is of the basis and the balance plan, so an application going to review
+    # brings both as documents; refused here, before anything is held or written.
+    refusal = review_documents_refusal(
+        application, [line.pollutant.name for line, d in decisions if d.route == Route.REVIEW]
+    )
+    if refusal is not None:
+        raise refusal
     lock_zone_rows(application, [line.pollutant_id for line, d in decisions if d.deduction_grams])
     shortfalls, routes = [], []
     for line, decision in decisions:

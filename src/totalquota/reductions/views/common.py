@@ -102,12 +102,6 @@ def _refused(request, project, exc: DomainError):
     return redirect(project)
 
 
-def _upload_mb() -> int:
-    from django.conf import settings
-
-    return settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-
-
 def form_page(request: HttpRequest, form: Any, **kwargs: Any) -> HttpResponse:
     """:func:`web.forms.form_page` as every form page here uses it: a refusal is placed on the
     form's fields (with its clause above the form) and the page answers 422 while the form shows

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,8 +28,15 @@ from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Zone
 from totalquota.reserve import annex, selectors, services
-from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
-from totalquota.reserve.forms import ApplicationForm, LinesForm, OperatingForm, ReasonForm, RecoveryForm
+from totalquota.reserve.decisions import LINE_FIELDS, expected_route, line_hold_state, missing_documents
+from totalquota.reserve.forms import (
+    ApplicationForm,
+    DocumentForm,
+    LinesForm,
+    OperatingForm,
+    ReasonForm,
+    RecoveryForm,
+)
 from totalquota.reserve.models import (
     ApplicationLine,
     ApplicationStatus,
@@ -36,6 +44,7 @@ from totalquota.reserve.models import (
     RecoveryCase,
     Route,
 )
+from totalquota.reserve.views.documents import document_intro
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
@@ -176,6 +185,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_reviewer = may(user, "reserve.decide")
     can = APPLICATION_ACTIONS.available(principal_of(user), application)
     labels = dict(ApplicationStatus.choices)
+    can_edit = may(user, "reserve.apply") and application.status == ApplicationStatus.DRAFT
+    is_draft = application.status == ApplicationStatus.DRAFT
+    # The route a draft would take, so the applicant knows before submitting whether the review
+    # documents are needed (RES-2); after submission the application's own route says it.
+    route = expected_route(application, timezone.localdate()) if is_draft else application.route
     context = {
         "application": application,
         "title": f"{application.code} {application.project_name}",
@@ -185,7 +199,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for t in application.transitions.select_related("actor")
         ],
         "preview": selectors.decision_preview(application) if is_reviewer and application.is_open else [],
-        "can_edit": may(user, "reserve.apply") and application.status == ApplicationStatus.DRAFT,
+        "can_edit": can_edit,
+        "documents": selectors.application_documents(application),
+        "missing_documents": missing_documents(application) if route == Route.REVIEW else [],
+        "documents_route": route,
+        "document_form": DocumentForm(auto_id="document_%s") if can_edit else None,
+        "document_intro": document_intro() if can_edit else "",
         "can_withdraw": can["withdraw"],
         "can_propose": can["propose"],
         "can_decide": can["approve"],
