@@ -7,8 +7,9 @@ import re
 from html.parser import HTMLParser
 
 SHOWN_ATTRIBUTES = ("title", "placeholder", "alt", "aria-label")
-# A bare gram figure ("26400000 g", "26400000g") and the indicator codes a page must name in Chinese.
-BARE_GRAMS = re.compile(r"\d{4,} ?g\b")
+# A bare gram figure ("26400000 g", "26400000g", "26400000 g/a") and the indicator codes a page must
+# name in Chinese; a concentration ("1320 g/m³") is a unit of its own.
+BARE_GRAMS = re.compile(r"\d{4,} ?g\b(?!/m)")
 INDICATOR_CODES = re.compile(r"\b(WATER|AIR|PM25|O3)\b")
 
 
@@ -43,4 +44,4 @@ def visible_text(html: str) -> str:
 def unreadable(html: str) -> list[str]:
     """Bare grams and indicator codes in the visible text of ``html`` (empty when it reads well)."""
     text = visible_text(html)
-    return BARE_GRAMS.findall(text) + INDICATOR_CODES.findall(text)
+    return [m.group(0) for m in BARE_GRAMS.finditer(text)] + INDICATOR_CODES.findall(text)
