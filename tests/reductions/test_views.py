@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -295,3 +296,26 @@ def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_
             inputs={"throughput": "100", "efficiency_before": "0", "efficiency_after": "90", "basis": "台账"},
             factors={"factor": factor.pk},
         )
+
+
+def test_a_non_numeric_investment_is_an_error_on_its_field_and_nothing_is_saved(client, world):
+    client.force_login(world.officer)
+    response = client.post(
+        reverse("reductions:project_create"),
+        {
+            "name": "光氧改催化燃烧",
+            "zone": world.zone_a.pk,
+            "enterprise": world.company.pk,
+            "project_type": "deep_treatment",
+            "subtype": "treatment_upgrade",
+            "investment": "abc",
+        },
+    )
+    assert response.status_code == 422
+    assert not ReductionProject.objects.exists()
+    page = response.content.decode()
+    assert "提交的内容有误" in page
+    field = re.search(r'<input[^>]*name="investment"[^>]*>', page)
+    assert field and "is-invalid" in field.group(0) and 'value="abc"' in field.group(0)
+    after = page[field.end() :]
+    assert after.index("“abc”不是有效的数字") < after.index('name="operating_status"')

@@ -186,3 +186,12 @@ def test_the_recovery_page_lists_candidates(client, world, p, stock, draft):
         {"kind": "underused", "surplus": "0.5", "reason": "核实"},
     )
     assert app.lines.get().permitted_env_grams == 500_000
+
+
+def test_a_bad_warning_period_is_shown_on_its_field(client, world):
+    client.force_login(world.admin)
+    response = client.get(reverse("reserve:warnings"), {"start": "2026-13-40", "end": "2026-06-30"})
+    page = response.content.decode()
+    start = page.index('name="start"')
+    error = page.index("invalid-feedback", start)
+    assert error < page.index('name="end"')
