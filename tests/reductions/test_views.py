@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.reductions.conftest import MINIMAL_PDF, upload
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import export_name, read_export, read_xlsx, response_bytes
 from totalquota.reductions import services
 from totalquota.reductions.models import ProjectStatus, ReductionLine, ReductionProject
 
@@ -146,7 +146,7 @@ def test_the_project_list_filters_by_pollutant_and_exports_what_it_shows(client,
         reverse("reductions:project_list"), {"pollutant": world_pollutant("NOX")}
     ).content.decode()
     assert "乙项目" in page and "甲项目" not in page
-    rows = read_xlsx(
+    rows = read_export(
         response_bytes(client.get(reverse("reductions:project_list"), {"q": "甲项目", "export": "xlsx"}))
     )
     record = dict(zip(rows[0], rows[1], strict=True))
@@ -181,7 +181,7 @@ def test_the_library_lists_approved_lines_with_their_use(client, world, make_pro
     client.force_login(world.officer)
     page = client.get(reverse("reductions:library")).content.decode()
     assert "喷涂线油性漆改水性漆项目" in page and "仍是草稿" not in page
-    rows = read_xlsx(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
+    rows = read_export(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
     header = rows[0]
     record = dict(zip(header, rows[1], strict=True))
     assert record["单位"] == "t/a" and float(record["核定减排量"]) == 2.5 and float(record["已使用"]) == 1.0

@@ -39,7 +39,7 @@ class EnterpriseListView(ScopedListView):
     search_fields = ["name", "uscc", "permit_number", "industry_name", "address", "contact_name"]
     search_placeholder = gettext_lazy("名称、信用代码、许可证编号、行业、地址")
     filterset_class = EnterpriseFilter
-    export_name = "enterprises"
+    export_name = gettext_lazy("排污单位名录")
     related = ("zone",)
     columns = model_columns(
         Enterprise,
@@ -201,7 +201,7 @@ class ZoneListView(ScopedListView):
     action = "registry.view"
     title = pgettext_lazy("plural", "功能区")
     search_fields = ["name", "code"]
-    export_name = "zones"
+    export_name = gettext_lazy("功能区")
     paginate_by = 50
     columns = model_columns(
         Zone,
@@ -266,7 +266,7 @@ class PollutantListView(ScopedListView):
     action = "registry.view"
     title = gettext_lazy("总量管控因子（POLL-1）")
     search_fields = ["name", "code", "name_en"]
-    export_name = "pollutants"
+    export_name = gettext_lazy("总量管控因子")
     paginate_by = 50
     columns = model_columns(
         Pollutant,
