@@ -18,8 +18,11 @@ LONG_ADDRESS = "苏州工业园区星湖街 328 号创意产业园二期 12 幢 
 LINES = """const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el);
   return new Set(Array.from(r.getClientRects()).filter(b => b.width > 0).map(b => Math.round(b.top))).size; };"""
 
-MEASURE = """(selector) => {
-  """ + LINES + """
+MEASURE = (
+    """(selector) => {
+  """
+    + LINES
+    + """
   const table = document.querySelector(selector);
   const box = table.closest('.table-responsive');
   const em = parseFloat(getComputedStyle(table).fontSize);
@@ -41,16 +44,23 @@ MEASURE = """(selector) => {
     narrowestAddress: Math.min(...addresses), pageScrolls: document.documentElement.scrollWidth > window.innerWidth,
   };
 }"""
+)
 
-LABEL_LINES = """(selector) => { """ + LINES + """
+LABEL_LINES = (
+    """(selector) => { """
+    + LINES
+    + """
   return Array.from(document.querySelectorAll(selector)).map(l => [l.textContent.trim(), lines(l)]); }"""
+)
 
 
 def test_the_enterprise_list_scrolls_with_its_first_column_fixed_and_no_cell_squeezed(
     page, login, world, screenshot
 ):
     for n in range(12):
-        EnterpriseFactory(zone=world.zone_a, name=f"苏州工业园区长名称精密机械制造第{n}有限公司", address=LONG_ADDRESS)
+        EnterpriseFactory(
+            zone=world.zone_a, name=f"苏州工业园区长名称精密机械制造第{n}有限公司", address=LONG_ADDRESS
+        )
     page.set_viewport_size({"width": 1366, "height": 900})
     login(page, world.admin)
     page.goto("/registry/enterprises/")

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.ledger.conftest import key
-from tests.xlsx_helpers import export_name, read_export, read_xlsx, response_bytes
+from tests.xlsx_helpers import export_name, read_export, response_bytes
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Posting
 

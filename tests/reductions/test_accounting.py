@@ -11,7 +11,6 @@ from fractions import Fraction as F
 import pytest
 
 from tests.page_text import BARE_GRAMS
-
 from totalquota.reductions import accounting as acc
 from totalquota.reductions.accounting import AccountingError, Factor, SolventUse
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.reductions.conftest import ready_project
-from tests.xlsx_helpers import export_name, read_export, read_xlsx, response_bytes
+from tests.xlsx_helpers import export_name, read_export, response_bytes
 from totalquota.reductions import services
 from totalquota.reductions.bulletin import build_bulletin
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.reductions.conftest import MINIMAL_PDF, upload
-from tests.xlsx_helpers import export_name, read_export, read_xlsx, response_bytes
+from tests.xlsx_helpers import read_export, response_bytes
 from totalquota.reductions import services
 from totalquota.reductions.models import ProjectStatus, ReductionLine, ReductionProject
 

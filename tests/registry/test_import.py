@@ -119,7 +119,9 @@ def test_the_list_exports_every_matching_row_to_xlsx(client, world):
     assert heading[0][0] == "排污单位" and "检索：甲电子" in heading[1][0] and "导出时间" in heading[1][0]
     assert "出具单位：苏州工业园区生态环境局" in heading[2][0] and str(world.leader) in heading[2][0]
     name = export_name(response)
-    assert name.startswith("排污单位名录-") and re.fullmatch(r"排污单位名录-\d{4}年\d{1,2}月\d{1,2}日\.xlsx", name)
+    assert name.startswith("排污单位名录-") and re.fullmatch(
+        r"排污单位名录-\d{4}年\d{1,2}月\d{1,2}日\.xlsx", name
+    )
     rows = read_export(content)
     assert rows[0][0] == "单位名称"
     assert [r[0] for r in rows[1:]] == ["苏州甲电子有限公司"]

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.reserve.conftest import T, line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
-from tests.xlsx_helpers import export_name, read_export, read_xlsx, response_bytes
+from tests.xlsx_helpers import read_export, read_xlsx, response_bytes
 from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services

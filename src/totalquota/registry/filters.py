@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import django_filters
-
-from totalquota.registry.rules import RULE_KEYS
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.registry.models import Enterprise, ManagementCategory, RuleParameter, Zone
+from totalquota.registry.rules import RULE_KEYS
 
 
 class EnterpriseFilter(django_filters.FilterSet):

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from totalquota.lib.errors import RuleViolation
 
@@ -36,12 +37,12 @@ class RuleKey:
     label: str
     per_pollutant: bool = False
     per_zone: bool = False
-    name: str = ""
+    name: Any = ""  # a (lazily) translated text
     choices: Any = None
 
     @property
     def title(self) -> str:
-        return self.name or self.label.split("：")[0]
+        return str(self.name) if self.name else self.label.split("：")[0]
 
     def display(self, value: Any, unit: Any = None) -> str:
         """``value`` as a person reads it: grams in t/a (or ``unit``), a ratio as 2:1, basis points as
@@ -60,11 +61,15 @@ def register(
     *,
     per_pollutant: bool = False,
     per_zone: bool = False,
-    name: str = "",
+    name: Any = "",
 ) -> RuleKey:
     """Add a key to :data:`RULE_KEYS`: a :class:`RuleKey`, or its fields
     (``register("filing_threshold", "grams", "RES-2", label, per_pollutant=True)``)."""
-    rule = key if isinstance(key, RuleKey) else RuleKey(key, kind, clause_id, label, per_pollutant, per_zone, name)
+    rule = (
+        key
+        if isinstance(key, RuleKey)
+        else RuleKey(key, kind, clause_id, label, per_pollutant, per_zone, name)
+    )
     RULE_KEYS[rule.key] = rule
     return rule
 
@@ -75,7 +80,7 @@ FILING_THRESHOLD = register(
     "RES-2",
     "备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）",
     per_pollutant=True,
-    name="备案阈值",
+    name=_("备案阈值"),
 )
 
 
@@ -99,7 +104,9 @@ def display_value(kind: str, value: Any, *, unit: Any = None, choices: Any = Non
         return gettext("%(m)d月%(d)d日") % {"m": int(value[:2]), "d": int(value[3:])}
     if kind == "text" and choices is not None and isinstance(value, str):
         names = dict(choices.choices)
-        return "、".join(str(names.get(code.strip(), code.strip())) for code in value.split(",") if code.strip())
+        return "、".join(
+            str(names.get(code.strip(), code.strip())) for code in value.split(",") if code.strip()
+        )
     return str(value)
 
 

@@ -334,7 +334,9 @@ class RuleListView(ScopedListView):
     def base_queryset(self):
         # who set each row: the actor of its rule.set audit event (rows seeded by a migration have none)
         set_by = AuditEvent.objects.filter(
-            action="rule.set", object_type="registry.ruleparameter", object_id=Cast(OuterRef("pk"), CharField())
+            action="rule.set",
+            object_type="registry.ruleparameter",
+            object_id=Cast(OuterRef("pk"), CharField()),
         ).order_by("-id")
         return super().base_queryset().annotate(set_by=Subquery(set_by.values("actor_label")[:1]))
 

@@ -1,5 +1,7 @@
 """Rule parameters of the quota reserve (RES-1 … RES-4), as effective-dated data."""
 
+from django.utils.translation import gettext_lazy as _
+
 from totalquota.registry.rules import RuleKey, register
 from totalquota.reserve.models import Indicator
 
@@ -11,7 +13,7 @@ BALANCE_RATIO = register(
         "平衡比例：削减替代量 = 全厂新增外排环境量 × 比例",
         per_pollutant=True,
         per_zone=True,
-        name="平衡比例",
+        name=_("平衡比例"),
     )
 )
 NONATTAINMENT_RATIO = register(
@@ -22,7 +24,7 @@ NONATTAINMENT_RATIO = register(
         "相关环境质量指标上年度不达标时适用的平衡比例（如臭氧不达标时 VOCs、NOx 按 2:1）",
         per_pollutant=True,
         per_zone=True,
-        name="不达标地区平衡比例",
+        name=_("不达标地区平衡比例"),
     )
 )
 ATTAINMENT_INDICATOR = register(
@@ -32,7 +34,7 @@ ATTAINMENT_INDICATOR = register(
         "RES-2",
         "决定平衡比例的环境质量指标（臭氧、细颗粒物、二氧化硫、地表水考核断面等）",
         per_pollutant=True,
-        name="决定平衡比例的环境质量指标",
+        name=_("决定平衡比例的环境质量指标"),
         choices=Indicator,
     )
 )
@@ -42,12 +44,12 @@ RECOVERY_THRESHOLD = register(
         "basis_points",
         "RES-4",
         "收回线：实际排放量低于许可量的该比例（万分比，8000 即 80%）时列为收回对象",
-        name="收回线",
+        name=_("收回线"),
     )
 )
 RECOVERY_RATIO = register(
     RuleKey(
-        "recovery_ratio", "ratio", "RES-4", "收回比例：收回入库量 = 确认富余量 × 比例", name="收回比例"
+        "recovery_ratio", "ratio", "RES-4", "收回比例：收回入库量 = 确认富余量 × 比例", name=_("收回比例")
     )
 )
 RECOVERY_OPERATION_DAYS = register(
@@ -56,7 +58,7 @@ RECOVERY_OPERATION_DAYS = register(
         "days",
         "RES-4",
         "正式投运满该天数后方可按实际排放量核查收回",
-        name="收回核查所需投运天数",
+        name=_("收回核查所需投运天数"),
     )
 )
 COVERAGE_ATTENTION = register(
@@ -65,7 +67,7 @@ COVERAGE_ATTENTION = register(
         "basis_points",
         "RES-3",
         "关注线：可用储备 / 待批需求低于该比例（万分比）",
-        name="储备保障关注线",
+        name=_("储备保障关注线"),
     )
 )
 COVERAGE_WARNING = register(
@@ -74,7 +76,7 @@ COVERAGE_WARNING = register(
         "basis_points",
         "RES-3",
         "预警线：可用储备 / 待批需求低于该比例（万分比）",
-        name="储备保障预警线",
+        name=_("储备保障预警线"),
     )
 )
 SPEND_ATTENTION = register(
@@ -83,7 +85,7 @@ SPEND_ATTENTION = register(
         "basis_points",
         "RES-3",
         "关注线：期间支出 / 收入高于该比例（万分比）",
-        name="支出关注线",
+        name=_("支出关注线"),
     )
 )
 SPEND_WARNING = register(
@@ -92,6 +94,6 @@ SPEND_WARNING = register(
         "basis_points",
         "RES-3",
         "预警线：期间支出 / 收入高于该比例（万分比）",
-        name="支出预警线",
+        name=_("支出预警线"),
     )
 )

@@ -80,6 +80,7 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
         )
     if fmt == "pdf":
         return pdf_response(
-            render_pdf("reserve/warnings_pdf.html", context), export_filename(_("储备收支预警通报"), period.replace(" ", ""), "pdf")
+            render_pdf("reserve/warnings_pdf.html", context),
+            export_filename(_("储备收支预警通报"), period.replace(" ", ""), "pdf"),
         )
     return render(request, "reserve/warnings.html", context)
