@@ -60,7 +60,7 @@ def test_a_project_goes_from_declaration_through_review_into_the_library_and_the
     page.fill("#id_baseline", "2.5")
     page.fill("#id_basis", "2024 年排污许可证执行报告")
     page.click("#preview-line")
-    expect(page.locator("#preview")).to_contain_text("减排量 2500000 g")
+    expect(page.locator("#preview")).to_contain_text("减排量 2.500000 t/a")
     screenshot(page, "reductions-line-form")
     page.click("#save-line")
     expect(page.locator("#line-table .line-reduction")).to_have_text("2.5")

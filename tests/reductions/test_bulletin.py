@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.reductions.conftest import ready_project
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import export_name, read_export, response_bytes
 from totalquota.reductions import services
 from totalquota.reductions.bulletin import build_bulletin
 
@@ -159,7 +159,8 @@ def test_the_xlsx_has_one_row_per_zone_and_pollutant_with_exact_figures(history,
     response = client.get(
         reverse("reductions:bulletin"), {"start": "2026-01-01", "end": "2026-06-30", "format": "xlsx"}
     )
-    rows = read_xlsx(response_bytes(response))
+    rows = read_export(response_bytes(response))
+    assert export_name(response).endswith("-2026年1月1日至2026年6月30日.xlsx")
     assert rows[0][:6] == ("功能区", "污染物", "单位", "本期入库项目数", "本期核定减排量", "累计核定减排量")
     by_key = {(r[0], r[1]): r for r in rows[1:]}
     voc = by_key[("高端制造与国际贸易区", "挥发性有机物")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.reductions.conftest import MINIMAL_PDF, upload
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import read_export, response_bytes
 from totalquota.reductions import services
 from totalquota.reductions.models import ProjectStatus, ReductionLine, ReductionProject
 
@@ -145,7 +146,7 @@ def test_the_project_list_filters_by_pollutant_and_exports_what_it_shows(client,
         reverse("reductions:project_list"), {"pollutant": world_pollutant("NOX")}
     ).content.decode()
     assert "乙项目" in page and "甲项目" not in page
-    rows = read_xlsx(
+    rows = read_export(
         response_bytes(client.get(reverse("reductions:project_list"), {"q": "甲项目", "export": "xlsx"}))
     )
     record = dict(zip(rows[0], rows[1], strict=True))
@@ -180,7 +181,7 @@ def test_the_library_lists_approved_lines_with_their_use(client, world, make_pro
     client.force_login(world.officer)
     page = client.get(reverse("reductions:library")).content.decode()
     assert "喷涂线油性漆改水性漆项目" in page and "仍是草稿" not in page
-    rows = read_xlsx(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
+    rows = read_export(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
     header = rows[0]
     record = dict(zip(header, rows[1], strict=True))
     assert record["单位"] == "t/a" and float(record["核定减排量"]) == 2.5 and float(record["已使用"]) == 1.0
@@ -295,3 +296,26 @@ def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_
             inputs={"throughput": "100", "efficiency_before": "0", "efficiency_after": "90", "basis": "台账"},
             factors={"factor": factor.pk},
         )
+
+
+def test_a_non_numeric_investment_is_an_error_on_its_field_and_nothing_is_saved(client, world):
+    client.force_login(world.officer)
+    response = client.post(
+        reverse("reductions:project_create"),
+        {
+            "name": "光氧改催化燃烧",
+            "zone": world.zone_a.pk,
+            "enterprise": world.company.pk,
+            "project_type": "deep_treatment",
+            "subtype": "treatment_upgrade",
+            "investment": "abc",
+        },
+    )
+    assert response.status_code == 422
+    assert not ReductionProject.objects.exists()
+    page = response.content.decode()
+    assert "提交的内容有误" in page
+    field = re.search(r'<input[^>]*name="investment"[^>]*>', page)
+    assert field and "is-invalid" in field.group(0) and 'value="abc"' in field.group(0)
+    after = page[field.end() :]
+    assert after.index("“abc”不是有效的数字") < after.index('name="operating_status"')

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.reserve.conftest import T, line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import read_export, read_xlsx, response_bytes
 from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services
@@ -153,7 +153,7 @@ def test_warnings_flag_a_zone_that_cannot_cover_and_the_bulletin_says_so(client,
     assert row.level == "warning" and row.demand == 900_000
     text = pdf_text(client.get(reverse("reserve:warnings"), {"format": "pdf"}).content)
     assert "预警通报" in text and "高端制造与国际贸易区" in text
-    rows = read_xlsx(response_bytes(client.get(reverse("reserve:warnings"), {"format": "xlsx"})))
+    rows = read_export(response_bytes(client.get(reverse("reserve:warnings"), {"format": "xlsx"})))
     assert any(r[0] == world.zone_a.name and r[7] == "预警" for r in rows[1:])
     home = client.get(reverse("home")).content.decode()
     assert "储备收支预警" in home
@@ -186,3 +186,12 @@ def test_the_recovery_page_lists_candidates(client, world, p, stock, draft):
         {"kind": "underused", "surplus": "0.5", "reason": "核实"},
     )
     assert app.lines.get().permitted_env_grams == 500_000
+
+
+def test_a_bad_warning_period_is_shown_on_its_field(client, world):
+    client.force_login(world.admin)
+    response = client.get(reverse("reserve:warnings"), {"start": "2026-13-40", "end": "2026-06-30"})
+    page = response.content.decode()
+    start = page.index('name="start"')
+    error = page.index("invalid-feedback", start)
+    assert error < page.index('name="end"')

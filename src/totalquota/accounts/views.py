@@ -64,7 +64,7 @@ class UserListView(ScopedListView):
     search_fields = ["username", "display_name", "organisation", "phone", "email"]
     search_placeholder = gettext_lazy("用户名、姓名、单位")
     filterset_class = UserFilter
-    export_name = "users"
+    export_name = gettext_lazy("用户")
     related = ("zone", "enterprise")
     columns = model_columns(
         User,
@@ -156,7 +156,7 @@ class TokenListView(ScopedListView):
     action = "accounts.manage_tokens"
     title = gettext_lazy("接口令牌")
     search_fields = ["name", "prefix", "client__username"]
-    export_name = "api-tokens"
+    export_name = gettext_lazy("接口令牌")
     related = ("client", "zone", "enterprise")
     columns = model_columns(
         ApiToken, "name prefix client role zone enterprise created_at expires_at revoked_at last_used_at"

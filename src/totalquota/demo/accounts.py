@@ -37,6 +37,8 @@ def ensure_admin(ctx: DemoContext) -> User:
 
 
 def seed(ctx: DemoContext) -> None:
+    from totalquota.demo.registry import short_name  # the registry step imports this module
+
     actor = ctx.actor
     zones = ctx["zones"]
     bureau = "苏州工业园区生态环境局"
@@ -70,7 +72,13 @@ def seed(ctx: DemoContext) -> None:
     )
     for code in ("HMT", "DSL"):
         unit = next(e for e in ctx["enterprises"] if e.zone_id == zones[code].pk)
-        make(f"ent_{code.lower()}", Role.ENTERPRISE, f"{unit.name[:12]}环保专员", unit.name, enterprise=unit)
+        make(
+            f"ent_{code.lower()}",
+            Role.ENTERPRISE,
+            f"{short_name(unit.name)}环保专员",
+            unit.name,
+            enterprise=unit,
+        )
     client = make("approval_system", Role.SYSTEM, "项目审批系统", "园区项目审批系统")
     client.set_unusable_password()
     client.save(update_fields=["password"])

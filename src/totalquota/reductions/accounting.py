@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from totalquota.lib.units import MAX_GRAMS as UNITS_MAX_GRAMS
-from totalquota.lib.units import QuantityError, decimal_text, normalize_number_text
+from totalquota.lib.units import QuantityError, Unit, decimal_text, format_quantity, normalize_number_text
 
 GRAMS_PER_TONNE = 1_000_000
 MAX_GRAMS = UNITS_MAX_GRAMS  # one limit for quantities everywhere (lib.units)
@@ -193,14 +193,18 @@ class Computation:
     def amount(self, grams: Fraction) -> str:
         return f"{show(grams / self.unit_grams)} {self.unit_label}"
 
+    def exact(self, grams: int) -> str:
+        """Whole grams in the line's unit with every decimal place (1 g is 0.000001 t/a)."""
+        return format_quantity(grams, Unit(self.unit_label), places=Unit(self.unit_label).places, suffix=True)
+
     @property
     def text(self) -> str:
         """The whole computation as lines of text, ending with the rounding step."""
         tail = [
             f"减排量 = 基准排放量 − 项目后排放量 = {self.amount(self.baseline)} − {self.amount(self.post)}"
             f" = {self.amount(self.reduction)}",
-            f"按克向下取整（不多计减排量）：基准排放量 {self.baseline_grams} g，减排量 {self.reduction_grams} g"
-            f"（{show(Fraction(self.reduction_grams, self.unit_grams))} {self.unit_label}）",
+            f"按克向下取整（不多计减排量）：基准排放量 {self.exact(self.baseline_grams)}，"
+            f"减排量 {self.exact(self.reduction_grams)}",
         ]
         return "\n".join([*self.steps, *tail])
 

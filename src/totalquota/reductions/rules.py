@@ -17,6 +17,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
+from totalquota.reductions.models import EvidenceKind
 from totalquota.registry.rules import RuleKey, RuleValue, register, rule_value
 
 PREVIOUS_YEAR_DEADLINE = register(
@@ -25,10 +28,13 @@ PREVIOUS_YEAR_DEADLINE = register(
         "month_day",
         "RED-3",
         "上一年度减排项目申报截止日（月-日，超出当月天数按月末计，如 02-29 即 2 月底）",
+        name=_("上一年度项目申报截止日"),
     )
 )
 ROUND_REMINDER_DAYS = register(
-    RuleKey("reduction_round_reminder_days", "days", "RED-3", "申报轮次截止前提醒天数")
+    RuleKey(
+        "reduction_round_reminder_days", "days", "RED-3", "申报轮次截止前提醒天数", name=_("申报截止提醒天数")
+    )
 )
 REQUIRED_EVIDENCE = register(
     RuleKey(
@@ -36,6 +42,8 @@ REQUIRED_EVIDENCE = register(
         "text",
         "RED-3",
         "每个减排项目审核通过前须具备的佐证材料类型（逗号分隔：acceptance, investment, accounting, eia, permit）",
+        name=_("审核通过前必备佐证材料"),
+        choices=EvidenceKind,
     )
 )
 COMPUTED_EVIDENCE = register(
@@ -44,6 +52,8 @@ COMPUTED_EVIDENCE = register(
         "text",
         "RED-2",
         "按公式核算的减排项目须具备的佐证材料类型（逗号分隔）",
+        name=_("公式核算项目必备佐证材料"),
+        choices=EvidenceKind,
     )
 )
 

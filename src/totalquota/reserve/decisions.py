@@ -23,6 +23,7 @@ from totalquota.reserve.models import (
     ApplicationLine,
     AttainmentStatus,
     DocumentKind,
+    Indicator,
     QuotaApplication,
     Route,
 )
@@ -57,6 +58,11 @@ def attainment_for(pollutant: Pollutant, on: dt.date) -> tuple[str | None, Attai
         else None
     )
     return indicator, status
+
+
+def indicator_name(code: str) -> str:
+    """The Chinese name of an ambient indicator code (``WATER`` → 地表水考核断面)."""
+    return str(Indicator(code).label) if code in Indicator.values else code
 
 
 @dataclass
@@ -103,7 +109,7 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
         key = rules.NONATTAINMENT_RATIO.key
         note = f"{status.year} 年{status.get_indicator_display()}不达标（{status.source}），适用不达标地区平衡比例"
     elif indicator and status is None:
-        note = f"尚未录入{indicator}上年度达标状况，适用一般平衡比例"
+        note = f"尚未录入{indicator_name(indicator)}上年度达标状况，适用一般平衡比例"
     ratio_value = rule_value(key, on, pollutant=pollutant, zone=zone)
     ratio = ratio_value.ratio
     snap["balance_ratio"] = ratio_value.snapshot()

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
+from totalquota.lib.units import format_quantity
 from totalquota.workflow.models import Transition
 
 USER = settings.AUTH_USER_MODEL
@@ -339,7 +340,7 @@ class UpperLevelRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.zone} {self.pollutant} {self.amount_grams}g"
+        return f"{self.zone} {self.pollutant} {format_quantity(self.amount_grams, self.pollutant.unit, suffix=True)}"
 
 
 class RecoveryKind(models.TextChoices):
@@ -370,7 +371,8 @@ class RecoveryCase(models.Model):
         ordering = ["-decided_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.recovered_grams}g"
+        unit = self.line.pollutant.unit
+        return f"{self.get_kind_display()} {format_quantity(self.recovered_grams, unit, suffix=True)}"
 
 
 class UpperDeduction(models.Model):
@@ -390,4 +392,4 @@ class UpperDeduction(models.Model):
         ordering = ["-decided_at"]
 
     def __str__(self) -> str:
-        return f"{self.line_id} {self.amount_grams}g"
+        return f"{self.line} {format_quantity(self.amount_grams, self.line.pollutant.unit, suffix=True)}"

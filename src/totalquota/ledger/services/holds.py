@@ -22,6 +22,7 @@ from totalquota.ledger.services.engine import (
     write,
 )
 from totalquota.lib.errors import Conflict, ValidationFailed
+from totalquota.lib.units import format_quantity
 
 
 def _open_holds(posting: Posting) -> list[Transfer]:
@@ -92,7 +93,12 @@ def _resolve(
     if not void:
         amount = total if amount_grams is None else check_amount(amount_grams)
         if amount > total:
-            raise ValidationFailed(f"转记账数量 {amount} 克超过预留的 {total} 克", field="amount_grams")
+            unit = holds[0].pollutant.unit
+            raise ValidationFailed(
+                f"转记账数量 {format_quantity(amount, unit, suffix=True)} 超过预留的"
+                f" {format_quantity(total, unit, suffix=True)}",
+                field="amount_grams",
+            )
     else:
         amount = 0
     legs = []

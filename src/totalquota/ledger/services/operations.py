@@ -208,8 +208,10 @@ def _check_named(lots: Sequence[tuple[Account, int]] | None, amount: int) -> lis
     if len({pk for pk, _g in named}) != len(named):
         raise ValidationFailed("同一批次只能选择一次", field="lots")
     if sum(g for _pk, g in named) != amount:
+        unit = lots[0][0].pollutant.unit
+        chosen = format_quantity(sum(g for _pk, g in named), unit, suffix=True)
         raise ValidationFailed(
-            f"所选批次合计 {sum(g for _pk, g in named)} 克，与所需 {amount} 克不一致", field="lots"
+            f"所选批次合计 {chosen}，与所需 {format_quantity(amount, unit, suffix=True)} 不一致", field="lots"
         )
     return named
 

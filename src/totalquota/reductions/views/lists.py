@@ -45,7 +45,7 @@ class ProjectListView(CompactList):
     search_fields = ["name", "code", "builder", "enterprise__name", "address", "eia_approval_number"]
     search_placeholder = gettext_lazy("名称、编号、建设单位、排污单位、地址、环评文号")
     filterset_class = ProjectFilter
-    export_name = "reduction-projects"
+    export_name = gettext_lazy("减排项目")
     columns = [
         Column(gettext_lazy("项目编号"), "code", link=True),
         Column(gettext_lazy("项目名称"), "name", css="wrap"),
@@ -117,7 +117,7 @@ class LibraryListView(CompactList):
     search_fields = ["project__name", "project__code", "project__enterprise__name", "project__builder"]
     search_placeholder = gettext_lazy("项目名称、编号、排污单位")
     filterset_class = LibraryFilter
-    export_name = "reduction-library"
+    export_name = gettext_lazy("减排库")
     columns = [
         Column(gettext_lazy("减排项目"), "project.name", link=True, css="wrap"),
         Column(gettext_lazy("功能区"), "project.zone.name"),
@@ -178,7 +178,7 @@ class LibraryListView(CompactList):
 
 class OverdueListView(ProjectListView):
     title = gettext_lazy("逾期未申报的减排项目（RED-3）")
-    export_name = "reduction-overdue"
+    export_name = gettext_lazy("逾期未申报减排项目")
     columns = [
         *ProjectListView.columns[:7],
         Column(gettext_lazy("申报截止日期"), lambda p: _due(p)),
@@ -206,7 +206,7 @@ class RoundListView(ScopedListView):
     title = gettext_lazy("申报轮次（RED-3）")
     search_fields = ["title", "note"]
     filterset_class = RoundFilter
-    export_name = "declaration-rounds"
+    export_name = gettext_lazy("申报轮次")
     columns = model_columns(
         DeclarationRound,
         "title year quarter opens_on deadline covers_from covers_to",
@@ -230,7 +230,7 @@ class FactorListView(ScopedListView):
     title = gettext_lazy("核算系数（RED-2）")
     search_fields = ["code", "name", "source", "source_detail"]
     filterset_class = FactorFilter
-    export_name = "accounting-factors"
+    export_name = gettext_lazy("核算系数")
     columns = model_columns(
         AccountingFactor,
         Column(gettext_lazy("编号"), "code", link=True),

@@ -83,7 +83,7 @@ class ApplicationListView(ScopedListView):
     search_fields = ["code", "project_name", "enterprise__name", "eia_reference", "location"]
     search_placeholder = gettext_lazy("编号、项目、单位、环评文号")
     filterset_class = ApplicationFilter
-    export_name = "quota-applications"
+    export_name = gettext_lazy("指标申请")
     columns = model_columns(
         QuotaApplication,
         Column(gettext_lazy("申请编号"), "code", link=True),

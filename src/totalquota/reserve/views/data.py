@@ -49,7 +49,7 @@ class VerifiedListView(ScopedListView):
     action = "reserve.view"
     title = gettext_lazy("核实排放量")
     search_fields = ["enterprise__name", "source"]
-    export_name = "verified-emissions"
+    export_name = gettext_lazy("核定实际排放量")
     columns = model_columns(
         VerifiedEmission,
         Column(gettext_lazy("排污单位"), "enterprise.name"),
@@ -87,7 +87,7 @@ class AttainmentListView(ScopedListView):
     model = AttainmentStatus
     action = "reserve.view"
     title = gettext_lazy("环境质量达标状况")
-    export_name = "attainment"
+    export_name = gettext_lazy("环境质量达标状况")
     columns = model_columns(
         AttainmentStatus,
         "year indicator attained",

@@ -14,21 +14,21 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, principal_of, require
-from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.common.xlsx import export_filename, write_workbook, xlsx_response
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import grams_to_decimal
 from totalquota.reserve import services
 from totalquota.reserve.forms import ExcludeForm, IntakeForm
 from totalquota.reserve.models import IntakeItem, IntakeRun
 from totalquota.web.forms import form_page, refusal_above
-from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.web.lists import Button, Column, ScopedListView, export_heading, model_columns
 
 
 class IntakeListView(ScopedListView):
     model = IntakeRun
     action = "reserve.intake"
     title = gettext_lazy("季度入库（RES-1）")
-    export_name = "intake-runs"
+    export_name = gettext_lazy("季度入库")
     columns = model_columns(
         IntakeRun,
         Column(gettext_lazy("入库批次"), lambda r: str(r), link=True),
@@ -70,6 +70,7 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
                 i.zone.name,
                 i.line.project.name,
                 i.pollutant.name,
+                i.pollutant.display_unit,
                 grams_to_decimal(i.reduction_grams, i.pollutant.unit),
                 grams_to_decimal(i.excluded_grams, i.pollutant.unit),
                 grams_to_decimal(i.intake_grams, i.pollutant.unit),
@@ -81,13 +82,17 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
             _("功能区"),
             _("减排项目"),
             _("污染物"),
+            _("单位"),
             _("核定减排量"),
             _("不予入库量"),
             _("入库量"),
             _("不予入库情形"),
         ]
+        title = _("%(year)d年第%(quarter)d季度减排量入库明细") % {"year": run.year, "quarter": run.quarter}
+        heading = export_heading(request.user, title, str(run))
         return xlsx_response(
-            write_workbook([(str(run), headers, rows)]), f"intake-{run.year}Q{run.quarter}.xlsx"
+            write_workbook([(title, headers, rows)], heading=heading),
+            export_filename(title, timezone.localdate()),
         )
     return render(
         request,
