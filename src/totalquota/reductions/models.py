@@ -347,6 +347,8 @@ class Evidence(DetailPage):
     """佐证材料: an uploaded document of a project, typed, checked by content and hashed.
 
     ``content_type`` is what the bytes are (magic numbers), not what the name or the browser said.
+    One file may serve as several kinds of one project (an acceptance report that also proves the
+    investment), once per kind.
     """
 
     project = models.ForeignKey(
@@ -369,6 +371,9 @@ class Evidence(DetailPage):
     class Meta:
         verbose_name = verbose_name_plural = _("佐证材料")
         ordering = ["project", "kind", "uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "kind", "sha256"], name="evidence_file_once_per_kind"),
+        ]
 
     def __str__(self) -> str:
         return self.original_name
