@@ -240,3 +240,24 @@ def test_a_first_quarter_round_may_not_run_past_the_end_of_february(world, clock
     with pytest.raises(RuleViolation, match="2026 年竣工项目须在 2027-02-28 前完成申报"):
         services.round_open_next(actor=world.admin.principal, deadline=D(2027, 3, 15))
     assert DeclarationRound.objects.count() == 1
+
+
+def test_projects_made_before_declaration_days_get_them_from_their_creation(world, clock):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("totalquota.reductions.migrations.0005_declaration_round_and_late")
+    row = make_round(world, 2026, 2)  # 1 April - 30 June
+    in_round = declare(world, clock, D(2026, 5, 6), name="五月", **COMPLETED_2025)
+    before_any = declare(world, clock, D(2026, 3, 10), name="三月")
+    ReductionProject.objects.update(declared_on=None, round=None, late_declaration=False)
+    migration.declared_as_created(apps, None)
+    in_round.refresh_from_db()
+    before_any.refresh_from_db()
+    assert (in_round.declared_on, in_round.round, in_round.late_declaration) == (D(2026, 5, 6), row, True)
+    assert (before_any.declared_on, before_any.round, before_any.late_declaration) == (
+        D(2026, 3, 10),
+        row,
+        False,
+    )

@@ -185,3 +185,18 @@ def test_the_api_takes_one_file_as_two_kinds_once_each(world, today):
     again = officer.post(url, {"kind": "eia", "file": upload(MINIMAL_PDF, "批复.pdf")})
     assert again.status_code == 409 and "同一文件已作为“环评及审批文件”上传" in again.json()["detail"]
     assert Evidence.objects.filter(project=project).count() == 2
+
+
+def test_the_round_and_the_late_declaration_read_in_english(world, q4):
+    from django.conf import settings
+    from django.utils import translation
+
+    project = ready_project(world, D(2026, 12, 1), **COMPLETED_2025)
+    officer = signed_in(world.officer)
+    try:
+        officer.post(reverse("set_language"), {"language": "en"})
+        page = officer.get(project.get_absolute_url()).content.decode()
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)
+    assert "Counts toward year" in page and "Declaration date" in page
+    assert "Late declaration" in page and "were to be declared by" in page

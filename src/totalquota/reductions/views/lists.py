@@ -208,7 +208,7 @@ class RoundListView(ScopedListView):
     columns = model_columns(
         DeclarationRound,
         "title year quarter opens_on deadline covers_from covers_to",
-        Column(gettext_lazy("已报送项目"), "project_count", css="num"),
+        Column(gettext_lazy("申报项目数"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
     )
 
