@@ -148,6 +148,23 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def at(day: str | dt.date, hour: int = 10) -> dt.datetime:
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Sets the platform's clock: services, ``auto_now`` fields and ``localdate`` all follow it."""
+
+    def set_to(moment: dt.datetime | str | dt.date) -> None:
+        moment = moment if isinstance(moment, dt.datetime) else at(moment)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return set_to
+
+
 def pollutant(code: str) -> Pollutant:
     return Pollutant.objects.get(code=code)
 

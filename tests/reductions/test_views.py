@@ -13,6 +13,7 @@ from django.utils import translation
 
 from tests.reductions.conftest import MINIMAL_PDF, upload
 from tests.xlsx_helpers import read_export, response_bytes
+from totalquota.lib.errors import ValidationFailed
 from totalquota.reductions import services
 from totalquota.reductions.models import ProjectStatus, ReductionLine, ReductionProject
 
@@ -188,14 +189,15 @@ def test_the_library_lists_approved_lines_with_their_use(client, world, make_pro
     assert float(record["未使用"]) == 1.5
 
 
-def test_home_pages_show_what_needs_each_persons_attention(client, world, make_project):
-    draft = make_project(
-        name="去年竣工",
-        start_date=dt.date(2024, 1, 1),
-        completion_date=dt.date(2024, 6, 1),
-        acceptance_date=dt.date(2024, 7, 1),
-    )
-    submitted = make_project(name="待审")
+def test_home_pages_show_what_needs_each_persons_attention(client, world, clock):
+    from tests.reductions.conftest import ready_project
+    from totalquota.reductions import selectors
+
+    services.round_create(actor=world.admin.principal, **selectors.round_defaults(2026, 3))
+    clock("2026-09-01")  # declared in the third quarter's round, not submitted by 30 September
+    draft = ready_project(world, dt.date(2026, 9, 1), name="上一轮未报送")
+    clock("2026-12-01")
+    submitted = ready_project(world, dt.date(2026, 12, 1), name="待审")
     services.project_submit(actor=world.officer.principal, project=submitted)
     client.force_login(world.officer)
     page = client.get(reverse("home")).content.decode()
@@ -236,8 +238,12 @@ def test_a_missing_deadline_rule_is_reported_to_the_admin_and_breaks_no_page(cli
     client.force_login(world.officer)
     assert client.get(reverse("home")).status_code == 200
     assert client.get(project.get_absolute_url()).status_code == 200
-    overdue = client.get(reverse("reductions:overdue"), follow=True)
-    assert overdue.status_code == 200 and "没有生效的规则参数" in overdue.content.decode()
+    # Overdue is a round's deadline, which needs no rule; a new completion date does.
+    assert client.get(reverse("reductions:overdue")).status_code == 200
+    with pytest.raises(ValidationFailed, match="无法确定申报期限"):
+        services.project_update(
+            actor=world.officer.principal, project=project, completion_date=project.completion_date
+        )
 
 
 def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_it(client, world, today):

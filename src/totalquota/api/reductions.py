@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -34,7 +35,9 @@ from totalquota.api.reductions_schemas import (
     ProjectPatch,
     ReasonIn,
     RetireIn,
+    RoundDefaultsOut,
     RoundIn,
+    RoundNextIn,
     RoundOut,
     SuggestionIn,
     UsageIn,
@@ -66,7 +69,7 @@ def _detail(project: ReductionProject) -> ReductionProject:
 
 
 def _projects():
-    return ReductionProject.objects.select_related("zone", "enterprise").prefetch_related(
+    return ReductionProject.objects.select_related("zone", "enterprise", "round").prefetch_related(
         Prefetch("lines", queryset=ReductionLine.objects.select_related("pollutant"))
     )
 
@@ -360,6 +363,26 @@ def cancel_usage(request: ApiRequest, usage_id: int, payload: ReasonIn):
 )
 def create_round(request: ApiRequest, payload: RoundIn):
     return Status(201, services.round_create(actor=request.auth, **payload.dict()))
+
+
+@router.get(
+    "/reductions/rounds/next",
+    response=RoundDefaultsOut,
+    summary="下一申报轮次的默认日期（RED-3，可修改后开放）",
+    auth=allowed("reductions.manage_rounds"),
+)
+def next_round_defaults(request: ApiRequest):
+    return selectors.next_round_defaults(timezone.localdate())
+
+
+@router.post(
+    "/reductions/rounds/next",
+    response={201: RoundOut},
+    summary="开放下一申报轮次：未给出的字段取默认值（RED-3；该季度已有轮次则 409）",
+    auth=allowed("reductions.manage_rounds"),
+)
+def open_next_round(request: ApiRequest, payload: RoundNextIn):
+    return Status(201, services.round_open_next(actor=request.auth, **payload.dict(exclude_unset=True)))
 
 
 @router.post(

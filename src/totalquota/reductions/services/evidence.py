@@ -28,13 +28,17 @@ from totalquota.reductions.services.projects import (
 def evidence_add(
     *, actor: Principal, project: ReductionProject, kind: str, upload: Any, note: str = ""
 ) -> Evidence:
-    """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept."""
+    """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept;
+    the same bytes may be attached again as another kind, never twice as one kind."""
     project = editable(actor, project)
     if kind not in EvidenceKind.values:
         raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
     found = check_upload(upload, clause="RED-3")
-    if project.evidence.filter(sha256=found.sha256).exists():
-        raise Conflict("同一文件已上传到该项目", field="file")
+    # One file may serve as several kinds of evidence of a project (an acceptance report that also
+    # proves the investment), but once per kind.
+    if project.evidence.filter(sha256=found.sha256, kind=kind).exists():
+        label = EvidenceKind(kind).label
+        raise Conflict(f"同一文件已作为“{label}”上传到该项目", field="file")
     note = (note or "").strip()[:200]
     evidence = Evidence(
         project=project,

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib import messages
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from totalquota.lib.errors import DomainError
 from totalquota.reductions import accounting, selectors
 from totalquota.reductions.filters import FactorFilter, LibraryFilter, ProjectFilter, RoundFilter
 from totalquota.reductions.models import (
@@ -19,7 +17,7 @@ from totalquota.reductions.models import (
     ReductionLine,
     ReductionProject,
 )
-from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text
+from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text, round_text
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
@@ -54,6 +52,7 @@ class ProjectListView(CompactList):
         Column(gettext_lazy("类型"), "project_type"),
         Column(gettext_lazy("状态"), "status"),
         Column(gettext_lazy("竣工时间"), "completion_date"),
+        Column(gettext_lazy("申报轮次"), round_text, css="wrap small"),
         Column(gettext_lazy("减排量"), reductions_text, css="wrap small"),
     ]
     export_columns = [
@@ -81,6 +80,10 @@ class ProjectListView(CompactList):
         Column(gettext_lazy("环评批复文号"), "eia_approval_number"),
         Column(gettext_lazy("排污许可证变更情况"), "permit_change"),
         Column(gettext_lazy("减排年度"), "year"),
+        Column(gettext_lazy("申报日期"), "declared_on"),
+        Column(gettext_lazy("申报轮次"), lambda p: str(p.round) if p.round_id else ""),
+        Column(gettext_lazy("逾期申报"), "late_declaration"),
+        Column(gettext_lazy("接受逾期申报理由"), "late_accept_reason"),
         Column(gettext_lazy("减排量"), reductions_text),
         Column(gettext_lazy("报送时间"), "submitted_at"),
         Column(gettext_lazy("审核时间"), "decided_at"),
@@ -88,7 +91,7 @@ class ProjectListView(CompactList):
     ]
 
     def base_queryset(self):
-        return ReductionProject.objects.select_related("zone", "enterprise").prefetch_related(
+        return ReductionProject.objects.select_related("zone", "enterprise", "round").prefetch_related(
             Prefetch("lines", queryset=ReductionLine.objects.select_related("pollutant"))
         )
 
@@ -180,7 +183,7 @@ class OverdueListView(ProjectListView):
     title = gettext_lazy("逾期未申报的减排项目（RED-3）")
     export_name = gettext_lazy("逾期未申报减排项目")
     columns = [
-        *ProjectListView.columns[:7],
+        *ProjectListView.columns[:8],
         Column(gettext_lazy("申报截止日期"), lambda p: _due(p)),
         Column(gettext_lazy("减排量"), reductions_text, css="wrap small"),
     ]
@@ -190,12 +193,7 @@ class OverdueListView(ProjectListView):
     ]
 
     def base_queryset(self):
-        try:
-            late = selectors.overdue_q(timezone.localdate())
-        except DomainError as exc:
-            messages.error(self.request, str(exc))
-            return super().base_queryset().none()
-        return super().base_queryset().filter(late)
+        return super().base_queryset().filter(selectors.overdue_q(timezone.localdate()))
 
     buttons = []
 
@@ -210,7 +208,7 @@ class RoundListView(ScopedListView):
     columns = model_columns(
         DeclarationRound,
         "title year quarter opens_on deadline covers_from covers_to",
-        Column(gettext_lazy("已报送项目"), "project_count", css="num"),
+        Column(gettext_lazy("申报项目数"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
     )
 
@@ -221,7 +219,20 @@ class RoundListView(ScopedListView):
             "-year", "-quarter"
         )
 
-    buttons = [Button("reductions.manage_rounds", gettext_lazy("新建申报轮次"), "reductions:round_create")]
+    buttons = [
+        Button(
+            "reductions.manage_rounds",
+            gettext_lazy("开放下一轮"),
+            "reductions:round_next",
+            icon="bi-calendar-plus",
+        ),
+        Button(
+            "reductions.manage_rounds",
+            gettext_lazy("新建申报轮次"),
+            "reductions:round_create",
+            style="outline-primary",
+        ),
+    ]
 
 
 class FactorListView(ScopedListView):
