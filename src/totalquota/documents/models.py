@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from totalquota.common.models import optional_link, required_link
 
@@ -43,7 +44,7 @@ CODE_PREFIX = {
 class DocumentState(models.TextChoices):
     VALID = "valid", _("有效")
     SUPERSEDED = "superseded", _("已被新版本替代")
-    REVOKED = "revoked", _("已撤销")
+    REVOKED = "revoked", pgettext_lazy("document", "已撤销")
 
 
 class IssuedDocument(models.Model):
@@ -86,8 +87,8 @@ class IssuedDocument(models.Model):
         related_name="supersedes",
         verbose_name=_("替代文件"),
     )
-    revoked_reason = models.TextField(_("撤销理由"), blank=True)
-    revoked_by = optional_link(USER, _("撤销人"), related_name="+")
+    revoked_reason = models.TextField(pgettext_lazy("document", "撤销理由"), blank=True)
+    revoked_by = optional_link(USER, pgettext_lazy("document", "撤销人"), related_name="+")
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
     class Meta:

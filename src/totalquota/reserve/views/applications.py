@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require
+from totalquota.documents import selectors as documents
+from totalquota.documents.models import DocumentKind
 from totalquota.documents.responses import send_file
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Account, AccountKind
@@ -213,6 +215,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and application.status == ApplicationStatus.APPROVED,
         "can_recover": may(user, "reserve.recover") and application.status == ApplicationStatus.APPROVED,
         "approved": application.status == ApplicationStatus.APPROVED,
+        "annex": documents.valid_document(application, DocumentKind.ANNEX_1),
         "reason_form": ReasonForm(),
         "operating_form": OperatingForm(initial={"started_on": application.operation_started_on}),
         "recovery_form": RecoveryForm(),
