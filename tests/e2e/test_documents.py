@@ -52,7 +52,9 @@ def test_the_downloaded_annex_carries_a_code_the_public_verify_page_confirms(pag
     code = re.search(r"验证码：\s*([A-Za-z0-9_-]{32})", text).group(1)
     assert code == document.verification_code
 
-    public = browser.new_context(base_url=page.url.split("/reserve")[0], locale="zh-CN", accept_downloads=True)
+    public = browser.new_context(
+        base_url=page.url.split("/reserve")[0], locale="zh-CN", accept_downloads=True
+    )
     visitor = public.new_page()
     visitor.goto("/verify/")
     visitor.fill("#id_code", code)

@@ -6,6 +6,7 @@ files, the bureau's extra facts outside the table, and the XLSX's print setup (o
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import subprocess
 from decimal import Decimal
@@ -57,7 +58,9 @@ def approved(world, p, stock, draft):
         application=draft(
             [
                 line(p["VOCS"], project_env=2 * T, plant_env=3 * T, new=1_500_000),
-                line(p["COD"], project_env=500_000, plant_env=6_250_000, project_sewer=123, plant_sewer=7 * T),
+                line(
+                    p["COD"], project_env=500_000, plant_env=6_250_000, project_sewer=123, plant_sewer=7 * T
+                ),
                 line(p["PB"], project_env=500, plant_env=1500),
                 line(p["HG"], project_env=5, plant_env=7),
             ]
@@ -85,7 +88,9 @@ def pdf_words(content: bytes, tmp_path) -> list[tuple[float, float, str]]:
     """(x centre, y centre, text) of every word pdftotext finds, and the page count."""
     path = tmp_path / "annex.pdf"
     path.write_bytes(content)
-    xml = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert xml.count("<page ") == 1, "the table prints on one page"
     words = []
     for x0, y0, x1, y1, text in re.findall(
@@ -103,7 +108,7 @@ def pdf_table(words) -> dict[str, list[str | None]]:
     names = {t: y for _x, y, t in words if t in ROW_NAMES}
     assert list(names) == ROW_NAMES, "the nine rows, in the template's order"
     ys = sorted(names.values())
-    gap = min(b - a for a, b in zip(ys, ys[1:], strict=False))
+    gap = min(b - a for a, b in itertools.pairwise(ys))
     cells: dict[str, list[list[str]]] = {name: [[] for _ in columns] for name in ROW_NAMES}
     for x, y, text in words:
         if text in ROW_NAMES or x < columns[0] - 40:
@@ -174,7 +179,12 @@ def test_the_xlsx_is_the_template_cell_by_cell_with_numbers_that_print_like_the_
     ]
     assert ws["A8"].value == "排污种类及数量 (t/a)"
     assert ws["B8"].value == "本次核定建设项目许可排放量" and ws["D8"].value == "全厂核定许可排放量"
-    assert [ws.cell(row=9, column=c).value for c in range(2, 6)] == ["接管量", "外排环境量", "接管量", "外排环境量"]
+    assert [ws.cell(row=9, column=c).value for c in range(2, 6)] == [
+        "接管量",
+        "外排环境量",
+        "接管量",
+        "外排环境量",
+    ]
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"A8:A9", "B8:C8", "D8:E8", "B4:E4", "B7:E7"} <= merged
     assert [ws.cell(row=r, column=1).value for r in range(10, 19)] == ROW_NAMES
@@ -190,7 +200,11 @@ def test_the_xlsx_is_the_template_cell_by_cell_with_numbers_that_print_like_the_
                 assert isinstance(cell.value, int | float) and not isinstance(cell.value, bool)
                 assert Decimal(str(cell.value)) == Decimal(want)
                 assert cell.number_format == decimal_number_format(want)
-    assert ws["C14"].number_format == "0.0" and ws["E13"].number_format == "0" and ws["B14"].number_format == "0.000000"
+    assert (
+        ws["C14"].number_format == "0.0"
+        and ws["E13"].number_format == "0"
+        and ws["B14"].number_format == "0.000000"
+    )
     assert ws["A20"].value == REMINDER
     values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
     assert ISSUER in values and decision_date(approved) in values

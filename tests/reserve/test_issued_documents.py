@@ -36,7 +36,8 @@ def approve(world, p, stock, draft):
     def make(grams=T, name="年产 500 万片电路板扩建项目"):
         stock(world.zone_a, "VOCS", 2 * grams)
         app = services.application_submit(
-            actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=grams)], name=name)
+            actor=world.company_user.principal,
+            application=draft([line(p["VOCS"], project_env=grams)], name=name),
         )
         services.application_approve(actor=world.reviewer.principal, application=app)
         app.refresh_from_db()
@@ -58,7 +59,12 @@ def test_each_approval_issues_its_annex_with_the_next_number_of_the_year(world, 
     assert [d.number for d in documents] == [1, 2, 3]
     assert [d.code for d in documents] == [f"苏园环总表〔{year}〕{n}号" for n in (1, 2, 3)]
     first = documents[0]
-    assert (first.version, first.state, first.issued_by, first.holder) == (1, "valid", world.reviewer, world.company.name)
+    assert (first.version, first.state, first.issued_by, first.holder) == (
+        1,
+        "valid",
+        world.reviewer,
+        world.company.name,
+    )
     assert first.issued_on == timezone.localdate(apps[0].decided_at)
     assert first.figures["rows"][3] == {"code": "VOCS", "name": "挥发性有机物", "values": [None, T, None, T]}
     assert len(first.verification_code) == 32 and first.pdf is None  # drawn on first download
@@ -142,7 +148,11 @@ def test_a_revocation_needs_a_reason_and_the_verify_page_shows_it(client, world,
     assert document.state == DocumentState.VALID and AuditEvent.objects.count() == events
     document_revoke(actor=world.admin.principal, document=document, reason="申请材料不实")
     document.refresh_from_db()
-    assert (document.state, document.revoked_by, document.revoked_reason) == ("revoked", world.admin, "申请材料不实")
+    assert (document.state, document.revoked_by, document.revoked_reason) == (
+        "revoked",
+        world.admin,
+        "申请材料不实",
+    )
     with pytest.raises(Conflict):
         document_revoke(actor=world.admin.principal, document=document, reason="再次")
     page = Client().get(reverse("documents:verify_code", args=[document.verification_code]))
@@ -170,9 +180,12 @@ def test_the_downloads_send_the_stored_bytes_and_the_digest_is_of_them(client, w
     assert api.status_code == 200 and api.content == pdf
     public = Client().get(reverse("documents:verify_download", args=[document.verification_code, "pdf"]))
     assert public.content == pdf
-    assert response_bytes(
-        Client().get(reverse("documents:verify_download", args=[document.verification_code, "xlsx"]))
-    ) == xlsx
+    assert (
+        response_bytes(
+            Client().get(reverse("documents:verify_download", args=[document.verification_code, "xlsx"]))
+        )
+        == xlsx
+    )
     assert AuditEvent.objects.filter(action="documents.store").count() == 1
 
 
@@ -208,7 +221,9 @@ def test_an_application_approved_before_documents_were_recorded_gets_its_annex_o
     document = annex_of(app)
     assert (document.issued_by, document.version) == (world.reviewer, 1)
     assert document.pdf is not None
-    assert AuditEvent.objects.filter(action="documents.issue", object_id=str(document.pk), actor=None).exists()
+    assert AuditEvent.objects.filter(
+        action="documents.issue", object_id=str(document.pk), actor=None
+    ).exists()
 
 
 def test_the_verify_page_needs_no_login_and_tells_nothing_about_a_wrong_code(world, approve):
@@ -222,7 +237,13 @@ def test_the_verify_page_needs_no_login_and_tells_nothing_about_a_wrong_code(wor
     page = anonymous.get(sent["Location"])
     html = page.content.decode()
     assert page.status_code == 200 and 'data-state="valid"' in html
-    for fact in (document.code, "排污总量指标管理信息表", world.company.name, app.project_name, "苏州工业园区生态环境局"):
+    for fact in (
+        document.code,
+        "排污总量指标管理信息表",
+        world.company.name,
+        app.project_name,
+        "苏州工业园区生态环境局",
+    ):
         assert fact in html, fact
     wrong = document.verification_code[:-1] + ("A" if document.verification_code[-1] != "A" else "B")
     for code in (wrong, "short", "x" * 32):
@@ -241,7 +262,8 @@ def test_approvals_at_the_same_moment_number_their_annexes_without_gaps_or_repea
     stock(world.zone_a, "VOCS", 10 * T)
     apps = [
         services.application_submit(
-            actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T)], name=f"项目{n}")
+            actor=world.company_user.principal,
+            application=draft([line(p["VOCS"], project_env=T)], name=f"项目{n}"),
         )
         for n in range(count)
     ]
@@ -255,7 +277,9 @@ def test_approvals_at_the_same_moment_number_their_annexes_without_gaps_or_repea
     for app in apps:
         app.refresh_from_db()
         assert app.status == ApplicationStatus.APPROVED
-    numbers = sorted(IssuedDocument.objects.filter(kind=DocumentKind.ANNEX_1).values_list("number", flat=True))
+    numbers = sorted(
+        IssuedDocument.objects.filter(kind=DocumentKind.ANNEX_1).values_list("number", flat=True)
+    )
     assert numbers == list(range(1, count + 1))
     counter = DocumentCounter.objects.get(kind=DocumentKind.ANNEX_1)
     assert counter.last == count
