@@ -246,6 +246,9 @@ def test_the_verify_page_needs_no_login_and_tells_nothing_about_a_wrong_code(wor
     ):
         assert fact in html, fact
     wrong = document.verification_code[:-1] + ("A" if document.verification_code[-1] != "A" else "B")
+    for typed in ("a/b", "../x", "码" * 8, "x" * 65):
+        response = anonymous.get(reverse("documents:verify"), {"code": typed})
+        assert response.status_code == 200 and "未找到该验证码对应的签发文件" in response.content.decode()
     for code in (wrong, "short", "x" * 32):
         response = anonymous.get(reverse("documents:verify_code", args=[code]))
         body = response.content.decode()

@@ -34,6 +34,7 @@ from totalquota.common.codes import document_code, document_number, reserve_id
 from totalquota.documents import renderers
 from totalquota.documents.models import CODE_PREFIX, DocumentKind, DocumentState, IssuedDocument
 from totalquota.documents.selectors import documents_of
+from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
 
 AUDIT_FIELDS = [
@@ -75,6 +76,7 @@ def _issue(
         raise ValidationFailed("签发文件须写明排污单位和事项")
     if issuer is None:
         raise ValidationFailed("签发文件须有签发人")
+    dates.ISSUE_DAY.check(issued_on, label="签发日期", field="issued_on")
     subject_type = ContentType.objects.get_for_model(subject)
     version = (documents_of(subject, kind).aggregate(v=Max("version"))["v"] or 0) + 1
     # Lock order step 4: the (kind, year) counter, held to the end of the caller's transaction.

@@ -21,7 +21,8 @@ from totalquota.documents.responses import send_file
 
 
 class VerifyForm(forms.Form):
-    code = forms.CharField(label=_("验证码"), max_length=64, strip=True)
+    # Only the code's own alphabet goes into the address of its page; anything else is not found.
+    code = forms.RegexField(label=_("验证码"), regex=r"^[A-Za-z0-9_-]{1,64}$", strip=True)
 
 
 @never_cache

@@ -10,6 +10,8 @@ numbered then, in the year of their decision. The files are drawn on first downl
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +30,7 @@ def _label(application: QuotaApplication) -> str:
     return f"{application.code} {application.project_name}"
 
 
-def _decided_on(application: QuotaApplication):
+def _decided_on(application: QuotaApplication) -> dt.date:
     return timezone.localdate(application.decided_at) if application.decided_at else timezone.localdate()
 
 
@@ -46,16 +48,20 @@ def annex_issue(*, actor: Principal, application: QuotaApplication) -> IssuedDoc
     )
 
 
-def annex_reissue(*, actor: Principal, application: QuotaApplication) -> IssuedDocument | None:
+def annex_reissue(
+    *, actor: Principal, application: QuotaApplication, on: dt.date | None = None
+) -> IssuedDocument | None:
     """After a change of the figures ANNEX-1 states: the next version stating the new figures,
-    the old one superseded by it, dated today (the change's decision). Nothing when no valid
+    the old one superseded by it, dated ``on`` (the change's decision; default today). Nothing when no valid
     ANNEX-1 exists or it states these figures already. Call in the change's transaction, with the
     application row locked."""
     current = documents.valid_document(application, KIND)
     figures = annex_figures(application)
     if current is None or current.figures == figures:
         return None
-    return document_supersede(actor=actor, document=current, issued_on=timezone.localdate(), figures=figures)
+    return document_supersede(
+        actor=actor, document=current, issued_on=on or timezone.localdate(), figures=figures
+    )
 
 
 def _issuer(application: QuotaApplication):

@@ -160,6 +160,6 @@ def recover(
         decided_by=actor.user,
         posting=posting,
     )
-    annex_reissue(actor=actor, application=application)  # the ANNEX-1 states the new permitted quantity
+    annex_reissue(actor=actor, application=application, on=today)  # ANNEX-1 states the new permitted quantity
     record(actor=actor, action="reserve.recover", obj=case, after=snapshot(case))
     return case
