@@ -37,7 +37,6 @@ from totalquota.reserve.forms import (
     ReasonForm,
     RecoveryForm,
 )
-from totalquota.reserve.services import annex as annex_services
 from totalquota.reserve.models import (
     ApplicationLine,
     ApplicationStatus,
@@ -45,6 +44,7 @@ from totalquota.reserve.models import (
     RecoveryCase,
     Route,
 )
+from totalquota.reserve.services import annex as annex_services
 from totalquota.reserve.views.documents import document_intro
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
