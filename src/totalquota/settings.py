@@ -8,6 +8,9 @@ Everything that differs between a laptop and the bureau's server comes from the 
   ``settings_production`` for the server profile that ``manage.py check --deploy`` accepts.
 - ``TOTALQUOTA_VAR_DIR``: where the SQLite file, uploads, generated documents and the keys of a
   started platform live.
+- ``PUBLIC_BASE_URL``: the address the public verify page of issued documents is reached at
+  (printed with each document's QR code); unset means the host of the request that first draws
+  the document, else ``http://127.0.0.1:8000``.
 
 This module is the development and test profile (``./bin/start --dev``, pytest). ``bin/start``
 serves with ``settings_local`` (one machine, loopback, plain HTTP); a server behind the bureau's
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
     "totalquota.outbox",
     "totalquota.accounts",
     "totalquota.registry",
+    "totalquota.documents",
     "totalquota.workflow",
     "totalquota.ledger",
     "totalquota.reductions",
@@ -255,6 +259,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Issued documents (documents.IssuedDocument) keep their files in the database row, never under a URL;
+# the QR code printed on each points to the verify page at this address (see the module docstring).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Uploaded files (MEDIA_ROOT) have no URL of their own: they are only ever sent by views that check
 # who asks (evidence: reductions.views.evidence_download and the API's download_evidence; an
 # application's documents: reserve.views.documents.document_download and download_document).

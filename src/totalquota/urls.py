@@ -12,6 +12,8 @@ urlpatterns = [
     path("ledger/", include("totalquota.ledger.urls")),
     path("reserve/", include("totalquota.reserve.urls")),
     path("audit/", include("totalquota.audit.urls")),
+    # The public verify page of issued documents (no login).
+    path("verify/", include("totalquota.documents.urls")),
     path("api/v1/", api.urls),
 ]
 

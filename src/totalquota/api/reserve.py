@@ -17,12 +17,12 @@ from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filt
 from totalquota.api.fields import QuantityText
 from totalquota.api.schemas import UploadedFileOut, ZonePollutantOut, path
 from totalquota.common.files import download
-from totalquota.common.pdf import pdf_response
+from totalquota.documents.responses import send_file
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.lib.units import format_quantity
 from totalquota.registry.models import Enterprise, Pollutant, Zone
-from totalquota.reserve import annex, selectors, services
+from totalquota.reserve import selectors, services
 from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
 from totalquota.reserve.lines import read_line
 from totalquota.reserve.models import (
@@ -32,6 +32,7 @@ from totalquota.reserve.models import (
     IntakeRun,
     QuotaApplication,
 )
+from totalquota.reserve.services import annex as annex_services
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 
 router = Router(tags=["储备库 reserve"])
@@ -342,7 +343,10 @@ def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
     )
     if app.status != ApplicationStatus.APPROVED:
         raise Conflict("信息表（附件1）在批准后出具", clause="ANNEX-1")
-    return pdf_response(annex.annex_pdf(app), f"{app.code}-附件1.pdf")
+    document = annex_services.annex_document(application=app)
+    if document is None:
+        raise Conflict("该申请的信息表（附件1）已撤销", clause="ANNEX-1")
+    return send_file(document, "pdf", f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
 
 
 @router.get("/reserve/warnings", response=list[WarningOut], summary="储备收支预警（RES-3）")

@@ -37,6 +37,16 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
 
+def decimal_number_format(value: Decimal | str) -> str:
+    """The number format that prints ``value`` as written, with its own decimal places: ``"0"``
+    for 6, ``"0.0"`` for 0.5, ``"0.000123"``'s ``"0.000000"``. (``"0.######"`` would print
+    6 as "6.".) Give the text :func:`totalquota.lib.units.format_quantity` wrote to print what
+    the PDF prints."""
+    exponent = Decimal(value).as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return "0." + "0" * places if places else "0"
+
+
 def _cell(ws, value: Any, *, bold: bool = False, number_format: str | None = None) -> WriteOnlyCell:
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value).replace(tzinfo=None)
@@ -50,9 +60,7 @@ def _cell(ws, value: Any, *, bold: bool = False, number_format: str | None = Non
     if number_format:
         cell.number_format = number_format
     elif isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-        cell.number_format = "0." + "0" * places if places else "0"
+        cell.number_format = decimal_number_format(value)
     elif isinstance(value, dt.datetime):
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
     elif isinstance(value, dt.date):

@@ -1,4 +1,4 @@
-"""Reads of the quota reserve: what a decision would do, warnings, recovery candidates, ANNEX-1."""
+"""Reads of the quota reserve: what a decision would do, warnings, recovery candidates."""
 
 from __future__ import annotations
 
@@ -228,22 +228,6 @@ def recovery_candidates(applications: Any = None, *, today: dt.date | None = Non
         if candidate is not None:
             result.append(candidate)
     return result
-
-
-ANNEX_POLLUTANTS = ["PM", "SO2", "NOX", "VOCS", "COD", "NH3N", "TN", "TP"]
-HEAVY_METALS = ["PB", "HG", "CD", "CR", "AS"]
-
-
-def annex_rows(application: QuotaApplication) -> list[dict[str, Any]]:
-    """ANNEX-1 rows: every listed pollutant (blank where not applied for), heavy metals that were."""
-    lines = {line.pollutant.code: line for line in application.lines.select_related("pollutant")}
-    pollutants = {p.code: p for p in Pollutant.objects.all()}
-    codes = ANNEX_POLLUTANTS + [c for c in HEAVY_METALS if c in lines]
-    rows = []
-    for code in codes:
-        line = lines.get(code)
-        rows.append({"pollutant": pollutants[code], "line": line})
-    return rows
 
 
 def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt.date) -> int:

@@ -28,6 +28,7 @@ from totalquota.reserve.models import (
     QuotaApplication,
     Route,
 )
+from totalquota.reserve.services.annex import annex_issue
 from totalquota.reserve.services.holds import (
     Plan,
     application_state,
@@ -157,6 +158,10 @@ def approve(step: AppStep) -> None:
         line.save()
     _decide(step)
     application.decision_snapshot = {str(line.pollutant.code): line.rule_snapshot for line in lines}
+    # The ANNEX-1 table is issued with the approval (numbered now; its files are drawn on first
+    # download, outside these locks: documents.services).
+    document = annex_issue(actor=actor, application=application)
+    step.audit = {"annex": document.code}
 
 
 def reject(step: AppStep) -> None:

@@ -29,6 +29,7 @@ from totalquota.reserve.models import (
     RecoveryCase,
     RecoveryKind,
 )
+from totalquota.reserve.services.annex import annex_reissue
 from totalquota.reserve.services.holds import lock_application
 
 
@@ -159,5 +160,6 @@ def recover(
         decided_by=actor.user,
         posting=posting,
     )
+    annex_reissue(actor=actor, application=application, on=today)  # ANNEX-1 states the new permitted quantity
     record(actor=actor, action="reserve.recover", obj=case, after=snapshot(case))
     return case

@@ -4,14 +4,13 @@ line and the ANNEX-1 download."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,14 +19,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require
-from totalquota.common.pdf import pdf_response
-from totalquota.common.xlsx import xlsx_response
+from totalquota.documents import selectors as documents
+from totalquota.documents.models import DocumentKind
+from totalquota.documents.responses import send_file
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Account, AccountKind
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Zone
-from totalquota.reserve import annex, selectors, services
+from totalquota.reserve import selectors, services
 from totalquota.reserve.decisions import LINE_FIELDS, expected_route, line_hold_state, missing_documents
 from totalquota.reserve.forms import (
     ApplicationForm,
@@ -44,6 +44,7 @@ from totalquota.reserve.models import (
     RecoveryCase,
     Route,
 )
+from totalquota.reserve.services import annex as annex_services
 from totalquota.reserve.views.documents import document_intro
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
@@ -214,6 +215,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and application.status == ApplicationStatus.APPROVED,
         "can_recover": may(user, "reserve.recover") and application.status == ApplicationStatus.APPROVED,
         "approved": application.status == ApplicationStatus.APPROVED,
+        "annex": documents.valid_document(application, DocumentKind.ANNEX_1),
         "reason_form": ReasonForm(),
         "operating_form": OperatingForm(initial={"started_on": application.operation_started_on}),
         "recovery_form": RecoveryForm(),
@@ -330,15 +332,24 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(line.application)
 
 
+ANNEX_FORMATS = ("pdf", "xlsx")
+
+
 @login_required
 def annex_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    """The stored ANNEX-1 (``documents.IssuedDocument``) of an approved application."""
+    if fmt not in ANNEX_FORMATS:
+        raise Http404
     application = access(
         request.user, QuotaApplication.objects.select_related("enterprise"), pk, "reserve.view"
     )
     if application.status != ApplicationStatus.APPROVED:
         messages.error(request, _("信息表（附件1）在批准后出具"))
         return redirect(application)
-    name = f"排污总量指标管理信息表-{application.code}"
-    if fmt == "pdf":
-        return pdf_response(annex.annex_pdf(application), f"{name}.pdf")
-    return xlsx_response(io.BytesIO(annex.annex_xlsx(application)), f"{name}.xlsx")
+    document = annex_services.annex_document(application=application)
+    if document is None:
+        messages.error(request, _("该申请的信息表（附件1）已撤销"))
+        return redirect(application)
+    return send_file(
+        document, fmt, f"排污总量指标管理信息表-{application.code}-第{document.version}版", request
+    )
