@@ -12,6 +12,7 @@ urlpatterns = [
     path("ledger/", include("totalquota.ledger.urls")),
     path("reserve/", include("totalquota.reserve.urls")),
     path("audit/", include("totalquota.audit.urls")),
+    path("workflow/", include("totalquota.workflow.urls")),
     path("api/v1/", api.urls),
 ]
 

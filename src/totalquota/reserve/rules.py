@@ -71,3 +71,11 @@ SPEND_WARNING = register(
         "warning_spend_warning_bp", "basis_points", "RES-3", "预警线：期间支出 / 收入高于该比例（万分比）"
     )
 )
+RECOVERY_ANSWER_DAYS = register(
+    RuleKey(
+        "recovery_answer_days",
+        "days",
+        "RES-4",
+        "收回告知后单位陈述意见的期限（天）；期满或单位答复后方可作出收回决定",
+    )
+)

@@ -33,13 +33,22 @@ from totalquota.reserve.services.applications import (
 from totalquota.reserve.services.intake import (
     EXCLUSION_OF_USAGE,
     check_intake_period,
+    intake_cancel,
     intake_confirm,
     intake_exclude,
     intake_prepare,
     line_in_reserve,
     quarter_period,
 )
-from totalquota.reserve.services.recovery import attainment_record, recover
+from totalquota.reserve.services.recovery import (
+    attainment_record,
+    recover,
+    recovery_answer,
+    recovery_approve,
+    recovery_notify,
+    recovery_propose,
+    recovery_reject,
+)
 from totalquota.reserve.services.upper import upper_deduct, upper_grant, upper_refuse, upper_request
 
 __all__ = [
@@ -63,6 +72,7 @@ __all__ = [
     "check_line_figures",
     "decide_line",
     "floor_grams",
+    "intake_cancel",
     "intake_confirm",
     "intake_exclude",
     "intake_prepare",
@@ -70,6 +80,11 @@ __all__ = [
     "line_in_reserve",
     "quarter_period",
     "recover",
+    "recovery_answer",
+    "recovery_approve",
+    "recovery_notify",
+    "recovery_propose",
+    "recovery_reject",
     "recovery_candidate",
     "upper_deduct",
     "upper_grant",

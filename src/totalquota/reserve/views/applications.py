@@ -293,7 +293,7 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
             if data["surplus"]
             else None
         )
-        case = services.recover(
+        case = services.recovery_propose(
             actor=principal_of(request.user),
             line=line,
             kind=data["kind"],
@@ -305,9 +305,10 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("已收回 %(q)s 入库。")
+            _("已拟定收回 %(q)s，待另一名审核人员决定。")
             % {"q": format_quantity(case.recovered_grams, line.pollutant.unit, suffix=True)},
         )
+        return redirect(case)
     return redirect(line.application)
 
 

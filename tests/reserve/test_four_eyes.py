@@ -1,0 +1,245 @@
+"""Four eyes where quota moves, through the HTTP handlers: intake confirmation and recovery
+decisions (RES-1, RES-4 Decision), the RES-4 answer window, one intake run per quarter, the
+assignment of open items and the deputy of an absent reviewer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.reserve.conftest import line
+from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
+from tests.factories import UserFactory
+from totalquota.accounts.models import Delegation
+from totalquota.accounts.roles import Role
+from totalquota.audit.models import AuditEvent
+from totalquota.ledger import selectors as ledger_selectors
+from totalquota.ledger.models import Posting
+from totalquota.reserve import services
+from totalquota.reserve.models import IntakeRun, RecoveryCase, RecoveryTransition
+from totalquota.workflow.models import Assignment
+
+T = 1_000_000
+API = "/api/v1/reserve"
+
+
+def api(client, user, method, url, body=None):
+    client.force_login(user)
+    return getattr(client, method)(url, body or {}, content_type="application/json")
+
+
+def counts():
+    return (Posting.objects.count(), RecoveryTransition.objects.count(), AuditEvent.objects.count())
+
+
+@pytest.fixture
+def prepared(world):
+    approved_line(world)
+    year, quarter = this_quarter()
+    return services.intake_prepare(actor=world.admin.principal, year=year, quarter=quarter)
+
+
+def test_the_preparer_of_an_intake_cannot_confirm_it_and_nothing_is_written(client, world, p, prepared):
+    before = (Posting.objects.count(), prepared.transitions.count())
+    answer = api(client, world.admin, "post", f"{API}/intake-runs/{prepared.pk}/confirm")
+    assert answer.status_code == 403 and "四眼原则" in answer.json()["detail"]
+    assert (Posting.objects.count(), prepared.transitions.count()) == before
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0
+    answer = api(client, world.reviewer, "post", f"{API}/intake-runs/{prepared.pk}/confirm")
+    assert answer.status_code == 200 and answer.json()["status"] == "confirmed"
+    assert answer.json()["confirmed_by_id"] == world.reviewer.pk
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 2_500_000
+
+
+def test_whoever_excluded_an_item_is_a_preparer_too(client, world, prepared):
+    other_admin = UserFactory(username="admin2", role=Role.ADMIN)
+    services.intake_exclude(actor=other_admin.principal, item=prepared.items.get(), reason="已另行交易")
+    answer = api(client, other_admin, "post", f"{API}/intake-runs/{prepared.pk}/confirm")
+    assert answer.status_code == 403
+    assert api(client, world.reviewer, "post", f"{API}/intake-runs/{prepared.pk}/confirm").status_code == 200
+
+
+def test_a_second_run_of_a_quarter_is_refused_unless_the_first_was_cancelled(client, world, prepared):
+    year, quarter = this_quarter()
+    body = {"year": year, "quarter": quarter}
+    again = api(client, world.admin, "post", f"{API}/intake-runs", body)
+    assert again.status_code == 409 and "作废该批次后方可重新编制" in again.json()["detail"]
+    assert IntakeRun.objects.count() == 1
+    no_reason = api(client, world.admin, "post", f"{API}/intake-runs/{prepared.pk}/cancel", {"reason": ""})
+    assert no_reason.status_code == 422
+    cancelled = api(client, world.admin, "post", f"{API}/intake-runs/{prepared.pk}/cancel", {"reason": "期间有误"})
+    assert cancelled.json()["status"] == "cancelled"
+    fresh = api(client, world.admin, "post", f"{API}/intake-runs", body)
+    assert fresh.status_code == 201 and IntakeRun.objects.count() == 2
+    # A confirmed run also keeps the quarter closed.
+    assert api(client, world.reviewer, "post", f"{API}/intake-runs/{fresh.json()['id']}/confirm").status_code == 200
+    assert api(client, world.admin, "post", f"{API}/intake-runs", body).status_code == 409
+
+
+def test_the_intake_list_filters_by_year_quarter_status_and_zone(client, world, prepared):
+    client.force_login(world.reviewer)
+    page = client.get(reverse("reserve:intake_list"))
+    assert set(page.context["filterset"].form.fields) == {"year", "quarter", "status", "zone"}
+    listed = lambda **q: list(client.get(reverse("reserve:intake_list"), q).context["object_list"])  # noqa: E731
+    assert listed(status="prepared") == [prepared]
+    assert listed(status="confirmed") == []
+    assert listed(zone=world.zone_a.pk) == [prepared]
+    assert listed(zone=world.zone_b.pk) == []
+    assert listed(year=prepared.year, quarter=prepared.quarter) == [prepared]
+
+
+@pytest.fixture
+def approved_app(world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 5 * T)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T)])
+    )
+    return services.application_approve(actor=world.reviewer.principal, application=app)
+
+
+def propose(client, world, app, kind="other", surplus="0.4"):
+    answer = api(
+        client,
+        world.reviewer,
+        "post",
+        f"{API}/recoveries",
+        {"line_id": app.lines.get().pk, "kind": kind, "reason": "经核实富余", "surplus": surplus},
+    )
+    assert answer.status_code == 201, answer.content
+    return answer.json()["id"]
+
+
+def test_a_recovery_is_decided_by_another_reviewer_after_the_unit_had_its_say(client, world, p, approved_app):
+    case_id = propose(client, world, approved_app)
+    allocation = approved_app.lines.get().allocation
+    balances = lambda: (  # noqa: E731
+        ledger_selectors.account_balance(allocation).posted,
+        ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted,
+    )
+    start = balances()
+    url = f"{API}/recoveries/{case_id}"
+    # Not yet told to the unit: another reviewer cannot decide.
+    early = api(client, world.reviewer2, "post", f"{url}/approve")
+    assert early.status_code == 422 and "告知" in early.json()["detail"]
+    assert api(client, world.reviewer, "post", f"{url}/notify").json()["status"] == "notified"
+    due = RecoveryCase.objects.get(pk=case_id).answer_due
+    assert due == timezone.localdate() + dt.timedelta(days=15)
+    before = counts()
+    # The proposer: four eyes, nothing written.
+    same = api(client, world.reviewer, "post", f"{url}/approve")
+    assert same.status_code == 403 and "四眼原则" in same.json()["detail"]
+    # Within the answer period and unanswered: refused.
+    waiting = api(client, world.reviewer2, "post", f"{url}/approve")
+    assert waiting.status_code == 422 and "期满或单位答复后" in waiting.json()["detail"]
+    assert counts() == before and balances() == start
+    # The unit sees the case and answers once.
+    client.force_login(world.company_user)
+    page = client.get(reverse("reserve:recovery_detail", args=[case_id]))
+    assert page.status_code == 200 and "答复截止日期" in page.content.decode()
+    assert api(client, world.company_user, "post", f"{url}/answer", {"answer": ""}).status_code == 422
+    answered = api(client, world.company_user, "post", f"{url}/answer", {"answer": "产能将于明年恢复"})
+    assert answered.status_code == 200 and answered.json()["answer"] == "产能将于明年恢复"
+    assert api(client, world.company_user, "post", f"{url}/answer", {"answer": "再说一次"}).status_code == 409
+    assert api(client, world.other_company_user, "post", f"{url}/answer", {"answer": "x"}).status_code == 404
+    decided = api(client, world.reviewer2, "post", f"{url}/approve", {"reason": "答复不改变核实结果"})
+    assert decided.status_code == 200 and decided.json()["status"] == "approved"
+    assert balances() == (start[0] - 400_000, start[1] + 400_000)
+    steps = [(t.action, t.actor_id, t.role) for t in RecoveryTransition.objects.filter(case_id=case_id)]
+    assert steps == [
+        ("propose", world.reviewer.pk, "reviewer"),
+        ("notify", world.reviewer.pk, "reviewer"),
+        ("answer", world.company_user.pk, "enterprise"),
+        ("approve", world.reviewer2.pk, "reviewer"),
+    ]
+
+
+def test_after_the_answer_period_the_decision_may_be_taken_without_an_answer(world, p, approved_app):
+    case = services.recovery_propose(
+        actor=world.reviewer.principal, line=approved_app.lines.get(), kind="other", reason="x", surplus_grams=T // 2
+    )
+    case = services.recovery_notify(actor=world.reviewer.principal, case=case)
+    late = case.answer_due + dt.timedelta(days=1)
+    from totalquota.lib.errors import Conflict
+
+    with pytest.raises(Conflict, match="答复期限"):
+        services.recovery_answer(actor=world.company_user.principal, case=case, answer="晚了", today=late)
+    case = services.recovery_approve(actor=world.reviewer2.principal, case=case, today=late)
+    assert case.status == "approved" and case.posting is not None
+
+
+def test_a_project_not_built_skips_the_notice_and_a_rejection_moves_nothing(client, world, p, approved_app):
+    case_id = propose(client, world, approved_app, kind="not_built", surplus="")
+    before = counts()
+    no_reason = api(client, world.reviewer2, "post", f"{API}/recoveries/{case_id}/reject", {"reason": ""})
+    assert no_reason.status_code == 422 and counts() == before
+    rejected = api(client, world.reviewer2, "post", f"{API}/recoveries/{case_id}/reject", {"reason": "企业仍将建设"})
+    assert rejected.json()["status"] == "rejected" and rejected.json()["posting_id"] is None
+    assert Posting.objects.count() == before[0]
+    case_id = propose(client, world, approved_app, kind="not_built", surplus="")
+    assert api(client, world.reviewer2, "post", f"{API}/recoveries/{case_id}/approve").status_code == 200
+    assert ledger_selectors.account_balance(approved_app.lines.get().allocation).posted == 0
+
+
+def test_an_assigned_item_is_decided_by_the_assignee_or_the_deputy_who_did_not_prepare_it(
+    client, world, p, approved_app
+):
+    third = UserFactory(username="reviewer3", role=Role.REVIEWER)
+    case_id = propose(client, world, approved_app, kind="not_built", surplus="")
+    case = RecoveryCase.objects.get(pk=case_id)
+    client.force_login(world.reviewer)
+    refused = client.post(
+        reverse("workflow:assign", args=["reserve.recoverycase", case_id]), {"assignee": world.reviewer2.pk}
+    )
+    assert refused.status_code == 403  # only a bureau admin assigns
+    client.force_login(world.admin)
+    client.post(reverse("workflow:assign", args=["reserve.recoverycase", case_id]), {"assignee": world.reviewer.pk})
+    assert not Assignment.objects.exists()  # the proposer cannot be named: four eyes
+    client.post(
+        reverse("workflow:assign", args=["reserve.recoverycase", case_id]),
+        {"assignee": world.reviewer2.pk, "reason": "请办理"},
+    )
+    assert Assignment.objects.get().assignee == world.reviewer2
+    assert AuditEvent.objects.filter(action="workflow.assign").count() == 1
+    client.force_login(world.reviewer2)
+    assert "请办理" in client.get(reverse("reserve:recovery_detail", args=[case_id])).content.decode()
+    before = counts()
+    other = api(client, third, "post", f"{API}/recoveries/{case_id}/approve")
+    assert other.status_code == 403 and "已指派给" in other.json()["detail"] and counts() == before
+    # reviewer2 is away; the deputy is the proposer, who still may not decide (four eyes) ...
+    today = timezone.localdate()
+    Delegation.objects.create(
+        principal=world.reviewer2, deputy=world.reviewer, starts_on=today, ends_on=today, reason="出差"
+    )
+    assert api(client, world.reviewer, "post", f"{API}/recoveries/{case_id}/approve").status_code == 403
+    # ... and a deputy who did not prepare it may.
+    Delegation.objects.create(
+        principal=world.reviewer2, deputy=third, starts_on=today, ends_on=today + dt.timedelta(days=3), reason="出差"
+    )
+    assert api(client, third, "post", f"{API}/recoveries/{case_id}/approve").status_code == 200
+    case.refresh_from_db()
+    assert case.status == "approved" and case.decided_by == third
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_preparing_one_quarter_at_once_through_the_api_make_one_run(world):
+    from django.test import Client
+
+    from tests.thread_helpers import run_at_once
+
+    admins = [UserFactory(username=f"api-intake-{n}", role=Role.ADMIN) for n in range(2)]
+    clients = []
+    for admin in admins:
+        c = Client(raise_request_exception=False)
+        c.force_login(admin)
+        clients.append(c)
+
+    def prepare(n: int) -> int:
+        body = {"year": 2025, "quarter": 3, "effective_date": "2025-10-01"}
+        return clients[n].post(f"{API}/intake-runs", body, content_type="application/json").status_code
+
+    assert sorted(run_at_once(prepare, 2)) == [201, 409]
+    assert IntakeRun.objects.filter(year=2025, quarter=3).count() == 1
