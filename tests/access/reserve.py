@@ -66,8 +66,23 @@ def objects(w: Any) -> SimpleNamespace:
     run = services.intake_prepare(
         actor=w.admin.principal, year=2025, quarter=1, effective_date=dt.date(2025, 4, 1)
     )
+    # Proposed by the administrator, so that the reviewer persona is not its preparer.
     recovery = services.recovery_propose(
-        actor=w.reviewer.principal, line=approved.lines.get(), kind="other", reason="走查", surplus_grams=1_000
+        actor=w.admin.principal, line=approved.lines.get(), kind="other", reason="走查", surplus_grams=1_000
+    )
+    approved2 = services.application_submit(
+        actor=w.company_user.principal, application=app(w.company_user, w.company)
+    )
+    services.application_approve(actor=w.reviewer.principal, application=approved2)
+    notified = services.recovery_notify(
+        actor=w.admin.principal,
+        case=services.recovery_propose(
+            actor=w.admin.principal,
+            line=approved2.lines.get(),
+            kind="other",
+            reason="走查",
+            surplus_grams=1_000,
+        ),
     )
     upper = services.upper_request(
         actor=w.admin.principal, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
@@ -80,6 +95,7 @@ def objects(w: Any) -> SimpleNamespace:
         run=run,
         upper=upper,
         recovery=recovery,
+        notified=notified,
     )
     return w.reserve
 
@@ -124,12 +140,10 @@ PAGES = {
     "reserve:upper_create": Page(ADMIN),
     "reserve:upper_decide": Page(ADMIN, kwargs=lambda w: {"pk": o(w).upper.pk}, method="post"),
     "reserve:recovery": Page(BUREAU),
-    "reserve:recovery_detail": Page(
-        ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).recovery.pk}
-    ),
+    "reserve:recovery_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).recovery.pk}),
     "reserve:recovery_notify": Page(BUREAU, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
     "reserve:recovery_answer": Page(
-        allow(R.ENTERPRISE, roles_list=PEOPLE), kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"
+        allow(R.ENTERPRISE, roles_list=PEOPLE), kwargs=lambda w: {"pk": o(w).notified.pk}, method="post"
     ),
     "reserve:recovery_approve": Page(REVIEWER, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
     "reserve:recovery_reject": Page(REVIEWER, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
@@ -176,8 +190,10 @@ API_ROUTES = {
     ("get", "/api/v1/reserve/warnings"): ApiRoute(allow(*R, overrides={R.ENTERPRISE: 403})),
     ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN)),
     ("post", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    # The walk goes in role order: the reviewer confirms the run, then the administrator (its
+    # preparer) finds it confirmed; the preparer's own refusal is tested in tests/reserve/test_four_eyes.py.
     ("post", "/api/v1/reserve/intake-runs/{run_id}/confirm"): ApiRoute(
-        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"run_id": o(w).run.pk}
+        allow(R.ADMIN, R.REVIEWER, overrides={R.ADMIN: 409}), params=lambda w: {"run_id": o(w).run.pk}
     ),
     ("post", "/api/v1/reserve/intake-runs/{run_id}/cancel"): ApiRoute(
         allow(R.ADMIN), params=lambda w: {"run_id": o(w).run.pk}, body=lambda w: {}
@@ -186,11 +202,12 @@ API_ROUTES = {
     ("get", "/api/v1/reserve/recoveries/{case_id}"): ApiRoute(
         allow(*R), params=lambda w: {"case_id": o(w).recovery.pk}
     ),
+    # The reviewer tells the unit first; the administrator then finds the case notified.
     ("post", "/api/v1/reserve/recoveries/{case_id}/notify"): ApiRoute(
-        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"case_id": o(w).recovery.pk}
+        allow(R.ADMIN, R.REVIEWER, overrides={R.ADMIN: 409}), params=lambda w: {"case_id": o(w).recovery.pk}
     ),
     ("post", "/api/v1/reserve/recoveries/{case_id}/answer"): ApiRoute(
-        allow(R.ENTERPRISE), params=lambda w: {"case_id": o(w).recovery.pk}, body=lambda w: {}
+        allow(R.ENTERPRISE), params=lambda w: {"case_id": o(w).notified.pk}, body=lambda w: {}
     ),
     ("post", "/api/v1/reserve/recoveries/{case_id}/approve"): ApiRoute(
         allow(R.REVIEWER), params=lambda w: {"case_id": o(w).recovery.pk}, body=lambda w: {}

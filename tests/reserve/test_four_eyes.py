@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import UserFactory
 from tests.reserve.conftest import line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
-from tests.factories import UserFactory
 from totalquota.accounts.models import Delegation
 from totalquota.accounts.roles import Role
 from totalquota.audit.models import AuditEvent
@@ -70,12 +70,17 @@ def test_a_second_run_of_a_quarter_is_refused_unless_the_first_was_cancelled(cli
     assert IntakeRun.objects.count() == 1
     no_reason = api(client, world.admin, "post", f"{API}/intake-runs/{prepared.pk}/cancel", {"reason": ""})
     assert no_reason.status_code == 422
-    cancelled = api(client, world.admin, "post", f"{API}/intake-runs/{prepared.pk}/cancel", {"reason": "期间有误"})
+    cancelled = api(
+        client, world.admin, "post", f"{API}/intake-runs/{prepared.pk}/cancel", {"reason": "期间有误"}
+    )
     assert cancelled.json()["status"] == "cancelled"
     fresh = api(client, world.admin, "post", f"{API}/intake-runs", body)
     assert fresh.status_code == 201 and IntakeRun.objects.count() == 2
     # A confirmed run also keeps the quarter closed.
-    assert api(client, world.reviewer, "post", f"{API}/intake-runs/{fresh.json()['id']}/confirm").status_code == 200
+    assert (
+        api(client, world.reviewer, "post", f"{API}/intake-runs/{fresh.json()['id']}/confirm").status_code
+        == 200
+    )
     assert api(client, world.admin, "post", f"{API}/intake-runs", body).status_code == 409
 
 
@@ -158,7 +163,11 @@ def test_a_recovery_is_decided_by_another_reviewer_after_the_unit_had_its_say(cl
 
 def test_after_the_answer_period_the_decision_may_be_taken_without_an_answer(world, p, approved_app):
     case = services.recovery_propose(
-        actor=world.reviewer.principal, line=approved_app.lines.get(), kind="other", reason="x", surplus_grams=T // 2
+        actor=world.reviewer.principal,
+        line=approved_app.lines.get(),
+        kind="other",
+        reason="x",
+        surplus_grams=T // 2,
     )
     case = services.recovery_notify(actor=world.reviewer.principal, case=case)
     late = case.answer_due + dt.timedelta(days=1)
@@ -175,7 +184,9 @@ def test_a_project_not_built_skips_the_notice_and_a_rejection_moves_nothing(clie
     before = counts()
     no_reason = api(client, world.reviewer2, "post", f"{API}/recoveries/{case_id}/reject", {"reason": ""})
     assert no_reason.status_code == 422 and counts() == before
-    rejected = api(client, world.reviewer2, "post", f"{API}/recoveries/{case_id}/reject", {"reason": "企业仍将建设"})
+    rejected = api(
+        client, world.reviewer2, "post", f"{API}/recoveries/{case_id}/reject", {"reason": "企业仍将建设"}
+    )
     assert rejected.json()["status"] == "rejected" and rejected.json()["posting_id"] is None
     assert Posting.objects.count() == before[0]
     case_id = propose(client, world, approved_app, kind="not_built", surplus="")
@@ -195,7 +206,9 @@ def test_an_assigned_item_is_decided_by_the_assignee_or_the_deputy_who_did_not_p
     )
     assert refused.status_code == 403  # only a bureau admin assigns
     client.force_login(world.admin)
-    client.post(reverse("workflow:assign", args=["reserve.recoverycase", case_id]), {"assignee": world.reviewer.pk})
+    client.post(
+        reverse("workflow:assign", args=["reserve.recoverycase", case_id]), {"assignee": world.reviewer.pk}
+    )
     assert not Assignment.objects.exists()  # the proposer cannot be named: four eyes
     client.post(
         reverse("workflow:assign", args=["reserve.recoverycase", case_id]),
@@ -216,7 +229,11 @@ def test_an_assigned_item_is_decided_by_the_assignee_or_the_deputy_who_did_not_p
     assert api(client, world.reviewer, "post", f"{API}/recoveries/{case_id}/approve").status_code == 403
     # ... and a deputy who did not prepare it may.
     Delegation.objects.create(
-        principal=world.reviewer2, deputy=third, starts_on=today, ends_on=today + dt.timedelta(days=3), reason="出差"
+        principal=world.reviewer2,
+        deputy=third,
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=3),
+        reason="出差",
     )
     assert api(client, third, "post", f"{API}/recoveries/{case_id}/approve").status_code == 200
     case.refresh_from_db()

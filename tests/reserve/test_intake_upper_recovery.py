@@ -57,7 +57,9 @@ def test_an_intake_previews_every_line_then_credits_one_lot_per_line_once(world,
     with pytest.raises(Conflict, match="不能重复入库"):
         services.intake_confirm(actor=world.reviewer.principal, run=run)
     with pytest.raises(Conflict, match="已有已确认的入库批次"):
-        services.intake_prepare(actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1])
+        services.intake_prepare(
+            actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+        )
     assert IntakeRun.objects.count() == 1
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
 
@@ -117,7 +119,12 @@ def recover_decided(world, *, line, kind, reason, surplus_grams=None, today=None
     lets the answer period pass, another reviewer decides."""
     today = today or timezone.localdate()
     case = services.recovery_propose(
-        actor=world.reviewer.principal, line=line, kind=kind, reason=reason, surplus_grams=surplus_grams, today=today
+        actor=world.reviewer.principal,
+        line=line,
+        kind=kind,
+        reason=reason,
+        surplus_grams=surplus_grams,
+        today=today,
     )
     if case.needs_notice:
         case = services.recovery_notify(actor=world.reviewer.principal, case=case, today=today)

@@ -95,7 +95,9 @@ class Delegation(models.Model):
     principal = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="delegations", verbose_name=_("被代理人")
     )
-    deputy = models.ForeignKey(User, on_delete=models.PROTECT, related_name="deputy_for", verbose_name=_("代理人"))
+    deputy = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="deputy_for", verbose_name=_("代理人")
+    )
     starts_on = models.DateField(_("代理开始日期"))
     ends_on = models.DateField(_("代理结束日期"))
     reason = models.CharField(_("事由"), max_length=200)
@@ -106,7 +108,9 @@ class Delegation(models.Model):
         verbose_name = verbose_name_plural = _("代理")
         ordering = ["-starts_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="delegation_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="delegation_dates_in_order"
+            ),
             models.CheckConstraint(condition=~Q(deputy=models.F("principal")), name="delegation_not_to_self"),
         ]
 

@@ -20,4 +20,7 @@ def acting_for(user_id: int | None, on: dt.date | None = None) -> set[int]:
     """The people ``user_id`` decides for on ``on``: the person, and everyone whose deputy they are."""
     if user_id is None:
         return set()
-    return {user_id, *delegations_running(on).filter(deputy_id=user_id).values_list("principal_id", flat=True)}
+    return {
+        user_id,
+        *delegations_running(on).filter(deputy_id=user_id).values_list("principal_id", flat=True),
+    }

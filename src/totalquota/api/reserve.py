@@ -367,10 +367,15 @@ class RecoveryOut(Schema):
 )
 def propose_recovery(request: ApiRequest, payload: RecoveryIn):
     line = access(
-        request.auth, ApplicationLine.objects.select_related("application", "pollutant"), payload.line_id, "reserve.recover"
+        request.auth,
+        ApplicationLine.objects.select_related("application", "pollutant"),
+        payload.line_id,
+        "reserve.recover",
     )
     if payload.kind not in RecoveryKind.values:
-        raise ValidationFailed("收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4")
+        raise ValidationFailed(
+            "收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
+        )
     surplus = None
     if payload.surplus:
         try:

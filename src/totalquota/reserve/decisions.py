@@ -237,7 +237,11 @@ def recovery_figures(
             raise RuleViolation(
                 "该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%", clause="RES-4"
             )
-        suggested, snap, verified = candidate.suggested_surplus_grams, dict(candidate.snapshot), candidate.verified
+        suggested, snap, verified = (
+            candidate.suggested_surplus_grams,
+            dict(candidate.snapshot),
+            candidate.verified,
+        )
     ratio_value = rule_value(rules.RECOVERY_RATIO.key, today)
     snap["recovery_ratio"] = ratio_value.snapshot()
     snap["suggested_surplus_grams"] = suggested

@@ -302,7 +302,7 @@ APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
 
 # --- The quarterly intake (RES-1): prepared by one administrator, confirmed by another person ---
 
-I = IntakeStatus
+IS = IntakeStatus
 
 
 def _intake_preparers(run: IntakeRun) -> set[int | None]:
@@ -360,8 +360,8 @@ INTAKE_ACTIONS: ActionTable[IntakeRun] = ActionTable(
             "confirm",
             _("确认入库"),
             "reserve.intake_confirm",
-            I.PREPARED,
-            I.CONFIRMED,
+            IS.PREPARED,
+            IS.CONFIRMED,
             intake_credit,
             four_eyes=True,
             conflict="该入库批次已确认或已作废，不能重复入库",
@@ -373,8 +373,8 @@ INTAKE_ACTIONS: ActionTable[IntakeRun] = ActionTable(
             "cancel",
             _("作废入库批次"),
             "reserve.intake",
-            I.PREPARED,
-            I.CANCELLED,
+            IS.PREPARED,
+            IS.CANCELLED,
             conflict="只有待确认的入库批次可以作废",
             reason="作废入库批次须说明理由",
             clause="RES-1",
@@ -429,7 +429,9 @@ def recovery_answer(step: Step[RecoveryCase]) -> None:
         except UnsupportedFile as exc:
             raise RuleViolation(str(exc), field="file", clause="RES-4") from None
         if found.size > limit:
-            raise RuleViolation(f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause="RES-4")
+            raise RuleViolation(
+                f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause="RES-4"
+            )
         upload.seek(0)
         case.answer_file.save(f"answer-{case.pk}.{found.extension}", upload, save=False)
     case.answer = step.reason

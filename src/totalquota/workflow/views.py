@@ -25,9 +25,16 @@ def assignment_context(user: Any, obj: models.Model) -> dict[str, Any]:
     """What an item's page shows of its assignment: the current assignee, and for a bureau
     administrator the people who may be named (those who may decide it, not its preparers)."""
     kind = ContentType.objects.get_for_model(obj)
-    current = Assignment.objects.filter(content_type=kind, object_id=obj.pk).select_related("assignee").first()
+    current = (
+        Assignment.objects.filter(content_type=kind, object_id=obj.pk).select_related("assignee").first()
+    )
     table = TABLES.get(type(obj))
-    can = table is not None and bool(table.deciding) and may(user, "workflow.assign") and services.is_waiting(obj)
+    can = (
+        table is not None
+        and bool(table.deciding)
+        and may(user, "workflow.assign")
+        and services.is_waiting(obj)
+    )
     candidates: list[Any] = []
     if can and table is not None:
         preparers = set(table.preparers(obj)) if table.preparers else set()
@@ -84,7 +91,7 @@ def history(obj: models.Model) -> list[dict[str, Any]]:
     labels = dict(type(obj)._meta.get_field("status").choices or [])  # type: ignore[arg-type]
     roles = dict(Role.choices)
     rows = []
-    for t in getattr(obj, "transitions").select_related("actor"):
+    for t in obj.transitions.select_related("actor"):
         action = table[t.action].label if table is not None and t.action in table else ""
         rows.append(
             {

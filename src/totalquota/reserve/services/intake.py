@@ -53,7 +53,9 @@ def intake_prepare(
     confirms it (four eyes). A quarter has one run unless the earlier one was cancelled."""
     check_intake_period(year, quarter, effective_date)
     start, end = quarter_period(year, quarter)
-    earlier = IntakeRun.objects.filter(year=year, quarter=quarter).exclude(status=IntakeStatus.CANCELLED).first()
+    earlier = (
+        IntakeRun.objects.filter(year=year, quarter=quarter).exclude(status=IntakeStatus.CANCELLED).first()
+    )
     if earlier is not None:
         state = "待确认" if earlier.status == IntakeStatus.PREPARED else "已确认"
         raise Conflict(
@@ -97,7 +99,9 @@ def intake_prepare(
                 intake_grams=max(candidate.eligible_grams, 0),
                 reasons=reasons,
             )
-    create_transition(workflow.INTAKE_ACTIONS, run, principal=actor, action="prepare", to=IntakeStatus.PREPARED, first=True)
+    create_transition(
+        workflow.INTAKE_ACTIONS, run, principal=actor, action="prepare", to=IntakeStatus.PREPARED, first=True
+    )
     run.save(update_fields=["status"])
     record(actor=actor, action="reserve.intake_prepare", obj=run, after={"items": run.items.count()})
     return run
@@ -129,7 +133,9 @@ def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> Intake
     item.excluded_grams += item.intake_grams
     item.intake_grams = 0
     item.other_reason = reason
-    item.excluded_by = actor.user  # a preparer of the run from now on: four eyes keeps them from confirming it
+    item.excluded_by = (
+        actor.user
+    )  # a preparer of the run from now on: four eyes keeps them from confirming it
     item.save()
     record(
         actor=actor,

@@ -79,7 +79,9 @@ def recovery_propose(
     if not (reason or "").strip():
         raise ValidationFailed("请说明收回理由", field="reason", clause="RES-4")
     if kind not in RecoveryKind.values:
-        raise ValidationFailed("收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4")
+        raise ValidationFailed(
+            "收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
+        )
     if line.recoveries.filter(status__in=OPEN_RECOVERY).exists():
         raise Conflict("该指标已有待决定的收回事项", clause="RES-4")
     figures = recovery_figures(

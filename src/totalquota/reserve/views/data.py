@@ -3,9 +3,9 @@ emissions (kept by the emission total library, entered here) and ambient attainm
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,9 +24,9 @@ from totalquota.reserve.views.common import in_grams
 from totalquota.reserve.workflow import RECOVERY_ACTIONS
 from totalquota.web.actions import action_view
 from totalquota.web.forms import form_page, refusal_above, saved
+from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 from totalquota.workflow.kernel import Action
 from totalquota.workflow.views import assignment_context, history
-from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
 @login_required

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -13,16 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-import django_filters
-from django.db.models import QuerySet
-
 from totalquota.accounts.permissions import access, may, principal_of, require
 from totalquota.common.xlsx import write_workbook, xlsx_response
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import grams_to_decimal
+from totalquota.registry.models import Zone
 from totalquota.reserve import services
 from totalquota.reserve.forms import ExcludeForm, IntakeForm
-from totalquota.registry.models import Zone
 from totalquota.reserve.models import IntakeItem, IntakeRun, IntakeStatus
 from totalquota.reserve.workflow import INTAKE_ACTIONS
 from totalquota.web.actions import action_view
