@@ -260,3 +260,96 @@ def test_two_administrators_preparing_one_quarter_at_once_through_the_api_make_o
 
     assert sorted(run_at_once(prepare, 2)) == [201, 409]
     assert IntakeRun.objects.filter(year=2025, quarter=3).count() == 1
+
+
+def test_a_reviewer_names_a_deputy_on_the_account_page_and_clears_it(client, world):
+    client.force_login(world.reviewer)
+    today = timezone.localdate()
+    page = client.get(reverse("accounts:delegation"))
+    assert page.status_code == 200 and list(page.context["form"].fields["deputy"].queryset) == [
+        world.reviewer2
+    ]
+    bad = client.post(
+        reverse("accounts:delegation"),
+        {
+            "deputy": world.reviewer2.pk,
+            "starts_on": today,
+            "ends_on": today - dt.timedelta(days=1),
+            "reason": "休假",
+        },
+    )
+    assert bad.status_code == 200 and "ends_on" in bad.context["form"].errors
+    assert not Delegation.objects.exists()
+    # Someone of another role is not offered (and refused if posted).
+    other = client.post(
+        reverse("accounts:delegation"),
+        {"deputy": world.admin.pk, "starts_on": today, "ends_on": today, "reason": "休假"},
+    )
+    assert "deputy" in other.context["form"].errors and not Delegation.objects.exists()
+    client.post(
+        reverse("accounts:delegation"),
+        {
+            "deputy": world.reviewer2.pk,
+            "starts_on": today,
+            "ends_on": today + dt.timedelta(days=5),
+            "reason": "休假",
+        },
+    )
+    running = Delegation.objects.get()
+    assert running.deputy == world.reviewer2 and running.cleared_at is None
+    assert AuditEvent.objects.filter(action="accounts.delegation_set").count() == 1
+    client.post(reverse("accounts:delegation_clear"))
+    running.refresh_from_db()
+    assert running.cleared_at is not None
+    assert AuditEvent.objects.filter(action="accounts.delegation_clear").count() == 1
+    assert client.get(reverse("accounts:delegation")).status_code == 200
+    client.force_login(world.company_user)
+    assert client.get(reverse("accounts:delegation")).status_code == 403
+
+
+def test_the_assignee_and_the_deputy_see_the_item_in_their_to_do(client, world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 5 * T)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=3 * T)])
+    )
+    app = services.application_propose(actor=world.reviewer.principal, application=app, proposal="拟同意")
+    client.force_login(world.admin)
+    page = client.get(app.get_absolute_url())
+    assert world.reviewer not in page.context["assignment"]["candidates"]  # the proposer: four eyes
+    client.post(
+        reverse("workflow:assign", args=["reserve.quotaapplication", app.pk]),
+        {"assignee": world.reviewer2.pk, "reason": "请审批"},
+    )
+    third = UserFactory(username="reviewer3", role=Role.REVIEWER)
+    today = timezone.localdate()
+    Delegation.objects.create(
+        principal=world.reviewer2, deputy=third, starts_on=today, ends_on=today, reason="会议"
+    )
+    for person in (world.reviewer2, third):
+        client.force_login(person)
+        home = client.get(reverse("home")).content.decode()
+        assert "指派给我的待办" in home
+        todo = client.get(reverse("workflow:assigned"))
+        assert [a.item for a in todo.context["items"]] == [app]
+    client.force_login(world.reviewer)
+    assert client.get(reverse("workflow:assigned")).context["items"] == []
+    # Another reviewer who is neither assignee nor deputy cannot approve; the deputy can.
+    outsider = UserFactory(username="reviewer4", role=Role.REVIEWER)
+    refused = api(client, outsider, "post", f"{API}/applications/{app.pk}/approve")
+    assert refused.status_code == 403 and "已指派给" in refused.json()["detail"]
+    assert api(client, third, "post", f"{API}/applications/{app.pk}/approve").json()["status"] == "approved"
+    client.force_login(world.reviewer2)
+    assert client.get(reverse("workflow:assigned")).context["items"] == []  # decided: off the list
+
+
+def test_a_filing_shows_who_filed_it(client, world, p, stock, draft):
+    stock(world.zone_a, "VOCS", 5 * T)
+    app = services.application_submit(
+        actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T // 2)])
+    )
+    assert app.route == "filing"
+    services.application_approve(actor=world.reviewer.principal, application=app)
+    client.force_login(world.company_user)
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert "备案人" in page and str(world.reviewer) in page
+    assert app.transitions.get(action="approve").actor == world.reviewer

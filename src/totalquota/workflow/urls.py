@@ -8,4 +8,5 @@ app_name = "workflow"
 
 urlpatterns = [
     path("assign/<str:kind>/<int:pk>/", views.assign, name="assign"),
+    path("assigned/", views.assigned, name="assigned"),
 ]

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -105,3 +105,10 @@ def history(obj: models.Model) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@login_required
+def assigned(request: HttpRequest) -> HttpResponse:
+    """My to-do: the open items assigned to me, or to the people I stand in for as deputy."""
+    items = services.assigned_to(request.user.pk)
+    return render(request, "workflow/assigned.html", {"title": _("指派给我的待办"), "items": items})

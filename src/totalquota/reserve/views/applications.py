@@ -39,6 +39,7 @@ from totalquota.reserve.models import (
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.workflow.views import assignment_context
 
 LINE_STATUS_LABELS = {  # labels of decisions.line_hold_state
     "none": gettext_lazy("无需扣减"),
@@ -202,6 +203,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line__pollutant"
         ),
         "upper_requests": application.upper_requests.select_related("pollutant"),
+        "assignment": assignment_context(user, application),
     }
     return render(request, "reserve/application_detail.html", context)
 
