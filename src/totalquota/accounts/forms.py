@@ -88,6 +88,5 @@ class DelegationForm(StyledForm):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["deputy"].queryset = User.objects.filter(role=user.role, is_active=True).exclude(
-            pk=user.pk
-        )
+        deputies = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
+        self.fields["deputy"].queryset = deputies  # type: ignore[attr-defined]

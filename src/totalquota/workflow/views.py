@@ -80,7 +80,7 @@ def assign(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             messages.success(request, _("已指派办理人。"))
     except DomainError as exc:
         messages.error(request, str(exc))
-    return redirect(obj)
+    return redirect(obj.get_absolute_url())  # type: ignore[attr-defined]
 
 
 def history(obj: models.Model) -> list[dict[str, Any]]:
@@ -88,10 +88,12 @@ def history(obj: models.Model) -> list[dict[str, Any]]:
     from totalquota.accounts.roles import Role
 
     table = TABLES.get(type(obj))
-    labels = dict(type(obj)._meta.get_field("status").choices or [])  # type: ignore[arg-type]
+    labels = dict(getattr(type(obj)._meta.get_field("status"), "choices", None) or [])
     roles = dict(Role.choices)
     rows = []
-    for t in obj.transitions.select_related("actor"):
+    # Every workflow names its history "transitions".
+    transitions: Any = obj.transitions  # type: ignore[attr-defined]
+    for t in transitions.select_related("actor"):
         action = table[t.action].label if table is not None and t.action in table else ""
         rows.append(
             {
