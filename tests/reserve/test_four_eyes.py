@@ -353,3 +353,27 @@ def test_a_filing_shows_who_filed_it(client, world, p, stock, draft):
     page = client.get(app.get_absolute_url()).content.decode()
     assert "备案人" in page and str(world.reviewer) in page
     assert app.transitions.get(action="approve").actor == world.reviewer
+
+
+def test_home_cards_lead_the_second_person_and_the_unit_to_their_step(
+    client, world, p, prepared, approved_app
+):
+    client.force_login(world.admin)
+    assert "待确认的入库批次" not in client.get(reverse("home")).content.decode()  # the preparer
+    client.force_login(world.reviewer)
+    assert "待确认的入库批次" in client.get(reverse("home")).content.decode()
+    case = services.recovery_propose(
+        actor=world.reviewer.principal,
+        line=approved_app.lines.get(),
+        kind="other",
+        reason="x",
+        surplus_grams=T // 2,
+    )
+    assert "待决定的指标收回" not in client.get(reverse("home")).content.decode()  # the proposer
+    client.force_login(world.reviewer2)
+    assert "待决定的指标收回" in client.get(reverse("home")).content.decode()
+    services.recovery_notify(actor=world.reviewer.principal, case=case)
+    client.force_login(world.company_user)
+    assert "收回告知待答复" in client.get(reverse("home")).content.decode()
+    client.force_login(world.other_company_user)
+    assert "收回告知待答复" not in client.get(reverse("home")).content.decode()
