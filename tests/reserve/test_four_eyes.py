@@ -18,6 +18,7 @@ from totalquota.accounts.roles import Role
 from totalquota.audit.models import AuditEvent
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Posting
+from totalquota.lib.errors import Conflict
 from totalquota.reserve import services
 from totalquota.reserve.models import IntakeRun, RecoveryCase, RecoveryTransition
 from totalquota.workflow.models import Assignment
@@ -171,8 +172,6 @@ def test_after_the_answer_period_the_decision_may_be_taken_without_an_answer(wor
     )
     case = services.recovery_notify(actor=world.reviewer.principal, case=case)
     late = case.answer_due + dt.timedelta(days=1)
-    from totalquota.lib.errors import Conflict
-
     with pytest.raises(Conflict, match="答复期限"):
         services.recovery_answer(actor=world.company_user.principal, case=case, answer="晚了", today=late)
     case = services.recovery_approve(actor=world.reviewer2.principal, case=case, today=late)
@@ -377,3 +376,38 @@ def test_home_cards_lead_the_second_person_and_the_unit_to_their_step(
     assert "收回告知待答复" in client.get(reverse("home")).content.decode()
     client.force_login(world.other_company_user)
     assert "收回告知待答复" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_unit_answers_on_its_page_with_a_file_whose_content_is_checked(client, world, p, approved_app):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.reductions.conftest import pdf_bytes
+
+    case = services.recovery_propose(
+        actor=world.reviewer.principal,
+        line=approved_app.lines.get(),
+        kind="other",
+        reason="x",
+        surplus_grams=T // 2,
+    )
+    with pytest.raises(Conflict, match="待决定的收回事项"):
+        services.recovery_propose(
+            actor=world.reviewer2.principal,
+            line=approved_app.lines.get(),
+            kind="other",
+            reason="y",
+            surplus_grams=1,
+        )
+    services.recovery_notify(actor=world.reviewer.principal, case=case)
+    client.force_login(world.company_user)
+    url = reverse("reserve:recovery_answer", args=[case.pk])
+    fake = SimpleUploadedFile("说明.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    refused = client.post(url, {"answer": "附说明", "file": fake}, follow=True)
+    assert "RES-4" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.answered_at is None and not case.answer_file and case.transitions.count() == 2
+    client.post(url, {"answer": "附说明", "file": SimpleUploadedFile("说明.pdf", pdf_bytes())})
+    case.refresh_from_db()
+    assert case.answer == "附说明" and case.answer_file.name.endswith(".pdf")
+    page = client.get(reverse("reserve:recovery_detail", args=[case.pk])).content.decode()
+    assert "附说明" in page and case.answer_file.url in page

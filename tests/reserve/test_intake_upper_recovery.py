@@ -196,7 +196,7 @@ def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
     )
     assert recovery_candidates(today=today + dt.timedelta(days=400)) == []
     with pytest.raises(RuleViolation, match="80%"):
-        services.recover(
+        services.recovery_propose(
             actor=world.reviewer.principal,
             line=app.lines.get(),
             kind=RecoveryKind.UNDERUSED,
@@ -209,7 +209,7 @@ def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
 def test_recovery_refuses_more_than_the_permitted_quantity(world, p, stock, draft):
     app = approved_application(world, p, stock, draft, T)
     with pytest.raises(RuleViolation, match="不能超过现许可量"):
-        services.recover(
+        services.recovery_propose(
             actor=world.reviewer.principal,
             line=app.lines.get(),
             kind=RecoveryKind.OTHER,

@@ -42,7 +42,6 @@ from totalquota.reserve.services.intake import (
 )
 from totalquota.reserve.services.recovery import (
     attainment_record,
-    recover,
     recovery_answer,
     recovery_approve,
     recovery_notify,
@@ -79,7 +78,6 @@ __all__ = [
     "line_hold_state",
     "line_in_reserve",
     "quarter_period",
-    "recover",
     "recovery_answer",
     "recovery_approve",
     "recovery_candidate",

@@ -119,10 +119,6 @@ def recovery_propose(
     return case
 
 
-# The earlier name of the first step (a recovery used to be decided in one step).
-recover = recovery_propose
-
-
 # ``today`` in the steps below: the day the step is taken, for a scenario run over a year; pages
 # and the API never give it (the step is taken today).
 
