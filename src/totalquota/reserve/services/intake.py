@@ -56,10 +56,11 @@ def intake_prepare(
     earlier = (
         IntakeRun.objects.filter(year=year, quarter=quarter).exclude(status=IntakeStatus.CANCELLED).first()
     )
+    if earlier is not None and earlier.status == IntakeStatus.CONFIRMED:
+        raise Conflict(f"{year} 年第 {quarter} 季度已有已确认的入库批次，不能再次编制", clause="RES-1")
     if earlier is not None:
-        state = "待确认" if earlier.status == IntakeStatus.PREPARED else "已确认"
         raise Conflict(
-            f"{year} 年第 {quarter} 季度已有{state}的入库批次；作废该批次后方可重新编制", clause="RES-1"
+            f"{year} 年第 {quarter} 季度已有待确认的入库批次；作废该批次后方可重新编制", clause="RES-1"
         )
     # A twin prepared at the same moment by someone else fails on the one-run-per-quarter
     # constraint: the same refusal as the check above.
