@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("totalquota.audit.urls")),
     # The public verify page of issued documents (no login).
     path("verify/", include("totalquota.documents.urls")),
+    path("workflow/", include("totalquota.workflow.urls")),
     path("api/v1/", api.urls),
 ]
 

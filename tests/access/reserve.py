@@ -75,6 +75,24 @@ def objects(w: Any) -> SimpleNamespace:
     run = services.intake_prepare(
         actor=w.admin.principal, year=2025, quarter=1, effective_date=dt.date(2025, 4, 1)
     )
+    # Proposed by the administrator, so that the reviewer persona is not its preparer.
+    recovery = services.recovery_propose(
+        actor=w.admin.principal, line=approved.lines.get(), kind="other", reason="走查", surplus_grams=1_000
+    )
+    approved2 = services.application_submit(
+        actor=w.company_user.principal, application=app(w.company_user, w.company)
+    )
+    services.application_approve(actor=w.reviewer.principal, application=approved2)
+    notified = services.recovery_notify(
+        actor=w.admin.principal,
+        case=services.recovery_propose(
+            actor=w.admin.principal,
+            line=approved2.lines.get(),
+            kind="other",
+            reason="走查",
+            surplus_grams=1_000,
+        ),
+    )
     upper = services.upper_request(
         actor=w.admin.principal, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
     )
@@ -89,6 +107,8 @@ def objects(w: Any) -> SimpleNamespace:
         other_document=other.documents.first(),
         third=third,
         third_document=third.documents.first(),
+        recovery=recovery,
+        notified=notified,
     )
     return w.reserve
 
@@ -131,10 +151,11 @@ PAGES = {
     "reserve:line_recover": Page(
         BUREAU, kwargs=lambda w: {"pk": o(w).approved.lines.get().pk}, method="post"
     ),
-    "reserve:intake_list": Page(ADMIN),
+    "reserve:intake_list": Page(BUREAU),
     "reserve:intake_create": Page(ADMIN),
-    "reserve:intake_detail": Page(ADMIN, kwargs=lambda w: {"pk": o(w).run.pk}),
-    "reserve:intake_confirm": Page(ADMIN, kwargs=lambda w: {"pk": o(w).run.pk}, method="post"),
+    "reserve:intake_detail": Page(BUREAU, kwargs=lambda w: {"pk": o(w).run.pk}),
+    "reserve:intake_confirm": Page(BUREAU, kwargs=lambda w: {"pk": o(w).run.pk}, method="post"),
+    "reserve:intake_cancel": Page(ADMIN, kwargs=lambda w: {"pk": o(w).run.pk}, method="post"),
     # No item in the walk's run: the admin reaches the lookup (404), everyone else is refused first.
     "reserve:intake_exclude": Page(
         allow(R.ADMIN, roles_list=PEOPLE, overrides={R.ADMIN: 404}),
@@ -145,11 +166,21 @@ PAGES = {
     "reserve:upper_create": Page(ADMIN),
     "reserve:upper_decide": Page(ADMIN, kwargs=lambda w: {"pk": o(w).upper.pk}, method="post"),
     "reserve:recovery": Page(BUREAU),
+    "reserve:recovery_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).recovery.pk}),
+    "reserve:recovery_notify": Page(BUREAU, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
+    "reserve:recovery_answer": Page(
+        allow(R.ENTERPRISE, roles_list=PEOPLE), kwargs=lambda w: {"pk": o(w).notified.pk}, method="post"
+    ),
+    "reserve:recovery_approve": Page(REVIEWER, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
+    "reserve:recovery_reject": Page(REVIEWER, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
     "reserve:verified_list": Page(ALL_PEOPLE),
     "reserve:verified_create": Page(BUREAU),
     "reserve:attainment_list": Page(ALL_PEOPLE),
     "reserve:attainment_create": Page(BUREAU),
     "reserve:warnings": Page(WARNING_READERS),
+    "workflow:assign": Page(
+        ADMIN, kwargs=lambda w: {"kind": "reserve.intakerun", "pk": o(w).run.pk}, method="post"
+    ),
 }
 
 ALL = allow(*R)
@@ -199,4 +230,30 @@ API_ROUTES = {
     ),
     ("get", "/api/v1/reserve/warnings"): ApiRoute(allow(*R, overrides={R.ENTERPRISE: 403})),
     ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN)),
+    ("post", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    # The walk goes in role order: the reviewer confirms the run, then the administrator (its
+    # preparer) finds it confirmed; the preparer's own refusal is tested in tests/reserve/test_four_eyes.py.
+    ("post", "/api/v1/reserve/intake-runs/{run_id}/confirm"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER, overrides={R.ADMIN: 409}), params=lambda w: {"run_id": o(w).run.pk}
+    ),
+    ("post", "/api/v1/reserve/intake-runs/{run_id}/cancel"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"run_id": o(w).run.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/recoveries"): ApiRoute(allow(R.ADMIN, R.REVIEWER), body=lambda w: {}),
+    ("get", "/api/v1/reserve/recoveries/{case_id}"): ApiRoute(
+        allow(*R), params=lambda w: {"case_id": o(w).recovery.pk}
+    ),
+    # The reviewer tells the unit first; the administrator then finds the case notified.
+    ("post", "/api/v1/reserve/recoveries/{case_id}/notify"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER, overrides={R.ADMIN: 409}), params=lambda w: {"case_id": o(w).recovery.pk}
+    ),
+    ("post", "/api/v1/reserve/recoveries/{case_id}/answer"): ApiRoute(
+        allow(R.ENTERPRISE), params=lambda w: {"case_id": o(w).notified.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/recoveries/{case_id}/approve"): ApiRoute(
+        allow(R.REVIEWER), params=lambda w: {"case_id": o(w).recovery.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/recoveries/{case_id}/reject"): ApiRoute(
+        allow(R.REVIEWER), params=lambda w: {"case_id": o(w).recovery.pk}, body=lambda w: {}
+    ),
 }

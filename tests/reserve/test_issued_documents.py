@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.reserve.conftest import T, line
+from tests.reserve.test_intake_upper_recovery import recover_decided
 from tests.thread_helpers import run_at_once
 from tests.workflow.test_races import TIMEOUT, signed_in
 from tests.xlsx_helpers import response_bytes
@@ -108,12 +109,8 @@ def test_a_second_valid_document_of_a_kind_for_one_record_is_refused(world, appr
 def test_a_recovery_supersedes_the_annex_with_a_new_version_stating_the_new_figures(client, world, approve):
     app = approve()
     old = annex_of(app)
-    services.recover(
-        actor=world.reviewer2.principal,
-        line=app.lines.get(),
-        kind=RecoveryKind.OTHER,
-        reason="企业调整生产规模",
-        surplus_grams=400_000,
+    recover_decided(
+        world, line=app.lines.get(), kind=RecoveryKind.OTHER, reason="企业调整生产规模", surplus_grams=400_000
     )
     old.refresh_from_db()
     new = annex_of(app)

@@ -134,10 +134,21 @@ def test_the_admin_runs_an_intake_from_preview_to_confirmation(client, world, p)
     run = IntakeRun.objects.get()
     page = client.get(run.get_absolute_url())
     assert "预览，未入库" in page.content.decode()
+    refused = client.post(reverse("reserve:intake_confirm", args=[run.pk]), follow=True)
+    assert "四眼原则" in refused.content.decode()  # the preparer cannot confirm
+    run.refresh_from_db()
+    assert run.status == "prepared" and run.transitions.count() == 1
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0
+    client.force_login(world.reviewer)
     client.post(reverse("reserve:intake_confirm", args=[run.pk]))
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 2_500_000
     again = client.post(reverse("reserve:intake_confirm", args=[run.pk]), follow=True)
     assert "不能重复入库" in again.content.decode()
+    run.refresh_from_db()
+    assert run.confirmed_by == world.reviewer and [t.action for t in run.transitions.all()] == [
+        "prepare",
+        "confirm",
+    ]
 
 
 def test_warnings_flag_a_zone_that_cannot_cover_and_the_bulletin_says_so(client, world, p, stock, draft):
@@ -183,7 +194,9 @@ def test_the_recovery_page_lists_candidates(client, world, p, stock, draft):
         reverse("reserve:line_recover", args=[app.lines.get().pk]),
         {"kind": "underused", "surplus": "0.5", "reason": "核实"},
     )
-    assert app.lines.get().permitted_env_grams == 500_000
+    assert app.lines.get().permitted_env_grams == T  # proposed only: nothing moves yet
+    case = app.lines.get().recoveries.get()
+    assert case.status == "proposed" and case.proposed_by == world.reviewer
 
 
 def test_a_bad_warning_period_is_shown_on_its_field(client, world):

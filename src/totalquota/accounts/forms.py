@@ -76,3 +76,17 @@ class TokenForm(StyledForm):
     expires_at = forms.DateTimeField(
         label=_("过期时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+
+class DelegationForm(StyledForm):
+    """A reviewer's deputy for an absence (代理人)."""
+
+    deputy = forms.ModelChoiceField(label=_("代理人"), queryset=User.objects.none())
+    starts_on = forms.DateField(label=_("代理开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("代理结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("事由"), max_length=200)
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        deputies = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
+        self.fields["deputy"].queryset = deputies  # type: ignore[attr-defined]

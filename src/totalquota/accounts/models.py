@@ -85,3 +85,34 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Delegation(models.Model):
+    """代理: a deputy who decides a reviewer's assigned items while the reviewer is away, from one
+    day to another (both included). The deputy still obeys four eyes: an item the deputy prepared
+    stays out of the deputy's hands. Cleared early by setting ``cleared_at``."""
+
+    principal = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="delegations", verbose_name=_("被代理人")
+    )
+    deputy = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="deputy_for", verbose_name=_("代理人")
+    )
+    starts_on = models.DateField(_("代理开始日期"))
+    ends_on = models.DateField(_("代理结束日期"))
+    reason = models.CharField(_("事由"), max_length=200)
+    created_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("代理")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="delegation_dates_in_order"
+            ),
+            models.CheckConstraint(condition=~Q(deputy=models.F("principal")), name="delegation_not_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} → {self.deputy} ({self.starts_on}–{self.ends_on})"

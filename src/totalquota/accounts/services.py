@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -11,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from totalquota.accounts.models import ApiToken, User
-from totalquota.accounts.permissions import Principal
+from totalquota.accounts.models import ApiToken, Delegation, User
+from totalquota.accounts.permissions import Principal, require
 from totalquota.accounts.roles import TOKEN_ROLES, Role
 from totalquota.audit.services import record, snapshot
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -225,3 +226,59 @@ def account_unlock(*, actor: Principal, username: str) -> int:
         after={"attempts_removed": removed},
     )
     return removed
+
+
+@transaction.atomic
+def delegation_set(
+    *, actor: Principal, deputy: Any, starts_on: dt.date, ends_on: dt.date, reason: str
+) -> Delegation:
+    """A reviewer names a deputy (代理人) for an absence: from ``starts_on`` to ``ends_on`` the
+    deputy sees and may decide the items assigned to the reviewer (still under four eyes). One
+    delegation of a person runs at a time: a new one clears the one in force or ahead."""
+    require(actor, "accounts.delegate")
+    if not isinstance(deputy, User) or not deputy.is_active:
+        raise ValidationFailed("请选择在岗的代理人", field="deputy")
+    if deputy.pk == actor.user.pk:
+        raise ValidationFailed("不能指定本人为代理人", field="deputy")
+    if deputy.role != actor.role:
+        raise ValidationFailed("代理人须与本人角色相同", field="deputy")
+    if not isinstance(starts_on, dt.date) or not isinstance(ends_on, dt.date):
+        raise ValidationFailed("请填写代理起止日期", field="starts_on")
+    if ends_on < starts_on:
+        raise ValidationFailed("结束日期不能早于开始日期", field="ends_on")
+    if ends_on < timezone.localdate():
+        raise ValidationFailed("结束日期不能早于今天", field="ends_on")
+    if (ends_on - starts_on).days > 366:
+        raise ValidationFailed("代理期限不能超过一年", field="ends_on")
+    if not (reason or "").strip():
+        raise ValidationFailed("请说明事由", field="reason")
+    # Lock order: the person's own user row, so two settings of one person's deputy queue.
+    User.objects.select_for_update().get(pk=actor.user.pk)
+    for earlier in Delegation.objects.filter(
+        principal=actor.user, cleared_at__isnull=True, ends_on__gte=timezone.localdate()
+    ):
+        earlier.cleared_at = timezone.now()
+        earlier.save(update_fields=["cleared_at"])
+    delegation = Delegation.objects.create(
+        principal=actor.user, deputy=deputy, starts_on=starts_on, ends_on=ends_on, reason=reason.strip()
+    )
+    record(actor=actor, action="accounts.delegation_set", obj=delegation, after=snapshot(delegation))
+    return delegation
+
+
+@transaction.atomic
+def delegation_clear(*, actor: Principal) -> None:
+    """End the person's delegations in force or ahead now (back from the absence)."""
+    require(actor, "accounts.delegate")
+    User.objects.select_for_update().get(pk=actor.user.pk)  # as delegation_set
+    running = list(
+        Delegation.objects.filter(
+            principal=actor.user, cleared_at__isnull=True, ends_on__gte=timezone.localdate()
+        )
+    )
+    if not running:
+        raise Conflict("当前没有生效或待生效的代理")
+    for delegation in running:
+        delegation.cleared_at = timezone.now()
+        delegation.save(update_fields=["cleared_at"])
+        record(actor=actor, action="accounts.delegation_clear", obj=delegation, after=snapshot(delegation))

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts import services
-from totalquota.accounts.forms import LoginForm, PasswordResetByAdminForm, TokenForm, UserForm
-from totalquota.accounts.models import ApiToken, User
+from totalquota.accounts.forms import DelegationForm, LoginForm, PasswordResetByAdminForm, TokenForm, UserForm
+from totalquota.accounts.models import ApiToken, Delegation, User
 from totalquota.accounts.permissions import access, principal_of, require
 from totalquota.accounts.roles import Role
 from totalquota.common.forms import StyledFormMixin
@@ -220,4 +220,33 @@ def unlock(request):
         lambda: services.account_unlock(actor=principal, username=username),
         _("已解除 %(name)s 的登录锁定。") % {"name": username},
         "accounts:lockouts",
+    )
+
+
+@login_required
+def delegation(request):
+    """The person's deputy (代理人) for an absence: set one, see the current and earlier ones, clear."""
+    actor = require(request.user, "accounts.delegate")
+    form = DelegationForm(request.POST or None, user=request.user)
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.delegation_set(actor=actor, **data),
+        done=lambda _row: saved(request, _("已设置代理人。"), "accounts:delegation"),
+        title=_("我的代理人"),
+        cancel_url=reverse("home"),
+        template="accounts/delegation.html",
+        delegations=Delegation.objects.filter(principal=request.user).select_related("deputy")[:20],
+        deputy_for=Delegation.objects.filter(deputy=request.user, cleared_at__isnull=True).select_related(
+            "principal"
+        )[:20],
+    )
+
+
+@login_required
+@require_POST
+def delegation_clear(request):
+    actor = require(request.user, "accounts.delegate")
+    return post_action(
+        request, lambda: services.delegation_clear(actor=actor), _("已撤销代理。"), "accounts:delegation"
     )

@@ -20,7 +20,7 @@ from totalquota.common.files import download
 from totalquota.documents.responses import send_file
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
-from totalquota.lib.units import format_quantity
+from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.reserve import selectors, services
 from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
@@ -31,9 +31,11 @@ from totalquota.reserve.models import (
     ApplicationStatus,
     IntakeRun,
     QuotaApplication,
+    RecoveryCase,
+    RecoveryKind,
 )
 from totalquota.reserve.services import annex as annex_services
-from totalquota.reserve.workflow import APPLICATION_ACTIONS
+from totalquota.reserve.workflow import APPLICATION_ACTIONS, INTAKE_ACTIONS, RECOVERY_ACTIONS
 
 router = Router(tags=["储备库 reserve"])
 
@@ -164,6 +166,9 @@ class IntakeRunOut(Schema):
     year: int
     quarter: int
     effective_date: dt.date
+    status: str
+    created_by_id: int
+    confirmed_by_id: int | None
     confirmed: bool
     items: int
     intake_grams: int
@@ -371,3 +376,113 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
 )
 def intake_runs(request: ApiRequest):
     return IntakeRun.objects.order_by("-pk")[:200]
+
+
+class IntakeIn(Schema):
+    year: int
+    quarter: int
+    effective_date: dt.date | None = None
+
+
+@router.post(
+    "/reserve/intake-runs",
+    response={201: IntakeRunOut},
+    summary="编制季度入库批次（RES-1；同一季度只能有一个未作废的批次）",
+    auth=allowed("reserve.intake"),
+)
+def prepare_intake(request: ApiRequest, payload: IntakeIn):
+    return Status(201, services.intake_prepare(actor=request.auth, **payload.dict()))
+
+
+def load_run(request: ApiRequest, run_id: int, permission: str) -> IntakeRun:
+    return access(request.auth, IntakeRun, run_id, permission)
+
+
+# POST /reserve/intake-runs/{id}/confirm | cancel (reserve.workflow.INTAKE_ACTIONS; four eyes).
+action_routes(
+    router,
+    INTAKE_ACTIONS,
+    route="/reserve/intake-runs",
+    load=load_run,
+    response=IntakeRunOut,
+    out=lambda run: run,
+    name="{action}_intake_run",
+)
+
+
+class RecoveryIn(Schema):
+    line_id: int
+    kind: str = Field(description="not_built | underused | other")
+    reason: str
+    surplus: QuantityText | None = Field(None, description="确认富余量，按该污染物单位（情形二、三）")
+
+
+class RecoveryOut(Schema):
+    id: int
+    line_id: int
+    application_id: int
+    kind: str
+    status: str
+    surplus_grams: int
+    recovered_grams: int
+    reason: str
+    proposed_by_id: int
+    answer_due: dt.date | None
+    answer: str
+    answered_at: dt.datetime | None
+    decided_by_id: int | None
+    decided_at: dt.datetime | None
+    decision_reason: str
+    posting_id: int | None
+
+    resolve_application_id = path("line.application_id")
+
+
+@router.post(
+    "/reserve/recoveries",
+    response={201: RecoveryOut},
+    summary="拟定指标收回（RES-4；由另一名审核人员决定）",
+    auth=allowed("reserve.recover"),
+)
+def propose_recovery(request: ApiRequest, payload: RecoveryIn):
+    line = access(
+        request.auth,
+        ApplicationLine.objects.select_related("application", "pollutant"),
+        payload.line_id,
+        "reserve.recover",
+    )
+    if payload.kind not in RecoveryKind.values:
+        raise ValidationFailed(
+            "收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
+        )
+    surplus = None
+    if payload.surplus:
+        try:
+            surplus = parse_quantity(payload.surplus, line.pollutant.unit, allow_zero=False)
+        except QuantityError as exc:
+            raise ValidationFailed(str(exc), field="surplus", clause="RES-4") from None
+    case = services.recovery_propose(
+        actor=request.auth, line=line, kind=payload.kind, reason=payload.reason, surplus_grams=surplus
+    )
+    return Status(201, case)
+
+
+@router.get("/reserve/recoveries/{int:case_id}", response=RecoveryOut, summary="指标收回事项")
+def get_recovery(request: ApiRequest, case_id: int):
+    return load_case(request, case_id, "reserve.view")
+
+
+def load_case(request: ApiRequest, case_id: int, permission: str) -> RecoveryCase:
+    return access(request.auth, RecoveryCase.objects.select_related("line"), case_id, permission)
+
+
+# POST /reserve/recoveries/{id}/notify | answer | approve | reject (reserve.workflow.RECOVERY_ACTIONS).
+action_routes(
+    router,
+    RECOVERY_ACTIONS,
+    route="/reserve/recoveries",
+    load=load_case,
+    response=RecoveryOut,
+    out=lambda case: case,
+    name="{action}_recovery",
+)

@@ -72,7 +72,8 @@ def seed(ctx: DemoContext) -> None:
         services.intake_exclude(
             actor=admin.principal, item=first, reason="该项目减排量已用于区域削减替代试点，不纳入园区储备"
         )
-    services.intake_confirm(actor=admin.principal, run=run)
+    # Four eyes (RES-1): the administrator prepares the run, a reviewer confirms it.
+    services.intake_confirm(actor=reviewer.principal, run=run)
 
     hmt_user, dsl_user = users["ent_hmt"], users["ent_dsl"]
     hmt, dsl = hmt_user.enterprise, dsl_user.enterprise
@@ -105,13 +106,19 @@ def seed(ctx: DemoContext) -> None:
         documents=False,  # a filing: nothing to review
     )
     services.application_approve(actor=reviewer.principal, application=filed, reason="符合备案条件，予以备案")
-    services.recover(
+    # RES-4: one reviewer proposes, the unit is told and answers, another reviewer decides.
+    case = services.recovery_propose(
         actor=reviewer2.principal,
         line=filed.lines.get(pollutant=p["COD"]),
         kind=RecoveryKind.OTHER,
         reason="企业优化工艺，主动申请核减化学需氧量许可量",
         surplus_grams=100_000,
     )
+    case = services.recovery_notify(actor=reviewer2.principal, case=case)
+    case = services.recovery_answer(
+        actor=hmt_user.principal, case=case, answer="同意核减，工艺优化后化学需氧量排放已稳定下降"
+    )
+    services.recovery_approve(actor=reviewer.principal, case=case, reason="单位已同意，予以收回")
 
     reviewed = submit(
         hmt_user,

@@ -13,7 +13,7 @@ from typing import Any
 from totalquota.emissions import selectors as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.ledger import selectors as ledger_selectors
-from totalquota.lib.errors import RuleViolation
+from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
@@ -25,6 +25,7 @@ from totalquota.reserve.models import (
     DocumentKind,
     Indicator,
     QuotaApplication,
+    RecoveryKind,
     Route,
 )
 
@@ -243,3 +244,70 @@ def recovery_candidate(
             },
         },
     )
+
+
+@dataclass(frozen=True)
+class RecoveryFigures:
+    """What a RES-4 recovery of a line moves: the surplus taken off the permitted quantity, the
+    grams returned to the reserve, the reviewer's suggested figure and the rules used."""
+
+    surplus_grams: int
+    recovered_grams: int
+    suggested_surplus_grams: int | None
+    verified: VerifiedEmission | None
+    snapshot: dict[str, Any]
+
+
+def recovery_figures(
+    line: ApplicationLine,
+    *,
+    kind: str,
+    surplus_grams: int | None,
+    today: dt.date,
+    verified: VerifiedEmission | None = None,
+    earlier: bool = False,
+) -> RecoveryFigures:
+    """Check a recovery of ``line`` of ``kind`` (RES-4) and compute what it moves, on ``today``:
+    the same checks when a reviewer proposes it and when another decides it (the balance may have
+    changed in between). ``earlier``: the line has had an approved recovery already. Refusals are
+    ``RuleViolation`` / ``ValidationFailed``; nothing is written."""
+    if kind == RecoveryKind.NOT_BUILT:
+        if earlier:
+            raise RuleViolation("该指标已部分收回，不能再按“不再建设”整体退回", clause="RES-4")
+        return RecoveryFigures(line.deduction_grams, line.deduction_grams, None, None, {})
+    if isinstance(surplus_grams, bool) or not isinstance(surplus_grams, int) or surplus_grams <= 0:
+        raise ValidationFailed("确认富余量必须大于零", field="surplus_grams", clause="RES-4")
+    permitted = line.permitted_env_grams or 0
+    unit = line.pollutant.unit
+    if surplus_grams > permitted:
+        raise RuleViolation(
+            f"确认富余量不能超过现许可量 {format_quantity(permitted, unit, suffix=True)}", clause="RES-4"
+        )
+    suggested = None
+    snap: dict[str, Any] = {}
+    if kind == RecoveryKind.UNDERUSED:
+        candidate = recovery_candidate(line, today=today, verified=verified)
+        if candidate is None:
+            raise RuleViolation(
+                "该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%", clause="RES-4"
+            )
+        suggested, snap, verified = (
+            candidate.suggested_surplus_grams,
+            dict(candidate.snapshot),
+            candidate.verified,
+        )
+    ratio_value = rule_value(rules.RECOVERY_RATIO.key, today)
+    snap["recovery_ratio"] = ratio_value.snapshot()
+    snap["suggested_surplus_grams"] = suggested
+    recovered = floor_grams(surplus_grams * ratio_value.ratio)
+    assert line.allocation is not None
+    balance = ledger_selectors.account_balance(line.allocation).available
+    if recovered > balance:
+        raise RuleViolation(
+            f"收回入库量 {format_quantity(recovered, unit, suffix=True)} 超过该项目指标账户余额 "
+            f"{format_quantity(balance, unit, suffix=True)}",
+            clause="RES-4",
+        )
+    if recovered <= 0:
+        raise RuleViolation("按收回比例计算的入库量为零", clause="RES-4")
+    return RecoveryFigures(surplus_grams, recovered, suggested, verified, snap)

@@ -247,14 +247,27 @@ class ExclusionReason(models.TextChoices):
     OTHER = "4", _("（4）其他不符合入库条件")
 
 
+class IntakeStatus(models.TextChoices):
+    PREPARED = "prepared", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    CANCELLED = "cancelled", _("已作废")
+
+
 class IntakeRun(DetailPage):
-    """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1)."""
+    """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1).
+
+    Prepared by one administrator, confirmed by another person (four eyes, RES-1 Decision); a
+    quarter has one run unless the earlier one was cancelled (作废).
+    """
 
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
     period_start = models.DateField(_("入库项目审核日期自"))
     period_end = models.DateField(_("至"))
     effective_date = models.DateField(_("入库日期"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=IntakeStatus.choices, default=IntakeStatus.PREPARED
+    )
     created_by = required_link(USER, _("编制人"), related_name="+")
     created_at = models.DateTimeField(_("编制时间"), auto_now_add=True)
     confirmed_by = optional_link(USER, _("确认人"), related_name="+")
@@ -266,17 +279,29 @@ class IntakeRun(DetailPage):
         verbose_name = verbose_name_plural = _("入库批次")
         ordering = ["-year", "-quarter", "-id"]
         constraints = [
-            # Two administrators preparing the same quarter at once: the database keeps one
-            # pending run (the service's own check cannot see an uncommitted twin).
+            # Two administrators preparing the same quarter at once: the database keeps one run
+            # that is not cancelled (the service's own check cannot see an uncommitted twin).
             models.UniqueConstraint(
                 fields=["year", "quarter"],
-                condition=models.Q(confirmed_at__isnull=True),
-                name="reserve_one_pending_intake_per_quarter",
+                condition=~models.Q(status="cancelled"),
+                name="reserve_one_intake_per_quarter",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.year} 年第 {self.quarter} 季度入库"
+
+
+class IntakeTransition(Transition):
+    """入库批次流转记录: one change of an intake run's status (prepared, confirmed, cancelled)."""
+
+    run = required_link(IntakeRun, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        verbose_name = _("入库批次流转记录")
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.from_status} -> {self.to_status}"
 
 
 class IntakeItem(models.Model):
@@ -291,6 +316,7 @@ class IntakeItem(models.Model):
     intake_grams = models.BigIntegerField(_("入库量"), default=0)
     reasons = models.JSONField(_("不予入库情形"), default=list, blank=True)
     other_reason = models.CharField(_("其他原因说明"), max_length=300, blank=True)
+    excluded_by = optional_link(USER, _("剔除人"), related_name="+")
     posting = optional_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "zone_id"}
@@ -349,30 +375,75 @@ class RecoveryKind(models.TextChoices):
     OTHER = "other", _("（3）其他情形")
 
 
-class RecoveryCase(models.Model):
-    """指标收回: quota returned from an approved application line to the reserve (RES-4)."""
+class RecoveryStatus(models.TextChoices):
+    PROPOSED = "proposed", _("已拟定")
+    NOTIFIED = "notified", _("已告知单位")
+    APPROVED = "approved", _("已收回")
+    REJECTED = "rejected", _("不予收回")
+
+
+OPEN_RECOVERY = (RecoveryStatus.PROPOSED, RecoveryStatus.NOTIFIED)
+
+
+class RecoveryCase(DetailPage):
+    """指标收回: quota returned from an approved application line to the reserve (RES-4).
+
+    One reviewer proposes the case (amount, reason, the verified figure); for cases other than
+    (1) the unit is told the amount and may answer within the answer period; another reviewer
+    decides it (four eyes). The ledger moves only on approval.
+    """
 
     line = required_link(ApplicationLine, related_name="recoveries")
     kind = models.CharField(_("收回情形"), max_length=12, choices=RecoveryKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RecoveryStatus.choices, default=RecoveryStatus.PROPOSED
+    )
     verified = optional_link("emissions.VerifiedEmission", _("核实排放量"), related_name="+")
     suggested_surplus_grams = models.BigIntegerField(_("建议收回富余量"), null=True, blank=True)
     surplus_grams = models.BigIntegerField(_("确认富余量"))
     recovered_grams = models.BigIntegerField(_("收回入库量"))
     reason = models.TextField(_("理由"))
     rule_snapshot = models.JSONField(_("所用参数"), default=dict, blank=True)
-    decided_by = required_link(USER, _("确认人"), related_name="+")
-    decided_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
-    posting = required_link("ledger.Posting", related_name="+")
+    proposed_by = required_link(USER, _("拟办人"), related_name="+")
+    proposed_at = models.DateTimeField(_("拟定时间"), auto_now_add=True)
+    answer_due = models.DateField(_("答复截止日期"), null=True, blank=True)
+    answer = models.TextField(_("单位答复"), blank=True)
+    answer_file = models.FileField(_("答复附件"), upload_to="recovery/%Y/", blank=True)
+    answered_by = optional_link(USER, _("答复人"), related_name="+")
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    decided_by = optional_link(USER, _("决定人"), related_name="+")
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("决定意见"), blank=True)
+    posting = optional_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "line__application__zone_id", "enterprise": "line__application__enterprise_id"}
 
+    detail_view = "reserve:recovery_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("指标收回")
-        ordering = ["-decided_at"]
+        ordering = ["-proposed_at", "-id"]
 
     def __str__(self) -> str:
         unit = self.line.pollutant.unit
         return f"{self.get_kind_display()} {format_quantity(self.recovered_grams, unit, suffix=True)}"
+
+    @property
+    def needs_notice(self) -> bool:
+        """Whether the unit is told before the decision (every case but (1), RES-4 Decision)."""
+        return self.kind != RecoveryKind.NOT_BUILT
+
+
+class RecoveryTransition(Transition):
+    """指标收回流转记录: one step of a recovery case (proposed, notified, answered, decided)."""
+
+    case = required_link(RecoveryCase, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        verbose_name = _("指标收回流转记录")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_status} -> {self.to_status}"
 
 
 class UpperDeduction(models.Model):

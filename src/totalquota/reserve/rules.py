@@ -97,3 +97,11 @@ SPEND_WARNING = register(
         name=_("支出预警线"),
     )
 )
+RECOVERY_ANSWER_DAYS = register(
+    RuleKey(
+        "recovery_answer_days",
+        "days",
+        "RES-4",
+        "收回告知后单位陈述意见的期限（天）；期满或单位答复后方可作出收回决定",
+    )
+)

@@ -10,7 +10,7 @@ from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from totalquota.ledger import selectors as ledger_selectors
-from totalquota.ledger.models import Phase, Transfer
+from totalquota.ledger.models import Account, Phase, SourceType, Transfer
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
@@ -259,3 +259,10 @@ def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt
         rows.filter(transfer__debit__kind=AccountKind.ALLOCATION).aggregate(s=Sum("amount_grams"))["s"] or 0
     )
     return into - back
+
+
+def line_in_reserve(line_id: int) -> bool:
+    """Whether a reduction line has entered the reserve already (its lot exists, RES-1)."""
+    return Account.objects.filter(
+        source_type=SourceType.REDUCTION_LINE, source_ref=f"reductions.reductionline:{line_id}"
+    ).exists()

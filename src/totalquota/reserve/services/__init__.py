@@ -34,13 +34,21 @@ from totalquota.reserve.services.documents import document_add, document_delete
 from totalquota.reserve.services.intake import (
     EXCLUSION_OF_USAGE,
     check_intake_period,
+    intake_cancel,
     intake_confirm,
     intake_exclude,
     intake_prepare,
     line_in_reserve,
     quarter_period,
 )
-from totalquota.reserve.services.recovery import attainment_record, recover
+from totalquota.reserve.services.recovery import (
+    attainment_record,
+    recovery_answer,
+    recovery_approve,
+    recovery_notify,
+    recovery_propose,
+    recovery_reject,
+)
 from totalquota.reserve.services.upper import upper_deduct, upper_grant, upper_refuse, upper_request
 
 __all__ = [
@@ -66,14 +74,19 @@ __all__ = [
     "document_add",
     "document_delete",
     "floor_grams",
+    "intake_cancel",
     "intake_confirm",
     "intake_exclude",
     "intake_prepare",
     "line_hold_state",
     "line_in_reserve",
     "quarter_period",
-    "recover",
+    "recovery_answer",
+    "recovery_approve",
     "recovery_candidate",
+    "recovery_notify",
+    "recovery_propose",
+    "recovery_reject",
     "upper_deduct",
     "upper_grant",
     "upper_refuse",

@@ -49,6 +49,7 @@ from totalquota.reserve.views.documents import document_intro
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.workflow.views import assignment_context
 
 LINE_STATUS_LABELS = {  # labels of decisions.line_hold_state
     "none": gettext_lazy("无需扣减"),
@@ -223,6 +224,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line__pollutant"
         ),
         "upper_requests": application.upper_requests.select_related("pollutant"),
+        "assignment": assignment_context(user, application),
     }
     return render(request, "reserve/application_detail.html", context)
 
@@ -314,7 +316,7 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
             if data["surplus"]
             else None
         )
-        case = services.recover(
+        case = services.recovery_propose(
             actor=principal_of(request.user),
             line=line,
             kind=data["kind"],
@@ -326,9 +328,10 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("已收回 %(q)s 入库。")
+            _("已拟定收回 %(q)s，待另一名审核人员决定。")
             % {"q": format_quantity(case.recovered_grams, line.pollutant.unit, suffix=True)},
         )
+        return redirect(case)
     return redirect(line.application)
 
 
