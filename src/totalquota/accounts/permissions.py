@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "accounts.manage_users": frozenset({R.ADMIN}),
     "accounts.manage_tokens": frozenset({R.ADMIN}),
     "accounts.unlock": frozenset({R.ADMIN}),
+    # open units' accounts from the registry, reset a unit's password (one-time passwords)
+    "accounts.manage_unit_accounts": frozenset({R.ADMIN, R.ZONE_OFFICER}),
     # --- audit ---
     "audit.view": frozenset({R.ADMIN, R.REVIEWER, R.LEADER}),
 }
