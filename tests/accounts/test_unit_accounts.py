@@ -332,3 +332,12 @@ def test_a_reset_lifts_the_lockout_of_a_unit_that_forgot_its_password(world):
     response = Client().post(reverse("accounts:login"), {"username": "company", "password": issued.password})
     assert response.status_code == 302
     assert AuditEvent.objects.get(action="user.reset_password").after["lockouts_lifted"] == 1
+
+
+def test_all_filtered_under_a_refused_filter_opens_nothing(world, units):
+    before = User.objects.count()
+    # zone B is not among the officer's zones: "all" must not fall back to every unit of zone A
+    response = signed_in(world.officer).post(f"{PENDING}?zone={world.zone_b.pk}", {"all_filtered": "on"})
+    assert response.status_code == 422
+    assert "筛选条件无效" in response.content.decode()
+    assert User.objects.count() == before

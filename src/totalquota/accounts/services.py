@@ -252,8 +252,8 @@ def unit_accounts_create(*, actor: Principal, enterprises: Iterable[Any]) -> lis
     account, its username free) and one refusal lists every problem and opens no account. The
     username is the unit's credit code, the display name its short name and 环保专员.
 
-    The passwords are hashed (argon2, about 0.13 s each on the bureau's two cores: 240 units take
-    about half a minute) before the transaction begins, so that no write lock is held meanwhile;
+    The passwords are hashed (argon2, measured at about 0.13 s each on an idle two-core machine:
+    240 units take about half a minute) before the transaction begins, so that no write lock is held meanwhile;
     the transaction then checks the units again (another person may have opened one in between),
     inserts the accounts and writes one audit event per account, last. Two people opening the same
     unit at the same moment meet at the unique username: the second is refused whole.
@@ -312,7 +312,8 @@ def unit_password_reset(*, actor: Principal, user: User) -> OneTimePassword:
     account is lifted. For a zone officer, only accounts of units in their zones; for the bureau
     admin, any unit's account. Returns the password in clear text, to hand over once."""
     require(actor, "accounts.manage_unit_accounts")
-    # Lock the account row alone (it is in no ledger path): two resets at once give one password.
+    # Lock the account row alone (no ledger path takes it): two resets at once run one after the
+    # other, and the first one's letter is void (its seal's fingerprint no longer matches).
     user = User.objects.select_for_update().get(pk=user.pk)
     unit = user.enterprise
     if user.role != Role.ENTERPRISE or unit is None or not zone_allowed(actor, unit.zone_id):
