@@ -161,8 +161,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The first is the default; the one-time passwords of units' accounts get a cheaper argon2 (see
+# accounts.hashers), rehashed with the default at the first sign-in.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "totalquota.accounts.hashers.OneTimePasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 # The password policy of every person, whoever sets the password (the person, the admin, a reset):

@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.hashers import identify_hasher
+from django.contrib.auth.hashers import check_password, identify_hasher
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
@@ -86,7 +86,7 @@ def test_a_zone_officer_opens_two_accounts_with_one_time_passwords(world, units)
     assert user.username == units["a1"].uscc
     assert user.role == Role.ENTERPRISE and user.must_change_password
     assert user.display_name == "苏州工业园区星海精密机械环保专员"
-    assert identify_hasher(user.password).algorithm == "argon2"
+    assert identify_hasher(user.password).algorithm == "argon2_onetime"
     # the clear text is nowhere in the database: not in the account, not in the audit trail
     assert not any(p in user.password for p in passwords)
     assert not AuditEvent.objects.filter(after__icontains=passwords[0]).exists()
@@ -249,7 +249,9 @@ def test_a_zone_officer_resets_a_units_password(world):
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     password = passwords_on(response.content.decode())[0]
     user = User.objects.get(pk=world.company_user.pk)
-    assert user.must_change_password and user.check_password(password) and not user.check_password(PASSWORD)
+    # check_password() of the hashers module: the model's would rehash it (and void the seal)
+    assert user.must_change_password and check_password(password, user.password)
+    assert not check_password(PASSWORD, user.password)
     # the unit's open session ended with its old password
     assert unit_session.get(reverse("home"))["Location"].startswith(reverse("accounts:login"))
     assert AuditEvent.objects.filter(action="user.reset_password", object_id=str(user.pk)).count() == 1
@@ -341,3 +343,14 @@ def test_all_filtered_under_a_refused_filter_opens_nothing(world, units):
     assert response.status_code == 422
     assert "筛选条件无效" in response.content.decode()
     assert User.objects.count() == before
+
+
+def test_the_letter_is_void_once_the_unit_has_signed_in(world, units):
+    officer = signed_in(world.officer)
+    page = open_accounts(officer, units["a1"]).content.decode()
+    url = reverse("accounts:one_time_passwords_download", args=["xlsx"])
+    assert officer.post(url, {"seal": seal_on(page)}).status_code == 200
+    login = {"username": units["a1"].uscc, "password": passwords_on(page)[0]}
+    assert Client().post(reverse("accounts:login"), login).status_code == 302
+    # the sign-in rehashed the password with the default hasher: the seal no longer matches
+    assert officer.post(url, {"seal": seal_on(page)}).status_code == 302

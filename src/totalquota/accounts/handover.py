@@ -13,7 +13,8 @@ backups; a generated file kept for a later download would do the same on disk. T
 person's browser, where the page already shows them. It is refused when forged, when another
 person posts it, after :data:`SEAL_MAX_AGE`, and for each account whose password changed since
 (the seal carries a fingerprint of the hash it was issued with), so an old page cannot print a
-password that no longer opens anything. Pages and downloads are sent with ``Cache-Control:
+password that no longer opens anything; the unit's first sign-in rehashes its password with the
+default hasher (see ``accounts.hashers``), so the letter is void from then on too. Pages and downloads are sent with ``Cache-Control:
 no-store``. A lost sheet is replaced by a reset, never reprinted from the platform.
 """
 
