@@ -18,6 +18,11 @@ class User(AbstractUser):
     ``role`` decides what they may do; ``zone`` (zone officers), ``enterprise`` (enterprise staff)
     and ``assigned_zones`` (third parties) decide which records they may see. The permission helper
     (``accounts.permissions``) is the only code that reads these to filter data.
+
+    ``must_change_password`` (须修改初始密码) is set while the password is a one-time password the
+    bureau or a zone officer issued (a unit's account opened from the registry, a reset); until the
+    person chooses their own, every page leads to the password change
+    (``accounts.middleware.PasswordChangeRequiredMiddleware``).
     """
 
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
@@ -29,6 +34,7 @@ class User(AbstractUser):
     assigned_zones = models.ManyToManyField(
         "registry.Zone", blank=True, related_name="third_parties", verbose_name=_("服务功能区")
     )
+    must_change_password = models.BooleanField(_("须修改初始密码"), default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = _("用户")

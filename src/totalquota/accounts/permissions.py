@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # --- workflow kernel ---
     # Naming who decides an open item (a prepared intake run, a proposed recovery or decision).
     "workflow.assign": frozenset({R.ADMIN}),
+    # open units' accounts from the registry, reset a unit's password (one-time passwords)
+    "accounts.manage_unit_accounts": frozenset({R.ADMIN, R.ZONE_OFFICER}),
     # --- audit ---
     "audit.view": frozenset({R.ADMIN, R.REVIEWER, R.LEADER}),
 }

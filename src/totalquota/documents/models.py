@@ -42,7 +42,7 @@ CODE_PREFIX = {
 
 
 class DocumentState(models.TextChoices):
-    VALID = "valid", _("有效")
+    VALID = "valid", pgettext_lazy("document state", "有效")
     SUPERSEDED = "superseded", _("已被新版本替代")
     REVOKED = "revoked", pgettext_lazy("document", "已撤销")
 
@@ -65,7 +65,7 @@ class IssuedDocument(models.Model):
     subject_id = models.PositiveBigIntegerField(_("对象编号"))
     subject = GenericForeignKey("subject_type", "subject_id")
     holder = models.CharField(_("排污单位"), max_length=200)
-    subject_label = models.CharField(_("事项"), max_length=300)
+    subject_label = models.CharField(pgettext_lazy("document subject", "事项"), max_length=300)
     issued_by = required_link(USER, _("签发人"), related_name="+")
     issued_on = models.DateField(_("签发日期"))
     issued_at = models.DateTimeField(_("登记时间"), auto_now_add=True)

@@ -18,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
+from totalquota.accounts.views import OPEN_UNIT_ACCOUNTS
 from totalquota.audit.models import AuditEvent
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, text_cells, xlsx_response
@@ -59,6 +60,7 @@ class EnterpriseListView(ScopedListView):
             icon="bi-upload",
             style="outline-primary",
         ),
+        OPEN_UNIT_ACCOUNTS,
     ]
 
 

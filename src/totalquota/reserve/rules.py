@@ -103,5 +103,6 @@ RECOVERY_ANSWER_DAYS = register(
         "days",
         "RES-4",
         "收回告知后单位陈述意见的期限（天）；期满或单位答复后方可作出收回决定",
+        name=_("收回答复期限"),
     )
 )
