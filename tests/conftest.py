@@ -55,6 +55,7 @@ REFERENCE_SEEDS = [
     ("totalquota.reductions.migrations.0002_rules_and_factors", "forwards"),
     ("totalquota.ledger.migrations.0002_append_only_and_rules", "seed_rules"),
     ("totalquota.reserve.migrations.0002_rules_and_append_only", "forwards"),
+    ("totalquota.reserve.migrations.0008_recovery_answer_days", "forwards"),
 ]
 
 

@@ -7,7 +7,8 @@ Everything else a person reads on an English page is translated. Three things ar
 * **Data people typed** (``TYPED_FIELDS``): names, addresses, reasons and comments stay as typed.
   The test removes the current values of these fields from the page before it looks for Chinese.
 * **Chinese names shown on purpose** (``CHINESE_COLUMNS``): the pollutant list has a column of
-  the official Chinese names beside the English ones.
+  the official Chinese names beside the English ones; the verification page of an issued document
+  shows the number and holder printed on the document.
 * **Fixed words** (``EXEMPT_TEXT``): the language switch names the other language in itself.
 
 A new official document adds its URL name to ``EXEMPT_PAGES``; a new free-text field adds
@@ -76,6 +77,16 @@ TYPED_FIELDS: list[str] = [
     "reductions.LineUsage.note",
     "reductions.LineUsage.cancel_reason",
     "reductions.ReductionLine.inputs",  # JSON: the text inputs (basis documents) as typed
+    "reductions.ReductionProject.late_accept_reason",
+    "reserve.ApplicationDocument.original_name",
+    "reserve.ApplicationDocument.note",
+    "reserve.IntakeTransition.reason",
+    "reserve.RecoveryCase.answer",
+    "reserve.RecoveryCase.decision_reason",
+    "reserve.RecoveryTransition.reason",
+    "accounts.Delegation.reason",
+    "workflow.Assignment.reason",
+    "documents.IssuedDocument.revoked_reason",
 ]
 
 # Reference data a page shows in Chinese on purpose, by page: URL name -> fields and why.
@@ -83,6 +94,14 @@ CHINESE_COLUMNS: dict[str, tuple[list[str], str]] = {
     "registry:pollutant_list": (
         ["registry.Pollutant.name"],
         "the list of managed pollutants (POLL-1) shows each one's Chinese name beside its English name",
+    ),
+    "documents:verify_code": (
+        [
+            "documents.IssuedDocument.code",
+            "documents.IssuedDocument.holder",
+            "documents.IssuedDocument.subject_label",
+        ],
+        "the verification page shows the issued document's own number (文号), holder and subject as printed on it",
     ),
 }
 

@@ -37,6 +37,25 @@ def read_xlsx(content: bytes, sheet: int = 0) -> list[tuple]:
     return [tuple(r) for r in wb.worksheets[sheet].iter_rows(values_only=True)]
 
 
+def read_export(content: bytes, sheet: int = 0) -> list[tuple]:
+    """An exported sheet from its header row on, after checking the title, the period ("范围") and
+    the issuer rows above it."""
+    rows = read_xlsx(content, sheet)
+    title, period, issuer = (row[0] for row in rows[:3])
+    assert title and all(len([v for v in row if v is not None]) == 1 for row in rows[:3]), rows[:3]
+    assert "导出时间" in period or "生成时间" in period, period
+    assert "出具单位" in issuer or "发布单位" in issuer, issuer
+    return rows[3:]
+
+
+def export_name(response) -> str:
+    """The file name a download is saved as (``filename*=UTF-8''…``, RFC 5987)."""
+    from urllib.parse import unquote
+
+    disposition = response["Content-Disposition"]
+    return unquote(disposition.split("filename*=UTF-8''", 1)[1])
+
+
 def response_bytes(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 

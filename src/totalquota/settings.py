@@ -8,6 +8,9 @@ Everything that differs between a laptop and the bureau's server comes from the 
   ``settings_production`` for the server profile that ``manage.py check --deploy`` accepts.
 - ``TOTALQUOTA_VAR_DIR``: where the SQLite file, uploads, generated documents and the keys of a
   started platform live.
+- ``PUBLIC_BASE_URL``: the address the public verify page of issued documents is reached at
+  (printed with each document's QR code); unset means the host of the request that first draws
+  the document, else ``http://127.0.0.1:8000``.
 
 This module is the development and test profile (``./bin/start --dev``, pytest). ``bin/start``
 serves with ``settings_local`` (one machine, loopback, plain HTTP); a server behind the bureau's
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
     "totalquota.outbox",
     "totalquota.accounts",
     "totalquota.registry",
+    "totalquota.documents",
     "totalquota.workflow",
     "totalquota.ledger",
     "totalquota.reductions",
@@ -90,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A one-time password (a unit's new account, a reset) is changed before anything else.
+    "totalquota.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-axes last: it needs the authenticated user and answers locked-out logins itself.
     "axes.middleware.AxesMiddleware",
@@ -159,13 +165,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The first is the default; the one-time passwords of units' accounts get a cheaper argon2 (see
+# accounts.hashers), rehashed with the default at the first sign-in.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "totalquota.accounts.hashers.OneTimePasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# The password policy of every person, whoever sets the password (the person, the admin, a reset):
+# at least 12 characters, not like the username or name, not one of Django's 20,000 common
+# passwords, not digits only. Django's messages in Chinese or English (the length message is our own:
+# Django 5.2 has no Chinese for its new wording).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "email", "phone")},
+    },
+    {"NAME": "totalquota.accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -245,8 +261,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
-# Evidence uploads (RED-3): a per-file limit the upload services check; Django's own memory limit
-# stays at its default so large files spill to a temporary file instead of memory.
+# Uploads (RED-3 evidence, RES-2 application documents): a per-file limit common.files checks;
+# Django's own memory limit stays at its default so large files spill to a temporary file instead
+# of memory.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -254,8 +271,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Issued documents (documents.IssuedDocument) keep their files in the database row, never under a URL;
+# the QR code printed on each points to the verify page at this address (see the module docstring).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Uploaded files (MEDIA_ROOT) have no URL of their own: they are only ever sent by views that check
-# who asks (evidence: reductions.views.evidence_download and the API's download_evidence).
+# who asks (evidence: reductions.views.evidence_download and the API's download_evidence; an
+# application's documents: reserve.views.documents.document_download and download_document).
 # In development and tests WhiteNoise serves static files straight from the source folders; the
 # served profiles (settings_local, settings_production) serve what collectstatic put in STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True

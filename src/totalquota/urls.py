@@ -12,6 +12,9 @@ urlpatterns = [
     path("ledger/", include("totalquota.ledger.urls")),
     path("reserve/", include("totalquota.reserve.urls")),
     path("audit/", include("totalquota.audit.urls")),
+    # The public verify page of issued documents (no login).
+    path("verify/", include("totalquota.documents.urls")),
+    path("workflow/", include("totalquota.workflow.urls")),
     path("api/v1/", api.urls),
 ]
 

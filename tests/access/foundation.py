@@ -16,6 +16,10 @@ PAGES = {
     "accounts:login": Page(ALL_PEOPLE, anonymous=200),
     "accounts:logout": Page(ALL_PEOPLE, method="post"),
     "accounts:password_change": Page(ALL_PEOPLE),
+    "workflow:assigned": Page(ALL_PEOPLE),
+    "accounts:delegation": Page(allow(R.ADMIN, R.REVIEWER, roles_list=PEOPLE)),
+    # Nothing to clear in the walk: the bureau gets past authorisation to the refusal (a redirect).
+    "accounts:delegation_clear": Page(allow(R.ADMIN, R.REVIEWER, roles_list=PEOPLE), method="post"),
     "accounts:user_list": Page(ADMIN_ONLY),
     "accounts:user_create": Page(ADMIN_ONLY),
     "accounts:user_detail": Page(ADMIN_ONLY, kwargs=lambda w: {"pk": w.officer.pk}),

@@ -101,6 +101,7 @@ PAGES = {
     "reductions:bulletin": Page(NOT_ENTERPRISE),
     "reductions:round_list": Page(ALL_PEOPLE),
     "reductions:round_create": Page(ADMIN),
+    "reductions:round_next": Page(ADMIN),
     "reductions:factor_list": Page(ALL_PEOPLE),
     "reductions:factor_create": Page(ADMIN),
     "reductions:factor_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": factor_pk()}),
@@ -125,6 +126,9 @@ PAGES = {
     "reductions:project_send_back": Page(OFFICER, kwargs=pk("draft"), method="post"),
     "reductions:project_adopt": Page(OFFICER, kwargs=pk("suggestion"), method="post"),
     "reductions:project_decline": Page(OFFICER, kwargs=pk("suggestion"), method="post"),
+    "reductions:project_accept_late": Page(
+        allow(R.REVIEWER, roles_list=PEOPLE), kwargs=pk("submitted"), method="post"
+    ),
     "reductions:project_review": Page(
         allow(R.REVIEWER, roles_list=PEOPLE), kwargs=pk("draft"), method="post"
     ),
@@ -181,6 +185,8 @@ API_ROUTES: dict[tuple[str, str], ApiRoute] = {
     ),
     ("get", f"{API}/rounds"): ApiRoute(READ_ALL),
     ("post", f"{API}/rounds"): ApiRoute(allow(R.ADMIN), body=EMPTY),
+    ("get", f"{API}/rounds/next"): ApiRoute(allow(R.ADMIN)),
+    ("post", f"{API}/rounds/next"): ApiRoute(allow(R.ADMIN), body=EMPTY),
     ("get", f"{API}/evidence/{{evidence_id}}/file"): ApiRoute(
         READ_ALL, params=lambda w: {"evidence_id": objects(w).evidence.pk}
     ),
@@ -219,6 +225,9 @@ API_ROUTES: dict[tuple[str, str], ApiRoute] = {
         allow(R.REVIEWER), params=project_id("submitted"), body=EMPTY
     ),
     ("post", f"{API}/projects/{{project_id}}/reject"): ApiRoute(
+        allow(R.REVIEWER), params=project_id("submitted"), body=EMPTY
+    ),
+    ("post", f"{API}/projects/{{project_id}}/accept-late"): ApiRoute(
         allow(R.REVIEWER), params=project_id("submitted"), body=EMPTY
     ),
     ("post", f"{API}/projects/{{project_id}}/return"): ApiRoute(

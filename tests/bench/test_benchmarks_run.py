@@ -108,3 +108,10 @@ def test_the_audit_scaling_benchmark_runs_clients_as_processes_and_reconciles():
     assert all(int(row[1]) > 0 for row in rows)  # real draws were committed by every run
     assert all(row[6].endswith("/s") for row in rows)  # the generator's own loop was measured
     assert "对账通过" in lines[-1]
+
+
+def test_the_unit_accounts_benchmark_opens_accounts_with_both_hashers(tmp_path):
+    env = {"BENCH_SQLITE_PATH": str(tmp_path / "units.sqlite3"), "DATABASE_URL": ""}
+    out = run(["-m", "bench.unit_accounts", "--db", "sqlite", "--units", "3"], env)
+    assert "stored: argon2, argon2_onetime" in out  # real hashes of both kinds were written
+    assert "one-time hasher (now)" in out and "default argon2 (before)" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from tests.xlsx_helpers import (
 from totalquota.accounts.roles import Role
 from totalquota.accounts.services import token_issue
 from totalquota.audit.models import AuditEvent
-from totalquota.common.xlsx import exact_number, read_table, write_workbook
+from totalquota.common.xlsx import Heading, exact_number, export_filename, read_table, write_workbook
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import Unit, parse_quantity
 from totalquota.reductions.models import ReductionProject
@@ -263,8 +264,34 @@ def test_a_workbook_with_corrupt_compressed_data_is_a_422_not_a_500(client, worl
 
 
 def test_an_office_evidence_file_with_corrupt_compressed_data_is_refused_not_failed():
-    from totalquota.reductions.files import UnsupportedFile, sniff
+    from totalquota.common.files import UnsupportedFile, sniff
 
     content = corrupt_part(xlsx_bytes(["a"], [["x"]]), "xl/workbook.xml")
     with pytest.raises(UnsupportedFile):
         sniff(io.BytesIO(content))
+
+
+def test_an_export_starts_with_title_period_and_issuer_rows_and_reads_back():
+    heading = Heading(
+        "排污单位", "范围：全部记录（导出时间：2026年12月1日 09:00）", "出具单位：苏州工业园区生态环境局"
+    )
+    file = write_workbook(
+        [("排污单位", ["单位名称", "地址"], [["苏州甲电子有限公司", "星湖街 1 号"]])], heading=heading
+    )
+    content = file.read()
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb.active
+    assert [ws.cell(row=r, column=1).value for r in range(1, 5)] == [*heading.rows(), "单位名称"]
+    assert ws.freeze_panes == "A5"
+    rows = read_table(
+        SimpleUploadedFile("导出.xlsx", content, content_type=XLSX), headers=["单位名称", "地址"]
+    )
+    assert rows == [{"单位名称": "苏州甲电子有限公司", "地址": "星湖街 1 号", "_row": 5}]
+
+
+def test_export_file_names_say_what_and_when():
+    assert export_filename("排污单位名录", dt.date(2026, 12, 1)) == "排污单位名录-2026年12月1日.xlsx"
+    assert (
+        export_filename("通报", "2026年1月1日至2026年6月30日", "pdf")
+        == "通报-2026年1月1日至2026年6月30日.pdf"
+    )

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from totalquota.demo.context import STEPS, DemoContext
+from totalquota.reductions import selectors
 from totalquota.reductions.models import Evidence, LineUsage, ProjectStatus, ProjectType, ReductionProject
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +28,13 @@ def test_the_demo_has_projects_of_every_type_and_status_with_evidence_and_usage_
     assert LineUsage.objects.exists()
     kinds = set(Evidence.objects.values_list("content_type", flat=True))
     assert {"application/pdf", "image/png"} <= kinds
+    # Declared today, in the round open today: nothing is overdue; a few drafts of a closed year
+    # are late declarations, one of them accepted by the bureau (RED-3).
+    today = timezone.localdate()
+    declared = ReductionProject.objects.exclude(status__in=["suggested", "declined"])
+    assert set(declared.values_list("declared_on", flat=True)) == {today}
+    assert set(declared.values_list("round", flat=True)) == {selectors.open_round(today).pk}
+    assert not ReductionProject.objects.filter(selectors.overdue_q(today)).exists()
+    late = declared.filter(late_declaration=True)
+    assert late.exists() and set(late.values_list("status", flat=True)) == {"draft"}
+    assert late.filter(late_accepted_at__isnull=False).count() == 1

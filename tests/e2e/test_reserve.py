@@ -57,5 +57,5 @@ def test_an_enterprise_applies_a_reviewer_approves_and_the_annex_pdf_is_download
     data = open(info.value.path(), "rb").read()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "苏州工业园区排污总量指标管理信息表" in text
-    assert world.company.uscc in text and "0.800000" in text and "1.600000" in text
+    assert world.company.uscc in text and "挥发性有机物 0.8 1.6" in text
     screenshot(page, "reserve-approved")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.xlsx_helpers import read_xlsx
+from tests.xlsx_helpers import read_export
 from totalquota.accounts.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,8 +40,10 @@ def test_each_role_signs_in_and_works_with_the_enterprise_list(page, login, worl
     with page.expect_download() as download_info:
         page.click("#export-xlsx")
     download = download_info.value
-    assert download.suggested_filename.endswith(".xlsx")
-    table = read_xlsx(open(download.path(), "rb").read())
+    assert download.suggested_filename.startswith("排污单位名录-") and download.suggested_filename.endswith(
+        "日.xlsx"
+    )
+    table = read_export(open(download.path(), "rb").read())
     assert table[0][0] == "单位名称" and [r[0] for r in table[1:]] == ["苏州甲电子有限公司"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.ledger.conftest import key
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import export_name, read_export, response_bytes
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Posting
 
@@ -46,7 +46,8 @@ def test_the_overview_shows_each_zone_now_and_as_of_a_past_date(client, world, r
     rows = {r["zone"].code: r for r in past.context["rows"]}
     assert next(c for c in rows["A"]["cells"] if c["pollutant"].code == "VOCS")["posted"] == 2_000_000
     export = client.get(reverse("ledger:overview"), {"as_of": "2024-03-01", "export": "xlsx"})
-    table = read_xlsx(response_bytes(export))
+    table = read_export(response_bytes(export))
+    assert export_name(export) == "储备余额-2024年3月1日.xlsx"
     vocs_column = table[0].index("挥发性有机物（t/a）")
     assert [r[vocs_column] for r in table[1:] if r[0] == world.zone_a.name] == [2]
 
@@ -76,7 +77,7 @@ def test_the_enterprise_lists_only_its_own_allocations(client, world, reserve):
 def test_the_transfer_list_exports_what_it_shows(client, world, reserve):
     client.force_login(world.reviewer)
     response = client.get(reverse("ledger:transfer_list"), {"code": "allocation", "export": "xlsx"})
-    rows = read_xlsx(response_bytes(response))
+    rows = read_export(response_bytes(response))
     assert len(rows) == 2 and rows[1][2] == "分配"
 
 

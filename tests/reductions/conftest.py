@@ -16,8 +16,8 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
+from totalquota.common.files import OLE2_MAGIC
 from totalquota.reductions import services
-from totalquota.reductions.files import OLE2_MAGIC
 from totalquota.registry.models import Pollutant
 
 
@@ -146,6 +146,23 @@ def pdf(name: str = "验收意见.pdf", extra: bytes = b"") -> SimpleUploadedFil
 @pytest.fixture
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def at(day: str | dt.date, hour: int = 10) -> dt.datetime:
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Sets the platform's clock: services, ``auto_now`` fields and ``localdate`` all follow it."""
+
+    def set_to(moment: dt.datetime | str | dt.date) -> None:
+        moment = moment if isinstance(moment, dt.datetime) else at(moment)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return set_to
 
 
 def pollutant(code: str) -> Pollutant:

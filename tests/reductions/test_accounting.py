@@ -10,6 +10,7 @@ from fractions import Fraction as F
 
 import pytest
 
+from tests.page_text import BARE_GRAMS
 from totalquota.reductions import accounting as acc
 from totalquota.reductions.accounting import AccountingError, Factor, SolventUse
 
@@ -21,6 +22,8 @@ def test_closure_books_the_closed_sources_baseline_emission():
     result = acc.closure(baseline=F("2.5"), basis="2023 年排污许可执行报告")
     assert (result.baseline_grams, result.post_grams, result.reduction_grams) == (2_500_000, 0, 2_500_000)
     assert "2023 年排污许可执行报告" in result.text
+    assert "基准排放量 2.500000 t/a，减排量 2.500000 t/a" in result.text
+    assert not BARE_GRAMS.search(result.text)
 
 
 def test_closure_of_a_heavy_metal_source_is_in_kilograms():
@@ -28,6 +31,7 @@ def test_closure_of_a_heavy_metal_source_is_in_kilograms():
     result = acc.closure(baseline=F("12.345"), unit=KG_A)
     assert result.reduction_grams == 12_345
     assert "12.345 kg/a" in result.text
+    assert "减排量 12.345 kg/a" in result.text and not BARE_GRAMS.search(result.text)
 
 
 def test_solvent_substitution_compares_before_and_after_at_the_same_output():

@@ -9,42 +9,29 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
-from tests.reductions.conftest import ready_project
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.reductions.conftest import at, ready_project
+from tests.xlsx_helpers import export_name, read_export, response_bytes
 from totalquota.reductions import services
 from totalquota.reductions.bulletin import build_bulletin
 
 pytestmark = pytest.mark.django_db
 
 
-def at(day: str, hour: int = 10) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour)))
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Sets the platform's clock: services, ``auto_now`` fields and ``localdate`` all follow it."""
-
-    def set_to(moment: dt.datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return set_to
-
-
 @pytest.fixture
 def history(world, clock):
-    """A zone-A project approved on 10 March 2026 (2.5 t/a VOCs), half of it sold on 1 May, the
-    mark cancelled on 1 August; a zone-B project approved on 20 May (kg/a of lead)."""
+    """A zone-A project (completed in 2025, declared before that year closed at the end of
+    February) approved on 10 March 2026 (2.5 t/a VOCs), half of it sold on 1 May, the
+    mark cancelled on 1 August; a zone-B project declared late, accepted and approved on 20 May
+    (kg/a of lead)."""
     dates = {
         "start_date": dt.date(2025, 6, 1),
         "completion_date": dt.date(2025, 12, 1),
         "acceptance_date": dt.date(2025, 12, 20),
     }
-    clock(at("2026-03-01"))
-    a = ready_project(world, dt.date(2026, 3, 1), **dates)
+    clock(at("2026-02-27"))
+    a = ready_project(world, dt.date(2026, 2, 27), **dates)
     services.project_submit(actor=world.officer.principal, project=a)
     clock(at("2026-03-10"))
     services.project_approve(actor=world.reviewer.principal, project=a)
@@ -75,6 +62,10 @@ def history(world, clock):
     )
     services.project_submit(actor=world.other_officer.principal, project=b)
     clock(at("2026-05-20"))
+    # Declared in May for a 2025 completion: late (2025 closed at the end of February), accepted.
+    services.project_accept_late(
+        actor=world.reviewer.principal, project=b, reason="关停证明 4 月方由主管部门出具"
+    )
     services.project_approve(actor=world.reviewer.principal, project=b)
     clock(at("2026-08-01"))
     services.usage_cancel(actor=world.reviewer.principal, usage=mark, reason="合同解除")
@@ -159,7 +150,8 @@ def test_the_xlsx_has_one_row_per_zone_and_pollutant_with_exact_figures(history,
     response = client.get(
         reverse("reductions:bulletin"), {"start": "2026-01-01", "end": "2026-06-30", "format": "xlsx"}
     )
-    rows = read_xlsx(response_bytes(response))
+    rows = read_export(response_bytes(response))
+    assert export_name(response).endswith("-2026年1月1日至2026年6月30日.xlsx")
     assert rows[0][:6] == ("功能区", "污染物", "单位", "本期入库项目数", "本期核定减排量", "累计核定减排量")
     by_key = {(r[0], r[1]): r for r in rows[1:]}
     voc = by_key[("高端制造与国际贸易区", "挥发性有机物")]

@@ -6,13 +6,15 @@ import hashlib
 import io
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from tests.reductions.conftest import MINIMAL_PDF, docx_bytes, image_bytes, ole2_bytes, pdf, png_bytes, upload
 from tests.xlsx_helpers import response_bytes
 from totalquota.lib.errors import Conflict, RuleViolation
-from totalquota.reductions import services
+from totalquota.reductions import selectors, services
 from totalquota.reductions.models import Evidence
 from totalquota.reductions.services import evidence as evidence_services
 
@@ -89,13 +91,53 @@ def test_oversized_files_are_refused(make_project, world, settings, tmp_path):
     assert not list((tmp_path / "media").rglob("*.pdf"))
 
 
-def test_the_same_file_twice_on_one_project_is_refused(make_project, world):
+def test_one_file_may_serve_as_two_kinds_of_evidence_of_a_project(
+    make_project, world, django_capture_on_commit_callbacks
+):
+    project = make_project(evidence=False)
+    first = services.evidence_add(
+        actor=world.officer.principal, project=project, kind="acceptance", upload=pdf()
+    )
+    second = services.evidence_add(
+        actor=world.officer.principal, project=project, kind="investment", upload=pdf("投资证明.pdf")
+    )
+    assert first.sha256 == second.sha256 and first.file.name == second.file.name
+    assert sorted(project.evidence.values_list("kind", flat=True)) == ["acceptance", "investment"]
+    requirements, _rules = selectors.evidence_requirements(project, on=timezone.localdate())
+    assert {r.kind for r in requirements if r.satisfied} >= {"acceptance"}
+    # Deleting one of them keeps the stored bytes the other still names.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evidence_delete(actor=world.officer.principal, evidence=first)
+    assert second.file.storage.exists(second.file.name)
+
+
+def test_the_same_file_twice_as_one_kind_is_refused_and_nothing_is_written(make_project, world):
     project = make_project(evidence=False)
     services.evidence_add(actor=world.officer.principal, project=project, kind="acceptance", upload=pdf())
-    with pytest.raises(Conflict, match="同一文件"):
+    before = Evidence.objects.count()
+    with pytest.raises(Conflict, match="同一文件已作为“竣工验收材料”上传") as caught:
         services.evidence_add(
-            actor=world.officer.principal, project=project, kind="eia", upload=pdf("另一个名字.pdf")
+            actor=world.officer.principal, project=project, kind="acceptance", upload=pdf("另一个名字.pdf")
         )
+    assert caught.value.field == "file"
+    assert Evidence.objects.count() == before
+
+
+def test_the_database_keeps_one_file_once_per_kind(make_project, world):
+    project = make_project(evidence=False)
+    kept = services.evidence_add(actor=world.officer.principal, project=project, kind="eia", upload=pdf())
+    copy = Evidence(
+        project=project,
+        kind="eia",
+        file=kept.file.name,
+        original_name="x.pdf",
+        size_bytes=kept.size_bytes,
+        sha256=kept.sha256,
+        content_type=kept.content_type,
+        uploaded_by=world.officer,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save()
 
 
 def test_path_parts_and_control_characters_are_stripped_from_names(make_project, world):

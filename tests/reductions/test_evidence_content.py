@@ -31,9 +31,9 @@ from tests.reductions.conftest import (
     png_bytes,
     upload,
 )
+from totalquota.common.files import UnsupportedFile, sniff
 from totalquota.lib.errors import RuleViolation
 from totalquota.reductions import services
-from totalquota.reductions.files import UnsupportedFile, sniff
 from totalquota.reductions.models import Evidence
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,6 @@ import pytest
 
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.reductions import selectors, services
-from totalquota.reductions.models import ReductionProject
 
 pytestmark = pytest.mark.django_db
 
@@ -164,47 +163,3 @@ def test_in_a_leap_year_the_end_of_february_is_the_29th(world):
         covers_to=dt.date(2027, 12, 31),
     )
     assert row.deadline == dt.date(2028, 2, 29)
-
-
-def test_projects_not_declared_by_their_deadline_are_overdue(make_project, world):
-    late = make_project(
-        name="去年竣工未申报",
-        start_date=dt.date(2024, 3, 1),
-        completion_date=dt.date(2024, 12, 20),
-        acceptance_date=dt.date(2025, 1, 10),
-    )
-    in_round = make_project(
-        name="本轮未报",
-        start_date=dt.date(2026, 1, 1),
-        completion_date=dt.date(2026, 5, 10),
-        acceptance_date=dt.date(2026, 5, 20),
-    )
-    fresh = make_project(
-        name="刚竣工",
-        start_date=dt.date(2026, 1, 1),
-        completion_date=dt.date(2026, 10, 10),
-        acceptance_date=dt.date(2026, 10, 20),
-    )
-    services.round_create(
-        actor=world.admin.principal,
-        year=2026,
-        quarter=3,
-        opens_on=dt.date(2026, 7, 1),
-        deadline=dt.date(2026, 7, 31),
-        covers_from=dt.date(2026, 4, 1),
-        covers_to=dt.date(2026, 6, 30),
-    )
-    overdue = set(selectors.overdue_projects(world.officer, today=dt.date(2026, 11, 28)))
-    assert overdue == {late, in_round}
-    assert selectors.due_date(late) == dt.date(2025, 2, 28)
-    assert selectors.due_date(in_round) == dt.date(2026, 7, 31)
-    assert selectors.due_date(fresh) == dt.date(2027, 2, 28)
-    # Projects of 2025 are due by the end of February 2026, so on 28 February they are not late yet.
-    assert late in set(selectors.overdue_projects(world.officer, today=dt.date(2026, 2, 28)))
-    assert fresh not in set(selectors.overdue_projects(world.officer, today=dt.date(2027, 2, 28)))
-    assert fresh in set(selectors.overdue_projects(world.officer, today=dt.date(2027, 3, 1)))
-    # Outside the zone nobody sees them.
-    assert not selectors.overdue_projects(world.other_officer, today=dt.date(2027, 3, 1)).exists()
-    services.project_submit(actor=world.officer.principal, project=late)
-    assert late not in set(selectors.overdue_projects(world.officer, today=dt.date(2026, 11, 28)))
-    assert ReductionProject.objects.get(pk=late.pk).round is None

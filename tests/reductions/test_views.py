@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.reductions.conftest import MINIMAL_PDF, upload
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import read_export, response_bytes
+from totalquota.lib.errors import ValidationFailed
 from totalquota.reductions import services
 from totalquota.reductions.models import ProjectStatus, ReductionLine, ReductionProject
 
@@ -145,7 +147,7 @@ def test_the_project_list_filters_by_pollutant_and_exports_what_it_shows(client,
         reverse("reductions:project_list"), {"pollutant": world_pollutant("NOX")}
     ).content.decode()
     assert "乙项目" in page and "甲项目" not in page
-    rows = read_xlsx(
+    rows = read_export(
         response_bytes(client.get(reverse("reductions:project_list"), {"q": "甲项目", "export": "xlsx"}))
     )
     record = dict(zip(rows[0], rows[1], strict=True))
@@ -180,21 +182,22 @@ def test_the_library_lists_approved_lines_with_their_use(client, world, make_pro
     client.force_login(world.officer)
     page = client.get(reverse("reductions:library")).content.decode()
     assert "喷涂线油性漆改水性漆项目" in page and "仍是草稿" not in page
-    rows = read_xlsx(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
+    rows = read_export(response_bytes(client.get(reverse("reductions:library"), {"export": "xlsx"})))
     header = rows[0]
     record = dict(zip(header, rows[1], strict=True))
     assert record["单位"] == "t/a" and float(record["核定减排量"]) == 2.5 and float(record["已使用"]) == 1.0
     assert float(record["未使用"]) == 1.5
 
 
-def test_home_pages_show_what_needs_each_persons_attention(client, world, make_project):
-    draft = make_project(
-        name="去年竣工",
-        start_date=dt.date(2024, 1, 1),
-        completion_date=dt.date(2024, 6, 1),
-        acceptance_date=dt.date(2024, 7, 1),
-    )
-    submitted = make_project(name="待审")
+def test_home_pages_show_what_needs_each_persons_attention(client, world, clock):
+    from tests.reductions.conftest import ready_project
+    from totalquota.reductions import selectors
+
+    services.round_create(actor=world.admin.principal, **selectors.round_defaults(2026, 3))
+    clock("2026-09-01")  # declared in the third quarter's round, not submitted by 30 September
+    draft = ready_project(world, dt.date(2026, 9, 1), name="上一轮未报送")
+    clock("2026-12-01")
+    submitted = ready_project(world, dt.date(2026, 12, 1), name="待审")
     services.project_submit(actor=world.officer.principal, project=submitted)
     client.force_login(world.officer)
     page = client.get(reverse("home")).content.decode()
@@ -235,8 +238,12 @@ def test_a_missing_deadline_rule_is_reported_to_the_admin_and_breaks_no_page(cli
     client.force_login(world.officer)
     assert client.get(reverse("home")).status_code == 200
     assert client.get(project.get_absolute_url()).status_code == 200
-    overdue = client.get(reverse("reductions:overdue"), follow=True)
-    assert overdue.status_code == 200 and "没有生效的规则参数" in overdue.content.decode()
+    # Overdue is a round's deadline, which needs no rule; a new completion date does.
+    assert client.get(reverse("reductions:overdue")).status_code == 200
+    with pytest.raises(ValidationFailed, match="无法确定申报期限"):
+        services.project_update(
+            actor=world.officer.principal, project=project, completion_date=project.completion_date
+        )
 
 
 def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_it(client, world, today):
@@ -295,3 +302,26 @@ def test_an_admin_retires_a_factor_and_accountings_after_that_day_cannot_choose_
             inputs={"throughput": "100", "efficiency_before": "0", "efficiency_after": "90", "basis": "台账"},
             factors={"factor": factor.pk},
         )
+
+
+def test_a_non_numeric_investment_is_an_error_on_its_field_and_nothing_is_saved(client, world):
+    client.force_login(world.officer)
+    response = client.post(
+        reverse("reductions:project_create"),
+        {
+            "name": "光氧改催化燃烧",
+            "zone": world.zone_a.pk,
+            "enterprise": world.company.pk,
+            "project_type": "deep_treatment",
+            "subtype": "treatment_upgrade",
+            "investment": "abc",
+        },
+    )
+    assert response.status_code == 422
+    assert not ReductionProject.objects.exists()
+    page = response.content.decode()
+    assert "提交的内容有误" in page
+    field = re.search(r'<input[^>]*name="investment"[^>]*>', page)
+    assert field and "is-invalid" in field.group(0) and 'value="abc"' in field.group(0)
+    after = page[field.end() :]
+    assert after.index("“abc”不是有效的数字") < after.index('name="operating_status"')

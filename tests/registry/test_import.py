@@ -1,8 +1,10 @@
+import re
+
 import pytest
 from django.urls import reverse
 
 from tests.factories import credit_code
-from tests.xlsx_helpers import read_xlsx, response_bytes, xlsx_upload
+from tests.xlsx_helpers import export_name, read_export, read_xlsx, response_bytes, xlsx_upload
 from totalquota.audit.models import AuditEvent
 from totalquota.registry.models import Enterprise
 from totalquota.registry.services import IMPORT_COLUMNS
@@ -112,7 +114,15 @@ def test_a_file_with_wrong_headers_or_not_a_workbook_is_refused(client, world):
 def test_the_list_exports_every_matching_row_to_xlsx(client, world):
     client.force_login(world.leader)
     response = client.get(reverse("registry:enterprise_list"), {"q": "甲电子", "export": "xlsx"})
-    rows = read_xlsx(response_bytes(response))
+    content = response_bytes(response)
+    heading = read_xlsx(content)[:3]
+    assert heading[0][0] == "排污单位" and "检索：甲电子" in heading[1][0] and "导出时间" in heading[1][0]
+    assert "出具单位：苏州工业园区生态环境局" in heading[2][0] and str(world.leader) in heading[2][0]
+    name = export_name(response)
+    assert name.startswith("排污单位名录-") and re.fullmatch(
+        r"排污单位名录-\d{4}年\d{1,2}月\d{1,2}日\.xlsx", name
+    )
+    rows = read_export(content)
     assert rows[0][0] == "单位名称"
     assert [r[0] for r in rows[1:]] == ["苏州甲电子有限公司"]
 

@@ -1,4 +1,5 @@
-"""Reserve fixtures: pollutants, lots in the zones, and a helper that drafts an application."""
+"""Reserve fixtures: pollutants, lots in the zones, and a helper that drafts an application (with
+the basis and balance plan a review needs, RES-2, unless told otherwise)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import itertools
 import pytest
 
 from tests.ledger_helpers import open_stock
+from tests.reductions.conftest import pdf
 from totalquota.registry.models import Pollutant
 from totalquota.reserve import services
 
@@ -43,16 +45,31 @@ def line(pollutant, *, project_env, plant_env=None, new=None, project_sewer=0, p
     }
 
 
+def add_review_documents(application, actor):
+    """The basis and the balance plan (RES-2) of ``application``, uploaded by ``actor``: two real
+    PDFs, distinct per application."""
+    for kind, name in (("basis", "立项依据.pdf"), ("balance_plan", "总量平衡方案.pdf")):
+        services.document_add(
+            actor=actor,
+            application=application,
+            kind=kind,
+            upload=pdf(name, f"{application.code}-{kind}".encode()),
+        )
+    return application
+
+
 @pytest.fixture
 def draft(world):
-    def make(lines, *, actor=None, enterprise=None, name="年产 500 万片电路板扩建项目"):
-        return services.application_create(
-            actor=actor or world.company_user.principal,
+    def make(lines, *, actor=None, enterprise=None, name="年产 500 万片电路板扩建项目", documents=True):
+        actor = actor or world.company_user.principal
+        application = services.application_create(
+            actor=actor,
             enterprise=enterprise or world.company,
             project_name=name,
             location="苏州工业园区星湖街 1 号",
             eia_reference="苏园环建〔2026〕12号",
             lines=lines,
         )
+        return add_review_documents(application, actor) if documents else application
 
     return make

@@ -14,7 +14,7 @@ from totalquota.ledger import selectors as ledger_selectors
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.reductions import services as reductions
 from totalquota.reserve import services
-from totalquota.reserve.models import ExclusionReason, RecoveryKind
+from totalquota.reserve.models import ExclusionReason, IntakeRun, RecoveryKind
 from totalquota.reserve.selectors import recovery_candidates
 
 pytestmark = pytest.mark.django_db
@@ -52,15 +52,15 @@ def test_an_intake_previews_every_line_then_credits_one_lot_per_line_once(world,
     assert items[partly.pk].intake_grams == 1_500_000
     assert items[partly.pk].reasons[0]["code"] == ExclusionReason.BINDING_TASK
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0  # nothing before confirming
-    services.intake_confirm(actor=world.admin.principal, run=run)
+    services.intake_confirm(actor=world.reviewer.principal, run=run)
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
-    with pytest.raises(Conflict, match="重复入库"):
-        services.intake_confirm(actor=world.admin.principal, run=run)
-    again = services.intake_prepare(
-        actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
-    )
-    assert again.items.count() == 0  # lines already in the reserve are never listed again
-    services.intake_confirm(actor=world.admin.principal, run=again)
+    with pytest.raises(Conflict, match="不能重复入库"):
+        services.intake_confirm(actor=world.reviewer.principal, run=run)
+    with pytest.raises(Conflict, match="已有已确认的入库批次"):
+        services.intake_prepare(
+            actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
+        )
+    assert IntakeRun.objects.count() == 1
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 4_000_000
 
 
@@ -73,7 +73,7 @@ def test_a_line_can_be_excluded_as_otherwise_ineligible_with_a_reason(world, p):
     with pytest.raises(ValidationFailed, match="原因"):
         services.intake_exclude(actor=world.admin.principal, item=item, reason="")
     services.intake_exclude(actor=world.admin.principal, item=item, reason="企业已另行申请排污权交易")
-    services.intake_confirm(actor=world.admin.principal, run=run)
+    services.intake_confirm(actor=world.reviewer.principal, run=run)
     item.refresh_from_db()
     assert item.intake_grams == 0 and item.reasons[-1]["code"] == ExclusionReason.OTHER
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0
@@ -102,7 +102,7 @@ def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
     run = services.intake_prepare(
         actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
     )
-    services.intake_confirm(actor=world.admin.principal, run=run)
+    services.intake_confirm(actor=world.reviewer.principal, run=run)
     services.upper_deduct(
         actor=world.admin.principal, line=line_, amount_grams=T, reason="已报送市级储备库并被使用"
     )
@@ -112,6 +112,24 @@ def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
         for u in ledger_selectors.forward_trace("reduction_line", f"reductions.reductionline:{line_.pk}")
     }
     assert uses["upper_level"] == T
+
+
+def recover_decided(world, *, line, kind, reason, surplus_grams=None, today=None):
+    """A recovery as RES-4 runs it: one reviewer proposes, the unit is told (but for case (1)) and
+    lets the answer period pass, another reviewer decides."""
+    today = today or timezone.localdate()
+    case = services.recovery_propose(
+        actor=world.reviewer.principal,
+        line=line,
+        kind=kind,
+        reason=reason,
+        surplus_grams=surplus_grams,
+        today=today,
+    )
+    if case.needs_notice:
+        case = services.recovery_notify(actor=world.reviewer.principal, case=case, today=today)
+        today = case.answer_due + dt.timedelta(days=1)
+    return services.recovery_approve(actor=world.reviewer2.principal, case=case, today=today)
 
 
 def approved_application(world, p, stock, draft, grams):
@@ -126,9 +144,7 @@ def approved_application(world, p, stock, draft, grams):
 def test_a_project_that_will_not_be_built_returns_its_whole_deduction_to_its_lots(world, p, stock, draft):
     app = approved_application(world, p, stock, draft, 800_000)
     vocs = app.lines.get()
-    case = services.recover(
-        actor=world.reviewer.principal, line=vocs, kind=RecoveryKind.NOT_BUILT, reason="企业书面承诺不再建设"
-    )
+    case = recover_decided(world, line=vocs, kind=RecoveryKind.NOT_BUILT, reason="企业书面承诺不再建设")
     assert case.recovered_grams == 800_000
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 5 * T
     assert ledger_selectors.account_balance(vocs.allocation).posted == 0
@@ -150,8 +166,8 @@ def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_alloca
     assert recovery_candidates(today=today) == []  # not yet a year in operation
     [candidate] = recovery_candidates(today=year_later)
     assert candidate.suggested_surplus_grams == 400_000
-    case = services.recover(
-        actor=world.reviewer.principal,
+    case = recover_decided(
+        world,
         line=candidate.line,
         kind=RecoveryKind.UNDERUSED,
         reason="经核实确认富余",
@@ -180,7 +196,7 @@ def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
     )
     assert recovery_candidates(today=today + dt.timedelta(days=400)) == []
     with pytest.raises(RuleViolation, match="80%"):
-        services.recover(
+        services.recovery_propose(
             actor=world.reviewer.principal,
             line=app.lines.get(),
             kind=RecoveryKind.UNDERUSED,
@@ -193,7 +209,7 @@ def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
 def test_recovery_refuses_more_than_the_permitted_quantity(world, p, stock, draft):
     app = approved_application(world, p, stock, draft, T)
     with pytest.raises(RuleViolation, match="不能超过现许可量"):
-        services.recover(
+        services.recovery_propose(
             actor=world.reviewer.principal,
             line=app.lines.get(),
             kind=RecoveryKind.OTHER,
@@ -210,7 +226,7 @@ def test_the_reduction_bulletin_counts_quota_allocated_from_the_reserve_as_used(
     run = services.intake_prepare(
         actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
     )
-    services.intake_confirm(actor=world.admin.principal, run=run)
+    services.intake_confirm(actor=world.reviewer.principal, run=run)
     app = services.application_submit(
         actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=600_000)])
     )

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.reserve.conftest import T, line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
-from tests.xlsx_helpers import read_xlsx, response_bytes
+from tests.xlsx_helpers import read_export, read_xlsx, response_bytes
 from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services
@@ -99,9 +99,7 @@ def test_reviewers_decide_on_the_page_and_the_annex_is_issued_as_pdf_and_xlsx(cl
     for fragment in (
         "苏州工业园区排污总量指标管理信息表",
         world.company.uscc,
-        "挥发性有机物",
-        "2.000000",
-        "3.000000",
+        "挥发性有机物 2 3",
         "苏州工业园区生态环境局",
         "动态管理",
     ):
@@ -109,7 +107,7 @@ def test_reviewers_decide_on_the_page_and_the_annex_is_issued_as_pdf_and_xlsx(cl
     rows = read_xlsx(response_bytes(client.get(reverse("reserve:annex", args=[app.pk, "xlsx"]))))
     vocs = next(r for r in rows if r[0] == "挥发性有机物")
     assert float(vocs[2]) == 2.0 and float(vocs[4]) == 3.0
-    assert rows[0][0] == "苏州工业园区排污总量指标管理信息表"
+    assert rows[1][0] == "苏州工业园区排污总量指标管理信息表"
 
 
 def test_the_annex_pdf_renders_chinese_glyphs(client, world, p, stock, draft, tmp_path):
@@ -136,10 +134,21 @@ def test_the_admin_runs_an_intake_from_preview_to_confirmation(client, world, p)
     run = IntakeRun.objects.get()
     page = client.get(run.get_absolute_url())
     assert "预览，未入库" in page.content.decode()
+    refused = client.post(reverse("reserve:intake_confirm", args=[run.pk]), follow=True)
+    assert "四眼原则" in refused.content.decode()  # the preparer cannot confirm
+    run.refresh_from_db()
+    assert run.status == "prepared" and run.transitions.count() == 1
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 0
+    client.force_login(world.reviewer)
     client.post(reverse("reserve:intake_confirm", args=[run.pk]))
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 2_500_000
     again = client.post(reverse("reserve:intake_confirm", args=[run.pk]), follow=True)
     assert "不能重复入库" in again.content.decode()
+    run.refresh_from_db()
+    assert run.confirmed_by == world.reviewer and [t.action for t in run.transitions.all()] == [
+        "prepare",
+        "confirm",
+    ]
 
 
 def test_warnings_flag_a_zone_that_cannot_cover_and_the_bulletin_says_so(client, world, p, stock, draft):
@@ -153,7 +162,7 @@ def test_warnings_flag_a_zone_that_cannot_cover_and_the_bulletin_says_so(client,
     assert row.level == "warning" and row.demand == 900_000
     text = pdf_text(client.get(reverse("reserve:warnings"), {"format": "pdf"}).content)
     assert "预警通报" in text and "高端制造与国际贸易区" in text
-    rows = read_xlsx(response_bytes(client.get(reverse("reserve:warnings"), {"format": "xlsx"})))
+    rows = read_export(response_bytes(client.get(reverse("reserve:warnings"), {"format": "xlsx"})))
     assert any(r[0] == world.zone_a.name and r[7] == "预警" for r in rows[1:])
     home = client.get(reverse("home")).content.decode()
     assert "储备收支预警" in home
@@ -185,4 +194,15 @@ def test_the_recovery_page_lists_candidates(client, world, p, stock, draft):
         reverse("reserve:line_recover", args=[app.lines.get().pk]),
         {"kind": "underused", "surplus": "0.5", "reason": "核实"},
     )
-    assert app.lines.get().permitted_env_grams == 500_000
+    assert app.lines.get().permitted_env_grams == T  # proposed only: nothing moves yet
+    case = app.lines.get().recoveries.get()
+    assert case.status == "proposed" and case.proposed_by == world.reviewer
+
+
+def test_a_bad_warning_period_is_shown_on_its_field(client, world):
+    client.force_login(world.admin)
+    response = client.get(reverse("reserve:warnings"), {"start": "2026-13-40", "end": "2026-06-30"})
+    page = response.content.decode()
+    start = page.index('name="start"')
+    error = page.index("invalid-feedback", start)
+    assert error < page.index('name="end"')

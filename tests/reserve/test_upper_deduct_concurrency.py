@@ -20,7 +20,7 @@ def test_parallel_upper_deductions_of_one_line_are_each_posted_once(world, p):
     line_ = approved_line(world)
     year, quarter = this_quarter()
     services.intake_confirm(
-        actor=world.admin.principal,
+        actor=world.reviewer.principal,
         run=services.intake_prepare(actor=world.admin.principal, year=year, quarter=quarter),
     )
     before = ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from tests.reserve.conftest import line
-from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
+from tests.reserve.test_intake_upper_recovery import approved_line, recover_decided, this_quarter
 from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.reconcile import reconcile
@@ -48,7 +48,7 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
     run = services.intake_prepare(
         actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
     )
-    services.intake_confirm(actor=world.admin.principal, run=run)
+    services.intake_confirm(actor=world.reviewer.principal, run=run)
     assert reserve() == 4_000_000
 
     filed = services.application_submit(
@@ -115,8 +115,8 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
     later = today + dt.timedelta(days=370)
     [candidate] = recovery_candidates(today=later)
     assert candidate.line.application_id == filed.pk and candidate.suggested_surplus_grams == 300_000
-    services.recover(
-        actor=world.reviewer.principal,
+    recover_decided(
+        world,
         line=candidate.line,
         kind=RecoveryKind.UNDERUSED,
         reason="核实",

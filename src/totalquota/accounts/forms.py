@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.models import User
@@ -46,7 +47,7 @@ class UserForm(StyledForm):
         label=_("初始密码"),
         widget=forms.PasswordInput,
         required=False,
-        help_text=_("至少 10 位，不能是常见密码或纯数字"),
+        help_text=password_validators_help_text_html(),
     )
 
     def __init__(self, *args, editing: User | None = None, **kwargs):
@@ -76,3 +77,38 @@ class TokenForm(StyledForm):
     expires_at = forms.DateTimeField(
         label=_("过期时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+
+class DelegationForm(StyledForm):
+    """A reviewer's deputy for an absence (代理人)."""
+
+    deputy = forms.ModelChoiceField(label=_("代理人"), queryset=User.objects.none())
+    starts_on = forms.DateField(label=_("代理开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("代理结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("事由"), max_length=200)
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        deputies = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
+        self.fields["deputy"].queryset = deputies  # type: ignore[attr-defined]
+
+
+class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
+    """Changing one's own password; the new one must differ from the old (a one-time password
+    cannot be kept)."""
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        new = cleaned.get("new_password1")
+        if new and new == cleaned.get("old_password"):
+            self.add_error("new_password1", _("新密码不能与原密码相同。"))
+        return cleaned
+
+
+class UnitSelectionForm(forms.Form):
+    """The units ticked on the list of units without an account, or all the list's filter finds."""
+
+    enterprises = forms.ModelMultipleChoiceField(
+        label=_("排污单位"), queryset=Enterprise.objects.select_related("zone"), required=False
+    )
+    all_filtered = forms.BooleanField(label=_("全部符合条件的单位"), required=False)

@@ -18,6 +18,11 @@ class User(AbstractUser):
     ``role`` decides what they may do; ``zone`` (zone officers), ``enterprise`` (enterprise staff)
     and ``assigned_zones`` (third parties) decide which records they may see. The permission helper
     (``accounts.permissions``) is the only code that reads these to filter data.
+
+    ``must_change_password`` (须修改初始密码) is set while the password is a one-time password the
+    bureau or a zone officer issued (a unit's account opened from the registry, a reset); until the
+    person chooses their own, every page leads to the password change
+    (``accounts.middleware.PasswordChangeRequiredMiddleware``).
     """
 
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
@@ -29,6 +34,7 @@ class User(AbstractUser):
     assigned_zones = models.ManyToManyField(
         "registry.Zone", blank=True, related_name="third_parties", verbose_name=_("服务功能区")
     )
+    must_change_password = models.BooleanField(_("须修改初始密码"), default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = _("用户")
@@ -85,3 +91,34 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Delegation(models.Model):
+    """代理: a deputy who decides a reviewer's assigned items while the reviewer is away, from one
+    day to another (both included). The deputy still obeys four eyes: an item the deputy prepared
+    stays out of the deputy's hands. Cleared early by setting ``cleared_at``."""
+
+    principal = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="delegations", verbose_name=_("被代理人")
+    )
+    deputy = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="deputy_for", verbose_name=_("代理人")
+    )
+    starts_on = models.DateField(_("代理开始日期"))
+    ends_on = models.DateField(_("代理结束日期"))
+    reason = models.CharField(_("事由"), max_length=200)
+    created_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("代理")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="delegation_dates_in_order"
+            ),
+            models.CheckConstraint(condition=~Q(deputy=models.F("principal")), name="delegation_not_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} → {self.deputy} ({self.starts_on}–{self.ends_on})"

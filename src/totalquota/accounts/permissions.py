@@ -50,6 +50,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "accounts.manage_users": frozenset({R.ADMIN}),
     "accounts.manage_tokens": frozenset({R.ADMIN}),
     "accounts.unlock": frozenset({R.ADMIN}),
+    # Naming a deputy (代理人) for an absence: the bureau people who decide things.
+    "accounts.delegate": frozenset({R.REVIEWER, R.ADMIN}),
+    # --- workflow kernel ---
+    # Naming who decides an open item (a prepared intake run, a proposed recovery or decision).
+    "workflow.assign": frozenset({R.ADMIN}),
+    # open units' accounts from the registry, reset a unit's password (one-time passwords)
+    "accounts.manage_unit_accounts": frozenset({R.ADMIN, R.ZONE_OFFICER}),
     # --- audit ---
     "audit.view": frozenset({R.ADMIN, R.REVIEWER, R.LEADER}),
 }

@@ -8,7 +8,8 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -35,12 +36,15 @@ from totalquota.api.reductions_schemas import (
     ProjectPatch,
     ReasonIn,
     RetireIn,
+    RoundDefaultsOut,
     RoundIn,
+    RoundNextIn,
     RoundOut,
     SuggestionIn,
     UsageIn,
     UsageMarkOut,
 )
+from totalquota.common.files import download
 from totalquota.common.xlsx import read_table
 from totalquota.lib.errors import ValidationFailed
 from totalquota.reductions import accounting, selectors, services
@@ -66,7 +70,7 @@ def _detail(project: ReductionProject) -> ReductionProject:
 
 
 def _projects():
-    return ReductionProject.objects.select_related("zone", "enterprise").prefetch_related(
+    return ReductionProject.objects.select_related("zone", "enterprise", "round").prefetch_related(
         Prefetch("lines", queryset=ReductionLine.objects.select_related("pollutant"))
     )
 
@@ -197,15 +201,7 @@ def list_rounds(request: ApiRequest):
 @router.get("/reductions/evidence/{int:evidence_id}/file", summary="下载佐证材料", response={200: None})
 def download_evidence(request: ApiRequest, evidence_id: int):
     evidence = access(request.auth, Evidence.objects.all(), evidence_id, "reductions.view")
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, content_type=evidence.content_type, as_attachment=True, filename=evidence.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(evidence.file, content_type=evidence.content_type, filename=evidence.original_name)
 
 
 # --- declaring ---------------------------------------------------------------------------------
@@ -368,6 +364,26 @@ def cancel_usage(request: ApiRequest, usage_id: int, payload: ReasonIn):
 )
 def create_round(request: ApiRequest, payload: RoundIn):
     return Status(201, services.round_create(actor=request.auth, **payload.dict()))
+
+
+@router.get(
+    "/reductions/rounds/next",
+    response=RoundDefaultsOut,
+    summary="下一申报轮次的默认日期（RED-3，可修改后开放）",
+    auth=allowed("reductions.manage_rounds"),
+)
+def next_round_defaults(request: ApiRequest):
+    return selectors.next_round_defaults(timezone.localdate())
+
+
+@router.post(
+    "/reductions/rounds/next",
+    response={201: RoundOut},
+    summary="开放下一申报轮次：未给出的字段取默认值（RED-3；该季度已有轮次则 409）",
+    auth=allowed("reductions.manage_rounds"),
+)
+def open_next_round(request: ApiRequest, payload: RoundNextIn):
+    return Status(201, services.round_open_next(actor=request.auth, **payload.dict(exclude_unset=True)))
 
 
 @router.post(

@@ -23,7 +23,7 @@ from totalquota.api.fields import (
     day,
     optional_day,
 )
-from totalquota.api.schemas import display, patch_of, path
+from totalquota.api.schemas import UploadedFileOut, display, patch_of, path
 from totalquota.lib import dates
 from totalquota.lib.units import format_quantity
 from totalquota.reductions import accounting, selectors
@@ -118,21 +118,8 @@ class LineOut(LineFields):
         return selectors.line_usage(line)
 
 
-class EvidenceOut(Schema):
-    id: int
-    kind: str
-    kind_label: str
-    original_name: str
-    size_bytes: int
-    sha256: str
-    content_type: str
-    note: str
-    uploaded_by: str
-    uploaded_at: dt.datetime
+class EvidenceOut(UploadedFileOut):
     download_url: str
-
-    resolve_kind_label = display("kind")
-    resolve_uploaded_by = path("uploaded_by", str)
 
     @staticmethod
     def resolve_download_url(e: Evidence) -> str:
@@ -197,11 +184,22 @@ class ProjectOut(Schema):
     permit_change: str
     description: str
     suggestion_note: str
+    declared_on: dt.date | None = Field(description="申报日期：项目所属申报轮次按此日确定（RED-3）")
+    round_id: int | None = Field(
+        description="申报轮次：申报之日开放的轮次，无开放轮次时为下一轮；尚未开放为 null"
+    )
+    round_title: str | None
+    late_declaration: bool = Field(description="逾期申报：申报时其计入年度（竣工年度）已截止（RED-3）")
+    late_accepted_at: dt.datetime | None = Field(
+        description="生态环境局接受逾期申报的时间；接受前不能审核通过"
+    )
+    late_accept_reason: str
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
     updated_at: dt.datetime
     reductions: list[AmountOut]
 
+    resolve_round_title = path("round.title")
     resolve_zone = path("zone.code")
     resolve_zone_name = path("zone.name")
     resolve_enterprise_name = path("enterprise.name")
@@ -502,6 +500,21 @@ class RoundIn(Schema):
     covers_to: dt.date = day(dates.ROUND_DAY, "覆盖竣工日期至")
     title: str = ""
     note: str = ""
+
+
+class RoundNextIn(patch_of(RoundIn)):  # type: ignore[misc]
+    """The next round: every field left out takes its default (``GET /reductions/rounds/next``)."""
+
+
+class RoundDefaultsOut(Schema):
+    year: int
+    quarter: int
+    title: str
+    opens_on: dt.date
+    deadline: dt.date
+    covers_from: dt.date
+    covers_to: dt.date
+    note: str
 
 
 class FactorIn(Schema):

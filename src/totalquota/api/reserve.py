@@ -1,4 +1,4 @@
-"""Reserve routes: quota applications and their decisions, ANNEX-1, intake runs, warnings."""
+"""Reserve routes: quota applications, their documents and decisions, ANNEX-1, intake runs, warnings."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -8,24 +8,35 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.actions import action_routes
-from totalquota.api.core import ApiRequest, Pages, allowed, filtered
+from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import QuantityText
-from totalquota.api.schemas import ZonePollutantOut, path
-from totalquota.common.pdf import pdf_response
+from totalquota.api.schemas import UploadedFileOut, ZonePollutantOut, path
+from totalquota.common.files import download
+from totalquota.documents.responses import send_file
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
-from totalquota.lib.units import format_quantity
+from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Enterprise, Pollutant, Zone
-from totalquota.reserve import annex, selectors, services
+from totalquota.reserve import selectors, services
 from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
 from totalquota.reserve.lines import read_line
-from totalquota.reserve.models import ApplicationLine, ApplicationStatus, IntakeRun, QuotaApplication
-from totalquota.reserve.workflow import APPLICATION_ACTIONS
+from totalquota.reserve.models import (
+    ApplicationDocument,
+    ApplicationLine,
+    ApplicationStatus,
+    IntakeRun,
+    QuotaApplication,
+    RecoveryCase,
+    RecoveryKind,
+)
+from totalquota.reserve.services import annex as annex_services
+from totalquota.reserve.workflow import APPLICATION_ACTIONS, INTAKE_ACTIONS, RECOVERY_ACTIONS
 
 router = Router(tags=["储备库 reserve"])
 
@@ -122,6 +133,18 @@ class ApplicationOut(Schema):
         return obj.lines.select_related("pollutant", "hold")
 
 
+class DocumentOut(UploadedFileOut):
+    """One document of an application (申请材料, RES-2): kind ``basis`` (依据), ``balance_plan``
+    (总量平衡方案) or ``other``."""
+
+    application_id: int
+    download_url: str
+
+    @staticmethod
+    def resolve_download_url(d: ApplicationDocument) -> str:
+        return f"/api/v1/reserve/applications/{d.application_id}/documents/{d.pk}/file"
+
+
 # Built from reserve.selectors.ZoneWarning.
 class WarningOut(ZonePollutantOut):
     zone: str
@@ -144,6 +167,9 @@ class IntakeRunOut(Schema):
     year: int
     quarter: int
     effective_date: dt.date
+    status: str
+    created_by_id: int
+    confirmed_by_id: int | None
     confirmed: bool
     items: int
     intake_grams: int
@@ -254,6 +280,66 @@ action_routes(
 )
 
 
+# --- documents (RES-2): the basis and the balance plan a review reads ----------------------------
+def _documents(request: ApiRequest, application_id: int, permission: str) -> QuerySet[ApplicationDocument]:
+    """The documents of an application the person may see (404 for an application outside scope)."""
+    return selectors.application_documents(load_application(request, application_id, permission))
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/documents",
+    response=list[DocumentOut],
+    summary="申请材料（依据、总量平衡方案等）",
+)
+def list_documents(request: ApiRequest, application_id: int):
+    return _documents(request, application_id, "reserve.view")
+
+
+@router.post(
+    "/reserve/applications/{int:application_id}/documents",
+    response={201: DocumentOut},
+    summary="上传申请材料（草稿；按内容校验类型，限制大小，记录 SHA-256）",
+    auth=allowed_upload("reserve.apply"),
+)
+def upload_document(
+    request: ApiRequest, application_id: int, kind: Form[str], file: File[UploadedFile], note: Form[str] = ""
+):
+    application = load_application(request, application_id, "reserve.apply")
+    document = services.document_add(
+        actor=request.auth, application=application, kind=kind, upload=file, note=note
+    )
+    return Status(201, document)
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/documents/{int:document_id}/file",
+    summary="下载申请材料",
+    response={200: None},
+)
+def download_document(request: ApiRequest, application_id: int, document_id: int):
+    document = access(
+        request.auth, _documents(request, application_id, "reserve.view"), document_id, "reserve.view"
+    )
+    return download(document.file, content_type=document.content_type, filename=document.original_name)
+
+
+@router.delete(
+    "/reserve/applications/{int:application_id}/documents/{int:document_id}",
+    response={204: None},
+    summary="删除申请材料（草稿）",
+    auth=allowed("reserve.apply"),
+)
+def delete_document(request: ApiRequest, application_id: int, document_id: int):
+    document = access(
+        request.auth,
+        _documents(request, application_id, "reserve.apply").select_related("application"),
+        document_id,
+        "reserve.apply",
+    )
+    services.document_delete(actor=request.auth, document=document)
+    return Status(204, None)
+
+
 @router.get(
     "/reserve/applications/{int:application_id}/annex.pdf", summary="信息表（附件1）PDF", response={200: None}
 )
@@ -263,7 +349,10 @@ def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
     )
     if app.status != ApplicationStatus.APPROVED:
         raise Conflict(gettext("信息表（附件1）在批准后出具"), clause="ANNEX-1")
-    return pdf_response(annex.annex_pdf(app), f"{app.code}-附件1.pdf")
+    document = annex_services.annex_document(application=app)
+    if document is None:
+        raise Conflict(gettext("该申请的信息表（附件1）已撤销"), clause="ANNEX-1")
+    return send_file(document, "pdf", f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
 
 
 @router.get("/reserve/warnings", response=list[WarningOut], summary="储备收支预警（RES-3）")
@@ -288,3 +377,113 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
 )
 def intake_runs(request: ApiRequest):
     return IntakeRun.objects.order_by("-pk")[:200]
+
+
+class IntakeIn(Schema):
+    year: int
+    quarter: int
+    effective_date: dt.date | None = None
+
+
+@router.post(
+    "/reserve/intake-runs",
+    response={201: IntakeRunOut},
+    summary="编制季度入库批次（RES-1；同一季度只能有一个未作废的批次）",
+    auth=allowed("reserve.intake"),
+)
+def prepare_intake(request: ApiRequest, payload: IntakeIn):
+    return Status(201, services.intake_prepare(actor=request.auth, **payload.dict()))
+
+
+def load_run(request: ApiRequest, run_id: int, permission: str) -> IntakeRun:
+    return access(request.auth, IntakeRun, run_id, permission)
+
+
+# POST /reserve/intake-runs/{id}/confirm | cancel (reserve.workflow.INTAKE_ACTIONS; four eyes).
+action_routes(
+    router,
+    INTAKE_ACTIONS,
+    route="/reserve/intake-runs",
+    load=load_run,
+    response=IntakeRunOut,
+    out=lambda run: run,
+    name="{action}_intake_run",
+)
+
+
+class RecoveryIn(Schema):
+    line_id: int
+    kind: str = Field(description="not_built | underused | other")
+    reason: str
+    surplus: QuantityText | None = Field(None, description="确认富余量，按该污染物单位（情形二、三）")
+
+
+class RecoveryOut(Schema):
+    id: int
+    line_id: int
+    application_id: int
+    kind: str
+    status: str
+    surplus_grams: int
+    recovered_grams: int
+    reason: str
+    proposed_by_id: int
+    answer_due: dt.date | None
+    answer: str
+    answered_at: dt.datetime | None
+    decided_by_id: int | None
+    decided_at: dt.datetime | None
+    decision_reason: str
+    posting_id: int | None
+
+    resolve_application_id = path("line.application_id")
+
+
+@router.post(
+    "/reserve/recoveries",
+    response={201: RecoveryOut},
+    summary="拟定指标收回（RES-4；由另一名审核人员决定）",
+    auth=allowed("reserve.recover"),
+)
+def propose_recovery(request: ApiRequest, payload: RecoveryIn):
+    line = access(
+        request.auth,
+        ApplicationLine.objects.select_related("application", "pollutant"),
+        payload.line_id,
+        "reserve.recover",
+    )
+    if payload.kind not in RecoveryKind.values:
+        raise ValidationFailed(
+            "收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
+        )
+    surplus = None
+    if payload.surplus:
+        try:
+            surplus = parse_quantity(payload.surplus, line.pollutant.unit, allow_zero=False)
+        except QuantityError as exc:
+            raise ValidationFailed(str(exc), field="surplus", clause="RES-4") from None
+    case = services.recovery_propose(
+        actor=request.auth, line=line, kind=payload.kind, reason=payload.reason, surplus_grams=surplus
+    )
+    return Status(201, case)
+
+
+@router.get("/reserve/recoveries/{int:case_id}", response=RecoveryOut, summary="指标收回事项")
+def get_recovery(request: ApiRequest, case_id: int):
+    return load_case(request, case_id, "reserve.view")
+
+
+def load_case(request: ApiRequest, case_id: int, permission: str) -> RecoveryCase:
+    return access(request.auth, RecoveryCase.objects.select_related("line"), case_id, permission)
+
+
+# POST /reserve/recoveries/{id}/notify | answer | approve | reject (reserve.workflow.RECOVERY_ACTIONS).
+action_routes(
+    router,
+    RECOVERY_ACTIONS,
+    route="/reserve/recoveries",
+    load=load_case,
+    response=RecoveryOut,
+    out=lambda case: case,
+    name="{action}_recovery",
+)

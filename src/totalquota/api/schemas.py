@@ -1,10 +1,12 @@
 """What the API's schemas share: resolvers for ``…Out`` (an answer's field read along a path of
 attributes, ``resolve_zone = path("zone.code")``, or a choice field's label, ``display("status")``,
 instead of a method written out for each) and the body of a change derived from the body of a
-creation (:func:`patch_of`), so the two never list their fields apart."""
+creation (:func:`patch_of`), so the two never list their fields apart; and what an uploaded
+document answers (:class:`UploadedFileOut`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -60,3 +62,22 @@ def patch_of(schema: type[Schema], *, exclude: tuple[str, ...] = ()) -> type[Sch
         f"{schema.__name__}Patch", __base__=Schema, __module__=schema.__module__, **fields
     )
     return model  # type: ignore[no-any-return]
+
+
+class UploadedFileOut(Schema):
+    """A document checked by content (``common.files``): reduction evidence, an application's
+    documents. Each adds where its file is downloaded (``download_url``)."""
+
+    id: int
+    kind: str
+    kind_label: str
+    original_name: str
+    size_bytes: int
+    sha256: str
+    content_type: str
+    note: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+    resolve_kind_label = display("kind")
+    resolve_uploaded_by = path("uploaded_by", str)

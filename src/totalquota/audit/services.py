@@ -35,7 +35,8 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        data[field.attname] = field.value_from_object(obj)
+        value = field.value_from_object(obj)
+        data[field.attname] = value.name or "" if isinstance(field, models.FileField) else value
     return to_json(data)
 
 

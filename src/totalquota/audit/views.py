@@ -37,7 +37,7 @@ class AuditListView(ScopedListView):
     search_fields = ["actor_label", "object_repr", "object_id", "request_id", "action"]
     search_placeholder = gettext_lazy("操作人、对象、请求编号")
     filterset_class = AuditFilter
-    export_name = "audit-log"
+    export_name = gettext_lazy("审计日志")
     paginate_by = 50
     columns = model_columns(
         AuditEvent,

@@ -20,6 +20,8 @@ APPEND_ONLY_TABLES: frozenset[str] = frozenset(
         "ledger_transfer",
         "ledger_transferorigin",
         "reserve_applicationtransition",
+        "reserve_intaketransition",
+        "reserve_recoverytransition",
         "reductions_projecttransition",
         "reductions_opinion",
     }

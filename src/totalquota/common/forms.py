@@ -28,9 +28,19 @@ class StyledFormMixin:
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]
         for name in self.errors:  # type: ignore[attr-defined]
-            field = self.fields.get(name)  # type: ignore[attr-defined]
-            if field is not None and "is-invalid" not in field.widget.attrs.get("class", ""):
-                field.widget.attrs["class"] = (field.widget.attrs.get("class", "") + " is-invalid").strip()
+            self._mark_invalid(name)
+
+    def add_error(self, field, error) -> None:
+        """Also a refusal put on the form after validation (a service's, by ``web.forms``) marks
+        its field, so the field is outlined where the message is."""
+        super().add_error(field, error)  # type: ignore[misc]
+        for name in self._errors or ():  # type: ignore[attr-defined]
+            self._mark_invalid(name)
+
+    def _mark_invalid(self, name: str) -> None:
+        field = self.fields.get(name)  # type: ignore[attr-defined]
+        if field is not None and "is-invalid" not in field.widget.attrs.get("class", "").split():
+            field.widget.attrs["class"] = (field.widget.attrs.get("class", "") + " is-invalid").strip()
 
 
 class StyledForm(StyledFormMixin, forms.Form):

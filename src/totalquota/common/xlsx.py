@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 from urllib.parse import quote
@@ -37,6 +38,16 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
 
+def decimal_number_format(value: Decimal | str) -> str:
+    """The number format that prints ``value`` as written, with its own decimal places: ``"0"``
+    for 6, ``"0.0"`` for 0.5, ``"0.000123"``'s ``"0.000000"``. (``"0.######"`` would print
+    6 as "6.".) Give the text :func:`totalquota.lib.units.format_quantity` wrote to print what
+    the PDF prints."""
+    exponent = Decimal(value).as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return "0." + "0" * places if places else "0"
+
+
 def _cell(ws, value: Any, *, bold: bool = False, number_format: str | None = None) -> WriteOnlyCell:
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value).replace(tzinfo=None)
@@ -50,9 +61,7 @@ def _cell(ws, value: Any, *, bold: bool = False, number_format: str | None = Non
     if number_format:
         cell.number_format = number_format
     elif isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-        cell.number_format = "0." + "0" * places if places else "0"
+        cell.number_format = decimal_number_format(value)
     elif isinstance(value, dt.datetime):
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
     elif isinstance(value, dt.date):
@@ -60,20 +69,45 @@ def _cell(ws, value: Any, *, bold: bool = False, number_format: str | None = Non
     return cell
 
 
+@dataclass(frozen=True)
+class Heading:
+    """The rows above an exported table: what it is, which period or filter it covers and when it
+    was made, and who issues it (the bureau or the exporting person's organisation, and the person).
+    Every sheet of an export starts with them; :func:`read_table` skips them when reading back."""
+
+    title: str
+    period: str
+    issuer: str
+
+    def rows(self) -> list[str]:
+        return [self.title, self.period, self.issuer]
+
+
+TITLE_FONT = Font(bold=True, size=14)
+
+
 def write_workbook(
     sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
     *,
     widths: dict[str, Sequence[int]] | None = None,
+    heading: Heading | None = None,
 ) -> tempfile.SpooledTemporaryFile:
     """A workbook with one sheet per ``(title, headers, rows)``, written in streaming mode so that
-    exports of any size use constant memory. Returns a file positioned at its start."""
+    exports of any size use constant memory; with ``heading``, each sheet starts with its title,
+    period and issuer rows above the headers. Returns a file positioned at its start."""
     wb = Workbook(write_only=True)
     for title, headers, rows in sheets:
         ws = wb.create_sheet(title=title[:31])
         col_widths = (widths or {}).get(title) or [max(10, min(40, len(str(h)) * 2 + 4)) for h in headers]
         for i, width in enumerate(col_widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
-        ws.freeze_panes = "A2"
+        lines = heading.rows() if heading is not None else []
+        ws.freeze_panes = f"A{len(lines) + 2}"
+        for number, line in enumerate(lines):
+            cell = _cell(ws, line)
+            if number == 0:
+                cell.font = TITLE_FONT
+            ws.append([cell])
         ws.append([_cell(ws, h, bold=True) for h in headers])
         for row in rows:
             ws.append([_cell(ws, v) for v in row])
@@ -93,6 +127,17 @@ def text_cells(wb: Workbook) -> Workbook:
                 if isinstance(cell.value, str) and cell.data_type != "s":
                     cell.data_type = "s"
     return wb
+
+
+def chinese_date(on: dt.date) -> str:
+    """``2026年12月1日``."""
+    return f"{on.year}年{on.month}月{on.day}日"
+
+
+def export_filename(what: str, when: dt.date | str, suffix: str = "xlsx") -> str:
+    """A download's name that says what and when (a day, or a period written out):
+    ``排污单位名录-2026年12月1日.xlsx``."""
+    return f"{what}-{chinese_date(when) if isinstance(when, dt.date) else when}.{suffix}"
 
 
 def xlsx_response(file, filename: str) -> FileResponse:
@@ -192,11 +237,21 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
+HEADING_ROWS = len(Heading("", "", "").rows())
+
+
+def _heading_line(values: Sequence[Any], headers: Sequence[str]) -> bool:
+    """A row above the headers of an export: at most one cell filled, and not a header."""
+    filled = [v for v in values if v is not None and str(v).strip()]
+    return len(filled) <= 1 and not (filled and str(filled[0]).strip() in headers)
+
+
 def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> list[dict[str, Any]]:
     """The data rows of the first sheet of an uploaded template as dicts keyed by ``headers``.
 
     The first row must hold exactly ``headers`` (in any order; extra columns are refused so that a
-    mistyped header is not silently ignored). Blank rows are skipped. Each dict also carries
+    mistyped header is not silently ignored); the title, period and issuer rows an export starts
+    with (one cell each, see :class:`Heading`) are skipped, so an exported file reads back. Blank rows are skipped. Each dict also carries
     ``"_row"``, the spreadsheet row number, for error reports. Numbers arrive as exact decimal text
     (see :func:`exact_number`), dates as dates, text as text.
     """
@@ -209,6 +264,9 @@ def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> lis
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         first = next(rows, None)
+        header_row = 1
+        while first is not None and header_row <= HEADING_ROWS and _heading_line(first, headers):
+            first, header_row = next(rows, None), header_row + 1
         if first is None:
             raise ValidationFailed(gettext("文件是空的：第 1 行应为表头"))
         found = [str(c).strip() if c is not None else "" for c in first]
@@ -225,7 +283,7 @@ def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> lis
             raise ValidationFailed("表头与模板不一致（" + "；".join(parts) + "），请下载最新模板")
         index = {h: found.index(h) for h in headers}
         result: list[dict[str, Any]] = []
-        for number, values in enumerate(rows, start=2):
+        for number, values in enumerate(rows, start=header_row + 1):
             if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             if len(result) >= max_rows:

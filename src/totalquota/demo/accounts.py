@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from totalquota.accounts.models import User
 from totalquota.accounts.roles import Role
-from totalquota.accounts.services import token_issue, user_create
+from totalquota.accounts.services import token_issue, unit_display_name, user_create
 from totalquota.demo.context import DEMO_PASSWORD, DemoContext
 
 # (role label, username, note) as the start command prints them.
@@ -37,6 +37,7 @@ def ensure_admin(ctx: DemoContext) -> User:
 
 
 def seed(ctx: DemoContext) -> None:
+
     actor = ctx.actor
     zones = ctx["zones"]
     bureau = "苏州工业园区生态环境局"
@@ -70,7 +71,7 @@ def seed(ctx: DemoContext) -> None:
     )
     for code in ("HMT", "DSL"):
         unit = next(e for e in ctx["enterprises"] if e.zone_id == zones[code].pk)
-        make(f"ent_{code.lower()}", Role.ENTERPRISE, f"{unit.name[:12]}环保专员", unit.name, enterprise=unit)
+        make(f"ent_{code.lower()}", Role.ENTERPRISE, unit_display_name(unit), unit.name, enterprise=unit)
     client = make("approval_system", Role.SYSTEM, "项目审批系统", "园区项目审批系统")
     client.set_unusable_password()
     client.save(update_fields=["password"])

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from totalquota.common.pdf import render_pdf
 from totalquota.demo.context import DemoContext
 from totalquota.lib.units import format_quantity
-from totalquota.reductions import services
+from totalquota.reductions import selectors, services
 from totalquota.reductions.models import AccountingFactor, ProjectStatus, ReductionProject
 from totalquota.registry.models import Pollutant
 
@@ -344,37 +344,32 @@ ZONE_ORDER = ["HMT", "DSL", "JJL", "YCL"]
 USAGE_KINDS = ["binding_task", "offset", "sold", "upper_reserve"]
 
 
-def _quarter_start(year: int, quarter: int) -> dt.date:
-    return dt.date(year, 3 * quarter - 2, 1)
-
-
 def _rounds(ctx: DemoContext) -> None:
-    """Quarterly rounds from the first quarter of last year to this quarter: each covers the
-    previous quarter's completions and closes at the end of the quarter's second month."""
-    today = ctx.today
+    """Quarterly rounds from the first quarter of last year to this quarter, with the dates the
+    bureau's "open the next round" offers (reductions.selectors.round_defaults): each open for its
+    whole quarter, for the previous quarter's completions, the first quarter's closing at the end
+    of February; this quarter's round is open today."""
     admin = ctx.actor
-    quarter_now = (today.month - 1) // 3 + 1
-    for year in (today.year - 1, today.year):
+    current = selectors.quarter_of(ctx.today)
+    for year in (ctx.today.year - 1, ctx.today.year):
         for quarter in range(1, 5):
-            if (year, quarter) > (today.year, quarter_now):
+            if (year, quarter) > current:
                 break
-            opens = _quarter_start(year, quarter)
-            covers_to = opens - dt.timedelta(days=1)
-            covers_from = _quarter_start(covers_to.year, (covers_to.month - 1) // 3 + 1)
-            second = opens.replace(month=opens.month + 1)
-            deadline = (
-                second.replace(month=second.month + 1) if second.month < 12 else dt.date(year + 1, 1, 1)
-            ) - dt.timedelta(days=1)
-            services.round_create(
-                actor=admin.principal,
-                year=year,
-                quarter=quarter,
-                opens_on=opens,
-                deadline=deadline,
-                covers_from=covers_from,
-                covers_to=covers_to,
-                note="原则上每季度集中申报一次（RED-3）",
-            )
+            services.round_create(actor=admin.principal, **selectors.round_defaults(year, quarter))
+
+
+def _completion(rng: random.Random, today: dt.date) -> dt.date:
+    """A completion date whose year is still open for declaring today (RED-3), at least 20 days ago."""
+    first = dt.date(today.year - 1, 1, 1)
+    if today > selectors.year_closes_on(today.year - 1):
+        first = dt.date(today.year, 1, 1)
+    span = max((today - dt.timedelta(days=20) - first).days, 0)
+    return first + dt.timedelta(days=rng.randint(0, span))
+
+
+def _closed_year(today: dt.date) -> int:
+    """The latest completion year already closed for declaring today (RED-3)."""
+    return today.year - 1 if today > selectors.year_closes_on(today.year - 1) else today.year - 2
 
 
 def seed(ctx: DemoContext) -> None:
@@ -413,10 +408,11 @@ def seed(ctx: DemoContext) -> None:
             unit = own[0] if target == S.ZONE_PENDING and own else rng.choice(by_zone[code])
         if unit is not None and unit.pk in company_users and target in (S.ZONE_PENDING, S.APPROVED):
             preparer = company_users[unit.pk]
-        if target == S.DRAFT and index % 2 == 0:
-            completion = dt.date(today.year - 1, rng.randint(3, 9), rng.randint(1, 28))  # overdue now
+        late = target == S.DRAFT and index % 2 == 0
+        if late:  # completed in a year already closed: a late declaration (逾期申报)
+            completion = dt.date(_closed_year(today), rng.randint(3, 9), rng.randint(1, 28))
         else:
-            completion = today - dt.timedelta(days=rng.randint(40, 520))
+            completion = _completion(rng, today)
         start = completion - dt.timedelta(days=rng.randint(90, 360))
         acceptance = min(completion + dt.timedelta(days=rng.randint(10, 40)), today)
         name = template.name.format(unit=(unit.name.replace("有限公司", "") if unit else ""), zone=zone.name)
@@ -475,6 +471,13 @@ def seed(ctx: DemoContext) -> None:
             created.append(project)
             continue
         project = services.project_create(actor=preparer.principal, **data)
+        if late and not any(p.late_accepted_at for p in created):
+            services.project_accept_late(
+                actor=reviewers[0].principal,
+                project=project,
+                reason="关停确认文件由主管部门补出具，同意逾期申报",
+            )
+            project.refresh_from_db()
         for pollutant, method, inputs, factors in template.lines(rng):
             services.line_set(
                 actor=preparer.principal,

@@ -34,15 +34,17 @@ INDUSTRIES = [
     ("H6210", "正餐服务", "餐饮管理", "JJL"),
 ]
 WORDS = "华盛恒达鑫瑞德科创联新博通泰宏微芯精源润嘉禾宇晟昊佳信诚立丰益康"
-PREFIXES = ["苏州", "苏州工业园区", "苏州金鸡湖", "苏州星湖", "苏州东沙湖", "苏州独墅湖", "江苏"]
+# A name's place prefix: any unit may carry the city's or the park's, a place name only the zone it
+# lies in (a unit named after 独墅湖 sits in the 独墅湖 zone).
+PREFIXES = ["苏州", "苏州工业园区", "江苏"]
+PLACE_NAMES = {"DSL": "独墅湖", "YCL": "阳澄湖", "JJL": "金鸡湖"}
+ZONE_STREETS = {"YCL": ["阳澄湖大道"], "JJL": ["金鸡湖大道"]}
 STREETS = [
     "星湖街",
     "苏虹东路",
     "唯亭镇青丘街",
     "胜浦路",
     "若水路",
-    "金鸡湖大道",
-    "阳澄湖大道",
     "方洲路",
     "星港街",
     "东长路",
@@ -76,6 +78,15 @@ GIVEN = [
 ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
+def short_name(name: str) -> str:
+    """A unit's name without its place prefix and legal form (苏州独墅湖宇达电子科技有限公司 → 宇达电子科技)."""
+    for prefix in sorted(PREFIXES + [f"苏州{p}" for p in PLACE_NAMES.values()], key=len, reverse=True):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return name.removesuffix("有限公司")
+
+
 def org_code(rng) -> str:
     """A 9-character organisation code with its GB 11714 check character."""
     body = "MA" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(6))
@@ -104,7 +115,9 @@ def seed(ctx: DemoContext) -> None:
         code, industry, suffix, home_zone = rng.choice(INDUSTRIES)
         zone = zones[home_zone] if rng.random() < 0.7 else rng.choice(list(zones.values()))
         while True:
-            name = f"{rng.choice(PREFIXES)}{rng.choice(WORDS)}{rng.choice(WORDS)}{suffix}有限公司"
+            zone_code = zone.code
+            prefixes = PREFIXES + ([f"苏州{PLACE_NAMES[zone_code]}"] * 2 if zone_code in PLACE_NAMES else [])
+            name = f"{rng.choice(prefixes)}{rng.choice(WORDS)}{rng.choice(WORDS)}{suffix}有限公司"
             if name not in used_names:
                 used_names.add(name)
                 break
@@ -138,7 +151,7 @@ def seed(ctx: DemoContext) -> None:
                 industry_code=code,
                 industry_name=industry,
                 zone=zone,
-                address=f"苏州工业园区{rng.choice(STREETS)}{rng.randint(1, 399)}号",
+                address=f"苏州工业园区{rng.choice(STREETS + ZONE_STREETS.get(zone.code, []))}{rng.randint(1, 399)}号",
                 contact_name=contact if rng.random() > 0.05 else "",
                 contact_phone=f"0512-{rng.randint(62000000, 69999999)}" if rng.random() > 0.05 else "",
                 contact_email="",

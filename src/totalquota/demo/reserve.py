@@ -1,8 +1,12 @@
-"""Demo reserve: this quarter's intake, applications in every state, an upper-level grant, recoveries."""
+"""Demo reserve: this quarter's intake, applications in every state (those going to review with
+their basis and balance plan, RES-2), an upper-level grant, recoveries."""
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from totalquota.demo.context import DemoContext
+from totalquota.demo.reductions import _tiny_pdf
 from totalquota.registry.models import Pollutant
 from totalquota.reserve import services
 from totalquota.reserve.models import IntakeItem, RecoveryKind
@@ -19,6 +23,31 @@ def _line(pollutant, project_env, *, plant_env=None, new=None, sewer=0):
         "project_sewer_grams": sewer,
         "plant_sewer_grams": sewer,
     }
+
+
+DOCUMENTS = {"basis": ("依据", "Basis"), "balance_plan": ("总量平衡方案", "Balance plan")}
+
+
+def _documents(user, application, kinds=tuple(DOCUMENTS)) -> None:
+    """The documents a review reads (RES-2), as small real PDFs the content check accepts."""
+    for kind in kinds:
+        label, english = DOCUMENTS[kind]
+        content = _tiny_pdf(
+            [
+                f"{english} of quota application {application.code}",
+                f"EIA reference: {application.eia_reference.encode('ascii', 'replace').decode()}",
+                *(
+                    f"{line.pollutant.code}: new discharge {line.new_discharge_grams} g/a"
+                    for line in application.lines.select_related("pollutant")
+                ),
+            ]
+        )
+        services.document_add(
+            actor=user.principal,
+            application=application,
+            kind=kind,
+            upload=SimpleUploadedFile(f"{application.code}-{label}.pdf", content, "application/pdf"),
+        )
 
 
 def seed(ctx: DemoContext) -> None:
@@ -43,7 +72,8 @@ def seed(ctx: DemoContext) -> None:
         services.intake_exclude(
             actor=admin.principal, item=first, reason="该项目减排量已用于区域削减替代试点，不纳入园区储备"
         )
-    services.intake_confirm(actor=admin.principal, run=run)
+    # Four eyes (RES-1): the administrator prepares the run, a reviewer confirms it.
+    services.intake_confirm(actor=reviewer.principal, run=run)
 
     hmt_user, dsl_user = users["ent_hmt"], users["ent_dsl"]
     hmt, dsl = hmt_user.enterprise, dsl_user.enterprise
@@ -59,8 +89,11 @@ def seed(ctx: DemoContext) -> None:
             description="演示申请",
         )
 
-    def submit(user, unit, name, lines):
-        return services.application_submit(actor=user.principal, application=apply(user, unit, name, lines))
+    def submit(user, unit, name, lines, *, documents=True):
+        application = apply(user, unit, name, lines)
+        if documents:
+            _documents(user, application)
+        return services.application_submit(actor=user.principal, application=application)
 
     filed = submit(
         hmt_user,
@@ -70,15 +103,22 @@ def seed(ctx: DemoContext) -> None:
             _line(p["VOCS"], 800_000, plant_env=2_600_000, new=600_000),
             _line(p["COD"], 500_000, plant_env=1_800_000, new=400_000, sewer=3_000_000),
         ],
+        documents=False,  # a filing: nothing to review
     )
     services.application_approve(actor=reviewer.principal, application=filed, reason="符合备案条件，予以备案")
-    services.recover(
+    # RES-4: one reviewer proposes, the unit is told and answers, another reviewer decides.
+    case = services.recovery_propose(
         actor=reviewer2.principal,
         line=filed.lines.get(pollutant=p["COD"]),
         kind=RecoveryKind.OTHER,
         reason="企业优化工艺，主动申请核减化学需氧量许可量",
         surplus_grams=100_000,
     )
+    case = services.recovery_notify(actor=reviewer2.principal, case=case)
+    case = services.recovery_answer(
+        actor=hmt_user.principal, case=case, answer="同意核减，工艺优化后化学需氧量排放已稳定下降"
+    )
+    services.recovery_approve(actor=reviewer.principal, case=case, reason="单位已同意，予以收回")
 
     reviewed = submit(
         hmt_user,
@@ -111,7 +151,8 @@ def seed(ctx: DemoContext) -> None:
         actor=hmt_user.principal, application=withdrawn, reason="项目方案调整，重新申报"
     )
 
-    apply(hmt_user, hmt, "仓储物流中心配套项目", [_line(p["NOX"], 300_000)])  # a draft
+    # A draft whose balance plan is still to come.
+    _documents(hmt_user, apply(hmt_user, hmt, "仓储物流中心配套项目", [_line(p["NOX"], 300_000)]), ["basis"])
 
     officer = users["zone_dsl"]
     big = submit(officer, dsl, "大型数据中心配套燃气锅炉项目", [_line(p["NOX"], 60 * T, new=60 * T)])

@@ -22,14 +22,14 @@ from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, in_zones, may, principal_of, require
 from totalquota.common.forms import StyledForm
-from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.common.xlsx import chinese_date, export_filename, write_workbook, xlsx_response
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
 from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
-from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.web.lists import Button, Column, ScopedListView, export_heading, model_columns
 
 
 def _as_of(request: HttpRequest) -> dt.date | None:
@@ -71,9 +71,12 @@ def overview(request: HttpRequest) -> HttpResponseBase:
             for r in matrix.rows
         ]
         data.append([_("合计")] + [grams_to_decimal(t.posted, t.pollutant.unit) for t in totals])
-        title = _("储备余额") + (f" {as_of.isoformat()}" if as_of else "")
+        title = _("储备余额")
+        on = as_of or timezone.localdate()
+        covers = _("截至 %(day)s") % {"day": chinese_date(on)}
         return xlsx_response(
-            write_workbook([(title, headers, data)]), f"reserve-balance-{as_of or timezone.localdate()}.xlsx"
+            write_workbook([(title, headers, data)], heading=export_heading(request.user, title, covers)),
+            export_filename(title, on),
         )
     chart_pollutant = next(
         (p for p in pollutants if p.code == request.GET.get("chart", "VOCS")),
@@ -135,7 +138,7 @@ class AccountListView(ScopedListView):
     search_fields = ["code", "label", "source_label", "source_ref", "holder_enterprise__name"]
     search_placeholder = gettext_lazy("编号、来源、持有单位")
     filterset_class = AccountFilter
-    export_name = "ledger-accounts"
+    export_name = gettext_lazy("指标账户")
     columns = model_columns(
         Account,
         Column(gettext_lazy("编号"), "code", link=True),
@@ -246,7 +249,7 @@ class TransferListView(ScopedListView):
     ]
     search_placeholder = gettext_lazy("账户编号、事由、业务编号")
     filterset_class = TransferFilter
-    export_name = "ledger-transfers"
+    export_name = gettext_lazy("划转记录")
     paginate_by = 50
     columns = model_columns(
         Transfer,

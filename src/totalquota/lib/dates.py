@@ -115,6 +115,9 @@ OPERATION_DAY = DateRange(SCOPE_START, LATEST, _("投运的项目经本平台 20
 INTAKE_DAY = DateRange(SCOPE_START, LATEST, _("季度入库自 2021 年起"), clause="SCOPE-1")
 LEDGER_DAY = DateRange(EARLIEST, LATEST, _("期初储备等可来自“十四五”之前的许可，但不早于 1990 年"))
 QUERY_DAY = PLATFORM
+# An issued document is dated by its decision; decisions taken before documents were recorded get
+# theirs later, dated then.
+ISSUE_DAY = PLATFORM
 
 FIELD_RANGES: dict[str, DateRange] = {
     "reductions.ReductionProject.start_date": PROJECT_START,
@@ -138,6 +141,7 @@ FIELD_RANGES: dict[str, DateRange] = {
     "ledger.ZoneDailyChange.day": LEDGER_DAY,
     "ledger.Posting.effective_date": LEDGER_DAY,
     "ledger.Transfer.effective_date": LEDGER_DAY,
+    "documents.IssuedDocument.issued_on": ISSUE_DAY,
 }
 
 

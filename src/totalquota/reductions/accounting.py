@@ -34,7 +34,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 
 from totalquota.lib.units import MAX_GRAMS as UNITS_MAX_GRAMS
-from totalquota.lib.units import QuantityError, decimal_text, normalize_number_text
+from totalquota.lib.units import QuantityError, Unit, decimal_text, format_quantity, normalize_number_text
 
 GRAMS_PER_TONNE = 1_000_000
 MAX_GRAMS = UNITS_MAX_GRAMS  # one limit for quantities everywhere (lib.units)
@@ -213,20 +213,21 @@ class Computation:
     def amount(self, grams: Fraction) -> str:
         return f"{show(grams / self.unit_grams)} {self.unit_label}"
 
+    def exact(self, grams: int) -> str:
+        """Whole grams in the line's unit with every decimal place (1 g is 0.000001 t/a)."""
+        return format_quantity(grams, Unit(self.unit_label), places=Unit(self.unit_label).places, suffix=True)
+
     @property
     def text(self) -> str:
         """The whole computation as lines of text, ending with the rounding step."""
         tail = [
-            gettext("减排量 = 基准排放量 − 项目后排放量 = {v0} − {v1} = {v2}").format(
-                v0=self.amount(self.baseline), v1=self.amount(self.post), v2=self.amount(self.reduction)
+            gettext("减排量 = 基准排放量 − 项目后排放量 = {baseline} − {post} = {reduction}").format(
+                baseline=self.amount(self.baseline),
+                post=self.amount(self.post),
+                reduction=self.amount(self.reduction),
             ),
-            gettext(
-                "按克向下取整（不多计减排量）：基准排放量 {self_baseline_grams} g，减排量 {self_reduction_grams} g（{v2} {self_unit_label}）"
-            ).format(
-                self_baseline_grams=self.baseline_grams,
-                self_reduction_grams=self.reduction_grams,
-                v2=show(Fraction(self.reduction_grams, self.unit_grams)),
-                self_unit_label=self.unit_label,
+            gettext("按克向下取整（不多计减排量）：基准排放量 {baseline}，减排量 {reduction}").format(
+                baseline=self.exact(self.baseline_grams), reduction=self.exact(self.reduction_grams)
             ),
         ]
         return "\n".join([*self.steps, *tail])

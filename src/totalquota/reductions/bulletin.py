@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from totalquota.accounts.permissions import Principal, in_zones, restrict
-from totalquota.common.xlsx import write_workbook
+from totalquota.common.xlsx import Heading, chinese_date, write_workbook
 from totalquota.lib.units import format_quantity, grams_to_decimal
 from totalquota.reductions.models import EXCLUDING_KINDS, ProjectStatus, ReductionLine, UsageKind
 from totalquota.reductions.selectors import active_usages, end_of_day, reserve_use_grams
@@ -227,8 +227,9 @@ def _summary_row(zone_name: str, row: PollutantRow) -> list[Any]:
     ]
 
 
-def bulletin_xlsx(bulletin: Bulletin):
-    """The bulletin as a workbook: summary per zone and pollutant, the period's projects, notes."""
+def bulletin_xlsx(bulletin: Bulletin, *, exported_by: str = ""):
+    """The bulletin as a workbook: summary per zone and pollutant, the period's projects, notes;
+    each sheet headed by the title, the period and scope, and the issuer (and who exported it)."""
     summary: list[list[Any]] = []
     for section in bulletin.zones:
         summary.extend(_summary_row(section.zone.name, r) for r in section.rows)
@@ -261,5 +262,11 @@ def bulletin_xlsx(bulletin: Bulletin):
                 projects,
             ),
             ("说明", ["项目", "内容"], notes),
-        ]
+        ],
+        heading=Heading(
+            title=bulletin.title,
+            period=f"通报期间：{bulletin.period_label}；范围：{bulletin.zone_label}"
+            f"（生成时间：{chinese_date(bulletin.generated_at.date())} {bulletin.generated_at:%H:%M}）",
+            issuer=f"发布单位：{bulletin.issuer}" + (f"；导出人：{exported_by}" if exported_by else ""),
+        ),
     )

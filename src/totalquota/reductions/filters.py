@@ -37,10 +37,19 @@ class ProjectFilter(django_filters.FilterSet):
     year = django_filters.ChoiceFilter(label=_("减排年度"), choices=year_choices)
     status = django_filters.ChoiceFilter(label=_("状态"), choices=ProjectStatus.choices)
     origin = django_filters.ChoiceFilter(label=_("来源"), choices=Origin.choices)
+    round = django_filters.ModelChoiceFilter(label=_("申报轮次"), queryset=DeclarationRound.objects.all())
+    late_declaration = django_filters.ChoiceFilter(
+        label=_("逾期申报"),
+        choices=[("1", _("逾期申报")), ("0", _("按期申报"))],
+        method="filter_late",
+    )
 
     class Meta:
         model = ReductionProject
-        fields = ["zone", "project_type", "year", "status", "origin"]
+        fields = ["zone", "project_type", "year", "status", "origin", "round"]
+
+    def filter_late(self, queryset, name, value):
+        return queryset.filter(late_declaration=value == "1")
 
     def filter_pollutant(self, queryset, name, value):
         lines = ReductionLine.objects.filter(project=OuterRef("pk"), pollutant=value)

@@ -103,8 +103,13 @@ ROUND_TITLE = gettext_noop("{year} 年第 {quarter} 季度减排项目申报")
 
 
 class DeclarationRound(models.Model):
-    """申报轮次: a quarterly declaration round (RED-3) with the completion period it covers and
-    its deadline; the round that closes a year's projects ends by the rule's end-of-February date."""
+    """申报轮次: a quarterly declaration round (RED-3): the days it is open for declaring
+    (``opens_on`` … ``deadline``) and the completion period it is mainly for; the round that closes
+    a year's projects ends by the rule's end-of-February date.
+
+    A project belongs to the round open on the day it is declared (or, declared while none is open,
+    to the next one); its completion date, not its round, says which year it counts toward.
+    """
 
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
@@ -191,6 +196,12 @@ class AccountingFactor(DetailPage):
 class ReductionProject(DetailPage):
     """减排项目: one reduction project with every RED-3 field, its workflow status and scope.
 
+    ``year`` (计入年度) is the completion year: which year's reductions the project counts toward
+    (RED-3). ``declared_on`` is the day it was declared (created, or adopted from a suggestion) and
+    ``round`` the round open that day (or the next one); ``late_declaration`` (逾期申报) says it was
+    declared after its year had closed (end of February of the following year, rule data), which the
+    bureau may accept with a reason (``late_accepted_*``) before approving it.
+
     The enterprise is optional (a scrapped vehicle fleet has none). Status changes only through
     the services, each leaving a :class:`ProjectTransition`; ``preparers`` holds everyone who
     created, edited or submitted the project, none of whom may approve it (RED-4, four eyes).
@@ -223,6 +234,11 @@ class ReductionProject(DetailPage):
     origin = models.CharField(_("来源"), max_length=16, choices=Origin.choices, default=Origin.ZONE)
     suggestion_note = models.CharField(_("增补建议理由"), max_length=500, blank=True)
     round = optional_link(DeclarationRound, _("申报轮次"), related_name="projects")
+    declared_on = models.DateField(_("申报日期"), null=True, blank=True)
+    late_declaration = models.BooleanField(_("逾期申报"), default=False, db_index=True)
+    late_accepted_at = models.DateTimeField(_("接受逾期申报时间"), null=True, blank=True)
+    late_accepted_by = optional_link(settings.AUTH_USER_MODEL, _("接受逾期申报人"), related_name="+")
+    late_accept_reason = models.CharField(_("接受逾期申报理由"), max_length=500, blank=True)
     created_by = required_link(settings.AUTH_USER_MODEL, _("创建人"), related_name="+")
     preparers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("编制与报送人")
@@ -266,6 +282,11 @@ class ReductionProject(DetailPage):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def late_pending(self) -> bool:
+        """A late declaration the bureau has not accepted yet (approval waits for it)."""
+        return self.late_declaration and self.late_accepted_at is None
 
 
 # What belongs to a project (its lines, evidence, history, opinions) is seen by whoever may see the
@@ -338,6 +359,8 @@ class Evidence(DetailPage):
     """佐证材料: an uploaded document of a project, typed, checked by content and hashed.
 
     ``content_type`` is what the bytes are (magic numbers), not what the name or the browser said.
+    One file may serve as several kinds of one project (an acceptance report that also proves the
+    investment), once per kind.
     """
 
     project = models.ForeignKey(
@@ -360,6 +383,9 @@ class Evidence(DetailPage):
     class Meta:
         verbose_name = verbose_name_plural = _("佐证材料")
         ordering = ["project", "kind", "uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "kind", "sha256"], name="evidence_file_once_per_kind"),
+        ]
 
     def __str__(self) -> str:
         return self.original_name

@@ -111,32 +111,54 @@ def evidence_requirements(project: ReductionProject, *, on: dt.date) -> tuple[li
 
 
 # --- rounds, deadlines and overdue projects ------------------------------------------------------
-def round_covering(day: dt.date) -> DeclarationRound | None:
-    """The declaration round whose completion period contains ``day``."""
-    return DeclarationRound.objects.filter(covers_from__lte=day, covers_to__gte=day).first()
+# RED-3 has two meanings, kept apart: a project's completion date says which year's reductions it
+# counts toward (``year``; a year's projects close at the end of February of the next year, rule
+# data), and a project is declared in the round open on the day of declaration. A project declared
+# while no round is open belongs to the next round (once the bureau has opened it); one declared
+# after its year has closed is a late declaration (逾期申报). Overdue (逾期未报送) means its
+# round's deadline has passed while it still owes its submission: never on the day it is declared.
+def open_round(day: dt.date) -> DeclarationRound | None:
+    """The round open on ``day`` (opens on or before it, deadline on or after it); the one closing
+    first when rounds overlap."""
+    return (
+        DeclarationRound.objects.filter(opens_on__lte=day, deadline__gte=day)
+        .order_by("deadline", "opens_on", "pk")
+        .first()
+    )
+
+
+def declaration_round(day: dt.date) -> DeclarationRound | None:
+    """The round a project declared on ``day`` belongs to: the round open that day, else the next
+    round to open (``None`` until the bureau opens one)."""
+    found = open_round(day)
+    if found is not None:
+        return found
+    return DeclarationRound.objects.filter(opens_on__gt=day).order_by("opens_on", "pk").first()
+
+
+def year_closes_on(year: int) -> dt.date:
+    """The last day to declare projects completed in ``year`` (RED-3, rule data)."""
+    return previous_year_deadline(year)[0]
+
+
+def is_late_declaration(completion: dt.date | None, declared_on: dt.date | None) -> bool:
+    """Whether a project completed on ``completion`` and declared on ``declared_on`` was declared
+    after its year had closed (RED-3)."""
+    if completion is None or declared_on is None:
+        return False
+    return declared_on > year_closes_on(completion.year)
 
 
 def due_date(project: ReductionProject) -> dt.date | None:
-    """By when ``project`` must be declared: its round's deadline, else the end-of-February rule
-    for its completion year (RED-3); ``None`` without a completion date."""
-    if project.completion_date is None:
-        return None
-    found = round_covering(project.completion_date)
-    if found is not None:
-        return found.deadline
-    return previous_year_deadline(project.completion_date.year)[0]
+    """By when ``project`` must be submitted: its round's deadline (RED-3); ``None`` while it waits
+    for the next round."""
+    return project.round.deadline if project.round_id is not None else None
 
 
 def overdue_q(today: dt.date) -> Q:
-    """Projects not yet declared whose deadline has passed (a round's, or the yearly rule's)."""
-    latest_closed_year = today.year - 1
-    deadline, _rule = previous_year_deadline(latest_closed_year)
-    if today <= deadline:
-        latest_closed_year -= 1
-    late = Q(completion_date__lt=dt.date(latest_closed_year + 1, 1, 1))
-    for closed in DeclarationRound.objects.filter(deadline__lt=today):
-        late |= Q(completion_date__gte=closed.covers_from, completion_date__lte=closed.covers_to)
-    return Q(status__in=UNDECLARED, completion_date__isnull=False) & late
+    """Projects still owing their submission whose round's deadline is before ``today`` (the
+    deadline day itself is still in time)."""
+    return Q(status__in=UNDECLARED, round__deadline__lt=today)
 
 
 def overdue_projects(principal: Any, *, today: dt.date) -> QuerySet[ReductionProject]:
@@ -149,6 +171,50 @@ def current_rounds(today: dt.date) -> list[DeclarationRound]:
     return list(
         DeclarationRound.objects.filter(opens_on__lte=today, deadline__gte=today).order_by("deadline")
     )
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def _quarter_start(year: int, quarter: int) -> dt.date:
+    return dt.date(year, 3 * quarter - 2, 1)
+
+
+def _shift(year: int, quarter: int, by: int) -> tuple[int, int]:
+    index = year * 4 + quarter - 1 + by
+    return index // 4, index % 4 + 1
+
+
+def round_defaults(year: int, quarter: int) -> dict[str, Any]:
+    """The default dates of the round of ``year`` Q``quarter`` (RED-3, "原则上每季度集中申报一次"):
+    open for the whole quarter, for the previous quarter's completions; the first quarter's round
+    closes the previous year, so it ends on that year's closing day (rule data, end of February)."""
+    opens = _quarter_start(year, quarter)
+    next_year, next_quarter = _shift(year, quarter, 1)
+    deadline = _quarter_start(next_year, next_quarter) - dt.timedelta(days=1)
+    covers_to = opens - dt.timedelta(days=1)
+    covers_from = _quarter_start(*quarter_of(covers_to))
+    deadline = min(deadline, year_closes_on(covers_to.year))
+    return {
+        "year": year,
+        "quarter": quarter,
+        "title": f"{year} 年第 {quarter} 季度减排项目申报",
+        "opens_on": opens,
+        "deadline": deadline,
+        "covers_from": covers_from,
+        "covers_to": covers_to,
+        "note": "原则上每季度集中申报一次（RED-3）",
+    }
+
+
+def next_round_defaults(today: dt.date) -> dict[str, Any]:
+    """The next round the bureau would open on ``today``: the quarter after the latest round, or
+    the current quarter when that is later (no round yet, or rounds were not opened for a while)."""
+    latest = DeclarationRound.objects.order_by("-year", "-quarter").first()
+    current = quarter_of(today)
+    chosen = current if latest is None else max(_shift(latest.year, latest.quarter, 1), current)
+    return round_defaults(*chosen)
 
 
 # --- usage and the reserve intake ---------------------------------------------------------------

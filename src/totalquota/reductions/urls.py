@@ -17,6 +17,7 @@ urlpatterns = [
     path("bulletin/", bulletin.bulletin, name="bulletin"),
     path("rounds/", lists.RoundListView.as_view(), name="round_list"),
     path("rounds/new/", rounds.round_create, name="round_create"),
+    path("rounds/next/", rounds.round_next, name="round_next"),
     path("factors/", lists.FactorListView.as_view(), name="factor_list"),
     path("factors/new/", rounds.factor_create, name="factor_create"),
     path("factors/<int:pk>/", rounds.factor_detail, name="factor_detail"),

@@ -22,14 +22,25 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, zone_allowed
-from totalquota.lib.errors import Forbidden, RuleViolation
+from totalquota.lib.errors import Conflict, Forbidden, RuleViolation
 from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ProjectTransition, ReductionProject
-from totalquota.reductions.selectors import evidence_requirements, missing_information, round_covering
+from totalquota.reductions.selectors import (
+    declaration_round,
+    evidence_requirements,
+    is_late_declaration,
+    missing_information,
+)
 from totalquota.workflow.kernel import Action, ActionTable, Step, row
 
 S = ProjectStatus
 REVIEWERS_ONLY = "只有生态环境局审核人员可以审核减排项目"
 DECISION_FIELDS = ("status", "decided_at", "decided_by")
+LATE_FIELDS = ("late_declaration", "late_accepted_at", "late_accepted_by", "late_accept_reason")
+# A late declaration (RED-3) may be accepted until the bureau has decided the project.
+UNDECIDED = (S.DRAFT, S.ZONE_PENDING, S.RETURNED, S.SUBMITTED, S.PRECHECKED)
+LATE_NOT_ACCEPTED = (
+    "该项目为逾期申报（申报时其计入年度已截止），须经生态环境局接受逾期申报并说明理由后方可审核通过"
+)
 # Transitions whose actors took part in preparing a project (with everyone in ``preparers``).
 PREPARING = ("create", "submit", "handover", "adopt", "revise")
 
@@ -111,6 +122,15 @@ def _prepared(step: Step[ReductionProject]) -> None:
     step.obj.preparers.add(step.principal.user)
 
 
+def _adopt(step: Step[ReductionProject]) -> None:
+    """Adopting a suggestion is the zone's declaration of it (RED-3): in the round open today."""
+    project, today = step.obj, _today()
+    project.declared_on = today
+    project.round = declaration_round(today)
+    project.late_declaration = is_late_declaration(project.completion_date, today)
+    _prepared(step)
+
+
 def _handover(step: Step[ReductionProject]) -> None:
     check_complete(step.obj, on=_today())
     _prepared(step)
@@ -119,8 +139,6 @@ def _handover(step: Step[ReductionProject]) -> None:
 def _submit(step: Step[ReductionProject]) -> None:
     project = step.obj
     step.rules = check_ready(project, on=_today(), clause="RED-3")
-    if project.completion_date is not None:
-        project.round = round_covering(project.completion_date)
     project.submitted_at = timezone.now()
     _prepared(step)
 
@@ -131,8 +149,24 @@ def _decide(step: Step[ReductionProject]) -> None:
 
 
 def _approve(step: Step[ReductionProject]) -> None:
+    if step.obj.late_pending:
+        raise RuleViolation(LATE_NOT_ACCEPTED, clause="RED-3")
     step.rules = check_ready(step.obj, on=_today(), clause="RED-4")
     _decide(step)
+
+
+def _accept_late(step: Step[ReductionProject]) -> None:
+    """The bureau accepts a late declaration with a reason; the status stays, the transition row
+    keeps who accepted it and why."""
+    project = step.obj
+    if not project.late_declaration:
+        raise Conflict(gettext("该项目不是逾期申报，无须接受"), clause="RED-3")
+    if project.late_accepted_at is not None:
+        raise Conflict(gettext("该项目的逾期申报已被接受"), clause="RED-3")
+    project.late_accepted_at = timezone.now()
+    project.late_accepted_by = step.principal.user
+    project.late_accept_reason = step.reason[:500]
+    step.to = project.status
 
 
 def _reject(step: Step[ReductionProject]) -> None:
@@ -169,7 +203,8 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             "reductions.adopt",
             S.SUGGESTED,
             S.DRAFT,
-            _prepared,
+            _adopt,
+            audit_fields=("status", "declared_on", "round", "late_declaration"),
             done=_("已采纳，项目转为草稿，请补充信息后报送。"),
             summary="功能区采纳增补建议",
         ),
@@ -215,7 +250,7 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             S.SUBMITTED,
             _submit,
             reason_field="note",
-            audit_fields=("status", "round", "submitted_at"),
+            audit_fields=("status", "submitted_at"),
             done=_("已报送生态环境局审核。"),
             summary="功能区报送生态环境局审核（RED-3）",
         ),
@@ -237,6 +272,22 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             audit_fields=DECISION_FIELDS,
             done=_("已审核不通过。"),
             summary="审核不通过（须说明原因，RED-4）",
+        ),
+        row(
+            "accept_late",
+            _("接受逾期申报"),
+            "reductions.review",
+            UNDECIDED,
+            None,
+            _accept_late,
+            path="accept-late",
+            reason="接受逾期申报须说明理由",
+            clause="RED-3",
+            four_eyes=True,
+            denied=REVIEWERS_ONLY,
+            audit_fields=LATE_FIELDS,
+            done=_("已接受逾期申报。"),
+            summary="接受逾期申报（须说明理由，RED-3）",
         ),
         _review_row(
             "return",

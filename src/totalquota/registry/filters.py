@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.registry.models import Enterprise, ManagementCategory, RuleParameter, Zone
+from totalquota.registry.rules import RULE_KEYS
 
 
 class EnterpriseFilter(django_filters.FilterSet):
@@ -21,8 +22,12 @@ class EnterpriseFilter(django_filters.FilterSet):
         return queryset.exclude(permit_number="") if value else queryset.filter(permit_number="")
 
 
+def _rule_choices() -> list[tuple[str, str]]:
+    return sorted(((k.key, k.title) for k in RULE_KEYS.values()), key=lambda c: c[1])
+
+
 class RuleParameterFilter(django_filters.FilterSet):
-    key = django_filters.CharFilter(label=_("参数"), lookup_expr="icontains")
+    key = django_filters.ChoiceFilter(label=_("参数"), choices=_rule_choices)
     clause_id = django_filters.CharFilter(label=_("条款"), lookup_expr="iexact")
     in_force = django_filters.BooleanFilter(
         label=_("现行有效"), field_name="effective_to", lookup_expr="isnull"

@@ -103,7 +103,7 @@ class RuleParameterForm(StyledForm):
         self.fields["value"].help_text = format_lazy("{}；{}", self.fields["value"].help_text, QUANTITY_HELP)
         key_field = self.fields["key"]
         assert isinstance(key_field, forms.ChoiceField)
-        key_field.choices = [(k.key, f"{k.label}（{k.key}，{k.clause_id}）") for k in RULE_KEYS.values()]
+        key_field.choices = [(k.key, f"{k.title}（{k.clause_id}）") for k in RULE_KEYS.values()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

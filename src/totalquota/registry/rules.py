@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from django.db.models import Q
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from totalquota.lib.errors import RuleViolation
 
@@ -24,7 +26,12 @@ from totalquota.lib.errors import RuleViolation
 @dataclass(frozen=True)
 class RuleKey:
     """A kind of parameter: ``kind`` is ``grams``, ``ratio`` ([num, den]), ``basis_points``,
-    ``days``, ``month_day`` ("MM-DD"), ``int`` or ``text``."""
+    ``days``, ``month_day`` ("MM-DD"), ``int`` or ``text``.
+
+    ``name`` is the short Chinese name pages show (``label`` explains the rule); ``choices`` is the
+    ``TextChoices`` a ``text`` value's codes (comma-separated) are named from, so a page shows
+    "地表水考核断面" rather than ``WATER``.
+    """
 
     key: str
     kind: str
@@ -32,6 +39,17 @@ class RuleKey:
     label: str | Promise
     per_pollutant: bool = False
     per_zone: bool = False
+    name: Any = ""  # a (lazily) translated text
+    choices: Any = None
+
+    @property
+    def title(self) -> str:
+        return str(self.name) if self.name else str(self.label).split("：")[0]
+
+    def display(self, value: Any, unit: Any = None) -> str:
+        """``value`` as a person reads it: grams in t/a (or ``unit``), a ratio as 2:1, basis points as
+        a percentage, codes by their Chinese names, and "不适用" for none."""
+        return display_value(self.kind, value, unit=unit, choices=self.choices)
 
 
 RULE_KEYS: dict[str, RuleKey] = {}
@@ -45,10 +63,15 @@ def register(
     *,
     per_pollutant: bool = False,
     per_zone: bool = False,
+    name: Any = "",
 ) -> RuleKey:
     """Add a key to :data:`RULE_KEYS`: a :class:`RuleKey`, or its fields
     (``register("filing_threshold", "grams", "RES-2", label, per_pollutant=True)``)."""
-    rule = key if isinstance(key, RuleKey) else RuleKey(key, kind, clause_id, label, per_pollutant, per_zone)
+    rule = (
+        key
+        if isinstance(key, RuleKey)
+        else RuleKey(key, kind, clause_id, label, per_pollutant, per_zone, name)
+    )
     RULE_KEYS[rule.key] = rule
     return rule
 
@@ -57,9 +80,36 @@ FILING_THRESHOLD = register(
     "filing_threshold",
     "grams",
     "RES-2",
-    gettext_lazy("备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）"),
+    _("备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）"),
     per_pollutant=True,
+    name=_("备案阈值"),
 )
+
+
+def display_value(kind: str, value: Any, *, unit: Any = None, choices: Any = None) -> str:
+    """A rule value written for a page or a spreadsheet (see :meth:`RuleKey.display`)."""
+    from django.utils.translation import gettext
+
+    from totalquota.lib.units import Unit, format_quantity
+
+    if value is None or value == "" or value == []:
+        return gettext("不适用")
+    if kind == "grams" and type(value) is int:
+        return format_quantity(value, unit or Unit.TONNES_PER_YEAR, suffix=True)
+    if kind == "ratio" and isinstance(value, list) and len(value) == 2:
+        return f"{value[0]}:{value[1]}"
+    if kind == "basis_points" and type(value) is int:
+        return format(Decimal(value).scaleb(-2).normalize(), "f") + "%"
+    if kind == "days" and type(value) is int:
+        return gettext("%(n)d 天") % {"n": value}
+    if kind == "month_day" and isinstance(value, str) and _month_day_ok(value):
+        return gettext("%(m)d月%(d)d日") % {"m": int(value[:2]), "d": int(value[3:])}
+    if kind == "text" and choices is not None and isinstance(value, str):
+        names = dict(choices.choices)
+        return "、".join(
+            str(names.get(code.strip(), code.strip())) for code in value.split(",") if code.strip()
+        )
+    return str(value)
 
 
 def check_value(kind: str, value: Any) -> None:

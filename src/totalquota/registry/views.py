@@ -6,9 +6,11 @@ import tempfile
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
@@ -16,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
+from totalquota.accounts.views import OPEN_UNIT_ACCOUNTS
 from totalquota.audit.models import AuditEvent
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, text_cells, xlsx_response
@@ -24,6 +27,7 @@ from totalquota.registry import services
 from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
 from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
+from totalquota.registry.rules import RULE_KEYS, RuleKey, display_value
 from totalquota.registry.selectors import active_zones, with_filing_thresholds
 from totalquota.web.forms import form_page, import_page, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
@@ -36,7 +40,7 @@ class EnterpriseListView(ScopedListView):
     search_fields = ["name", "uscc", "permit_number", "industry_name", "address", "contact_name"]
     search_placeholder = gettext_lazy("名称、信用代码、许可证编号、行业、地址")
     filterset_class = EnterpriseFilter
-    export_name = "enterprises"
+    export_name = gettext_lazy("排污单位名录")
     related = ("zone",)
     columns = model_columns(
         Enterprise,
@@ -56,6 +60,7 @@ class EnterpriseListView(ScopedListView):
             icon="bi-upload",
             style="outline-primary",
         ),
+        OPEN_UNIT_ACCOUNTS,
     ]
 
 
@@ -198,7 +203,7 @@ class ZoneListView(ScopedListView):
     action = "registry.view"
     title = pgettext_lazy("plural", "功能区")
     search_fields = ["name", "code"]
-    export_name = "zones"
+    export_name = gettext_lazy("功能区")
     paginate_by = 50
     columns = model_columns(
         Zone,
@@ -263,7 +268,7 @@ class PollutantListView(ScopedListView):
     action = "registry.view"
     title = gettext_lazy("总量管控因子（POLL-1）")
     search_fields = ["name", "code", "name_en"]
-    export_name = "pollutants"
+    export_name = gettext_lazy("总量管控因子")
     paginate_by = 50
     columns = model_columns(
         Pollutant,
@@ -278,22 +283,64 @@ class PollutantListView(ScopedListView):
         return ([c.export_value(obj) for c in self.columns] for obj in self.get_queryset())
 
 
+def _rule_key(row: RuleParameter) -> RuleKey | None:
+    return RULE_KEYS.get(row.key)
+
+
+def _rule_name(row: RuleParameter) -> str:
+    spec = _rule_key(row)
+    return spec.title if spec else row.key
+
+
+def _rule_value_text(row: RuleParameter) -> str:
+    spec = _rule_key(row)
+    unit = row.pollutant.unit if row.pollutant is not None else None
+    return spec.display(row.value, unit) if spec else display_value("", row.value)
+
+
+def _rule_state(row: RuleParameter) -> str:
+    today = timezone.localdate()
+    if row.effective_from > today:
+        return _("待生效")
+    if row.effective_to is not None and row.effective_to <= today:
+        return _("已失效")
+    return _("现行")
+
+
 class RuleListView(ScopedListView):
+    """Every value each rule has had: the rows of one parameter (key, pollutant, zone) together,
+    newest first, each with its clause, period and the person who set it."""
+
     model = RuleParameter
     action = "registry.view_rules"
     title = gettext_lazy("规则参数")
     search_fields = ["key", "source", "clause_id", "pollutant__name", "zone__name"]
+    search_placeholder = gettext_lazy("条款、依据说明、污染物、功能区")
     filterset_class = RuleParameterFilter
-    export_name = "rule-parameters"
+    export_name = gettext_lazy("规则参数")
     related = ("pollutant", "zone")
     columns = model_columns(
         RuleParameter,
-        "key pollutant zone",
-        Column(gettext_lazy("取值"), lambda r: str(r.value)),
-        "effective_from effective_to clause_id",
+        Column(gettext_lazy("参数"), _rule_name),
+        Column(gettext_lazy("污染物"), lambda r: r.pollutant or _("全部")),
+        Column(gettext_lazy("功能区"), lambda r: r.zone or _("全部")),
+        Column(gettext_lazy("取值"), _rule_value_text),
+        "effective_from effective_to",
+        Column(gettext_lazy("状态"), _rule_state),
+        "clause_id",
+        Column(gettext_lazy("设置人"), lambda r: r.set_by or ""),
         Column(gettext_lazy("依据说明"), "source", css="wrap"),
     )
     buttons = [Button("registry.edit_rules", gettext_lazy("设置新取值"), "registry:rule_create")]
+
+    def base_queryset(self):
+        # who set each row: the actor of its rule.set audit event (rows seeded by a migration have none)
+        set_by = AuditEvent.objects.filter(
+            action="rule.set",
+            object_type="registry.ruleparameter",
+            object_id=Cast(OuterRef("pk"), CharField()),
+        ).order_by("-id")
+        return super().base_queryset().annotate(set_by=Subquery(set_by.values("actor_label")[:1]))
 
 
 @login_required

@@ -13,3 +13,10 @@ class ReserveConfig(AppConfig):
         from .selectors import allocated_from_reductions
 
         register_reserve_use(allocated_from_reductions)
+
+        from totalquota.documents import renderers
+        from totalquota.documents.models import DocumentKind
+
+        from .annex import render_annex
+
+        renderers.register(DocumentKind.ANNEX_1, render_annex)

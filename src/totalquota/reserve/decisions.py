@@ -1,5 +1,5 @@
 """The rules of the quota reserve as pure decisions: the route, ratio and deduction of an
-application line (RES-2), the consistency of its ANNEX-1 figures, the state of its hold and whether
+application line (RES-2), the documents a review needs (RES-2), the consistency of its ANNEX-1 figures, the state of its hold and whether
 it is a RES-4 (2) recovery candidate. Reads only: nothing here writes, so selectors and services
 both use it."""
 
@@ -16,12 +16,21 @@ from totalquota.common.i18n import in_chinese
 from totalquota.emissions import selectors as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.ledger import selectors as ledger_selectors
-from totalquota.lib.errors import RuleViolation
+from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
 from totalquota.reserve import rules
-from totalquota.reserve.models import ApplicationLine, AttainmentStatus, Indicator, Route
+from totalquota.reserve.models import (
+    REVIEW_DOCUMENTS,
+    ApplicationLine,
+    AttainmentStatus,
+    DocumentKind,
+    Indicator,
+    QuotaApplication,
+    RecoveryKind,
+    Route,
+)
 
 LINE_FIELDS = [
     "project_sewer_grams",
@@ -53,6 +62,11 @@ def attainment_for(pollutant: Pollutant, on: dt.date) -> tuple[str | None, Attai
         else None
     )
     return indicator, status
+
+
+def indicator_name(code: str) -> str:
+    """The name of an ambient indicator code in the active language (``WATER`` → 地表水考核断面)."""
+    return str(Indicator(code).label) if code in Indicator.values else code
 
 
 @dataclass
@@ -98,7 +112,7 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
 def _attainment_note(attainment: dict[str, Any]) -> str:
     indicator, year = attainment.get("indicator"), attainment.get("year")
     if year is not None and attainment.get("attained") is False:
-        label = dict(Indicator.choices).get(str(indicator), indicator)
+        label = indicator_name(str(indicator))
         source = attainment.get("source")
         if source:
             return gettext("{year} 年{indicator}不达标（{source}），适用不达标地区平衡比例").format(
@@ -108,7 +122,7 @@ def _attainment_note(attainment: dict[str, Any]) -> str:
             year=year, indicator=label
         )
     if indicator and year is None:
-        label = dict(Indicator.choices).get(indicator, indicator)
+        label = indicator_name(indicator)
         return gettext("尚未录入{indicator}上年度达标状况，适用一般平衡比例").format(indicator=label)
     return gettext("相关环境质量指标达标或未设，适用一般平衡比例")
 
@@ -149,6 +163,48 @@ def explain_line(
         clause=ratio["clause_id"],
     )
     return reason, computation
+
+
+def missing_documents(application: QuotaApplication) -> list[DocumentKind]:
+    """The documents of a review (its basis and its balance plan, RES-2) the application lacks."""
+    have = set(application.documents.values_list("kind", flat=True))
+    return [kind for kind in REVIEW_DOCUMENTS if kind not in have]
+
+
+def review_documents_refusal(application: QuotaApplication, review_lines: list[str]) -> RuleViolation | None:
+    """The refusal of a submit whose lines ``review_lines`` (pollutant names) go to review while a
+    review document is missing; ``None`` when nothing is missing or nothing goes to review."""
+    missing = missing_documents(application) if review_lines else []
+    if not missing:
+        return None
+    names = "、".join(str(kind.label) for kind in missing)
+    return RuleViolation(
+        gettext(
+            "该申请因{pollutants}须经审核，审核的是依据和总量平衡方案：提交前请上传{names}（申请材料）"
+        ).format(pollutants="、".join(review_lines), names=names),
+        field="documents",
+        clause="RES-2",
+    )
+
+
+def expected_route(application: QuotaApplication, on: dt.date) -> str | None:
+    """The route a draft would take if submitted on ``on`` (review if any line goes to review);
+    ``None`` when a rule it needs is missing (the submit says so)."""
+    routes = set()
+    for line in application.lines.select_related("pollutant"):
+        try:
+            decision = decide_line(
+                zone=application.zone,
+                pollutant=line.pollutant,
+                new_discharge_grams=line.new_discharge_grams,
+                on=on,
+            )
+        except RuleViolation:
+            return None
+        routes.add(decision.route)
+    if not routes:
+        return None
+    return Route.REVIEW if Route.REVIEW in routes else Route.FILING
 
 
 def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str]:
@@ -227,3 +283,76 @@ def recovery_candidate(
             },
         },
     )
+
+
+@dataclass(frozen=True)
+class RecoveryFigures:
+    """What a RES-4 recovery of a line moves: the surplus taken off the permitted quantity, the
+    grams returned to the reserve, the reviewer's suggested figure and the rules used."""
+
+    surplus_grams: int
+    recovered_grams: int
+    suggested_surplus_grams: int | None
+    verified: VerifiedEmission | None
+    snapshot: dict[str, Any]
+
+
+def recovery_figures(
+    line: ApplicationLine,
+    *,
+    kind: str,
+    surplus_grams: int | None,
+    today: dt.date,
+    verified: VerifiedEmission | None = None,
+    earlier: bool = False,
+) -> RecoveryFigures:
+    """Check a recovery of ``line`` of ``kind`` (RES-4) and compute what it moves, on ``today``:
+    the same checks when a reviewer proposes it and when another decides it (the balance may have
+    changed in between). ``earlier``: the line has had an approved recovery already. Refusals are
+    ``RuleViolation`` / ``ValidationFailed``; nothing is written."""
+    if kind == RecoveryKind.NOT_BUILT:
+        if earlier:
+            raise RuleViolation(gettext("该指标已部分收回，不能再按“不再建设”整体退回"), clause="RES-4")
+        return RecoveryFigures(line.deduction_grams, line.deduction_grams, None, None, {})
+    if isinstance(surplus_grams, bool) or not isinstance(surplus_grams, int) or surplus_grams <= 0:
+        raise ValidationFailed(gettext("确认富余量必须大于零"), field="surplus_grams", clause="RES-4")
+    permitted = line.permitted_env_grams or 0
+    unit = line.pollutant.unit
+    if surplus_grams > permitted:
+        raise RuleViolation(
+            gettext("确认富余量不能超过现许可量 {v0}").format(
+                v0=format_quantity(permitted, unit, suffix=True)
+            ),
+            clause="RES-4",
+        )
+    suggested = None
+    snap: dict[str, Any] = {}
+    if kind == RecoveryKind.UNDERUSED:
+        candidate = recovery_candidate(line, today=today, verified=verified)
+        if candidate is None:
+            raise RuleViolation(
+                gettext("该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%"),
+                clause="RES-4",
+            )
+        suggested, snap, verified = (
+            candidate.suggested_surplus_grams,
+            dict(candidate.snapshot),
+            candidate.verified,
+        )
+    ratio_value = rule_value(rules.RECOVERY_RATIO.key, today)
+    snap["recovery_ratio"] = ratio_value.snapshot()
+    snap["suggested_surplus_grams"] = suggested
+    recovered = floor_grams(surplus_grams * ratio_value.ratio)
+    assert line.allocation is not None
+    balance = ledger_selectors.account_balance(line.allocation).available
+    if recovered > balance:
+        raise RuleViolation(
+            gettext("收回入库量 {v0} 超过该项目指标账户余额 {v1}").format(
+                v0=format_quantity(recovered, unit, suffix=True),
+                v1=format_quantity(balance, unit, suffix=True),
+            ),
+            clause="RES-4",
+        )
+    if recovered <= 0:
+        raise RuleViolation(gettext("按收回比例计算的入库量为零"), clause="RES-4")
+    return RecoveryFigures(surplus_grams, recovered, suggested, verified, snap)

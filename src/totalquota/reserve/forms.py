@@ -21,7 +21,7 @@ from totalquota.lib.units import (
 )
 from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.reserve.lines import read_line
-from totalquota.reserve.models import ExclusionReason, Indicator, RecoveryKind
+from totalquota.reserve.models import DocumentKind, ExclusionReason, Indicator, RecoveryKind
 
 LINE_INPUTS = [
     ("project_sewer_grams", _("本项目（接管量）")),
@@ -222,3 +222,11 @@ class WarningPeriodForm(forms.Form):
 
 def new_token() -> str:
     return uuid.uuid4().hex
+
+
+class DocumentForm(StyledForm):
+    """One document of an application (RES-2): its kind and the file, checked by content."""
+
+    kind = forms.ChoiceField(label=_("材料类型"), choices=DocumentKind.choices)
+    file = forms.FileField(label=_("文件"), help_text=_("PDF、图片或 Office 文档；按文件内容校验类型"))
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
+from totalquota.lib.units import format_quantity
 from totalquota.workflow.models import Transition
 
 USER = settings.AUTH_USER_MODEL
@@ -163,6 +164,62 @@ class ApplicationLine(models.Model):
         return f"{self.application_id} {self.pollutant_id}"
 
 
+class DocumentKind(models.TextChoices):
+    """申请材料类型: what the bureau reviews on the review route (RES-2), and anything else."""
+
+    BASIS = "basis", _("依据")
+    BALANCE_PLAN = "balance_plan", _("总量平衡方案")
+    OTHER = "other", _("其他")
+
+
+# The documents an application routed to review cannot be submitted without (RES-2).
+REVIEW_DOCUMENTS = (DocumentKind.BASIS, DocumentKind.BALANCE_PLAN)
+
+DOCUMENT_FOLDER = "reserve/documents"
+
+
+def document_path(instance: ApplicationDocument, filename: str) -> str:
+    # Stored under the digest, not the uploaded name: names are untrusted and may collide.
+    return f"{DOCUMENT_FOLDER}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class ApplicationDocument(DetailPage):
+    """申请材料: a document of a quota application (its basis 依据, its balance plan 总量平衡方案 or
+    another), typed, checked by content and hashed; read by the reviewers beside the decision.
+
+    ``content_type`` is what the bytes are (magic numbers), not what the name or the browser said.
+    The file has no URL of its own: it is sent only by the download view, to people who may see
+    the application.
+    """
+
+    application = required_link(QuotaApplication, _("总量指标申请"), related_name="documents")
+    kind = models.CharField(_("材料类型"), max_length=16, choices=DocumentKind.choices)
+    file = models.FileField(_("文件"), upload_to=document_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    size_bytes = models.BigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = required_link(USER, _("上传人"), related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    scope_fields = {"zone": "application__zone_id", "enterprise": "application__enterprise_id"}
+
+    detail_view = "reserve:document_download"
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("申请材料")
+        ordering = ["application", "kind", "uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "sha256"], name="reserve_document_once_per_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class ApplicationTransition(Transition):
     """申请流转记录: one change of an application's status (append-only).
 
@@ -190,14 +247,27 @@ class ExclusionReason(models.TextChoices):
     OTHER = "4", _("（4）其他不符合入库条件")
 
 
+class IntakeStatus(models.TextChoices):
+    PREPARED = "prepared", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    CANCELLED = "cancelled", _("已作废")
+
+
 class IntakeRun(DetailPage):
-    """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1)."""
+    """入库批次: one quarterly intake of approved reductions into the zones' reserves (RES-1).
+
+    Prepared by one administrator, confirmed by another person (four eyes, RES-1 Decision); a
+    quarter has one run unless the earlier one was cancelled (作废).
+    """
 
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
     period_start = models.DateField(_("入库项目审核日期自"))
     period_end = models.DateField(_("至"))
     effective_date = models.DateField(_("入库日期"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=IntakeStatus.choices, default=IntakeStatus.PREPARED
+    )
     created_by = required_link(USER, _("编制人"), related_name="+")
     created_at = models.DateTimeField(_("编制时间"), auto_now_add=True)
     confirmed_by = optional_link(USER, _("确认人"), related_name="+")
@@ -209,17 +279,29 @@ class IntakeRun(DetailPage):
         verbose_name = verbose_name_plural = _("入库批次")
         ordering = ["-year", "-quarter", "-id"]
         constraints = [
-            # Two administrators preparing the same quarter at once: the database keeps one
-            # pending run (the service's own check cannot see an uncommitted twin).
+            # Two administrators preparing the same quarter at once: the database keeps one run
+            # that is not cancelled (the service's own check cannot see an uncommitted twin).
             models.UniqueConstraint(
                 fields=["year", "quarter"],
-                condition=models.Q(confirmed_at__isnull=True),
-                name="reserve_one_pending_intake_per_quarter",
+                condition=~models.Q(status="cancelled"),
+                name="reserve_one_intake_per_quarter",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.year} 年第 {self.quarter} 季度入库"
+
+
+class IntakeTransition(Transition):
+    """入库批次流转记录: one change of an intake run's status (prepared, confirmed, cancelled)."""
+
+    run = required_link(IntakeRun, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        verbose_name = _("入库批次流转记录")
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.from_status} -> {self.to_status}"
 
 
 class IntakeItem(models.Model):
@@ -234,6 +316,7 @@ class IntakeItem(models.Model):
     intake_grams = models.BigIntegerField(_("入库量"), default=0)
     reasons = models.JSONField(_("不予入库情形"), default=list, blank=True)
     other_reason = models.CharField(_("其他原因说明"), max_length=300, blank=True)
+    excluded_by = optional_link(USER, _("剔除人"), related_name="+")
     posting = optional_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "zone_id"}
@@ -288,7 +371,7 @@ class UpperLevelRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.zone} {self.pollutant} {self.amount_grams}g"
+        return f"{self.zone} {self.pollutant} {format_quantity(self.amount_grams, self.pollutant.unit, suffix=True)}"
 
 
 class RecoveryKind(models.TextChoices):
@@ -297,29 +380,75 @@ class RecoveryKind(models.TextChoices):
     OTHER = "other", _("（3）其他情形")
 
 
-class RecoveryCase(models.Model):
-    """指标收回: quota returned from an approved application line to the reserve (RES-4)."""
+class RecoveryStatus(models.TextChoices):
+    PROPOSED = "proposed", _("已拟定")
+    NOTIFIED = "notified", _("已告知单位")
+    APPROVED = "approved", _("已收回")
+    REJECTED = "rejected", _("不予收回")
+
+
+OPEN_RECOVERY = (RecoveryStatus.PROPOSED, RecoveryStatus.NOTIFIED)
+
+
+class RecoveryCase(DetailPage):
+    """指标收回: quota returned from an approved application line to the reserve (RES-4).
+
+    One reviewer proposes the case (amount, reason, the verified figure); for cases other than
+    (1) the unit is told the amount and may answer within the answer period; another reviewer
+    decides it (four eyes). The ledger moves only on approval.
+    """
 
     line = required_link(ApplicationLine, related_name="recoveries")
     kind = models.CharField(_("收回情形"), max_length=12, choices=RecoveryKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RecoveryStatus.choices, default=RecoveryStatus.PROPOSED
+    )
     verified = optional_link("emissions.VerifiedEmission", _("核实排放量"), related_name="+")
     suggested_surplus_grams = models.BigIntegerField(_("建议收回富余量"), null=True, blank=True)
     surplus_grams = models.BigIntegerField(_("确认富余量"))
     recovered_grams = models.BigIntegerField(_("收回入库量"))
     reason = models.TextField(_("理由"))
     rule_snapshot = models.JSONField(_("所用参数"), default=dict, blank=True)
-    decided_by = required_link(USER, _("确认人"), related_name="+")
-    decided_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
-    posting = required_link("ledger.Posting", related_name="+")
+    proposed_by = required_link(USER, _("拟办人"), related_name="+")
+    proposed_at = models.DateTimeField(_("拟定时间"), auto_now_add=True)
+    answer_due = models.DateField(_("答复截止日期"), null=True, blank=True)
+    answer = models.TextField(_("单位答复"), blank=True)
+    answer_file = models.FileField(_("答复附件"), upload_to="recovery/%Y/", blank=True)
+    answered_by = optional_link(USER, _("答复人"), related_name="+")
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    decided_by = optional_link(USER, _("决定人"), related_name="+")
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("决定意见"), blank=True)
+    posting = optional_link("ledger.Posting", related_name="+")
 
     scope_fields = {"zone": "line__application__zone_id", "enterprise": "line__application__enterprise_id"}
 
+    detail_view = "reserve:recovery_detail"
+
     class Meta:
         verbose_name = verbose_name_plural = _("指标收回")
-        ordering = ["-decided_at"]
+        ordering = ["-proposed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.recovered_grams}g"
+        unit = self.line.pollutant.unit
+        return f"{self.get_kind_display()} {format_quantity(self.recovered_grams, unit, suffix=True)}"
+
+    @property
+    def needs_notice(self) -> bool:
+        """Whether the unit is told before the decision (every case but (1), RES-4 Decision)."""
+        return self.kind != RecoveryKind.NOT_BUILT
+
+
+class RecoveryTransition(Transition):
+    """指标收回流转记录: one step of a recovery case (proposed, notified, answered, decided)."""
+
+    case = required_link(RecoveryCase, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        verbose_name = _("指标收回流转记录")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_status} -> {self.to_status}"
 
 
 class UpperDeduction(models.Model):
@@ -339,4 +468,4 @@ class UpperDeduction(models.Model):
         ordering = ["-decided_at"]
 
     def __str__(self) -> str:
-        return f"{self.line_id} {self.amount_grams}g"
+        return f"{self.line} {format_quantity(self.amount_grams, self.line.pollutant.unit, suffix=True)}"

@@ -13,9 +13,15 @@ register_actions(
         # administrators, who also obtain the zone transfers and upper-level grants it needs.
         "reserve.plan": {R.REVIEWER, R.ADMIN},
         "reserve.intake": {R.ADMIN},
+        # Intake runs are read by the bureau and confirmed by a person other than their preparer
+        # (four eyes, RES-1 Decision): another administrator or a reviewer.
+        "reserve.intake_view": {R.ADMIN, R.REVIEWER},
+        "reserve.intake_confirm": {R.ADMIN, R.REVIEWER},
         "reserve.upper_level": {R.ADMIN},
         "reserve.recover": {R.REVIEWER, R.ADMIN},
         "reserve.record_data": {R.ADMIN, R.REVIEWER},
+        # The unit told of a proposed RES-4 recovery answers it (once, within the answer period).
+        "reserve.recovery_answer": {R.ENTERPRISE},
         "reserve.mark_operating": {R.ENTERPRISE, R.ZONE_OFFICER, R.ADMIN},
         "reserve.view_warnings": {
             R.ADMIN,

@@ -1,4 +1,4 @@
-"""Reads of the quota reserve: what a decision would do, warnings, recovery candidates, ANNEX-1."""
+"""Reads of the quota reserve: what a decision would do, warnings, recovery candidates."""
 
 from __future__ import annotations
 
@@ -6,18 +6,40 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.ledger import selectors as ledger_selectors
-from totalquota.ledger.models import Phase, Transfer
+from totalquota.ledger.models import Account, Phase, SourceType, Transfer
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
 from totalquota.reserve.decisions import Candidate, line_hold_state, recovery_candidate
-from totalquota.reserve.models import OPEN_STATUSES, ApplicationLine, ApplicationStatus, QuotaApplication
+from totalquota.reserve.models import (
+    OPEN_STATUSES,
+    ApplicationDocument,
+    ApplicationLine,
+    ApplicationStatus,
+    DocumentKind,
+    QuotaApplication,
+)
+
+
+def application_documents(application: QuotaApplication) -> QuerySet[ApplicationDocument]:
+    """The documents of an application as a reviewer reads them: the basis, the balance plan, then
+    the others, each kind in the order uploaded. (The caller has checked access to the application.)"""
+    order = Case(
+        *(When(kind=kind, then=Value(n)) for n, kind in enumerate(DocumentKind)),
+        default=Value(len(DocumentKind)),
+    )
+    return (
+        ApplicationDocument.objects.filter(application=application)
+        .select_related("uploaded_by")
+        .order_by(order, "uploaded_at", "id")
+    )
+
 
 LEVELS = ["normal", "attention", "warning"]
 LEVEL_LABELS = {"normal": _("正常"), "attention": _("关注"), "warning": _("预警")}
@@ -210,22 +232,6 @@ def recovery_candidates(applications: Any = None, *, today: dt.date | None = Non
     return result
 
 
-ANNEX_POLLUTANTS = ["PM", "SO2", "NOX", "VOCS", "COD", "NH3N", "TN", "TP"]
-HEAVY_METALS = ["PB", "HG", "CD", "CR", "AS"]
-
-
-def annex_rows(application: QuotaApplication) -> list[dict[str, Any]]:
-    """ANNEX-1 rows: every listed pollutant (blank where not applied for), heavy metals that were."""
-    lines = {line.pollutant.code: line for line in application.lines.select_related("pollutant")}
-    pollutants = {p.code: p for p in Pollutant.objects.all()}
-    codes = ANNEX_POLLUTANTS + [c for c in HEAVY_METALS if c in lines]
-    rows = []
-    for code in codes:
-        line = lines.get(code)
-        rows.append({"pollutant": pollutants[code], "line": line})
-    return rows
-
-
 def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt.date) -> int:
     """Grams of ``pollutant`` reduced by ``zone``'s projects that went into construction projects'
     allocations between ``start`` and ``end`` (net of corrections), by the ledger's origins. The
@@ -255,3 +261,10 @@ def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt
         rows.filter(transfer__debit__kind=AccountKind.ALLOCATION).aggregate(s=Sum("amount_grams"))["s"] or 0
     )
     return into - back
+
+
+def line_in_reserve(line_id: int) -> bool:
+    """Whether a reduction line has entered the reserve already (its lot exists, RES-1)."""
+    return Account.objects.filter(
+        source_type=SourceType.REDUCTION_LINE, source_ref=f"reductions.reductionline:{line_id}"
+    ).exists()

@@ -1,8 +1,10 @@
-"""储备库 URLs: applications and their decisions, lines, intake, upper level, data and warnings."""
+"""储备库 URLs: applications, their documents and decisions, lines, intake, upper level, data and warnings."""
 
 from django.urls import path
 
-from totalquota.reserve.views import applications, data, intake, upper, warnings
+from totalquota.reserve.views import applications, data, documents, intake, upper, warnings
+from totalquota.reserve.workflow import INTAKE_ACTIONS, RECOVERY_ACTIONS
+from totalquota.web.actions import action_urls
 
 app_name = "reserve"
 
@@ -17,6 +19,9 @@ urlpatterns = [
         name="application_operating",
     ),
     path("applications/<int:pk>/annex.<str:fmt>", applications.annex_download, name="annex"),
+    path("applications/<int:pk>/documents/new/", documents.document_upload, name="document_upload"),
+    path("documents/<int:pk>/", documents.document_download, name="document_download"),
+    path("documents/<int:pk>/delete/", documents.document_delete, name="document_delete"),
     # The workflow actions (reserve.workflow.APPLICATION_ACTIONS), one path for all as before.
     path(
         "applications/<int:pk>/<str:action>/",
@@ -28,12 +33,16 @@ urlpatterns = [
     path("intake/", intake.IntakeListView.as_view(), name="intake_list"),
     path("intake/new/", intake.intake_create, name="intake_create"),
     path("intake/<int:pk>/", intake.intake_detail, name="intake_detail"),
-    path("intake/<int:pk>/confirm/", intake.intake_confirm, name="intake_confirm"),
+    # reserve:intake_confirm, reserve:intake_cancel (reserve.workflow.INTAKE_ACTIONS).
+    *action_urls(INTAKE_ACTIONS, "intake/<int:pk>/", intake.intake_action, "intake"),
     path("intake/items/<int:pk>/exclude/", intake.intake_item_exclude, name="intake_exclude"),
     path("upper/", upper.UpperListView.as_view(), name="upper_list"),
     path("upper/new/", upper.upper_create, name="upper_create"),
     path("upper/<int:pk>/decide/", upper.upper_decide, name="upper_decide"),
     path("recovery/", data.recovery_candidates, name="recovery"),
+    path("recovery/<int:pk>/", data.recovery_detail, name="recovery_detail"),
+    # reserve:recovery_notify | _answer | _approve | _reject (reserve.workflow.RECOVERY_ACTIONS).
+    *action_urls(RECOVERY_ACTIONS, "recovery/<int:pk>/", data.recovery_action, "recovery"),
     path("verified/", data.VerifiedListView.as_view(), name="verified_list"),
     path("verified/new/", data.verified_create, name="verified_create"),
     path("attainment/", data.AttainmentListView.as_view(), name="attainment_list"),

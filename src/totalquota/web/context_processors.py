@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from totalquota.accounts.permissions import may
 from totalquota.web.navigation import menu_for
 
 
@@ -9,4 +10,9 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not getattr(user, "role", ""):
         return {"park_name": settings.PARK_NAME}
-    return {"nav_menu": menu_for(user), "park_name": settings.PARK_NAME}
+    return {
+        "nav_menu": menu_for(user),
+        "park_name": settings.PARK_NAME,
+        # The account menu's entry for naming a deputy (代理人) during an absence.
+        "may_delegate": may(user, "accounts.delegate"),
+    }

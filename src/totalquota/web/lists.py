@@ -34,8 +34,9 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
 from totalquota.accounts.permissions import may, require, restrict
-from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.common.xlsx import Heading, export_filename, write_workbook, xlsx_response
 from totalquota.lib.units import Unit, grams_to_decimal
+from totalquota.registry.models import Park
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class ScopedListView(LoginRequiredMixin, ListView):
     search_placeholder: Any = ""
     filterset_class: type[django_filters.FilterSet] | None = None
     columns: list[Column] = []
-    export_name: str = "export"
+    export_name: Any = ""  # the download's name (it says what; the date is added); the title if blank
     template_name = "common/list.html"
     paginate_by = 25
     ordering: Any = None
@@ -229,28 +230,67 @@ class ScopedListView(LoginRequiredMixin, ListView):
         for obj in qs.iterator(chunk_size=2000):
             yield [c.export_value(obj) for c in self.columns]
 
+    def export_conditions(self) -> list[tuple[str, str]]:
+        """What the export covers: the search text and each filter set, as (label, value)."""
+        conditions = []
+        if self.request.GET.get("q", "").strip():
+            conditions.append((_("检索"), self.request.GET["q"].strip()))
+        if self.filterset is not None and self.filterset.is_bound and self.filterset.is_valid():
+            form = self.filterset.form
+            for name, value in form.cleaned_data.items():
+                if value in (None, "", []):
+                    continue
+                field = form.fields[name]
+                shown = dict(getattr(field, "choices", None) or ()).get(form.data.get(name), value)
+                if isinstance(shown, bool):
+                    shown = _("是") if shown else _("否")
+                conditions.append((str(field.label or name), str(shown)))
+        return conditions
+
     def export(self):
         qs = self.filtered_queryset()
         headers = [
             str(c.header) + (f"（{c.quantity_unit.value}）" if c.quantity_unit else "") for c in self.columns
         ]
-        now = timezone.localtime()
-        conditions = [
-            (_("导出时间"), now.strftime("%Y-%m-%d %H:%M:%S")),
-            (_("导出人"), str(self.request.user)),
-            (_("检索条件"), self.request.GET.get("q", "")),
-        ]
-        if self.filterset is not None and self.filterset.is_bound and self.filterset.is_valid():
-            for name, value in self.filterset.form.cleaned_data.items():
-                if value not in (None, "", []):
-                    conditions.append((str(self.filterset.form.fields[name].label or name), str(value)))
+        conditions = self.export_conditions()
+        heading = export_heading(self.request.user, str(self.title), conditions)
+        notes = [(_("导出时间"), heading_time()), (_("导出人"), str(self.request.user))]
+        notes += [(_("检索条件"), "；".join(f"{k}：{v}" for k, v in conditions) or _("全部记录"))]
         file = write_workbook(
             [
                 (str(self.title), headers, self.export_rows(qs)),
-                (_("说明"), [_("项目"), _("内容")], conditions),
-            ]
+                (_("说明"), [_("项目"), _("内容")], notes),
+            ],
+            heading=heading,
         )
-        return xlsx_response(file, f"{self.export_name}-{now:%Y%m%d-%H%M}.xlsx")
+        return xlsx_response(file, export_filename(str(self.export_name or self.title), timezone.localdate()))
+
+
+def heading_time() -> str:
+    now = timezone.localtime()
+    return f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}"
+
+
+def export_heading(user: Any, title: str, conditions: list[tuple[str, str]] | str = "") -> Heading:
+    """The rows above an export: ``title``; what it covers (``conditions``: a period, or the
+    filters as (label, value)) and when it was made; the issuer (the person's organisation, else
+    the park's bureau) and who exported it."""
+    if isinstance(conditions, str):
+        covers = conditions or _("全部记录")
+    else:
+        covers = "；".join(f"{label}：{value}" for label, value in conditions) or _("全部记录")
+    organisation = getattr(user, "organisation", "") or bureau_name()
+    return Heading(
+        title=title,
+        period=_("范围：%(covers)s（导出时间：%(at)s）") % {"covers": covers, "at": heading_time()},
+        issuer=_("出具单位：%(org)s；导出人：%(who)s") % {"org": organisation, "who": str(user)},
+    )
+
+
+def bureau_name() -> str:
+    """The bureau that issues the park's documents: 苏州工业园区生态环境局."""
+    park = Park.objects.order_by("pk").first()
+    return f"{park.name if park else ''}{_('生态环境局')}"
 
 
 def _page_number(text: str | None) -> int:

@@ -13,7 +13,9 @@ action:
 3. the table's guard checks scope and anything the workflow adds (403);
 4. the status must be one the action starts from (409);
 5. a reason, where the action requires one (422);
-6. four eyes: whoever prepared the object may not take an action that decides it (403);
+6. four eyes: whoever prepared the object may not take an action that decides it (403); and when
+   a bureau administrator assigned the object to a named person (``workflow.models.Assignment``),
+   only that person, or their deputy while a delegation runs (``accounts.Delegation``), may (403);
 7. the action's service does the domain work (ledger postings, figures, rule look-ups); it may
    refuse (and changes nothing: everything runs in one transaction), choose the target status
    and record the rule parameters it used;
@@ -33,9 +35,11 @@ from typing import Any, Generic, TypeVar
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from totalquota import outbox
 from totalquota.accounts.permissions import Principal, may, require
+from totalquota.accounts.selectors import acting_for
 from totalquota.audit.services import record, snapshot
 from totalquota.lib.errors import Conflict, DomainError, Forbidden, ValidationFailed
 
@@ -143,6 +147,12 @@ class ActionTable(Generic[Obj]):
         names = [a.name for a in self.actions]
         if len(names) != len(set(names)):
             raise ValueError(f"{self.model.__name__}: an action is listed twice")
+        TABLES[self.model] = self
+
+    @property
+    def deciding(self) -> tuple[Action[Obj], ...]:
+        """The actions four eyes applies to: those that decide the object."""
+        return tuple(a for a in self.actions if a.four_eyes)
 
     def __getitem__(self, name: str) -> Action[Obj]:
         for action in self.actions:
@@ -159,12 +169,14 @@ class ActionTable(Generic[Obj]):
         buttons; the kernel checks again when one is pressed."""
         preparers = set(self.preparers(obj)) if self.preparers else set()
         status = getattr(obj, "status", None)
+        assignee = assignee_of(obj)
+        kept = assignee is not None and assignee not in acting_for(principal.user_id)
         shown = {}
         for action in self.actions:
             allowed = (
                 may(principal, action.permission)
                 and status in action.sources
-                and not (action.four_eyes and principal.user_id in preparers)
+                and not (action.four_eyes and (principal.user_id in preparers or kept))
             )
             if allowed and self.guard is not None:
                 try:
@@ -230,6 +242,8 @@ def run(
             and principal.user_id in set(table.preparers(obj))
         ):
             raise Forbidden(table.four_eyes_message, clause=action.clause or table.clause)
+        if action.four_eyes:
+            check_assignee(table, obj, principal)
         before = _audit_state(table, action, obj)
         step = Step(
             obj=obj, principal=principal, reason=reason, params=dict(params), action=action, to=action.to
@@ -256,6 +270,37 @@ def run(
         if transition is None:  # an action that keeps the status still tells the outbox
             _emit(table, obj, principal, action.name, status, status, None, step.reason)
     return step
+
+
+# Every action table by its model, for the assignment of open items (``workflow.services``).
+TABLES: dict[type[models.Model], ActionTable[Any]] = {}
+
+
+def assignee_of(obj: models.Model) -> int | None:
+    """The user id ``obj`` is assigned to (``workflow.models.Assignment``), or ``None``."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from totalquota.workflow.models import Assignment
+
+    return (
+        Assignment.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+        .values_list("assignee_id", flat=True)
+        .first()
+    )
+
+
+def check_assignee(table: ActionTable[Any], obj: models.Model, principal: Principal) -> None:
+    """An assigned object is decided by its assignee, or by the assignee's deputy while the
+    delegation runs (403 for anyone else)."""
+    assignee = assignee_of(obj)
+    if assignee is not None and assignee not in acting_for(principal.user_id):
+        from django.contrib.auth import get_user_model
+
+        name = str(get_user_model()._default_manager.get(pk=assignee))
+        raise Forbidden(
+            gettext("{item}已指派给 {name} 办理（或其代理人）").format(item=table.label, name=name),
+            clause=table.clause,
+        )
 
 
 def _audit_state(table: ActionTable[Obj], action: Action[Obj], obj: Obj) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,3 +34,31 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Assignment(models.Model):
+    """指派: the named person who is to decide an open workflow item (a prepared intake run, a
+    proposed recovery, a proposed application decision), set by a bureau administrator so that
+    four eyes does not stall a small bureau. While it stands only the assignee, or the assignee's
+    deputy (``accounts.Delegation``) during an absence, may take the item's deciding actions."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    item = GenericForeignKey("content_type", "object_id")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("办理人")
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("指派人")
+    )
+    reason = models.CharField(_("指派说明"), max_length=300, blank=True)
+    at = models.DateTimeField(_("指派时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("指派")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="workflow_one_assignee")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} → {self.assignee_id}"

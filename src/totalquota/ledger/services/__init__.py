@@ -31,8 +31,12 @@ in a cycle (PostgreSQL would otherwise detect a deadlock and fail one of them wi
    a later operation of the same transaction may take them after an earlier operation's audit
    event without any risk of waiting. Rows created under a zone row (a zone's outside-world
    accounts, daily changes) are created under it for the same reason;
-4. counters: the gapless document numbers of :func:`totalquota.common.codes.document_number`,
-   by (kind, year), taken before the transaction's first audit event;
+4. issued documents and counters: the row of an issued document being superseded (or whose
+   files are stored), then the gapless document numbers of
+   :func:`totalquota.common.codes.document_number`, by (kind, year). They are the last locks a
+   transaction takes (an approval issues its ANNEX-1 after its postings, a recovery supersedes
+   it after its posting), so taking them after those operations' audit events cannot close a
+   cycle: whoever holds them waits for no other row;
 5. the audit chain head is not taken by any business transaction: ``audit.record`` only inserts
    the event (and its queue row) without a lock; the chainer (:mod:`totalquota.audit.chain`)
    locks the head after commit, in a short transaction of its own that takes no other lock.

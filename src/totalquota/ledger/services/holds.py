@@ -23,6 +23,7 @@ from totalquota.ledger.services.engine import (
     write,
 )
 from totalquota.lib.errors import Conflict, ValidationFailed
+from totalquota.lib.units import format_quantity
 
 
 def _open_holds(posting: Posting) -> list[Transfer]:
@@ -98,8 +99,12 @@ def _resolve(
     if not void:
         amount = total if amount_grams is None else check_amount(amount_grams)
         if amount > total:
+            unit = holds[0].pollutant.unit
             raise ValidationFailed(
-                gettext("转记账数量 {amount} 克超过预留的 {total} 克").format(amount=amount, total=total),
+                gettext("转记账数量 {amount} 超过预留的 {total}").format(
+                    amount=format_quantity(amount, unit, suffix=True),
+                    total=format_quantity(total, unit, suffix=True),
+                ),
                 field="amount_grams",
             )
     else:

@@ -212,9 +212,11 @@ def _check_named(lots: Sequence[tuple[Account, int]] | None, amount: int) -> lis
     if len({pk for pk, _g in named}) != len(named):
         raise ValidationFailed(gettext("同一批次只能选择一次"), field="lots")
     if sum(g for _pk, g in named) != amount:
+        unit = lots[0][0].pollutant.unit
+        chosen = format_quantity(sum(g for _pk, g in named), unit, suffix=True)
         raise ValidationFailed(
-            gettext("所选批次合计 {v0} 克，与所需 {amount} 克不一致").format(
-                v0=sum(g for _pk, g in named), amount=amount
+            gettext("所选批次合计 {chosen}，与所需 {amount} 不一致").format(
+                chosen=chosen, amount=format_quantity(amount, unit, suffix=True)
             ),
             field="lots",
         )

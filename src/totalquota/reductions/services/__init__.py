@@ -31,7 +31,11 @@ from totalquota.reductions.services.lines import (
     line_set,
     resolve_factor,
 )
-from totalquota.reductions.services.projects import project_create, project_suggest, project_update
+from totalquota.reductions.services.projects import (
+    project_create,
+    project_suggest,
+    project_update,
+)
 from totalquota.reductions.services.rounds import (
     FACTOR_FIELDS,
     ROUND_DATE_LABELS,
@@ -40,10 +44,12 @@ from totalquota.reductions.services.rounds import (
     factor_create,
     factor_retire,
     round_create,
+    round_open_next,
 )
 from totalquota.reductions.services.usage import usage_cancel, usage_mark
 from totalquota.reductions.services.workflow import (
     opinion_add,
+    project_accept_late,
     project_adopt,
     project_approve,
     project_decline,
@@ -80,6 +86,7 @@ __all__ = [
     "opinion_add",
     "orphan_evidence_files_delete",
     "parse_investment",
+    "project_accept_late",
     "project_adopt",
     "project_approve",
     "project_create",
@@ -94,6 +101,7 @@ __all__ = [
     "project_update",
     "resolve_factor",
     "round_create",
+    "round_open_next",
     "usage_cancel",
     "usage_mark",
 ]

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import unicodedata
 from typing import Any
 
-from django.conf import settings
-from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
-from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
-from totalquota.reductions.files import UnsupportedFile, sniff
+from totalquota.common.files import check_upload, safe_name, storing
+from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.reductions.models import (
     Evidence,
     EvidenceKind,
@@ -29,52 +25,26 @@ from totalquota.reductions.services.projects import (
 )
 
 
-def _safe_name(name: str) -> str:
-    base = os.path.basename(str(name or "").replace("\\", "/"))
-    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
-    if len(base) > 200:
-        stem, ext = os.path.splitext(base)
-        base = stem[: 200 - len(ext)] + ext
-    return base or "file"
-
-
 @transaction.atomic
 def evidence_add(
     *, actor: Principal, project: ReductionProject, kind: str, upload: Any, note: str = ""
 ) -> Evidence:
-    """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept."""
+    """Attach a document to a project: type checked from the bytes, size limited, SHA-256 kept;
+    the same bytes may be attached again as another kind, never twice as one kind."""
     project = editable(actor, project)
     if kind not in EvidenceKind.values:
         raise ValidationFailed("材料类型应为：" + "、".join(str(k.label) for k in EvidenceKind), field="kind")
-    if upload is None:
-        raise ValidationFailed(gettext("请选择要上传的文件"), field="file")
-    limit = settings.UPLOAD_MAX_BYTES
-    size = getattr(upload, "size", None)
-    if size is not None and size > limit:
-        raise RuleViolation(
-            gettext("文件过大：{v0:.1f} MB，单个文件不能超过 {v1:.0f} MB").format(
-                v0=size / 1048576, v1=limit / 1048576
-            ),
-            field="file",
-            clause="RED-3",
-        )
-    try:
-        found = sniff(upload)
-    except UnsupportedFile as exc:
-        raise RuleViolation(str(exc), field="file", clause="RED-3") from None
-    if found.size > limit:
-        raise RuleViolation(
-            gettext("文件过大：单个文件不能超过 {v0:.0f} MB").format(v0=limit / 1048576),
-            field="file",
-            clause="RED-3",
-        )
-    if project.evidence.filter(sha256=found.sha256).exists():
-        raise Conflict(gettext("同一文件已上传到该项目"), field="file")
+    found = check_upload(upload, clause="RED-3")
+    # One file may serve as several kinds of evidence of a project (an acceptance report that also
+    # proves the investment), but once per kind.
+    if project.evidence.filter(sha256=found.sha256, kind=kind).exists():
+        label = EvidenceKind(kind).label
+        raise Conflict(gettext("同一文件已作为“{label}”上传到该项目").format(label=label), field="file")
     note = (note or "").strip()[:200]
     evidence = Evidence(
         project=project,
         kind=kind,
-        original_name=_safe_name(getattr(upload, "name", "")),
+        original_name=safe_name(getattr(upload, "name", "")),
         size_bytes=found.size,
         sha256=found.sha256,
         content_type=found.content_type,
@@ -82,17 +52,10 @@ def evidence_add(
         uploaded_by=actor.user,
     )
     # Files are stored under their digest, so the same bytes uploaded to another project are
-    # already on disk and are shared rather than written again.
-    storage = evidence.file.storage
-    target = evidence_path(evidence, "")
-    written = not storage.exists(target)
-    if written:
-        upload.seek(0)
-        evidence.file.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
-    else:
-        evidence.file.name = target
-    stored = evidence.file.name or target
-    try:
+    # already on disk and are shared rather than written again. (A caller whose enclosing
+    # transaction rolls back after we return leaves a file no row names:
+    # ``manage.py reductions_sweep_files`` finds and removes those.)
+    with storing(evidence.file, upload, found, evidence_path(evidence, "")):
         evidence.save()
         _reopen_if_returned(project, actor)
         _touch(project, actor)
@@ -104,13 +67,6 @@ def evidence_add(
                 evidence, ["project", "kind", "original_name", "size_bytes", "sha256", "content_type"]
             ),
         )
-    except BaseException:
-        # The row rolls back with the transaction; the bytes this call wrote go with it. (A caller
-        # whose enclosing transaction rolls back after we return leaves a file no row names:
-        # ``manage.py reductions_sweep_files`` finds and removes those.)
-        if written:
-            storage.delete(stored)
-        raise
     return evidence
 
 

@@ -23,7 +23,6 @@ from totalquota.reductions.models import (
     Subtype,
 )
 from totalquota.reductions.rules import previous_year_deadline
-from totalquota.reductions.selectors import round_covering
 from totalquota.registry.models import Enterprise, Zone
 
 PROJECT_FIELDS = [
@@ -136,10 +135,9 @@ def check_date_range(day: dt.date | None, name: str, errors: dict[str, str]) -> 
 
 
 def check_deadline_rule(completion: dt.date | None, errors: dict[str, str]) -> None:
-    """The declaration deadline of a completion date is read from the rules whenever the project
-    is shown (RED-3); look it up now, so a date without a rule in force is refused before the
-    project is written rather than breaking its page afterwards."""
-    if completion is None or "completion_date" in errors or round_covering(completion) is not None:
+    """The day a completion year closes is read from the rules to tell a late declaration (RED-3);
+    look it up now, so a date without a rule in force is refused before the project is written."""
+    if completion is None or "completion_date" in errors:
         return
     try:
         previous_year_deadline(completion.year)

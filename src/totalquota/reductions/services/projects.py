@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from totalquota.reductions.models import (
     ReductionLine,
     ReductionProject,
 )
+from totalquota.reductions.selectors import declaration_round, is_late_declaration
 from totalquota.reductions.services.fields import PROJECT_FIELDS, _raise_if, _today, clean_project
 from totalquota.reductions.workflow import PROJECT_ACTIONS
 from totalquota.registry.models import Enterprise
@@ -99,6 +101,33 @@ def delete_part(
 
 
 # --- projects ----------------------------------------------------------------------------------
+# What declaring sets (RED-3), kept with the project's fields in its audit events.
+DECLARATION_FIELDS = ["declared_on", "round", "late_declaration"]
+AUDITED = PROJECT_FIELDS + DECLARATION_FIELDS
+
+
+def declaration(day: dt.date, completion: dt.date | None) -> dict[str, Any]:
+    """What declaring a project on ``day`` sets (RED-3): the day, the round open then (or the next
+    one; none until the bureau opens it) and whether the project's year had already closed."""
+    return {
+        "declared_on": day,
+        "round": declaration_round(day),
+        "late_declaration": is_late_declaration(completion, day),
+    }
+
+
+def recheck_late(project: ReductionProject, *, year_before: int | None) -> None:
+    """After the completion date of a declared project changed: late or not again, from the same
+    declaration day; an acceptance of lateness is kept only for the same counting year."""
+    if project.declared_on is None:
+        return
+    project.late_declaration = is_late_declaration(project.completion_date, project.declared_on)
+    if not project.late_declaration or project.year != year_before:
+        project.late_accepted_at = None
+        project.late_accepted_by = None
+        project.late_accept_reason = ""
+
+
 def _new_code() -> dict[str, Any]:
     """The id and code (``JP2026-00017``) of a new project, from the row's own number (common.codes)."""
     number = codes.reserve_id(ReductionProject)
@@ -121,11 +150,16 @@ def project_create(*, actor: Principal, **data: Any) -> ReductionProject:
     values, errors, rule_errors = clean_project(data, principal=actor)
     _raise_if(errors, rule_errors)
     project = ReductionProject.objects.create(
-        **values, **_new_code(), status=S.DRAFT, origin=origin, created_by=actor.user
+        **values,
+        **_new_code(),
+        **declaration(_today(), values.get("completion_date")),
+        status=S.DRAFT,
+        origin=origin,
+        created_by=actor.user,
     )
     project.preparers.add(actor.user)
     create_transition(PROJECT_ACTIONS, project, to=S.DRAFT, action="create", principal=actor)
-    record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, PROJECT_FIELDS))
+    record(actor=actor, action="reduction.create", obj=project, after=snapshot(project, AUDITED))
     return project
 
 
@@ -133,16 +167,18 @@ def project_create(*, actor: Principal, **data: Any) -> ReductionProject:
 def project_update(*, actor: Principal, project: ReductionProject, **data: Any) -> ReductionProject:
     """Change a project's information while it is being prepared (draft, at the zone, returned)."""
     project = editable(actor, project)
-    before = snapshot(project, PROJECT_FIELDS)
+    before = snapshot(project, AUDITED)
     data.pop("status", None)
     values, errors, rule_errors = clean_project(data, principal=actor, instance=project)
     _raise_if(errors, rule_errors)
     _reopen_if_returned(project, actor)
+    year_before = project.year
     for name, value in values.items():
         setattr(project, name, value)
+    recheck_late(project, year_before=year_before)
     project.save()
     project.preparers.add(actor.user)
-    after = snapshot(project, PROJECT_FIELDS)
+    after = snapshot(project, AUDITED)
     if after != before:
         record(actor=actor, action="reduction.update", obj=project, before=before, after=after)
     return project

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
@@ -18,8 +20,10 @@ from totalquota.reductions.models import (
     AccountingFactor,
     DeclarationRound,
     FactorKind,
+    ReductionProject,
 )
 from totalquota.reductions.rules import previous_year_deadline
+from totalquota.reductions.selectors import next_round_defaults
 from totalquota.registry.models import Pollutant
 
 ROUND_FIELDS = ["year", "quarter", "title", "opens_on", "deadline", "covers_from", "covers_to", "note"]
@@ -39,10 +43,16 @@ def round_create(
     note: str = "",
 ) -> DeclarationRound:
     """Open a quarterly declaration round (RED-3). A round covering a past year's completions must
-    close by that year's declaration deadline (end of February of the next year)."""
+    close by that year's declaration deadline (end of February of the next year). Projects declared
+    while no round was open, since the previous round closed, join it (their next round)."""
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed(gettext("季度应为 1-4"), field="quarter")
     dates.check_scope_year(int(year))
+    if DeclarationRound.objects.filter(year=year, quarter=quarter).exists():
+        raise Conflict(
+            gettext("{year} 年第 {quarter} 季度的申报轮次已存在").format(year=year, quarter=quarter),
+            field="quarter",
+        )
     check_round_dates(opens_on=opens_on, deadline=deadline, covers_from=covers_from, covers_to=covers_to)
     if deadline < opens_on:
         raise ValidationFailed(gettext("截止日期不能早于开始日期"), field="deadline")
@@ -66,11 +76,6 @@ def round_create(
     clash = DeclarationRound.objects.filter(covers_from__lte=covers_to, covers_to__gte=covers_from).first()
     if clash is not None:
         raise Conflict(gettext("覆盖期间与“{clash}”重叠").format(clash=clash), field="covers_from")
-    if DeclarationRound.objects.filter(year=year, quarter=quarter).exists():
-        raise Conflict(
-            gettext("{year} 年第 {quarter} 季度的申报轮次已存在").format(year=year, quarter=quarter),
-            field="quarter",
-        )
     row = DeclarationRound.objects.create(
         year=year,
         quarter=quarter,
@@ -83,8 +88,46 @@ def round_create(
         rule_snapshot={"rules": rules},
         created_by=actor.user,
     )
-    record(actor=actor, action="reduction.round_create", obj=row, after=snapshot(row, ROUND_FIELDS))
+    joined = _take_waiting_projects(row)
+    record(
+        actor=actor,
+        action="reduction.round_create",
+        obj=row,
+        after={**snapshot(row, ROUND_FIELDS), "joined_projects": joined},
+    )
     return row
+
+
+def _take_waiting_projects(row: DeclarationRound) -> list[int]:
+    """Projects declared while no round was open or scheduled (after the last round that closed
+    before this one opens, up to this round's deadline) belong to this round: their next one."""
+    waiting = ReductionProject.objects.filter(
+        round__isnull=True, declared_on__isnull=False, declared_on__lte=row.deadline
+    )
+    previous = (
+        DeclarationRound.objects.filter(deadline__lt=row.opens_on)
+        .exclude(pk=row.pk)
+        .order_by("-deadline")
+        .first()
+    )
+    if previous is not None:
+        waiting = waiting.filter(declared_on__gt=previous.deadline)
+    # The UPDATE locks the waiting project rows (lock order step 1, workflow rows; nothing else is
+    # locked here): an edit or action holding one finishes first, and reads the round afterwards.
+    ids = sorted(waiting.values_list("pk", flat=True))
+    ReductionProject.objects.filter(pk__in=ids).update(round=row)
+    return ids
+
+
+@transaction.atomic
+def round_open_next(*, actor: Principal, **changes: Any) -> DeclarationRound:
+    """Open the next quarter's round with the default dates (``selectors.next_round_defaults``:
+    the quarter after the latest round, the whole quarter, the first quarter ending on the rule's
+    end-of-February day), any of them changed by ``changes``; refused like :func:`round_create`
+    (a second round for the quarter is a conflict, nothing written)."""
+    data = next_round_defaults(timezone.localdate())
+    data.update({name: value for name, value in changes.items() if value not in (None, "")})
+    return round_create(actor=actor, **data)
 
 
 ROUND_DATE_LABELS = {

@@ -109,6 +109,12 @@ def project_reject(*, actor: Principal, project: ReductionProject, reason: str) 
     return perform(PROJECT_ACTIONS, "reject", principal=actor, obj=project, reason=reason)
 
 
+def project_accept_late(*, actor: Principal, project: ReductionProject, reason: str) -> ReductionProject:
+    """The bureau accepts a late declaration (RED-3: declared after its year closed); the reason is
+    required and kept. Until then the project cannot be approved (it may be rejected or returned)."""
+    return perform(PROJECT_ACTIONS, "accept_late", principal=actor, obj=project, reason=reason)
+
+
 def project_return(*, actor: Principal, project: ReductionProject, reason: str) -> ReductionProject:
     """Return a project to its zone for revision, with the reviewer's comments (RED-4)."""
     return perform(PROJECT_ACTIONS, "return", principal=actor, obj=project, reason=reason)

@@ -14,7 +14,7 @@ from totalquota.accounts.permissions import (
     require,
 )
 from totalquota.common.pdf import pdf_response, render_pdf
-from totalquota.common.xlsx import xlsx_response
+from totalquota.common.xlsx import chinese_date, xlsx_response
 from totalquota.reductions.bulletin import build_bulletin, bulletin_xlsx
 from totalquota.reductions.forms import (
     BulletinForm,
@@ -37,10 +37,10 @@ def bulletin(request):
             end=form.cleaned_data["end"],
             zone=form.cleaned_data["zone"],
         )
-        stem = f"减排通报-{data.zone_label}-{data.start:%Y%m%d}-{data.end:%Y%m%d}"
+        stem = f"{data.title}-{data.zone_label}-{chinese_date(data.start)}至{chinese_date(data.end)}"
         fmt = request.GET.get("format")
         if fmt == "xlsx":
-            return xlsx_response(bulletin_xlsx(data), f"{stem}.xlsx")
+            return xlsx_response(bulletin_xlsx(data, exported_by=str(request.user)), f"{stem}.xlsx")
         if fmt == "pdf":
             return pdf_response(render_pdf("reductions/bulletin_pdf.html", {"b": data}), f"{stem}.pdf")
     elif not form.is_bound:

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import (
     access,
@@ -78,7 +79,9 @@ class PollutantQuantity(Column):
 
 
 def _project(request, pk: int, action: str = "reductions.view") -> ReductionProject:
-    return access(request.user, ReductionProject.objects.select_related("zone", "enterprise"), pk, action)
+    return access(
+        request.user, ReductionProject.objects.select_related("zone", "enterprise", "round"), pk, action
+    )
 
 
 def _can_prepare(user, project: ReductionProject) -> bool:
@@ -97,15 +100,18 @@ def _due(project: ReductionProject):
         return None
 
 
+def round_text(project: ReductionProject) -> str:
+    """The project's declaration round as a list shows it, with its late declaration (RED-3)."""
+    text = str(project.round) if project.round_id is not None else _("待下一申报轮次")
+    if project.late_declaration:
+        late = _("逾期申报（已接受）") if project.late_accepted_at else _("逾期申报")
+        text = f"{text} · {late}"
+    return text
+
+
 def _refused(request, project, exc: DomainError):
     messages.error(request, str(exc))
     return redirect(project)
-
-
-def _upload_mb() -> int:
-    from django.conf import settings
-
-    return settings.UPLOAD_MAX_BYTES // (1024 * 1024)
 
 
 def form_page(request: HttpRequest, form: Any, **kwargs: Any) -> HttpResponse:

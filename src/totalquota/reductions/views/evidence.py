@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,6 +10,7 @@ from totalquota.accounts.permissions import (
     access,
     principal_of,
 )
+from totalquota.common.files import download, upload_limit_mb
 from totalquota.common.middleware import multipart_post
 from totalquota.lib.errors import DomainError
 from totalquota.reductions import services
@@ -23,7 +23,6 @@ from totalquota.reductions.models import (
 from totalquota.reductions.views.common import (
     _project,
     _refused,
-    _upload_mb,
     form_page,
 )
 from totalquota.web.forms import saved
@@ -56,23 +55,14 @@ def evidence_upload(request, pk: int):
         intro=_(
             "接受 PDF、图片（PNG/JPEG/GIF/WebP）与 Office 文档，按文件内容校验类型；单个文件不超过 %(mb)d MB。"
         )
-        % {"mb": _upload_mb()},
+        % {"mb": upload_limit_mb()},
     )
 
 
 @login_required
 def evidence_download(request, pk: int):
     evidence = access(request.user, Evidence.objects.select_related("project"), pk, "reductions.view")
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件不存在") from None
-    response = FileResponse(
-        handle, content_type=evidence.content_type, as_attachment=True, filename=evidence.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return download(evidence.file, content_type=evidence.content_type, filename=evidence.original_name)
 
 
 @login_required

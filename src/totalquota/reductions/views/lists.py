@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib import messages
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from totalquota.lib.errors import DomainError
 from totalquota.reductions import accounting, selectors
 from totalquota.reductions.filters import FactorFilter, LibraryFilter, ProjectFilter, RoundFilter
 from totalquota.reductions.models import (
@@ -19,7 +17,7 @@ from totalquota.reductions.models import (
     ReductionLine,
     ReductionProject,
 )
-from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text
+from totalquota.reductions.views.common import PollutantQuantity, _due, reductions_text, round_text
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
@@ -45,7 +43,7 @@ class ProjectListView(CompactList):
     search_fields = ["name", "code", "builder", "enterprise__name", "address", "eia_approval_number"]
     search_placeholder = gettext_lazy("名称、编号、建设单位、排污单位、地址、环评文号")
     filterset_class = ProjectFilter
-    export_name = "reduction-projects"
+    export_name = gettext_lazy("减排项目")
     columns = [
         Column(gettext_lazy("项目编号"), "code", link=True),
         Column(gettext_lazy("项目名称"), "name", css="wrap"),
@@ -54,6 +52,7 @@ class ProjectListView(CompactList):
         Column(gettext_lazy("类型"), "project_type"),
         Column(gettext_lazy("状态"), "status"),
         Column(gettext_lazy("竣工时间"), "completion_date"),
+        Column(gettext_lazy("申报轮次"), round_text, css="wrap small"),
         Column(gettext_lazy("减排量"), reductions_text, css="wrap small"),
     ]
     export_columns = [
@@ -81,6 +80,10 @@ class ProjectListView(CompactList):
         Column(gettext_lazy("环评批复文号"), "eia_approval_number"),
         Column(gettext_lazy("排污许可证变更情况"), "permit_change"),
         Column(gettext_lazy("减排年度"), "year"),
+        Column(gettext_lazy("申报日期"), "declared_on"),
+        Column(gettext_lazy("申报轮次"), lambda p: str(p.round) if p.round_id else ""),
+        Column(gettext_lazy("逾期申报"), "late_declaration"),
+        Column(gettext_lazy("接受逾期申报理由"), "late_accept_reason"),
         Column(gettext_lazy("减排量"), reductions_text),
         Column(gettext_lazy("报送时间"), "submitted_at"),
         Column(gettext_lazy("审核时间"), "decided_at"),
@@ -88,7 +91,7 @@ class ProjectListView(CompactList):
     ]
 
     def base_queryset(self):
-        return ReductionProject.objects.select_related("zone", "enterprise").prefetch_related(
+        return ReductionProject.objects.select_related("zone", "enterprise", "round").prefetch_related(
             Prefetch("lines", queryset=ReductionLine.objects.select_related("pollutant"))
         )
 
@@ -117,7 +120,7 @@ class LibraryListView(CompactList):
     search_fields = ["project__name", "project__code", "project__enterprise__name", "project__builder"]
     search_placeholder = gettext_lazy("项目名称、编号、排污单位")
     filterset_class = LibraryFilter
-    export_name = "reduction-library"
+    export_name = gettext_lazy("减排库")
     columns = [
         Column(gettext_lazy("减排项目"), "project.name", link=True, css="wrap"),
         Column(gettext_lazy("功能区"), "project.zone.name"),
@@ -178,9 +181,9 @@ class LibraryListView(CompactList):
 
 class OverdueListView(ProjectListView):
     title = gettext_lazy("逾期未申报的减排项目（RED-3）")
-    export_name = "reduction-overdue"
+    export_name = gettext_lazy("逾期未申报减排项目")
     columns = [
-        *ProjectListView.columns[:7],
+        *ProjectListView.columns[:8],
         Column(gettext_lazy("申报截止日期"), lambda p: _due(p)),
         Column(gettext_lazy("减排量"), reductions_text, css="wrap small"),
     ]
@@ -190,12 +193,7 @@ class OverdueListView(ProjectListView):
     ]
 
     def base_queryset(self):
-        try:
-            late = selectors.overdue_q(timezone.localdate())
-        except DomainError as exc:
-            messages.error(self.request, str(exc))
-            return super().base_queryset().none()
-        return super().base_queryset().filter(late)
+        return super().base_queryset().filter(selectors.overdue_q(timezone.localdate()))
 
     buttons = []
 
@@ -206,12 +204,12 @@ class RoundListView(ScopedListView):
     title = gettext_lazy("申报轮次（RED-3）")
     search_fields = ["title", "note"]
     filterset_class = RoundFilter
-    export_name = "declaration-rounds"
+    export_name = gettext_lazy("申报轮次")
     columns = model_columns(
         DeclarationRound,
         Column(DeclarationRound._meta.get_field("title").verbose_name, "display_title"),
         "year quarter opens_on deadline covers_from covers_to",
-        Column(gettext_lazy("已报送项目"), "project_count", css="num"),
+        Column(gettext_lazy("申报项目数"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
     )
 
@@ -222,7 +220,20 @@ class RoundListView(ScopedListView):
             "-year", "-quarter"
         )
 
-    buttons = [Button("reductions.manage_rounds", gettext_lazy("新建申报轮次"), "reductions:round_create")]
+    buttons = [
+        Button(
+            "reductions.manage_rounds",
+            gettext_lazy("开放下一轮"),
+            "reductions:round_next",
+            icon="bi-calendar-plus",
+        ),
+        Button(
+            "reductions.manage_rounds",
+            gettext_lazy("新建申报轮次"),
+            "reductions:round_create",
+            style="outline-primary",
+        ),
+    ]
 
 
 class FactorListView(ScopedListView):
@@ -231,7 +242,7 @@ class FactorListView(ScopedListView):
     title = gettext_lazy("核算系数（RED-2）")
     search_fields = ["code", "name", "source", "source_detail"]
     filterset_class = FactorFilter
-    export_name = "accounting-factors"
+    export_name = gettext_lazy("核算系数")
     columns = model_columns(
         AccountingFactor,
         Column(gettext_lazy("编号"), "code", link=True),

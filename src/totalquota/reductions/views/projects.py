@@ -123,6 +123,8 @@ def project_detail(request, pk: int):
         "transitions": list(project.transitions.select_related("actor")),
         "opinions": list(project.opinions.select_related("author")),
         "due": _due(project) if project.status in EDITABLE else None,
+        "year_closes_on": _year_closes_on(project),
+        "can_accept_late": can["accept_late"] and project.late_pending,
         "can_prepare": can_prepare,
         "can": can,
         "can_opinion": may(user, "reductions.opinion")
@@ -141,8 +143,21 @@ def project_detail(request, pk: int):
         # The same people four eyes refuses (workflow.preparers), for the form's warning.
         "is_preparer": principal.user_id in set(preparers(project)),
         "today": today,
+        "waiting_round": project.declared_on is not None
+        and project.round_id is None
+        and project.status in EDITABLE,
     }
     return render(request, "reductions/project_detail.html", context)
+
+
+def _year_closes_on(project):
+    """The last day to declare the project's counting year (RED-3), when it can be told."""
+    if project.year is None:
+        return None
+    try:
+        return selectors.year_closes_on(project.year)
+    except DomainError:
+        return None
 
 
 PROJECT_FORM_INTRO = gettext_lazy(
@@ -248,7 +263,7 @@ def project_suggest(request):
 # decision comes from one form whose choice names the action.
 project_action = action_view(PROJECT_ACTIONS, _project)
 # The actions with a page URL of their own (``reductions:project_<name>``).
-PAGE_ACTIONS = ("adopt", "decline", "handover", "send_back", "submit")
+PAGE_ACTIONS = ("accept_late", "adopt", "decline", "handover", "send_back", "submit")
 
 
 @login_required

@@ -17,7 +17,7 @@ from totalquota.accounts.permissions import (
     require,
 )
 from totalquota.lib.errors import DomainError
-from totalquota.reductions import accounting, services
+from totalquota.reductions import accounting, selectors, services
 from totalquota.reductions.forms import (
     FactorForm,
     FactorRetireForm,
@@ -46,6 +46,34 @@ def round_create(request):
         cancel_url=reverse("reductions:round_list"),
         intro=_(
             "原则上每季度集中申报一次；覆盖上一年度竣工项目的轮次须在次年 2 月底前截止（RED-3，规则参数）。"
+        ),
+    )
+
+
+@login_required
+def round_next(request):
+    """Open the next quarter's round: the form comes filled with the default dates
+    (``selectors.next_round_defaults``), which the bureau may change before saving."""
+    require(request.user, "reductions.manage_rounds")
+    try:
+        initial = selectors.next_round_defaults(timezone.localdate())
+    except DomainError as exc:  # the end-of-February rule is missing: the dates are typed by hand
+        messages.warning(request, str(exc))
+        initial = {}
+    form = RoundForm(request.POST or None, initial=initial)
+
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.round_create(actor=principal_of(request.user), **data),
+        done=lambda row: saved(
+            request, _("已开放申报轮次：%(title)s。") % {"title": row.title}, "reductions:round_list"
+        ),
+        title=_("开放下一申报轮次"),
+        cancel_url=reverse("reductions:round_list"),
+        intro=_(
+            "默认为最近一轮之后的季度：整个季度开放申报，覆盖上一季度竣工的项目；第一季度的轮次截止于上一年度项目的申报截止日"
+            "（2 月底，规则参数，RED-3）。日期可在保存前修改。此前在无轮次开放时申报的项目将归入本轮。"
         ),
     )
 

@@ -2,8 +2,8 @@
 what moves, record why (rule snapshots, clauses) and keep the business records in step.
 
 By topic: ``applications`` (drafts and the workflow actions, whose domain work is in
-``reserve.workflow``), ``intake`` (RES-1), ``upper`` (the upper-level reserve, RES-2) and
-``recovery`` (RES-4); ``holds`` the locks and holds they share. The rules themselves are pure
+``reserve.workflow``), ``documents`` (the basis and balance plan a review reads, RES-2),
+``intake`` (RES-1), ``upper`` (the upper-level reserve, RES-2) and ``recovery`` (RES-4); ``holds`` the locks and holds they share. The rules themselves are pure
 decisions in ``reserve.decisions``, re-exported here for callers outside the app.
 """
 
@@ -30,16 +30,25 @@ from totalquota.reserve.services.applications import (
     application_update,
     application_withdraw,
 )
+from totalquota.reserve.services.documents import document_add, document_delete
 from totalquota.reserve.services.intake import (
     EXCLUSION_OF_USAGE,
     check_intake_period,
+    intake_cancel,
     intake_confirm,
     intake_exclude,
     intake_prepare,
     line_in_reserve,
     quarter_period,
 )
-from totalquota.reserve.services.recovery import attainment_record, recover
+from totalquota.reserve.services.recovery import (
+    attainment_record,
+    recovery_answer,
+    recovery_approve,
+    recovery_notify,
+    recovery_propose,
+    recovery_reject,
+)
 from totalquota.reserve.services.upper import upper_deduct, upper_grant, upper_refuse, upper_request
 
 __all__ = [
@@ -62,15 +71,22 @@ __all__ = [
     "check_intake_period",
     "check_line_figures",
     "decide_line",
+    "document_add",
+    "document_delete",
     "floor_grams",
+    "intake_cancel",
     "intake_confirm",
     "intake_exclude",
     "intake_prepare",
     "line_hold_state",
     "line_in_reserve",
     "quarter_period",
-    "recover",
+    "recovery_answer",
+    "recovery_approve",
     "recovery_candidate",
+    "recovery_notify",
+    "recovery_propose",
+    "recovery_reject",
     "upper_deduct",
     "upper_grant",
     "upper_refuse",

@@ -13,13 +13,16 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
 from totalquota.common.i18n import chinese
 from totalquota.common.once import create_once
-from totalquota.ledger import services as ledger
-from totalquota.ledger.models import Account, SourceType
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.reductions.selectors import lines_eligible_for_intake
 from totalquota.registry.models import Zone
-from totalquota.reserve.models import ExclusionReason, IntakeItem, IntakeRun
+from totalquota.reserve import workflow
+from totalquota.reserve.models import ExclusionReason, IntakeItem, IntakeRun, IntakeStatus
+from totalquota.reserve.selectors import line_in_reserve
+from totalquota.workflow.kernel import create_transition, perform
+
+__all__ = ["line_in_reserve"]  # re-exported: callers outside the app found it here
 
 EXCLUSION_OF_USAGE = {
     "binding_task": ExclusionReason.BINDING_TASK,
@@ -43,25 +46,32 @@ def quarter_period(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def line_in_reserve(line_id: int) -> bool:
-    return Account.objects.filter(
-        source_type=SourceType.REDUCTION_LINE, source_ref=f"reductions.reductionline:{line_id}"
-    ).exists()
-
-
 @transaction.atomic
 def intake_prepare(
     *, actor: Principal, year: int, quarter: int, effective_date: dt.date | None = None
 ) -> IntakeRun:
     """Preview a quarterly intake: every approved line of the quarter, what would enter each zone's
-    reserve and what is excluded with its RES-1 reason. Nothing is credited until confirmed."""
+    reserve and what is excluded with its RES-1 reason. Nothing is credited until another person
+    confirms it (four eyes). A quarter has one run unless the earlier one was cancelled."""
     check_intake_period(year, quarter, effective_date)
     start, end = quarter_period(year, quarter)
-    pending = gettext("{year} 年第 {quarter} 季度已有待确认的入库批次").format(year=year, quarter=quarter)
-    if IntakeRun.objects.filter(year=year, quarter=quarter, confirmed_at__isnull=True).exists():
+    earlier = (
+        IntakeRun.objects.filter(year=year, quarter=quarter).exclude(status=IntakeStatus.CANCELLED).first()
+    )
+    if earlier is not None and earlier.status == IntakeStatus.CONFIRMED:
+        raise Conflict(
+            gettext("{year} 年第 {quarter} 季度已有已确认的入库批次，不能再次编制").format(
+                year=year, quarter=quarter
+            ),
+            clause="RES-1",
+        )
+    pending = gettext("{year} 年第 {quarter} 季度已有待确认的入库批次；作废该批次后方可重新编制").format(
+        year=year, quarter=quarter
+    )
+    if earlier is not None:
         raise Conflict(pending, clause="RES-1")
-    # A twin prepared at the same moment by someone else fails on the one-pending-run constraint:
-    # the same refusal as the check above.
+    # A twin prepared at the same moment by someone else fails on the one-run-per-quarter
+    # constraint: the same refusal as the check above.
     run = create_once(
         IntakeRun,
         pending,
@@ -98,6 +108,10 @@ def intake_prepare(
                 intake_grams=max(candidate.eligible_grams, 0),
                 reasons=reasons,
             )
+    create_transition(
+        workflow.INTAKE_ACTIONS, run, principal=actor, action="prepare", to=IntakeStatus.PREPARED, first=True
+    )
+    run.save(update_fields=["status"])
     record(actor=actor, action="reserve.intake_prepare", obj=run, after={"items": run.items.count()})
     return run
 
@@ -111,8 +125,8 @@ def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> Intake
     run = IntakeRun.objects.select_for_update().get(pk=item.run_id)
     item = IntakeItem.objects.select_for_update().get(pk=item.pk)
     item.run = run
-    if run.confirmed_at is not None:
-        raise Conflict(gettext("入库批次已确认，不能再调整"), clause="RES-1")
+    if run.status != IntakeStatus.PREPARED:
+        raise Conflict(gettext("入库批次已确认或已作废，不能再调整"), clause="RES-1")
     if not (reason or "").strip():
         raise ValidationFailed(gettext("请说明不符合入库条件的原因"), field="reason", clause="RES-1")
     before = {"intake_grams": item.intake_grams, "reasons": item.reasons}
@@ -128,6 +142,9 @@ def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> Intake
     item.excluded_grams += item.intake_grams
     item.intake_grams = 0
     item.other_reason = reason
+    item.excluded_by = (
+        actor.user
+    )  # a preparer of the run from now on: four eyes keeps them from confirming it
     item.save()
     record(
         actor=actor,
@@ -139,43 +156,12 @@ def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> Intake
     return item
 
 
-@transaction.atomic
 def intake_confirm(*, actor: Principal, run: IntakeRun) -> IntakeRun:
-    """Confirm a run: one lot per included line, credited to its zone's reserve. A run confirms
-    once; a line enters the reserve once whatever runs list it (the ledger key is the line)."""
-    # Lock order step 1: the run, so two administrators pressing confirm at once make one set of lots.
-    run = IntakeRun.objects.select_for_update().get(pk=run.pk)
-    if run.confirmed_at is not None:
-        raise Conflict(gettext("该入库批次已确认，不能重复入库"), clause="RES-1")
-    items = list(run.items.select_related("line__project", "pollutant", "zone"))
-    # Lock order step 2: every zone row the run credits, before the first lot (and its audit event).
-    ledger.lock_zones({(item.zone_id, item.pollutant_id) for item in items if item.intake_grams > 0})
-    for item in items:
-        if item.intake_grams <= 0 or line_in_reserve(item.line_id):
-            continue
-        project = item.line.project
-        item.posting = ledger.lot_open(
-            actor=actor,
-            zone=item.zone,
-            pollutant=item.pollutant,
-            amount_grams=item.intake_grams,
-            source_type=SourceType.REDUCTION_LINE,
-            source_ref=f"reductions.reductionline:{item.line_id}",
-            source_label=f"{project.code or ''} {project.name}".strip(),
-            effective_date=run.effective_date,
-            reason=f"{run} 入库",
-            clause_id="RES-1",
-            obj=item.line,
-            idempotency_key=f"reserve-intake-line-{item.line_id}",
-        )
-        item.save(update_fields=["posting"])
-    run.confirmed_by = actor.user
-    run.confirmed_at = timezone.now()
-    run.save(update_fields=["confirmed_by", "confirmed_at"])
-    record(
-        actor=actor,
-        action="reserve.intake_confirm",
-        obj=run,
-        after={"lots": run.items.filter(posting__isnull=False).count()},
-    )
-    return run
+    """Confirm a run (``reserve.workflow.intake_credit``): one lot per included line. Four eyes:
+    whoever prepared the run or excluded an item of it cannot confirm it. A run confirms once."""
+    return perform(workflow.INTAKE_ACTIONS, "confirm", principal=actor, obj=run)  # type: ignore[no-any-return]
+
+
+def intake_cancel(*, actor: Principal, run: IntakeRun, reason: str) -> IntakeRun:
+    """Cancel a prepared run with a reason; the quarter may then be prepared again."""
+    return perform(workflow.INTAKE_ACTIONS, "cancel", principal=actor, obj=run, reason=reason)  # type: ignore[no-any-return]

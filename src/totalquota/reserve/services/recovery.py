@@ -13,24 +13,22 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.emissions.services import enter_once
-from totalquota.ledger import selectors as ledger_selectors
-from totalquota.ledger import services as ledger
-from totalquota.ledger.models import SourceType
 from totalquota.lib import dates
-from totalquota.lib.errors import RuleViolation, ValidationFailed
-from totalquota.lib.units import format_quantity
-from totalquota.registry.rules import rule_value
-from totalquota.reserve import rules
-from totalquota.reserve.decisions import floor_grams, recovery_candidate
+from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
+from totalquota.reserve import workflow
+from totalquota.reserve.decisions import recovery_figures
 from totalquota.reserve.models import (
+    OPEN_RECOVERY,
     ApplicationLine,
     ApplicationStatus,
     AttainmentStatus,
     Indicator,
     RecoveryCase,
     RecoveryKind,
+    RecoveryStatus,
 )
 from totalquota.reserve.services.holds import lock_application
+from totalquota.workflow.kernel import create_transition, perform
 
 
 @transaction.atomic
@@ -55,7 +53,7 @@ def attainment_record(
 
 
 @transaction.atomic
-def recover(
+def recovery_propose(
     *,
     actor: Principal,
     line: ApplicationLine,
@@ -65,105 +63,90 @@ def recover(
     verified: VerifiedEmission | None = None,
     today: dt.date | None = None,
 ) -> RecoveryCase:
-    """Return quota of an approved line to the reserve (RES-4).
+    """A reviewer proposes returning quota of an approved line to the reserve (RES-4); nothing
+    moves until another reviewer decides it (``reserve.workflow.RECOVERY_ACTIONS``).
 
-    (1) not built: the whole deduction goes back to the lots it came from (a reversing posting).
+    (1) not built: the whole deduction would go back to the lots it came from.
     (2) underused: the reviewer confirms the surplus (permitted - verified actual, or an adjusted
-        figure with the reason); surplus x recovery ratio returns as a new lot traceable to the
-        allocation, and the line's permitted quantity goes down by the surplus.
+        figure with the reason); the unit is told before the decision.
     (3) other: like (2) with the amount the reviewer gives and the reason.
+    The figures are checked now (``decisions.recovery_figures``) and again on the decision day.
     """
-    # Lock order step 1: the line's application, so one recovery decision on it at a time (and the
-    # recovery number below counts safely); the ledger operation then takes steps 2, 3 and 5.
+    # Lock order step 1: the line's application, so that one open case per line is checked safely.
     application = lock_application(line.application)
     line = ApplicationLine.objects.select_related("pollutant", "allocation", "posting").get(pk=line.pk)
     if application.status != ApplicationStatus.APPROVED or line.posting_id is None:
         raise RuleViolation(gettext("只能收回已批准并已扣减的指标"), clause="RES-4")
     if not (reason or "").strip():
         raise ValidationFailed(gettext("请说明收回理由"), field="reason", clause="RES-4")
-    today = today or timezone.localdate()
-    kind = RecoveryKind(kind)
-    snap: dict[str, Any] = {}
-    if kind == RecoveryKind.NOT_BUILT:
-        if line.recoveries.exists():
-            raise RuleViolation(gettext("该指标已部分收回，不能再按“不再建设”整体退回"), clause="RES-4")
-        posting = ledger.reverse(
-            actor=actor,
-            posting=line.posting,
-            reason=f"项目不再建设：{reason}",
-            idempotency_key=f"reserve-recover-notbuilt-{line.pk}",
-            clause_id="RES-4",
+    if kind not in RecoveryKind.values:
+        raise ValidationFailed(
+            gettext("收回情形应为：") + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
         )
-        surplus = recovered = line.deduction_grams
-        line.permitted_env_grams = 0
-    else:
-        if isinstance(surplus_grams, bool) or not isinstance(surplus_grams, int) or surplus_grams <= 0:
-            raise ValidationFailed(gettext("确认富余量必须大于零"), field="surplus_grams", clause="RES-4")
-        permitted = line.permitted_env_grams or 0
-        if surplus_grams > permitted:
-            raise RuleViolation(
-                gettext("确认富余量不能超过现许可量 {v0}").format(
-                    v0=format_quantity(permitted, line.pollutant.unit, suffix=True)
-                ),
-                clause="RES-4",
-            )
-        suggested = None
-        if kind == RecoveryKind.UNDERUSED:
-            candidate = recovery_candidate(line, today=today, verified=verified)
-            if candidate is None:
-                raise RuleViolation(
-                    gettext("该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%"),
-                    clause="RES-4",
-                )
-            suggested, snap = candidate.suggested_surplus_grams, candidate.snapshot
-            verified = candidate.verified
-        ratio_value = rule_value(rules.RECOVERY_RATIO.key, today)
-        snap["recovery_ratio"] = ratio_value.snapshot()
-        recovered = floor_grams(surplus_grams * ratio_value.ratio)
-        surplus = surplus_grams
-        assert line.allocation is not None
-        balance = ledger_selectors.account_balance(line.allocation).available
-        if recovered > balance:
-            raise RuleViolation(
-                gettext("收回入库量 {v0} 超过该项目指标账户余额 {v1}").format(
-                    v0=format_quantity(recovered, line.pollutant.unit, suffix=True),
-                    v1=format_quantity(balance, line.pollutant.unit, suffix=True),
-                ),
-                clause="RES-4",
-            )
-        if recovered <= 0:
-            raise RuleViolation(gettext("按收回比例计算的入库量为零"), clause="RES-4")
-        number = line.recoveries.count() + 1  # safe: the application row is locked
-        posting = ledger.lot_open(
-            actor=actor,
-            zone=application.zone,
-            pollutant=line.pollutant,
-            amount_grams=recovered,
-            source_type=SourceType.RECOVERY,
-            source_ref=f"ledger.account:{line.allocation_id}",
-            source_label=f"{application.code} {application.project_name} 指标收回",
-            funding_account=line.allocation,
-            effective_date=today,
-            reason=f"{kind.label}：{reason}",
-            clause_id="RES-4",
-            code="recovery",
-            obj=line,
-            idempotency_key=f"reserve-recover-{line.pk}-{number}",
-        )
-        line.permitted_env_grams = permitted - surplus
-        snap["suggested_surplus_grams"] = suggested
-    line.save(update_fields=["permitted_env_grams"])
-    case = RecoveryCase.objects.create(
+    if line.recoveries.filter(status__in=OPEN_RECOVERY).exists():
+        raise Conflict(gettext("该指标已有待决定的收回事项"), clause="RES-4")
+    figures = recovery_figures(
+        line,
+        kind=kind,
+        surplus_grams=surplus_grams,
+        today=today or timezone.localdate(),
+        verified=verified,
+        earlier=line.recoveries.filter(status=RecoveryStatus.APPROVED).exists(),
+    )
+    case = RecoveryCase(
         line=line,
         kind=kind,
-        verified=verified,
-        suggested_surplus_grams=snap.get("suggested_surplus_grams"),
-        surplus_grams=surplus,
-        recovered_grams=recovered,
-        reason=reason,
-        rule_snapshot=snap,
-        decided_by=actor.user,
-        posting=posting,
+        verified=figures.verified,
+        suggested_surplus_grams=figures.suggested_surplus_grams,
+        surplus_grams=figures.surplus_grams,
+        recovered_grams=figures.recovered_grams,
+        reason=reason.strip(),
+        rule_snapshot=figures.snapshot,
+        proposed_by=actor.user,
     )
-    record(actor=actor, action="reserve.recover", obj=case, after=snapshot(case))
+    case.save()
+    create_transition(
+        workflow.RECOVERY_ACTIONS,
+        case,
+        principal=actor,
+        action="propose",
+        to=RecoveryStatus.PROPOSED,
+        reason=case.reason,
+        rules=[v for k, v in figures.snapshot.items() if isinstance(v, dict) and "key" in v],
+        first=True,
+    )
+    case.save(update_fields=["status"])
+    record(actor=actor, action="reserve.recovery_propose", obj=case, after=snapshot(case))
     return case
+
+
+# ``today`` in the steps below: the day the step is taken, for a scenario run over a year; pages
+# and the API never give it (the step is taken today).
+
+
+def recovery_notify(*, actor: Principal, case: RecoveryCase, today: dt.date | None = None) -> RecoveryCase:
+    """Tell the unit the proposed amount; the answer period starts (RES-4)."""
+    return perform(workflow.RECOVERY_ACTIONS, "notify", principal=actor, obj=case, today=today)  # type: ignore[no-any-return]
+
+
+def recovery_answer(
+    *, actor: Principal, case: RecoveryCase, answer: str, file: Any = None, today: dt.date | None = None
+) -> RecoveryCase:
+    """The unit answers the notice, once and within the answer period, with an optional file."""
+    return perform(  # type: ignore[no-any-return]
+        workflow.RECOVERY_ACTIONS, "answer", principal=actor, obj=case, reason=answer, file=file, today=today
+    )
+
+
+def recovery_approve(
+    *, actor: Principal, case: RecoveryCase, reason: str = "", today: dt.date | None = None
+) -> RecoveryCase:
+    """Another reviewer decides to recover: the ledger moves now (``workflow.apply_recovery``)."""
+    return perform(  # type: ignore[no-any-return]
+        workflow.RECOVERY_ACTIONS, "approve", principal=actor, obj=case, reason=reason, today=today
+    )
+
+
+def recovery_reject(*, actor: Principal, case: RecoveryCase, reason: str) -> RecoveryCase:
+    """Another reviewer decides not to recover, with a reason."""
+    return perform(workflow.RECOVERY_ACTIONS, "reject", principal=actor, obj=case, reason=reason)  # type: ignore[no-any-return]

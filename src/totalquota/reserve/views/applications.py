@@ -4,31 +4,45 @@ line and the ANNEX-1 download."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import access, may, principal_of, require
-from totalquota.common.pdf import pdf_response
-from totalquota.common.xlsx import xlsx_response
+from totalquota.documents import selectors as documents
+from totalquota.documents.models import DocumentKind
+from totalquota.documents.responses import send_file
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Account, AccountKind
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Zone
-from totalquota.reserve import annex, selectors, services
-from totalquota.reserve.decisions import LINE_FIELDS, explain_line, line_hold_state
-from totalquota.reserve.forms import ApplicationForm, LinesForm, OperatingForm, ReasonForm, RecoveryForm
+from totalquota.reserve import selectors, services
+from totalquota.reserve.decisions import (
+    LINE_FIELDS,
+    expected_route,
+    explain_line,
+    line_hold_state,
+    missing_documents,
+)
+from totalquota.reserve.forms import (
+    ApplicationForm,
+    DocumentForm,
+    LinesForm,
+    OperatingForm,
+    ReasonForm,
+    RecoveryForm,
+)
 from totalquota.reserve.models import (
     ApplicationLine,
     ApplicationStatus,
@@ -36,9 +50,12 @@ from totalquota.reserve.models import (
     RecoveryCase,
     Route,
 )
+from totalquota.reserve.services import annex as annex_services
+from totalquota.reserve.views.documents import document_intro
 from totalquota.reserve.workflow import APPLICATION_ACTIONS
 from totalquota.web.actions import action_view
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.workflow.views import assignment_context
 
 LINE_STATUS_LABELS = {  # labels of decisions.line_hold_state
     "none": gettext_lazy("无需扣减"),
@@ -74,7 +91,7 @@ class ApplicationListView(ScopedListView):
     search_fields = ["code", "project_name", "enterprise__name", "eia_reference", "location"]
     search_placeholder = gettext_lazy("编号、项目、单位、环评文号")
     filterset_class = ApplicationFilter
-    export_name = "quota-applications"
+    export_name = gettext_lazy("指标申请")
     columns = model_columns(
         QuotaApplication,
         Column(gettext_lazy("申请编号"), "code", link=True),
@@ -182,6 +199,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_reviewer = may(user, "reserve.decide")
     can = APPLICATION_ACTIONS.available(principal_of(user), application)
     labels = dict(ApplicationStatus.choices)
+    can_edit = may(user, "reserve.apply") and application.status == ApplicationStatus.DRAFT
+    is_draft = application.status == ApplicationStatus.DRAFT
+    # The route a draft would take, so the applicant knows before submitting whether the review
+    # documents are needed (RES-2); after submission the application's own route says it.
+    route = expected_route(application, timezone.localdate()) if is_draft else application.route
     context = {
         "application": application,
         "title": f"{application.code} {application.project_name}",
@@ -191,7 +213,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for t in application.transitions.select_related("actor")
         ],
         "preview": selectors.decision_preview(application) if is_reviewer and application.is_open else [],
-        "can_edit": may(user, "reserve.apply") and application.status == ApplicationStatus.DRAFT,
+        "can_edit": can_edit,
+        "documents": selectors.application_documents(application),
+        "missing_documents": missing_documents(application) if route == Route.REVIEW else [],
+        "documents_route": route,
+        "document_form": DocumentForm(auto_id="document_%s") if can_edit else None,
+        "document_intro": document_intro() if can_edit else "",
         "can_withdraw": can["withdraw"],
         "can_propose": can["propose"],
         "can_decide": can["approve"],
@@ -201,6 +228,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and application.status == ApplicationStatus.APPROVED,
         "can_recover": may(user, "reserve.recover") and application.status == ApplicationStatus.APPROVED,
         "approved": application.status == ApplicationStatus.APPROVED,
+        "annex": documents.valid_document(application, DocumentKind.ANNEX_1),
         "reason_form": ReasonForm(),
         "operating_form": OperatingForm(initial={"started_on": application.operation_started_on}),
         "recovery_form": RecoveryForm(),
@@ -208,6 +236,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line__pollutant"
         ),
         "upper_requests": application.upper_requests.select_related("pollutant"),
+        "assignment": assignment_context(user, application),
     }
     return render(request, "reserve/application_detail.html", context)
 
@@ -299,7 +328,7 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
             if data["surplus"]
             else None
         )
-        case = services.recover(
+        case = services.recovery_propose(
             actor=principal_of(request.user),
             line=line,
             kind=data["kind"],
@@ -311,21 +340,31 @@ def line_recover(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("已收回 %(q)s 入库。")
+            _("已拟定收回 %(q)s，待另一名审核人员决定。")
             % {"q": format_quantity(case.recovered_grams, line.pollutant.unit, suffix=True)},
         )
+        return redirect(case)
     return redirect(line.application)
+
+
+ANNEX_FORMATS = ("pdf", "xlsx")
 
 
 @login_required
 def annex_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    """The stored ANNEX-1 (``documents.IssuedDocument``) of an approved application."""
+    if fmt not in ANNEX_FORMATS:
+        raise Http404
     application = access(
         request.user, QuotaApplication.objects.select_related("enterprise"), pk, "reserve.view"
     )
     if application.status != ApplicationStatus.APPROVED:
         messages.error(request, _("信息表（附件1）在批准后出具"))
         return redirect(application)
-    name = f"排污总量指标管理信息表-{application.code}"
-    if fmt == "pdf":
-        return pdf_response(annex.annex_pdf(application), f"{name}.pdf")
-    return xlsx_response(io.BytesIO(annex.annex_xlsx(application)), f"{name}.xlsx")
+    document = annex_services.annex_document(application=application)
+    if document is None:
+        messages.error(request, _("该申请的信息表（附件1）已撤销"))
+        return redirect(application)
+    return send_file(
+        document, fmt, f"排污总量指标管理信息表-{application.code}-第{document.version}版", request
+    )

@@ -3,6 +3,8 @@ emissions (kept by the emission total library, entered here) and ambient attainm
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from totalquota.accounts.permissions import require, restrict
+from totalquota.accounts.permissions import access, principal_of, require, restrict
 from totalquota.emissions import services as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.lib.units import format_quantity
@@ -19,8 +21,12 @@ from totalquota.reserve import selectors, services
 from totalquota.reserve.forms import AttainmentForm, RecoveryForm, VerifiedEmissionForm
 from totalquota.reserve.models import AttainmentStatus, QuotaApplication, RecoveryCase
 from totalquota.reserve.views.common import in_grams
+from totalquota.reserve.workflow import RECOVERY_ACTIONS
+from totalquota.web.actions import action_view
 from totalquota.web.forms import form_page, refusal_above, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.workflow.kernel import Action
+from totalquota.workflow.views import assignment_context, history
 
 
 @login_required
@@ -29,7 +35,9 @@ def recovery_candidates(request: HttpRequest) -> HttpResponse:
     candidates = selectors.recovery_candidates(restrict(request.user, QuotaApplication, "reserve.view"))
     cases = restrict(
         request.user,
-        RecoveryCase.objects.select_related("line__application", "line__pollutant", "decided_by"),
+        RecoveryCase.objects.select_related(
+            "line__application", "line__pollutant", "decided_by", "proposed_by"
+        ),
         "reserve.view",
     )[:100]
     return render(
@@ -44,12 +52,48 @@ def recovery_candidates(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _case(request: HttpRequest, pk: int, permission: str) -> RecoveryCase:
+    return access(
+        request.user,
+        RecoveryCase.objects.select_related("line__application__enterprise", "line__pollutant"),
+        pk,
+        permission,
+    )
+
+
+@login_required
+def recovery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A recovery case: its figures, the notice and the unit's answer, the decision and history;
+    the unit sees its own cases here (scoped like its applications)."""
+    case = _case(request, pk, "reserve.view")
+    return render(
+        request,
+        "reserve/recovery_detail.html",
+        {
+            "case": case,
+            "title": _("指标收回（RES-4）"),
+            "can": RECOVERY_ACTIONS.available(principal_of(request.user), case),
+            "transitions": history(case),
+            "assignment": assignment_context(request.user, case),
+        },
+    )
+
+
+def _answer_file(request: HttpRequest, action: Action[RecoveryCase], _case: RecoveryCase) -> dict[str, Any]:
+    """The unit's optional file with its answer."""
+    return {"file": request.FILES.get("file")} if action.name == "answer" else {}
+
+
+# The workflow buttons of a case (notify, answer, approve, reject), one URL each (reserve.urls).
+recovery_action = action_view(RECOVERY_ACTIONS, _case, _answer_file)
+
+
 class VerifiedListView(ScopedListView):
     model = VerifiedEmission
     action = "reserve.view"
     title = gettext_lazy("核实排放量")
     search_fields = ["enterprise__name", "source"]
-    export_name = "verified-emissions"
+    export_name = gettext_lazy("核定实际排放量")
     columns = model_columns(
         VerifiedEmission,
         Column(gettext_lazy("排污单位"), "enterprise.name"),
@@ -87,7 +131,7 @@ class AttainmentListView(ScopedListView):
     model = AttainmentStatus
     action = "reserve.view"
     title = gettext_lazy("环境质量达标状况")
-    export_name = "attainment"
+    export_name = gettext_lazy("环境质量达标状况")
     columns = model_columns(
         AttainmentStatus,
         "year indicator attained",

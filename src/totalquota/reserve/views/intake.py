@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -13,25 +15,57 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from totalquota.accounts.permissions import access, principal_of, require
-from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.accounts.permissions import access, may, principal_of, require
+from totalquota.common.xlsx import export_filename, write_workbook, xlsx_response
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import grams_to_decimal
+from totalquota.registry.models import Zone
 from totalquota.reserve import services
 from totalquota.reserve.forms import ExcludeForm, IntakeForm
-from totalquota.reserve.models import IntakeItem, IntakeRun
+from totalquota.reserve.models import IntakeItem, IntakeRun, IntakeStatus
+from totalquota.reserve.workflow import INTAKE_ACTIONS
+from totalquota.web.actions import action_view
 from totalquota.web.forms import form_page, refusal_above
-from totalquota.web.lists import Button, Column, ScopedListView, model_columns
+from totalquota.web.lists import Button, Column, ScopedListView, export_heading, model_columns
+from totalquota.workflow.views import assignment_context, history
+
+QUARTERS = [
+    (1, gettext_lazy("第 1 季度")),
+    (2, gettext_lazy("第 2 季度")),
+    (3, gettext_lazy("第 3 季度")),
+    (4, gettext_lazy("第 4 季度")),
+]
+
+
+class IntakeFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter(label=gettext_lazy("年度"))
+    quarter = django_filters.ChoiceFilter(label=gettext_lazy("季度"), choices=QUARTERS)
+    status = django_filters.ChoiceFilter(label=gettext_lazy("状态"), choices=IntakeStatus.choices)
+    zone = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("功能区"),
+        queryset=Zone.objects.filter(is_active=True),
+        method="with_zone",
+    )
+
+    class Meta:
+        model = IntakeRun
+        fields = ["year", "quarter", "status", "zone"]
+
+    def with_zone(self, queryset: QuerySet[IntakeRun], _name: str, zone: Zone) -> QuerySet[IntakeRun]:
+        """The runs that list a line of ``zone``."""
+        return queryset.filter(items__zone=zone).distinct()
 
 
 class IntakeListView(ScopedListView):
     model = IntakeRun
-    action = "reserve.intake"
+    action = "reserve.intake_view"
     title = gettext_lazy("季度入库（RES-1）")
-    export_name = "intake-runs"
+    export_name = gettext_lazy("季度入库")
+    filterset_class = IntakeFilter
     columns = model_columns(
         IntakeRun,
         Column(gettext_lazy("入库批次"), lambda r: str(r), link=True),
+        "status",
         Column(gettext_lazy("审核日期自"), "period_start"),
         "period_end effective_date created_by confirmed_by confirmed_at",
     )
@@ -62,7 +96,7 @@ def intake_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    run = access(request.user, IntakeRun, pk, "reserve.intake")
+    run = access(request.user, IntakeRun, pk, "reserve.intake_view")
     items = run.items.select_related("line__project", "zone", "pollutant", "posting")
     if request.GET.get("export") == "xlsx":
         rows = [
@@ -70,6 +104,7 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
                 i.zone.name,
                 i.line.project.name,
                 i.pollutant.display_name,
+                i.pollutant.display_unit,
                 grams_to_decimal(i.reduction_grams, i.pollutant.unit),
                 grams_to_decimal(i.excluded_grams, i.pollutant.unit),
                 grams_to_decimal(i.intake_grams, i.pollutant.unit),
@@ -81,18 +116,31 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
             _("功能区"),
             _("减排项目"),
             _("污染物"),
+            _("单位"),
             _("核定减排量"),
             _("不予入库量"),
             _("入库量"),
             _("不予入库情形"),
         ]
+        title = _("%(year)d年第%(quarter)d季度减排量入库明细") % {"year": run.year, "quarter": run.quarter}
+        heading = export_heading(request.user, title, str(run))
         return xlsx_response(
-            write_workbook([(str(run), headers, rows)]), f"intake-{run.year}Q{run.quarter}.xlsx"
+            write_workbook([(title, headers, rows)], heading=heading),
+            export_filename(title, timezone.localdate()),
         )
     return render(
         request,
         "reserve/intake_detail.html",
-        {"run": run, "items": items, "title": str(run), "exclude_form": ExcludeForm()},
+        {
+            "run": run,
+            "items": items,
+            "title": str(run),
+            "exclude_form": ExcludeForm(),
+            "can": INTAKE_ACTIONS.available(principal_of(request.user), run),
+            "can_exclude": run.status == IntakeStatus.PREPARED and may(request.user, "reserve.intake"),
+            "transitions": history(run),
+            "assignment": assignment_context(request.user, run),
+        },
     )
 
 
@@ -112,14 +160,9 @@ def intake_item_exclude(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(item.run)
 
 
-@login_required
-@require_POST
-def intake_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    run = access(request.user, IntakeRun, pk, "reserve.intake")
-    try:
-        services.intake_confirm(actor=principal_of(request.user), run=run)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已确认入库。"))
-    return redirect(run)
+def _load(request: HttpRequest, pk: int, permission: str) -> IntakeRun:
+    return access(request.user, IntakeRun, pk, permission)
+
+
+# The workflow buttons of a run (confirm: four eyes; cancel), one URL each (reserve.urls).
+intake_action = action_view(INTAKE_ACTIONS, _load)

@@ -29,7 +29,7 @@ class UpperListView(ScopedListView):
     action = "reserve.view"
     title = gettext_lazy("上级储备库申请")
     search_fields = ["reason", "reference", "application__code"]
-    export_name = "upper-level"
+    export_name = gettext_lazy("上级储备库申请")
     columns = model_columns(
         UpperLevelRequest,
         Column(gettext_lazy("功能区"), "zone.name"),

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from totalquota.accounts.permissions import in_zones, require
 from totalquota.common.pdf import pdf_response, render_pdf
-from totalquota.common.xlsx import write_workbook, xlsx_response
+from totalquota.common.xlsx import chinese_date, export_filename, write_workbook, xlsx_response
 from totalquota.lib.units import grams_to_decimal
 from totalquota.registry.models import Zone
 from totalquota.reserve import selectors
 from totalquota.reserve.forms import WarningPeriodForm
+from totalquota.web.lists import export_heading
 
 
 def _period(request: HttpRequest) -> tuple[dt.date, dt.date, WarningPeriodForm]:
@@ -45,6 +46,7 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
         "issued_on": timezone.localdate(),
         "flagged": [r for r in rows if r.level != "normal"],
     }
+    period = _("%(start)s 至 %(end)s") % {"start": chinese_date(start), "end": chinese_date(end)}
     if fmt == "xlsx":
         headers = [
             _("功能区"),
@@ -71,11 +73,14 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
             ]
             for r in rows
         ]
+        title = _("储备收支预警通报")
         return xlsx_response(
-            write_workbook([(_("预警通报"), headers, data)]), f"reserve-warnings-{start}-{end}.xlsx"
+            write_workbook([(title, headers, data)], heading=export_heading(request.user, title, period)),
+            export_filename(title, period.replace(" ", "")),
         )
     if fmt == "pdf":
         return pdf_response(
-            render_pdf("reserve/warnings_pdf.html", context), f"储备收支预警通报-{start}-{end}.pdf"
+            render_pdf("reserve/warnings_pdf.html", context),
+            export_filename(_("储备收支预警通报"), period.replace(" ", ""), "pdf"),
         )
     return render(request, "reserve/warnings.html", context)

@@ -15,7 +15,7 @@ from totalquota.accounts.roles import Role
 from totalquota.lib.errors import RuleViolation
 from totalquota.reductions.models import AWAITING_REVIEW, ProjectStatus, ReductionProject
 from totalquota.reductions.rules import ROUND_REMINDER_DAYS
-from totalquota.reductions.selectors import current_rounds, overdue_q
+from totalquota.reductions.selectors import current_rounds, overdue_q, year_closes_on
 from totalquota.registry.rules import rule_value
 from totalquota.web.home import Card, provider
 
@@ -106,11 +106,11 @@ def reduction_cards(principal) -> list[Card]:
         return projects.filter(status=status).count()
 
     if role in (Role.ENTERPRISE, Role.ZONE_OFFICER, Role.ADMIN):
+        overdue = projects.filter(overdue_q(today)).count()
         try:
-            overdue = projects.filter(overdue_q(today)).count()
+            year_closes_on(today.year - 1)  # the RED-3 rule every declaration reads
         except RuleViolation as exc:
             # A missing rule parameter is the administrator's task; it must not break home pages.
-            overdue = 0
             if role == Role.ADMIN:
                 cards.append(
                     Card(_("规则参数缺失"), "RED-3", reverse("registry:rule_list"), "danger", exc.message, 5)

@@ -9,10 +9,14 @@ from django.utils.translation import gettext as _
 from totalquota.accounts.permissions import Principal, in_zones, may, restrict, zone_visible
 from totalquota.registry.models import Zone
 from totalquota.reserve.models import (
+    OPEN_RECOVERY,
     OPEN_STATUSES,
     ApplicationStatus,
     IntakeRun,
+    IntakeStatus,
     QuotaApplication,
+    RecoveryCase,
+    RecoveryStatus,
     RequestStatus,
     UpperLevelRequest,
 )
@@ -67,11 +71,41 @@ def reserve_cards(principal: Principal) -> list[Card]:
                     5,
                 )
             )
-    if may(principal, "reserve.intake"):
-        pending = IntakeRun.objects.filter(confirmed_at__isnull=True).count()
+    if may(principal, "reserve.intake_confirm"):
+        # Four eyes: the runs someone else prepared (the preparer's own wait for a second person).
+        pending = (
+            IntakeRun.objects.filter(status=IntakeStatus.PREPARED).exclude(created_by=principal.user).count()
+        )
         if pending:
             cards.append(
-                Card(_("待确认的入库批次"), pending, reverse("reserve:intake_list"), "warning", order=15)
+                Card(
+                    _("待确认的入库批次"),
+                    pending,
+                    reverse("reserve:intake_list") + "?status=prepared",
+                    "warning",
+                    _("编制人以外的人员确认入库（四眼原则）"),
+                    15,
+                )
+            )
+    cases = restrict(principal, RecoveryCase.objects.all(), "reserve.view")
+    if may(principal, "reserve.decide"):
+        waiting = cases.filter(status__in=OPEN_RECOVERY).exclude(proposed_by=principal.user).count()
+        if waiting:
+            cards.append(
+                Card(_("待决定的指标收回"), waiting, reverse("reserve:recovery"), "warning", order=12)
+            )
+    if may(principal, "reserve.recovery_answer"):
+        told = cases.filter(status=RecoveryStatus.NOTIFIED, answered_at__isnull=True).first()
+        if told is not None:
+            cards.append(
+                Card(
+                    _("收回告知待答复"),
+                    cases.filter(status=RecoveryStatus.NOTIFIED, answered_at__isnull=True).count(),
+                    told.get_absolute_url(),
+                    "danger",
+                    _("答复期内可陈述意见（RES-4）"),
+                    2,
+                )
             )
         upper = UpperLevelRequest.objects.filter(status=RequestStatus.REQUESTED).count()
         if upper:

@@ -1,4 +1,9 @@
-"""What an uploaded file really is, from its bytes (RED-3 (3) evidence).
+"""Uploaded documents: what a file really is, from its bytes, and how it is kept and sent.
+
+Used by every upload of a document a person reads: reduction evidence (RED-3 (3)) and the
+documents of a quota application (RES-2). ``check_upload`` limits the size and checks the
+content, ``storing`` keeps the bytes under their digest, ``download`` sends them back through a
+view that has checked who asks (uploads have no URL of their own).
 
 Names and browser-declared types are not trusted, and neither is a file's first few bytes: a file
 is accepted only when its content parses as what its magic number claims, all of it —
@@ -19,13 +24,16 @@ Each refusal is a Chinese message saying what was found.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
 import re
 import struct
+import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
@@ -33,11 +41,17 @@ from xml.etree.ElementTree import ParseError
 import olefile
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from django.conf import settings
+from django.core.files.base import File
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
 from totalquota.common.xlsx import BROKEN_ZIP, scan_xml_parts
+from totalquota.lib.errors import RuleViolation, ValidationFailed
 
 PDF = "application/pdf"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -73,9 +87,9 @@ MARKUP = re.compile(
     re.IGNORECASE,
 )
 HEAD_BYTES = 4096
-# An evidence image is a photo or a scan; more pixels than this is a decompression bomb.
+# An uploaded image is a photo or a scan; more pixels than this is a decompression bomb.
 MAX_PIXELS = 100_000_000
-# Structures a PDF walk visits at most (a real evidence document has a few thousand objects).
+# Structures a PDF walk visits at most (a real document has a few thousand objects).
 MAX_PDF_OBJECTS = 200_000
 
 # Keys and action types of a PDF that run something or carry something: refused wherever they are.
@@ -408,3 +422,83 @@ def sniff(file: IO[bytes]) -> Sniffed:
             f"文件内容不是可接受的类型：仅接受{ACCEPTED_LABEL}（按文件内容判断，与文件名无关）"
         )
     return Sniffed(kind[0], kind[1], len(data), hashlib.sha256(data).hexdigest())
+
+
+# --- keeping and sending an upload --------------------------------------------------------------
+def upload_limit_mb() -> int:
+    """The per-file limit in MB, as pages state it."""
+    return int(settings.UPLOAD_MAX_BYTES // (1024 * 1024))
+
+
+def check_upload(upload: Any, *, clause: str) -> Sniffed:
+    """The size limit (``UPLOAD_MAX_BYTES``) and the content check of ``upload``, each refusal a
+    ``RuleViolation`` on the ``file`` field under ``clause``; nothing is stored."""
+    if upload is None:
+        raise ValidationFailed(gettext("请选择要上传的文件"), field="file")
+    limit = settings.UPLOAD_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise RuleViolation(
+            gettext("文件过大：{v0:.1f} MB，单个文件不能超过 {v1:.0f} MB").format(
+                v0=size / 1048576, v1=limit / 1048576
+            ),
+            field="file",
+            clause=clause,
+        )
+    try:
+        found = sniff(upload)
+    except UnsupportedFile as exc:
+        raise RuleViolation(str(exc), field="file", clause=clause) from None
+    if found.size > limit:
+        raise RuleViolation(
+            gettext("文件过大：单个文件不能超过 {v0:.0f} MB").format(v0=limit / 1048576),
+            field="file",
+            clause=clause,
+        )
+    return found
+
+
+def safe_name(name: str) -> str:
+    """The uploaded name as it may be shown and offered again: no folders, no control characters,
+    at most 200 characters (the extension kept)."""
+    base = os.path.basename(str(name or "").replace("\\", "/"))
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    if len(base) > 200:
+        stem, ext = os.path.splitext(base)
+        base = stem[: 200 - len(ext)] + ext
+    return base or "file"
+
+
+@contextlib.contextmanager
+def storing(field: FieldFile, upload: Any, found: Sniffed, target: str) -> Iterator[str]:
+    """Put the checked ``upload`` at ``target`` (its digest path, from the field's ``upload_to``)
+    and name it on ``field``; the body of the ``with`` saves the record. The same bytes already on
+    disk are shared rather than written again; bytes this call wrote are removed again if the body
+    fails (a caller whose enclosing transaction rolls back later leaves a file no row names)."""
+    storage = field.storage
+    written = not storage.exists(target)
+    if written:
+        upload.seek(0)
+        field.save(f"{found.sha256}.{found.extension}", File(upload), save=False)
+    else:
+        field.name = target
+    stored = field.name or target
+    try:
+        yield stored
+    except BaseException:
+        if written:
+            storage.delete(stored)
+        raise
+
+
+def download(field: FieldFile, *, content_type: str, filename: str) -> FileResponse:
+    """The stored file as an attachment, never rendered by the browser (``nosniff`` and a
+    sandboxing policy); 404 when the bytes are gone. The caller has checked access."""
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404(gettext("文件不存在")) from None
+    response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

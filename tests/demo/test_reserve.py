@@ -1,0 +1,34 @@
+"""The demo park's reserve: every application that went to review carries its basis and balance
+plan (RES-2), as real documents the content check accepted."""
+
+from __future__ import annotations
+
+import importlib
+import random
+
+import pytest
+from django.utils import timezone
+
+from totalquota.common.files import sniff
+from totalquota.demo.context import STEPS, DemoContext
+from totalquota.reserve.models import ApplicationStatus, QuotaApplication, Route
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_reviews_carry_their_basis_and_balance_plan():
+    ctx = DemoContext(rng=random.Random(20211), today=timezone.localdate())
+    ctx["enterprise_count"] = 60
+    for name in STEPS[: STEPS.index("totalquota.demo.reserve") + 1]:
+        importlib.import_module(name).seed(ctx)
+    reviews = QuotaApplication.objects.filter(route=Route.REVIEW)
+    assert reviews.count() >= 4
+    for application in reviews:
+        kinds = sorted(application.documents.values_list("kind", flat=True))
+        assert kinds == ["balance_plan", "basis"], application.code
+        for document in application.documents.all():
+            with document.file.open("rb") as handle:
+                assert sniff(handle).content_type == "application/pdf"
+    assert QuotaApplication.objects.filter(route=Route.FILING, documents__isnull=True).exists()
+    draft = QuotaApplication.objects.get(status=ApplicationStatus.DRAFT)
+    assert list(draft.documents.values_list("kind", flat=True)) == ["basis"]
