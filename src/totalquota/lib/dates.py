@@ -142,6 +142,12 @@ FIELD_RANGES: dict[str, DateRange] = {
     "ledger.Posting.effective_date": LEDGER_DAY,
     "ledger.Transfer.effective_date": LEDGER_DAY,
     "documents.IssuedDocument.issued_on": ISSUE_DAY,
+    # Set by the platform (the day of declaration, the end of an answer period) or chosen for an
+    # absence: no narrower range than the platform's own.
+    "reductions.ReductionProject.declared_on": PLATFORM,
+    "reserve.RecoveryCase.answer_due": PLATFORM,
+    "accounts.Delegation.starts_on": PLATFORM,
+    "accounts.Delegation.ends_on": PLATFORM,
 }
 
 
