@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings as django_settings
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from django.db.backends.sqlite3.base import DatabaseWrapper as SqliteWrapper
 from django.db.models.signals import post_migrate
+from django.utils import translation
 
 from tests.factories import EnterpriseFactory, UserFactory, ZoneFactory
 from totalquota.accounts.roles import Role
@@ -127,6 +129,14 @@ def world(db) -> World:
         ),
         client=UserFactory(username="client", role=Role.SYSTEM),
     )
+
+
+@pytest.fixture(autouse=True)
+def chinese_by_default():
+    """Every test starts in the source language: a request in English leaves English active in
+    the thread, and messages are translated where they are raised."""
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

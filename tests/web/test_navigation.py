@@ -33,4 +33,4 @@ def test_the_bureau_admin_and_zone_officers_find_units_accounts_in_the_menu(worl
 def test_the_entry_reads_in_english(world):
     page = home_page(world.officer, "en")
     assert f'href="{UNIT_ACCOUNTS}"><i class="bi bi-person-badge"></i> Units&#x27; accounts</a>' in page
-    assert 'data-nav-section="system">Administration</a>' in page
+    assert 'data-nav-section="system">Admin</a>' in page

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
+from django.utils.translation import gettext
 
 from totalquota.accounts.roles import PARK_WIDE, Role
 
@@ -105,7 +106,7 @@ def principal_for_user(user: User) -> Principal:
         return cached
     role = Role(user.role) if user.role else None
     if role is None or not user.is_active:
-        raise PermissionDenied("账号未分配角色或已停用")
+        raise PermissionDenied(gettext("账号未分配角色或已停用"))
     zone_ids: frozenset[int] | None
     enterprise_id = None
     if role in PARK_WIDE or role == Role.SYSTEM:
@@ -144,7 +145,7 @@ def principal_of(who: Principal | User | Any) -> Principal:
     if isinstance(who, Principal):
         return who
     if who is None or not getattr(who, "is_authenticated", False):
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied(gettext("请先登录"))
     return principal_for_user(who)
 
 
@@ -164,7 +165,7 @@ def require(who: Principal | User | Any, action: str) -> Principal:
     """The principal, or ``PermissionDenied`` (403) when the role may not ``action``."""
     principal = principal_of(who)
     if not may(principal, action):
-        raise PermissionDenied("您的角色无权执行此操作")
+        raise PermissionDenied(gettext("您的角色无权执行此操作"))
     return principal
 
 

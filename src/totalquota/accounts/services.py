@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.hashers import OneTimePasswordHasher
 from totalquota.accounts.models import ApiToken, Delegation, User
@@ -38,11 +39,11 @@ USER_FIELDS = [
 
 def _check_scope(role: str, zone: Any, enterprise: Any, assigned_zones: Any = None) -> None:
     if role == Role.ZONE_OFFICER and zone is None:
-        raise ValidationFailed("功能区人员必须指定所属功能区", field="zone")
+        raise ValidationFailed(gettext("功能区人员必须指定所属功能区"), field="zone")
     if role == Role.ENTERPRISE and enterprise is None:
-        raise ValidationFailed("企业用户必须指定所属排污单位", field="enterprise")
+        raise ValidationFailed(gettext("企业用户必须指定所属排污单位"), field="enterprise")
     if role == Role.THIRD_PARTY and assigned_zones is not None and not list(assigned_zones):
-        raise ValidationFailed("第三方机构必须指定至少一个服务功能区", field="assigned_zones")
+        raise ValidationFailed(gettext("第三方机构必须指定至少一个服务功能区"), field="assigned_zones")
 
 
 def _check_password(password: str, user: User) -> None:
@@ -77,7 +78,7 @@ def user_create(
     """Create a person's account with a role and scope; the password must pass the validators."""
     _check_scope(role, zone, enterprise, assigned_zones if role == Role.THIRD_PARTY else None)
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(f"用户名“{username}”已被使用", field="username")
+        raise Conflict(gettext("用户名“{username}”已被使用").format(username=username), field="username")
     user = User(
         username=username,
         role=role,
@@ -104,7 +105,7 @@ def user_update(*, actor: Principal, user: User, assigned_zones: Any = None, **c
     before = _user_state(user)
     for name, value in changes.items():
         if name not in USER_FIELDS or name == "username":
-            raise ValidationFailed(f"不能修改字段 {name}")
+            raise ValidationFailed(gettext("不能修改字段 {name}").format(name=name))
         setattr(user, name, value)
     if user.role != Role.ZONE_OFFICER:
         user.zone = None
@@ -113,7 +114,7 @@ def user_update(*, actor: Principal, user: User, assigned_zones: Any = None, **c
     zones = assigned_zones if assigned_zones is not None else user.assigned_zones.all()
     _check_scope(user.role, user.zone, user.enterprise, zones if user.role == Role.THIRD_PARTY else None)
     if actor.user_id == user.pk and (not user.is_active or user.role != before["role"]):
-        raise ValidationFailed("不能停用自己的账号或修改自己的角色")
+        raise ValidationFailed(gettext("不能停用自己的账号或修改自己的角色"))
     user.save()
     if user.role == Role.THIRD_PARTY:
         user.assigned_zones.set(zones)
@@ -272,7 +273,7 @@ def unit_accounts_create(*, actor: Principal, enterprises: Iterable[Any]) -> lis
     require(actor, "accounts.manage_unit_accounts")
     units = list({u.pk: u for u in enterprises}.values())
     if not units:
-        raise ValidationFailed("请至少选择一家排污单位", field="enterprises")
+        raise ValidationFailed(gettext("请至少选择一家排污单位"), field="enterprises")
     problems = _unit_account_problems(actor, units)
     if problems:
         raise ValidationFailed(
@@ -326,9 +327,9 @@ def unit_password_reset(*, actor: Principal, user: User) -> OneTimePassword:
     user = User.objects.select_for_update().get(pk=user.pk)
     unit = user.enterprise
     if user.role != Role.ENTERPRISE or unit is None or not zone_allowed(actor, unit.zone_id):
-        raise NotFound("账号不存在或不在您的权限范围内")
+        raise NotFound(gettext("账号不存在或不在您的权限范围内"))
     if not user.is_active:
-        raise Conflict("该账号已停用，请先由生态环境局管理员启用")
+        raise Conflict(gettext("该账号已停用，请先由生态环境局管理员启用"))
     password = _one_time_password_for(user)
     user.password = _one_time_hash(password)
     user.must_change_password = True
@@ -364,15 +365,15 @@ def token_issue(
     the token text, which is shown once and never stored. ``actor`` is ``None`` when the platform's
     operator issues it on the server (``manage.py issue_api_token``)."""
     if client.role != Role.SYSTEM:
-        raise ValidationFailed("令牌只能签发给“系统对接客户端”账号", field="client")
+        raise ValidationFailed(gettext("令牌只能签发给“系统对接客户端”账号"), field="client")
     if role not in TOKEN_ROLES:
-        raise ValidationFailed("令牌角色只能是系统对接、功能区、排污单位或领导小组", field="role")
+        raise ValidationFailed(gettext("令牌角色只能是系统对接、功能区、排污单位或领导小组"), field="role")
     if zone is not None and enterprise is not None:
-        raise ValidationFailed("令牌只能限定一个功能区或一个排污单位，不能同时限定", field="zone")
+        raise ValidationFailed(gettext("令牌只能限定一个功能区或一个排污单位，不能同时限定"), field="zone")
     if role == Role.ZONE_OFFICER and zone is None:
-        raise ValidationFailed("功能区角色的令牌必须限定功能区", field="zone")
+        raise ValidationFailed(gettext("功能区角色的令牌必须限定功能区"), field="zone")
     if role == Role.ENTERPRISE and enterprise is None:
-        raise ValidationFailed("排污单位角色的令牌必须限定排污单位", field="enterprise")
+        raise ValidationFailed(gettext("排污单位角色的令牌必须限定排污单位"), field="enterprise")
     prefix = secrets.token_hex(4)
     while ApiToken.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
@@ -401,7 +402,7 @@ def token_issue(
 def token_revoke(*, actor: Principal, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
-        raise Conflict("该令牌已撤销")
+        raise Conflict(gettext("该令牌已撤销"))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record(actor=actor, action="token.revoke", obj=token, after={"revoked_at": token.revoked_at.isoformat()})
@@ -434,7 +435,7 @@ def account_unlock(*, actor: Principal, username: str) -> int:
 
     removed = reset(username=username)
     if not removed:
-        raise Conflict(f"账号 {username} 没有被锁定")
+        raise Conflict(gettext("账号 {username} 没有被锁定").format(username=username))
     record(
         actor=actor,
         action="user.unlock",
@@ -455,21 +456,21 @@ def delegation_set(
     delegation of a person runs at a time: a new one clears the one in force or ahead."""
     require(actor, "accounts.delegate")
     if not isinstance(deputy, User) or not deputy.is_active:
-        raise ValidationFailed("请选择在岗的代理人", field="deputy")
+        raise ValidationFailed(gettext("请选择在岗的代理人"), field="deputy")
     if deputy.pk == actor.user.pk:
-        raise ValidationFailed("不能指定本人为代理人", field="deputy")
+        raise ValidationFailed(gettext("不能指定本人为代理人"), field="deputy")
     if deputy.role != actor.role:
-        raise ValidationFailed("代理人须与本人角色相同", field="deputy")
+        raise ValidationFailed(gettext("代理人须与本人角色相同"), field="deputy")
     if not isinstance(starts_on, dt.date) or not isinstance(ends_on, dt.date):
-        raise ValidationFailed("请填写代理起止日期", field="starts_on")
+        raise ValidationFailed(gettext("请填写代理起止日期"), field="starts_on")
     if ends_on < starts_on:
-        raise ValidationFailed("结束日期不能早于开始日期", field="ends_on")
+        raise ValidationFailed(gettext("结束日期不能早于开始日期"), field="ends_on")
     if ends_on < timezone.localdate():
-        raise ValidationFailed("结束日期不能早于今天", field="ends_on")
+        raise ValidationFailed(gettext("结束日期不能早于今天"), field="ends_on")
     if (ends_on - starts_on).days > 366:
-        raise ValidationFailed("代理期限不能超过一年", field="ends_on")
+        raise ValidationFailed(gettext("代理期限不能超过一年"), field="ends_on")
     if not (reason or "").strip():
-        raise ValidationFailed("请说明事由", field="reason")
+        raise ValidationFailed(gettext("请说明事由"), field="reason")
     # Lock order: the person's own user row, so two settings of one person's deputy queue.
     User.objects.select_for_update().get(pk=actor.user.pk)
     for earlier in Delegation.objects.filter(
@@ -495,7 +496,7 @@ def delegation_clear(*, actor: Principal) -> None:
         )
     )
     if not running:
-        raise Conflict("当前没有生效或待生效的代理")
+        raise Conflict(gettext("当前没有生效或待生效的代理"))
     for delegation in running:
         delegation.cleared_at = timezone.now()
         delegation.save(update_fields=["cleared_at"])

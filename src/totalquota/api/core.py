@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext
 from ninja import Field, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -50,7 +51,7 @@ def require_multipart(request: HttpRequest) -> None:
     """Upload routes take ``multipart/form-data`` with a boundary and nothing else (415 otherwise),
     checked after the caller's identity and right and before the body is parsed."""
     if not is_multipart(request):
-        raise HttpError(415, MULTIPART_ONLY)
+        raise HttpError(415, str(MULTIPART_ONLY))
 
 
 class _Admission:
@@ -148,7 +149,7 @@ def _domain_error(request, exc: DomainError):
     return problem(
         request,
         exc.status,
-        TITLES.get(exc.status, "请求被拒绝"),
+        TITLES.get(exc.status, gettext("请求被拒绝")),
         str(exc),
         code=exc.code,
         clause=exc.clause,
@@ -172,7 +173,8 @@ def _validation_error(request, exc: NinjaValidationError):
         request,
         422,
         TITLES[422],
-        "请求数据格式不正确：" + "；".join(f"{e['field']}：{e['message']}" for e in errors[:5]),
+        gettext("请求数据格式不正确：")
+        + gettext("；").join(f"{e['field']}: {e['message']}" for e in errors[:5]),
         code="validation",
         errors=errors,
     )
@@ -181,46 +183,52 @@ def _validation_error(request, exc: NinjaValidationError):
 def _translate_pydantic(item: dict[str, Any]) -> str:
     kind = str(item.get("type", ""))
     if kind == "missing":
-        return "必填"
+        return gettext("必填")
     if kind.endswith("_parsing") or kind.endswith("_type"):
-        return "类型不正确"
+        return gettext("类型不正确")
     if kind == "json_invalid":
-        return "不是有效的 JSON"
+        return gettext("不是有效的 JSON")
     if kind.startswith("string_too_long"):
-        return "过长"
+        return gettext("过长")
     ctx = item.get("ctx") or {}
     if kind == "greater_than_equal":
-        return f"应不小于 {ctx.get('ge')}"
+        return gettext("应不小于 {ge}").format(ge=ctx.get("ge"))
     if kind == "less_than_equal":
-        return f"应不大于 {ctx.get('le')}"
-    return str(item.get("msg", "不正确"))
+        return gettext("应不大于 {le}").format(le=ctx.get("le"))
+    return str(item.get("msg", gettext("不正确")))
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
     return problem(
-        request, 401, TITLES[401], "请登录，或在请求头中提供有效的 Bearer 令牌", code="unauthenticated"
+        request,
+        401,
+        TITLES[401],
+        gettext("请登录，或在请求头中提供有效的 Bearer 令牌"),
+        code="unauthenticated",
     )
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return problem(request, 403, TITLES[403], str(exc) or "您的角色无权执行此操作", code="forbidden")
+    return problem(request, 403, TITLES[403], str(exc) or gettext("您的角色无权执行此操作"), code="forbidden")
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return problem(request, 404, TITLES[404], "记录不存在或不在您的权限范围内", code="not-found")
+    return problem(request, 404, TITLES[404], gettext("记录不存在或不在您的权限范围内"), code="not-found")
 
 
 @api.exception_handler(DjangoValidationError)
 def _django_validation(request, exc: DjangoValidationError):
-    return problem(request, 422, TITLES[422], "；".join(exc.messages), code="validation")
+    return problem(request, 422, TITLES[422], gettext("；").join(exc.messages), code="validation")
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return problem(request, exc.status_code, TITLES.get(exc.status_code, "请求被拒绝"), str(exc), code="http")
+    return problem(
+        request, exc.status_code, TITLES.get(exc.status_code, gettext("请求被拒绝")), str(exc), code="http"
+    )
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -237,7 +245,7 @@ def _too_big(request, exc):
 
 @api.exception_handler(MultiPartParserError)
 def _bad_multipart(request, exc):
-    return problem(request, 415, TITLES[415], MULTIPART_ONLY, code="unsupported-media-type")
+    return problem(request, 415, TITLES[415], str(MULTIPART_ONLY), code="unsupported-media-type")
 
 
 @api.exception_handler(SuspiciousOperation)
@@ -252,4 +260,10 @@ def _suspicious(request, exc):
 @api.exception_handler(Exception)
 def _unexpected(request, exc: Exception):
     log.exception("unexpected API error")
-    return problem(request, 500, "服务器内部错误", "服务器处理请求时出错，已记录；请稍后再试", code="server")
+    return problem(
+        request,
+        500,
+        gettext("服务器内部错误"),
+        gettext("服务器处理请求时出错，已记录；请稍后再试"),
+        code="server",
+    )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.utils.translation import gettext
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
@@ -118,7 +119,7 @@ class TransferOut(Schema):
 def balances(request: ApiRequest, as_of: AsOfDay | None = None, zone: str = "", pollutant: str = ""):
     principal = require(request.auth, "ledger.view")
     if principal.enterprise_id is not None:
-        raise Forbidden("排污单位只能查看本单位的指标账户")
+        raise Forbidden(gettext("排污单位只能查看本单位的指标账户"))
     zones = filtered(in_zones(principal, Zone.objects.filter(is_active=True)), code=zone)
     pollutants = filtered(Pollutant.objects.all(), code=pollutant)
     return selectors.balance_matrix(zones, pollutants, as_of=as_of).cells()

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -81,7 +82,7 @@ def _project(request: ApiRequest, project_id: int, action: str = "reductions.vie
 def _pollutant(code: str) -> Pollutant:
     found = Pollutant.objects.filter(code=code.upper()).first()
     if found is None:
-        raise ValidationFailed(f"污染物代码“{code}”不存在", field="pollutant")
+        raise ValidationFailed(gettext("污染物代码“{code}”不存在").format(code=code), field="pollutant")
     return found
 
 
@@ -143,12 +144,12 @@ def list_library(request: ApiRequest, zone: str = "", pollutant: str = "", year:
 )
 def get_bulletin(request: ApiRequest, start: dt.date, end: dt.date, zone: str = ""):
     if end < start:
-        raise ValidationFailed("截止日期不能早于起始日期", field="end")
+        raise ValidationFailed(gettext("截止日期不能早于起始日期"), field="end")
     chosen = None
     if zone:
         chosen = Zone.objects.filter(Q(code=zone) | Q(name=zone)).first()
         if chosen is None:
-            raise ValidationFailed(f"功能区“{zone}”不存在", field="zone")
+            raise ValidationFailed(gettext("功能区“{zone}”不存在").format(zone=zone), field="zone")
     data = build_bulletin(principal=request.auth, start=start, end=end, zone=chosen)
     if chosen is not None and not data.zones:
         raise Http404

@@ -295,8 +295,12 @@ class ParamOut(Schema):
     choices: list[list[str]]
 
     @staticmethod
+    def resolve_label(p: accounting.Param) -> str:
+        return str(p.label)  # labels are translations, in the request's language
+
+    @staticmethod
     def resolve_choices(p: accounting.Param) -> list[list[str]]:
-        return [list(c) for c in p.choices]
+        return [[str(part) for part in c] for c in p.choices]
 
 
 class MethodOut(Schema):
@@ -306,6 +310,18 @@ class MethodOut(Schema):
     description: str
     pollutants: list[str] | None
     params: list[ParamOut]
+
+    @staticmethod
+    def resolve_label(m: accounting.Method) -> str:
+        return str(m.label)  # label, formula and description are translations
+
+    @staticmethod
+    def resolve_formula(m: accounting.Method) -> str:
+        return str(m.formula)
+
+    @staticmethod
+    def resolve_description(m: accounting.Method) -> str:
+        return str(m.description)
 
     @staticmethod
     def resolve_pollutants(m: accounting.Method) -> list[str] | None:

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -347,10 +348,10 @@ def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
         request.auth, QuotaApplication.objects.select_related("enterprise"), application_id, "reserve.view"
     )
     if app.status != ApplicationStatus.APPROVED:
-        raise Conflict("信息表（附件1）在批准后出具", clause="ANNEX-1")
+        raise Conflict(gettext("信息表（附件1）在批准后出具"), clause="ANNEX-1")
     document = annex_services.annex_document(application=app)
     if document is None:
-        raise Conflict("该申请的信息表（附件1）已撤销", clause="ANNEX-1")
+        raise Conflict(gettext("该申请的信息表（附件1）已撤销"), clause="ANNEX-1")
     return send_file(document, "pdf", f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
 
 
@@ -363,7 +364,7 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
     dates.QUERY_DAY.check(start, label="起始日期", field="start")
     dates.QUERY_DAY.check(end, label="截止日期", field="end")
     if start > end:
-        raise ValidationFailed("起始日期不能晚于截止日期", field="start")
+        raise ValidationFailed(gettext("起始日期不能晚于截止日期"), field="start")
     zones = in_zones(principal, Zone.objects.filter(is_active=True))
     return selectors.zone_warnings(start, end, zones=zones, only_active=True)
 

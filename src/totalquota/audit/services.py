@@ -17,6 +17,7 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit import chain
 from totalquota.audit.models import AuditEvent, AuditPending
 from totalquota.common import rawsql
+from totalquota.common.i18n import chinese
 from totalquota.common.middleware import current_request_id
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if object_id is None else object_id
-        object_repr = str(obj) if object_repr is None else object_repr
+        object_repr = chinese(obj) if object_repr is None else object_repr  # stored in Chinese
     actor_id = user.pk if user is not None else None
     event = AuditEvent(
         at=timezone.now(),

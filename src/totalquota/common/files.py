@@ -45,6 +45,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
@@ -433,12 +434,14 @@ def check_upload(upload: Any, *, clause: str) -> Sniffed:
     """The size limit (``UPLOAD_MAX_BYTES``) and the content check of ``upload``, each refusal a
     ``RuleViolation`` on the ``file`` field under ``clause``; nothing is stored."""
     if upload is None:
-        raise ValidationFailed("请选择要上传的文件", field="file")
+        raise ValidationFailed(gettext("请选择要上传的文件"), field="file")
     limit = settings.UPLOAD_MAX_BYTES
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise RuleViolation(
-            f"文件过大：{size / 1048576:.1f} MB，单个文件不能超过 {limit / 1048576:.0f} MB",
+            gettext("文件过大：{v0:.1f} MB，单个文件不能超过 {v1:.0f} MB").format(
+                v0=size / 1048576, v1=limit / 1048576
+            ),
             field="file",
             clause=clause,
         )
@@ -448,7 +451,9 @@ def check_upload(upload: Any, *, clause: str) -> Sniffed:
         raise RuleViolation(str(exc), field="file", clause=clause) from None
     if found.size > limit:
         raise RuleViolation(
-            f"文件过大：单个文件不能超过 {limit / 1048576:.0f} MB", field="file", clause=clause
+            gettext("文件过大：单个文件不能超过 {v0:.0f} MB").format(v0=limit / 1048576),
+            field="file",
+            clause=clause,
         )
     return found
 
@@ -492,7 +497,7 @@ def download(field: FieldFile, *, content_type: str, filename: str) -> FileRespo
     try:
         handle = field.open("rb")
     except FileNotFoundError:
-        raise Http404("文件不存在") from None
+        raise Http404(gettext("文件不存在")) from None
     response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -9,6 +9,7 @@ import re
 import uuid
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_lazy
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -57,20 +58,21 @@ class ApiProblemMiddleware:
             from totalquota.common.problems import TITLES, problem
 
             status = response.status_code
-            detail = {
-                404: "请求的接口不存在",
-                405: f"该接口不支持 {request.method} 方法",
-                413: "请求体过大",
-                415: MULTIPART_ONLY,
-            }.get(status, "请求无法处理")
-            result = problem(request, status, TITLES.get(status, "请求有误"), detail, code="http")
+            details = {
+                404: gettext("请求的接口不存在"),
+                405: gettext("该接口不支持 {method} 方法").format(method=request.method),
+                413: gettext("请求体过大"),
+                415: str(MULTIPART_ONLY),
+            }
+            detail = details.get(status, gettext("请求无法处理"))
+            result = problem(request, status, TITLES.get(status, gettext("请求有误")), detail, code="http")
             if response.has_header("Allow"):
                 result["Allow"] = response["Allow"]
             return result
         return response
 
 
-MULTIPART_ONLY = "上传只接受 multipart/form-data 格式（须带 boundary 参数），文件放在表单字段中"
+MULTIPART_ONLY = gettext_lazy("上传只接受 multipart/form-data 格式（须带 boundary 参数），文件放在表单字段中")
 
 
 def is_multipart(request: HttpRequest) -> bool:
@@ -90,7 +92,7 @@ def multipart_post(view):
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args, **kwargs):
         if request.method == "POST" and not is_multipart(request):
-            return HttpResponse(MULTIPART_ONLY, status=415, content_type="text/plain; charset=utf-8")
+            return HttpResponse(str(MULTIPART_ONLY), status=415, content_type="text/plain; charset=utf-8")
         return view(request, *args, **kwargs)
 
     return guarded

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.middleware import current_request_id
 
@@ -14,22 +16,22 @@ PROBLEM_BASE = "https://totalquota.invalid/problems/"
 
 # The title of each status; statuses not listed fall back to the caller's default.
 TITLES = {
-    400: "请求有误",
-    401: "未认证",
-    403: "无权操作",
-    404: "不存在",
-    405: "不支持的请求方法",
-    409: "冲突",
-    413: "请求体过大",
-    415: "不支持的请求格式",
-    422: "数据校验未通过",
+    400: _("请求有误"),
+    401: _("未认证"),
+    403: _("无权操作"),
+    404: _("不存在"),
+    405: _("不支持的请求方法"),
+    409: _("冲突"),
+    413: _("请求体过大"),
+    415: _("不支持的请求格式"),
+    422: _("数据校验未通过"),
 }
 
 
 def problem(
     request: HttpRequest,
     status: int,
-    title: str,
+    title: str | Promise,
     detail: str,
     *,
     code: str = "error",
@@ -39,7 +41,7 @@ def problem(
     """An RFC 9457 problem document."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
-        "title": title,
+        "title": str(title),
         "status": status,
         "detail": detail,
         "instance": request.path,

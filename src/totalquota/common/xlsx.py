@@ -25,6 +25,7 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import iterparse
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -199,7 +200,9 @@ def check_untrusted_xlsx(upload: IO[bytes]) -> None:
         with zipfile.ZipFile(upload) as archive:
             infos = archive.infolist()
             if len(infos) > MAX_PARTS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-                raise ValidationFailed("文件解压后过大或部件过多，不是由模板填写的表格，请检查后重新上传")
+                raise ValidationFailed(
+                    gettext("文件解压后过大或部件过多，不是由模板填写的表格，请检查后重新上传")
+                )
             scan_xml_parts(archive)
     except DefusedXmlException:
         raise ValidationFailed(DTD_REFUSED) from None
@@ -265,7 +268,7 @@ def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> lis
         while first is not None and header_row <= HEADING_ROWS and _heading_line(first, headers):
             first, header_row = next(rows, None), header_row + 1
         if first is None:
-            raise ValidationFailed("文件是空的：第 1 行应为表头")
+            raise ValidationFailed(gettext("文件是空的：第 1 行应为表头"))
         found = [str(c).strip() if c is not None else "" for c in first]
         while found and found[-1] == "":
             found.pop()
@@ -284,7 +287,9 @@ def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> lis
             if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             if len(result) >= max_rows:
-                raise ValidationFailed(f"文件行数超过上限 {max_rows} 行，请分批导入")
+                raise ValidationFailed(
+                    gettext("文件行数超过上限 {max_rows} 行，请分批导入").format(max_rows=max_rows)
+                )
             row = {h: (_cell_value(values[i]) if i < len(values) else None) for h, i in index.items()}
             row["_row"] = number
             result.append(row)

@@ -32,6 +32,7 @@ class DocumentKind(models.TextChoices):
 
 # The bureau that issues every document, as the documents print it.
 ISSUER = "苏州工业园区生态环境局"
+ISSUER_LABEL = _("苏州工业园区生态环境局")  # the same authority, named in the page's language
 
 # The 文号 prefix of each kind: ``苏园环总表〔2026〕7号``.
 CODE_PREFIX = {

@@ -27,6 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -73,9 +74,9 @@ def _issue(
 ) -> IssuedDocument:
     kind = DocumentKind(kind)
     if not (holder or "").strip() or not (subject_label or "").strip():
-        raise ValidationFailed("签发文件须写明排污单位和事项")
+        raise ValidationFailed(gettext("签发文件须写明排污单位和事项"))
     if issuer is None:
-        raise ValidationFailed("签发文件须有签发人")
+        raise ValidationFailed(gettext("签发文件须有签发人"))
     dates.ISSUE_DAY.check(issued_on, label="签发日期", field="issued_on")
     subject_type = ContentType.objects.get_for_model(subject)
     version = (documents_of(subject, kind).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -117,7 +118,7 @@ def document_issue(
     decided (default: the actor); ``actor`` is ``None`` when the platform issues a document for a
     decision taken before documents were recorded."""
     if documents_of(subject, kind).filter(state=DocumentState.VALID).exists():
-        raise Conflict("该事项已有有效的签发文件；内容变化时应出具新版本", clause="ANNEX-1")
+        raise Conflict(gettext("该事项已有有效的签发文件；内容变化时应出具新版本"), clause="ANNEX-1")
     document = _issue(
         actor=actor,
         kind=kind,
@@ -152,7 +153,9 @@ def document_supersede(
     old figures untrue)."""
     old = _lock(document)
     if old.state != DocumentState.VALID:
-        raise Conflict(f"{old.code}已{old.get_state_display()}，不能再被替代")
+        raise Conflict(
+            gettext("{code}已{state}，不能再被替代").format(code=old.code, state=old.get_state_display())
+        )
     # One valid document per subject (a unique index): the old one stops being valid before its
     # successor is written, and names it by the id the successor is then inserted with (foreign
     # keys are checked at commit).
@@ -189,10 +192,12 @@ def document_revoke(*, actor: Principal, document: IssuedDocument, reason: str) 
     """Revoke a valid document with the reason (the verify page shows it)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("撤销签发文件须说明理由", field="reason")
+        raise ValidationFailed(gettext("撤销签发文件须说明理由"), field="reason")
     doc = _lock(document)
     if doc.state != DocumentState.VALID:
-        raise Conflict(f"{doc.code}已{doc.get_state_display()}，不能撤销")
+        raise Conflict(
+            gettext("{code}已{state}，不能撤销").format(code=doc.code, state=doc.get_state_display())
+        )
     doc.state = DocumentState.REVOKED
     doc.revoked_reason, doc.revoked_by, doc.revoked_at = reason, actor.user, timezone.now()
     doc.save(update_fields=["state", "revoked_reason", "revoked_by", "revoked_at"])

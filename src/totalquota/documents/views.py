@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from totalquota.documents import selectors
-from totalquota.documents.models import ISSUER
+from totalquota.documents.models import ISSUER_LABEL
 from totalquota.documents.responses import send_file
 
 
@@ -43,7 +43,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         "form": VerifyForm(initial={"code": code}),
         "title": _("签发文件验证"),
         "document": document,
-        "issuer": ISSUER,
+        "issuer": ISSUER_LABEL,
     }
     return render(request, "documents/verify.html", context, status=200 if document else 404)
 

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -44,13 +45,13 @@ def verified_emission_record(
     """Enter a verified actual emission with its source (until emission reports supply it)."""
     if not (source or "").strip():
         raise ValidationFailed(
-            "请注明数据来源（如排污许可执行报告、监测报告）", field="source", clause="RES-4"
+            gettext("请注明数据来源（如排污许可执行报告、监测报告）"), field="source", clause="RES-4"
         )
     dates.check_scope_year(year)
     if year > timezone.localdate().year:
-        raise ValidationFailed("不能录入未来年度的实际排放量", field="year")
+        raise ValidationFailed(gettext("不能录入未来年度的实际排放量"), field="year")
     if isinstance(actual_grams, bool) or not isinstance(actual_grams, int) or actual_grams < 0:
-        raise ValidationFailed("实际排放量应为不小于零的数量", field="actual_grams", clause="RES-4")
+        raise ValidationFailed(gettext("实际排放量应为不小于零的数量"), field="actual_grams", clause="RES-4")
     return enter_once(
         actor=actor,
         model=VerifiedEmission,

@@ -91,7 +91,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
             "posted": [float(grams_to_decimal(c.posted, unit)) for c in column],
             "available": [None if as_of else float(grams_to_decimal(c.available or 0, unit)) for c in column],
             "unit": chart_pollutant.display_unit,
-            "title": chart_pollutant.name,
+            "title": chart_pollutant.display_name,
         }
     return render(
         request,
@@ -144,7 +144,7 @@ class AccountListView(ScopedListView):
         Column(gettext_lazy("编号"), "code", link=True),
         "kind",
         Column(gettext_lazy("功能区"), "zone.name"),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         "holder_enterprise",
         Column(gettext_lazy("来源"), "source_type"),
         Column(gettext_lazy("来源说明"), "source_label", css="wrap"),
@@ -257,7 +257,7 @@ class TransferListView(ScopedListView):
         "effective_date code phase",
         Column(gettext_lazy("转出账户"), "debit.code"),
         Column(gettext_lazy("转入账户"), "credit.code"),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         Column(gettext_lazy("数量"), lambda t: _qty(t.pollutant, t.amount_grams), css="num"),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("事由"), "posting.reason", css="wrap"),

@@ -62,7 +62,7 @@ class DateRange:
         """For help texts and schema descriptions: "2021-01-01 至 2100-12-31（reason）"."""
         return f"{self.earliest.isoformat()} 至 {self.latest.isoformat()}（{self.reason}）"
 
-    def refusal(self, day: dt.date, label: str) -> str | None:
+    def refusal(self, day: dt.date, label: Any) -> str | None:
         """The Chinese message refusing ``day`` for the field ``label``, or ``None`` if it fits."""
         if day in self:
             return None

@@ -1,13 +1,16 @@
 """Errors that services raise and every edge (UI, API, commands) shows to people.
 
 A service refuses bad input by raising one of these before it writes anything (or inside the
-transaction it is rolling back). Messages are Chinese sentences; ``clause`` names the rule
+transaction it is rolling back). Messages are Chinese sentences marked for translation
+(``gettext`` at the raise, so the person asking reads them in the page's language); ``clause`` names the rule
 (see :mod:`totalquota.lib.clauses`) when a rule refused.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.translation import gettext
 
 
 class DomainError(Exception):
@@ -32,7 +35,7 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         if self.clause:
-            return f"{self.message}（依据 {self.clause}）"
+            return gettext("{message}（依据 {clause}）").format(message=self.message, clause=self.clause)
         return self.message
 
 

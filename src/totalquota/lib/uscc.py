@@ -10,6 +10,8 @@ characters to be digits.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -33,17 +35,23 @@ def validate(code: str) -> str:
     """The normalized code, or :class:`USCCError` saying what is wrong with it."""
     value = normalize(code)
     if len(value) != 18:
-        raise USCCError(f"统一社会信用代码应为 18 位，当前为 {len(value)} 位")
+        raise USCCError(gettext("统一社会信用代码应为 18 位，当前为 {v0} 位").format(v0=len(value)))
     bad = [c for c in value if c not in ALPHABET]
     if bad:
         raise USCCError(
-            "统一社会信用代码含有不允许的字符：{}（不使用 I、O、Z、S、V）".format("".join(sorted(set(bad))))
+            gettext("统一社会信用代码含有不允许的字符：{}（不使用 I、O、Z、S、V）").format(
+                "".join(sorted(set(bad)))
+            )
         )
     if not value[2:8].isdigit():
-        raise USCCError("统一社会信用代码第 3–8 位应为行政区划代码（数字）")
+        raise USCCError(gettext("统一社会信用代码第 3–8 位应为行政区划代码（数字）"))
     expected = check_character(value[:17])
     if value[17] != expected:
-        raise USCCError(f"统一社会信用代码校验位错误：应为 {expected}，实为 {value[17]}")
+        raise USCCError(
+            gettext("统一社会信用代码校验位错误：应为 {expected}，实为 {v1}").format(
+                expected=expected, v1=value[17]
+            )
+        )
     return value
 
 

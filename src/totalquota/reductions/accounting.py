@@ -2,7 +2,8 @@
 
 Every method turns the inputs a preparer entered (exact decimal strings, and the factors they
 chose) into the baseline emission, the emission after the project and the reduction, all in grams
-per year, together with a trace a reviewer can read and recompute by hand. No Django here: inputs
+per year, together with a trace a reviewer can read and recompute by hand. No Django here but
+translation (labels are ``gettext_lazy``, traces ``gettext`` in the active language): inputs
 are :class:`~decimal.Decimal` / :class:`~fractions.Fraction`, arithmetic is exact, and the one
 rounding step is explicit.
 
@@ -27,6 +28,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from totalquota.lib.units import MAX_GRAMS as UNITS_MAX_GRAMS
 from totalquota.lib.units import QuantityError, Unit, decimal_text, format_quantity, normalize_number_text
@@ -63,6 +68,14 @@ FACTOR_UNITS: dict[str, FactorUnit] = {
     )
 }
 EFFICIENCY_UNIT = "%"
+Text = str | Promise  # a label: plain, or a lazy translation
+# Unit symbols with a Chinese part, as each language writes them (the symbol is what is stored).
+UNIT_LABELS = {"kg/万m³": gettext_lazy("kg/万m³"), "万m³": gettext_lazy("万m³")}
+
+
+def unit_label(symbol: str) -> str:
+    """A unit symbol as the page's language writes it (``kg/万m³`` is ``kg/10⁴ m³`` in English)."""
+    return str(UNIT_LABELS.get(symbol, symbol))
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,7 @@ class Factor:
 def parse_number(
     value: object,
     *,
-    label: str,
+    label: Any,
     places: int = 6,
     maximum: Fraction | None = None,
     param: str | None = None,
@@ -98,12 +111,13 @@ def parse_number(
     :func:`totalquota.lib.units.decimal_text` reads quantities (full-width digits mapped; exponents,
     separators, other scripts' digits refused); refuses negatives, more than ``places`` decimals
     and values above ``maximum``."""
+    label = str(label)  # a parameter's label is a lazy translation
     if (
         isinstance(value, bool)
         or value is None
         or (isinstance(value, str) and not normalize_number_text(value))
     ):
-        raise AccountingError(f"请填写{label}", param=param)
+        raise AccountingError(gettext("请填写{label}").format(label=label), param=param)
     # One reading of numbers for the whole platform (lib.units): full-width digits are mapped,
     # exponents, separators and other scripts' digits refused, exactly as for quota quantities.
     try:
@@ -114,13 +128,19 @@ def parse_number(
         ) from None
     number = Decimal(text)
     if text.startswith("-"):
-        raise AccountingError(f"{label}不能为负数：{text}", param=param)
+        raise AccountingError(
+            gettext("{label}不能为负数：{text}").format(label=label, text=text), param=param
+        )
     # Trailing zeros are not precision ("1.0000000" is 1), as for quota quantities.
     if number.scaleb(places) != number.scaleb(places).to_integral_value():
-        raise AccountingError(f"{label}精度过高：最多 {places} 位小数", param=param)
+        raise AccountingError(
+            gettext("{label}精度过高：最多 {places} 位小数").format(label=label, places=places), param=param
+        )
     result = Fraction(number)
     if maximum is not None and result > maximum:
-        raise AccountingError(f"{label}不能超过 {show(maximum)}", param=param)
+        raise AccountingError(
+            gettext("{label}不能超过 {v1}").format(label=label, v1=show(maximum)), param=param
+        )
     return result
 
 
@@ -135,9 +155,9 @@ def parse_factor_value(text: str) -> Fraction:
         else:
             value = Fraction(Decimal(text))
     except (ValueError, InvalidOperation, ZeroDivisionError):
-        raise AccountingError(f"系数取值“{text}”不是有效的小数或分数") from None
+        raise AccountingError(gettext("系数取值“{text}”不是有效的小数或分数").format(text=text)) from None
     if value < 0:
-        raise AccountingError("系数不能为负数")
+        raise AccountingError(gettext("系数不能为负数"))
     return value
 
 
@@ -201,10 +221,14 @@ class Computation:
     def text(self) -> str:
         """The whole computation as lines of text, ending with the rounding step."""
         tail = [
-            f"减排量 = 基准排放量 − 项目后排放量 = {self.amount(self.baseline)} − {self.amount(self.post)}"
-            f" = {self.amount(self.reduction)}",
-            f"按克向下取整（不多计减排量）：基准排放量 {self.exact(self.baseline_grams)}，"
-            f"减排量 {self.exact(self.reduction_grams)}",
+            gettext("减排量 = 基准排放量 − 项目后排放量 = {baseline} − {post} = {reduction}").format(
+                baseline=self.amount(self.baseline),
+                post=self.amount(self.post),
+                reduction=self.amount(self.reduction),
+            ),
+            gettext("按克向下取整（不多计减排量）：基准排放量 {baseline}，减排量 {reduction}").format(
+                baseline=self.exact(self.baseline_grams), reduction=self.exact(self.reduction_grams)
+            ),
         ]
         return "\n".join([*self.steps, *tail])
 
@@ -213,12 +237,14 @@ def _finish(baseline: Fraction, post: Fraction, steps: list[str], unit: tuple[st
     result = Computation(baseline, post, tuple(steps), unit[0], unit[1])
     if post > baseline:
         raise AccountingError(
-            f"项目后排放量（{result.amount(post)}）高于基准排放量（{result.amount(baseline)}），没有减排量"
+            gettext("项目后排放量（{v0}）高于基准排放量（{v1}），没有减排量").format(
+                v0=result.amount(post), v1=result.amount(baseline)
+            )
         )
     if result.reduction_grams <= 0:
-        raise AccountingError("核算减排量为零，不能作为减排量申报")
+        raise AccountingError(gettext("核算减排量为零，不能作为减排量申报"))
     if baseline > MAX_GRAMS:
-        raise AccountingError("基准排放量过大，请核对单位")
+        raise AccountingError(gettext("基准排放量过大，请核对单位"))
     return result
 
 
@@ -235,8 +261,11 @@ T_A = ("t/a", GRAMS_PER_TONNE)
 def closure(*, baseline: Fraction, unit: tuple[str, int] = T_A, basis: str = "") -> Computation:
     """产业结构升级（关停）: the closed source's baseline actual emission is the reduction."""
     grams = baseline * unit[1]
-    steps = [f"关停源基准年实际排放量 = {show(baseline)} {unit[0]}" + (f"（依据：{basis}）" if basis else "")]
-    steps.append(f"关停后排放量 = 0 {unit[0]}")
+    steps = [
+        gettext("关停源基准年实际排放量 = {v0} {v1}").format(v0=show(baseline), v1=unit[0])
+        + (gettext("（依据：{basis}）").format(basis=basis) if basis else "")
+    ]
+    steps.append(gettext("关停后排放量 = 0 {v0}").format(v0=unit[0]))
     return _finish(grams, Fraction(0), steps, unit)
 
 
@@ -268,19 +297,23 @@ def solvent_substitution(
 ) -> Computation:
     """工艺改进（原辅料替代）: material × VOC content × (1 − capture × removal), before minus after,
     with the after-side scaled to the before-side's output when outputs are given."""
-    steps = [f"替代前排放量 = {before.describe()}", f"替代后排放量 = {after.describe()}"]
+    steps = [
+        gettext("替代前排放量 = {v0}").format(v0=before.describe()),
+        gettext("替代后排放量 = {v0}").format(v0=after.describe()),
+    ]
     post = after.emission_t()
     if output_before is not None and output_after is not None:
         if output_after == 0:
-            raise AccountingError("替代后产量不能为零", param="output_after")
+            raise AccountingError(gettext("替代后产量不能为零"), param="output_after")
         scale = output_before / output_after
         steps.append(
-            f"按同等产量折算：替代后排放量 × 替代前产量 / 替代后产量 = {show(post)} × {show(output_before)} / "
-            f"{show(output_after)} = {show(post * scale)} t/a"
+            gettext(
+                "按同等产量折算：替代后排放量 × 替代前产量 / 替代后产量 = {v0} × {v1} / {v2} = {v3} t/a"
+            ).format(v0=show(post), v1=show(output_before), v2=show(output_after), v3=show(post * scale))
         )
         post = post * scale
     elif (output_before is None) != (output_after is None):
-        raise AccountingError("替代前后产量须同时填写或同时不填", param="output_after")
+        raise AccountingError(gettext("替代前后产量须同时填写或同时不填"), param="output_after")
     return _finish(before.emission_t() * GRAMS_PER_TONNE, post * GRAMS_PER_TONNE, steps, T_A)
 
 
@@ -298,10 +331,12 @@ def treatment_upgrade(
     post = emission_after_control(generated, capture_after, removal_after)
     u = unit[0]
     steps = [
-        f"改造前排放量 = 产生量 × (1 − 收集效率 × 去除效率) = {show(generated)} {u} × "
-        f"(1 − {pct(capture_before)} × {pct(removal_before)}) = {show(baseline)} {u}",
-        f"改造后排放量 = {show(generated)} {u} × (1 − {pct(capture_after)} × {pct(removal_after)})"
-        f" = {show(post)} {u}",
+        gettext(
+            "改造前排放量 = 产生量 × (1 − 收集效率 × 去除效率) = {v0} {u} × (1 − {v2} × {v3}) = {v4} {u}"
+        ).format(v0=show(generated), u=u, v2=pct(capture_before), v3=pct(removal_before), v4=show(baseline)),
+        gettext("改造后排放量 = {v0} {u} × (1 − {v2} × {v3}) = {v4} {u}").format(
+            v0=show(generated), u=u, v2=pct(capture_after), v3=pct(removal_after), v4=show(post)
+        ),
     ]
     return _finish(baseline * unit[1], post * unit[1], steps, unit)
 
@@ -320,19 +355,28 @@ def fuel_switch(
 
     def side(label: str, fuel: Fraction, factor: Factor | None, removal: Fraction) -> tuple[Fraction, str]:
         if factor is None:
-            return Fraction(0), f"{label}排放量 = 0（无燃料消耗）"
+            return Fraction(0), gettext("{label}排放量 = 0（无燃料消耗）").format(label=label)
         grams = fuel * factor.grams_per_activity * (1 - removal)
         ref = f"（{factor.code}）" if factor.code else ""
-        text = (
-            f"{label}排放量 = {show(fuel)} {factor.activity_unit} × {show(factor.value)} {factor.unit}{ref}"
-            f" × (1 − {pct(removal)}) = {show(grams / unit[1])} {unit[0]}"
+        text = gettext(
+            "{label}排放量 = {v1} {factor_activity_unit} × {v3} {factor_unit}{ref} × (1 − {v6}) = {v7} {v8}"
+        ).format(
+            label=label,
+            v1=show(fuel),
+            factor_activity_unit=unit_label(factor.activity_unit),
+            v3=show(factor.value),
+            factor_unit=unit_label(factor.unit),
+            ref=ref,
+            v6=pct(removal),
+            v7=show(grams / unit[1]),
+            v8=unit[0],
         )
         return grams, text
 
     if factor_after is None and fuel_after != 0:
-        raise AccountingError("改造后仍有燃料消耗时须选择改造后的排放系数", param="factor_after")
-    baseline, first = side("改造前", fuel_before, factor_before, removal_before)
-    post, second = side("改造后", fuel_after, factor_after, removal_after)
+        raise AccountingError(gettext("改造后仍有燃料消耗时须选择改造后的排放系数"), param="factor_after")
+    baseline, first = side(str(BEFORE), fuel_before, factor_before, removal_before)
+    post, second = side(str(AFTER), fuel_after, factor_after, removal_after)
     return _finish(baseline, post, [first, second], unit)
 
 
@@ -348,10 +392,12 @@ def wastewater(
     baseline = flow_before * concentration_before
     post = flow_after * concentration_after
     steps = [
-        f"改造前排放量 = {show(flow_before)} m³/a × {show(concentration_before)} mg/L = "
-        f"{show(baseline / unit[1])} {unit[0]}",
-        f"改造后排放量 = {show(flow_after)} m³/a × {show(concentration_after)} mg/L = "
-        f"{show(post / unit[1])} {unit[0]}",
+        gettext("改造前排放量 = {v0} m³/a × {v1} mg/L = {v2} {v3}").format(
+            v0=show(flow_before), v1=show(concentration_before), v2=show(baseline / unit[1]), v3=unit[0]
+        ),
+        gettext("改造后排放量 = {v0} m³/a × {v1} mg/L = {v2} {v3}").format(
+            v0=show(flow_after), v1=show(concentration_after), v2=show(post / unit[1]), v3=unit[0]
+        ),
     ]
     return _finish(baseline, post, steps, unit)
 
@@ -370,20 +416,30 @@ def vapour_recovery(
     post = uncontrolled * (1 - efficiency_after)
     ref = f"（{factor.code}）" if factor.code else ""
     steps = [
-        f"未控制排放量 = {show(throughput)} {factor.activity_unit} × {show(factor.value)} {factor.unit}{ref}"
-        f" = {show(uncontrolled / GRAMS_PER_TONNE)} t/a",
-        f"改造前排放量 = 未控制排放量 × (1 − {pct(efficiency_before)}) = {show(baseline / GRAMS_PER_TONNE)} t/a",
-        f"改造后排放量 = 未控制排放量 × (1 − {pct(efficiency_after)}) = {show(post / GRAMS_PER_TONNE)} t/a",
+        gettext("未控制排放量 = {v0} {factor_activity_unit} × {v2} {factor_unit}{ref} = {v5} t/a").format(
+            v0=show(throughput),
+            factor_activity_unit=unit_label(factor.activity_unit),
+            v2=show(factor.value),
+            factor_unit=unit_label(factor.unit),
+            ref=ref,
+            v5=show(uncontrolled / GRAMS_PER_TONNE),
+        ),
+        gettext("改造前排放量 = 未控制排放量 × (1 − {v0}) = {v1} t/a").format(
+            v0=pct(efficiency_before), v1=show(baseline / GRAMS_PER_TONNE)
+        ),
+        gettext("改造后排放量 = 未控制排放量 × (1 − {v0}) = {v1} t/a").format(
+            v0=pct(efficiency_after), v1=show(post / GRAMS_PER_TONNE)
+        ),
     ]
     return _finish(baseline, post, steps, T_A)
 
 
-DOCUMENT_SOURCES: dict[str, str] = {
-    "acceptance": "竣工环境保护验收报告",
-    "permit": "排污许可",
-    "eia": "环境影响评价",
-    "statistics": "环境统计",
-    "monitoring": "环境监测",
+DOCUMENT_SOURCES: dict[str, Any] = {
+    "acceptance": gettext_lazy("竣工环境保护验收报告"),
+    "permit": gettext_lazy("排污许可"),
+    "eia": gettext_lazy("环境影响评价"),
+    "statistics": gettext_lazy("环境统计"),
+    "monitoring": gettext_lazy("环境监测"),
 }
 
 
@@ -394,13 +450,17 @@ def documented(
     statistics or monitoring report; that document is required evidence."""
     if reduction > baseline:
         raise AccountingError(
-            f"减排量（{show(reduction)} {unit[0]}）不能大于基准排放量（{show(baseline)} {unit[0]}）",
+            gettext("减排量（{v0} {v1}）不能大于基准排放量（{v2} {v3}）").format(
+                v0=show(reduction), v1=unit[0], v2=show(baseline), v3=unit[0]
+            ),
             param="reduction",
         )
     label = DOCUMENT_SOURCES.get(source, source)
     steps = [
-        f"依据{label}：{document}",
-        f"文件所载基准排放量 = {show(baseline)} {unit[0]}，认定减排量 = {show(reduction)} {unit[0]}",
+        gettext("依据{label}：{document}").format(label=label, document=document),
+        gettext("文件所载基准排放量 = {v0} {v1}，认定减排量 = {v2} {v3}").format(
+            v0=show(baseline), v1=unit[0], v2=show(reduction), v3=unit[0]
+        ),
     ]
     return _finish(baseline * unit[1], (baseline - reduction) * unit[1], steps, unit)
 
@@ -413,25 +473,25 @@ class Param:
     emission factor id), ``text`` or ``choice``."""
 
     name: str
-    label: str
+    label: Text
     kind: str
     unit: str = ""
     required: bool = True
-    help: str = ""
-    choices: tuple[tuple[str, str], ...] = ()
+    help: Text = ""
+    choices: tuple[tuple[str, Text], ...] = ()
     group: str = ""
 
 
 @dataclass(frozen=True)
 class Method:
     code: str
-    label: str
-    formula: str
+    label: Text
+    formula: Text
     params: tuple[Param, ...]
     pollutants: frozenset[str] | None  # pollutant codes; None means any
     compute: Callable[[Mapping[str, Any], tuple[str, int]], Computation]
     evidence_from: str | None = None  # the param naming the source document (documented figure)
-    description: str = ""
+    description: Text = ""
     types: tuple[str, ...] = field(default=())
 
     def param(self, name: str) -> Param:
@@ -441,18 +501,33 @@ class Method:
         return self.pollutants is None or pollutant_code in self.pollutants
 
 
-def _basis(label: str = "取值依据") -> Param:
-    return Param("basis", label, "text", help="填写系数、效率、含量的来源文件或标准，如设计文件、监测报告")
+BASIS_LABEL = gettext_lazy("取值依据")
+BEFORE, AFTER = gettext_lazy("改造前"), gettext_lazy("改造后")
+
+
+def _basis(label: Any = BASIS_LABEL) -> Param:
+    return Param(
+        "basis",
+        label,
+        "text",
+        help=gettext_lazy("填写系数、效率、含量的来源文件或标准，如设计文件、监测报告"),
+    )
+
+
+# A label asked for both states: "改造前收集效率" in Chinese.
+SIDE_LABEL = gettext_lazy("{side}{label}")
 
 
 def _both_sides(
-    *inputs: tuple[str, str, str, str], before: str = "改造前", after: str = "改造后"
+    *inputs: tuple[str, Text, str, str],
+    before: Any = BEFORE,
+    after: Any = AFTER,
 ) -> tuple[Param, ...]:
     """The same inputs asked for both states, all of the state before the project first: each
     ``(name, label, kind, unit)`` becomes ``name_before`` labelled ``before + label`` and
     ``name_after`` labelled ``after + label``."""
     return tuple(
-        Param(f"{name}_{side}", prefix + label, kind, unit, group=side)
+        Param(f"{name}_{side}", format_lazy(SIDE_LABEL, side=prefix, label=label), kind, unit, group=side)
         for side, prefix in (("before", before), ("after", after))
         for name, label, kind, unit in inputs
     )
@@ -493,41 +568,48 @@ def _by_name(
 _register(
     Method(
         "closure",
-        "关停淘汰（基准年实际排放量）",
-        "减排量 = 关停源基准年实际排放量",
+        gettext_lazy("关停淘汰（基准年实际排放量）"),
+        gettext_lazy("减排量 = 关停源基准年实际排放量"),
         (
-            Param("baseline", "关停源基准年实际排放量", "amount"),
-            Param("basis", "基准排放量依据", "text", help="如 2023 年排污许可执行报告、环境统计、监测报告"),
+            Param("baseline", gettext_lazy("关停源基准年实际排放量"), "amount"),
+            Param(
+                "basis",
+                gettext_lazy("基准排放量依据"),
+                "text",
+                help=gettext_lazy("如 2023 年排污许可执行报告、环境统计、监测报告"),
+            ),
         ),
         None,
         _by_name(closure),
-        description="适用于产业结构升级类：排污单位关闭或生产线（工序）关停。",
+        description=gettext_lazy("适用于产业结构升级类：排污单位关闭或生产线（工序）关停。"),
         types=("structural", "other"),
     )
 )
 _register(
     Method(
         "solvent",
-        "原辅材料替代（物料衡算）",
-        "排放量 = 用量 × VOCs 含量 × (1 − 收集效率 × 去除效率)；减排量 = 替代前 − 替代后（同等产量）",
+        gettext_lazy("原辅材料替代（物料衡算）"),
+        gettext_lazy(
+            "排放量 = 用量 × VOCs 含量 × (1 − 收集效率 × 去除效率)；减排量 = 替代前 − 替代后（同等产量）"
+        ),
         (
             *_both_sides(
-                ("material", "原辅材料用量", "number", "t/a"),
-                ("content", " VOCs 含量", "percent", "%"),
-                ("capture", "收集效率", "percent", "%"),
-                ("removal", "去除效率", "percent", "%"),
-                before="替代前",
-                after="替代后",
+                ("material", gettext_lazy("原辅材料用量"), "number", "t/a"),
+                ("content", gettext_lazy(" VOCs 含量"), "percent", "%"),
+                ("capture", gettext_lazy("收集效率"), "percent", "%"),
+                ("removal", gettext_lazy("去除效率"), "percent", "%"),
+                before=gettext_lazy("替代前"),
+                after=gettext_lazy("替代后"),
             ),
             Param(
                 "output_before",
-                "替代前产量",
+                gettext_lazy("替代前产量"),
                 "number",
                 required=False,
-                help="产量变化时填写，用于折算到同等产量",
+                help=gettext_lazy("产量变化时填写，用于折算到同等产量"),
             ),
-            Param("output_after", "替代后产量", "number", required=False),
-            _basis("含量与效率取值依据"),
+            Param("output_after", gettext_lazy("替代后产量"), "number", required=False),
+            _basis(gettext_lazy("含量与效率取值依据")),
         ),
         frozenset({"VOCS"}),
         lambda v, u: solvent_substitution(
@@ -538,95 +620,127 @@ _register(
             output_before=v.get("output_before"),
             output_after=v.get("output_after"),
         ),
-        description="适用于工艺改进类：油性漆改水性漆、低 VOCs 含量原辅料替代。",
+        description=gettext_lazy("适用于工艺改进类：油性漆改水性漆、低 VOCs 含量原辅料替代。"),
         types=("process",),
     )
 )
 _register(
     Method(
         "treatment",
-        "治理设施提升（产生量 × 效率变化）",
-        "减排量 = 产生量 × [(1 − 改造前收集效率 × 去除效率) − (1 − 改造后收集效率 × 去除效率)]",
+        gettext_lazy("治理设施提升（产生量 × 效率变化）"),
+        gettext_lazy("减排量 = 产生量 × [(1 − 改造前收集效率 × 去除效率) − (1 − 改造后收集效率 × 去除效率)]"),
         (
-            Param("generated", "污染物产生量", "amount"),
-            *_both_sides(("capture", "收集效率", "percent", "%"), ("removal", "去除效率", "percent", "%")),
-            _basis("效率取值依据"),
+            Param("generated", gettext_lazy("污染物产生量"), "amount"),
+            *_both_sides(
+                ("capture", gettext_lazy("收集效率"), "percent", "%"),
+                ("removal", gettext_lazy("去除效率"), "percent", "%"),
+            ),
+            _basis(gettext_lazy("效率取值依据")),
         ),
         AIR | METALS,
         _by_name(treatment_upgrade),
-        description="适用于深度治理类：集气罩改密闭收集、光氧改催化燃烧等。",
+        description=gettext_lazy("适用于深度治理类：集气罩改密闭收集、光氧改催化燃烧等。"),
         types=("deep_treatment",),
     )
 )
 _register(
     Method(
         "fuel",
-        "燃料替代（燃料量 × 排放系数）",
-        "排放量 = 燃料用量 × 排放系数 × (1 − 去除效率)；减排量 = 改造前 − 改造后",
+        gettext_lazy("燃料替代（燃料量 × 排放系数）"),
+        gettext_lazy("排放量 = 燃料用量 × 排放系数 × (1 − 去除效率)；减排量 = 改造前 − 改造后"),
         (
-            Param("fuel_before", "改造前燃料用量", "number", help="单位与所选排放系数一致", group="before"),
-            Param("factor_before", "改造前排放系数", "factor", group="before"),
-            Param("removal_before", "改造前治理去除效率", "percent", "%", required=False, group="before"),
-            Param("fuel_after", "改造后燃料用量", "number", help="改用电能时填 0", group="after"),
-            Param("factor_after", "改造后排放系数", "factor", required=False, group="after"),
-            Param("removal_after", "改造后治理去除效率", "percent", "%", required=False, group="after"),
-            _basis("燃料用量依据"),
+            Param(
+                "fuel_before",
+                gettext_lazy("改造前燃料用量"),
+                "number",
+                help=gettext_lazy("单位与所选排放系数一致"),
+                group="before",
+            ),
+            Param("factor_before", gettext_lazy("改造前排放系数"), "factor", group="before"),
+            Param(
+                "removal_before",
+                gettext_lazy("改造前治理去除效率"),
+                "percent",
+                "%",
+                required=False,
+                group="before",
+            ),
+            Param(
+                "fuel_after",
+                gettext_lazy("改造后燃料用量"),
+                "number",
+                help=gettext_lazy("改用电能时填 0"),
+                group="after",
+            ),
+            Param("factor_after", gettext_lazy("改造后排放系数"), "factor", required=False, group="after"),
+            Param(
+                "removal_after",
+                gettext_lazy("改造后治理去除效率"),
+                "percent",
+                "%",
+                required=False,
+                group="after",
+            ),
+            _basis(gettext_lazy("燃料用量依据")),
         ),
         AIR,
         _by_name(fuel_switch),
-        description="适用于工艺改进类：燃油锅炉改燃气或电。",
+        description=gettext_lazy("适用于工艺改进类：燃油锅炉改燃气或电。"),
         types=("process",),
     )
 )
 _register(
     Method(
         "wastewater",
-        "废水（水量 × 浓度）",
-        "排放量 = 废水量 (m³/a) × 浓度 (mg/L)；减排量 = 改造前 − 改造后",
+        gettext_lazy("废水（水量 × 浓度）"),
+        gettext_lazy("排放量 = 废水量 (m³/a) × 浓度 (mg/L)；减排量 = 改造前 − 改造后"),
         (
             *_both_sides(
-                ("flow", "废水排放量", "number", "m³/a"), ("concentration", "排放浓度", "number", "mg/L")
+                ("flow", gettext_lazy("废水排放量"), "number", "m³/a"),
+                ("concentration", gettext_lazy("排放浓度"), "number", "mg/L"),
             ),
-            _basis("水量与浓度依据"),
+            _basis(gettext_lazy("水量与浓度依据")),
         ),
         WATER | METALS,
         _by_name(wastewater),
-        description="适用于深度治理类的污水处理提标、回用等。",
+        description=gettext_lazy("适用于深度治理类的污水处理提标、回用等。"),
         types=("deep_treatment", "process", "structural"),
     )
 )
 _register(
     Method(
         "vapour",
-        "油气回收（销售量 × 系数 × 回收效率提升）",
-        "减排量 = 汽油销售量 × 排放系数 × (改造后回收效率 − 改造前回收效率)",
+        gettext_lazy("油气回收（销售量 × 系数 × 回收效率提升）"),
+        gettext_lazy("减排量 = 汽油销售量 × 排放系数 × (改造后回收效率 − 改造前回收效率)"),
         (
-            Param("throughput", "汽油年销售量", "number", "m³/a"),
-            Param("factor", "排放系数", "factor"),
-            *_both_sides(("efficiency", "油气回收效率", "percent", "%")),
-            _basis("销售量与效率依据"),
+            Param("throughput", gettext_lazy("汽油年销售量"), "number", "m³/a"),
+            Param("factor", gettext_lazy("排放系数"), "factor"),
+            *_both_sides(("efficiency", gettext_lazy("油气回收效率"), "percent", "%")),
+            _basis(gettext_lazy("销售量与效率依据")),
         ),
         frozenset({"VOCS"}),
         _by_name(vapour_recovery),
-        description="适用于其他类：加油站油气回收改造。",
+        description=gettext_lazy("适用于其他类：加油站油气回收改造。"),
         types=("other",),
     )
 )
 _register(
     Method(
         "documented",
-        "文件认定（验收、许可、环评、统计、监测）",
-        "减排量 = 文件所载减排量（不得大于文件所载基准排放量）",
+        gettext_lazy("文件认定（验收、许可、环评、统计、监测）"),
+        gettext_lazy("减排量 = 文件所载减排量（不得大于文件所载基准排放量）"),
         (
-            Param("source", "依据文件类型", "choice", choices=tuple(DOCUMENT_SOURCES.items())),
-            Param("document", "文件名称及文号", "text"),
-            Param("baseline", "文件所载基准排放量", "amount"),
-            Param("reduction", "文件认定的减排量", "amount"),
+            Param("source", gettext_lazy("依据文件类型"), "choice", choices=tuple(DOCUMENT_SOURCES.items())),
+            Param("document", gettext_lazy("文件名称及文号"), "text"),
+            Param("baseline", gettext_lazy("文件所载基准排放量"), "amount"),
+            Param("reduction", gettext_lazy("文件认定的减排量"), "amount"),
         ),
         None,
         _by_name(documented),
         evidence_from="source",
-        description="《技术指南》未覆盖或缺少核算依据时，参考验收报告、排污许可、环评、统计或监测数据（须上传该文件）。",
+        description=gettext_lazy(
+            "《技术指南》未覆盖或缺少核算依据时，参考验收报告、排污许可、环评、统计或监测数据（须上传该文件）。"
+        ),
         types=("structural", "process", "deep_treatment", "other"),
     )
 )
@@ -655,11 +769,15 @@ def evaluate(
             factor = factors[p.name]
             if p.kind == "percent":
                 if factor.unit != EFFICIENCY_UNIT:
-                    raise AccountingError(f"{p.label}应选择效率类系数", param=p.name)
+                    raise AccountingError(
+                        gettext("{p_label}应选择效率类系数").format(p_label=p.label), param=p.name
+                    )
                 values[p.name] = factor.value / HUNDRED
             else:
                 if factor.unit not in FACTOR_UNITS:
-                    raise AccountingError(f"{p.label}应选择排放系数", param=p.name)
+                    raise AccountingError(
+                        gettext("{p_label}应选择排放系数").format(p_label=p.label), param=p.name
+                    )
                 values[p.name] = factor
             stored[p.name] = {
                 "factor_id": factor.id,
@@ -671,7 +789,7 @@ def evaluate(
             continue
         if blank:
             if p.required:
-                raise AccountingError(f"请填写{p.label}", param=p.name)
+                raise AccountingError(gettext("请填写{p_label}").format(p_label=p.label), param=p.name)
             continue
         if p.kind == "amount":
             places = 6 if unit[1] == GRAMS_PER_TONNE else 3
@@ -686,15 +804,21 @@ def evaluate(
                 parse_number(given, label=p.label, places=4, maximum=HUNDRED, param=p.name) / HUNDRED
             )
         elif p.kind == "factor":
-            raise AccountingError(f"请选择{p.label}", param=p.name)
+            raise AccountingError(gettext("请选择{p_label}").format(p_label=p.label), param=p.name)
         elif p.kind == "choice":
             if str(given) not in dict(p.choices):
-                raise AccountingError(f"{p.label}应为：" + "、".join(dict(p.choices).values()), param=p.name)
+                raise AccountingError(
+                    gettext("{p_label}应为：").format(p_label=p.label)
+                    + gettext("、").join(str(label) for label in dict(p.choices).values()),
+                    param=p.name,
+                )
             values[p.name] = str(given)
         else:
             text = str(given).strip()
             if len(text) > 300:
-                raise AccountingError(f"{p.label}不能超过 300 个字符", param=p.name)
+                raise AccountingError(
+                    gettext("{p_label}不能超过 300 个字符").format(p_label=p.label), param=p.name
+                )
             values[p.name] = text
         # Numbers are stored (and returned) as normalised, so "１２．５" is kept as "12.5".
         numeric = p.kind in ("amount", "number", "percent")

@@ -198,7 +198,7 @@ class FactorForm(StyledForm):
     value = forms.CharField(label=_("取值"), max_length=64, help_text=_("精确小数，或分数 p/q"))
     unit = forms.ChoiceField(
         label=_("单位"),
-        choices=[(u, u) for u in accounting.FACTOR_UNITS]
+        choices=[(u, accounting.UNIT_LABELS.get(u, u)) for u in accounting.FACTOR_UNITS]
         + [(accounting.EFFICIENCY_UNIT, accounting.EFFICIENCY_UNIT)],
     )
     source = forms.CharField(label=_("来源文件或标准"), max_length=300)
@@ -249,7 +249,7 @@ class LineForm(StyledForm):
         for p in method.params:
             help_text: Any = p.help
             suffix = {"amount": unit, "percent": "%"}.get(p.kind, p.unit)
-            label = f"{p.label}（{suffix}）" if suffix else p.label
+            label = f"{p.label}（{suffix}）" if suffix else str(p.label)
             if p.kind == "factor":
                 self.fields[p.name] = forms.ModelChoiceField(
                     label=label,

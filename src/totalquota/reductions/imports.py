@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from totalquota.common.i18n import chinese, in_chinese
 from totalquota.common.xlsx import cell_text, text_cells
 from totalquota.reductions import accounting
 from totalquota.reductions.models import SUBTYPES, OperatingStatus, ProjectType, Subtype
@@ -68,7 +69,8 @@ def row_values(row: dict[str, Any]) -> dict[str, Any]:
 def find_method(text: str) -> accounting.Method | None:
     text = text.strip()
     for method in accounting.METHODS.values():
-        if text in (method.code, method.label, method.label.split("（")[0]):
+        labels = {chinese(method.label), str(method.label)}  # the template's Chinese, or the page's
+        if text == method.code or text in labels or text in {label.split("（")[0] for label in labels}:
             return method
     return None
 
@@ -86,7 +88,8 @@ def parse_inputs(method: accounting.Method, text: str) -> tuple[dict[str, str], 
     names = {}
     for p in method.params:
         names[p.name] = p
-        names[p.label] = p
+        names[chinese(p.label)] = p  # the template's Chinese label, or the page's language
+        names[str(p.label)] = p
     for pair in PAIR_SPLIT.split(text or ""):
         pair = pair.strip()
         if not pair:
@@ -123,6 +126,12 @@ def method_help(method: accounting.Method) -> str:
 
 
 def import_template(zones) -> tempfile.SpooledTemporaryFile:
+    """The import template, in Chinese (headers, lists and help), whatever the page's language."""
+    with in_chinese():
+        return _import_template(zones)
+
+
+def _import_template(zones) -> tempfile.SpooledTemporaryFile:
     """The declaration template: headers, drop-downs, and a sheet explaining each method's inputs."""
     wb = Workbook()
     ws = wb.active
@@ -156,7 +165,7 @@ def import_template(zones) -> tempfile.SpooledTemporaryFile:
     dropdown("project_type", [str(label) for _v, label in ProjectType.choices])
     dropdown("subtype", [str(label) for _v, label in Subtype.choices])
     dropdown("operating_status", [str(label) for _v, label in OperatingStatus.choices])
-    dropdown("method", [m.label.split("（")[0] for m in accounting.METHODS.values()])
+    dropdown("method", [str(m.label).split("（")[0] for m in accounting.METHODS.values()])
     dropdown("pollutant", [p.name for p in Pollutant.objects.all()])
 
     notes = wb.create_sheet("填写说明")
@@ -183,7 +192,7 @@ def import_template(zones) -> tempfile.SpooledTemporaryFile:
     ]
     for method in accounting.METHODS.values():
         rows.append(
-            (f"方法：{method.label.split('（')[0]}", f"{method.formula}。参数：{method_help(method)}")
+            (f"方法：{str(method.label).split('（')[0]}", f"{method.formula}。参数：{method_help(method)}")
         )
     rows.append(
         (

@@ -8,6 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.models import DetailPage, optional_link, required_link
@@ -97,6 +98,10 @@ class Origin(models.TextChoices):
     IMPORT = "import", _("批量导入")
 
 
+# The title a round gets when none is typed: stored in Chinese, shown in the page's language.
+ROUND_TITLE = gettext_noop("{year} 年第 {quarter} 季度减排项目申报")
+
+
 class DeclarationRound(models.Model):
     """申报轮次: a quarterly declaration round (RED-3): the days it is open for declaring
     (``opens_on`` … ``deadline``) and the completion period it is mainly for; the round that closes
@@ -131,6 +136,13 @@ class DeclarationRound(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The title; the default one (:data:`ROUND_TITLE`) in the page's language."""
+        if self.title == ROUND_TITLE.format(year=self.year, quarter=self.quarter):
+            return gettext(ROUND_TITLE).format(year=self.year, quarter=self.quarter)
         return self.title
 
 

@@ -27,13 +27,17 @@ PREVIOUS_YEAR_DEADLINE = register(
         "reduction_previous_year_deadline",
         "month_day",
         "RED-3",
-        "上一年度减排项目申报截止日（月-日，超出当月天数按月末计，如 02-29 即 2 月底）",
+        _("上一年度减排项目申报截止日（月-日，超出当月天数按月末计，如 02-29 即 2 月底）"),
         name=_("上一年度项目申报截止日"),
     )
 )
 ROUND_REMINDER_DAYS = register(
     RuleKey(
-        "reduction_round_reminder_days", "days", "RED-3", "申报轮次截止前提醒天数", name=_("申报截止提醒天数")
+        "reduction_round_reminder_days",
+        "days",
+        "RED-3",
+        _("申报轮次截止前提醒天数"),
+        name=_("申报截止提醒天数"),
     )
 )
 REQUIRED_EVIDENCE = register(
@@ -41,7 +45,9 @@ REQUIRED_EVIDENCE = register(
         "reduction_required_evidence",
         "text",
         "RED-3",
-        "每个减排项目审核通过前须具备的佐证材料类型（逗号分隔：acceptance, investment, accounting, eia, permit）",
+        _(
+            "每个减排项目审核通过前须具备的佐证材料类型（逗号分隔：acceptance, investment, accounting, eia, permit）"
+        ),
         name=_("审核通过前必备佐证材料"),
         choices=EvidenceKind,
     )
@@ -51,7 +57,7 @@ COMPUTED_EVIDENCE = register(
         "reduction_computed_evidence",
         "text",
         "RED-2",
-        "按公式核算的减排项目须具备的佐证材料类型（逗号分隔）",
+        _("按公式核算的减排项目须具备的佐证材料类型（逗号分隔）"),
         name=_("公式核算项目必备佐证材料"),
         choices=EvidenceKind,
     )

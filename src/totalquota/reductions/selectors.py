@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import restrict
 from totalquota.reductions.accounting import DOCUMENT_SOURCES, METHODS
@@ -83,24 +84,26 @@ def evidence_requirements(project: ReductionProject, *, on: dt.date) -> tuple[li
     every = rule_value(REQUIRED_EVIDENCE.key, on)
     rules.append(every.snapshot())
     for kind in evidence_kinds(every):
-        reasons[kind].append(f"每个项目须具备（{every.clause_id}）")
+        reasons[kind].append(gettext("每个项目须具备（{clause}）").format(clause=every.clause_id))
     lines = list(project.lines.select_related("pollutant"))
     if any(line.method != "documented" for line in lines):
         computed = rule_value(COMPUTED_EVIDENCE.key, on)
         rules.append(computed.snapshot())
         for kind in evidence_kinds(computed):
-            reasons[kind].append(f"按公式核算（{computed.clause_id}）")
+            reasons[kind].append(gettext("按公式核算（{clause}）").format(clause=computed.clause_id))
     for line in lines:
         if line.method == "documented":
             source = str(line.inputs.get("source", ""))
             document_kind = DOCUMENT_EVIDENCE.get(source)
             if document_kind:
                 reasons[document_kind].append(
-                    f"{line.pollutant}减排量取自{DOCUMENT_SOURCES.get(source, source)}（RED-2）"
+                    gettext("{pollutant}减排量取自{source}（RED-2）").format(
+                        pollutant=line.pollutant, source=DOCUMENT_SOURCES.get(source, source)
+                    )
                 )
     labels = dict(EvidenceKind.choices)
     result = [
-        Requirement(kind, str(labels.get(kind, kind)), "；".join(why), kind in have)
+        Requirement(kind, str(labels.get(kind, kind)), gettext("；").join(why), kind in have)
         for kind, why in reasons.items()
         if kind in labels
     ]
@@ -340,7 +343,7 @@ def library_lines(principal: Any) -> QuerySet[ReductionLine]:
 
 def method_label(code: str) -> str:
     method = METHODS.get(code)
-    return method.label if method else code
+    return str(method.label) if method else code
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, zone_allowed
@@ -159,9 +160,9 @@ def _accept_late(step: Step[ReductionProject]) -> None:
     keeps who accepted it and why."""
     project = step.obj
     if not project.late_declaration:
-        raise Conflict("该项目不是逾期申报，无须接受", clause="RED-3")
+        raise Conflict(gettext("该项目不是逾期申报，无须接受"), clause="RED-3")
     if project.late_accepted_at is not None:
-        raise Conflict("该项目的逾期申报已被接受", clause="RED-3")
+        raise Conflict(gettext("该项目的逾期申报已被接受"), clause="RED-3")
     project.late_accepted_at = timezone.now()
     project.late_accepted_by = step.principal.user
     project.late_accept_reason = step.reason[:500]
@@ -170,7 +171,7 @@ def _accept_late(step: Step[ReductionProject]) -> None:
 
 def _reject(step: Step[ReductionProject]) -> None:
     if not step.reason:
-        raise RuleViolation("审核不通过须说明原因", field="reason", clause="RED-4")
+        raise RuleViolation(gettext("审核不通过须说明原因"), field="reason", clause="RED-4")
     _decide(step)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.lib.units import Unit
@@ -63,6 +64,13 @@ class Pollutant(models.Model):
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the language of the page: ``name_en`` (seeded with POLL-1) when English is on."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
     @property

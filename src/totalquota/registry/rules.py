@@ -16,6 +16,8 @@ from fractions import Fraction
 from typing import Any
 
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.lib.errors import RuleViolation
@@ -34,7 +36,7 @@ class RuleKey:
     key: str
     kind: str
     clause_id: str
-    label: str
+    label: str | Promise
     per_pollutant: bool = False
     per_zone: bool = False
     name: Any = ""  # a (lazily) translated text
@@ -42,7 +44,7 @@ class RuleKey:
 
     @property
     def title(self) -> str:
-        return str(self.name) if self.name else self.label.split("：")[0]
+        return str(self.name) if self.name else str(self.label).split("：")[0]
 
     def display(self, value: Any, unit: Any = None) -> str:
         """``value`` as a person reads it: grams in t/a (or ``unit``), a ratio as 2:1, basis points as
@@ -57,7 +59,7 @@ def register(
     key: RuleKey | str,
     kind: str = "",
     clause_id: str = "",
-    label: str = "",
+    label: str | Promise = "",
     *,
     per_pollutant: bool = False,
     per_zone: bool = False,
@@ -78,7 +80,7 @@ FILING_THRESHOLD = register(
     "filing_threshold",
     "grams",
     "RES-2",
-    "备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）",
+    _("备案阈值：全厂新增外排环境量不超过该值时备案，否则审核（为空表示任何新增均需审核）"),
     per_pollutant=True,
     name=_("备案阈值"),
 )
@@ -122,7 +124,7 @@ def check_value(kind: str, value: Any) -> None:
         "text": lambda v: isinstance(v, str),
     }[kind]
     if not ok(value):
-        raise RuleViolation(f"参数取值 {value!r} 不符合类型 {kind}")
+        raise RuleViolation(gettext("参数取值 {value!r} 不符合类型 {kind}").format(value=value, kind=kind))
 
 
 def _month_day_ok(text: str) -> bool:
@@ -194,7 +196,10 @@ def rule_value(
     if best is None:
         label = RULE_KEYS[key].label if key in RULE_KEYS else key
         raise RuleViolation(
-            f"{on.isoformat()} 没有生效的规则参数“{label}”，请管理员在规则参数中补充", clause="PLAT-1"
+            gettext("{v0} 没有生效的规则参数“{label}”，请管理员在规则参数中补充").format(
+                v0=on.isoformat(), label=label
+            ),
+            clause="PLAT-1",
         )
     return RuleValue(
         key=key,

@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.audit.services import record, snapshot
@@ -50,7 +51,15 @@ IMPORT_COLUMNS: list[tuple[str, str]] = [
     ("电子邮箱", "contact_email"),
     ("管理类别", "management_category"),
 ]
-FIELD_LABELS = {field: header for header, field in IMPORT_COLUMNS}
+FIELD_LABELS = {field: header for header, field in IMPORT_COLUMNS}  # the import's (Chinese) headers
+
+
+def field_label(name: str) -> str:
+    """The name of an enterprise field as a message shows it, in the page's language."""
+    try:
+        return str(getattr(Enterprise._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        return FIELD_LABELS.get(name, name)
 
 
 def clean_enterprise(
@@ -67,9 +76,9 @@ def clean_enterprise(
     def text(name: str, limit: int, required: bool = False) -> str:
         value = str(data.get(name) or "").strip()
         if required and not value:
-            errors[name] = f"{FIELD_LABELS.get(name, name)}不能为空"
+            errors[name] = gettext("{v0}不能为空").format(v0=field_label(name))
         elif len(value) > limit:
-            errors[name] = f"{FIELD_LABELS.get(name, name)}不能超过 {limit} 个字符"
+            errors[name] = gettext("{v0}不能超过 {limit} 个字符").format(v0=field_label(name), limit=limit)
         return value
 
     values["name"] = text("name", 200, required=True)
@@ -96,50 +105,56 @@ def clean_enterprise(
             or Zone.objects.filter(is_active=True, code=label).first()
         )
         if found is None:
-            errors["zone"] = f"功能区“{label}”不存在" if label else "功能区不能为空"
+            errors["zone"] = (
+                gettext("功能区“{label}”不存在").format(label=label) if label else gettext("功能区不能为空")
+            )
         values["zone"] = found
 
     category = data.get("management_category") or ManagementCategory.SIMPLIFIED
     by_label = {str(label): value for value, label in ManagementCategory.choices}
     category = by_label.get(str(category).strip(), str(category).strip())
     if category not in ManagementCategory.values:
-        errors["management_category"] = "管理类别应为：" + "、".join(by_label)
+        errors["management_category"] = gettext("管理类别应为：") + "、".join(by_label)
     values["management_category"] = category
     values["is_active"] = bool(data.get("is_active", True))
 
     if values["permit_number"] and not PERMIT_RE.match(values["permit_number"]):
-        errors["permit_number"] = "排污许可证编号格式应为 18 位信用代码 + 3 位顺序码 + 1 位字母，共 22 位"
+        errors["permit_number"] = gettext(
+            "排污许可证编号格式应为 18 位信用代码 + 3 位顺序码 + 1 位字母，共 22 位"
+        )
     if (
         not values["permit_number"]
         and category != ManagementCategory.REGISTRATION
         and "management_category" not in errors
     ):
-        errors["permit_number"] = "重点管理和简化管理单位必须填写排污许可证编号"
+        errors["permit_number"] = gettext("重点管理和简化管理单位必须填写排污许可证编号")
     if values["industry_code"] and not INDUSTRY_RE.match(values["industry_code"]):
-        errors["industry_code"] = "行业代码应为国民经济行业分类代码，如 C3982"
+        errors["industry_code"] = gettext("行业代码应为国民经济行业分类代码，如 C3982")
     if values["contact_phone"] and not PHONE_RE.match(values["contact_phone"]):
-        errors["contact_phone"] = "联系电话只能包含数字、空格和 + - ( )"
+        errors["contact_phone"] = gettext("联系电话只能包含数字、空格和 + - ( )")
     if values["contact_email"]:
         try:
             validate_email(values["contact_email"])
         except ValidationError:
-            errors["contact_email"] = "电子邮箱格式不正确"
+            errors["contact_email"] = gettext("电子邮箱格式不正确")
 
     others = Enterprise.objects.exclude(pk=instance.pk) if instance is not None else Enterprise.objects.all()
     if "uscc" not in errors and instance is not None and others.filter(uscc=values["uscc"]).exists():
-        errors["uscc"] = f"统一社会信用代码 {values['uscc']} 已属于另一家单位"
+        errors["uscc"] = gettext("统一社会信用代码 {v0} 已属于另一家单位").format(v0=values["uscc"])
     if values["permit_number"] and "permit_number" not in errors:
         clash = others.filter(permit_number=values["permit_number"])
         if "uscc" in values:
             clash = clash.exclude(uscc=values["uscc"])
         if clash.exists():
-            errors["permit_number"] = f"排污许可证编号 {values['permit_number']} 已属于另一家单位"
+            errors["permit_number"] = gettext("排污许可证编号 {v0} 已属于另一家单位").format(
+                v0=values["permit_number"]
+            )
     return values, errors
 
 
 def _check_zone_scope(actor: Principal, zone: Zone | None, field_errors: dict[str, str]) -> None:
     if zone is not None and not zone_allowed(actor, zone.pk):
-        field_errors["zone"] = f"您无权在功能区“{zone}”登记或修改排污单位"
+        field_errors["zone"] = gettext("您无权在功能区“{zone}”登记或修改排污单位").format(zone=zone)
 
 
 @transaction.atomic
@@ -147,7 +162,7 @@ def enterprise_create(*, actor: Principal, **data: Any) -> Enterprise:
     """Register a discharging unit; refuses a code that is already registered."""
     values, errors = clean_enterprise(data)
     if "uscc" not in errors and Enterprise.objects.filter(uscc=values["uscc"]).exists():
-        errors["uscc"] = f"统一社会信用代码 {values['uscc']} 已登记"
+        errors["uscc"] = gettext("统一社会信用代码 {v0} 已登记").format(v0=values["uscc"])
     _check_zone_scope(actor, values.get("zone"), errors)
     if errors:
         raise _field_errors(errors)
@@ -187,9 +202,13 @@ def enterprise_update(*, actor: Principal, enterprise: Enterprise, **data: Any) 
 def _field_errors(errors: dict[str, str]) -> ValidationFailed:
     first_field, first_message = next(iter(errors.items()))
     return ValidationFailed(
-        first_message if len(errors) == 1 else f"{len(errors)} 项信息有误：{first_message}等",
+        first_message
+        if len(errors) == 1
+        else gettext("{v0} 项信息有误：{first_message}等").format(
+            v0=len(errors), first_message=first_message
+        ),
         field=first_field,
-        errors=[{"field": f, "label": FIELD_LABELS.get(f, f), "message": m} for f, m in errors.items()],
+        errors=[{"field": f, "label": field_label(f), "message": m} for f, m in errors.items()],
     )
 
 
@@ -225,12 +244,14 @@ def enterprise_import(*, actor: Principal, rows: list[dict[str, Any]]) -> Import
             _check_zone_scope(actor, instance.zone, errors)
         if "uscc" in values:
             if values["uscc"] in seen_codes:
-                errors["uscc"] = f"与第 {seen_codes[values['uscc']]} 行的统一社会信用代码重复"
+                errors["uscc"] = gettext("与第 {v0} 行的统一社会信用代码重复").format(
+                    v0=seen_codes[values["uscc"]]
+                )
             seen_codes.setdefault(values["uscc"], number)
         if values.get("permit_number"):
             if values["permit_number"] in seen_permits:
-                errors["permit_number"] = (
-                    f"与第 {seen_permits[values['permit_number']]} 行的排污许可证编号重复"
+                errors["permit_number"] = gettext("与第 {v0} 行的排污许可证编号重复").format(
+                    v0=seen_permits[values["permit_number"]]
                 )
             seen_permits.setdefault(values["permit_number"], number)
         for field, message in errors.items():
@@ -244,10 +265,12 @@ def enterprise_import(*, actor: Principal, rows: list[dict[str, Any]]) -> Import
             )
         plans.append((instance, values))
     if not rows:
-        raise ValidationFailed("文件中没有数据行")
+        raise ValidationFailed(gettext("文件中没有数据行"))
     if problems:
         raise ValidationFailed(
-            f"导入被拒绝：{len({p['row'] for p in problems})} 行共 {len(problems)} 处错误，未写入任何数据",
+            gettext("导入被拒绝：{v0} 行共 {v1} 处错误，未写入任何数据").format(
+                v0=len({p["row"] for p in problems}), v1=len(problems)
+            ),
             errors=problems,
         )
     created = updated = unchanged = 0
@@ -292,16 +315,20 @@ def rule_parameter_set(
     rewritten: decisions already taken keep the value they used).
     """
     if key not in RULE_KEYS:
-        raise ValidationFailed(f"未知的规则参数：{key}", field="key")
+        raise ValidationFailed(gettext("未知的规则参数：{key}").format(key=key), field="key")
     spec = RULE_KEYS[key]
     check_value(spec.kind, value)
-    dates.RULE_DAY.check(effective_from, label="生效日期", field="effective_from")
+    dates.RULE_DAY.check(effective_from, label=gettext("生效日期"), field="effective_from")
     if pollutant is not None and not spec.per_pollutant:
-        raise ValidationFailed(f"参数“{spec.label}”不按污染物区分", field="pollutant")
+        raise ValidationFailed(
+            gettext("参数“{spec_label}”不按污染物区分").format(spec_label=spec.label), field="pollutant"
+        )
     if zone is not None and not spec.per_zone:
-        raise ValidationFailed(f"参数“{spec.label}”不按功能区区分", field="zone")
+        raise ValidationFailed(
+            gettext("参数“{spec_label}”不按功能区区分").format(spec_label=spec.label), field="zone"
+        )
     if not zone_allowed(actor, None if zone is None else zone.pk):
-        raise Forbidden("您无权修改该功能区的规则参数")
+        raise Forbidden(gettext("您无权修改该功能区的规则参数"))
     # Lock the rows of this key so two administrators cannot both close the same current row.
     current = list(
         RuleParameter.objects.select_for_update()
@@ -311,7 +338,9 @@ def rule_parameter_set(
     for row in current:
         if row.effective_from >= effective_from:
             raise ValidationFailed(
-                f"已有自 {row.effective_from} 起生效的取值，新取值的生效日期必须晚于该日期",
+                gettext("已有自 {row_effective_from} 起生效的取值，新取值的生效日期必须晚于该日期").format(
+                    row_effective_from=row.effective_from
+                ),
                 field="effective_from",
             )
     for row in current:
@@ -350,18 +379,18 @@ def zone_save(
 
     code, name = (code or "").strip().upper(), (name or "").strip()
     if not re.fullmatch(r"[A-Z0-9_]{1,32}", code):
-        raise ValidationFailed("功能区代码只能包含大写字母、数字和下划线", field="code")
+        raise ValidationFailed(gettext("功能区代码只能包含大写字母、数字和下划线"), field="code")
     if not name:
-        raise ValidationFailed("请填写功能区名称", field="name")
+        raise ValidationFailed(gettext("请填写功能区名称"), field="name")
     others = Zone.objects.exclude(pk=zone.pk) if zone is not None else Zone.objects.all()
     if others.filter(code=code).exists():
-        raise ValidationFailed(f"功能区代码 {code} 已被使用", field="code")
+        raise ValidationFailed(gettext("功能区代码 {code} 已被使用").format(code=code), field="code")
     if others.filter(name=name).exists():
-        raise ValidationFailed(f"功能区名称“{name}”已被使用", field="name")
+        raise ValidationFailed(gettext("功能区名称“{name}”已被使用").format(name=name), field="name")
     if zone is None:
         park = Park.objects.order_by("pk").first()
         if park is None:
-            raise ValidationFailed("尚未设置园区")
+            raise ValidationFailed(gettext("尚未设置园区"))
         zone = Zone.objects.create(
             park=park, code=code, name=name, sort_order=sort_order, is_active=is_active
         )
@@ -370,7 +399,7 @@ def zone_save(
     # Lock the zone row while it changes (a deactivation and an edit must not interleave).
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     if not is_active and zone.is_active and zone.enterprises.filter(is_active=True).exists():
-        raise RuleViolation("该功能区仍有在册排污单位，不能停用；请先调整这些单位的功能区")
+        raise RuleViolation(gettext("该功能区仍有在册排污单位，不能停用；请先调整这些单位的功能区"))
     before = snapshot(zone, ZONE_FIELDS)
     zone.code, zone.name, zone.sort_order, zone.is_active = code, name, sort_order, is_active
     zone.save()

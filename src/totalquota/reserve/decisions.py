@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from django.utils.translation import gettext
+
+from totalquota.common.i18n import in_chinese
 from totalquota.emissions import selectors as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.ledger import selectors as ledger_selectors
@@ -62,7 +65,7 @@ def attainment_for(pollutant: Pollutant, on: dt.date) -> tuple[str | None, Attai
 
 
 def indicator_name(code: str) -> str:
-    """The Chinese name of an ambient indicator code (``WATER`` → 地表水考核断面)."""
+    """The name of an ambient indicator code in the active language (``WATER`` → 地表水考核断面)."""
     return str(Indicator(code).label) if code in Indicator.values else code
 
 
@@ -80,37 +83,16 @@ class LineDecision:
 
 def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, on: dt.date) -> LineDecision:
     """Filing or review, the balance ratio and the deduction for one pollutant (RES-2)."""
-    unit = pollutant.unit
     threshold = rule_value(FILING_THRESHOLD.key, on, pollutant=pollutant)
     snap: dict[str, Any] = {"filing_threshold": threshold.snapshot()}
-    new = format_quantity(new_discharge_grams, unit, suffix=True)
     if threshold.value is None:
-        route, reason = (
-            Route.REVIEW,
-            f"依据 {threshold.clause_id}：{pollutant.name}无备案阈值，任何新增均需审核",
-        )
-        if new_discharge_grams == 0:
-            route, reason = Route.FILING, f"依据 {threshold.clause_id}：{pollutant.name}无新增外排环境量"
-    elif new_discharge_grams <= threshold.value:
-        limit = format_quantity(threshold.value, unit, suffix=True)
-        route, reason = (
-            Route.FILING,
-            f"依据 {threshold.clause_id}：全厂新增外排环境量 {new} 不超过 {limit}，备案",
-        )
+        route = Route.FILING if new_discharge_grams == 0 else Route.REVIEW
     else:
-        limit = format_quantity(threshold.value, unit, suffix=True)
-        route, reason = (
-            Route.REVIEW,
-            f"依据 {threshold.clause_id}：全厂新增外排环境量 {new} 超过 {limit}，需审核",
-        )
+        route = Route.FILING if new_discharge_grams <= threshold.value else Route.REVIEW
     indicator, status = attainment_for(pollutant, on)
     key = rules.BALANCE_RATIO.key
-    note = "相关环境质量指标达标或未设，适用一般平衡比例"
     if status is not None and not status.attained:
         key = rules.NONATTAINMENT_RATIO.key
-        note = f"{status.year} 年{status.get_indicator_display()}不达标（{status.source}），适用不达标地区平衡比例"
-    elif indicator and status is None:
-        note = f"尚未录入{indicator_name(indicator)}上年度达标状况，适用一般平衡比例"
     ratio_value = rule_value(key, on, pollutant=pollutant, zone=zone)
     ratio = ratio_value.ratio
     snap["balance_ratio"] = ratio_value.snapshot()
@@ -118,14 +100,69 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
         "indicator": indicator,
         "year": status.year if status else None,
         "attained": status.attained if status else None,
-        "note": note,
+        "source": status.source if status else None,
     }
     deduction = ceil_grams(new_discharge_grams * ratio)
-    computation = (
-        f"削减替代量 = 全厂新增外排环境量 {new} × 平衡比例 {ratio.numerator}:{ratio.denominator}"
-        f" = {format_quantity(deduction, unit, suffix=True)}（向上取整到克；{note}；依据 {ratio_value.clause_id}）"
-    )
+    with in_chinese():  # the record keeps the explanation in Chinese; pages explain in their language
+        reason, computation = explain_line(pollutant, new_discharge_grams, deduction, snap)
+        snap["attainment"]["note"] = _attainment_note(snap["attainment"])
     return LineDecision(route, reason, ratio, deduction, computation, snap)
+
+
+def _attainment_note(attainment: dict[str, Any]) -> str:
+    indicator, year = attainment.get("indicator"), attainment.get("year")
+    if year is not None and attainment.get("attained") is False:
+        label = indicator_name(str(indicator))
+        source = attainment.get("source")
+        if source:
+            return gettext("{year} 年{indicator}不达标（{source}），适用不达标地区平衡比例").format(
+                year=year, indicator=label, source=source
+            )
+        return gettext("{year} 年{indicator}不达标，适用不达标地区平衡比例").format(
+            year=year, indicator=label
+        )
+    if indicator and year is None:
+        label = indicator_name(indicator)
+        return gettext("尚未录入{indicator}上年度达标状况，适用一般平衡比例").format(indicator=label)
+    return gettext("相关环境质量指标达标或未设，适用一般平衡比例")
+
+
+def explain_line(
+    pollutant: Pollutant, new_discharge_grams: int, deduction_grams: int, snapshot: dict[str, Any]
+) -> tuple[str, str]:
+    """The route's reason and the deduction's computation of a line, from the rule values its
+    decision stored (``snapshot``), in the active language, with the clause IDs."""
+    unit = pollutant.unit
+    name = pollutant.display_name
+    threshold = snapshot["filing_threshold"]
+    new = format_quantity(new_discharge_grams, unit, suffix=True)
+    if threshold["value"] is None:
+        if new_discharge_grams == 0:
+            reason = gettext("依据 {clause}：{pollutant}无新增外排环境量")
+        else:
+            reason = gettext("依据 {clause}：{pollutant}无备案阈值，任何新增均需审核")
+        limit = ""
+    else:
+        limit = format_quantity(threshold["value"], unit, suffix=True)
+        if new_discharge_grams <= threshold["value"]:
+            reason = gettext("依据 {clause}：全厂新增外排环境量 {new} 不超过 {limit}，备案")
+        else:
+            reason = gettext("依据 {clause}：全厂新增外排环境量 {new} 超过 {limit}，需审核")
+    reason = reason.format(clause=threshold["clause_id"], pollutant=name, new=new, limit=limit)
+    ratio = snapshot["balance_ratio"]
+    numerator, denominator = ratio["value"]
+    computation = gettext(
+        "削减替代量 = 全厂新增外排环境量 {new} × 平衡比例 {numerator}:{denominator} = {deduction}"
+        "（向上取整到克；{note}；依据 {clause}）"
+    ).format(
+        new=new,
+        numerator=numerator,
+        denominator=denominator,
+        deduction=format_quantity(deduction_grams, unit, suffix=True),
+        note=_attainment_note(snapshot.get("attainment") or {}),
+        clause=ratio["clause_id"],
+    )
+    return reason, computation
 
 
 def missing_documents(application: QuotaApplication) -> list[DocumentKind]:
@@ -142,7 +179,9 @@ def review_documents_refusal(application: QuotaApplication, review_lines: list[s
         return None
     names = "、".join(str(kind.label) for kind in missing)
     return RuleViolation(
-        f"该申请因{'、'.join(review_lines)}须经审核，审核的是依据和总量平衡方案：提交前请上传{names}（申请材料）",
+        gettext(
+            "该申请因{pollutants}须经审核，审核的是依据和总量平衡方案：提交前请上传{names}（申请材料）"
+        ).format(pollutants="、".join(review_lines), names=names),
         field="documents",
         clause="RES-2",
     )
@@ -273,15 +312,18 @@ def recovery_figures(
     ``RuleViolation`` / ``ValidationFailed``; nothing is written."""
     if kind == RecoveryKind.NOT_BUILT:
         if earlier:
-            raise RuleViolation("该指标已部分收回，不能再按“不再建设”整体退回", clause="RES-4")
+            raise RuleViolation(gettext("该指标已部分收回，不能再按“不再建设”整体退回"), clause="RES-4")
         return RecoveryFigures(line.deduction_grams, line.deduction_grams, None, None, {})
     if isinstance(surplus_grams, bool) or not isinstance(surplus_grams, int) or surplus_grams <= 0:
-        raise ValidationFailed("确认富余量必须大于零", field="surplus_grams", clause="RES-4")
+        raise ValidationFailed(gettext("确认富余量必须大于零"), field="surplus_grams", clause="RES-4")
     permitted = line.permitted_env_grams or 0
     unit = line.pollutant.unit
     if surplus_grams > permitted:
         raise RuleViolation(
-            f"确认富余量不能超过现许可量 {format_quantity(permitted, unit, suffix=True)}", clause="RES-4"
+            gettext("确认富余量不能超过现许可量 {v0}").format(
+                v0=format_quantity(permitted, unit, suffix=True)
+            ),
+            clause="RES-4",
         )
     suggested = None
     snap: dict[str, Any] = {}
@@ -289,7 +331,8 @@ def recovery_figures(
         candidate = recovery_candidate(line, today=today, verified=verified)
         if candidate is None:
             raise RuleViolation(
-                "该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%", clause="RES-4"
+                gettext("该项目不符合 RES-4（2）：须正式投运满一年且核实排放量低于许可量的 80%"),
+                clause="RES-4",
             )
         suggested, snap, verified = (
             candidate.suggested_surplus_grams,
@@ -304,10 +347,12 @@ def recovery_figures(
     balance = ledger_selectors.account_balance(line.allocation).available
     if recovered > balance:
         raise RuleViolation(
-            f"收回入库量 {format_quantity(recovered, unit, suffix=True)} 超过该项目指标账户余额 "
-            f"{format_quantity(balance, unit, suffix=True)}",
+            gettext("收回入库量 {v0} 超过该项目指标账户余额 {v1}").format(
+                v0=format_quantity(recovered, unit, suffix=True),
+                v1=format_quantity(balance, unit, suffix=True),
+            ),
             clause="RES-4",
         )
     if recovered <= 0:
-        raise RuleViolation("按收回比例计算的入库量为零", clause="RES-4")
+        raise RuleViolation(gettext("按收回比例计算的入库量为零"), clause="RES-4")
     return RecoveryFigures(surplus_grams, recovered, suggested, verified, snap)

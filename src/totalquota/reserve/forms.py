@@ -116,7 +116,7 @@ class OperatingForm(StyledForm):
 class IntakeForm(StyledForm):
     year = forms.IntegerField(label=_("年度"), min_value=dates.SCOPE_START.year, max_value=dates.LATEST.year)
     quarter = forms.TypedChoiceField(
-        label=_("季度"), choices=[(i, f"第 {i} 季度") for i in range(1, 5)], coerce=int
+        label=_("季度"), choices=[(i, format_lazy(_("第 {} 季度"), i)) for i in range(1, 5)], coerce=int
     )
     effective_date = dates.form_field(dates.INTAKE_DAY, _("入库日期"))
 

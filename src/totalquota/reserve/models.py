@@ -331,6 +331,11 @@ class IntakeItem(models.Model):
     def __str__(self) -> str:
         return f"{self.run_id}/{self.line_id}"
 
+    @property
+    def reason_rows(self) -> list[dict]:
+        """The stored reasons with each label in the page's language (the stored label is Chinese)."""
+        return [{**r, "label": ExclusionReason(r["code"]).label} for r in self.reasons]
+
 
 class RequestStatus(models.TextChoices):
     REQUESTED = "requested", _("已申请")

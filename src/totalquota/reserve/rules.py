@@ -10,7 +10,7 @@ BALANCE_RATIO = register(
         "balance_ratio",
         "ratio",
         "RES-2",
-        "平衡比例：削减替代量 = 全厂新增外排环境量 × 比例",
+        _("平衡比例：削减替代量 = 全厂新增外排环境量 × 比例"),
         per_pollutant=True,
         per_zone=True,
         name=_("平衡比例"),
@@ -21,7 +21,7 @@ NONATTAINMENT_RATIO = register(
         "balance_ratio_nonattainment",
         "ratio",
         "RES-2",
-        "相关环境质量指标上年度不达标时适用的平衡比例（如臭氧不达标时 VOCs、NOx 按 2:1）",
+        _("相关环境质量指标上年度不达标时适用的平衡比例（如臭氧不达标时 VOCs、NOx 按 2:1）"),
         per_pollutant=True,
         per_zone=True,
         name=_("不达标地区平衡比例"),
@@ -32,7 +32,7 @@ ATTAINMENT_INDICATOR = register(
         "attainment_indicator",
         "text",
         "RES-2",
-        "决定平衡比例的环境质量指标（臭氧、细颗粒物、二氧化硫、地表水考核断面等）",
+        _("决定平衡比例的环境质量指标（臭氧、细颗粒物、二氧化硫、地表水考核断面等）"),
         per_pollutant=True,
         name=_("决定平衡比例的环境质量指标"),
         choices=Indicator,
@@ -43,13 +43,13 @@ RECOVERY_THRESHOLD = register(
         "recovery_threshold_bp",
         "basis_points",
         "RES-4",
-        "收回线：实际排放量低于许可量的该比例（万分比，8000 即 80%）时列为收回对象",
+        _("收回线：实际排放量低于许可量的该比例（万分比，8000 即 80%）时列为收回对象"),
         name=_("收回线"),
     )
 )
 RECOVERY_RATIO = register(
     RuleKey(
-        "recovery_ratio", "ratio", "RES-4", "收回比例：收回入库量 = 确认富余量 × 比例", name=_("收回比例")
+        "recovery_ratio", "ratio", "RES-4", _("收回比例：收回入库量 = 确认富余量 × 比例"), name=_("收回比例")
     )
 )
 RECOVERY_OPERATION_DAYS = register(
@@ -57,7 +57,7 @@ RECOVERY_OPERATION_DAYS = register(
         "recovery_operation_days",
         "days",
         "RES-4",
-        "正式投运满该天数后方可按实际排放量核查收回",
+        _("正式投运满该天数后方可按实际排放量核查收回"),
         name=_("收回核查所需投运天数"),
     )
 )
@@ -66,7 +66,7 @@ COVERAGE_ATTENTION = register(
         "warning_coverage_attention_bp",
         "basis_points",
         "RES-3",
-        "关注线：可用储备 / 待批需求低于该比例（万分比）",
+        _("关注线：可用储备 / 待批需求低于该比例（万分比）"),
         name=_("储备保障关注线"),
     )
 )
@@ -75,7 +75,7 @@ COVERAGE_WARNING = register(
         "warning_coverage_warning_bp",
         "basis_points",
         "RES-3",
-        "预警线：可用储备 / 待批需求低于该比例（万分比）",
+        _("预警线：可用储备 / 待批需求低于该比例（万分比）"),
         name=_("储备保障预警线"),
     )
 )
@@ -84,7 +84,7 @@ SPEND_ATTENTION = register(
         "warning_spend_attention_bp",
         "basis_points",
         "RES-3",
-        "关注线：期间支出 / 收入高于该比例（万分比）",
+        _("关注线：期间支出 / 收入高于该比例（万分比）"),
         name=_("支出关注线"),
     )
 )
@@ -93,7 +93,7 @@ SPEND_WARNING = register(
         "warning_spend_warning_bp",
         "basis_points",
         "RES-3",
-        "预警线：期间支出 / 收入高于该比例（万分比）",
+        _("预警线：期间支出 / 收入高于该比例（万分比）"),
         name=_("支出预警线"),
     )
 )
@@ -102,7 +102,7 @@ RECOVERY_ANSWER_DAYS = register(
         "recovery_answer_days",
         "days",
         "RES-4",
-        "收回告知后单位陈述意见的期限（天）；期满或单位答复后方可作出收回决定",
+        _("收回告知后单位陈述意见的期限（天）；期满或单位答复后方可作出收回决定"),
         name=_("收回答复期限"),
     )
 )

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Account, Phase, SourceType, Transfer
@@ -40,7 +42,7 @@ def application_documents(application: QuotaApplication) -> QuerySet[Application
 
 
 LEVELS = ["normal", "attention", "warning"]
-LEVEL_LABELS = {"normal": "正常", "attention": "关注", "warning": "预警"}
+LEVEL_LABELS = {"normal": _("正常"), "attention": _("关注"), "warning": _("预警")}
 
 
 def _level(balance: int, demand: int, income: int, spending: int, on: dt.date) -> tuple[str, list[str], dict]:
@@ -59,17 +61,17 @@ def _level(balance: int, demand: int, income: int, spending: int, on: dt.date) -
         # balance / demand below the line, in integers: balance x 10000 < demand x bp
         if balance * 10_000 < demand * params["coverage_warning"].value:
             level = max(level, 2)
-            reasons.append("可用储备不足以覆盖待批需求")
+            reasons.append(gettext("可用储备不足以覆盖待批需求"))
         elif balance * 10_000 < demand * params["coverage_attention"].value:
             level = max(level, 1)
-            reasons.append("可用储备接近待批需求")
+            reasons.append(gettext("可用储备接近待批需求"))
     if spending > 0:
         if income == 0 or spending * 10_000 > income * params["spend_warning"].value:
             level = max(level, 2)
-            reasons.append("期间支出明显超过收入")
+            reasons.append(gettext("期间支出明显超过收入"))
         elif spending * 10_000 > income * params["spend_attention"].value:
             level = max(level, 1)
-            reasons.append("期间支出超过收入")
+            reasons.append(gettext("期间支出超过收入"))
     return LEVELS[level], reasons, {k: v.snapshot() for k, v in params.items()}
 
 
@@ -107,7 +109,7 @@ class ZoneWarning:
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS[self.level]
+        return str(LEVEL_LABELS[self.level])
 
 
 def _grams_by_lot_zone(transfers: QuerySet[Transfer], side: str) -> dict[tuple[int, int], int]:
@@ -187,7 +189,7 @@ class LinePreview:
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS[self.level_after]
+        return str(LEVEL_LABELS[self.level_after])
 
 
 def decision_preview(application: QuotaApplication) -> list[LinePreview]:

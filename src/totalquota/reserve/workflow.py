@@ -14,6 +14,7 @@ import datetime as dt
 from functools import partial
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -101,7 +102,7 @@ def submit(step: AppStep) -> None:
     # RES-2: a review is of the basis and the balance plan, so an application going to review
     # brings both as documents; refused here, before anything is held or written.
     refusal = review_documents_refusal(
-        application, [line.pollutant.name for line, d in decisions if d.route == Route.REVIEW]
+        application, [line.pollutant.display_name for line, d in decisions if d.route == Route.REVIEW]
     )
     if refusal is not None:
         raise refusal
@@ -117,7 +118,7 @@ def submit(step: AppStep) -> None:
         )
         problem = hold_line(actor, line, today)
         if problem:
-            shortfalls.append(f"{line.pollutant.name}：{problem}")
+            shortfalls.append(f"{line.pollutant.display_name}：{problem}")
         line.save()
         routes.append(decision.route)
     application.route = Route.REVIEW if Route.REVIEW in routes else Route.FILING
@@ -153,15 +154,17 @@ def approve(step: AppStep) -> None:
     application, actor = step.obj, step.principal
     if application.route == Route.REVIEW and application.status != S.PROPOSED:
         raise RuleViolation(
-            "审核类申请须先由一名审核人员拟定审核意见，再由另一名审核人员批准", clause="RES-2"
+            gettext("审核类申请须先由一名审核人员拟定审核意见，再由另一名审核人员批准"), clause="RES-2"
         )
     today = timezone.localdate()
     lines = list(application.lines.select_related("pollutant", "hold", "allocation"))
     short = [line for line in lines if line_hold_state(line) not in ("none", "open")]
     if short:
-        names = "、".join(line.pollutant.name for line in short)
+        names = gettext("、").join(line.pollutant.display_name for line in short)
         raise RuleViolation(
-            f"{names}的削减替代量尚未足额预留（储备不足或预留已到期），批准将透支储备；请先调剂、申请上级储备或重新预留",
+            gettext(
+                "{names}的削减替代量尚未足额预留（储备不足或预留已到期），批准将透支储备；请先调剂、申请上级储备或重新预留"
+            ).format(names=names),
             clause="RES-2",
         )
     lock_zone_rows(application, [line.pollutant_id for line in lines if line.deduction_grams])
@@ -206,8 +209,10 @@ def rehold(step: AppStep) -> None:
         chosen = plans.get(line.pk)
         if chosen is not None and sum(g for _lot, g in chosen) != line.deduction_grams:
             raise ValidationFailed(
-                f"{line.pollutant.name}：所选批次合计应等于削减替代量 "
-                f"{format_quantity(line.deduction_grams, line.pollutant.unit, suffix=True)}",
+                gettext("{line_pollutant_name}：所选批次合计应等于削减替代量 {v1}").format(
+                    line_pollutant_name=line.pollutant.display_name,
+                    v1=format_quantity(line.deduction_grams, line.pollutant.unit, suffix=True),
+                ),
                 field="lots",
                 clause="RES-2",
             )
@@ -222,7 +227,7 @@ def rehold(step: AppStep) -> None:
             continue
         problem = hold_line(actor, line, today, lots=chosen)
         if problem:
-            problems.append(f"{line.pollutant.name}：{problem}")
+            problems.append(f"{line.pollutant.display_name}：{problem}")
         line.save()
     step.result = problems
     step.audit = {"short": problems}
@@ -419,7 +424,7 @@ def _recovery_preparers(case: RecoveryCase) -> tuple[int | None, ...]:
 
 def _recovery_guard(principal: Principal, case: RecoveryCase, action: Action[RecoveryCase]) -> None:
     if action.name == "answer" and principal.enterprise_id != case.line.application.enterprise_id:
-        raise Forbidden("只有被告知的排污单位可以答复", clause="RES-4")
+        raise Forbidden(gettext("只有被告知的排污单位可以答复"), clause="RES-4")
 
 
 def recovery_notify(step: Step[RecoveryCase]) -> None:
@@ -435,9 +440,11 @@ def recovery_answer(step: Step[RecoveryCase]) -> None:
     """The unit answers once, before the answer period ends, with a text and an optional file."""
     case = step.obj
     if case.answered_at is not None:
-        raise Conflict("单位已答复，不能重复答复", clause="RES-4")
+        raise Conflict(gettext("单位已答复，不能重复答复"), clause="RES-4")
     if case.answer_due is not None and _today(step) > case.answer_due:
-        raise Conflict(f"答复期限（{case.answer_due:%Y年%m月%d日}）已过", clause="RES-4")
+        raise Conflict(
+            gettext("答复期限（{due}）已过").format(due=date_format(case.answer_due)), clause="RES-4"
+        )
     upload = step.params.get("file")
     if upload is not None:
         found = check_upload(upload, clause="RES-4")
@@ -455,7 +462,9 @@ def check_answer_period(case: RecoveryCase, today: dt.date) -> None:
     if not case.needs_notice:
         return
     if case.status == RS.PROPOSED:
-        raise RuleViolation("须先将拟收回量告知排污单位，答复期满或单位答复后方可决定", clause="RES-4")
+        raise RuleViolation(
+            gettext("须先将拟收回量告知排污单位，答复期满或单位答复后方可决定"), clause="RES-4"
+        )
     if case.answered_at is None and case.answer_due is not None and today <= case.answer_due:
         raise RuleViolation(
             f"单位答复期限至 {case.answer_due:%Y年%m月%d日}，期满或单位答复后方可决定", clause="RES-4"
@@ -472,7 +481,7 @@ def apply_recovery(case: RecoveryCase, actor: Principal, today: dt.date) -> None
     )
     application = line.application
     if application.status != S.APPROVED or line.posting_id is None:
-        raise RuleViolation("只能收回已批准并已扣减的指标", clause="RES-4")
+        raise RuleViolation(gettext("只能收回已批准并已扣减的指标"), clause="RES-4")
     earlier = line.recoveries.filter(status=RS.APPROVED)
     figures = recovery_figures(
         line,

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, path
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from totalquota.accounts.permissions import principal_of
@@ -38,7 +39,7 @@ def action_view(
     @require_POST
     def view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action not in table:
-            raise Http404("没有这项操作")
+            raise Http404(gettext("没有这项操作"))
         act = table[action]
         obj = load(request, pk, act.permission)
         reason = str(request.POST.get(act.reason_field, ""))

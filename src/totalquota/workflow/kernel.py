@@ -35,6 +35,7 @@ from typing import Any, Generic, TypeVar
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from totalquota import outbox
 from totalquota.accounts.permissions import Principal, may, require
@@ -296,7 +297,10 @@ def check_assignee(table: ActionTable[Any], obj: models.Model, principal: Princi
         from django.contrib.auth import get_user_model
 
         name = str(get_user_model()._default_manager.get(pk=assignee))
-        raise Forbidden(f"{table.label}已指派给 {name} 办理（或其代理人）", clause=table.clause)
+        raise Forbidden(
+            gettext("{item}已指派给 {name} 办理（或其代理人）").format(item=table.label, name=name),
+            clause=table.clause,
+        )
 
 
 def _audit_state(table: ActionTable[Obj], action: Action[Obj], obj: Obj) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, may, require
 from totalquota.audit.services import record
@@ -19,7 +20,7 @@ def table_of(obj: models.Model) -> ActionTable[Any]:
     """The action table of ``obj``'s workflow, if it has actions four eyes applies to."""
     table = TABLES.get(type(obj))
     if table is None or not table.deciding:
-        raise ValidationFailed("该事项不需要指派办理人", field="item")
+        raise ValidationFailed(gettext("该事项不需要指派办理人"), field="item")
     return table
 
 
@@ -40,12 +41,16 @@ def assignment_set(*, actor: Principal, obj: models.Model, assignee: Any, reason
     # and a decision of one item go one after the other.
     obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
     if not is_waiting(obj):
-        raise Conflict(f"{table.label}不在待决定状态，不能指派", clause=table.clause)
+        raise Conflict(
+            gettext("{item}不在待决定状态，不能指派").format(item=table.label), clause=table.clause
+        )
     user_model = get_user_model()
     if not isinstance(assignee, user_model) or not assignee.is_active:
-        raise ValidationFailed("请选择在岗的办理人", field="assignee")
+        raise ValidationFailed(gettext("请选择在岗的办理人"), field="assignee")
     if not any(may(assignee, a.permission) for a in table.deciding):
-        raise ValidationFailed(f"{assignee} 无权决定{table.label}", field="assignee")
+        raise ValidationFailed(
+            gettext("{assignee} 无权决定{item}").format(assignee=assignee, item=table.label), field="assignee"
+        )
     if table.preparers is not None and assignee.pk in set(table.preparers(obj)):
         raise ValidationFailed(
             f"{assignee} 编制或拟定了{table.label}，按四眼原则不能决定", field="assignee", clause=table.clause
@@ -76,7 +81,7 @@ def assignment_clear(*, actor: Principal, obj: models.Model) -> None:
     kind = ContentType.objects.get_for_model(obj)
     current = Assignment.objects.select_for_update().filter(content_type=kind, object_id=obj.pk).first()
     if current is None:
-        raise Conflict("该事项未指派办理人")
+        raise Conflict(gettext("该事项未指派办理人"))
     before = {"assignee": current.assignee_id}
     current.delete()
     record(actor=actor, action="workflow.unassign", obj=obj, before=before, after=None)

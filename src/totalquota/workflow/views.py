@@ -61,12 +61,12 @@ def assign(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     try:
         model_class = ContentType.objects.get_by_natural_key(app_label, model).model_class()
     except ContentType.DoesNotExist:
-        raise Http404("没有这类事项") from None
+        raise Http404(_("没有这类事项")) from None
     if model_class not in TABLES:
-        raise Http404("没有这类事项")
+        raise Http404(_("没有这类事项"))
     obj = model_class._default_manager.filter(pk=pk).first()  # park-wide: the bureau admin's scope
     if obj is None:
-        raise Http404("没有这项事项")
+        raise Http404(_("没有这项事项"))
     choice = str(request.POST.get("assignee", "")).strip()
     try:
         if not choice:

@@ -8,6 +8,7 @@ from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
@@ -98,11 +99,11 @@ def account_open(
     kind = AccountKind(kind)
     holder = details.get("holder_enterprise")
     if kind == AccountKind.LOT:
-        raise ValidationFailed("储备批次须通过入库（lot_open）开立，以便记录来源", clause=CLAUSE)
+        raise ValidationFailed(gettext("储备批次须通过入库（lot_open）开立，以便记录来源"), clause=CLAUSE)
     if kind == AccountKind.ALLOCATION and holder is None:
-        raise ValidationFailed("建设项目指标账户必须指定持有单位", field="holder_enterprise")
+        raise ValidationFailed(gettext("建设项目指标账户必须指定持有单位"), field="holder_enterprise")
     if holder is not None and holder.zone_id != zone.pk:
-        raise ValidationFailed("持有单位不在该功能区", field="holder_enterprise")
+        raise ValidationFailed(gettext("持有单位不在该功能区"), field="holder_enterprise")
     account = open_row(zone=zone, pollutant=pollutant, kind=kind, opened_on=opened_on, **details)
     # Lock order step 5: the event last. A workflow opening an account in the middle of a
     # transaction (a submit) holds the account's zone row already (lock_zones).
@@ -143,9 +144,12 @@ def account_close(*, actor: Principal, account: Account) -> Account:
     balance = locks.balance_rows([account.pk])[account.pk]
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.closed_at is not None:
-        raise Conflict(f"账户 {account.code} 已关闭")
+        raise Conflict(gettext("账户 {account_code} 已关闭").format(account_code=account.code))
     if balance.posted != 0 or balance.debits_pending or balance.credits_pending:
-        raise RuleViolation(f"账户 {account.code} 尚有余额或预留，不能关闭", clause=CLAUSE)
+        raise RuleViolation(
+            gettext("账户 {account_code} 尚有余额或预留，不能关闭").format(account_code=account.code),
+            clause=CLAUSE,
+        )
     account.closed_at = timezone.now()
     account.save(update_fields=["closed_at"])
     record(actor=actor, action="ledger.account_close", obj=account, after={"closed_at": account.closed_at})

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.ledger.models import (
@@ -57,9 +58,9 @@ def zone_transfer(
     amount = check_movement(amount_grams, reason, clause_id, effective_date)
     from_lot = refetch(from_lot)
     if from_lot.kind != AccountKind.LOT:
-        raise ValidationFailed("只能从储备批次调剂", field="from_lot")
+        raise ValidationFailed(gettext("只能从储备批次调剂"), field="from_lot")
     if from_lot.zone_id == to_zone.pk:
-        raise ValidationFailed("调入功能区与调出批次所在功能区相同", field="to_zone")
+        raise ValidationFailed(gettext("调入功能区与调出批次所在功能区相同"), field="to_zone")
     content = {
         "op": "zone_transfer",
         "from": from_lot.pk,
@@ -108,7 +109,9 @@ def _check_still_held(originals: list[tuple[Transfer, origins.Parcels]]) -> None
             holding[t.credit_id][k] -= grams
             if holding[t.credit_id][k] < 0:
                 raise RuleViolation(
-                    f"账户 {t.credit.code} 中该批次划入的指标已部分转出或被预留，不能整体更正；请先处理后续业务",
+                    gettext(
+                        "账户 {t_credit_code} 中该批次划入的指标已部分转出或被预留，不能整体更正；请先处理后续业务"
+                    ).format(t_credit_code=t.credit.code),
                     clause=CLAUSE,
                 )
 
@@ -142,9 +145,9 @@ def reverse(
     if (found := entry.made_before()) is not None:
         return found
     if posting.operation == "reverse":
-        raise RuleViolation("更正批次不能再被更正；如需恢复请重新记账", clause=CLAUSE)
+        raise RuleViolation(gettext("更正批次不能再被更正；如需恢复请重新记账"), clause=CLAUSE)
     if posting.operation == "hold":
-        raise ValidationFailed("预留批次请释放（void），不能更正", field="posting")
+        raise ValidationFailed(gettext("预留批次请释放（void），不能更正"), field="posting")
     originals = [
         t
         for t in Transfer.objects.select_related("debit__pollutant", "credit__pollutant")
@@ -153,9 +156,9 @@ def reverse(
         if t.moves_posted
     ]
     if not originals:
-        raise ValidationFailed("该批次没有可更正的已记账划转", field="posting")
+        raise ValidationFailed(gettext("该批次没有可更正的已记账划转"), field="posting")
     if Posting.objects.filter(reverses=posting).exists():
-        raise Conflict(f"批次 P{posting.pk} 已被更正", clause=CLAUSE)
+        raise Conflict(gettext("批次 P{posting_pk} 已被更正").format(posting_pk=posting.pk), clause=CLAUSE)
     # Lock order: the zone rows of every account the original touched (step 2), then their
     # balance rows (step 3).
     zones, balances = locks.rows_of(originals)

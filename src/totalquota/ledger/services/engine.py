@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from django.db import IntegrityError
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
@@ -52,19 +53,21 @@ R = TypeVar("R")
 
 def check_amount(amount_grams: Any, *, what: str = "数量") -> int:
     if isinstance(amount_grams, bool) or not isinstance(amount_grams, int):
-        raise ValidationFailed(f"{what}必须是整数克（不接受小数或文本）", field="amount_grams")
+        raise ValidationFailed(
+            gettext("{what}必须是整数克（不接受小数或文本）").format(what=what), field="amount_grams"
+        )
     if amount_grams <= 0:
-        raise ValidationFailed(f"{what}必须大于零", field="amount_grams")
+        raise ValidationFailed(gettext("{what}必须大于零").format(what=what), field="amount_grams")
     if amount_grams > MAX_GRAMS:
-        raise ValidationFailed(f"{what}过大", field="amount_grams")
+        raise ValidationFailed(gettext("{what}过大").format(what=what), field="amount_grams")
     return amount_grams
 
 
 def check_text(reason: str, clause_id: str) -> None:
     if not (reason or "").strip():
-        raise ValidationFailed("请填写事由", field="reason")
+        raise ValidationFailed(gettext("请填写事由"), field="reason")
     if not (clause_id or "").strip():
-        raise ValidationFailed("请注明依据的条款编号", field="clause_id")
+        raise ValidationFailed(gettext("请注明依据的条款编号"), field="clause_id")
 
 
 def check_day(effective_date: Any) -> None:
@@ -103,7 +106,7 @@ _looking_up: contextvars.ContextVar[bool] = contextvars.ContextVar("ledger_idemp
 def existing(idempotency_key: str, fingerprint: str) -> Posting | None:
     """The posting already made under ``idempotency_key``; refuses the key if its content differs."""
     if not idempotency_key or not str(idempotency_key).strip():
-        raise ValidationFailed("缺少幂等键（idempotency key）", field="idempotency_key")
+        raise ValidationFailed(gettext("缺少幂等键（idempotency key）"), field="idempotency_key")
     if not _looking_up.get():
         # First attempt: the key's UNIQUE index answers whether it was used, at the cost of a
         # rolled-back attempt when it was (see idempotent). Saves a round trip per posting.
@@ -112,7 +115,11 @@ def existing(idempotency_key: str, fingerprint: str) -> Posting | None:
     if found is None:
         return None
     if found[1] != fingerprint:
-        raise Conflict(f"幂等键 {idempotency_key} 已用于内容不同的另一次记账，拒绝重复使用")
+        raise Conflict(
+            gettext("幂等键 {idempotency_key} 已用于内容不同的另一次记账，拒绝重复使用").format(
+                idempotency_key=idempotency_key
+            )
+        )
     return Posting.objects.get(pk=found[0])
 
 
@@ -219,15 +226,24 @@ def _apply(
 def check_leg(leg: Leg) -> None:
     for account in (leg.debit, leg.credit):
         if account.closed_at is not None:
-            raise RuleViolation(f"账户 {account.code} 已关闭，不能记账", clause=CLAUSE)
+            raise RuleViolation(
+                gettext("账户 {account_code} 已关闭，不能记账").format(account_code=account.code),
+                clause=CLAUSE,
+            )
     if leg.debit.pollutant_id != leg.credit.pollutant_id:
         raise RuleViolation(
-            f"转出账户 {leg.debit.code}（{leg.debit.pollutant}）与转入账户 {leg.credit.code}（{leg.credit.pollutant}）"
-            "的污染物不同，不能划转",
+            gettext(
+                "转出账户 {leg_debit_code}（{leg_debit_pollutant}）与转入账户 {leg_credit_code}（{leg_credit_pollutant}）的污染物不同，不能划转"
+            ).format(
+                leg_debit_code=leg.debit.code,
+                leg_debit_pollutant=leg.debit.pollutant,
+                leg_credit_code=leg.credit.code,
+                leg_credit_pollutant=leg.credit.pollutant,
+            ),
             clause="POLL-1",
         )
     if leg.debit.pk == leg.credit.pk:
-        raise ValidationFailed("转出和转入不能是同一账户")
+        raise ValidationFailed(gettext("转出和转入不能是同一账户"))
 
 
 def _posting_user(actor: Principal | None) -> User | None:
@@ -259,8 +275,10 @@ def write(
                     b.credits_posted - b.debits_posted - b.debits_pending + _leg_take(legs, account.pk)
                 )
                 raise RuleViolation(
-                    f"账户 {account.code} 可用余额 {format_quantity(max(available, 0), account.pollutant.unit, suffix=True)}，"
-                    f"不足以划出本次数量，储备不得透支",
+                    gettext("账户 {account_code} 可用余额 {v1}，不足以划出本次数量，储备不得透支").format(
+                        account_code=account.code,
+                        v1=format_quantity(max(available, 0), account.pollutant.unit, suffix=True),
+                    ),
                     clause=CLAUSE,
                 )
     object_type, object_id = object_ref(entry.obj)

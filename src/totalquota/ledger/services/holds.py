@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.ledger.models import Phase, Posting, Transfer
@@ -61,7 +62,7 @@ def _resolve(
     released); ``hold_void`` and ``hold_expire`` release all of it."""
     void = operation != "hold_post"
     if posting.operation != "hold":
-        raise ValidationFailed("只有预留批次才能转记账或释放", field="posting")
+        raise ValidationFailed(gettext("只有预留批次才能转记账或释放"), field="posting")
     check_day(effective_date)
     entry = Entry(
         actor=actor,
@@ -88,15 +89,22 @@ def _resolve(
     # Re-read under the locks: another request may have resolved the hold while we waited.
     resolved = Transfer.objects.filter(pending_ref__in=[t.pk for t in holds]).exists()
     if resolved or posting.resolutions.exists():
-        raise Conflict(f"预留批次 P{posting.pk} 已处理（转记账、释放或到期），不能再次处理", clause=CLAUSE)
+        raise Conflict(
+            gettext("预留批次 P{posting_pk} 已处理（转记账、释放或到期），不能再次处理").format(
+                posting_pk=posting.pk
+            ),
+            clause=CLAUSE,
+        )
     total = sum(t.amount_grams for t in holds)
     if not void:
         amount = total if amount_grams is None else check_amount(amount_grams)
         if amount > total:
             unit = holds[0].pollutant.unit
             raise ValidationFailed(
-                f"转记账数量 {format_quantity(amount, unit, suffix=True)} 超过预留的"
-                f" {format_quantity(total, unit, suffix=True)}",
+                gettext("转记账数量 {amount} 超过预留的 {total}").format(
+                    amount=format_quantity(amount, unit, suffix=True),
+                    total=format_quantity(total, unit, suffix=True),
+                ),
                 field="amount_grams",
             )
     else:

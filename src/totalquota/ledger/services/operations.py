@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.ledger import sql
@@ -78,7 +79,7 @@ def lot_open(
     amount = check_movement(amount_grams, reason, clause_id, effective_date)
     source_type = SourceType(source_type)
     if not source_ref:
-        raise ValidationFailed("储备批次必须注明来源对象", field="source_ref", clause="RES-1")
+        raise ValidationFailed(gettext("储备批次必须注明来源对象"), field="source_ref", clause="RES-1")
     content = {
         "op": "lot_open",
         "zone": zone.pk,
@@ -97,15 +98,15 @@ def lot_open(
     if funding_account is None:
         kind = _FUNDING_KINDS.get(source_type)
         if kind is None:
-            raise ValidationFailed("收回或调剂形成的批次须指定转出账户", field="funding_account")
+            raise ValidationFailed(gettext("收回或调剂形成的批次须指定转出账户"), field="funding_account")
         # Lock order step 2 before the zone's outside-world account is looked up or opened.
         locks.zone_rows([(zone.pk, pollutant.pk)])
         funding_account = external_account(zone, pollutant, kind)
     funding_account = refetch(funding_account)
     if funding_account.kind == AccountKind.LOT:
-        raise ValidationFailed("从储备批次调剂请使用功能区间调剂", field="funding_account")
+        raise ValidationFailed(gettext("从储备批次调剂请使用功能区间调剂"), field="funding_account")
     if funding_account.pollutant_id != pollutant.pk:
-        raise RuleViolation("转出账户的污染物与批次不同", clause="POLL-1")
+        raise RuleViolation(gettext("转出账户的污染物与批次不同"), clause="POLL-1")
     # Lock order step 2: the lot's zone row and the funding account's (the same zone unless a
     # recovery returns quota from an allocation of another zone); the new lot is opened under it.
     zones = locks.zone_rows([(zone.pk, pollutant.pk), (funding_account.zone_id, pollutant.pk)])
@@ -165,7 +166,10 @@ def _in_zone(lot: Account, zone: Any, pollutant: Any) -> bool:
 
 def _not_in_zone(lot: Account, zone: Any, pollutant: Any) -> RuleViolation:
     return RuleViolation(
-        f"批次 {lot.code} 不属于{zone}{pollutant}；跨功能区使用须先由生态环境局调剂", clause=CLAUSE
+        gettext("批次 {lot_code} 不属于{zone}{pollutant}；跨功能区使用须先由生态环境局调剂").format(
+            lot_code=lot.code, zone=zone, pollutant=pollutant
+        ),
+        clause=CLAUSE,
     )
 
 
@@ -191,7 +195,7 @@ def _named_lots(
         lot_balance = balances.get(pk)
         chosen_lot = lot_balance.account if lot_balance is not None else None
         if chosen_lot is None or chosen_lot.kind != AccountKind.LOT:
-            raise ValidationFailed(f"储备批次 {pk} 不存在", field="lots")
+            raise ValidationFailed(gettext("储备批次 {pk} 不存在").format(pk=pk), field="lots")
         if not _in_zone(chosen_lot, zone, pollutant):
             raise _not_in_zone(chosen_lot, zone, pollutant)
         chosen.append((chosen_lot, grams))
@@ -203,15 +207,18 @@ def _check_named(lots: Sequence[tuple[Account, int]] | None, amount: int) -> lis
     if lots is None:
         return None
     if not lots:
-        raise ValidationFailed("请至少选择一个储备批次", field="lots")
+        raise ValidationFailed(gettext("请至少选择一个储备批次"), field="lots")
     named = [(lot.pk, check_amount(grams, what="批次数量")) for lot, grams in lots]
     if len({pk for pk, _g in named}) != len(named):
-        raise ValidationFailed("同一批次只能选择一次", field="lots")
+        raise ValidationFailed(gettext("同一批次只能选择一次"), field="lots")
     if sum(g for _pk, g in named) != amount:
         unit = lots[0][0].pollutant.unit
         chosen = format_quantity(sum(g for _pk, g in named), unit, suffix=True)
         raise ValidationFailed(
-            f"所选批次合计 {chosen}，与所需 {format_quantity(amount, unit, suffix=True)} 不一致", field="lots"
+            gettext("所选批次合计 {chosen}，与所需 {amount} 不一致").format(
+                chosen=chosen, amount=format_quantity(amount, unit, suffix=True)
+            ),
+            field="lots",
         )
     return named
 
@@ -241,7 +248,12 @@ def draw(
     parameter ``ledger_hold_timeout_days``)."""
     amount = check_movement(amount_grams, reason, clause_id, effective_date)
     if to_account.pollutant_id != pollutant.pk:
-        raise RuleViolation(f"转入账户 {to_account.code} 的污染物与所需污染物不同", clause="POLL-1")
+        raise RuleViolation(
+            gettext("转入账户 {to_account_code} 的污染物与所需污染物不同").format(
+                to_account_code=to_account.code
+            ),
+            clause="POLL-1",
+        )
     named = _check_named(lots, amount)
     operation = "hold" if pending else "draw"
     content = {
@@ -275,8 +287,12 @@ def draw(
         if sum(g for _l, g in chosen) < amount:
             have = zones[(zone.pk, pollutant.pk)].available
             raise RuleViolation(
-                f"{zone}{pollutant}储备可用 {format_quantity(max(have, 0), pollutant.unit, suffix=True)}，"
-                f"不足 {format_quantity(amount, pollutant.unit, suffix=True)}，储备不得透支",
+                gettext("{zone}{pollutant}储备可用 {v2}，不足 {v3}，储备不得透支").format(
+                    zone=zone,
+                    pollutant=pollutant,
+                    v2=format_quantity(max(have, 0), pollutant.unit, suffix=True),
+                    v3=format_quantity(amount, pollutant.unit, suffix=True),
+                ),
                 clause=CLAUSE,
             )
         balances.update(locks.balance_rows([to_account.pk]))
@@ -287,8 +303,11 @@ def draw(
     for lot, grams in chosen:
         if balances[lot.pk].available < grams:
             raise RuleViolation(
-                f"批次 {lot.code} 可用 {format_quantity(max(balances[lot.pk].available, 0), lot.pollutant.unit, suffix=True)}，"
-                f"不足 {format_quantity(grams, lot.pollutant.unit, suffix=True)}，储备不得透支",
+                gettext("批次 {lot_code} 可用 {v1}，不足 {v2}，储备不得透支").format(
+                    lot_code=lot.code,
+                    v1=format_quantity(max(balances[lot.pk].available, 0), lot.pollutant.unit, suffix=True),
+                    v2=format_quantity(grams, lot.pollutant.unit, suffix=True),
+                ),
                 clause=CLAUSE,
             )
         legs.append(
@@ -344,7 +363,7 @@ def transfer(
     if debit.pollutant_id != credit.pollutant_id:
         check_leg(Leg(debit=debit, credit=credit, amount=amount))
     if debit.kind in EXTERNAL_KINDS:
-        raise ValidationFailed("从外部账户转入请使用入库（lot_open），以便记录来源", field="debit")
+        raise ValidationFailed(gettext("从外部账户转入请使用入库（lot_open），以便记录来源"), field="debit")
     # Lock order: both accounts' zone rows (step 2), then their balance rows (step 3, in move).
     zones = locks.zone_rows([(debit.zone_id, debit.pollutant_id), (credit.zone_id, credit.pollutant_id)])
     return move(entry, debit=debit, credit=credit, amount=amount, zones=zones)

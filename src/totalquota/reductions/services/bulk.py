@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.lib.errors import Forbidden, ValidationFailed
@@ -45,9 +46,9 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
     )
 
     if actor.enterprise_id is not None:
-        raise Forbidden("企业请逐个填报本单位的减排项目")
+        raise Forbidden(gettext("企业请逐个填报本单位的减排项目"))
     if not rows:
-        raise ValidationFailed("文件中没有数据行")
+        raise ValidationFailed(gettext("文件中没有数据行"))
     problems: list[dict[str, Any]] = []
 
     def problem(number: int, key: str, value: Any, message: str) -> None:
@@ -72,12 +73,17 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
             _values, errors, rule_errors = clean_project(dict(data), principal=actor)
             for required in ("name", "zone", "project_type", "subtype"):
                 if not data.get(required):
-                    errors[required] = f"{HEADER_OF[required]}不能为空"
+                    errors[required] = gettext("{v0}不能为空").format(v0=HEADER_OF[required])
             for field_name, message in errors.items():
                 problem(number, field_name, data.get(field_name), message)
             for field_name, message in rule_errors.items():
                 if field_name not in errors:
-                    problem(number, field_name, data.get(field_name), f"{message}（依据 RED-3）")
+                    problem(
+                        number,
+                        field_name,
+                        data.get(field_name),
+                        gettext("{message}（依据 RED-3）").format(message=message),
+                    )
             group = groups[group_key] = {"row": number, "data": data, "lines": [], "pollutants": {}}
         else:
             for key in PROJECT_KEYS:
@@ -86,7 +92,9 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
                         number,
                         key,
                         data[key],
-                        f"与第 {group['row']} 行（项目序号 {group_key}）的{HEADER_OF[key]}不一致",
+                        gettext("与第 {v0} 行（项目序号 {group_key}）的{v2}不一致").format(
+                            v0=group["row"], group_key=group_key, v2=HEADER_OF[key]
+                        ),
                     )
         found = find_pollutant(v["pollutant"]) if v["pollutant"] else None
         if found is None:
@@ -94,7 +102,7 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
                 number,
                 "pollutant",
                 v["pollutant"],
-                "污染物不能为空" if not v["pollutant"] else "污染物不存在",
+                gettext("污染物不能为空") if not v["pollutant"] else gettext("污染物不存在"),
             )
             continue
         if found.pk in group["pollutants"]:
@@ -102,7 +110,9 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
                 number,
                 "pollutant",
                 v["pollutant"],
-                f"与第 {group['pollutants'][found.pk]} 行重复：同一项目每种污染物填一行",
+                gettext("与第 {v0} 行重复：同一项目每种污染物填一行").format(
+                    v0=group["pollutants"][found.pk]
+                ),
             )
             continue
         group["pollutants"][found.pk] = number
@@ -112,7 +122,8 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
                 number,
                 "method",
                 v["method"],
-                "核算方法应为：" + "、".join(m.label.split("（")[0] for m in accounting.METHODS.values()),
+                gettext("核算方法应为：")
+                + gettext("、").join(str(m.label).split("（")[0] for m in accounting.METHODS.values()),
             )
             continue
         inputs, codes, parse_problems = parse_inputs(spec, v["inputs"])
@@ -122,7 +133,12 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
         for name, code in codes.items():
             factor = AccountingFactor.objects.filter(code=code.strip().upper()).first()
             if factor is None:
-                problem(number, "inputs", code, f"系数编号“{code}”不存在，请在“核算系数”页面查找")
+                problem(
+                    number,
+                    "inputs",
+                    code,
+                    gettext("系数编号“{code}”不存在，请在“核算系数”页面查找").format(code=code),
+                )
             else:
                 factor_ids[name] = factor.pk
         if parse_problems or len(factor_ids) != len(codes):
@@ -135,7 +151,9 @@ def project_import(*, actor: Principal, rows: list[dict[str, Any]]) -> ImportRes
         group["lines"].append((found, spec.code, inputs, factor_ids))
     if problems:
         raise ValidationFailed(
-            f"导入被拒绝：{len({p['row'] for p in problems})} 行共 {len(problems)} 处错误，未写入任何数据",
+            gettext("导入被拒绝：{v0} 行共 {v1} 处错误，未写入任何数据").format(
+                v0=len({p["row"] for p in problems}), v1=len(problems)
+            ),
             errors=problems,
         )
     codes_created: list[str] = []

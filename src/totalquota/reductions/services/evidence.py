@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -38,7 +39,7 @@ def evidence_add(
     # proves the investment), but once per kind.
     if project.evidence.filter(sha256=found.sha256, kind=kind).exists():
         label = EvidenceKind(kind).label
-        raise Conflict(f"同一文件已作为“{label}”上传到该项目", field="file")
+        raise Conflict(gettext("同一文件已作为“{label}”上传到该项目").format(label=label), field="file")
     note = (note or "").strip()[:200]
     evidence = Evidence(
         project=project,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.lib import dates
@@ -47,25 +48,25 @@ PROJECT_FIELDS = [
     "suggestion_note",
 ]
 FIELD_LABELS = {
-    "name": "项目名称",
-    "address": "项目地址",
-    "builder": "建设单位",
-    "contact_name": "联系人",
-    "contact_phone": "联系电话",
-    "start_date": "开工时间",
-    "completion_date": "竣工时间",
-    "acceptance_date": "验收时间",
-    "investment": "资金投入（万元）",
-    "investment_yuan": "资金投入",
-    "project_type": "减排工程类型",
-    "subtype": "具体类型",
-    "operating_status": "减排运行情况",
-    "eia_approval_number": "环评批复文号",
-    "permit_change": "排污许可证变更情况",
-    "description": "项目概况",
-    "zone": "功能区",
-    "enterprise": "排污单位",
-    "suggestion_note": "增补建议理由",
+    "name": gettext_lazy("项目名称"),
+    "address": gettext_lazy("项目地址"),
+    "builder": gettext_lazy("建设单位"),
+    "contact_name": gettext_lazy("联系人"),
+    "contact_phone": gettext_lazy("联系电话"),
+    "start_date": gettext_lazy("开工时间"),
+    "completion_date": gettext_lazy("竣工时间"),
+    "acceptance_date": gettext_lazy("验收时间"),
+    "investment": gettext_lazy("资金投入（万元）"),
+    "investment_yuan": gettext_lazy("资金投入"),
+    "project_type": gettext_lazy("减排工程类型"),
+    "subtype": gettext_lazy("具体类型"),
+    "operating_status": gettext_lazy("减排运行情况"),
+    "eia_approval_number": gettext_lazy("环评批复文号"),
+    "permit_change": gettext_lazy("排污许可证变更情况"),
+    "description": gettext_lazy("项目概况"),
+    "zone": gettext_lazy("功能区"),
+    "enterprise": gettext_lazy("排污单位"),
+    "suggestion_note": gettext_lazy("增补建议理由"),
 }
 TEXT_LIMITS = {
     "name": 200,
@@ -91,14 +92,18 @@ def _field_errors(errors: dict[str, str], clause: str | None = None) -> Validati
     first_field, first_message = next(iter(errors.items()))
     cls = RuleViolation if clause else ValidationFailed
     return cls(
-        first_message if len(errors) == 1 else f"{len(errors)} 项信息有误：{first_message}等",
+        first_message
+        if len(errors) == 1
+        else gettext("{v0} 项信息有误：{first_message}等").format(
+            v0=len(errors), first_message=first_message
+        ),
         field=first_field,
         clause=clause,
-        errors=[{"field": f, "label": FIELD_LABELS.get(f, f), "message": m} for f, m in errors.items()],
+        errors=[{"field": f, "label": str(FIELD_LABELS.get(f, f)), "message": m} for f, m in errors.items()],
     )
 
 
-def _date(value: Any, label: str, errors: dict[str, str], name: str) -> dt.date | None:
+def _date(value: Any, label: Any, errors: dict[str, str], name: str) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -108,7 +113,7 @@ def _date(value: Any, label: str, errors: dict[str, str], name: str) -> dt.date 
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        errors[name] = f"{label}应为日期，格式如 2025-06-30"
+        errors[name] = gettext("{label}应为日期，格式如 2025-06-30").format(label=label)
         return None
 
 
@@ -137,7 +142,9 @@ def check_deadline_rule(completion: dt.date | None, errors: dict[str, str]) -> N
     try:
         previous_year_deadline(completion.year)
     except RuleViolation as exc:
-        errors["completion_date"] = f"竣工时间 {completion.isoformat()} 无法确定申报期限：{exc}"
+        errors["completion_date"] = gettext("竣工时间 {v0} 无法确定申报期限：{exc}").format(
+            v0=completion.isoformat(), exc=exc
+        )
 
 
 def parse_investment(value: Any) -> int | None:
@@ -148,18 +155,20 @@ def parse_investment(value: Any) -> int | None:
     if value in (None, ""):
         return None
     if isinstance(value, bool):
-        raise ValidationFailed("资金投入应为数字（万元）", field="investment")
+        raise ValidationFailed(gettext("资金投入应为数字（万元）"), field="investment")
     try:
-        text = decimal_text(value, what="资金投入（万元）")
+        text = decimal_text(value, what=gettext("资金投入（万元）"))
     except QuantityError as exc:
-        raise ValidationFailed(f"资金投入：{exc.message}", field="investment") from None
+        raise ValidationFailed(
+            gettext("资金投入：{exc_message}").format(exc_message=exc.message), field="investment"
+        ) from None
     if text.startswith("-"):
-        raise ValidationFailed("资金投入不能为负数", field="investment")
+        raise ValidationFailed(gettext("资金投入不能为负数"), field="investment")
     yuan = Decimal(text) * YUAN_PER_WAN
     if yuan != yuan.to_integral_value():
-        raise ValidationFailed("资金投入精度过高：以万元计最多 4 位小数（1 元）", field="investment")
+        raise ValidationFailed(gettext("资金投入精度过高：以万元计最多 4 位小数（1 元）"), field="investment")
     if yuan > 10**15:
-        raise ValidationFailed("资金投入过大", field="investment")
+        raise ValidationFailed(gettext("资金投入过大"), field="investment")
     return int(yuan)
 
 
@@ -168,7 +177,7 @@ def _choice(value: Any, choices: Any, label: str, name: str, errors: dict[str, s
     by_label = {str(lbl): val for val, lbl in choices.choices}
     text = by_label.get(text, text)
     if text not in choices.values:
-        errors[name] = f"{label}应为：" + "、".join(by_label)
+        errors[name] = gettext("{label}应为：").format(label=label) + "、".join(by_label)
     return text
 
 
@@ -216,12 +225,12 @@ def clean_project(
             continue
         text = str(data.get(name) or "").strip()
         if len(text) > limit:
-            errors[name] = f"{FIELD_LABELS[name]}不能超过 {limit} 个字符"
+            errors[name] = gettext("{v0}不能超过 {limit} 个字符").format(v0=FIELD_LABELS[name], limit=limit)
         values[name] = text
     if "name" in values and not values["name"]:
-        errors["name"] = "项目名称不能为空"
+        errors["name"] = gettext("项目名称不能为空")
     if values.get("contact_phone") and not PHONE_RE.match(values["contact_phone"]):
-        errors["contact_phone"] = "联系电话只能包含数字、空格和 + - ( )"
+        errors["contact_phone"] = gettext("联系电话只能包含数字、空格和 + - ( )")
     for name in ("start_date", "completion_date", "acceptance_date"):
         if name in data:
             values[name] = _date(data[name], FIELD_LABELS[name], errors, name)
@@ -234,30 +243,34 @@ def clean_project(
     elif "investment_yuan" in data:
         raw = data["investment_yuan"]
         if raw is not None and (type(raw) is not int or raw < 0):
-            errors["investment"] = "资金投入应为不小于零的整数（元）"
+            errors["investment"] = gettext("资金投入应为不小于零的整数（元）")
         values["investment_yuan"] = raw
     if "project_type" in data:
         values["project_type"] = _choice(
-            data["project_type"], ProjectType, "减排工程类型", "project_type", errors
+            data["project_type"], ProjectType, gettext("减排工程类型"), "project_type", errors
         )
     if "subtype" in data:
-        values["subtype"] = _choice(data["subtype"], Subtype, "具体类型", "subtype", errors)
+        values["subtype"] = _choice(data["subtype"], Subtype, gettext("具体类型"), "subtype", errors)
     if "operating_status" in data:
         if data["operating_status"] in (None, ""):
             values["operating_status"] = ""
         else:
             values["operating_status"] = _choice(
-                data["operating_status"], OperatingStatus, "减排运行情况", "operating_status", errors
+                data["operating_status"], OperatingStatus, gettext("减排运行情况"), "operating_status", errors
             )
     if "zone" in data:
         zone = _resolve_zone(data["zone"])
         if zone is None:
-            errors["zone"] = f"功能区“{data['zone']}”不存在" if data["zone"] else "功能区不能为空"
+            errors["zone"] = (
+                gettext("功能区“{v0}”不存在").format(v0=data["zone"])
+                if data["zone"]
+                else gettext("功能区不能为空")
+            )
         values["zone"] = zone
     if "enterprise" in data:
         enterprise = _resolve_enterprise(data["enterprise"])
         if enterprise is False:
-            errors["enterprise"] = f"排污单位“{data['enterprise']}”未登记"
+            errors["enterprise"] = gettext("排污单位“{v0}”未登记").format(v0=data["enterprise"])
             enterprise = None
         values["enterprise"] = enterprise
 
@@ -276,27 +289,35 @@ def clean_project(
         and subtype not in SUBTYPES.get(project_type, ())
     ):
         labels = "、".join(str(Subtype(s).label) for s in SUBTYPES[project_type])
-        rule_errors["subtype"] = f"“{ProjectType(project_type).label}”的具体类型应为：{labels}"
+        rule_errors["subtype"] = gettext("“{v0}”的具体类型应为：{labels}").format(
+            v0=ProjectType(project_type).label, labels=labels
+        )
     start, completion, acceptance = (
         current("start_date"),
         current("completion_date"),
         current("acceptance_date"),
     )
     if start and completion and completion < start:
-        rule_errors["completion_date"] = f"竣工时间（{completion}）不能早于开工时间（{start}）"
+        rule_errors["completion_date"] = gettext(
+            "竣工时间（{completion}）不能早于开工时间（{start}）"
+        ).format(completion=completion, start=start)
     if completion and acceptance and acceptance < completion:
-        rule_errors["acceptance_date"] = f"验收时间（{acceptance}）不能早于竣工时间（{completion}）"
+        rule_errors["acceptance_date"] = gettext(
+            "验收时间（{acceptance}）不能早于竣工时间（{completion}）"
+        ).format(acceptance=acceptance, completion=completion)
     if "completion_date" in values:
         check_deadline_rule(completion, errors)
     zone, enterprise = current("zone"), current("enterprise")
     if zone is not None and enterprise is not None and enterprise.zone_id != zone.pk:
-        errors["enterprise"] = f"排污单位“{enterprise}”不在功能区“{zone}”"
+        errors["enterprise"] = gettext("排污单位“{enterprise}”不在功能区“{zone}”").format(
+            enterprise=enterprise, zone=zone
+        )
     # Scope: who may put a project where.
     if principal.enterprise_id is not None:
         if enterprise is None or enterprise.pk != principal.enterprise_id:
-            errors["enterprise"] = "企业只能填报本单位的减排项目"
+            errors["enterprise"] = gettext("企业只能填报本单位的减排项目")
     elif zone is not None and "zone" not in errors and not zone_allowed(principal, zone.pk):
-        errors["zone"] = f"您无权在功能区“{zone}”填报减排项目"
+        errors["zone"] = gettext("您无权在功能区“{zone}”填报减排项目").format(zone=zone)
     if completion is not None:
         values["year"] = completion.year
     return values, errors, rule_errors

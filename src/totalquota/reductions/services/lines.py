@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
+from totalquota.common.i18n import in_chinese
 from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.reductions import accounting
 from totalquota.reductions.models import (
@@ -35,17 +37,30 @@ def resolve_factor(
     try:
         pk = int(factor_id)
     except (TypeError, ValueError):
-        raise ValidationFailed(f"{param.label}：系数编号不正确", field=param.name) from None
+        raise ValidationFailed(
+            gettext("{param_label}：系数编号不正确").format(param_label=param.label), field=param.name
+        ) from None
     row = AccountingFactor.objects.filter(pk=pk).first()
     kind = FactorKind.EFFICIENCY if param.kind == "percent" else FactorKind.EMISSION
     if row is None or row.kind != kind:
-        raise ValidationFailed(f"{param.label}：所选系数不存在或类别不符", field=param.name)
+        raise ValidationFailed(
+            gettext("{param_label}：所选系数不存在或类别不符").format(param_label=param.label),
+            field=param.name,
+        )
     if row.pollutant_id not in (None, pollutant.pk):
         raise ValidationFailed(
-            f"{param.label}：所选系数“{row.code}”适用于{row.pollutant}，不适用于{pollutant}", field=param.name
+            gettext("{param_label}：所选系数“{row_code}”适用于{row_pollutant}，不适用于{pollutant}").format(
+                param_label=param.label, row_code=row.code, row_pollutant=row.pollutant, pollutant=pollutant
+            ),
+            field=param.name,
         )
     if not row.in_force_on(on):
-        raise ValidationFailed(f"{param.label}：系数“{row.code}”在 {on} 不在有效期内", field=param.name)
+        raise ValidationFailed(
+            gettext("{param_label}：系数“{row_code}”在 {on} 不在有效期内").format(
+                param_label=param.label, row_code=row.code, on=on
+            ),
+            field=param.name,
+        )
     return accounting.Factor(
         value=accounting.parse_factor_value(row.value),
         unit=row.unit,
@@ -68,12 +83,18 @@ def account_line(
     spec = accounting.METHODS.get(method)
     if spec is None:
         raise ValidationFailed(
-            "核算方法应为：" + "、".join(m.label for m in accounting.METHODS.values()),
+            gettext("核算方法应为：") + gettext("、").join(str(m.label) for m in accounting.METHODS.values()),
             field="method",
             clause="RED-2",
         )
     if not spec.allows(pollutant.code):
-        raise RuleViolation(f"核算方法“{spec.label}”不适用于{pollutant}", field="method", clause="RED-2")
+        raise RuleViolation(
+            gettext("核算方法“{spec_label}”不适用于{pollutant}").format(
+                spec_label=spec.label, pollutant=pollutant
+            ),
+            field="method",
+            clause="RED-2",
+        )
     on = on or _today()
     resolved: dict[str, accounting.Factor] = {}
     for name, factor_id in (factors or {}).items():
@@ -81,12 +102,20 @@ def account_line(
             continue
         param = next((p for p in spec.params if p.name == name and p.kind in ("factor", "percent")), None)
         if param is None:
-            raise ValidationFailed(f"核算方法“{spec.label}”没有可选系数的参数 {name}", field=name)
+            raise ValidationFailed(
+                gettext("核算方法“{spec_label}”没有可选系数的参数 {name}").format(
+                    spec_label=spec.label, name=name
+                ),
+                field=name,
+            )
         resolved[name] = resolve_factor(factor_id, param=param, pollutant=pollutant, on=on)
     unknown = set(inputs) - {p.name for p in spec.params}
     if unknown:
         raise ValidationFailed(
-            f"核算方法“{spec.label}”没有参数：" + "、".join(sorted(unknown)), field="inputs"
+            gettext("核算方法“{label}”没有参数：{names}").format(
+                label=spec.label, names="、".join(sorted(unknown))
+            ),
+            field="inputs",
         )
     try:
         return accounting.evaluate(
@@ -130,7 +159,9 @@ def line_set(
     line.baseline_grams = computation.baseline_grams
     line.post_grams = computation.post_grams
     line.reduction_grams = computation.reduction_grams
-    line.computation = computation.text
+    with in_chinese():  # the record keeps the trace in Chinese; pages recompute it in theirs
+        unit = pollutant.unit
+        line.computation = accounting.recompute(method, stored, unit=(unit.value, unit.grams)).text
     line.updated_by = actor.user
     line.save()
     _touch(project, actor)
@@ -151,5 +182,5 @@ def line_delete(*, actor: Principal, line: ReductionLine) -> None:
         line,
         action="reduction.line_delete",
         fields=LINE_FIELDS,
-        object_repr=f"{line.project} · {line.pollutant}",
+        object_repr=f"{line.project} · {line.pollutant.name}",
     )

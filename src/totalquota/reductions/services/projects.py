@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.audit.services import record, snapshot
@@ -38,16 +39,16 @@ def _lock(project: ReductionProject) -> ReductionProject:
 def _may_prepare(principal: Principal, project: ReductionProject) -> None:
     if principal.enterprise_id is not None:
         if project.enterprise_id != principal.enterprise_id:
-            raise Forbidden("企业只能修改本单位的减排项目")
+            raise Forbidden(gettext("企业只能修改本单位的减排项目"))
         if project.status == S.ZONE_PENDING:
-            raise Conflict("项目已提交功能区，如需修改请联系功能区退回")
+            raise Conflict(gettext("项目已提交功能区，如需修改请联系功能区退回"))
     elif not zone_allowed(principal, project.zone_id):
-        raise Forbidden("您无权修改该功能区的减排项目")
+        raise Forbidden(gettext("您无权修改该功能区的减排项目"))
 
 
 def _require_editable(project: ReductionProject) -> None:
     if project.status not in EDITABLE:
-        raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能修改")
+        raise Conflict(gettext("项目当前状态为“{v0}”，不能修改").format(v0=project.get_status_display()))
 
 
 def editable(principal: Principal, project: ReductionProject) -> ReductionProject:

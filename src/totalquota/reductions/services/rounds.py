@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, record_change, snapshot
@@ -15,6 +16,7 @@ from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
 from totalquota.reductions import accounting
 from totalquota.reductions.models import (
+    ROUND_TITLE,
     AccountingFactor,
     DeclarationRound,
     FactorKind,
@@ -44,35 +46,40 @@ def round_create(
     close by that year's declaration deadline (end of February of the next year). Projects declared
     while no round was open, since the previous round closed, join it (their next round)."""
     if quarter not in (1, 2, 3, 4):
-        raise ValidationFailed("季度应为 1-4", field="quarter")
+        raise ValidationFailed(gettext("季度应为 1-4"), field="quarter")
     dates.check_scope_year(int(year))
     if DeclarationRound.objects.filter(year=year, quarter=quarter).exists():
-        raise Conflict(f"{year} 年第 {quarter} 季度的申报轮次已存在", field="quarter")
+        raise Conflict(
+            gettext("{year} 年第 {quarter} 季度的申报轮次已存在").format(year=year, quarter=quarter),
+            field="quarter",
+        )
     check_round_dates(opens_on=opens_on, deadline=deadline, covers_from=covers_from, covers_to=covers_to)
     if deadline < opens_on:
-        raise ValidationFailed("截止日期不能早于开始日期", field="deadline")
+        raise ValidationFailed(gettext("截止日期不能早于开始日期"), field="deadline")
     if covers_to < covers_from:
-        raise ValidationFailed("覆盖期间的结束日期不能早于开始日期", field="covers_to")
+        raise ValidationFailed(gettext("覆盖期间的结束日期不能早于开始日期"), field="covers_to")
     if covers_to >= deadline:
-        raise ValidationFailed("截止日期应晚于覆盖期间（先竣工，后申报）", field="deadline")
+        raise ValidationFailed(gettext("截止日期应晚于覆盖期间（先竣工，后申报）"), field="deadline")
     rules = []
     for covered_year in range(covers_from.year, covers_to.year + 1):
         due, rule = previous_year_deadline(covered_year)
         rules.append(rule.snapshot())
         if deadline > due:
             raise RuleViolation(
-                f"{covered_year} 年竣工项目须在 {due} 前完成申报，本轮截止日期 {deadline} 晚于该日期",
+                gettext(
+                    "{covered_year} 年竣工项目须在 {due} 前完成申报，本轮截止日期 {deadline} 晚于该日期"
+                ).format(covered_year=covered_year, due=due, deadline=deadline),
                 field="deadline",
                 clause="RED-3",
             )
     # Two rounds must not claim the same completions: each project belongs to one round.
     clash = DeclarationRound.objects.filter(covers_from__lte=covers_to, covers_to__gte=covers_from).first()
     if clash is not None:
-        raise Conflict(f"覆盖期间与“{clash}”重叠", field="covers_from")
+        raise Conflict(gettext("覆盖期间与“{clash}”重叠").format(clash=clash), field="covers_from")
     row = DeclarationRound.objects.create(
         year=year,
         quarter=quarter,
-        title=(title or "").strip()[:100] or f"{year} 年第 {quarter} 季度减排项目申报",
+        title=(title or "").strip()[:100] or ROUND_TITLE.format(year=year, quarter=quarter),
         opens_on=opens_on,
         deadline=deadline,
         covers_from=covers_from,
@@ -168,13 +175,13 @@ def factor_create(
     added and retired, never edited."""
     code = (code or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9._-]{1,39}", code):
-        raise ValidationFailed("编号由字母、数字、点、横线组成，2-40 位", field="code")
+        raise ValidationFailed(gettext("编号由字母、数字、点、横线组成，2-40 位"), field="code")
     if AccountingFactor.objects.filter(code=code).exists():
-        raise Conflict(f"编号 {code} 已存在", field="code")
+        raise Conflict(gettext("编号 {code} 已存在").format(code=code), field="code")
     if kind not in FactorKind.values:
-        raise ValidationFailed("类别不正确", field="kind")
+        raise ValidationFailed(gettext("类别不正确"), field="kind")
     if kind == FactorKind.EFFICIENCY and unit != accounting.EFFICIENCY_UNIT:
-        raise ValidationFailed("效率的单位为 %", field="unit")
+        raise ValidationFailed(gettext("效率的单位为 %"), field="unit")
     if kind == FactorKind.EMISSION and unit not in accounting.FACTOR_UNITS:
         raise ValidationFailed("排放系数单位应为：" + "、".join(accounting.FACTOR_UNITS), field="unit")
     try:
@@ -182,11 +189,13 @@ def factor_create(
     except accounting.AccountingError as exc:
         raise ValidationFailed(exc.message, field="value") from None
     if kind == FactorKind.EFFICIENCY and parsed > 100:
-        raise ValidationFailed("效率不能超过 100%", field="value")
+        raise ValidationFailed(gettext("效率不能超过 100%"), field="value")
     if not (source or "").strip():
-        raise ValidationFailed("请填写来源文件或标准（系数须有出处）", field="source", clause="RED-2")
+        raise ValidationFailed(
+            gettext("请填写来源文件或标准（系数须有出处）"), field="source", clause="RED-2"
+        )
     if not (name or "").strip():
-        raise ValidationFailed("请填写名称", field="name")
+        raise ValidationFailed(gettext("请填写名称"), field="name")
     dates.FACTOR_DAY.check(effective_from, label="生效日期", field="effective_from")
     row = AccountingFactor.objects.create(
         code=code,
@@ -207,9 +216,9 @@ def factor_create(
 def factor_retire(*, actor: Principal, factor: AccountingFactor, effective_to: dt.date) -> AccountingFactor:
     factor = AccountingFactor.objects.select_for_update().get(pk=factor.pk)
     if factor.effective_to is not None:
-        raise Conflict("该系数已停用")
+        raise Conflict(gettext("该系数已停用"))
     if effective_to <= factor.effective_from:
-        raise ValidationFailed("停用日期须晚于生效日期", field="effective_to")
+        raise ValidationFailed(gettext("停用日期须晚于生效日期"), field="effective_to")
     dates.FACTOR_DAY.check(effective_to, label="停用日期", field="effective_to")
     record_change(actor=actor, action="reduction.factor_retire", obj=factor, effective_to=effective_to)
     return factor

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, record_change, snapshot
@@ -46,18 +47,18 @@ def usage_mark(
     # Lock the line: two marks checked against the same remaining amount must not both pass.
     line = ReductionLine.objects.select_for_update().select_related("project", "pollutant").get(pk=line.pk)
     if line.project.status != S.APPROVED:
-        raise Conflict("只有已入库项目的减排量可以标记使用情况")
+        raise Conflict(gettext("只有已入库项目的减排量可以标记使用情况"))
     if kind not in UsageKind.values:
         raise ValidationFailed("用途应为：" + "、".join(str(k.label) for k in UsageKind), field="kind")
     reference = (reference or "").strip()
     if not reference:
-        raise ValidationFailed("请填写依据文号（如任务文件、批复或合同编号）", field="reference")
+        raise ValidationFailed(gettext("请填写依据文号（如任务文件、批复或合同编号）"), field="reference")
     errors: dict[str, str] = {}
     day = _date(used_on, "使用日期", errors, "used_on")
     if errors or day is None:
         raise ValidationFailed(errors.get("used_on", "请填写使用日期"), field="used_on")
     if day > _today():
-        raise ValidationFailed("使用日期不能晚于今天", field="used_on")
+        raise ValidationFailed(gettext("使用日期不能晚于今天"), field="used_on")
     dates.USAGE_DAY.check(day, label="使用日期", field="used_on")
     group = list(EXCLUDING_KINDS) if kind in EXCLUDING_KINDS else [UsageKind.UPPER_RESERVE]
     marked = (
@@ -74,8 +75,10 @@ def usage_mark(
         grams = parse_quantity(amount, unit, allow_zero=False, field="amount")
     if grams <= 0 or grams > available:
         raise RuleViolation(
-            f"可标记数量为 {format_quantity(max(available, 0), unit, suffix=True)}，"
-            f"本次 {format_quantity(max(grams, 0), unit, suffix=True)} 超出",
+            gettext("可标记数量为 {v0}，本次 {v1} 超出").format(
+                v0=format_quantity(max(available, 0), unit, suffix=True),
+                v1=format_quantity(max(grams, 0), unit, suffix=True),
+            ),
             field="amount",
             clause="RES-1",
         )
@@ -102,10 +105,10 @@ def usage_cancel(*, actor: Principal, usage: LineUsage, reason: str) -> LineUsag
     """Cancel a mark made in error; the mark stays, with who cancelled it, when and why."""
     usage = LineUsage.objects.select_for_update().get(pk=usage.pk)
     if usage.cancelled_at is not None:
-        raise Conflict("该使用标记已撤销")
+        raise Conflict(gettext("该使用标记已撤销"))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("撤销须说明理由", field="reason")
+        raise ValidationFailed(gettext("撤销须说明理由"), field="reason")
     record_change(
         actor=actor,
         action="reduction.usage_cancel",

@@ -4,6 +4,7 @@ third party's technical opinion."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -23,7 +24,9 @@ S = ProjectStatus
 
 def _expect(project: ReductionProject, *states: str, doing: str) -> None:
     if project.status not in states:
-        raise Conflict(f"项目当前状态为“{project.get_status_display()}”，不能{doing}")
+        raise Conflict(
+            gettext("项目当前状态为“{v0}”，不能{doing}").format(v0=project.get_status_display(), doing=doing)
+        )
 
 
 def project_adopt(*, actor: Principal, project: ReductionProject, reason: str = "") -> ReductionProject:
@@ -64,11 +67,11 @@ def opinion_add(*, actor: Principal, project: ReductionProject, conclusion: str,
         )
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("请填写技术意见", field="text")
+        raise ValidationFailed(gettext("请填写技术意见"), field="text")
     if len(text) > 4000:
-        raise ValidationFailed("技术意见不能超过 4000 个字符", field="text")
+        raise ValidationFailed(gettext("技术意见不能超过 4000 个字符"), field="text")
     if conclusion != OpinionConclusion.GUIDANCE and project.status not in (S.SUBMITTED, S.PRECHECKED):
-        raise Conflict("项目报送后才能出具预审结论；报送前请选择“填报指导”")
+        raise Conflict(gettext("项目报送后才能出具预审结论；报送前请选择“填报指导”"))
     opinion = Opinion.objects.create(
         project=project,
         author=actor.user,

@@ -60,7 +60,7 @@ def _enterprises_for(user):
 
 def reductions_text(project: ReductionProject) -> str:
     return "；".join(
-        f"{line.pollutant.name} {format_quantity(line.reduction_grams, line.pollutant.unit, suffix=True)}"
+        f"{line.pollutant.display_name} {format_quantity(line.reduction_grams, line.pollutant.unit, suffix=True)}"
         for line in project.lines.all()
     )
 

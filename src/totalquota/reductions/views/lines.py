@@ -90,7 +90,7 @@ def line_edit(request, pk: int):
                         inputs=inputs,
                         factors=factors,
                     )
-                    messages.success(request, _("已保存%(p)s减排量。") % {"p": pollutant.name})
+                    messages.success(request, _("已保存%(p)s减排量。") % {"p": pollutant.display_name})
                     return redirect(project.get_absolute_url() + "#lines")
             except DomainError as exc:
                 _apply_errors(form, exc)
@@ -123,7 +123,7 @@ def line_delete(request, pk: int):
         services.line_delete(actor=principal_of(request.user), line=line)
     except DomainError as exc:
         return _refused(request, line.project, exc)
-    return saved(request, _("已删除%(p)s减排量。") % {"p": line.pollutant.name}, line.project)
+    return saved(request, _("已删除%(p)s减排量。") % {"p": line.pollutant.display_name}, line.project)
 
 
 @login_required
@@ -144,7 +144,8 @@ def usage_create(request, pk: int):
         form,
         save=lambda data: services.usage_mark(actor=principal_of(request.user), line=line, **data),
         done=lambda _usage: saved(request, _("已标记使用情况。"), line.project.get_absolute_url() + "#lines"),
-        title=_("标记使用情况：%(p)s · %(pol)s") % {"p": line.project.name, "pol": line.pollutant.name},
+        title=_("标记使用情况：%(p)s · %(pol)s")
+        % {"p": line.project.name, "pol": line.pollutant.display_name},
         cancel_url=line.project.get_absolute_url(),
         intro=_(
             "核定减排量 %(total)s；已用于约束性减排任务、以新带老、排污权出让 %(used)s；已报送上级储备库 %(upper)s。"

@@ -129,7 +129,7 @@ class LibraryListView(CompactList):
             lambda r: r.project.enterprise.name if r.project.enterprise else "—",
             css="wrap",
         ),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method).split("（")[0]),
         PollutantQuantity(gettext_lazy("核定减排量"), "reduction_grams", css="num"),
         PollutantQuantity(gettext_lazy("已使用"), "excluded_grams", css="num"),
@@ -144,7 +144,7 @@ class LibraryListView(CompactList):
         Column(gettext_lazy("排污单位"), lambda r: r.project.enterprise.name if r.project.enterprise else ""),
         Column(gettext_lazy("类型"), "project.project_type"),
         Column(gettext_lazy("减排年度"), "project.year"),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         Column(gettext_lazy("单位"), lambda r: r.pollutant.display_unit),
         Column(gettext_lazy("核算方法"), lambda r: selectors.method_label(r.method)),
         PollutantQuantity(gettext_lazy("基准排放量"), "baseline_grams"),
@@ -207,7 +207,8 @@ class RoundListView(ScopedListView):
     export_name = gettext_lazy("申报轮次")
     columns = model_columns(
         DeclarationRound,
-        "title year quarter opens_on deadline covers_from covers_to",
+        Column(DeclarationRound._meta.get_field("title").verbose_name, "display_title"),
+        "year quarter opens_on deadline covers_from covers_to",
         Column(gettext_lazy("申报项目数"), "project_count", css="num"),
         Column(gettext_lazy("说明"), "note", css="wrap"),
     )
@@ -249,7 +250,9 @@ class FactorListView(ScopedListView):
         "kind pollutant",
         Column(gettext_lazy("取值"), lambda f: accounting.show(accounting.parse_factor_value(f.value))),
         Column(gettext_lazy("精确值"), "value"),
-        "unit",
+        Column(
+            AccountingFactor._meta.get_field("unit").verbose_name, lambda f: accounting.unit_label(f.unit)
+        ),
         Column(gettext_lazy("来源文件或标准"), "source", css="wrap"),
         Column(gettext_lazy("原文取值及出处"), "source_detail", css="wrap"),
         "effective_from effective_to",

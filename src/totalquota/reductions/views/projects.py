@@ -65,10 +65,11 @@ class LineRow:
     usage: selectors.UsageSummary
     method_label: str
     recomputes: bool
+    computation: str  # the trace in the page's language (recomputed), or as stored
 
     @property
     def method_short(self) -> str:
-        return self.method_label.split("（")[0]
+        return self.method_label.split("（")[0].split(" (")[0]
 
     marks: list[LineUsage]
 
@@ -78,9 +79,12 @@ class LineRow:
 
 def _line_row(line: ReductionLine) -> LineRow:
     unit = line.pollutant.unit
+    computation = line.computation
     try:
         again = accounting.recompute(line.method, line.inputs, unit=(unit.value, unit.grams))
         recomputes = again.reduction_grams == line.reduction_grams
+        if recomputes:
+            computation = again.text
     except accounting.AccountingError:
         recomputes = False
     return LineRow(
@@ -88,6 +92,7 @@ def _line_row(line: ReductionLine) -> LineRow:
         usage=selectors.line_usage(line),
         method_label=selectors.method_label(line.method),
         recomputes=recomputes,
+        computation=computation,
         marks=list(line.usages.select_related("marked_by", "cancelled_by")),
     )
 

@@ -94,6 +94,7 @@ def factor_detail(request, pk: int):
         {
             "factor": factor,
             "shown": accounting.show(accounting.parse_factor_value(factor.value)),
+            "unit": accounting.unit_label(factor.unit),
             "in_force": factor.in_force_on(today),
             "retire_form": FactorRetireForm(initial={"effective_to": today}) if can_retire else None,
         },

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, record_change
@@ -31,7 +32,7 @@ EDITABLE = ("project_name", "location", "eia_reference", "description")
 
 def _clean_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not lines:
-        raise ValidationFailed("请至少填写一种污染物的许可量", field="lines", clause="ANNEX-1")
+        raise ValidationFailed(gettext("请至少填写一种污染物的许可量"), field="lines", clause="ANNEX-1")
     seen = set()
     problems: list[str] = []
     for line in lines:
@@ -66,7 +67,9 @@ def _check_required(**values: Any) -> None:
     """Refuse a blank ANNEX-1 item an application cannot do without, on creation and on every edit."""
     for field, label in REQUIRED.items():
         if field in values and not (values[field] or "").strip():
-            raise ValidationFailed(f"请填写{label}", field=field, clause="ANNEX-1")
+            raise ValidationFailed(
+                gettext("请填写{label}").format(label=label), field=field, clause="ANNEX-1"
+            )
 
 
 @transaction.atomic
@@ -126,10 +129,10 @@ def application_update(
     application = lock_application(application)
     check_applicant(actor, application.enterprise)
     if application.status != ApplicationStatus.DRAFT:
-        raise Conflict("只有草稿状态的申请可以修改", clause="RES-2")
+        raise Conflict(gettext("只有草稿状态的申请可以修改"), clause="RES-2")
     unknown = [name for name in fields if name not in EDITABLE]
     if unknown:
-        raise ValidationFailed(f"不能修改 {unknown[0]}")
+        raise ValidationFailed(gettext("不能修改 {v0}").format(v0=unknown[0]))
     _check_required(**fields)
     if lines is not None:
         _clean_lines(lines)
@@ -206,11 +209,11 @@ def application_mark_operating(
     dates.OPERATION_DAY.check(started_on, label="正式投运日期", field="started_on")
     application = lock_application(application)
     if application.status != ApplicationStatus.APPROVED:
-        raise Conflict("只有已批准的项目可以登记投运", clause="RES-4")
+        raise Conflict(gettext("只有已批准的项目可以登记投运"), clause="RES-4")
     if started_on > timezone.localdate() or (
         application.decided_at and started_on < application.decided_at.date()
     ):
-        raise ValidationFailed("投运日期应在批准之后、今天之前", field="started_on", clause="RES-4")
+        raise ValidationFailed(gettext("投运日期应在批准之后、今天之前"), field="started_on", clause="RES-4")
     record_change(
         actor=actor, action="reserve.application_operating", obj=application, operation_started_on=started_on
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -30,7 +31,7 @@ def _editable(actor: Principal, application: QuotaApplication) -> QuotaApplicati
     application = lock_application(application)
     check_applicant(actor, application.enterprise)
     if application.status != ApplicationStatus.DRAFT:
-        raise Conflict("只有草稿状态的申请可以上传或删除申请材料", clause="RES-2")
+        raise Conflict(gettext("只有草稿状态的申请可以上传或删除申请材料"), clause="RES-2")
     return application
 
 
@@ -46,7 +47,7 @@ def document_add(
         )
     found = check_upload(upload, clause="RES-2")
     if application.documents.filter(sha256=found.sha256).exists():
-        raise Conflict("同一文件已上传到该申请", field="file", clause="RES-2")
+        raise Conflict(gettext("同一文件已上传到该申请"), field="file", clause="RES-2")
     document = ApplicationDocument(
         application=application,
         kind=kind,

@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext
+
 from totalquota.accounts.permissions import Principal, zone_allowed
 from totalquota.audit.services import snapshot
 from totalquota.ledger import selectors as ledger_selectors
@@ -40,9 +42,9 @@ def check_applicant(actor: Principal, enterprise: Enterprise) -> None:
     """Enterprise staff apply for their own unit, zone officers for units of their zone."""
     if actor.enterprise_id is not None:
         if actor.enterprise_id != enterprise.pk:
-            raise Forbidden("只能为本单位申请总量指标", clause="RES-2")
+            raise Forbidden(gettext("只能为本单位申请总量指标"), clause="RES-2")
     elif not zone_allowed(actor, enterprise.zone_id):
-        raise Forbidden("只能为本功能区内的排污单位申请总量指标", clause="RES-2")
+        raise Forbidden(gettext("只能为本功能区内的排污单位申请总量指标"), clause="RES-2")
 
 
 def lines_state(application: QuotaApplication) -> list[dict[str, Any]]:

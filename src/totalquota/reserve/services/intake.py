@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record
+from totalquota.common.i18n import chinese
 from totalquota.common.once import create_once
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -33,7 +35,7 @@ def check_intake_period(year: Any, quarter: Any, effective_date: dt.date | None)
     """The quarter and date of an intake run are plausible (from 2021, SCOPE-1)."""
     dates.check_scope_year(year)
     if quarter not in (1, 2, 3, 4):
-        raise ValidationFailed("季度应为 1-4", field="quarter")
+        raise ValidationFailed(gettext("季度应为 1-4"), field="quarter")
     dates.INTAKE_DAY.check(effective_date, label="入库日期", field="effective_date")
 
 
@@ -57,16 +59,22 @@ def intake_prepare(
         IntakeRun.objects.filter(year=year, quarter=quarter).exclude(status=IntakeStatus.CANCELLED).first()
     )
     if earlier is not None and earlier.status == IntakeStatus.CONFIRMED:
-        raise Conflict(f"{year} 年第 {quarter} 季度已有已确认的入库批次，不能再次编制", clause="RES-1")
-    if earlier is not None:
         raise Conflict(
-            f"{year} 年第 {quarter} 季度已有待确认的入库批次；作废该批次后方可重新编制", clause="RES-1"
+            gettext("{year} 年第 {quarter} 季度已有已确认的入库批次，不能再次编制").format(
+                year=year, quarter=quarter
+            ),
+            clause="RES-1",
         )
+    pending = gettext("{year} 年第 {quarter} 季度已有待确认的入库批次；作废该批次后方可重新编制").format(
+        year=year, quarter=quarter
+    )
+    if earlier is not None:
+        raise Conflict(pending, clause="RES-1")
     # A twin prepared at the same moment by someone else fails on the one-run-per-quarter
     # constraint: the same refusal as the check above.
     run = create_once(
         IntakeRun,
-        f"{year} 年第 {quarter} 季度已有待确认的入库批次；作废该批次后方可重新编制",
+        pending,
         clause="RES-1",
         year=year,
         quarter=quarter,
@@ -83,7 +91,7 @@ def intake_prepare(
             reasons = [
                 {
                     "code": EXCLUSION_OF_USAGE[kind],
-                    "label": str(ExclusionReason(EXCLUSION_OF_USAGE[kind]).label),
+                    "label": chinese(ExclusionReason(EXCLUSION_OF_USAGE[kind]).label),
                     "grams": grams,
                     "references": refs,
                 }
@@ -118,15 +126,15 @@ def intake_exclude(*, actor: Principal, item: IntakeItem, reason: str) -> Intake
     item = IntakeItem.objects.select_for_update().get(pk=item.pk)
     item.run = run
     if run.status != IntakeStatus.PREPARED:
-        raise Conflict("入库批次已确认或已作废，不能再调整", clause="RES-1")
+        raise Conflict(gettext("入库批次已确认或已作废，不能再调整"), clause="RES-1")
     if not (reason or "").strip():
-        raise ValidationFailed("请说明不符合入库条件的原因", field="reason", clause="RES-1")
+        raise ValidationFailed(gettext("请说明不符合入库条件的原因"), field="reason", clause="RES-1")
     before = {"intake_grams": item.intake_grams, "reasons": item.reasons}
     item.reasons = [
         *item.reasons,
         {
             "code": ExclusionReason.OTHER,
-            "label": str(ExclusionReason.OTHER.label),
+            "label": chinese(ExclusionReason.OTHER.label),
             "grams": item.intake_grams,
             "references": [reason],
         },

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -36,7 +37,7 @@ def attainment_record(
 ) -> AttainmentStatus:
     """Enter whether an ambient indicator met its standard in a year (it decides the RES-2 ratio)."""
     if not (source or "").strip():
-        raise ValidationFailed("请注明依据（如年度环境质量公报）", field="source")
+        raise ValidationFailed(gettext("请注明依据（如年度环境质量公报）"), field="source")
     dates.check_scope_year(year)
     if indicator not in Indicator.values:
         raise ValidationFailed("指标应为：" + "、".join(Indicator.values), field="indicator")
@@ -75,15 +76,15 @@ def recovery_propose(
     application = lock_application(line.application)
     line = ApplicationLine.objects.select_related("pollutant", "allocation", "posting").get(pk=line.pk)
     if application.status != ApplicationStatus.APPROVED or line.posting_id is None:
-        raise RuleViolation("只能收回已批准并已扣减的指标", clause="RES-4")
+        raise RuleViolation(gettext("只能收回已批准并已扣减的指标"), clause="RES-4")
     if not (reason or "").strip():
-        raise ValidationFailed("请说明收回理由", field="reason", clause="RES-4")
+        raise ValidationFailed(gettext("请说明收回理由"), field="reason", clause="RES-4")
     if kind not in RecoveryKind.values:
         raise ValidationFailed(
-            "收回情形应为：" + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
+            gettext("收回情形应为：") + "、".join(RecoveryKind.values), field="kind", clause="RES-4"
         )
     if line.recoveries.filter(status__in=OPEN_RECOVERY).exists():
-        raise Conflict("该指标已有待决定的收回事项", clause="RES-4")
+        raise Conflict(gettext("该指标已有待决定的收回事项"), clause="RES-4")
     figures = recovery_figures(
         line,
         kind=kind,

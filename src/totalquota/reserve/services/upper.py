@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
@@ -29,9 +30,9 @@ def upper_request(
 ) -> UpperLevelRequest:
     """Record a request to the upper-level reserve (the zone and the park cannot cover)."""
     if isinstance(amount_grams, bool) or not isinstance(amount_grams, int) or amount_grams <= 0:
-        raise ValidationFailed("申请量必须大于零", field="amount_grams")
+        raise ValidationFailed(gettext("申请量必须大于零"), field="amount_grams")
     if not (reason or "").strip():
-        raise ValidationFailed("请说明申请理由", field="reason", clause="RES-2")
+        raise ValidationFailed(gettext("请说明申请理由"), field="reason", clause="RES-2")
     request = UpperLevelRequest.objects.create(
         zone=zone,
         pollutant=pollutant,
@@ -57,9 +58,9 @@ def upper_grant(
     # Lock order step 1: the request, so a grant is posted once.
     request = UpperLevelRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.REQUESTED:
-        raise Conflict("该申请已办结", clause="RES-2")
+        raise Conflict(gettext("该申请已办结"), clause="RES-2")
     if not (reference or "").strip():
-        raise ValidationFailed("请填写上级下达文件", field="reference", clause="RES-2")
+        raise ValidationFailed(gettext("请填写上级下达文件"), field="reference", clause="RES-2")
     request.posting = ledger.lot_open(
         actor=actor,
         zone=request.zone,
@@ -87,7 +88,7 @@ def upper_refuse(*, actor: Principal, request: UpperLevelRequest, reference: str
     # Lock order step 1: the request (decided once); no ledger rows are touched.
     request = UpperLevelRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.REQUESTED:
-        raise Conflict("该申请已办结", clause="RES-2")
+        raise Conflict(gettext("该申请已办结"), clause="RES-2")
     request.status, request.reference, request.decided_at = RequestStatus.REFUSED, reference, timezone.now()
     request.save()
     record(actor=actor, action="reserve.upper_refuse", obj=request, after=snapshot(request))
@@ -98,7 +99,7 @@ def upper_refuse(*, actor: Principal, request: UpperLevelRequest, reference: str
 def upper_deduct(*, actor: Principal, line: ReductionLine, amount_grams: int, reason: str) -> UpperDeduction:
     """A reduction line also submitted upward and used there: deduct it from the park reserve."""
     if not (reason or "").strip():
-        raise ValidationFailed("请说明扣减理由", field="reason", clause="RES-2")
+        raise ValidationFailed(gettext("请说明扣减理由"), field="reason", clause="RES-2")
     # Lock order step 1: the reduction line, so that two deductions of it are numbered one after
     # the other (the number below is part of the ledger's idempotency key).
     ReductionLine.objects.select_for_update().filter(pk=line.pk).first()
@@ -106,7 +107,7 @@ def upper_deduct(*, actor: Principal, line: ReductionLine, amount_grams: int, re
         source_type=SourceType.REDUCTION_LINE, source_ref=f"reductions.reductionline:{line.pk}"
     ).first()
     if lot is None:
-        raise RuleViolation("该减排量尚未入库，无需从园区储备中扣减", clause="RES-2")
+        raise RuleViolation(gettext("该减排量尚未入库，无需从园区储备中扣减"), clause="RES-2")
     # Lock order step 2: the lot's zone row, under which the upper-level account is found or opened.
     ledger.lock_zones([(lot.zone_id, lot.pollutant_id)])
     upper = ledger.external_account(lot.zone, lot.pollutant, AccountKind.UPPER_LEVEL)

@@ -28,7 +28,13 @@ from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Zone
 from totalquota.reserve import selectors, services
-from totalquota.reserve.decisions import LINE_FIELDS, expected_route, line_hold_state, missing_documents
+from totalquota.reserve.decisions import (
+    LINE_FIELDS,
+    expected_route,
+    explain_line,
+    line_hold_state,
+    missing_documents,
+)
 from totalquota.reserve.forms import (
     ApplicationForm,
     DocumentForm,
@@ -73,7 +79,7 @@ class ApplicationFilter(django_filters.FilterSet):
 
 def _deductions(app: QuotaApplication) -> str:
     return "；".join(
-        f"{line.pollutant.name} {format_quantity(line.deduction_grams, line.pollutant.unit)}"
+        f"{line.pollutant.display_name} {format_quantity(line.deduction_grams, line.pollutant.unit)}"
         for line in app.lines.all()
     )
 
@@ -178,6 +184,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lines = list(application.lines.select_related("pollutant", "hold", "allocation", "posting"))
     for line in lines:  # shown with each line: its hold and, while open, the lots it may come from
+        texts = (line.route_reason, line.computation)  # as stored; explained again in the page's language
+        if {"filing_threshold", "balance_ratio"} <= set(line.rule_snapshot or {}):
+            texts = explain_line(
+                line.pollutant, line.new_discharge_grams, line.deduction_grams, line.rule_snapshot
+            )
+        line.route_reason_text, line.computation_text = texts  # type: ignore[attr-defined]
         state = line_hold_state(line)
         line.hold_state = state  # type: ignore[attr-defined]
         line.hold_label = LINE_STATUS_LABELS.get(state, state)  # type: ignore[attr-defined]

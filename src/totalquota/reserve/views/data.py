@@ -97,7 +97,7 @@ class VerifiedListView(ScopedListView):
     columns = model_columns(
         VerifiedEmission,
         Column(gettext_lazy("排污单位"), "enterprise.name"),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         "year",
         Column(
             gettext_lazy("实际排放量"), lambda r: format_quantity(r.actual_grams, r.pollutant.unit), css="num"

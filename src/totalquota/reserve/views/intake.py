@@ -103,12 +103,12 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
             [
                 i.zone.name,
                 i.line.project.name,
-                i.pollutant.name,
+                i.pollutant.display_name,
                 i.pollutant.display_unit,
                 grams_to_decimal(i.reduction_grams, i.pollutant.unit),
                 grams_to_decimal(i.excluded_grams, i.pollutant.unit),
                 grams_to_decimal(i.intake_grams, i.pollutant.unit),
-                "；".join(f"{r['label']} {r.get('references') or ''}" for r in i.reasons),
+                "；".join(f"{r['label']} {r.get('references') or ''}" for r in i.reason_rows),
             ]
             for i in items
         ]

@@ -33,7 +33,7 @@ class UpperListView(ScopedListView):
     columns = model_columns(
         UpperLevelRequest,
         Column(gettext_lazy("功能区"), "zone.name"),
-        Column(gettext_lazy("污染物"), "pollutant.name"),
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
         Column(
             gettext_lazy("申请量"), lambda r: format_quantity(r.amount_grams, r.pollutant.unit), css="num"
         ),

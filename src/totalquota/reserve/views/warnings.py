@@ -62,7 +62,7 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
         data = [
             [
                 r.zone.name,
-                r.pollutant.name,
+                r.pollutant.display_name,
                 r.pollutant.display_unit,
                 grams_to_decimal(r.balance, r.pollutant.unit),
                 grams_to_decimal(r.demand, r.pollutant.unit),

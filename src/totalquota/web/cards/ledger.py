@@ -30,7 +30,7 @@ def ledger_cards(principal: Principal) -> list[Card]:
                 len(empty),
                 reverse("ledger:overview"),
                 "warning",
-                "、".join(f"{r.zone.name}{r.pollutant.name}" for r in empty[:4]),
+                "、".join(f"{r.zone.name}{r.pollutant.display_name}" for r in empty[:4]),
                 25,
             )
         )

@@ -129,7 +129,7 @@ def reserve_cards(principal: Principal) -> list[Card]:
                 len(flagged),
                 reverse("reserve:warnings"),
                 worst,
-                "、".join(f"{w.zone.name}{w.pollutant.name}（{w.level_label}）" for w in flagged[:3]),
+                "、".join(f"{w.zone.name}{w.pollutant.display_name}（{w.level_label}）" for w in flagged[:3]),
                 8,
             )
         )
