@@ -11,6 +11,7 @@ numbered then, in the year of their decision. The files are drawn on first downl
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +38,11 @@ def _decided_on(application: QuotaApplication) -> dt.date:
 def annex_issue(*, actor: Principal, application: QuotaApplication) -> IssuedDocument:
     """The ANNEX-1 of ``application``, issued in the approval's transaction (the application row
     locked; its lines carry the approved figures)."""
+    return _issue(actor, application)
+
+
+def _issue(actor: Principal | None, application: QuotaApplication, **extra: Any) -> IssuedDocument:
+    """Issue the table stating ``application``'s figures as they stand, dated by its decision."""
     return document_issue(
         actor=actor,
         kind=KIND,
@@ -45,6 +51,7 @@ def annex_issue(*, actor: Principal, application: QuotaApplication) -> IssuedDoc
         figures=annex_figures(application),
         holder=application.enterprise.name,
         subject_label=_label(application),
+        **extra,
     )
 
 
@@ -90,13 +97,4 @@ def annex_document(*, application: QuotaApplication) -> IssuedDocument | None:
         current = documents.valid_document(application, KIND)
         if current is not None or application.status != ApplicationStatus.APPROVED:
             return current
-        return document_issue(
-            actor=None,
-            kind=KIND,
-            subject=application,
-            issued_on=_decided_on(application),
-            figures=annex_figures(application),
-            holder=application.enterprise.name,
-            subject_label=_label(application),
-            issuer=_issuer(application),
-        )
+        return _issue(None, application, issuer=_issuer(application))
