@@ -24,6 +24,9 @@ APPEND_ONLY_TABLES: frozenset[str] = frozenset(
         "reserve_recoverytransition",
         "reductions_projecttransition",
         "reductions_opinion",
+        "emissions_reporttransition",
+        "emissions_listchange",
+        "emissions_technicalopinion",
     }
 )
 

@@ -5,3 +5,6 @@ class EmissionsConfig(AppConfig):
     name = "totalquota.emissions"
     label = "emissions"
     verbose_name = "总量库"
+
+    def ready(self) -> None:
+        from . import permissions, rules  # noqa: F401  (registrations)

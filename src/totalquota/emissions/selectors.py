@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from totalquota.emissions.models import VerifiedEmission
+from typing import Any
+
+from django.db.models import F
+
+from totalquota.emissions.models import (
+    DeterminationLine,
+    ReportLine,
+    ReportVersion,
+    VerifiedEmission,
+)
 from totalquota.registry.models import Enterprise, Pollutant
 
 
@@ -15,3 +24,88 @@ def latest_verified(
         .order_by("-year")
         .first()
     )
+
+
+def permitted_of(enterprise: Enterprise, year: int) -> dict[int, int]:
+    """The unit's permitted yearly emissions (外排环境量, grams) by pollutant id, as its permit data
+    state them for ``year``: the whole-plant permitted quantity written on the unit's latest
+    approval approved by the end of ``year`` (全厂核定许可排放量, RES-2)."""
+    from totalquota.reserve.models import ApplicationLine, ApplicationStatus
+
+    figures: dict[int, int] = {}
+    lines = (
+        ApplicationLine.objects.filter(
+            application__enterprise=enterprise,
+            application__status=ApplicationStatus.APPROVED,
+            application__decided_at__year__lte=year,
+        )
+        .order_by("application__decided_at", "application_id")
+        .values_list("pollutant_id", "plant_env_grams", "permitted_env_grams")
+    )
+    for pollutant_id, plant, permitted in lines:  # the latest approval wins
+        figures[pollutant_id] = permitted if permitted is not None else plant
+    return figures
+
+
+def allowed_of(enterprise: Enterprise, year: int) -> dict[int, int]:
+    """The unit's allowed emissions of ``year`` by pollutant id: what the determination of that
+    year (issued the year before from the accepted reports) states."""
+    return dict(
+        DeterminationLine.objects.filter(
+            determination__enterprise=enterprise, determination__year=year
+        ).values_list("pollutant_id", "allowed_grams")
+    )
+
+
+def prefill_of(enterprise: Enterprise, year: int, pollutant: Pollutant) -> dict[str, int | None]:
+    """What the platform offers for one pollutant of the unit's report of ``year``."""
+    return {
+        "permitted_prefill_grams": permitted_of(enterprise, year).get(pollutant.pk),
+        "allowed_prefill_grams": allowed_of(enterprise, year).get(pollutant.pk),
+    }
+
+
+def prefilled_lines(enterprise: Enterprise, year: int) -> list[dict[str, Any]]:
+    """The lines a new report of ``year`` starts with: every pollutant the unit holds a permitted
+    quantity or an allowance for, its permitted and allowed figures filled in (TOT-2)."""
+    permitted = permitted_of(enterprise, year)
+    allowed = allowed_of(enterprise, year)
+    ids = set(permitted) | set(allowed)
+    return [
+        {
+            "pollutant": p,
+            "permitted_grams": permitted.get(p.pk),
+            "permitted_prefill_grams": permitted.get(p.pk),
+            "allowed_grams": allowed.get(p.pk),
+            "allowed_prefill_grams": allowed.get(p.pk),
+        }
+        for p in Pollutant.objects.filter(pk__in=ids)
+    ]
+
+
+def lines_state(version: ReportVersion) -> list[dict[str, Any]]:
+    """A version's lines as the audit event keeps them."""
+    return [
+        {
+            "pollutant": code,
+            "actual_grams": actual,
+            "sewer_grams": sewer,
+            "permitted_grams": permitted,
+            "allowed_grams": allowed,
+            "method": method,
+        }
+        for code, actual, sewer, permitted, allowed, method in version.lines.values_list(
+            "pollutant__code", "actual_grams", "sewer_grams", "permitted_grams", "allowed_grams", "method"
+        )
+    ]
+
+
+def accepted_lines(*, year: int, enterprise: Enterprise | None = None) -> Any:
+    """The lines of the accepted versions of the reports of ``year`` (the only figures anything is
+    computed from)."""
+    qs = ReportLine.objects.filter(
+        version__report__year=year, version__report__accepted_version=F("version_id")
+    )
+    if enterprise is not None:
+        qs = qs.filter(version__report__enterprise=enterprise)
+    return qs.select_related("pollutant", "version__report")
