@@ -11,6 +11,7 @@ urlpatterns = [
     path("reductions/", include("totalquota.reductions.urls")),
     path("ledger/", include("totalquota.ledger.urls")),
     path("reserve/", include("totalquota.reserve.urls")),
+    path("emissions/", include("totalquota.emissions.urls")),
     path("audit/", include("totalquota.audit.urls")),
     # The public verify page of issued documents (no login).
     path("verify/", include("totalquota.documents.urls")),

@@ -1,5 +1,6 @@
 """The API object with every app's router mounted (``/api/v1/…``)."""
 
+from totalquota.api import emissions_determinations, emissions_listing, emissions_reports, emissions_review
 from totalquota.api.core import api
 from totalquota.api.ledger import router as ledger_router
 from totalquota.api.reductions import router as reductions_router
@@ -10,5 +11,8 @@ api.add_router("/", registry_router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
+# 总量库: the management list, self-reports, review and consistency, determinations.
+for module in (emissions_listing, emissions_reports, emissions_review, emissions_determinations):
+    api.add_router("/", module.router)
 
 __all__ = ["api"]

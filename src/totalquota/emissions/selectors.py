@@ -28,23 +28,8 @@ def latest_verified(
 
 def permitted_of(enterprise: Enterprise, year: int) -> dict[int, int]:
     """The unit's permitted yearly emissions (外排环境量, grams) by pollutant id, as its permit data
-    state them for ``year``: the whole-plant permitted quantity written on the unit's latest
-    approval approved by the end of ``year`` (全厂核定许可排放量, RES-2)."""
-    from totalquota.reserve.models import ApplicationLine, ApplicationStatus
-
-    figures: dict[int, int] = {}
-    lines = (
-        ApplicationLine.objects.filter(
-            application__enterprise=enterprise,
-            application__status=ApplicationStatus.APPROVED,
-            application__decided_at__year__lte=year,
-        )
-        .order_by("application__decided_at", "application_id")
-        .values_list("pollutant_id", "plant_env_grams", "permitted_env_grams")
-    )
-    for pollutant_id, plant, permitted in lines:  # the latest approval wins
-        figures[pollutant_id] = permitted if permitted is not None else plant
-    return figures
+    state them for ``year`` (``registry.PermitLimit``, joined when the permit data land)."""
+    return {}
 
 
 def allowed_of(enterprise: Enterprise, year: int) -> dict[int, int]:

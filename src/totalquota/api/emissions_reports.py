@@ -1,0 +1,5 @@
+"""Emission total library routes: reports."""
+
+from ninja import Router
+
+router = Router(tags=["总量库"])
