@@ -94,3 +94,27 @@ def accepted_lines(*, year: int, enterprise: Enterprise | None = None) -> Any:
     if enterprise is not None:
         qs = qs.filter(version__report__enterprise=enterprise)
     return qs.select_related("pollutant", "version__report")
+
+
+AIR_INDICATORS = ("O3", "PM25", "PM10", "NO2", "SO2")
+WATER_INDICATORS = ("WATER",)
+
+
+def quality_attained(*, zone: Any, medium: str, year: int) -> tuple[bool | None, list[dict[str, Any]]]:
+    """Whether the environmental quality of ``medium`` (``air`` or ``water``) was attained in
+    ``year`` (TOT-3): not attained when any recorded indicator of the medium was not; ``None``
+    when nothing is recorded. Returns the records used, for the derivation.
+
+    Reads the park-wide assessments (``AttainmentStatus``) until they grow a zone."""
+    from django.apps import apps
+
+    model = apps.get_model("reserve", "AttainmentStatus")
+    indicators = WATER_INDICATORS if medium == "water" else AIR_INDICATORS
+    rows = list(model.objects.filter(year=year, indicator__in=indicators).order_by("indicator"))
+    used = [
+        {"indicator": r.indicator, "year": r.year, "attained": r.attained, "source": r.source, "zone": None}
+        for r in rows
+    ]
+    if not rows:
+        return None, used
+    return all(r.attained for r in rows), used
