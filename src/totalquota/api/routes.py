@@ -1,6 +1,7 @@
 """The API object with every app's router mounted (``/api/v1/…``)."""
 
 from totalquota.api.core import api
+from totalquota.api.jobs import router as jobs_router
 from totalquota.api.ledger import router as ledger_router
 from totalquota.api.reductions import router as reductions_router
 from totalquota.api.registry import router as registry_router
@@ -10,5 +11,6 @@ api.add_router("/", registry_router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
+api.add_router("/", jobs_router)
 
 __all__ = ["api"]
