@@ -87,17 +87,16 @@ class JobContext:
         self, *, headers: Sequence[str], max_rows: int | None = None, message: str | None = None
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         """The input's data rows, streamed (:class:`~totalquota.common.xlsx.TableRows`), with the
-        progress of the reading reported as they go (rows read of rows expected)."""
+        progress reported as they go (rows handed to the kind, of the rows expected)."""
         message = message if message is not None else gettext("正在读取并校验")
         with self.job.input_file.open("rb") as handle:
             table = TableRows(handle, headers=headers, max_rows=max_rows)
             count = 0
             for number, row in table:
-                if count == 0:
-                    self.progress(0, table.total, message=message, force=True)
                 count += 1
+                # Rows handed to the kind so far (this one included), with the total expected.
+                self.progress(count, table.total, message=message if count == 1 else None, force=count == 1)
                 yield number, row
-                self.progress(count, table.total)
             self.progress(count, count, force=True)
 
     def commit(self, write: Callable[[], T]) -> T:

@@ -49,7 +49,7 @@ class JobListView(ScopedListView):
     export_name = gettext_lazy("后台任务")
     columns = model_columns(
         Job,
-        Column(gettext_lazy("编号"), "pk", link=True),
+        Column(gettext_lazy("任务编号"), "pk", link=True),
         Column(gettext_lazy("任务类型"), "kind_label"),
         "status",
         Column(gettext_lazy("进度"), progress_text),
