@@ -54,7 +54,14 @@ def run_counters(ctx: JobContext) -> dict[str, Any]:
         try:
             grams = parse_quantity(row["数量（t/a）"])
         except QuantityError as exc:
-            problems.append({"row": number, "column": "数量（t/a）", "value": cell_text(row["数量（t/a）"]), "message": exc.message})
+            problems.append(
+                {
+                    "row": number,
+                    "column": "数量（t/a）",
+                    "value": cell_text(row["数量（t/a）"]),
+                    "message": exc.message,
+                }
+            )
             grams = 0
         checked.append((code, int(year_text) if year_text.isdigit() else 0, grams))
         if ctx.params.get("pause_at") == number:
@@ -83,7 +90,9 @@ def run_counters(ctx: JobContext) -> dict[str, Any]:
 def counters_kind() -> Iterator[kinds.JobKind]:
     global GATE
     GATE = Gate()
-    kind = kinds.register(KIND, "Test counters", run=run_counters, permission="registry.view", accepts=("xlsx", "csv"))
+    kind = kinds.register(
+        KIND, "Test counters", run=run_counters, permission="registry.view", accepts=("xlsx", "csv")
+    )
     yield kind
     GATE.release.set()
     kinds.unregister(KIND)

@@ -5,6 +5,7 @@ bureau) seeing it."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import signal
 import threading
 from io import StringIO
@@ -43,6 +44,10 @@ def run_worker() -> None:
             signal.signal(s, h)
 
 
+def downloaded(response) -> io.BytesIO:
+    return io.BytesIO(b"".join(response.streaming_content))
+
+
 def fragment(client: Client, job: Job) -> str:
     response = client.get(reverse("jobs:progress", args=[job.pk]))
     assert response.status_code == 200
@@ -73,14 +78,18 @@ def test_starting_keeps_the_file_under_its_digest_and_records_who_started_it(wor
     job = start(world.company_user)
     assert job.input_name == "counters.xlsx" and len(job.input_sha256) == 64
     assert job.input_file.name.endswith(job.input_sha256)
-    assert (job.zone_id, job.enterprise_id, job.owner_id) == (world.zone_a.pk, world.company.pk, world.company_user.pk)
+    assert (job.zone_id, job.enterprise_id, job.owner_id) == (
+        world.zone_a.pk,
+        world.company.pk,
+        world.company_user.pk,
+    )
     event = AuditEvent.objects.get(action="jobs.start")
     assert event.object_id == str(job.pk) and event.actor_id == world.company_user.pk
 
 
 @pytest.mark.django_db
 def test_a_refused_row_fails_the_job_with_every_error_and_writes_nothing(world):
-    table = rows(3) + [["C9", "二〇二五", "1.5"], ["", 2025, "-2"], ["C11", 2025, "0.0000001"]]
+    table = [*rows(3), ["C9", "二〇二五", "1.5"], ["", 2025, "-2"], ["C11", 2025, "0.0000001"]]
     job = start(world.company_user, table)
     assert runner.run(job.pk) == "failed"
     job.refresh_from_db()
@@ -95,15 +104,9 @@ def test_a_refused_row_fails_the_job_with_every_error_and_writes_nothing(world):
     assert 'id="job-errors"' in page and "精度过高" in page and "hx-trigger" not in page
     download = client_of(world.company_user).get(reverse("jobs:result", args=[job.pk]))
     assert download.status_code == 200
-    sheet = load_workbook(StringIO_bytes(download), read_only=True).worksheets[0]
+    sheet = load_workbook(downloaded(download), read_only=True).worksheets[0]
     listed = [r for r in sheet.iter_rows(values_only=True)]
     assert listed[0] == ("行", "列", "内容", "问题") and len(listed) == 5
-
-
-def StringIO_bytes(response):  # noqa: N802
-    import io
-
-    return io.BytesIO(b"".join(response.streaming_content))
 
 
 @pytest.mark.django_db
@@ -178,7 +181,9 @@ def test_a_job_that_is_alive_or_finished_is_not_run_again(world):
     runner.claim(job.pk)
     with pytest.raises(Conflict):
         services.job_rerun(actor=world.company_user.principal, job=job)  # running, heartbeat fresh
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, heartbeat_at=timezone.now() - dt.timedelta(days=1))
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE, heartbeat_at=timezone.now() - dt.timedelta(days=1)
+    )
     response = client_of(world.company_user).post(reverse("jobs:rerun", args=[job.pk]), follow=True)
     assert "不能重新运行" in response.content.decode()
     assert Job.objects.get(pk=job.pk).status == JobStatus.DONE

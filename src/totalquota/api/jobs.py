@@ -35,7 +35,9 @@ class JobOut(Schema):
     finished_at: dt.datetime | None
     summary: str = Field("", description="结果说明")
     counts: dict[str, int] = Field(default_factory=dict, description="结果计数（名称 → 数量）")
-    errors: list[JobRowError] = Field(default_factory=list, description="行错误（最多前 200 条，全部见结果文件）")
+    errors: list[JobRowError] = Field(
+        default_factory=list, description="行错误（最多前 200 条，全部见结果文件）"
+    )
     error_count: int = 0
     input_name: str
     input_sha256: str

@@ -36,6 +36,7 @@ def lease() -> dt.timedelta:
     """How long a job may go without a sign of life before it may be run again."""
     return dt.timedelta(seconds=float(getattr(settings, "JOBS_LEASE_SECONDS", LEASE_SECONDS)))
 
+
 INPUT_FOLDER = "jobs/inputs"
 RESULT_FOLDER = "jobs/results"
 

@@ -66,7 +66,9 @@ class JobContext:
     def _mine(self):
         return Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING, attempt=self.attempt)
 
-    def progress(self, done: int, total: int | None = None, *, message: str | None = None, force: bool = False) -> None:
+    def progress(
+        self, done: int, total: int | None = None, *, message: str | None = None, force: bool = False
+    ) -> None:
         """Report ``done`` of ``total`` (rows, or any unit of work); written at most every
         :data:`PROGRESS_SECONDS` unless ``force``, each write in its own short transaction
         (inside a transaction of the kind it waits for that one's commit). Raises

@@ -51,7 +51,9 @@ def check_job_input(upload: Any, accepts: tuple[str, ...]) -> Sniffed:
         head = upload.read(1 << 16)
         upload.seek(0)
         if b"\x00" in head:
-            raise ValidationFailed(gettext("文件不是文本格式的 CSV，请另存为 .csv 或 .xlsx 后上传"), field="file")
+            raise ValidationFailed(
+                gettext("文件不是文本格式的 CSV，请另存为 .csv 或 .xlsx 后上传"), field="file"
+            )
         return Sniffed(CSV_CONTENT_TYPE, "csv", total, digest.hexdigest())
     labels = "、".join({"xlsx": ".xlsx", "csv": ".csv"}[a] for a in accepts)
     raise ValidationFailed(gettext("文件类型不符：请上传 {types} 文件").format(types=labels), field="file")

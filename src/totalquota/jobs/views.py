@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -83,7 +83,7 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def job_input(request: HttpRequest, pk: int) -> HttpResponse:
+def job_input(request: HttpRequest, pk: int) -> FileResponse:
     job = job_for(request.user, pk)
     if not job.input_file:
         raise Http404(_("文件不存在"))
@@ -91,11 +91,11 @@ def job_input(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def job_result(request: HttpRequest, pk: int) -> HttpResponse:
+def job_result(request: HttpRequest, pk: int) -> FileResponse:
     job = job_for(request.user, pk)
     if not job.result_file:
         raise Http404(_("文件不存在"))
-    name = job.result_name or job.result_file.name.rsplit("/", 1)[-1]
+    name = job.result_name or (job.result_file.name or "").rsplit("/", 1)[-1]
     content_type = (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         if name.endswith(".xlsx")

@@ -21,5 +21,7 @@ def job_cards(principal: Principal) -> list[Card]:
         return []
     first = list(jobs[:3])
     url = reverse("jobs:detail", args=[first[0].pk]) if count == 1 else reverse("jobs:list")
-    names = "、".join(f"#{j.pk} {j.kind_label}" + (f" {j.percent}%" if j.percent is not None else "") for j in first)
+    names = "、".join(
+        f"#{j.pk} {j.kind_label}" + (f" {j.percent}%" if j.percent is not None else "") for j in first
+    )
     return [Card(_("进行中的后台任务"), count, url, "info", names, 5)]
