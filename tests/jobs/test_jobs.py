@@ -12,6 +12,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -131,7 +132,13 @@ def test_a_bug_in_the_kind_fails_the_job_with_a_plain_message(world, caplog):
 def test_the_progress_is_seen_while_the_job_runs_and_polling_stops_when_it_ends(world, monkeypatch):
     monkeypatch.setattr(runner, "PROGRESS_SECONDS", 0)  # every row written, so the test knows where it is
     job = start(world.company_user, pause_at=4)  # row 4 is the third data row
-    worker = threading.Thread(target=runner.run, args=(job.pk,), daemon=True)
+    def work() -> None:
+        try:
+            runner.run(job.pk)
+        finally:
+            connections.close_all()  # the worker thread's own connection
+
+    worker = threading.Thread(target=work, daemon=True)
     worker.start()
     try:
         assert gate().reached.wait(20)
