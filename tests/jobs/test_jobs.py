@@ -132,6 +132,7 @@ def test_a_bug_in_the_kind_fails_the_job_with_a_plain_message(world, caplog):
 def test_the_progress_is_seen_while_the_job_runs_and_polling_stops_when_it_ends(world, monkeypatch):
     monkeypatch.setattr(runner, "PROGRESS_SECONDS", 0)  # every row written, so the test knows where it is
     job = start(world.company_user, pause_at=4)  # row 4 is the third data row
+
     def work() -> None:
         try:
             runner.run(job.pk)
