@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "totalquota.accounts",
     "totalquota.registry",
     "totalquota.documents",
+    "totalquota.jobs",
     "totalquota.workflow",
     "totalquota.ledger",
     "totalquota.reductions",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("reserve/", include("totalquota.reserve.urls")),
     path("emissions/", include("totalquota.emissions.urls")),
     path("audit/", include("totalquota.audit.urls")),
+    path("jobs/", include("totalquota.jobs.urls")),
     # The public verify page of issued documents (no login).
     path("verify/", include("totalquota.documents.urls")),
     path("workflow/", include("totalquota.workflow.urls")),

@@ -115,3 +115,9 @@ def test_the_unit_accounts_benchmark_opens_accounts_with_both_hashers(tmp_path):
     out = run(["-m", "bench.unit_accounts", "--db", "sqlite", "--units", "3"], env)
     assert "stored: argon2, argon2_onetime" in out  # real hashes of both kinds were written
     assert "one-time hasher (now)" in out and "default argon2 (before)" in out
+
+
+def test_the_streaming_import_benchmark_runs_a_real_job_against_the_reference(tmp_path):
+    env = {"BENCH_SQLITE_PATH": str(tmp_path / "streaming.sqlite3"), "DATABASE_URL": ""}
+    out = run(["-m", "bench.streaming_import", "--db", "sqlite", "--rows", "200", "--repeat", "1"], env)
+    assert "job: stream, check, write, done" in out and "ratio job / reference" in out

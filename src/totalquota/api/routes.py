@@ -2,6 +2,7 @@
 
 from totalquota.api import emissions_determinations, emissions_listing, emissions_reports, emissions_review
 from totalquota.api.core import api
+from totalquota.api.jobs import router as jobs_router
 from totalquota.api.ledger import router as ledger_router
 from totalquota.api.reductions import router as reductions_router
 from totalquota.api.registry import router as registry_router
@@ -11,6 +12,7 @@ api.add_router("/", registry_router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
+api.add_router("/", jobs_router)
 # 总量库: the management list, self-reports, review and consistency, determinations.
 for module in (emissions_listing, emissions_reports, emissions_review, emissions_determinations):
     api.add_router("/", module.router)

@@ -9,12 +9,14 @@ size is bounded (:func:`check_untrusted_xlsx`); numeric cells reach the caller a
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -246,56 +248,190 @@ def _heading_line(values: Sequence[Any], headers: Sequence[str]) -> bool:
     return len(filled) <= 1 and not (filled and str(filled[0]).strip() in headers)
 
 
+def _header_index(first: Sequence[Any], headers: Sequence[str]) -> dict[str, int]:
+    """Where each of ``headers`` is in the header row ``first``: exactly ``headers``, in any order
+    (a missing column, or one not in ``headers``, refuses the file: a mistyped header is not
+    silently ignored)."""
+    found = [str(c).strip() if c is not None else "" for c in first]
+    while found and found[-1] == "":
+        found.pop()
+    missing = [h for h in headers if h not in found]
+    extra = [h for h in found if h and h not in headers]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("缺少列：" + "、".join(missing))
+        if extra:
+            parts.append("无法识别的列：" + "、".join(extra))
+        raise ValidationFailed("表头与模板不一致（" + "；".join(parts) + "），请下载最新模板")
+    return {h: found.index(h) for h in headers}
+
+
+def _blank(values: Sequence[Any] | None) -> bool:
+    return values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+# A CSV upload is UTF-8 (with or without the byte-order mark Excel writes) or, failing that,
+# GB18030 (what Excel and WPS save as "CSV" on a Chinese Windows).
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_CHUNK = 1 << 16
+
+
+def not_a_table() -> str:
+    return gettext("无法读取文件：请上传 .xlsx 工作簿，或 UTF-8、GB18030 编码的 .csv 文件")
+
+
+def is_xlsx(source: IO[bytes]) -> bool:
+    """Whether ``source`` (positioned anywhere) starts like a zip archive, as every .xlsx does."""
+    source.seek(0)
+    head = source.read(4)
+    source.seek(0)
+    return head == b"PK\x03\x04"
+
+
+def _csv_encoding_and_lines(source: IO[bytes]) -> tuple[str, int]:
+    """The encoding of a CSV upload and its number of lines, in one streaming pass (the decoder
+    is incremental, so a multi-byte character across two chunks is read whole)."""
+    import codecs
+
+    source.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    utf8 = True
+    lines = 0
+    last = b""
+    while chunk := source.read(_CHUNK):
+        if b"\x00" in chunk:
+            raise ValidationFailed(not_a_table())
+        lines += chunk.count(b"\n")
+        last = chunk
+        if utf8:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if last and not last.endswith(b"\n"):
+        lines += 1
+    source.seek(0)
+    return CSV_ENCODINGS[0] if utf8 else CSV_ENCODINGS[1], lines
+
+
+class TableRows:
+    """The data rows of an uploaded table (the first sheet of an .xlsx, or a .csv), read as a
+    stream: openpyxl's read-only mode for workbooks, the csv module for text, so that memory stays
+    flat however many rows there are. Iterating yields ``(row number, {header: value})``.
+
+    The same reading as :func:`read_table` (which is this, collected into a list): the untrusted
+    workbook is checked first (:func:`check_untrusted_xlsx`); the title, period and issuer rows of
+    an export are skipped; the header row must hold exactly ``headers``; blank rows are skipped;
+    numbers arrive as exact decimal text, dates as dates, text as text. In a CSV every cell is text
+    as written (an empty cell is ``None``). More than ``max_rows`` data rows refuse the file.
+
+    ``total`` is the number of data rows to expect, known once the header has been read (from the
+    workbook's dimension or the CSV's line count; blank rows make it an upper bound, a workbook
+    without a dimension leaves it ``None``): what a progress bar needs.
+    """
+
+    def __init__(self, source: IO[bytes], *, headers: Sequence[str], max_rows: int | None = None) -> None:
+        self.source = source
+        self.headers = list(headers)
+        self.max_rows = max_rows
+        self.total: int | None = None
+        self._workbook: Any = None
+
+    def __enter__(self) -> TableRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            raw = self._xlsx_rows() if is_xlsx(self.source) else self._csv_rows()
+            first = next(raw, None)
+            header_row = 1
+            while first is not None and header_row <= HEADING_ROWS and _heading_line(first, self.headers):
+                first, header_row = next(raw, None), header_row + 1
+            if first is None:
+                raise ValidationFailed(gettext("文件是空的：第 1 行应为表头"))
+            index = list(_header_index(first, self.headers).items())
+            if self.total is not None:
+                self.total = max(self.total - header_row, 0)
+            count = 0
+            for number, values in enumerate(raw, start=header_row + 1):
+                if _blank(values):
+                    continue
+                if self.max_rows is not None and count >= self.max_rows:
+                    raise ValidationFailed(
+                        gettext("文件行数超过上限 {max_rows} 行，请分批导入").format(max_rows=self.max_rows)
+                    )
+                count += 1
+                width = len(values)
+                yield number, {h: (values[i] if i < width else None) for h, i in index}
+        finally:
+            self.close()
+
+    def _xlsx_rows(self) -> Iterator[Sequence[Any]]:
+        check_untrusted_xlsx(self.source)
+        try:
+            self._workbook = load_workbook(self.source, read_only=True, data_only=True)
+            ws = self._workbook.worksheets[0]
+        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+            raise ValidationFailed(NOT_A_WORKBOOK) from None
+        try:
+            self.total = ws.max_row
+        except Exception:  # a sheet without a usable dimension: the total stays unknown
+            self.total = None
+        for values in ws.iter_rows(values_only=True):
+            yield [_cell_value(v) for v in values]
+
+    def _csv_rows(self) -> Iterator[Sequence[Any]]:
+        encoding, self.total = _csv_encoding_and_lines(self.source)
+        text = io.TextIOWrapper(self.source, encoding=encoding, newline="")
+        try:
+            try:
+                for values in csv.reader(text):
+                    yield [v if v != "" else None for v in values]
+            except (csv.Error, UnicodeDecodeError):
+                raise ValidationFailed(not_a_table()) from None
+        finally:
+            text.detach()  # the caller's file stays open, as with a workbook
+
+
+def iter_rows(
+    source: IO[bytes], *, headers: Sequence[str], max_rows: int | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(row number, {header: value})`` for each data row of an uploaded .xlsx or .csv, streaming
+    (see :class:`TableRows`, which also gives the expected number of rows)."""
+    yield from TableRows(source, headers=headers, max_rows=max_rows)
+
+
 def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> list[dict[str, Any]]:
     """The data rows of the first sheet of an uploaded template as dicts keyed by ``headers``.
 
     The first row must hold exactly ``headers`` (in any order; extra columns are refused so that a
     mistyped header is not silently ignored); the title, period and issuer rows an export starts
-    with (one cell each, see :class:`Heading`) are skipped, so an exported file reads back. Blank rows are skipped. Each dict also carries
-    ``"_row"``, the spreadsheet row number, for error reports. Numbers arrive as exact decimal text
-    (see :func:`exact_number`), dates as dates, text as text.
+    with (one cell each, see :class:`Heading`) are skipped, so an exported file reads back. Blank
+    rows are skipped. Each dict also carries ``"_row"``, the spreadsheet row number, for error
+    reports. Numbers arrive as exact decimal text (see :func:`exact_number`), dates as dates, text
+    as text. (The rows of :class:`TableRows`, collected.)
     """
-    check_untrusted_xlsx(upload)
-    try:
-        wb = load_workbook(upload, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ValidationFailed(NOT_A_WORKBOOK) from None
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        first = next(rows, None)
-        header_row = 1
-        while first is not None and header_row <= HEADING_ROWS and _heading_line(first, headers):
-            first, header_row = next(rows, None), header_row + 1
-        if first is None:
-            raise ValidationFailed(gettext("文件是空的：第 1 行应为表头"))
-        found = [str(c).strip() if c is not None else "" for c in first]
-        while found and found[-1] == "":
-            found.pop()
-        missing = [h for h in headers if h not in found]
-        extra = [h for h in found if h and h not in headers]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("缺少列：" + "、".join(missing))
-            if extra:
-                parts.append("无法识别的列：" + "、".join(extra))
-            raise ValidationFailed("表头与模板不一致（" + "；".join(parts) + "），请下载最新模板")
-        index = {h: found.index(h) for h in headers}
-        result: list[dict[str, Any]] = []
-        for number, values in enumerate(rows, start=header_row + 1):
-            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if len(result) >= max_rows:
-                raise ValidationFailed(
-                    gettext("文件行数超过上限 {max_rows} 行，请分批导入").format(max_rows=max_rows)
-                )
-            row = {h: (_cell_value(values[i]) if i < len(values) else None) for h, i in index.items()}
-            row["_row"] = number
-            result.append(row)
-        return result
-    finally:
-        wb.close()
+    if not is_xlsx(upload):
+        check_untrusted_xlsx(upload)  # refuses anything but a workbook, as it always has
+    result: list[dict[str, Any]] = []
+    for number, row in iter_rows(upload, headers=headers, max_rows=max_rows):
+        row["_row"] = number
+        result.append(row)
+    return result
 
 
 def cell_text(value: Any) -> str:

@@ -57,9 +57,20 @@
       });
     });
   }
+  // Progress bars say their width in data-percent (an inline style would need 'unsafe-inline'):
+  // set here, on the page and on every fragment htmx puts in (a job's page polls its bar).
+  function progressBars(root) {
+    (root || document).querySelectorAll(".progress-bar[data-percent]").forEach(function (el) {
+      el.style.width = Math.max(0, Math.min(100, Number(el.getAttribute("data-percent")) || 0)) + "%";
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     searchable(document);
+    progressBars(document);
     focusFirstError();
+  });
+  document.addEventListener("htmx:load", function (event) {
+    progressBars(event.target);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     searchable(event.target);
