@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from totalquota.common.files import sniff
 from totalquota.demo.context import STEPS, DemoContext
-from totalquota.reserve.models import ApplicationStatus, QuotaApplication, Route
+from totalquota.reserve.models import ApplicationStatus, AttainmentStatus, QuotaApplication, Route
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +32,11 @@ def test_the_demo_reviews_carry_their_basis_and_balance_plan():
     assert QuotaApplication.objects.filter(route=Route.FILING, documents__isnull=True).exists()
     draft = QuotaApplication.objects.get(status=ApplicationStatus.DRAFT)
     assert list(draft.documents.values_list("kind", flat=True)) == ["basis"]
+    # The ambient quality: the park's assessment and the zones' own, every year from 2021, a mix.
+    years = set(range(2021, timezone.localdate().year + 1))
+    assert set(AttainmentStatus.objects.filter(zone=None).values_list("year", flat=True)) == years
+    by_zone = AttainmentStatus.objects.exclude(zone=None)
+    assert set(by_zone.values_list("zone__code", flat=True)) == {"HMT", "DSL", "YCL", "JJL"}
+    assert by_zone.filter(indicator="O3", attained=False).exists()
+    assert by_zone.filter(indicator="WATER", attained=False).exists()
+    assert by_zone.filter(attained=True).exists()
