@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 from totalquota.demo.context import DemoContext
 from totalquota.registry.models import Enterprise, Pollutant
@@ -19,29 +20,47 @@ from totalquota.reserve.models import ApplicationLine, ApplicationStatus
 T = 1_000_000
 KG = 1_000
 # Industry code prefix -> (pollutant, lowest and highest t/a; kg/a for heavy metals).
-DISCHARGES = {
-    "C397": [("VOCS", 2, 30), ("NOX", 0.5, 5), ("COD", 5, 40), ("NH3N", 0.5, 4), ("TN", 1, 8)],
-    "C398": [("VOCS", 3, 25), ("COD", 5, 60), ("NH3N", 0.5, 5), ("TP", 0.05, 0.6), ("PB", 1, 15)],
-    "C272": [("VOCS", 2, 20), ("COD", 10, 80), ("NH3N", 1, 6), ("TN", 2, 12)],
-    "C336": [("COD", 3, 20), ("NH3N", 0.3, 2), ("TP", 0.05, 0.4), ("CR", 2, 30)],
-    "C348": [("VOCS", 1, 8), ("PM", 0.5, 4), ("COD", 1, 6)],
-    "C367": [("VOCS", 3, 20), ("PM", 1, 6), ("COD", 2, 10)],
-    "C331": [("VOCS", 2, 12), ("PM", 1, 8)],
-    "C266": [("VOCS", 3, 25), ("PM", 0.5, 3), ("COD", 5, 30), ("NH3N", 0.5, 3)],
-    "C264": [("VOCS", 5, 40), ("PM", 0.5, 3), ("COD", 2, 12)],
-    "C231": [("VOCS", 2, 15)],
-    "C146": [("COD", 10, 60), ("NH3N", 1, 5), ("TN", 2, 10), ("TP", 0.1, 1), ("PM", 0.2, 2)],
-    "D441": [("SO2", 20, 150), ("NOX", 40, 300), ("PM", 5, 40)],
-    "D462": [("COD", 200, 1500), ("NH3N", 10, 80), ("TN", 50, 400), ("TP", 2, 15)],
-    "H621": [("COD", 1, 5), ("NH3N", 0.1, 0.5)],
+DISCHARGES: dict[str, list[tuple[str, str, str]]] = {
+    "C397": [
+        ("VOCS", "2", "30"),
+        ("NOX", "0.5", "5"),
+        ("COD", "5", "40"),
+        ("NH3N", "0.5", "4"),
+        ("TN", "1", "8"),
+    ],
+    "C398": [
+        ("VOCS", "3", "25"),
+        ("COD", "5", "60"),
+        ("NH3N", "0.5", "5"),
+        ("TP", "0.05", "0.6"),
+        ("PB", "1", "15"),
+    ],
+    "C272": [("VOCS", "2", "20"), ("COD", "10", "80"), ("NH3N", "1", "6"), ("TN", "2", "12")],
+    "C336": [("COD", "3", "20"), ("NH3N", "0.3", "2"), ("TP", "0.05", "0.4"), ("CR", "2", "30")],
+    "C348": [("VOCS", "1", "8"), ("PM", "0.5", "4"), ("COD", "1", "6")],
+    "C367": [("VOCS", "3", "20"), ("PM", "1", "6"), ("COD", "2", "10")],
+    "C331": [("VOCS", "2", "12"), ("PM", "1", "8")],
+    "C266": [("VOCS", "3", "25"), ("PM", "0.5", "3"), ("COD", "5", "30"), ("NH3N", "0.5", "3")],
+    "C264": [("VOCS", "5", "40"), ("PM", "0.5", "3"), ("COD", "2", "12")],
+    "C231": [("VOCS", "2", "15")],
+    "C146": [
+        ("COD", "10", "60"),
+        ("NH3N", "1", "5"),
+        ("TN", "2", "10"),
+        ("TP", "0.1", "1"),
+        ("PM", "0.2", "2"),
+    ],
+    "D441": [("SO2", "20", "150"), ("NOX", "40", "300"), ("PM", "5", "40")],
+    "D462": [("COD", "200", "1500"), ("NH3N", "10", "80"), ("TN", "50", "400"), ("TP", "2", "15")],
+    "H621": [("COD", "1", "5"), ("NH3N", "0.1", "0.5")],
 }
 PERMIT_YEARS = 5
 
 
-def _grams(rng: random.Random, pollutant: Pollutant, low: float, high: float) -> int:
-    """A figure between ``low`` and ``high`` in the pollutant's unit, to three decimals."""
+def _grams(rng: random.Random, pollutant: Pollutant, low: str, high: str) -> int:
+    """A figure between ``low`` and ``high`` (decimal text) in the pollutant's unit, to three decimals."""
     per = KG if pollutant.is_heavy_metal else T
-    return rng.randint(round(low * 1000), round(high * 1000)) * per // 1000
+    return rng.randint(int(Decimal(low) * 1000), int(Decimal(high) * 1000)) * per // 1000
 
 
 def _five_years(start: dt.date) -> dt.date:
@@ -78,7 +97,7 @@ def seed(ctx: DemoContext) -> None:
         start = dt.date(rng.choice([2020, 2021, 2022, 2023]), rng.randint(1, 12), 1)
         for code in codes:
             pollutant = pollutants[code]
-            low, high = ranges.get(code, (0.5, 5))
+            low, high = ranges.get(code, ("0.5", "5"))
             grams = _grams(rng, pollutant, low, high)
             sewer = grams * rng.randint(3, 8) if pollutant.medium in SEWER_MEDIA else None
             periods: list[tuple[dt.date, dt.date | None, int, int | None]] = []

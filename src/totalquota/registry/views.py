@@ -557,7 +557,7 @@ class CalendarListView(ScopedListView):
         return super().get(request, *args, **kwargs)
 
 
-WEEKDAYS = [
+WEEKDAYS: list[Any] = [
     gettext_lazy("星期一"),
     gettext_lazy("星期二"),
     gettext_lazy("星期三"),
