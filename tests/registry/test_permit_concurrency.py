@@ -34,7 +34,12 @@ def test_overlapping_permit_limits_entered_at_once_are_recorded_once(world):
     def enter(n: int) -> int:
         browser, csrf = browsers[n]
         # Every period overlaps every other: each starts in 2024 and none ends.
-        form = {"pollutant": cod.pk, "permitted": "2", "valid_from": f"2024-01-{n + 1:02d}", "source": "许可证"}
+        form = {
+            "pollutant": cod.pk,
+            "permitted": "2",
+            "valid_from": f"2024-01-{n + 1:02d}",
+            "source": "许可证",
+        }
         return browser.post(url, form, **csrf).status_code
 
     codes = Counter(run_at_once(enter, WORKERS, timeout=TIMEOUT))
