@@ -52,6 +52,7 @@ _flush_through_triggers(PostgresWrapper.ops_class, "postgresql")
 # this puts the reference data back, so later tests find it. Every seed is idempotent.
 REFERENCE_SEEDS = [
     ("totalquota.registry.migrations.0002_pollutants", "forwards"),
+    ("totalquota.registry.migrations.0004_working_day_calendar_2021_2026", "forwards"),
     ("totalquota.reductions.migrations.0002_rules_and_factors", "forwards"),
     ("totalquota.ledger.migrations.0002_append_only_and_rules", "seed_rules"),
     ("totalquota.reserve.migrations.0002_rules_and_append_only", "forwards"),

@@ -34,6 +34,9 @@ TYPED_FIELDS: list[str] = [
     "registry.Enterprise.industry_name",
     "registry.Enterprise.contact_name",
     "registry.RuleParameter.source",
+    "registry.PermitLimit.source",
+    # The calendar's names: the official names of the State Council's notice (seeded), or as typed.
+    "registry.CalendarDay.name",
     "accounts.User.display_name",
     "accounts.User.organisation",
     "accounts.ApiToken.name",

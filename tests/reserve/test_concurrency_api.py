@@ -212,5 +212,5 @@ def test_the_same_attainment_entered_by_many_reviewers_at_once_is_recorded_once_
     answers = run_at_once(enter, workers, timeout=TIMEOUT)
     codes = Counter(status for status, _body in answers)
     assert codes == {302: 1, 200: workers - 1}, codes  # one saved, the others shown the form again
-    assert all("2025 年该指标的达标状况已录入" in body for status, body in answers if status == 200)
+    assert all("2025 年全园区该指标的达标状况已录入" in body for status, body in answers if status == 200)
     assert AttainmentStatus.objects.filter(year=2025, indicator="O3").count() == 1

@@ -22,6 +22,7 @@ STEPS: list[str] = [
     "totalquota.demo.ledger",
     "totalquota.demo.reductions",
     "totalquota.demo.reserve",
+    "totalquota.demo.permits",
 ]
 
 

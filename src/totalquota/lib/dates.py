@@ -132,6 +132,10 @@ FIELD_RANGES: dict[str, DateRange] = {
     "reductions.AccountingFactor.effective_to": FACTOR_DAY,
     "registry.RuleParameter.effective_from": RULE_DAY,
     "registry.RuleParameter.effective_to": RULE_DAY,
+    # Permits predate the platform, and a calendar may be kept for any year it serves.
+    "registry.PermitLimit.valid_from": PLATFORM,
+    "registry.PermitLimit.valid_to": PLATFORM,
+    "registry.CalendarDay.date": PLATFORM,
     "reserve.QuotaApplication.operation_started_on": OPERATION_DAY,
     "reserve.IntakeRun.period_start": INTAKE_DAY,
     "reserve.IntakeRun.period_end": INTAKE_DAY,

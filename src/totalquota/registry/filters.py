@@ -1,9 +1,19 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from totalquota.registry.models import Enterprise, ManagementCategory, RuleParameter, Zone
+from totalquota.registry.models import (
+    CalendarDay,
+    Enterprise,
+    ManagementCategory,
+    PermitLimit,
+    Pollutant,
+    RuleParameter,
+    Zone,
+)
 from totalquota.registry.rules import RULE_KEYS
 
 
@@ -36,3 +46,29 @@ class RuleParameterFilter(django_filters.FilterSet):
     class Meta:
         model = RuleParameter
         fields = ["key", "clause_id"]
+
+
+class PermitLimitFilter(django_filters.FilterSet):
+    zone = django_filters.ModelChoiceFilter(
+        label=_("功能区"), field_name="enterprise__zone", queryset=Zone.objects.all()
+    )
+    pollutant = django_filters.ModelChoiceFilter(label=_("污染物"), queryset=Pollutant.objects.all())
+    in_force = django_filters.BooleanFilter(label=_("现行有效"), method="filter_in_force")
+
+    class Meta:
+        model = PermitLimit
+        fields = ["zone", "pollutant"]
+
+    def filter_in_force(self, queryset, name, value):
+        today = timezone.localdate()
+        current = Q(valid_from__lte=today) & (Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        return queryset.filter(current) if value else queryset.exclude(current)
+
+
+class CalendarDayFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter(label=_("年度"), field_name="date", lookup_expr="year")
+    is_working_day = django_filters.BooleanFilter(label=_("调休上班"))
+
+    class Meta:
+        model = CalendarDay
+        fields = ["year", "is_working_day"]

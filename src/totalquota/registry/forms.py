@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.forms import StyledForm
 from totalquota.lib import dates
-from totalquota.lib.units import QUANTITY_HELP, QuantityError, Unit, parse_quantity
+from totalquota.lib.units import QUANTITY_HELP, QuantityError, Unit, normalize_form_data, parse_quantity
 from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
 from totalquota.registry.rules import RULE_KEYS
 
@@ -123,3 +123,55 @@ class ZoneForm(StyledForm):
     name = forms.CharField(label=_("名称"), max_length=100)
     sort_order = forms.IntegerField(label=_("排序"), min_value=0, initial=0)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+
+class PermitLimitForm(StyledForm):
+    """One permit limit of a unit: quantities in the pollutant's unit (t/a, kg/a for heavy metals)."""
+
+    pollutant = forms.ModelChoiceField(label=_("污染物"), queryset=Pollutant.objects.all())
+    permitted = forms.CharField(
+        label=_("许可排放量（外排环境量）"),
+        help_text=format_lazy("{}；{}", _("每年，按该污染物的单位填写（重金属为 kg/a）"), QUANTITY_HELP),
+    )
+    sewer = forms.CharField(
+        label=_("许可排放量（接管量）"), required=False, help_text=_("仅水污染物；可不填")
+    )
+    valid_from = dates.form_field(dates.PLATFORM, _("有效期自"))
+    valid_to = dates.form_field(dates.PLATFORM, _("有效期至"), required=False, extra_help=_("长期有效可不填"))
+    source = forms.CharField(
+        label=_("依据"),
+        max_length=300,
+        help_text=_("如：排污许可证 91320594MA1XXXXXXX001P（2024 年 3 月核发）"),
+    )
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(normalize_form_data(data, ["permitted", "sewer"]), *args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pollutant = data.get("pollutant")
+        if pollutant is None:
+            return data
+        for text, grams in (("permitted", "permitted_grams"), ("sewer", "sewer_grams")):
+            if not data.get(text):
+                data[grams] = None
+                continue
+            try:
+                data[grams] = parse_quantity(data[text], pollutant.unit)
+            except QuantityError as exc:
+                self.add_error(text, str(exc))
+        return data
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned data as the service takes it: grams, not the typed text."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("permitted", "sewer")}
+
+
+class CalendarDayForm(StyledForm):
+    date = dates.form_field(dates.PLATFORM, _("日期"))
+    is_working_day = forms.TypedChoiceField(
+        label=_("类型"),
+        choices=[("0", _("放假（周一至周五的节假日）")), ("1", _("上班（周末调休上班）"))],
+        coerce=lambda value: value == "1",
+    )
+    name = forms.CharField(label=_("名称"), max_length=50, help_text=_("如：国庆节、春节调休上班"))

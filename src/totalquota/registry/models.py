@@ -1,7 +1,11 @@
-"""基础信息: the park, its functional zones, the managed pollutants, rule parameters, enterprises."""
+"""基础信息: the park, its functional zones, the managed pollutants, rule parameters, enterprises,
+their permit limits and the working-day calendar."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -170,3 +174,72 @@ class Enterprise(models.Model):
         from django.urls import reverse
 
         return reverse("registry:enterprise_detail", args=[self.pk])
+
+
+class PermitLimit(models.Model):
+    """排污许可量: the yearly quantity a unit's emission permit allows for one pollutant.
+
+    ``permitted_grams`` is the discharge to the environment (外排环境量), the figure the emission
+    total library compares and determines against; ``sewer_grams`` the quantity sent to a sewage
+    plant (接管量), water pollutants only. Limits are effective-dated per (unit, pollutant) from
+    ``valid_from`` to ``valid_to`` inclusive (open when empty) and never overlap; the permit number
+    is the unit's at the time it was recorded.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="permit_limits", verbose_name=_("排污单位")
+    )
+    pollutant = models.ForeignKey(
+        Pollutant, on_delete=models.PROTECT, related_name="+", verbose_name=_("污染物")
+    )
+    permitted_grams = models.BigIntegerField(_("许可排放量（外排环境量）"))
+    sewer_grams = models.BigIntegerField(_("许可排放量（接管量）"), null=True, blank=True)
+    valid_from = models.DateField(_("有效期自"))
+    valid_to = models.DateField(_("有效期至"), null=True, blank=True)
+    permit_number = models.CharField(_("排污许可证编号"), max_length=32)
+    source = models.CharField(_("依据"), max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    scope_fields = {"zone": "enterprise__zone_id", "enterprise": "enterprise_id"}
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("排污许可量")
+        ordering = ["enterprise__name", "pollutant__sort_order", "-valid_from"]
+        indexes = [models.Index(fields=["enterprise", "pollutant", "valid_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(permitted_grams__gte=0) & (Q(sewer_grams__isnull=True) | Q(sewer_grams__gte=0)),
+                name="registry_permit_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="registry_permit_limit_period_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.pollutant} {self.valid_from}"
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class CalendarDay(models.Model):
+    """工作日历例外: a day that is not what its weekday says (the State Council's yearly holiday
+    notice): a public holiday on a weekday (``is_working_day`` false, e.g. 国庆节) or an adjusted
+    working day on a weekend (调休上班). Only exceptions are stored; any other Monday to Friday is a
+    working day, any other Saturday or Sunday is not (``lib.workdays``)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(_("工作日"))
+    name = models.CharField(_("名称"), max_length=50)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("工作日历")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

@@ -1,4 +1,4 @@
-"""Reads on the registry."""
+"""Reads on the registry: thresholds, zones, permit limits and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from totalquota.accounts.permissions import Principal, in_zones
+from totalquota.lib import workdays
 from totalquota.lib.errors import RuleViolation
-from totalquota.registry.models import Pollutant, Zone
+from totalquota.registry.models import CalendarDay, Enterprise, PermitLimit, Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, RuleValue, rule_value
 
 
@@ -40,3 +41,68 @@ def with_filing_thresholds(pollutants: Iterable[Pollutant], on: dt.date | None =
     for pollutant in rows:
         pollutant.filing_threshold = thresholds.get(pollutant.pk)  # type: ignore[attr-defined]
     return rows
+
+
+def year_end(year: int) -> dt.date:
+    return dt.date(year, 12, 31)
+
+
+def permitted_for(enterprise: Enterprise, pollutant: Pollutant, year: int) -> PermitLimit | None:
+    """The unit's permit limit of ``pollutant`` for ``year``: the one in force on 31 December of
+    that year, else the latest that began before it (a permit that lapsed during the year still
+    says what was permitted); ``None`` when the unit has none."""
+    return (
+        PermitLimit.objects.filter(enterprise=enterprise, pollutant=pollutant, valid_from__lte=year_end(year))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def permitted_figures(enterprise: Enterprise, year: int) -> dict[int, PermitLimit]:
+    """:func:`permitted_for` of every pollutant the unit has a limit of, by pollutant id, in one
+    query. Limits never overlap, so the latest start on or before 31 December is the one in force
+    whenever one is."""
+    figures: dict[int, PermitLimit] = {}
+    rows = (
+        PermitLimit.objects.filter(enterprise=enterprise, valid_from__lte=year_end(year))
+        .select_related("pollutant")
+        .order_by("pollutant_id", "-valid_from")
+    )
+    for row in rows:
+        figures.setdefault(row.pollutant_id, row)
+    return figures
+
+
+def permit_limits(enterprise: Enterprise) -> QuerySet[PermitLimit]:
+    """Every limit of the unit, as its page lists them: by pollutant, the newest period first."""
+    return (
+        PermitLimit.objects.filter(enterprise=enterprise)
+        .select_related("pollutant", "recorded_by")
+        .order_by("pollutant__sort_order", "-valid_from")
+    )
+
+
+# Far beyond the longest run of days off (the Spring Festival's nine): a deadline's search for the
+# next working day reads the calendar's exceptions of this many days.
+CALENDAR_WINDOW = dt.timedelta(days=62)
+
+
+def calendar_exceptions(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
+    """The calendar's exceptions from ``start`` to ``end`` inclusive: date -> is a working day."""
+    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_working_day"))
+
+
+def is_working_day(day: dt.date) -> bool:
+    return workdays.is_working_day(day, calendar_exceptions(day, day))
+
+
+def deadline_on(day: dt.date) -> dt.date:
+    """The deadline a rule puts on ``day``: the day itself if it is a working day, else the next
+    working day (a deadline on 2024-10-01 falls on 2024-10-08)."""
+    return workdays.on_or_after(day, calendar_exceptions(day, day + CALENDAR_WINDOW))
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The working day ``count`` working days after ``day``, by the calendar."""
+    window = CALENDAR_WINDOW + dt.timedelta(days=2 * count)
+    return workdays.add_working_days(day, count, calendar_exceptions(day, day + window))

@@ -1,4 +1,5 @@
-"""Writes on the registry: enterprises (one at a time or a whole spreadsheet) and rule parameters."""
+"""Writes on the registry: enterprises (one at a time or a whole spreadsheet), rule parameters,
+zones, permit limits (one at a time or a whole spreadsheet) and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -12,11 +13,22 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext
 
-from totalquota.accounts.permissions import Principal, zone_allowed
+from totalquota.accounts.permissions import Principal, may, zone_allowed
 from totalquota.audit.services import record, snapshot
-from totalquota.lib import dates, uscc
-from totalquota.lib.errors import Forbidden, RuleViolation, ValidationFailed
-from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
+from totalquota.common.once import create_once
+from totalquota.lib import dates, uscc, workdays
+from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
+from totalquota.lib.units import MAX_GRAMS, QuantityError, parse_quantity
+from totalquota.registry.models import (
+    CalendarDay,
+    Enterprise,
+    ManagementCategory,
+    Medium,
+    PermitLimit,
+    Pollutant,
+    RuleParameter,
+    Zone,
+)
 from totalquota.registry.rules import RULE_KEYS, check_value
 
 ENTERPRISE_FIELDS = [
@@ -405,3 +417,345 @@ def zone_save(
     zone.save()
     record(actor=actor, action="zone.update", obj=zone, before=before, after=snapshot(zone, ZONE_FIELDS))
     return zone
+
+
+# --- 排污许可量: permit limits -------------------------------------------------------------------
+
+PERMIT_LIMIT_FIELDS = [
+    "enterprise",
+    "pollutant",
+    "permitted_grams",
+    "sewer_grams",
+    "valid_from",
+    "valid_to",
+    "permit_number",
+    "source",
+]
+SEWER_MEDIA = (Medium.WATER, Medium.AIR_OR_WATER)  # pollutants that may go to a sewage plant
+
+# Column headers of the permit-limit import, in order, with the field each fills. Quantities are
+# written in the pollutant's unit (t/a, kg/a for heavy metals).
+PERMIT_IMPORT_COLUMNS: list[tuple[str, str]] = [
+    ("统一社会信用代码", "uscc"),
+    ("污染物", "pollutant"),
+    ("许可排放量（外排环境量）", "permitted_grams"),
+    ("许可排放量（接管量）", "sewer_grams"),
+    ("有效期自", "valid_from"),
+    ("有效期至", "valid_to"),
+    ("依据", "source"),
+]
+PERMIT_IMPORT_LABELS = {field: header for header, field in PERMIT_IMPORT_COLUMNS}
+
+
+def _period_text(valid_from: dt.date, valid_to: dt.date | None) -> str:
+    return f"{valid_from.isoformat()} 至 {valid_to.isoformat() if valid_to else gettext('长期')}"
+
+
+def _overlaps(a_from: dt.date, a_to: dt.date | None, b_from: dt.date, b_to: dt.date | None) -> bool:
+    """Whether two inclusive periods (an empty end: open) share a day."""
+    return (b_to is None or a_from <= b_to) and (a_to is None or b_from <= a_to)
+
+
+def _check_permit_limit(actor: Principal, values: dict[str, Any]) -> dict[str, str]:
+    """Every check of one limit, except overlaps: errors by field (empty when fine)."""
+    errors: dict[str, str] = {}
+    enterprise: Enterprise | None = values.get("enterprise")
+    pollutant: Pollutant | None = values.get("pollutant")
+    if enterprise is not None:
+        if not zone_allowed(actor, enterprise.zone_id):
+            errors["enterprise"] = gettext("您无权录入功能区“{zone}”排污单位的许可量").format(
+                zone=enterprise.zone
+            )
+        elif not enterprise.permit_number:
+            errors["enterprise"] = gettext("{name} 未登记排污许可证编号，不能录入许可量").format(
+                name=enterprise.name
+            )
+    for field in ("permitted_grams", "sewer_grams"):
+        grams = values.get(field)
+        if field == "sewer_grams" and grams is None:
+            continue
+        if isinstance(grams, bool) or not isinstance(grams, int) or not 0 <= grams <= MAX_GRAMS:
+            errors[field] = gettext("许可排放量应为不小于零的数量")
+    if (
+        values.get("sewer_grams") is not None
+        and pollutant is not None
+        and pollutant.medium not in SEWER_MEDIA
+    ):
+        errors["sewer_grams"] = gettext("{pollutant}是大气污染物，没有接管量").format(
+            pollutant=pollutant.name
+        )
+    valid_from, valid_to = values.get("valid_from"), values.get("valid_to")
+    for field, label in (("valid_from", gettext("有效期自")), ("valid_to", gettext("有效期至"))):
+        try:
+            dates.PLATFORM.check(values.get(field), label=label, field=field)
+        except ValidationFailed as exc:
+            errors[field] = exc.message
+    if valid_from is None and "valid_from" not in errors:
+        errors["valid_from"] = gettext("请填写有效期起始日期")
+    if (
+        isinstance(valid_from, dt.date)
+        and isinstance(valid_to, dt.date)
+        and valid_to < valid_from
+        and "valid_to" not in errors
+    ):
+        errors["valid_to"] = gettext("有效期截止日期不能早于起始日期")
+    source = str(values.get("source") or "").strip()
+    if not source:
+        errors["source"] = gettext("请注明依据（如排污许可证编号及其核发日期）")
+    elif len(source) > 300:
+        errors["source"] = gettext("依据不能超过 300 个字")
+    return errors
+
+
+def _overlap_error(existing: PermitLimit) -> str:
+    return gettext("与已录入的许可量有效期（{period}）重叠；请先调整该记录的有效期").format(
+        period=_period_text(existing.valid_from, existing.valid_to)
+    )
+
+
+def _create_permit_limit(actor: Principal, values: dict[str, Any], action: str) -> PermitLimit:
+    enterprise = values["enterprise"]
+    row = PermitLimit.objects.create(
+        enterprise=enterprise,
+        pollutant=values["pollutant"],
+        permitted_grams=values["permitted_grams"],
+        sewer_grams=values.get("sewer_grams"),
+        valid_from=values["valid_from"],
+        valid_to=values.get("valid_to"),
+        permit_number=enterprise.permit_number,
+        source=str(values["source"]).strip(),
+        recorded_by=actor.user,
+    )
+    record(actor=actor, action=action, obj=row, after=snapshot(row, PERMIT_LIMIT_FIELDS))
+    return row
+
+
+def _lock_units(ids: list[int]) -> dict[int, Enterprise]:
+    # Lock order step 1 (the business rows): the units whose limits change, by id, so that two
+    # entries of the same unit and pollutant cannot both pass the overlap check; imports lock all
+    # their units the same way, in the same order, and never deadlock with one another.
+    return {
+        e.pk: e
+        for e in Enterprise.objects.select_for_update()
+        .select_related("zone")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+
+
+@transaction.atomic
+def permit_limit_record(
+    *,
+    actor: Principal,
+    enterprise: Enterprise,
+    pollutant: Pollutant,
+    permitted_grams: int,
+    valid_from: dt.date,
+    source: str,
+    sewer_grams: int | None = None,
+    valid_to: dt.date | None = None,
+) -> PermitLimit:
+    """Record a unit's permitted yearly quantity of a pollutant (排污许可量) for a period: 外排环境量,
+    and 接管量 for water pollutants. The bureau's administrators and the officers of the unit's zone
+    record it; a period overlapping another limit of the same unit and pollutant is refused."""
+    if not may(actor, "registry.record_permit"):
+        raise Forbidden(gettext("您的角色无权录入排污许可量"))
+    if not zone_allowed(actor, enterprise.zone_id):
+        raise Forbidden(gettext("您无权录入功能区“{zone}”排污单位的许可量").format(zone=enterprise.zone))
+    enterprise = _lock_units([enterprise.pk])[enterprise.pk]
+    values = {
+        "enterprise": enterprise,
+        "pollutant": pollutant,
+        "permitted_grams": permitted_grams,
+        "sewer_grams": sewer_grams,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "source": source,
+    }
+    errors = _check_permit_limit(actor, values)
+    if not errors:
+        for existing in PermitLimit.objects.filter(enterprise=enterprise, pollutant=pollutant):
+            if _overlaps(valid_from, valid_to, existing.valid_from, existing.valid_to):
+                errors["valid_from"] = _overlap_error(existing)
+                break
+    if errors:
+        first_field, first_message = next(iter(errors.items()))
+        raise ValidationFailed(
+            first_message,
+            field=first_field,
+            errors=[{"field": f, "message": m} for f, m in errors.items()],
+        )
+    return _create_permit_limit(actor, values, "permit_limit.record")
+
+
+def _import_date(value: Any) -> dt.date | str | None:
+    """A cell as a date: a date cell, or text written ``2024-01-01`` / ``2024/1/1``; blank is
+    ``None``; anything else comes back as the text, for the error."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip().replace("/", "-").replace(".", "-")
+    try:
+        return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+    except ValueError:
+        return str(value)
+
+
+def _pollutant_by_label() -> dict[str, Pollutant]:
+    by_label: dict[str, Pollutant] = {}
+    for pollutant in Pollutant.objects.all():
+        for label in (pollutant.code, pollutant.name, pollutant.name_en):
+            if label:
+                by_label[label.strip().upper()] = pollutant
+    return by_label
+
+
+@transaction.atomic
+def permit_limit_import(*, actor: Principal, rows: list[dict[str, Any]]) -> int:
+    """Record the permit limits of a spreadsheet (:data:`PERMIT_IMPORT_COLUMNS`), all or nothing;
+    returns how many were recorded.
+
+    Each row names the unit by its credit code and the pollutant by code or Chinese name, with the
+    quantities in the pollutant's unit. Every row is checked first (against the limits recorded
+    and against the file's other rows); if any is wrong nothing is written and
+    :class:`ValidationFailed` lists each problem with its ``row``, ``column``, ``value`` and ``message``.
+    """
+    if not may(actor, "registry.record_permit"):
+        raise Forbidden(gettext("您的角色无权录入排污许可量"))
+    if not rows:
+        raise ValidationFailed(gettext("文件中没有数据行"))
+    codes = {uscc.normalize(str(row.get("统一社会信用代码") or "")) for row in rows}
+    found = Enterprise.objects.filter(uscc__in=codes).values_list("pk", flat=True)
+    units = {e.uscc: e for e in _lock_units(list(found)).values()}
+    pollutants = _pollutant_by_label()
+    problems: list[dict[str, Any]] = []
+    plans: list[dict[str, Any]] = []
+    for row in rows:
+        number = row.get("_row", 0)
+        raw = {field: row.get(header) for header, field in PERMIT_IMPORT_COLUMNS}
+        errors: dict[str, str] = {}
+        enterprise = units.get(uscc.normalize(str(raw["uscc"] or "")))
+        if enterprise is None:
+            errors["uscc"] = gettext("统一社会信用代码“{code}”未登记").format(code=raw["uscc"] or "")
+        pollutant = pollutants.get(str(raw["pollutant"] or "").strip().upper())
+        if pollutant is None:
+            errors["pollutant"] = gettext("污染物“{name}”不是总量管控因子").format(
+                name=raw["pollutant"] or ""
+            )
+        values: dict[str, Any] = {"enterprise": enterprise, "pollutant": pollutant, "source": raw["source"]}
+        for field in ("permitted_grams", "sewer_grams"):
+            text = raw[field]
+            if field == "sewer_grams" and (text is None or not str(text).strip()):
+                values[field] = None
+                continue
+            if pollutant is None:
+                continue
+            try:
+                values[field] = parse_quantity(text, pollutant.unit)
+            except QuantityError as exc:
+                errors[field] = exc.message
+        for field in ("valid_from", "valid_to"):
+            day = _import_date(raw[field])
+            if isinstance(day, str):
+                errors[field] = gettext("日期应写成 2024-01-01")
+            else:
+                values[field] = day
+        for field, message in _check_permit_limit(actor, values).items():
+            key = "uscc" if field == "enterprise" else field
+            errors.setdefault(key, message)
+        if not errors and enterprise is not None and pollutant is not None:
+            for existing in PermitLimit.objects.filter(enterprise=enterprise, pollutant=pollutant):
+                if _overlaps(
+                    values["valid_from"], values["valid_to"], existing.valid_from, existing.valid_to
+                ):
+                    errors["valid_from"] = _overlap_error(existing)
+                    break
+            for other in plans:
+                if (
+                    other["enterprise"] == enterprise
+                    and other["pollutant"] == pollutant
+                    and _overlaps(
+                        values["valid_from"], values["valid_to"], other["valid_from"], other["valid_to"]
+                    )
+                ):
+                    errors["valid_from"] = gettext("与第 {row} 行同一单位同一污染物的有效期重叠").format(
+                        row=other["_row"]
+                    )
+                    break
+        for field, message in errors.items():
+            problems.append(
+                {
+                    "row": number,
+                    "column": PERMIT_IMPORT_LABELS.get(field, field),
+                    "value": "" if raw.get(field) is None else str(raw.get(field)),
+                    "message": message,
+                }
+            )
+        plans.append({**values, "_row": number})
+    if problems:
+        raise ValidationFailed(
+            gettext("导入被拒绝：{v0} 行共 {v1} 处错误，未写入任何数据").format(
+                v0=len({p["row"] for p in problems}), v1=len(problems)
+            ),
+            errors=problems,
+        )
+    for values in plans:
+        _create_permit_limit(actor, values, "permit_limit.import")
+    return len(plans)
+
+
+# --- 工作日历: the working-day calendar -----------------------------------------------------------
+
+CALENDAR_FIELDS = ["date", "is_working_day", "name"]
+
+
+@transaction.atomic
+def calendar_day_set(*, actor: Principal, date: dt.date, is_working_day: bool, name: str) -> CalendarDay:
+    """Add an exception to the working-day calendar: a holiday on a weekday or an adjusted working
+    day on a weekend (what the State Council's notice says). A day that already is what it would
+    be marked (a working Monday, a Saturday off) is refused; so is a second entry for a day."""
+    if not may(actor, "registry.manage_calendar"):
+        raise Forbidden(gettext("您的角色无权维护工作日历"))
+    dates.PLATFORM.check(date, label=gettext("日期"), field="date")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(gettext("请填写名称（如国庆节、调休上班）"), field="name")
+    if len(name) > 50:
+        raise ValidationFailed(gettext("名称不能超过 50 个字"), field="name")
+    if workdays.is_working_day(date, {}) == is_working_day:
+        message = (
+            gettext("{day} 是周一至周五，本来就是工作日，无需登记")
+            if is_working_day
+            else gettext("{day} 是周末，本来就不是工作日，无需登记")
+        )
+        raise ValidationFailed(message.format(day=date.isoformat()), field="is_working_day")
+    duplicate = gettext("{day} 已在工作日历中").format(day=date.isoformat())
+    if CalendarDay.objects.filter(date=date).exists():
+        raise Conflict(duplicate)
+    row = create_once(CalendarDay, duplicate, date=date, is_working_day=is_working_day, name=name)
+    record(actor=actor, action="calendar.add", obj=row, after=snapshot(row, CALENDAR_FIELDS))
+    return row
+
+
+@transaction.atomic
+def calendar_day_delete(*, actor: Principal, day: CalendarDay) -> None:
+    """Remove an exception from the working-day calendar (the day is again what its weekday says)."""
+    if not may(actor, "registry.manage_calendar"):
+        raise Forbidden(gettext("您的角色无权维护工作日历"))
+    # Lock the row so that two administrators removing it at once write one audit event.
+    row = CalendarDay.objects.select_for_update().filter(pk=day.pk).first()
+    if row is None:
+        raise Conflict(gettext("该日期已不在工作日历中"))
+    before, pk, label = snapshot(row, CALENDAR_FIELDS), row.pk, str(row)
+    row.delete()
+    record(
+        actor=actor,
+        action="calendar.delete",
+        object_type="registry.calendarday",
+        object_id=pk,
+        object_repr=label,
+        before=before,
+    )

@@ -18,3 +18,13 @@ urlpatterns = [
     path("rules/", views.RuleListView.as_view(), name="rule_list"),
     path("rules/new/", views.rule_create, name="rule_create"),
 ]
+
+urlpatterns += [
+    path("enterprises/<int:pk>/permit-limits/new/", views.permit_limit_create, name="permit_limit_create"),
+    path("permit-limits/", views.PermitLimitListView.as_view(), name="permit_limit_list"),
+    path("permit-limits/import/", views.permit_limit_import, name="permit_limit_import"),
+    path("permit-limits/import/template.xlsx", views.permit_limit_template, name="permit_limit_template"),
+    path("calendar/", views.CalendarListView.as_view(), name="calendar_list"),
+    path("calendar/new/", views.calendar_create, name="calendar_create"),
+    path("calendar/<int:pk>/delete/", views.calendar_delete, name="calendar_delete"),
+]

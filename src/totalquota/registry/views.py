@@ -1,4 +1,5 @@
-"""Registry pages: enterprises (list, detail, create, edit, import), zones, pollutants, rules."""
+"""Registry pages: enterprises (list, detail, create, edit, import), zones, pollutants, rules,
+permit limits (list, add, import) and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import tempfile
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.shortcuts import render
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -24,12 +27,32 @@ from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import read_table, text_cells, xlsx_response
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
-from totalquota.registry.filters import EnterpriseFilter, RuleParameterFilter
-from totalquota.registry.forms import EnterpriseForm, ImportForm, RuleParameterForm, ZoneForm
-from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, RuleParameter, Zone
+from totalquota.registry.filters import (
+    CalendarDayFilter,
+    EnterpriseFilter,
+    PermitLimitFilter,
+    RuleParameterFilter,
+)
+from totalquota.registry.forms import (
+    CalendarDayForm,
+    EnterpriseForm,
+    ImportForm,
+    PermitLimitForm,
+    RuleParameterForm,
+    ZoneForm,
+)
+from totalquota.registry.models import (
+    CalendarDay,
+    Enterprise,
+    ManagementCategory,
+    PermitLimit,
+    Pollutant,
+    RuleParameter,
+    Zone,
+)
 from totalquota.registry.rules import RULE_KEYS, RuleKey, display_value
-from totalquota.registry.selectors import active_zones, with_filing_thresholds
-from totalquota.web.forms import form_page, import_page, saved
+from totalquota.registry.selectors import active_zones, permit_limits, with_filing_thresholds
+from totalquota.web.forms import form_page, import_page, post_action, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 
@@ -85,6 +108,11 @@ def enterprise_detail(request, pk: int):
             "staff": enterprise.staff.filter(is_active=True)
             if may(request.user, "accounts.manage_users")
             else [],
+            "permit_limits": permit_limits(enterprise),
+            "today": timezone.localdate(),
+            "can_record_permit": may(request.user, "registry.record_permit")
+            and zone_allowed(request.user, enterprise.zone_id)
+            and bool(enterprise.permit_number),
         },
     )
 
@@ -356,4 +384,219 @@ def rule_create(request):
         title=_("设置规则参数"),
         cancel_url=reverse("registry:rule_list"),
         intro=_("规则参数按生效日期管理：新取值自生效日期起适用，已作出的决定保留其当时使用的取值。"),
+    )
+
+
+# --- 排污许可量 ----------------------------------------------------------------------------------
+
+
+class PermitLimitListView(ScopedListView):
+    """Every unit's permit limits (排污许可量), filtered by zone and pollutant, exportable."""
+
+    model = PermitLimit
+    action = "registry.view"
+    title = gettext_lazy("排污许可量")
+    search_fields = ["enterprise__name", "enterprise__uscc", "permit_number", "source"]
+    search_placeholder = gettext_lazy("单位名称、信用代码、许可证编号、依据")
+    filterset_class = PermitLimitFilter
+    export_name = gettext_lazy("排污许可量")
+    related = ("enterprise__zone", "pollutant", "recorded_by")
+    columns = model_columns(
+        PermitLimit,
+        Column(gettext_lazy("排污单位"), "enterprise.name"),
+        Column(gettext_lazy("统一社会信用代码"), "enterprise.uscc"),
+        Column(gettext_lazy("功能区"), "enterprise.zone.name"),
+        "permit_number",
+        Column(gettext_lazy("污染物"), "pollutant.display_name"),
+        Column(
+            gettext_lazy("许可排放量（外排环境量）"),
+            lambda r: format_quantity(r.permitted_grams, r.pollutant.unit),
+            css="num",
+        ),
+        Column(
+            gettext_lazy("许可排放量（接管量）"),
+            lambda r: "" if r.sewer_grams is None else format_quantity(r.sewer_grams, r.pollutant.unit),
+            css="num",
+        ),
+        Column(gettext_lazy("单位"), "pollutant.display_unit"),
+        "valid_from valid_to",
+        Column(gettext_lazy("依据"), "source", css="wrap"),
+        "recorded_by",
+    )
+    buttons = [
+        Button(
+            "registry.record_permit",
+            gettext_lazy("导入许可量"),
+            "registry:permit_limit_import",
+            icon="bi-upload",
+            style="outline-primary",
+        )
+    ]
+
+
+@login_required
+def permit_limit_create(request, pk: int):
+    """The form adding a permit limit to a unit (from its page)."""
+    principal = require(request.user, "registry.record_permit")
+    enterprise = access(request.user, Enterprise.objects.select_related("zone"), pk, "registry.record_permit")
+    if not zone_allowed(principal, enterprise.zone_id):
+        raise PermissionDenied(_("您无权录入该单位的许可量"))
+    form = PermitLimitForm(request.POST or None, initial={"source": f"排污许可证 {enterprise.permit_number}"})
+    return form_page(
+        request,
+        form,
+        save=lambda _data: services.permit_limit_record(
+            actor=principal, enterprise=enterprise, **form.service_data()
+        ),
+        done=lambda _row: saved(request, _("已录入许可量。"), enterprise),
+        title=_("录入排污许可量：%(name)s") % {"name": enterprise.name},
+        cancel_url=enterprise.get_absolute_url(),
+        intro=_(
+            "每个污染物的许可量按有效期管理，同一污染物的有效期不能重叠；接管量仅适用于水污染物。"
+            "许可证编号取自该单位的登记信息。"
+        ),
+    )
+
+
+@login_required
+@multipart_post
+def permit_limit_import(request):
+    principal = require(request.user, "registry.record_permit")
+
+    def save(file: Any) -> int:
+        rows = read_table(file, headers=[h for h, _f in services.PERMIT_IMPORT_COLUMNS])
+        return services.permit_limit_import(actor=principal, rows=rows)
+
+    return import_page(
+        request,
+        ImportForm(request.POST or None, request.FILES or None),
+        save=save,
+        done=lambda count: saved(
+            request, _("导入完成：录入许可量 %(n)d 条。") % {"n": count}, "registry:permit_limit_list"
+        ),
+        title=_("导入排污许可量"),
+        template="registry/permit_limit_import.html",
+    )
+
+
+@login_required
+def permit_limit_template(request):
+    """The import template of permit limits: headers, the pollutants and their units, instructions."""
+    require(request.user, "registry.record_permit")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "排污许可量"
+    ws.append([h for h, _f in services.PERMIT_IMPORT_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE7F3")
+    for i, width in enumerate([22, 14, 24, 22, 14, 14, 40], start=1):
+        ws.column_dimensions[chr(64 + i)].width = width
+    for col in ("A", "C", "D"):
+        for row in range(2, 2002):
+            ws[f"{col}{row}"].number_format = "@"
+    codes = ",".join(p.name for p in Pollutant.objects.all())
+    pollutant_dv = DataValidation(type="list", formula1=f'"{codes}"', allow_blank=False)
+    ws.add_data_validation(pollutant_dv)
+    pollutant_dv.add("B2:B2001")
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("填写说明")
+    notes.append(("列", "说明"))
+    notes.append(("统一社会信用代码", "必填，已登记且有排污许可证编号的单位"))
+    notes.append(("污染物", "必填，污染物代码或中文名称"))
+    notes.append(("许可排放量（外排环境量）", "必填，每年，按下表中该污染物的单位填写，最小单位为 1 克"))
+    notes.append(("许可排放量（接管量）", "仅水污染物，可不填"))
+    notes.append(
+        (
+            "有效期自 / 有效期至",
+            "日期，如 2024-01-01；长期有效的“有效期至”可不填；同一单位同一污染物的有效期不能重叠",
+        )
+    )
+    notes.append(("依据", "必填，如排污许可证编号及核发日期"))
+    notes.append(("规则", "任何一行有错误时整个文件不予导入，平台逐行列出错误；修改后重新上传即可"))
+    notes.append(("", ""))
+    notes.append(("污染物", "单位"))
+    for pollutant in Pollutant.objects.all():
+        notes.append((f"{pollutant.code} {pollutant.name}", pollutant.display_unit))
+    notes.column_dimensions["A"].width = 26
+    notes.column_dimensions["B"].width = 90
+    out = tempfile.SpooledTemporaryFile()
+    text_cells(wb).save(out)
+    out.seek(0)
+    return xlsx_response(out, "排污许可量导入模板.xlsx")
+
+
+# --- 工作日历 ------------------------------------------------------------------------------------
+
+
+class CalendarListView(ScopedListView):
+    """The working-day calendar's exceptions (holidays on weekdays, adjusted working weekends), by year."""
+
+    model = CalendarDay
+    action = "registry.manage_calendar"
+    title = gettext_lazy("工作日历")
+    search_fields = ["name"]
+    search_placeholder = gettext_lazy("名称")
+    filterset_class = CalendarDayFilter
+    export_name = gettext_lazy("工作日历")
+    paginate_by = 50
+    template_name = "registry/calendar_list.html"
+    columns = model_columns(
+        CalendarDay,
+        "date",
+        Column(gettext_lazy("星期"), lambda r: WEEKDAYS[r.date.weekday()]),
+        Column(gettext_lazy("类型"), lambda r: _("调休上班") if r.is_working_day else _("放假")),
+        Column(gettext_lazy("名称"), "name"),
+    )
+    buttons = [Button("registry.manage_calendar", gettext_lazy("添加例外日期"), "registry:calendar_create")]
+
+    def get(self, request, *args, **kwargs):
+        if "year" not in request.GET:  # this year's calendar unless another year is asked for
+            request.GET = request.GET.copy()
+            request.GET["year"] = str(timezone.localdate().year)
+        return super().get(request, *args, **kwargs)
+
+
+WEEKDAYS: list[Any] = [
+    gettext_lazy("星期一"),
+    gettext_lazy("星期二"),
+    gettext_lazy("星期三"),
+    gettext_lazy("星期四"),
+    gettext_lazy("星期五"),
+    gettext_lazy("星期六"),
+    gettext_lazy("星期日"),
+]
+
+
+@login_required
+def calendar_create(request):
+    principal = require(request.user, "registry.manage_calendar")
+    return form_page(
+        request,
+        CalendarDayForm(request.POST or None),
+        save=lambda data: services.calendar_day_set(actor=principal, **data),
+        done=lambda row: saved(
+            request,
+            _("已添加 %(day)s。") % {"day": row.date.isoformat()},
+            f"{reverse('registry:calendar_list')}?year={row.date.year}",
+        ),
+        title=_("添加工作日历例外"),
+        cancel_url=reverse("registry:calendar_list"),
+        intro=_(
+            "只登记例外：周一至周五的法定节假日（放假）和周末的调休上班日；其余周一至周五为工作日，周六、周日休息。"
+            "截止日期落在休息日的，顺延至下一个工作日。"
+        ),
+    )
+
+
+@login_required
+@require_POST
+def calendar_delete(request, pk: int):
+    principal = require(request.user, "registry.manage_calendar")
+    day = access(request.user, CalendarDay, pk, "registry.manage_calendar")
+    return post_action(
+        request,
+        lambda: services.calendar_day_delete(actor=principal, day=day),
+        _("已删除 %(day)s。") % {"day": day.date.isoformat()},
+        f"{reverse('registry:calendar_list')}?year={day.date.year}",
     )

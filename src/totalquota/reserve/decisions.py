@@ -21,6 +21,7 @@ from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
 from totalquota.reserve import rules
+from totalquota.reserve.attainment import latest_attainment
 from totalquota.reserve.models import (
     REVIEW_DOCUMENTS,
     ApplicationLine,
@@ -50,18 +51,19 @@ def floor_grams(value: Fraction) -> int:
     return value.numerator // value.denominator
 
 
-def attainment_for(pollutant: Pollutant, on: dt.date) -> tuple[str | None, AttainmentStatus | None]:
-    """The indicator that decides the pollutant's ratio and its latest assessed status before ``on``'s year."""
+def attainment_for(
+    pollutant: Pollutant, on: dt.date, zone: Zone | None = None
+) -> tuple[str | None, AttainmentStatus | None]:
+    """The indicator that decides the pollutant's ratio and its latest assessed status before
+    ``on``'s year: the zone's own record of that year where it has one, else the park's (records
+    are kept once, per zone or for the park, never copied to each zone)."""
     try:
         indicator = rule_value(rules.ATTAINMENT_INDICATOR.key, on, pollutant=pollutant).value
     except RuleViolation:
         return None, None
-    status = (
-        AttainmentStatus.objects.filter(indicator=indicator, year__lt=on.year).order_by("-year").first()
-        if indicator
-        else None
-    )
-    return indicator, status
+    if not indicator:
+        return indicator, None
+    return indicator, latest_attainment(zone=zone, indicator=indicator, before_year=on.year)
 
 
 def indicator_name(code: str) -> str:
@@ -89,7 +91,7 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
         route = Route.FILING if new_discharge_grams == 0 else Route.REVIEW
     else:
         route = Route.FILING if new_discharge_grams <= threshold.value else Route.REVIEW
-    indicator, status = attainment_for(pollutant, on)
+    indicator, status = attainment_for(pollutant, on, zone)
     key = rules.BALANCE_RATIO.key
     if status is not None and not status.attained:
         key = rules.NONATTAINMENT_RATIO.key
@@ -101,6 +103,8 @@ def decide_line(*, zone: Zone, pollutant: Pollutant, new_discharge_grams: int, o
         "year": status.year if status else None,
         "attained": status.attained if status else None,
         "source": status.source if status else None,
+        # which assessment the ratio read: the zone's own (its code) or the park's ("park")
+        "assessed_for": status.assessed_for if status else None,
     }
     deduction = ceil_grams(new_discharge_grams * ratio)
     with in_chinese():  # the record keeps the explanation in Chinese; pages explain in their language

@@ -196,6 +196,13 @@ class VerifiedEmissionForm(QuantityForm):
 
 class AttainmentForm(StyledForm):
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    zone = forms.ModelChoiceField(
+        label=_("功能区"),
+        queryset=Zone.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("全园区"),
+        help_text=_("不选功能区即为全园区的评价；功能区没有自己的记录时按全园区的记录"),
+    )
     indicator = forms.ChoiceField(label=_("指标"), choices=Indicator.choices)
     attained = forms.BooleanField(label=_("达标"), required=False)
     source = forms.CharField(label=_("依据"), max_length=300)

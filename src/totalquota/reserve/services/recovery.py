@@ -15,6 +15,7 @@ from totalquota.emissions.models import VerifiedEmission
 from totalquota.emissions.services import enter_once
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
+from totalquota.registry.models import Zone
 from totalquota.reserve import workflow
 from totalquota.reserve.decisions import recovery_figures
 from totalquota.reserve.models import (
@@ -33,22 +34,37 @@ from totalquota.workflow.kernel import create_transition, perform
 
 @transaction.atomic
 def attainment_record(
-    *, actor: Principal, year: int, indicator: str, attained: bool, source: str
+    *,
+    actor: Principal,
+    year: int,
+    indicator: str,
+    attained: bool,
+    source: str,
+    zone: Zone | None = None,
 ) -> AttainmentStatus:
-    """Enter whether an ambient indicator met its standard in a year (it decides the RES-2 ratio)."""
+    """Enter whether an ambient indicator met its standard in a year, for a functional zone or
+    (``zone=None``) the whole park; it decides the RES-2 ratio and the TOT-3 determination of the
+    zone (a zone without its own record is read through the park's). A second record of the same
+    zone (or park), indicator and year is a 409."""
     if not (source or "").strip():
         raise ValidationFailed(gettext("请注明依据（如年度环境质量公报）"), field="source")
     dates.check_scope_year(year)
     if indicator not in Indicator.values:
-        raise ValidationFailed("指标应为：" + "、".join(Indicator.values), field="indicator")
+        raise ValidationFailed(gettext("指标应为：") + "、".join(Indicator.values), field="indicator")
+    if zone is not None and not zone.is_active:
+        raise ValidationFailed(gettext("功能区“{zone}”已停用").format(zone=zone), field="zone")
     return enter_once(
         actor=actor,
         model=AttainmentStatus,
         action="reserve.attainment",
-        duplicate=f"{year} 年该指标的达标状况已录入",
-        unique={"year": year, "indicator": indicator},
+        duplicate=(
+            gettext("{year} 年全园区该指标的达标状况已录入").format(year=year)
+            if zone is None
+            else gettext("{year} 年{zone}该指标的达标状况已录入").format(year=year, zone=zone.name)
+        ),
+        unique={"year": year, "indicator": indicator, "zone": zone},
         attained=attained,
-        source=source,
+        source=source.strip(),
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,9 +19,10 @@ from totalquota.accounts.permissions import access, principal_of, require, restr
 from totalquota.emissions import services as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.lib.units import format_quantity
+from totalquota.registry.models import Zone
 from totalquota.reserve import selectors, services
 from totalquota.reserve.forms import AttainmentForm, RecoveryForm, VerifiedEmissionForm
-from totalquota.reserve.models import AttainmentStatus, QuotaApplication, RecoveryCase
+from totalquota.reserve.models import PARK, AttainmentStatus, Indicator, QuotaApplication, RecoveryCase
 from totalquota.reserve.views.common import in_grams
 from totalquota.reserve.workflow import RECOVERY_ACTIONS
 from totalquota.web.actions import action_view
@@ -127,14 +130,47 @@ def verified_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _assessed_zones() -> list[tuple[str, Any]]:
+    """The zone filter's choices: the whole park's records, or one zone's."""
+    return [(PARK, _("全园区"))] + [(str(z.pk), z.name) for z in Zone.objects.all()]
+
+
+class AttainmentFilter(django_filters.FilterSet):
+    zone = django_filters.ChoiceFilter(label=gettext_lazy("功能区"), choices=(), method="by_zone")
+    year = django_filters.NumberFilter(label=gettext_lazy("年度"))
+    indicator = django_filters.ChoiceFilter(label=gettext_lazy("指标"), choices=Indicator.choices)
+    attained = django_filters.BooleanFilter(label=gettext_lazy("达标"))
+
+    class Meta:
+        model = AttainmentStatus
+        fields = ["zone", "year", "indicator", "attained"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["zone"].extra["choices"] = _assessed_zones()
+
+    def by_zone(
+        self, queryset: QuerySet[AttainmentStatus], name: str, value: str
+    ) -> QuerySet[AttainmentStatus]:
+        if value == PARK:
+            return queryset.filter(zone__isnull=True)
+        return queryset.filter(zone_id=value) if value.isdigit() else queryset.none()
+
+
 class AttainmentListView(ScopedListView):
     model = AttainmentStatus
     action = "reserve.view"
     title = gettext_lazy("环境质量达标状况")
     export_name = gettext_lazy("环境质量达标状况")
+    search_fields = ["source", "zone__name", "zone__code"]
+    search_placeholder = gettext_lazy("依据、功能区")
+    filterset_class = AttainmentFilter
+    related = ("zone", "recorded_by")
     columns = model_columns(
         AttainmentStatus,
-        "year indicator attained",
+        "year",
+        Column(gettext_lazy("功能区"), lambda r: r.zone.name if r.zone_id else _("全园区")),
+        "indicator attained",
         Column(gettext_lazy("依据"), "source", css="wrap"),
         "recorded_by",
     )
@@ -153,5 +189,8 @@ def attainment_create(request: HttpRequest) -> HttpResponse:
         refused=refusal_above,
         title=_("录入环境质量达标状况"),
         cancel_url=reverse("reserve:attainment_list"),
-        intro=_("上年度不达标的指标决定相关污染物的平衡比例（RES-2）。"),
+        intro=_(
+            "上年度不达标的指标决定相关污染物的平衡比例（RES-2）和本年度允许排放量的核定（TOT-3）；"
+            "每个功能区（或全园区）、指标和年度一条记录，功能区没有自己的记录时按全园区的记录。"
+        ),
     )
