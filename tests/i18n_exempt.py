@@ -57,7 +57,7 @@ TYPED_FIELDS: list[str] = [
     "reserve.UpperLevelRequest.reference",
     "reserve.RecoveryCase.reason",
     "reserve.UpperDeduction.reason",
-    "reserve.AttainmentStatus.source",
+    "registry.AttainmentStatus.source",
     "emissions.VerifiedEmission.source",
     "reductions.DeclarationRound.note",
     "reductions.AccountingFactor.name",

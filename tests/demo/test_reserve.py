@@ -11,15 +11,9 @@ from django.utils import timezone
 
 from totalquota.common.files import sniff
 from totalquota.demo.context import STEPS, DemoContext
-from totalquota.registry.models import Enterprise, PermitLimit
+from totalquota.registry.models import AttainmentStatus, Enterprise, PermitLimit
 from totalquota.registry.selectors import permitted_for
-from totalquota.reserve.models import (
-    ApplicationLine,
-    ApplicationStatus,
-    AttainmentStatus,
-    QuotaApplication,
-    Route,
-)
+from totalquota.reserve.models import ApplicationLine, ApplicationStatus, QuotaApplication, Route
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.thread_helpers import run_at_once
-from totalquota.registry.models import CalendarDay, PermitLimit, Pollutant
-from totalquota.reserve.models import AttainmentStatus
+from totalquota.registry.models import AttainmentStatus, CalendarDay, PermitLimit, Pollutant
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 TIMEOUT = 120

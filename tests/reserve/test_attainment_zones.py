@@ -14,10 +14,9 @@ from tests.reserve.conftest import T, line
 from tests.xlsx_helpers import read_export, response_bytes
 from totalquota.audit.models import AuditEvent
 from totalquota.lib.errors import Conflict, ValidationFailed
-from totalquota.registry.models import Medium
+from totalquota.registry.models import AttainmentStatus, Medium
 from totalquota.reserve import selectors, services
 from totalquota.reserve.decisions import decide_line
-from totalquota.reserve.models import AttainmentStatus
 
 pytestmark = pytest.mark.django_db
 

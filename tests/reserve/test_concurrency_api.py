@@ -26,9 +26,9 @@ from totalquota.accounts.roles import Role
 from totalquota.accounts.services import token_issue
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Phase, Transfer
-from totalquota.registry.models import Pollutant
+from totalquota.registry.models import AttainmentStatus, Pollutant
 from totalquota.reserve import services
-from totalquota.reserve.models import ApplicationStatus, AttainmentStatus, QuotaApplication
+from totalquota.reserve.models import ApplicationStatus, QuotaApplication
 
 PER_ZONE = 24  # 20 fit in each zone; the other 4 must be refused
 T = 1_000_000  # grams in a tonne

@@ -12,7 +12,9 @@ from totalquota.emissions.models import (
     ReportVersion,
     VerifiedEmission,
 )
-from totalquota.registry.models import Enterprise, Pollutant
+from totalquota.registry.attainment import attainment_of
+from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.registry.selectors import permitted_figures
 
 
 def latest_verified(
@@ -28,8 +30,8 @@ def latest_verified(
 
 def permitted_of(enterprise: Enterprise, year: int) -> dict[int, int]:
     """The unit's permitted yearly emissions (外排环境量, grams) by pollutant id, as its permit data
-    state them for ``year`` (``registry.PermitLimit``, joined when the permit data land)."""
-    return {}
+    state them for ``year`` (``registry.PermitLimit``: the limit in force on 31 December)."""
+    return {pid: limit.permitted_grams for pid, limit in permitted_figures(enterprise, year).items()}
 
 
 def allowed_of(enterprise: Enterprise, year: int) -> dict[int, int]:
@@ -96,25 +98,22 @@ def accepted_lines(*, year: int, enterprise: Enterprise | None = None) -> Any:
     return qs.select_related("pollutant", "version__report")
 
 
-AIR_INDICATORS = ("O3", "PM25", "PM10", "NO2", "SO2")
-WATER_INDICATORS = ("WATER",)
-
-
-def quality_attained(*, zone: Any, medium: str, year: int) -> tuple[bool | None, list[dict[str, Any]]]:
-    """Whether the environmental quality of ``medium`` (``air`` or ``water``) was attained in
-    ``year`` (TOT-3): not attained when any recorded indicator of the medium was not; ``None``
-    when nothing is recorded. Returns the records used, for the derivation.
-
-    Reads the park-wide assessments (``AttainmentStatus``) until they grow a zone."""
-    from django.apps import apps
-
-    model = apps.get_model("reserve", "AttainmentStatus")
-    indicators = WATER_INDICATORS if medium == "water" else AIR_INDICATORS
-    rows = list(model.objects.filter(year=year, indicator__in=indicators).order_by("indicator"))
+def quality_attained(
+    *, zone: Zone | None, medium: str, year: int
+) -> tuple[bool | None, list[dict[str, Any]]]:
+    """Whether the environmental quality of ``medium`` was attained in ``zone`` in ``year`` (TOT-3;
+    ``registry.attainment.attainment_of``: the zone's record of each indicator, else the park's),
+    with the records used as a derivation shows them."""
+    attained, rows = attainment_of(zone=zone, medium=medium, year=year)
     used = [
-        {"indicator": r.indicator, "year": r.year, "attained": r.attained, "source": r.source, "zone": None}
+        {
+            "indicator": r.indicator,
+            "year": r.year,
+            "attained": r.attained,
+            "source": r.source,
+            "zone": r.zone.code if r.zone_id else None,
+            "id": r.pk,
+        }
         for r in rows
     ]
-    if not rows:
-        return None, used
-    return all(r.attained for r in rows), used
+    return attained, used

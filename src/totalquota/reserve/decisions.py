@@ -18,16 +18,14 @@ from totalquota.emissions.models import VerifiedEmission
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.lib.units import MAX_GRAMS, format_quantity
-from totalquota.registry.models import Pollutant, Zone
+from totalquota.registry.attainment import latest_attainment
+from totalquota.registry.models import AttainmentStatus, Indicator, Pollutant, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, rule_value
 from totalquota.reserve import rules
-from totalquota.reserve.attainment import latest_attainment
 from totalquota.reserve.models import (
     REVIEW_DOCUMENTS,
     ApplicationLine,
-    AttainmentStatus,
     DocumentKind,
-    Indicator,
     QuotaApplication,
     RecoveryKind,
     Route,

@@ -19,9 +19,9 @@ from totalquota.lib.units import (
     normalize_form_data,
     parse_quantity,
 )
-from totalquota.registry.models import Enterprise, Pollutant, Zone
+from totalquota.registry.models import Enterprise, Indicator, Pollutant, Zone
 from totalquota.reserve.lines import read_line
-from totalquota.reserve.models import DocumentKind, ExclusionReason, Indicator, RecoveryKind
+from totalquota.reserve.models import DocumentKind, ExclusionReason, RecoveryKind
 
 LINE_INPUTS = [
     ("project_sewer_grams", _("本项目（接管量）")),

@@ -14,89 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 from totalquota.lib.units import format_quantity
-from totalquota.registry.models import Medium
 from totalquota.workflow.models import Transition
 
 USER = settings.AUTH_USER_MODEL
-
-
-class Indicator(models.TextChoices):
-    """Ambient quality indicators whose attainment decides the balance ratio."""
-
-    O3 = "O3", _("臭氧")
-    PM25 = "PM25", _("细颗粒物（PM2.5）")
-    PM10 = "PM10", _("可吸入颗粒物（PM10）")
-    NO2 = "NO2", _("二氧化氮")
-    SO2 = "SO2", _("二氧化硫")
-    WATER = "WATER", _("地表水考核断面")
-
-
-# The medium (``registry.Medium``) each indicator assesses: the ambient air indicators and the
-# surface-water sections. A medium's assessment is attained when every recorded indicator of it is
-# (TOT-3 determination; the RES-2 ratio reads one indicator per pollutant instead).
-INDICATOR_MEDIUM: dict[str, str] = {
-    Indicator.O3: Medium.AIR,
-    Indicator.PM25: Medium.AIR,
-    Indicator.PM10: Medium.AIR,
-    Indicator.NO2: Medium.AIR,
-    Indicator.SO2: Medium.AIR,
-    Indicator.WATER: Medium.WATER,
-}
-
-
-def indicators_of(medium: str) -> list[str]:
-    """The indicators that assess ``medium``; a pollutant that goes to air or water (heavy
-    metals, ``air_or_water``) is assessed by both media's indicators."""
-    media = {Medium.AIR, Medium.WATER} if medium == Medium.AIR_OR_WATER else {medium}
-    return [indicator for indicator, of in INDICATOR_MEDIUM.items() if of in media]
-
-
-class AttainmentStatus(models.Model):
-    """环境质量达标状况: whether an ambient indicator met its standard in a year, for one functional
-    zone or (``zone`` empty) the whole park.
-
-    One record per (zone or park, indicator, year). It serves both the RES-2 balance ratio and the
-    TOT-3 determination; a zone without its own record is read through the park's.
-    """
-
-    year = models.PositiveSmallIntegerField(_("年度"))
-    zone = optional_link("registry.Zone", _("功能区"), related_name="+")
-    indicator = models.CharField(_("指标"), max_length=8, choices=Indicator.choices)
-    attained = models.BooleanField(_("达标"))
-    source = models.CharField(_("依据"), max_length=300)
-    recorded_by = required_link(USER, _("录入人"), related_name="+")
-    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = verbose_name_plural = _("环境质量达标状况")
-        ordering = ["-year", "zone__sort_order", "indicator"]
-        constraints = [
-            # A NULL zone is never equal to another NULL in a unique index: the park's records
-            # need their own constraint.
-            models.UniqueConstraint(
-                fields=["year", "indicator"],
-                condition=Q(zone__isnull=True),
-                name="reserve_attainment_park_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["zone", "year", "indicator"],
-                condition=Q(zone__isnull=False),
-                name="reserve_attainment_zone_unique",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        where = self.zone.name if self.zone_id else "全园区"
-        return f"{self.year} {where} {self.get_indicator_display()} {'达标' if self.attained else '不达标'}"
-
-    @property
-    def assessed_for(self) -> str:
-        """What the record assesses, as decisions store it: the zone's code, or ``park``."""
-        return self.zone.code if self.zone_id else PARK
-
-
-# How a stored decision names the whole park where it could name a zone.
-PARK = "park"
 
 
 class Route(models.TextChoices):

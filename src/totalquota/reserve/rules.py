@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from totalquota.registry.models import Indicator
 from totalquota.registry.rules import RuleKey, register
-from totalquota.reserve.models import Indicator
 
 BALANCE_RATIO = register(
     RuleKey(

@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import Account, Phase, SourceType, Transfer
+
+# The environmental quality assessment, read by the RES-2 ratio and the emission total library.
+from totalquota.registry.attainment import attainment_of as attainment_of
+from totalquota.registry.attainment import latest_attainment as latest_attainment
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
-
-# The environmental quality assessment, read by the RES-2 ratio and the emission total library.
-from totalquota.reserve.attainment import attainment_of as attainment_of
-from totalquota.reserve.attainment import latest_attainment as latest_attainment
 from totalquota.reserve.decisions import Candidate, line_hold_state, recovery_candidate
 from totalquota.reserve.models import (
     OPEN_STATUSES,

@@ -52,6 +52,7 @@ add(
     (pgettext_lazy("plural", "排污单位"), "registry:enterprise_list", "registry.view", "bi-building", 10),
     (pgettext_lazy("plural", "功能区"), "registry:zone_list", "registry.view", "bi-map", 20),
     (pgettext_lazy("plural", "污染物"), "registry:pollutant_list", "registry.view", "bi-droplet", 30),
+    (_("排污许可量"), "registry:permit_limit_list", "registry.view", "bi-file-earmark-check", 35),
     (_("规则参数"), "registry:rule_list", "registry.view_rules", "bi-sliders", 40),
 )
 
@@ -62,6 +63,7 @@ add(
     (_("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
     (_("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
     (_("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
+    (_("工作日历"), "registry:calendar_list", "registry.manage_calendar", "bi-calendar3", 40),
 )
 
 add(

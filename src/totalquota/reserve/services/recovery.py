@@ -15,15 +15,13 @@ from totalquota.emissions.models import VerifiedEmission
 from totalquota.emissions.services import enter_once
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
-from totalquota.registry.models import Zone
+from totalquota.registry.models import AttainmentStatus, Indicator, Zone
 from totalquota.reserve import workflow
 from totalquota.reserve.decisions import recovery_figures
 from totalquota.reserve.models import (
     OPEN_RECOVERY,
     ApplicationLine,
     ApplicationStatus,
-    AttainmentStatus,
-    Indicator,
     RecoveryCase,
     RecoveryKind,
     RecoveryStatus,

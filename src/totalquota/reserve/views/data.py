@@ -19,10 +19,10 @@ from totalquota.accounts.permissions import access, principal_of, require, restr
 from totalquota.emissions import services as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.lib.units import format_quantity
-from totalquota.registry.models import Zone
+from totalquota.registry.models import PARK, AttainmentStatus, Indicator, Zone
 from totalquota.reserve import selectors, services
 from totalquota.reserve.forms import AttainmentForm, RecoveryForm, VerifiedEmissionForm
-from totalquota.reserve.models import PARK, AttainmentStatus, Indicator, QuotaApplication, RecoveryCase
+from totalquota.reserve.models import QuotaApplication, RecoveryCase
 from totalquota.reserve.views.common import in_grams
 from totalquota.reserve.workflow import RECOVERY_ACTIONS
 from totalquota.web.actions import action_view

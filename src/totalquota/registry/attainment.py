@@ -1,15 +1,14 @@
 """Reads of the environmental quality assessment (环境质量达标状况): one record per zone (or the
 whole park), indicator and year, read by the RES-2 balance ratio and by the emission total
 library's TOT-3 determination. A zone without its own record is read through the park's; nothing
-is copied to the zones. (A module of its own so that ``decisions`` and ``selectors`` both use it.)
+is copied to the zones.
 """
 
 from __future__ import annotations
 
 from django.db.models import F, Q
 
-from totalquota.registry.models import Zone
-from totalquota.reserve.models import AttainmentStatus, indicators_of
+from totalquota.registry.models import AttainmentStatus, Zone, indicators_of
 
 
 def _zone_or_park(zone: Zone | None) -> Q:
