@@ -19,8 +19,8 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
-@pytest.fixture
-def clock(monkeypatch):
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch):
     """Sets the platform's clock (services, ``auto_now`` fields and ``localdate`` follow it)."""
 
     def set_to(day: dt.date, hour: int = 10) -> None:
@@ -33,6 +33,10 @@ def clock(monkeypatch):
 
 def put_on_list(world, *units, by=None, year=YEAR, basis="重点管理排污许可证", reason=""):
     entries = listing.list_add(
-        actor=as_(by or world.admin), year=year, enterprises=list(units) or [world.company], basis=basis, reason=reason
+        actor=as_(by or world.admin),
+        year=year,
+        enterprises=list(units) or [world.company],
+        basis=basis,
+        reason=reason,
     )
     return entries[0] if len(entries) == 1 else entries

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from tests.emissions.conftest import as_, listed
-from tests.emissions.helpers_listing import clock  # noqa: F401
+from tests.emissions.helpers_listing import clock_fixture  # noqa: F401
 from totalquota.audit.models import AuditEvent
 from totalquota.emissions import deadlines
 from totalquota.emissions.models import DeadlineExtension, EmissionReport
@@ -47,7 +47,11 @@ def test_the_stand_in_moves_saturday_and_sunday_to_monday_only():
 
 def test_a_zone_may_have_its_own_report_deadline(world):
     RuleParameter.objects.create(
-        key="report_deadline", zone=world.zone_b, value="03-20", effective_from=D(2021, 1, 1), clause_id="TOT-2"
+        key="report_deadline",
+        zone=world.zone_b,
+        value="03-20",
+        effective_from=D(2021, 1, 1),
+        clause_id="TOT-2",
     )
     assert deadlines.report_due(world.other_company, 2025) == D(2026, 3, 20)
     assert deadlines.report_due(world.company, 2025) == D(2026, 3, 31)
@@ -108,7 +112,12 @@ def test_only_the_bureau_extends(world, clock):
 
     with pytest.raises(PermissionDenied):
         listing.deadline_extend(
-            actor=as_(world.officer), kind="report", year=2025, zone=world.zone_a, due_on=D(2026, 4, 10), reason="x"
+            actor=as_(world.officer),
+            kind="report",
+            year=2025,
+            zone=world.zone_a,
+            due_on=D(2026, 4, 10),
+            reason="x",
         )
     assert not DeadlineExtension.objects.exists()
 

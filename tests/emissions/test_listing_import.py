@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from tests.emissions.conftest import YEAR, as_
-from tests.emissions.helpers_listing import AFTER_DEADLINE, clock, put_on_list  # noqa: F401
+from tests.emissions.helpers_listing import AFTER_DEADLINE, clock_fixture, put_on_list  # noqa: F401
 from tests.factories import EnterpriseFactory
 from tests.xlsx_helpers import read_xlsx, xlsx_upload
 from totalquota.audit.models import AuditEvent
@@ -124,7 +124,8 @@ def test_the_import_page_takes_the_template_and_shows_the_problems(world, clock)
     assert bad.status_code == 422 and "import-errors" in bad.content.decode()
     assert not ListEntry.objects.exists()
     good = client.post(
-        "/emissions/list/import/", {"year": YEAR, "file": xlsx_upload(HEADERS, [(world.company.uscc, "依据", "列入", "")])}
+        "/emissions/list/import/",
+        {"year": YEAR, "file": xlsx_upload(HEADERS, [(world.company.uscc, "依据", "列入", "")])},
     )
     assert good.status_code == 302
     assert ListEntry.objects.get().enterprise == world.company

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.emissions.conftest import YEAR, as_
-from tests.emissions.helpers_listing import AFTER_DEADLINE, clock, put_on_list  # noqa: F401
+from tests.emissions.helpers_listing import AFTER_DEADLINE, clock_fixture, put_on_list  # noqa: F401
 from tests.factories import EnterpriseFactory
 from totalquota.audit.models import AuditEvent
 from totalquota.emissions.models import EmissionReport, ListChange, ListEntry
@@ -21,9 +21,28 @@ KEY, SIMPLE, REG = ManagementCategory.KEY, ManagementCategory.SIMPLIFIED, Manage
 @pytest.fixture
 def registry(world):
     """Units of zone A and B of every category, with and without a permit, in two industries."""
-    a_key = EnterpriseFactory(zone=world.zone_a, name="甲区重点电镀", management_category=KEY, industry_code="C3360", industry_name="金属表面处理")
-    a_reg = EnterpriseFactory(zone=world.zone_a, name="甲区登记印刷", management_category=REG, permit_number="", industry_code="C2319", industry_name="包装装潢印刷")
-    b_key = EnterpriseFactory(zone=world.zone_b, name="乙区重点化工", management_category=KEY, industry_code="C2614", industry_name="有机化学原料制造")
+    a_key = EnterpriseFactory(
+        zone=world.zone_a,
+        name="甲区重点电镀",
+        management_category=KEY,
+        industry_code="C3360",
+        industry_name="金属表面处理",
+    )
+    a_reg = EnterpriseFactory(
+        zone=world.zone_a,
+        name="甲区登记印刷",
+        management_category=REG,
+        permit_number="",
+        industry_code="C2319",
+        industry_name="包装装潢印刷",
+    )
+    b_key = EnterpriseFactory(
+        zone=world.zone_b,
+        name="乙区重点化工",
+        management_category=KEY,
+        industry_code="C2614",
+        industry_name="有机化学原料制造",
+    )
     return {"a_key": a_key, "a_reg": a_reg, "b_key": b_key}
 
 
@@ -33,7 +52,10 @@ def names(qs):
 
 def test_a_proposal_filters_the_registry_by_category_zone_permit_and_industry(world, registry, clock):
     bureau = as_(world.admin)
-    assert names(listing.list_candidates(actor=bureau, year=YEAR, categories=[KEY])) == ["乙区重点化工", "甲区重点电镀"]
+    assert names(listing.list_candidates(actor=bureau, year=YEAR, categories=[KEY])) == [
+        "乙区重点化工",
+        "甲区重点电镀",
+    ]
     assert names(listing.list_candidates(actor=bureau, year=YEAR, zone=world.zone_b)) == sorted(
         ["乙区重点化工", world.other_company.name]
     )
@@ -43,7 +65,9 @@ def test_a_proposal_filters_the_registry_by_category_zone_permit_and_industry(wo
     assert names(listing.list_candidates(actor=bureau, year=YEAR, industry="印刷")) == ["甲区登记印刷"]
 
 
-def test_a_proposal_leaves_out_units_already_on_the_list_and_a_zone_officer_sees_their_zone(world, registry, clock):
+def test_a_proposal_leaves_out_units_already_on_the_list_and_a_zone_officer_sees_their_zone(
+    world, registry, clock
+):
     put_on_list(world, registry["a_key"])
     officer = names(listing.list_candidates(actor=as_(world.officer), year=YEAR))
     assert officer == sorted([world.company.name, "甲区登记印刷"])
@@ -51,7 +75,9 @@ def test_a_proposal_leaves_out_units_already_on_the_list_and_a_zone_officer_sees
     assert "甲区重点电镀" in names(listing.list_candidates(actor=as_(world.officer), year=YEAR + 1))
 
 
-def test_adding_lists_the_units_with_their_basis_and_keeps_a_change_and_an_audit_event(world, registry, clock):
+def test_adding_lists_the_units_with_their_basis_and_keeps_a_change_and_an_audit_event(
+    world, registry, clock
+):
     entries = put_on_list(world, registry["a_key"], world.company)
     assert {e.enterprise.name for e in entries} == {"甲区重点电镀", world.company.name}
     entry = ListEntry.objects.get(enterprise=registry["a_key"], year=YEAR)
@@ -133,7 +159,12 @@ def test_a_zone_extension_of_the_list_deadline_lets_changes_go_without_a_reason(
 
     entry = put_on_list(world)
     listing.deadline_extend(
-        actor=as_(world.reviewer), kind="list", year=YEAR, zone=world.zone_a, due_on=dt.date(2026, 3, 31), reason="机构调整"
+        actor=as_(world.reviewer),
+        kind="list",
+        year=YEAR,
+        zone=world.zone_a,
+        due_on=dt.date(2026, 3, 31),
+        reason="机构调整",
     )
     clock(AFTER_DEADLINE)
     listing.list_edit(actor=as_(world.officer), entry=entry, basis="新依据")

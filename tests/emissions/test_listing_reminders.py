@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.emissions.conftest import YEAR, as_, listed
-from tests.emissions.helpers_listing import clock  # noqa: F401
+from tests.emissions.helpers_listing import clock_fixture  # noqa: F401
 from tests.factories import EnterpriseFactory
 from totalquota.emissions.models import EmissionReport, Reminder
 from totalquota.emissions.services import listing
@@ -64,7 +64,7 @@ def test_the_daily_run_is_idempotent_per_unit_and_day(world, units, clock):
 
 
 def test_a_platform_reminder_reads_in_the_readers_language(world, units, clock):
-    from totalquota.emissions.views.listing import reminder_text
+    from totalquota.emissions.services.listing import reminder_text
 
     run(D(2026, 4, 2))
     reminder = Reminder.objects.filter(enterprise=units).get()
@@ -90,7 +90,9 @@ def test_a_unit_that_reported_is_not_reminded_and_a_message_is_needed(world, uni
             actor=as_(world.admin), year=YEAR, entries=world.company.list_entries.all(), message="请报送"
         )
     with pytest.raises(ValidationFailed):
-        listing.reminders_send(actor=as_(world.admin), year=YEAR, entries=units.list_entries.all(), message=" ")
+        listing.reminders_send(
+            actor=as_(world.admin), year=YEAR, entries=units.list_entries.all(), message=" "
+        )
     assert not Reminder.objects.exists()
 
 
@@ -129,7 +131,9 @@ def test_the_remind_button_of_the_overdue_page(world, units, clock):
     assert page.status_code == 200 and units.name in page.content.decode()
     assert world.other_company.name not in page.content.decode()
     entry = units.list_entries.get()
-    response = client.post("/emissions/overdue/remind/", {"year": YEAR, "entry": [entry.pk], "message": "请报送"})
+    response = client.post(
+        "/emissions/overdue/remind/", {"year": YEAR, "entry": [entry.pk], "message": "请报送"}
+    )
     assert response.status_code == 302
     assert Reminder.objects.get().sent_by == world.officer
     # Another zone's unit: nothing is sent.

@@ -1,8 +1,6 @@
 """Emission total library routes: the management list (TOT-1), deadlines and extensions, overdue
 units and reminders (TOT-2)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
@@ -191,9 +189,7 @@ class ReminderOut(Schema):
 
     @staticmethod
     def resolve_message(reminder: Reminder) -> str:
-        from totalquota.emissions.views.listing import reminder_text
-
-        return reminder_text(reminder)
+        return services.reminder_text(reminder)
 
 
 class ReadOut(Schema):

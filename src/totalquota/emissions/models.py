@@ -161,7 +161,7 @@ class Reminder(models.Model):
         _("提醒类型"), max_length=8, choices=ReminderKind.choices, default=ReminderKind.MANUAL
     )
     message = models.CharField(_("提醒内容"), max_length=300)
-    due_on = models.DateField(_("截止日期"), null=True, blank=True)
+    due_on = models.DateField(_("申报截止日"), null=True, blank=True)
     sent_by = optional_link(USER, _("提醒人"), related_name="+")
     sent_at = models.DateTimeField(_("提醒时间"), auto_now_add=True)
     sent_on = models.DateField(_("提醒日期"), null=True, blank=True)

@@ -302,7 +302,7 @@ def _restore(actor: Principal, entry: ListEntry, reason: str, late: bool) -> Lis
 
 # --- the XLSX import ---------------------------------------------------------------------------
 IMPORT_COLUMNS = ("统一社会信用代码", "列入依据", "操作", "理由")
-OPERATIONS = {
+OPERATIONS: dict[str, str] = {
     "列入": ListAction.ADD,
     "移出": ListAction.REMOVE,
     "恢复": ListAction.RESTORE,
@@ -583,6 +583,14 @@ def platform_message(kind: str, due_on: dt.date | None, year: int) -> str:
     return gettext("{year} 年度排放量申报将于 {day} 截止，贵单位尚未报送，请按时报送（TOT-2）").format(
         year=year, day=day
     )
+
+
+def reminder_text(reminder: Reminder) -> str:
+    """A reminder as its reader reads it: a person's text as typed, the platform's in the page's
+    language."""
+    if reminder.kind == ReminderKind.MANUAL:
+        return reminder.message
+    return platform_message(reminder.kind, reminder.due_on, reminder.year)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -37,7 +37,7 @@ from totalquota.emissions.forms_listing import (
     RemoveForm,
     emission_year,
 )
-from totalquota.emissions.models import DeadlineExtension, ListChange, ListEntry, Reminder, ReminderKind
+from totalquota.emissions.models import DeadlineExtension, ListChange, ListEntry, Reminder
 from totalquota.emissions.services import listing as services
 from totalquota.lib import uscc
 from totalquota.lib.errors import DomainError, NotFound
@@ -318,7 +318,7 @@ def list_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def list_template(request: HttpRequest) -> HttpResponse:
+def list_template(request: HttpRequest) -> FileResponse:
     """The import template: the four columns, a drop-down for the operation, and instructions."""
     require(request.user, "emissions.manage_list")
     wb = Workbook()
@@ -478,7 +478,7 @@ def _overdue_export(request: HttpRequest, year: int, rows: list[deadlines.UnitDu
         _("功能区"),
         _("排污单位"),
         _("统一社会信用代码"),
-        _("截止日期"),
+        _("申报截止日"),
         _("规则截止日"),
         _("延期理由"),
         _("申报情况"),
@@ -533,12 +533,7 @@ def overdue_remind(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def reminder_text(reminder: Reminder) -> str:
-    """A reminder as its reader reads it: a person's text as typed, the platform's in the page's
-    language."""
-    if reminder.kind == ReminderKind.MANUAL:
-        return reminder.message
-    return services.platform_message(reminder.kind, reminder.due_on, reminder.year)
+reminder_text = services.reminder_text
 
 
 class ReminderListView(ScopedListView):

@@ -44,7 +44,7 @@ def emissions_listing_cards(principal: Principal) -> list[Card]:
         for row in rows:
             if row.state == S.SUBMITTED:
                 continue
-            level = {S.OVERDUE: "danger", S.DUE_SOON: "warning"}.get(row.state, "info")
+            level = {str(S.OVERDUE): "danger", str(S.DUE_SOON): "warning"}.get(row.state, "info")
             note = row.state_label
             if row.due.extension is not None:
                 note = _("%(state)s；已延期：%(reason)s") % {
