@@ -59,6 +59,13 @@ TYPED_FIELDS: list[str] = [
     "reserve.UpperDeduction.reason",
     "registry.AttainmentStatus.source",
     "emissions.VerifiedEmission.source",
+    "emissions.ListEntry.basis",
+    "emissions.ListEntry.removed_reason",
+    "emissions.ListChange.reason",
+    "emissions.ListChange.before",  # JSON: the basis and reasons as typed
+    "emissions.ListChange.after",
+    "emissions.DeadlineExtension.reason",
+    "emissions.Reminder.message",  # a person's message as typed (the platform's are shown translated)
     "reductions.DeclarationRound.note",
     "reductions.AccountingFactor.name",
     "reductions.AccountingFactor.source",

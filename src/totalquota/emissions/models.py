@@ -65,6 +65,11 @@ class ListEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.year} {self.enterprise}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("emissions:list_entry", args=[self.pk])
+
 
 class ListAction(models.TextChoices):
     ADD = "add", _("列入")
@@ -135,16 +140,31 @@ class DeadlineExtension(models.Model):
         return f"{self.kind} {self.year} → {self.due_on}"
 
 
+class ReminderKind(models.TextChoices):
+    MANUAL = "manual", _("人工催报")
+    DUE_SOON = "due_soon", _("临近截止")
+    OVERDUE = "overdue", _("逾期未报")
+
+
 class Reminder(models.Model):
     """催报提醒: a reminder in the app to a unit about its report of ``year`` (from its zone or the
-    bureau, or sent by the platform as a deadline nears); the unit sees it until it has reported."""
+    bureau, or sent by the platform as a deadline nears); the unit sees it until it has reported.
+
+    The platform's own reminders (``kind`` due soon or overdue, ``sent_by`` empty) are sent at most
+    once a unit, year and day (``sent_on``), so the daily run can be repeated; their text is
+    written from ``due_on`` in the reader's language."""
 
     year = models.PositiveSmallIntegerField(_("排放年度"))
     enterprise = required_link("registry.Enterprise", _("排污单位"), related_name="+")
     zone = required_link("registry.Zone", _("功能区"), related_name="+")
+    kind = models.CharField(
+        _("提醒类型"), max_length=8, choices=ReminderKind.choices, default=ReminderKind.MANUAL
+    )
     message = models.CharField(_("提醒内容"), max_length=300)
+    due_on = models.DateField(_("申报截止日"), null=True, blank=True)
     sent_by = optional_link(USER, _("提醒人"), related_name="+")
     sent_at = models.DateTimeField(_("提醒时间"), auto_now_add=True)
+    sent_on = models.DateField(_("提醒日期"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
     scope_fields = UNIT_SCOPE
@@ -152,6 +172,13 @@ class Reminder(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = _("催报提醒")
         ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "year", "sent_on"],
+                condition=~Q(kind="manual"),
+                name="emissions_platform_reminder_once_a_day",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.year} {self.enterprise_id}"

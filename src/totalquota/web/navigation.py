@@ -93,6 +93,15 @@ add(
 )
 
 add(
+    "emissions",
+    # 名录与截止日期 (TOT-1, TOT-2)
+    (_("重点排污单位名录"), "emissions:list_list", "emissions.view", "bi-card-checklist", 10),
+    (_("未按期申报"), "emissions:overdue", "emissions.view", "bi-alarm", 12),
+    (_("截止日期与延期"), "emissions:deadline_list", "emissions.view", "bi-calendar-event", 14),
+    (_("催报提醒"), "emissions:reminders", "emissions.view", "bi-bell", 16),
+)
+
+add(
     "reports",
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
 )
