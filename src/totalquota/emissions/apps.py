@@ -8,3 +8,10 @@ class EmissionsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import permissions, rules  # noqa: F401  (registrations)
+
+        from totalquota.documents import renderers
+        from totalquota.documents.models import DocumentKind
+
+        from .document import render_determination
+
+        renderers.register(DocumentKind.DETERMINATION, render_determination)

@@ -547,6 +547,9 @@ class Determination(DetailPage):
     issued_by = optional_link(USER, _("下达人"), related_name="+")
     issued_at = models.DateTimeField(_("下达时间"), null=True, blank=True)
     document = optional_link("documents.IssuedDocument", _("核定文件"), related_name="+")
+    # The pollutants of the accepted report the rule could not determine, each with why and the
+    # line it read (no allowed and no permitted figure: there is no base).
+    undetermined = models.JSONField(_("未核定的污染物"), default=list, blank=True)
 
     scope_fields = UNIT_SCOPE
 
