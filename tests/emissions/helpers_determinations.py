@@ -23,7 +23,11 @@ def accepted(world, lines, *, enterprise=None, user=None) -> EmissionReport:
     svc.report_submit(actor=as_(user), report=report)
     report.refresh_from_db()
     TechnicalOpinion.objects.create(
-        report=report, version=report.current_version, author=world.third_party, conclusion="accept", text="可信"
+        report=report,
+        version=report.current_version,
+        author=world.third_party,
+        conclusion="accept",
+        text="可信",
     )
     svc.report_accept(actor=as_(world.reviewer2), report=report)
     report.refresh_from_db()
@@ -37,11 +41,21 @@ def figures(pollutant, actual, *, permitted=None, allowed=None, **more):
 
 def assess(world, indicator, attained, *, year=YEAR):
     return AttainmentStatus.objects.create(
-        year=year, indicator=indicator, attained=attained, source="2025 年环境质量公报", recorded_by=world.admin
+        year=year,
+        indicator=indicator,
+        attained=attained,
+        source="2025 年环境质量公报",
+        recorded_by=world.admin,
     )
 
 
 def parameter(key, value, *, pollutant=None, zone=None, on=dt.date(ALLOWANCE_YEAR, 1, 1)):
     return RuleParameter.objects.create(
-        key=key, value=value, pollutant=pollutant, zone=zone, effective_from=on, clause_id="TOT-3", source="测试"
+        key=key,
+        value=value,
+        pollutant=pollutant,
+        zone=zone,
+        effective_from=on,
+        clause_id="TOT-3",
+        source="测试",
     )

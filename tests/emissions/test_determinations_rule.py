@@ -33,7 +33,10 @@ def unit(n, *, permitted=None, allowed=None, pollutant="COD", medium="water"):
 
 
 ATTAINED = {"water": rule.Quality(True), "air": rule.Quality(True)}
-NOT_ATTAINED = {"water": rule.Quality(False, ({"indicator": "WATER", "attained": False},)), "air": rule.Quality(True)}
+NOT_ATTAINED = {
+    "water": rule.Quality(False, ({"indicator": "WATER", "attained": False},)),
+    "air": rule.Quality(True),
+}
 
 
 def test_an_attained_zone_keeps_last_years_allowed_emissions():
@@ -59,7 +62,9 @@ def test_an_attained_zone_keeps_last_years_allowed_emissions():
 
 def test_an_unattained_zone_cuts_by_the_improvement_target_rounding_down():
     # 1 001 g × (10000 − 250) / 10000 = 975.975 g → 975 g (down, not to the nearest 976)
-    [o] = rule.determine_zone([unit(1, allowed=1001)], quality_of=NOT_ATTAINED, rules_of={"COD": rules(bp=250)})
+    [o] = rule.determine_zone(
+        [unit(1, allowed=1001)], quality_of=NOT_ATTAINED, rules_of={"COD": rules(bp=250)}
+    )
     assert o.computed_grams == 975
     cut = o.steps[2]
     assert cut["applied"] is True and cut["bp"] == 250 and cut["rule"]["parameter_id"] == 11
@@ -111,7 +116,9 @@ def test_a_cap_the_zone_stays_under_changes_nothing():
 
 def test_issued_figures_count_against_the_cap():
     lines = [unit(1, allowed=6 * T)]
-    [o] = rule.determine_zone(lines, quality_of=ATTAINED, rules_of={"COD": rules(cap=10 * T)}, fixed={"COD": 7 * T})
+    [o] = rule.determine_zone(
+        lines, quality_of=ATTAINED, rules_of={"COD": rules(cap=10 * T)}, fixed={"COD": 7 * T}
+    )
     assert o.computed_grams == 3 * T and o.steps[4]["room"] == 3 * T
 
 
@@ -120,9 +127,18 @@ def test_the_steps_run_in_order_cut_then_permit_then_cap():
     # 1.35 t. The zone's 9.85 t against a cap of 8 t: 8.5 × 8 / 9.85 = 6.903553… → 6 903 553 g,
     # 1.35 × 8 / 9.85 = 1.096446… → 1 096 446 g; 7 999 999 g in all, a gram lost to rounding down.
     lines = [unit(1, permitted=8_500_000, allowed=10 * T), unit(2, allowed=1_500_000)]
-    outcomes = rule.determine_zone(lines, quality_of=NOT_ATTAINED, rules_of={"COD": rules(bp=1000, cap=8 * T)})
+    outcomes = rule.determine_zone(
+        lines, quality_of=NOT_ATTAINED, rules_of={"COD": rules(bp=1000, cap=8 * T)}
+    )
     assert [o.computed_grams for o in outcomes] == [6_903_553, 1_096_446]
-    assert [s.get("figure") for s in outcomes[0].steps] == [10 * T, None, 9 * T, 8_500_000, 6_903_553, 6_903_553]
+    assert [s.get("figure") for s in outcomes[0].steps] == [
+        10 * T,
+        None,
+        9 * T,
+        8_500_000,
+        6_903_553,
+        6_903_553,
+    ]
     assert outcomes[1].steps[4]["zone_total"] == 9_850_000
 
 
@@ -178,10 +194,14 @@ def test_scaling_never_exceeds_the_cap_and_never_raises_a_figure(values, cap):
     st.booleans(),
     st.integers(0, 10**12),
 )
-def test_a_zones_determined_total_never_exceeds_its_cap_nor_any_unit_its_permit(pairs, bp, cap, attained, fixed):
+def test_a_zones_determined_total_never_exceeds_its_cap_nor_any_unit_its_permit(
+    pairs, bp, cap, attained, fixed
+):
     lines = [unit(n, permitted=p, allowed=a) for n, (p, a) in enumerate(pairs)]
     quality = {"water": rule.Quality(attained)}
-    outcomes = rule.determine_zone(lines, quality_of=quality, rules_of={"COD": rules(bp=bp, cap=cap)}, fixed={"COD": fixed})
+    outcomes = rule.determine_zone(
+        lines, quality_of=quality, rules_of={"COD": rules(bp=bp, cap=cap)}, fixed={"COD": fixed}
+    )
     determined = [o for o in outcomes if o.determined]
     if cap is not None:
         assert sum(o.computed_grams for o in determined) <= max(cap - fixed, 0)

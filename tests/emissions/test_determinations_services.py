@@ -183,7 +183,9 @@ def test_a_rejected_override_leaves_the_figure(world, p):
 def test_recomputing_keeps_an_override_whose_base_is_unchanged(world, p):
     accepted(world, [figures(p["COD"], T, allowed=4 * T)])
     compute(world)
-    svc.determination_override_propose(actor=as_(world.reviewer), line=line_of(world, "COD"), grams=3 * T, reason="停产")
+    svc.determination_override_propose(
+        actor=as_(world.reviewer), line=line_of(world, "COD"), grams=3 * T, reason="停产"
+    )
     svc.determination_override_confirm(actor=as_(world.reviewer2), line=line_of(world, "COD"))
     compute(world)
     cod = line_of(world, "COD")
@@ -193,17 +195,26 @@ def test_recomputing_keeps_an_override_whose_base_is_unchanged(world, p):
 def test_recomputing_drops_an_override_whose_base_changed_and_says_so(world, p):
     report = accepted(world, [figures(p["COD"], T, allowed=4 * T)])
     compute(world)
-    svc.determination_override_propose(actor=as_(world.reviewer), line=line_of(world, "COD"), grams=3 * T, reason="停产")
+    svc.determination_override_propose(
+        actor=as_(world.reviewer), line=line_of(world, "COD"), grams=3 * T, reason="停产"
+    )
     reports.report_reopen(actor=as_(world.reviewer), report=report, reason="更正")
     reports.report_lines_save(
-        actor=as_(world.company_user), report=report, lines=[figures(p["COD"], T, allowed=5 * T)], change_note="更正"
+        actor=as_(world.company_user),
+        report=report,
+        lines=[figures(p["COD"], T, allowed=5 * T)],
+        change_note="更正",
     )
     reports.report_submit(actor=as_(world.company_user), report=report)
     report.refresh_from_db()
     from totalquota.emissions.models import TechnicalOpinion
 
     TechnicalOpinion.objects.create(
-        report=report, version=report.current_version, author=world.third_party, conclusion="accept", text="可信"
+        report=report,
+        version=report.current_version,
+        author=world.third_party,
+        conclusion="accept",
+        text="可信",
     )
     reports.report_accept(actor=as_(world.reviewer2), report=report)
     compute(world)
@@ -291,7 +302,9 @@ def test_an_override_confirmed_after_issue_supersedes_the_document_with_version_
     compute(world)
     [determination] = svc.determination_issue(actor=as_(world.reviewer2), zone=world.zone_a, year=Y)
     first = IssuedDocument.objects.get(pk=determination.document_id)
-    svc.determination_override_propose(actor=as_(world.reviewer), line=line_of(world, "COD"), grams=3 * T, reason="停产")
+    svc.determination_override_propose(
+        actor=as_(world.reviewer), line=line_of(world, "COD"), grams=3 * T, reason="停产"
+    )
     assert documents.valid_document(determination, DocumentKind.DETERMINATION).pk == first.pk
     svc.determination_override_confirm(actor=as_(world.reviewer2), line=line_of(world, "COD"))
     first.refresh_from_db()

@@ -239,7 +239,9 @@ def determine_zone(
     (step 4). ``fixed`` holds, per pollutant, the zone's figures that stand already (issued) and
     count against the cap. Outcomes come in the order of ``lines``."""
     fixed = fixed or {}
-    outcomes = [unit_figure(line, quality_for(line.medium, quality_of), rules_of[line.pollutant]) for line in lines]
+    outcomes = [
+        unit_figure(line, quality_for(line.medium, quality_of), rules_of[line.pollutant]) for line in lines
+    ]
     by_pollutant: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         if outcome.determined:

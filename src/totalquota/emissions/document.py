@@ -107,7 +107,9 @@ def determination_figures(determination: Any) -> dict[str, Any]:
         "uscc": enterprise.uscc,
         "zone": determination.zone.name,
         "rows": rows,
-        "basis": sorted(basis.values(), key=lambda b: (b["key"] or "", b["pollutant"] or "", b["parameter_id"])),
+        "basis": sorted(
+            basis.values(), key=lambda b: (b["key"] or "", b["pollutant"] or "", b["parameter_id"])
+        ),
         "overrides": overrides,
         "clause": CLAUSE,
     }

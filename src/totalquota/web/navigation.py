@@ -91,6 +91,13 @@ add(
 )
 
 add(
+    "emissions",
+    # This year's allowed emissions (TOT-3): the determinations, and the runs per zone and year.
+    (_("年度核定排放量"), "emissions:determination_list", "emissions.view", "bi-clipboard-check", 50),
+    (_("核定测算与下达"), "emissions:determination_runs", "emissions.determine", "bi-calculator", 55),
+)
+
+add(
     "reports",
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
 )

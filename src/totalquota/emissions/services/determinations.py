@@ -60,7 +60,9 @@ def check_allowance_year(year: Any) -> int:
     dates.check_scope_year(year - 1)
     if year > timezone.localdate().year:
         raise ValidationFailed(
-            gettext("{year} 年度的核定须在 {prev} 年结束、申报审核通过后进行").format(year=year, prev=year - 1),
+            gettext("{year} 年度的核定须在 {prev} 年结束、申报审核通过后进行").format(
+                year=year, prev=year - 1
+            ),
             field="year",
             clause=CLAUSE,
         )
@@ -93,7 +95,9 @@ def read_inputs(zone: Zone, year: int) -> RunInputs:
     rows = list(
         selectors.accepted_lines(year=emission_year)
         .filter(version__report__zone=zone, version__report__entry__listed=True)
-        .order_by("version__report__enterprise__name", "version__report__enterprise_id", "pollutant__sort_order")
+        .order_by(
+            "version__report__enterprise__name", "version__report__enterprise_id", "pollutant__sort_order"
+        )
     )
     if not rows:
         raise ValidationFailed(
@@ -112,9 +116,9 @@ def read_inputs(zone: Zone, year: int) -> RunInputs:
         bp = target.value
         if isinstance(bp, bool) or not isinstance(bp, int) or not 0 <= bp <= rule.FULL_BP:
             raise RuleViolation(
-                gettext("{p} 的改善目标削减比例 {bp} 不在 0 至 10000（万分比）之间，请管理员更正规则参数").format(
-                    p=pollutant.display_name, bp=bp
-                ),
+                gettext(
+                    "{p} 的改善目标削减比例 {bp} 不在 0 至 10000（万分比）之间，请管理员更正规则参数"
+                ).format(p=pollutant.display_name, bp=bp),
                 clause=target.clause_id,
             )
         grams = cap.value
@@ -329,7 +333,11 @@ def determination_compute(*, actor: Principal, zone: Zone, year: int) -> list[De
 def _lock_line(line: DeterminationLine) -> tuple[Determination, DeterminationLine]:
     # Lock order step 1: the determination's row (the workflow object), then its line.
     determination = Determination.objects.select_for_update().get(pk=line.determination_id)
-    locked = DeterminationLine.objects.select_for_update(of=("self",)).select_related("pollutant", "report_line").get(pk=line.pk)
+    locked = (
+        DeterminationLine.objects.select_for_update(of=("self",))
+        .select_related("pollutant", "report_line")
+        .get(pk=line.pk)
+    )
     return determination, locked
 
 
@@ -338,9 +346,7 @@ def _check_grams(grams: Any, line: DeterminationLine) -> int:
         raise ValidationFailed(gettext("调整后的核定排放量应为不小于零的数量"), field="grams", clause=CLAUSE)
     permitted = line.report_line.permitted_grams if line.report_line_id else None  # type: ignore[union-attr]
     if permitted is not None and grams > permitted:
-        raise RuleViolation(
-            gettext("调整后的核定排放量不能超过许可排放量"), field="grams", clause=CLAUSE
-        )
+        raise RuleViolation(gettext("调整后的核定排放量不能超过许可排放量"), field="grams", clause=CLAUSE)
     return grams
 
 
@@ -378,9 +384,7 @@ def _second_person(actor: Principal, line: DeterminationLine, what: str) -> None
     if not line.override_pending:
         raise Conflict(gettext("该污染物没有待确认的调整"), clause=CLAUSE)
     if line.override_by_id == actor.user_id:
-        raise Forbidden(
-            gettext("提出调整的人员不能{what}该调整（四眼原则，TOT-3）").format(what=what)
-        )
+        raise Forbidden(gettext("提出调整的人员不能{what}该调整（四眼原则，TOT-3）").format(what=what))
 
 
 @transaction.atomic
@@ -421,7 +425,11 @@ def determination_override_reject(
     determination, line = _lock_line(line)
     _check_zone(actor, determination.zone)
     _second_person(actor, line, gettext("驳回"))
-    before = {**_line_state(line), "override_reason": line.override_reason, "override_by": line.override_by_id}
+    before = {
+        **_line_state(line),
+        "override_reason": line.override_reason,
+        "override_by": line.override_by_id,
+    }
     for name in OVERRIDE_FIELDS:
         setattr(line, name, "" if name == "override_reason" else None)
     line.save(update_fields=list(OVERRIDE_FIELDS))
