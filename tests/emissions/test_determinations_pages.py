@@ -220,3 +220,36 @@ def test_the_enterprise_page_links_the_units_record(two_units):
         .content.decode()
     )
     assert reverse("emissions:unit_record", args=[world.company.pk]) in page
+
+
+def test_the_report_page_include_links_the_determination_of_the_year_after(two_units, rf):
+    from django.template.loader import render_to_string
+
+    from totalquota.emissions.models import EmissionReport
+
+    world = two_units
+    signed_in(world.reviewer).post(run_url(world, "determination_compute"))
+    report = EmissionReport.objects.get(enterprise=world.company)
+    request = rf.get("/")
+    request.user = world.company_user
+    html = render_to_string("emissions/_report_extra.html", {"report": report, "request": request})
+    determination = Determination.objects.get(enterprise=world.company)
+    assert determination.get_absolute_url() in html and f"{Y} 年度核定排放量" in html
+    request.user = world.other_company_user
+    assert "report-determination" not in render_to_string(
+        "emissions/_report_extra.html", {"report": report, "request": request}
+    )
+
+
+def test_the_units_record_shows_its_quota_beside_its_report(two_units, monkeypatch, p):
+    from totalquota.emissions import selectors_determinations as reads
+
+    world = two_units
+    monkeypatch.setattr(
+        reads,
+        "PLANT_QUOTA_PROVIDERS",
+        [lambda enterprise, year: {p["COD"].pk: 25 * T} if year == 2025 else {}],
+    )
+    page = signed_in(world.company_user).get(reverse("emissions:unit_record", args=[world.company.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200 and ">25<" in text.replace(" ", "") and ">30<" in text.replace(" ", "")
