@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 from totalquota.workflow.models import Transition
@@ -527,7 +528,7 @@ class ConsistencyFlag(DetailPage):
 # --- TOT-3: this year's allowed emissions ----------------------------------------------------------
 class DeterminationStatus(models.TextChoices):
     COMPUTED = "computed", _("已测算")
-    ISSUED = "issued", _("已下达")
+    ISSUED = "issued", pgettext_lazy("determination", "已下达")
 
 
 class Determination(DetailPage):
