@@ -113,6 +113,18 @@ CHINESE_COLUMNS: dict[str, tuple[list[str], str]] = {
         ],
         "the verification page shows the issued document's own number (文号), holder and subject as printed on it",
     ),
+    **{
+        page: (
+            ["documents.IssuedDocument.code"],
+            "a determination's document is named by its own number (文号) as printed on it (TOT-3)",
+        )
+        for page in (
+            "emissions:determination_list",
+            "emissions:determination_run",
+            "emissions:determination_detail",
+            "emissions:unit_record",
+        )
+    },
 }
 
 # Words that are Chinese in every language, and why.

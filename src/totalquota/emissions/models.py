@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 from totalquota.workflow.models import Transition
@@ -554,7 +555,7 @@ class ConsistencyFlag(DetailPage):
 # --- TOT-3: this year's allowed emissions ----------------------------------------------------------
 class DeterminationStatus(models.TextChoices):
     COMPUTED = "computed", _("已测算")
-    ISSUED = "issued", _("已下达")
+    ISSUED = "issued", pgettext_lazy("determination", "已下达")
 
 
 class Determination(DetailPage):
@@ -574,6 +575,9 @@ class Determination(DetailPage):
     issued_by = optional_link(USER, _("下达人"), related_name="+")
     issued_at = models.DateTimeField(_("下达时间"), null=True, blank=True)
     document = optional_link("documents.IssuedDocument", _("核定文件"), related_name="+")
+    # The pollutants of the accepted report the rule could not determine, each with why and the
+    # line it read (no allowed and no permitted figure: there is no base).
+    undetermined = models.JSONField(_("未核定的污染物"), default=list, blank=True)
 
     scope_fields = UNIT_SCOPE
 

@@ -20,3 +20,10 @@ class ReserveConfig(AppConfig):
         from .annex import render_annex
 
         renderers.register(DocumentKind.ANNEX_1, render_annex)
+
+        # The unit's record in the emission total library shows its whole-plant quota.
+        from totalquota.emissions.selectors_determinations import register_plant_quota
+
+        from .selectors import plant_quota_of
+
+        register_plant_quota(plant_quota_of)

@@ -272,3 +272,23 @@ def line_in_reserve(line_id: int) -> bool:
     return Account.objects.filter(
         source_type=SourceType.REDUCTION_LINE, source_ref=f"reductions.reductionline:{line_id}"
     ).exists()
+
+
+def plant_quota_of(enterprise: Any, year: int) -> dict[int, int]:
+    """The whole-plant permitted 外排环境量 of ``enterprise`` by pollutant id, as its applications
+    approved by the end of ``year`` state it: each pollutant from the latest approval naming it (an
+    application states the whole plant, so the latest one supersedes the earlier ones). The
+    emission total library shows it on the unit's record (registered in ``ReserveConfig.ready``)."""
+    lines = (
+        ApplicationLine.objects.filter(
+            application__enterprise=enterprise,
+            application__status=ApplicationStatus.APPROVED,
+            application__decided_at__year__lte=year,
+        )
+        .order_by("pollutant_id", "-application__decided_at", "-application_id")
+        .values_list("pollutant_id", "plant_env_grams")
+    )
+    found: dict[int, int] = {}
+    for pollutant_id, grams in lines:
+        found.setdefault(pollutant_id, grams)
+    return found

@@ -99,6 +99,9 @@ add(
     (_("未按期申报"), "emissions:overdue", "emissions.view", "bi-alarm", 12),
     (_("截止日期与延期"), "emissions:deadline_list", "emissions.view", "bi-calendar-event", 14),
     (_("催报提醒"), "emissions:reminders", "emissions.view", "bi-bell", 16),
+    # This year's allowed emissions (TOT-3): the determinations, and the runs per zone and year.
+    (_("年度核定排放量"), "emissions:determination_list", "emissions.view", "bi-clipboard-check", 50),
+    (_("核定测算与下达"), "emissions:determination_runs", "emissions.determine", "bi-calculator", 55),
 )
 
 add(
