@@ -91,6 +91,16 @@ add(
 )
 
 add(
+    "emissions",
+    # technical review and consistency (TOT-3)
+    (_("批量审核通过"), "emissions:review_batch", "emissions.review", "bi-check2-all", 30),
+    (_("一致性核查提示"), "emissions:flag_list", "emissions.view", "bi-flag", 35),
+    (_("超量排放监督候选"), "emissions:candidate_list", "emissions.view", "bi-exclamation-octagon", 40),
+    (_("外部数据导入"), "emissions:source_list", "emissions.view_sources", "bi-cloud-upload", 45),
+    (_("外部来源数据"), "emissions:figure_list", "emissions.view", "bi-table", 46),
+)
+
+add(
     "reports",
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
 )
