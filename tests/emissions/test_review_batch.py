@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.emissions.conftest import YEAR, T, as_, line, listed
-from tests.emissions.helpers_review import imported, opinion, submitted
+from tests.emissions.helpers_review import imported, opinion
 from tests.factories import EnterpriseFactory, UserFactory
 from totalquota.accounts.roles import Role
 from totalquota.emissions.models import EmissionReport, ReportStatus, TechnicalOpinion
@@ -159,10 +159,12 @@ def test_the_api_batch_accept_answers_per_id(world, p):
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body[0] == {"id": ready.pk, "accepted": True, "message": "审核通过", "status": "accepted"}
+    assert body[0] == {"id": ready.pk, "accepted": True, "message": "已审核通过", "status": "accepted"}
     assert body[1]["id"] == other.pk and body[1]["accepted"] is False and body[1]["status"] is None
     refused = client_of(world.third_party).post(
-        "/api/v1/emission-reports/batch-accept", json.dumps({"ids": [other.pk]}), content_type="application/json"
+        "/api/v1/emission-reports/batch-accept",
+        json.dumps({"ids": [other.pk]}),
+        content_type="application/json",
     )
     assert refused.status_code == 403
 

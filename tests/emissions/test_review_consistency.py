@@ -32,14 +32,19 @@ def test_a_difference_beyond_five_percent_is_flagged_with_figures_and_rules(worl
     assert flag.tolerance_grams == 500_000
     assert [r["key"] for r in flag.rules] == ["tolerance_bp_statistics", "tolerance_floor"]
     assert flag.rules[0]["value"] == 500 and flag.rules[0]["clause_id"] == "TOT-3"
-    assert flag.message == "实际排放量 10 t/a，环境统计 10.6 t/a，相差 0.6 t/a（6%），超过允许偏差 5%（0.5 t/a）"
+    assert (
+        flag.message == "实际排放量 10 t/a，环境统计 10.6 t/a，相差 0.6 t/a（6%），超过允许偏差 5%（0.5 t/a）"
+    )
 
 
 def test_the_message_says_which_figures_differ_by_how_much_under_which_tolerance(world, p, filled):
     imported(world, "statistics", (world.company.uscc, "COD", "10"))
     report = submitted(world, filled, line(p["COD"], 12_500_000))
     [flag] = open_flags(report)
-    assert flag.message == "实际排放量 12.5 t/a，环境统计 10 t/a，相差 2.5 t/a（20%），超过允许偏差 5%（0.625 t/a）"
+    assert (
+        flag.message
+        == "实际排放量 12.5 t/a，环境统计 10 t/a，相差 2.5 t/a（20%），超过允许偏差 5%（0.625 t/a）"
+    )
 
 
 def test_a_heavy_metal_difference_under_the_floor_is_not_flagged(world, p, filled):
@@ -53,7 +58,10 @@ def test_a_heavy_metal_difference_beyond_the_floor_says_the_floor(world, p, fill
     report = submitted(world, filled, line(p["PB"], 1 * KG))
     [flag] = open_flags(report)
     assert flag.tolerance_grams == 100
-    assert flag.message == "实际排放量 1 kg/a，环境统计 1.2 kg/a，相差 0.2 kg/a（20%），超过允许偏差下限 0.1 kg/a"
+    assert (
+        flag.message
+        == "实际排放量 1 kg/a，环境统计 1.2 kg/a，相差 0.2 kg/a（20%），超过允许偏差下限 0.1 kg/a"
+    )
 
 
 def test_a_missing_source_is_no_data_never_a_flag(world, p, filled):

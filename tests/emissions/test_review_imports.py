@@ -53,7 +53,9 @@ def test_good_rows_are_written_in_one_batch_with_progress(world, p):
         ),
         progress=lambda done, total: calls.append((done, total)),
     )
-    figures = {(f.enterprise_id, f.pollutant.code): f.grams for f in SourceFigure.objects.select_related("pollutant")}
+    figures = {
+        (f.enterprise_id, f.pollutant.code): f.grams for f in SourceFigure.objects.select_related("pollutant")
+    }
     assert figures == {
         (world.company.pk, "COD"): 12_500_000,
         (world.other_company.pk, "VOCS"): 3 * T,
@@ -105,7 +107,10 @@ def test_any_bad_row_writes_nothing_and_every_problem_names_its_row_and_column(w
 
 def test_an_air_pollutant_has_no_sewer_figure(world, p):
     with pytest.raises(ValidationFailed) as refused:
-        run(world, rows_of((world.company.uscc, "2025", "SO2", "1", "", "3"), headers=[*HEADERS, "单位", "接管量"]))
+        run(
+            world,
+            rows_of((world.company.uscc, "2025", "SO2", "1", "", "3"), headers=[*HEADERS, "单位", "接管量"]),
+        )
     assert [(e["row"], e["column"]) for e in refused.value.errors] == [(2, "接管量")]
 
 
@@ -143,7 +148,14 @@ def test_the_template_the_lists_and_the_api(world, p):
     c = Client()
     c.force_login(world.reviewer)
     template = c.get(reverse("emissions:source_template"))
-    assert read_xlsx(template.getvalue())[0] == ("统一社会信用代码", "年度", "污染物", "排放量", "单位", "接管量")
+    assert read_xlsx(template.getvalue())[0] == (
+        "统一社会信用代码",
+        "年度",
+        "污染物",
+        "排放量",
+        "单位",
+        "接管量",
+    )
     run(world, rows_of((world.company.uscc, "2025", "COD", "1")))
     assert c.get(reverse("emissions:source_list")).status_code == 200
     figures = c.get(reverse("emissions:figure_list"), {"q": world.company.name})

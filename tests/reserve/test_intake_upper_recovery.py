@@ -39,6 +39,7 @@ def verified(world, pollutant, year, grams, source):
         evidence=pdf("监测报告.pdf"),
     )
 
+
 pytestmark = pytest.mark.django_db
 
 

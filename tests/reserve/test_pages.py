@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from tests.reserve.conftest import T, line
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter, verified
 from tests.xlsx_helpers import read_export, read_xlsx, response_bytes
-from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services
 from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplication

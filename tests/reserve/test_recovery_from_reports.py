@@ -45,7 +45,12 @@ def test_the_candidate_comes_from_the_accepted_report_and_says_so(world, p, stoc
     assert candidate.actual_grams == 600_000 and candidate.suggested_surplus_grams == 400_000
     assert candidate.verified is None and candidate.report_line.version.report_id == latest.pk
     figure = candidate.snapshot["figure"]
-    assert (figure["kind"], figure["report_id"], figure["version"], figure["year"]) == ("report", latest.pk, 1, 2025)
+    assert (figure["kind"], figure["report_id"], figure["version"], figure["year"]) == (
+        "report",
+        latest.pk,
+        1,
+        2025,
+    )
     assert figure["source"] == f"2025 年度排放量申报 {latest.pk} 第 1 版（已审核通过）"
     case = services.recovery_propose(
         actor=world.reviewer.principal,

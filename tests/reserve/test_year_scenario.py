@@ -24,7 +24,6 @@ from tests.reserve.test_intake_upper_recovery import (
     this_quarter,
     verified,
 )
-from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.reconcile import reconcile
 from totalquota.lib.errors import RuleViolation

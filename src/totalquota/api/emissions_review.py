@@ -64,7 +64,11 @@ def _report(request: ApiRequest, report_id: int, permission: str) -> EmissionRep
 )
 def list_opinions(request: ApiRequest, report_id: int):
     report = _report(request, report_id, "emissions.view")
-    return TechnicalOpinion.objects.filter(report=report).select_related("version", "author").order_by("at", "pk")
+    return (
+        TechnicalOpinion.objects.filter(report=report)
+        .select_related("version", "author")
+        .order_by("at", "pk")
+    )
 
 
 @router.post(
@@ -213,7 +217,9 @@ def list_flags(
 
 @router.get("/emissions/flags/{int:flag_id}", response=FlagOut, summary="一致性核查提示")
 def get_flag(request: ApiRequest, flag_id: int):
-    return access(request.auth, ConsistencyFlag.objects.select_related(*FLAG_RELATED), flag_id, "emissions.view")
+    return access(
+        request.auth, ConsistencyFlag.objects.select_related(*FLAG_RELATED), flag_id, "emissions.view"
+    )
 
 
 class ResolveIn(Schema):
@@ -337,7 +343,9 @@ class FigureOut(Schema):
 def list_figures(
     request: ApiRequest, kind: str = "", year: int | None = None, batch_id: int | None = None
 ) -> QuerySet[SourceFigure]:
-    qs = restrict(request.auth, SourceFigure.objects.select_related("enterprise", "pollutant"), "emissions.view")
+    qs = restrict(
+        request.auth, SourceFigure.objects.select_related("enterprise", "pollutant"), "emissions.view"
+    )
     return filtered(qs, kind=kind, year=year, batch_id=batch_id).order_by("pk")
 
 

@@ -101,7 +101,12 @@ class Comparison:
 
 
 def compare(
-    actual_grams: int, pollutant: Pollutant, kind: str, figure: SourceFigure | None, year: int, rules: RuleCache
+    actual_grams: int,
+    pollutant: Pollutant,
+    kind: str,
+    figure: SourceFigure | None,
+    year: int,
+    rules: RuleCache,
 ) -> Comparison:
     """``actual_grams`` against ``figure`` of source ``kind`` under the tolerance of ``year``."""
     if figure is None:
@@ -176,8 +181,11 @@ def explain(
         )
     bp = next((r["value"] for r in rules if str(r.get("key", "")).startswith("tolerance_bp_")), None)
     floor = next((r["value"] for r in rules if r.get("key") == TOLERANCE_FLOOR.key), None)
-    if floor is not None and bp is not None and tolerance_grams == floor and floor > ceil_div(
-        reported_grams * int(bp), 10_000
+    if (
+        floor is not None
+        and bp is not None
+        and tolerance_grams == floor
+        and floor > ceil_div(reported_grams * int(bp), 10_000)
     ):
         limit = gettext("超过允许偏差下限 {floor}").format(floor=q(tolerance_grams))
     else:
@@ -245,7 +253,16 @@ def findings(
             c = compare(actual, p, kind, figure, year, rules)
             if c.flagged and figure is not None:
                 found.append(
-                    Finding(p, FlagKind.DIFFERENCE, kind, actual, figure.grams, c.tolerance_grams or 0, c.rules, figure)
+                    Finding(
+                        p,
+                        FlagKind.DIFFERENCE,
+                        kind,
+                        actual,
+                        figure.grams,
+                        c.tolerance_grams or 0,
+                        c.rules,
+                        figure,
+                    )
                 )
         if line.permitted_grams is not None and actual > line.permitted_grams:
             found.append(Finding(p, FlagKind.OVER_PERMITTED, "", actual, line.permitted_grams, 0, []))
@@ -262,7 +279,9 @@ def _apply(
     """Write the version's flags from ``found`` (see the module docstring) and supersede the open
     flags of the report's older versions; returns the version's open flags."""
     existing = list(ConsistencyFlag.objects.filter(version=version).exclude(status=FlagStatus.SUPERSEDED))
-    open_by_key = {(f.pollutant_id, f.kind, f.source_kind): f for f in existing if f.status == FlagStatus.OPEN}
+    open_by_key = {
+        (f.pollutant_id, f.kind, f.source_kind): f for f in existing if f.status == FlagStatus.OPEN
+    }
     resolved = {
         (f.pollutant_id, f.kind, f.source_kind, f.reported_grams, f.other_grams)
         for f in existing
@@ -334,7 +353,11 @@ def check_version(version: ReportVersion, *, rules: RuleCache | None = None) -> 
     lines = list(version.lines.select_related("pollutant"))
     figures = latest_figures(report.year, [report.enterprise_id])
     found = findings(
-        lines, enterprise_id=report.enterprise_id, year=report.year, figures=figures, rules=rules or RuleCache()
+        lines,
+        enterprise_id=report.enterprise_id,
+        year=report.year,
+        figures=figures,
+        rules=rules or RuleCache(),
     )
     return _apply(version, report, found)
 
@@ -353,9 +376,9 @@ def recheck_year(year: int) -> int:
     figures = latest_figures(year, {r.enterprise_id for r in reports})
     rules = RuleCache()
     lines_by_version: dict[int, list[ReportLine]] = {}
-    for line in ReportLine.objects.filter(version_id__in=[r.current_version_id for r in reports]).select_related(
-        "pollutant"
-    ):
+    for line in ReportLine.objects.filter(
+        version_id__in=[r.current_version_id for r in reports]
+    ).select_related("pollutant"):
         lines_by_version.setdefault(line.version_id, []).append(line)
     for report in reports:
         version = report.current_version

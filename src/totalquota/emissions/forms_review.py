@@ -42,8 +42,12 @@ class SourceImportForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("数据来源"), choices=[(k.value, k.label) for k in SourceKind if k in BUREAU_SOURCES]
     )
-    year = forms.IntegerField(label=_("排放年度"), min_value=dates.SCOPE_START.year, max_value=dates.LATEST.year)
-    source = forms.CharField(label=_("来源说明"), max_length=200, help_text=_("如：2025 年环境统计年报（园区汇总）"))
+    year = forms.IntegerField(
+        label=_("排放年度"), min_value=dates.SCOPE_START.year, max_value=dates.LATEST.year
+    )
+    source = forms.CharField(
+        label=_("来源说明"), max_length=200, help_text=_("如：2025 年环境统计年报（园区汇总）")
+    )
     source_date = forms.DateField(label=_("数据日期"), widget=forms.DateInput(attrs={"type": "date"}))
     file = forms.FileField(label=_("文件"), help_text=_("XLSX，或 UTF-8 / GB18030 编码的 CSV"))
 

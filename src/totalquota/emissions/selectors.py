@@ -26,7 +26,9 @@ def latest_verified(
     )
 
 
-def latest_accepted_line(enterprise: Enterprise, pollutant: Pollutant, *, since_year: int) -> ReportLine | None:
+def latest_accepted_line(
+    enterprise: Enterprise, pollutant: Pollutant, *, since_year: int
+) -> ReportLine | None:
     """The line of ``pollutant`` in the accepted version of the unit's latest report of a year from
     ``since_year`` on that states an actual emission (外排环境量), with its version and report."""
     return (

@@ -77,7 +77,9 @@ def panel(who: Any, report: EmissionReport) -> Panel:
         ReportVersion.objects.filter(report=report)
         .order_by("-number")
         .prefetch_related(
-            Prefetch("opinions", queryset=TechnicalOpinion.objects.select_related("author").order_by("at", "pk")),
+            Prefetch(
+                "opinions", queryset=TechnicalOpinion.objects.select_related("author").order_by("at", "pk")
+            ),
             Prefetch(
                 "flags",
                 queryset=ConsistencyFlag.objects.select_related("pollutant", "resolved_by").order_by(
@@ -105,6 +107,10 @@ def panel(who: Any, report: EmissionReport) -> Panel:
         can_opinion=can_opinion,
         can_resolve=may(principal, "emissions.resolve_flag"),
         open_flags=sum(
-            1 for v in versions if v.pk == report.current_version_id for f in v.flags.all() if f.status == "open"
+            1
+            for v in versions
+            if v.pk == report.current_version_id
+            for f in v.flags.all()
+            if f.status == "open"
         ),
     )

@@ -68,7 +68,7 @@ def verified_emission_record(
     duplicate = gettext("{unit} {year} 年{pollutant}的核实排放量已录入").format(
         unit=enterprise, year=year, pollutant=pollutant.name
     )
-    unique = {"enterprise": enterprise, "pollutant": pollutant, "year": year}
+    unique: dict[str, Any] = {"enterprise": enterprise, "pollutant": pollutant, "year": year}
     if VerifiedEmission.objects.filter(**unique).exists():
         raise Conflict(duplicate)
     row = VerifiedEmission(

@@ -130,9 +130,9 @@ def reports_accept(*, actor: Principal, ids: Iterable[int], reason: str = "") ->
         )
     found = {
         r.pk: r
-        for r in restrict(actor, EmissionReport.objects.select_related("enterprise"), "emissions.review").filter(
-            pk__in=wanted
-        )
+        for r in restrict(
+            actor, EmissionReport.objects.select_related("enterprise"), "emissions.review"
+        ).filter(pk__in=wanted)
     }
     results: list[BatchResult] = []
     for pk in wanted:
@@ -145,7 +145,7 @@ def reports_accept(*, actor: Principal, ids: Iterable[int], reason: str = "") ->
         except DomainError as exc:
             results.append(BatchResult(pk, False, str(exc), report))
         else:
-            results.append(BatchResult(pk, True, gettext("审核通过"), accepted))
+            results.append(BatchResult(pk, True, gettext("已审核通过"), accepted))
     return results
 
 
@@ -244,7 +244,9 @@ def source_import(
         raise ValidationFailed(gettext("只能导入已结束年度的数据"), field="year", clause="TOT-3")
     source = (source or "").strip()
     if not source:
-        raise ValidationFailed(gettext("请注明来源说明（如 2025 年环境统计年报）"), field="source", clause="TOT-3")
+        raise ValidationFailed(
+            gettext("请注明来源说明（如 2025 年环境统计年报）"), field="source", clause="TOT-3"
+        )
     if not isinstance(source_date, dt.date) or source_date > timezone.localdate():
         raise ValidationFailed(gettext("数据日期不能晚于今天"), field="source_date", clause="TOT-3")
 
@@ -261,7 +263,12 @@ def source_import(
 
     def problem(number: int, column: str, value: Any, message: str) -> None:
         problems.append(
-            {"row": number, "column": column, "value": "" if value is None else str(value), "message": message}
+            {
+                "row": number,
+                "column": column,
+                "value": "" if value is None else str(value),
+                "message": message,
+            }
         )
 
     count = 0

@@ -12,9 +12,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,7 +70,10 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "emissions/review_report.html",
-        {"report": report, "title": _("技术审核：%(unit)s %(year)s 年度") % {"unit": report.enterprise, "year": report.year}},
+        {
+            "report": report,
+            "title": _("技术审核：%(unit)s %(year)s 年度") % {"unit": report.enterprise, "year": report.year},
+        },
     )
 
 
@@ -127,7 +130,9 @@ class BatchView(ScopedListView):
         actor = require(request.user, self.action)
         ids = [int(x) for x in request.POST.getlist("ids") if x.isascii() and x.isdigit() and len(x) < 18]
         try:
-            results = services.reports_accept(actor=actor, ids=ids, reason=str(request.POST.get("reason", "")))
+            results = services.reports_accept(
+                actor=actor, ids=ids, reason=str(request.POST.get("reason", ""))
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
             return redirect("emissions:review_batch")
@@ -149,7 +154,9 @@ def _flag_columns(*extra: Column) -> list[Column]:
         "year",
         Column(gettext_lazy("污染物"), "pollutant.display_name"),
         "kind source_kind",
-        Column(gettext_lazy("申报数"), lambda f: format_quantity(f.reported_grams, f.pollutant.unit), css="num"),
+        Column(
+            gettext_lazy("申报数"), lambda f: format_quantity(f.reported_grams, f.pollutant.unit), css="num"
+        ),
         Column(gettext_lazy("比对数"), lambda f: format_quantity(f.other_grams, f.pollutant.unit), css="num"),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("说明"), flag_message, css="wrap"),
@@ -188,7 +195,9 @@ class CandidateListView(ScopedListView):
 def _flag(request: HttpRequest, pk: int, permission: str) -> ConsistencyFlag:
     return access(
         request.user,
-        ConsistencyFlag.objects.select_related("enterprise", "zone", "pollutant", "version", "report", "resolved_by"),
+        ConsistencyFlag.objects.select_related(
+            "enterprise", "zone", "pollutant", "version", "report", "resolved_by"
+        ),
         pk,
         permission,
     )
@@ -216,7 +225,9 @@ def flag_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ResolveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.flag_resolve(actor=principal_of(request.user), flag=flag, reason=form.cleaned_data["reason"])
+            services.flag_resolve(
+                actor=principal_of(request.user), flag=flag, reason=form.cleaned_data["reason"]
+            )
         except DomainError as exc:
             apply_errors(form, exc)
         else:
@@ -226,7 +237,13 @@ def flag_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "emissions/review_flag_detail.html",
-        {"flag": flag, "message": flag_message(flag), "title": _("一致性核查提示"), "form": form, "can_resolve": True},
+        {
+            "flag": flag,
+            "message": flag_message(flag),
+            "title": _("一致性核查提示"),
+            "form": form,
+            "can_resolve": True,
+        },
         status=status,
     )
 
@@ -248,7 +265,12 @@ class SourceListView(ScopedListView):
         "file_name row_count imported_by imported_at",
     )
     buttons = [
-        Button("emissions.import_sources", gettext_lazy("导入外部数据"), "emissions:source_import", icon="bi-upload"),
+        Button(
+            "emissions.import_sources",
+            gettext_lazy("导入外部数据"),
+            "emissions:source_import",
+            icon="bi-upload",
+        ),
     ]
 
 
@@ -267,7 +289,11 @@ class FigureListView(ScopedListView):
         Column(gettext_lazy("统一社会信用代码"), "enterprise.uscc"),
         "year kind",
         Column(gettext_lazy("污染物"), "pollutant.display_name"),
-        Column(gettext_lazy("排放量（外排环境量）"), lambda f: format_quantity(f.grams, f.pollutant.unit), css="num"),
+        Column(
+            gettext_lazy("排放量（外排环境量）"),
+            lambda f: format_quantity(f.grams, f.pollutant.unit),
+            css="num",
+        ),
         Column(
             gettext_lazy("排放量（接管量）"),
             lambda f: "" if f.sewer_grams is None else format_quantity(f.sewer_grams, f.pollutant.unit),
@@ -281,9 +307,16 @@ class FigureListView(ScopedListView):
 
 @login_required
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = access(request.user, SourceImport.objects.select_related("imported_by", "enterprise"), pk, "emissions.view_sources")
+    batch = access(
+        request.user,
+        SourceImport.objects.select_related("imported_by", "enterprise"),
+        pk,
+        "emissions.view_sources",
+    )
     figures = restrict(
-        request.user, SourceFigure.objects.filter(batch=batch).select_related("enterprise", "pollutant"), "emissions.view"
+        request.user,
+        SourceFigure.objects.filter(batch=batch).select_related("enterprise", "pollutant"),
+        "emissions.view",
     ).order_by("enterprise__name", "pollutant__sort_order")
     return render(
         request,
@@ -324,19 +357,24 @@ def source_import(request: HttpRequest) -> HttpResponse:
         return redirect("emissions:source_detail", result.batch.pk)
 
     return import_page(
-        request, form, save=save, done=done, title=_("导入外部数据（TOT-3）"), template="emissions/review_import.html"
+        request,
+        form,
+        save=save,
+        done=done,
+        title=_("导入外部数据（TOT-3）"),
+        template="emissions/review_import.html",
     )
 
 
 @login_required
-def source_template(request: HttpRequest) -> HttpResponse:
+def source_template(request: HttpRequest) -> FileResponse:
     require(request.user, "emissions.import_sources")
     return xlsx_response(source_files.template(), "外部来源数据导入模板.xlsx")
 
 
 # --- RES-4 (2) fallback evidence ---------------------------------------------------------------------
 @login_required
-def verified_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def verified_evidence(request: HttpRequest, pk: int) -> FileResponse:
     row = access(request.user, VerifiedEmission, pk, "reserve.view")
     if not row.evidence:
         raise Http404(_("该核实排放量没有佐证材料"))

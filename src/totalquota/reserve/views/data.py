@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from totalquota.accounts.permissions import access, principal_of, require, restrict
+from totalquota.common.middleware import multipart_post
 from totalquota.emissions import services as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.lib.units import format_quantity
@@ -23,7 +24,6 @@ from totalquota.reserve.models import AttainmentStatus, QuotaApplication, Recove
 from totalquota.reserve.views.common import in_grams
 from totalquota.reserve.workflow import RECOVERY_ACTIONS
 from totalquota.web.actions import action_view
-from totalquota.common.middleware import multipart_post
 from totalquota.web.forms import apply_errors, form_page, refusal_above, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 from totalquota.workflow.kernel import Action
