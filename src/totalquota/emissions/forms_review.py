@@ -103,7 +103,7 @@ class FigureFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("数据来源"), choices=SourceKind.choices)
     year = django_filters.ChoiceFilter(label=_("排放年度"), choices=lambda: _years(SourceFigure))
     pollutant = django_filters.ModelChoiceFilter(label=_("污染物"), queryset=Pollutant.objects.all())
-    batch = django_filters.NumberFilter(label=_("批次"))
+    batch = django_filters.NumberFilter(label=_("导入批次"))
 
     class Meta:
         model = SourceFigure

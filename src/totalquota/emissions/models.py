@@ -433,7 +433,7 @@ class SourceFigure(models.Model):
     (外排环境量; 接管量 where the source gives it)."""
 
     batch = models.ForeignKey(
-        SourceImport, on_delete=models.CASCADE, related_name="figures", verbose_name=_("批次")
+        SourceImport, on_delete=models.CASCADE, related_name="figures", verbose_name=_("导入批次")
     )
     kind = models.CharField(_("数据来源"), max_length=12, choices=SourceKind.choices)
     year = models.PositiveSmallIntegerField(_("排放年度"))

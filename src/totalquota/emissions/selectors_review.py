@@ -111,6 +111,6 @@ def panel(who: Any, report: EmissionReport) -> Panel:
             for v in versions
             if v.pk == report.current_version_id
             for f in v.flags.all()
-            if f.status == "open"
+            if f.status == FlagStatus.OPEN
         ),
     )
