@@ -37,7 +37,9 @@ def objects(w: Any) -> SimpleNamespace:
         year=2025,
         source="走查用环境统计",
         source_date=dt.date(2026, 6, 30),
-        rows=[{"统一社会信用代码": w.company.uscc, "年度": "2025", "污染物": "COD", "排放量": "20", "_row": 2}],
+        rows=[
+            {"统一社会信用代码": w.company.uscc, "年度": "2025", "污染物": "COD", "排放量": "20", "_row": 2}
+        ],
         file_name="walk.xlsx",
         sha256="0" * 64,
     ).batch
@@ -89,7 +91,9 @@ API_ROUTES = {
     ("get", "/api/v1/emission-reports/{report_id}/comparison"): ApiRoute(
         ALL, params=lambda w: {"report_id": o(w).report.pk}
     ),
-    ("post", "/api/v1/emission-reports/batch-accept"): ApiRoute(allow(R.REVIEWER), body=lambda w: {"ids": []}),
+    ("post", "/api/v1/emission-reports/batch-accept"): ApiRoute(
+        allow(R.REVIEWER), body=lambda w: {"ids": []}
+    ),
     ("get", "/api/v1/emissions/flags"): ApiRoute(ALL),
     ("get", "/api/v1/emissions/flags/{flag_id}"): ApiRoute(ALL, params=lambda w: {"flag_id": o(w).flag.pk}),
     ("post", "/api/v1/emissions/flags/{flag_id}/resolve"): ApiRoute(
