@@ -66,6 +66,12 @@ TYPED_FIELDS: list[str] = [
     "emissions.ListChange.after",
     "emissions.DeadlineExtension.reason",
     "emissions.Reminder.message",  # a person's message as typed (the platform's are shown translated)
+    "emissions.VerifiedEmission.evidence_name",
+    "emissions.SourceImport.source",
+    "emissions.SourceImport.file_name",
+    "emissions.TechnicalOpinion.text",
+    "emissions.TechnicalOpinion.organisation",
+    "emissions.ConsistencyFlag.resolution",
     "reductions.DeclarationRound.note",
     "reductions.AccountingFactor.name",
     "reductions.AccountingFactor.source",

@@ -174,7 +174,7 @@ PAGES = {
     "reserve:recovery_approve": Page(REVIEWER, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
     "reserve:recovery_reject": Page(REVIEWER, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
     "reserve:verified_list": Page(ALL_PEOPLE),
-    "reserve:verified_create": Page(BUREAU),
+    "reserve:verified_create": Page(REVIEWER),
     "reserve:attainment_list": Page(ALL_PEOPLE),
     "reserve:attainment_create": Page(BUREAU),
     "reserve:warnings": Page(WARNING_READERS),

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.emissions.conftest import YEAR, as_, line, listed
-from totalquota.emissions.models import EmissionReport, TechnicalOpinion
+from totalquota.emissions.models import ConsistencyFlag, EmissionReport, FlagStatus, TechnicalOpinion
 from totalquota.emissions.services import reports as svc
+from totalquota.emissions.services.review import flag_resolve
 from totalquota.registry.models import AttainmentStatus, RuleParameter
 
 ALLOWANCE_YEAR = YEAR + 1  # the determinations of 2026 read the reports of 2025
 
 
 def accepted(world, lines, *, enterprise=None, user=None) -> EmissionReport:
-    """A report of ``YEAR`` with ``lines``, submitted, with an opinion, accepted by a reviewer."""
+    """A report of ``YEAR`` with ``lines``, submitted, with an opinion, its flags (an actual above
+    the allowed figure) resolved, accepted by a reviewer."""
     enterprise = enterprise or world.company
     user = user or world.company_user
     listed(world, enterprise)
@@ -28,6 +30,8 @@ def accepted(world, lines, *, enterprise=None, user=None) -> EmissionReport:
         conclusion="accept",
         text="可信",
     )
+    for flag in ConsistencyFlag.objects.filter(version=report.current_version, status=FlagStatus.OPEN):
+        flag_resolve(actor=as_(world.reviewer), flag=flag, reason="已核实，移交监督")
     svc.report_accept(actor=as_(world.reviewer2), report=report)
     report.refresh_from_db()
     return report

@@ -17,6 +17,29 @@ from totalquota.reserve import services
 from totalquota.reserve.models import ExclusionReason, IntakeRun, RecoveryKind
 from totalquota.reserve.selectors import recovery_candidates
 
+
+def operating_since(app, day):
+    """Set a project's formal operation date in the past (the service allows only after approval)."""
+    from totalquota.reserve.models import QuotaApplication
+
+    QuotaApplication.objects.filter(pk=app.pk).update(operation_started_on=day)
+
+
+def verified(world, pollutant, year, grams, source):
+    """A reviewer's verified emission with its evidence (the RES-4 (2) fallback)."""
+    from tests.reductions.conftest import pdf
+
+    return emissions.verified_emission_record(
+        actor=world.reviewer.principal,
+        enterprise=world.company,
+        pollutant=pollutant,
+        year=year,
+        actual_grams=grams,
+        source=source,
+        evidence=pdf("监测报告.pdf"),
+    )
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -154,16 +177,14 @@ def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_alloca
     app = approved_application(world, p, stock, draft, T)
     today = timezone.localdate()
     services.application_mark_operating(actor=world.officer.principal, application=app, started_on=today)
-    emissions.verified_emission_record(
-        actor=world.admin.principal,
-        enterprise=world.company,
-        pollutant=p["VOCS"],
-        year=today.year,
-        actual_grams=600_000,
-        source="2026 年排污许可执行报告",
-    )
+    assert recovery_candidates(today=today + dt.timedelta(days=366)) == []  # no figure yet
+    # In operation since 1 March 2024: 2024 and the year to 1 March 2025 are its first year; the
+    # first calendar year that began after it is 2026 (RES-4 Decision "which figures").
+    operating_since(app, dt.date(2024, 3, 1))
+    verified(world, p["VOCS"], 2025, 500_000, "2025 年排污许可执行报告")
     year_later = today + dt.timedelta(days=366)
-    assert recovery_candidates(today=today) == []  # not yet a year in operation
+    assert recovery_candidates(today=year_later) == []  # 2025 began inside the first year
+    verified(world, p["VOCS"], 2026, 600_000, "2026 年排污许可执行报告")
     [candidate] = recovery_candidates(today=year_later)
     assert candidate.suggested_surplus_grams == 400_000
     case = recover_decided(
@@ -185,15 +206,8 @@ def test_underused_quota_is_found_and_recovered_as_a_lot_traceable_to_the_alloca
 def test_exactly_eighty_percent_is_not_a_candidate(world, p, stock, draft):
     app = approved_application(world, p, stock, draft, T)
     today = timezone.localdate()
-    services.application_mark_operating(actor=world.officer.principal, application=app, started_on=today)
-    emissions.verified_emission_record(
-        actor=world.admin.principal,
-        enterprise=world.company,
-        pollutant=p["VOCS"],
-        year=today.year,
-        actual_grams=800_000,
-        source="监测报告",
-    )
+    operating_since(app, dt.date(2024, 1, 1))
+    verified(world, p["VOCS"], 2025, 800_000, "监测报告")
     assert recovery_candidates(today=today + dt.timedelta(days=400)) == []
     with pytest.raises(RuleViolation, match="80%"):
         services.recovery_propose(

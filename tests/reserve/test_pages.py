@@ -11,9 +11,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.reserve.conftest import T, line
-from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
+from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter, verified
 from tests.xlsx_helpers import read_export, read_xlsx, response_bytes
-from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.reserve import services
 from totalquota.reserve.models import ApplicationStatus, IntakeRun, QuotaApplication
@@ -176,17 +175,8 @@ def test_the_recovery_page_lists_candidates(client, world, p, stock, draft):
         actor=world.company_user.principal, application=draft([line(p["VOCS"], project_env=T)])
     )
     services.application_approve(actor=world.reviewer.principal, application=app)
-    QuotaApplication.objects.filter(pk=app.pk).update(
-        operation_started_on=timezone.localdate() - dt.timedelta(days=400)
-    )
-    emissions.verified_emission_record(
-        actor=world.admin.principal,
-        enterprise=world.company,
-        pollutant=p["VOCS"],
-        year=timezone.localdate().year,
-        actual_grams=500_000,
-        source="执行报告",
-    )
+    QuotaApplication.objects.filter(pk=app.pk).update(operation_started_on=dt.date(2024, 1, 1))
+    verified(world, p["VOCS"], 2025, 500_000, "执行报告")
     client.force_login(world.reviewer)
     page = client.get(reverse("reserve:recovery"))
     assert len(page.context["candidates"]) == 1

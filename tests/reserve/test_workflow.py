@@ -157,12 +157,13 @@ def test_a_bad_figure_or_year_is_refused_as_bad_not_as_entered_already(world, p)
 
     with pytest.raises(ValidationFailed, match="不小于零"):
         verified_emission_record(
-            actor=world.admin.principal,
+            actor=world.reviewer.principal,
             enterprise=world.company,
             pollutant=p["VOCS"],
             year=2024,
             actual_grams=-5,
             source="执行报告",
+            evidence=None,
         )
     with pytest.raises(ValidationFailed, match="SCOPE-1"):
         services.attainment_record(

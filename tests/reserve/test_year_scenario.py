@@ -17,8 +17,13 @@ import pytest
 from django.utils import timezone
 
 from tests.reserve.conftest import line
-from tests.reserve.test_intake_upper_recovery import approved_line, recover_decided, this_quarter
-from totalquota.emissions import services as emissions
+from tests.reserve.test_intake_upper_recovery import (
+    approved_line,
+    operating_since,
+    recover_decided,
+    this_quarter,
+    verified,
+)
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.reconcile import reconcile
 from totalquota.lib.errors import RuleViolation
@@ -104,14 +109,8 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
     services.application_mark_operating(
         actor=world.company_user.principal, application=filed, started_on=today
     )
-    emissions.verified_emission_record(
-        actor=world.admin.principal,
-        enterprise=world.company,
-        pollutant=vocs,
-        year=today.year,
-        actual_grams=500_000,
-        source="执行报告",
-    )
+    operating_since(filed, dt.date(today.year - 2, 1, 1))  # so that last year counts (RES-4)
+    verified(world, vocs, today.year - 1, 500_000, "执行报告")
     later = today + dt.timedelta(days=370)
     [candidate] = recovery_candidates(today=later)
     assert candidate.line.application_id == filed.pk and candidate.suggested_surplus_grams == 300_000

@@ -461,7 +461,7 @@ class SourceFigure(models.Model):
     (外排环境量; 接管量 where the source gives it)."""
 
     batch = models.ForeignKey(
-        SourceImport, on_delete=models.CASCADE, related_name="figures", verbose_name=_("批次")
+        SourceImport, on_delete=models.CASCADE, related_name="figures", verbose_name=_("导入批次")
     )
     kind = models.CharField(_("数据来源"), max_length=12, choices=SourceKind.choices)
     year = models.PositiveSmallIntegerField(_("排放年度"))
@@ -642,11 +642,21 @@ class DeterminationLine(models.Model):
         return self.override_by_id is not None and self.override_confirmed_by_id is None
 
 
+EVIDENCE_FOLDER = "emissions/verified"
+
+
+def evidence_path(instance: VerifiedEmission, filename: str) -> str:
+    # Stored under the digest, not the uploaded name: names are untrusted and may collide.
+    return f"{EVIDENCE_FOLDER}/{instance.evidence_sha256[:2]}/{instance.evidence_sha256}"
+
+
 class VerifiedEmission(models.Model):
     """核实排放量: a unit's verified actual yearly emission of a pollutant, with its source.
 
     The fallback of RES-4 (2): recovery candidates come from accepted reports; a reviewer types a
-    verified figure by hand, with evidence, only where no accepted report holds it.
+    verified figure by hand, with evidence, only where no accepted report holds it. The evidence
+    (a monitoring report, an execution report) is a file checked by content and hashed
+    (``common.files``); figures entered before evidence was required have none.
     """
 
     enterprise = required_link("registry.Enterprise", _("排污单位"), related_name="+")
@@ -654,6 +664,11 @@ class VerifiedEmission(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     actual_grams = models.BigIntegerField(_("实际排放量"))
     source = models.CharField(_("数据来源"), max_length=300)
+    evidence = models.FileField(_("佐证材料"), upload_to=evidence_path, max_length=200, blank=True)
+    evidence_name = models.CharField(_("佐证材料文件名"), max_length=200, blank=True)
+    evidence_size_bytes = models.BigIntegerField(_("佐证材料大小（字节）"), null=True, blank=True)
+    evidence_sha256 = models.CharField(_("佐证材料 SHA-256"), max_length=64, blank=True)
+    evidence_content_type = models.CharField(_("佐证材料类型"), max_length=100, blank=True)
     recorded_by = required_link(USER, _("录入人"), related_name="+")
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 

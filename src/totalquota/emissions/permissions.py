@@ -15,7 +15,12 @@ register_actions(
         # Returning and accepting a report: a reviewer other than the opinion's author (TOT-3).
         "emissions.review": {R.REVIEWER},
         "emissions.import_sources": {R.REVIEWER, R.ADMIN},
+        # The import batches of other sources are the bureau's records, read park-wide; the figures
+        # themselves are read by everyone within their scope (emissions.view).
+        "emissions.view_sources": {R.REVIEWER, R.ADMIN, R.LEADER, R.PARTNER},
         "emissions.resolve_flag": {R.REVIEWER},
+        # Typing a verified emission by hand, with evidence: the RES-4 (2) fallback, by a reviewer.
+        "emissions.record_verified": {R.REVIEWER},
         # Computing and issuing determinations, proposing and confirming overrides (TOT-3).
         "emissions.determine": {R.REVIEWER},
         "emissions.extend_deadline": {R.ADMIN, R.REVIEWER},

@@ -28,6 +28,25 @@ def latest_verified(
     )
 
 
+def latest_accepted_line(
+    enterprise: Enterprise, pollutant: Pollutant, *, since_year: int
+) -> ReportLine | None:
+    """The line of ``pollutant`` in the accepted version of the unit's latest report of a year from
+    ``since_year`` on that states an actual emission (外排环境量), with its version and report."""
+    return (
+        ReportLine.objects.filter(
+            version__report__enterprise=enterprise,
+            version__report__year__gte=since_year,
+            version__report__accepted_version=F("version_id"),
+            pollutant=pollutant,
+            actual_grams__isnull=False,
+        )
+        .select_related("version__report", "pollutant")
+        .order_by("-version__report__year")
+        .first()
+    )
+
+
 def permitted_of(enterprise: Enterprise, year: int) -> dict[int, int]:
     """The unit's permitted yearly emissions (外排环境量, grams) by pollutant id, as its permit data
     state them for ``year`` (``registry.PermitLimit``: the limit in force on 31 December)."""

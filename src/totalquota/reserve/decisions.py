@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from totalquota.common.i18n import in_chinese
 from totalquota.emissions import selectors as emissions
-from totalquota.emissions.models import VerifiedEmission
+from totalquota.emissions.models import ReportLine, VerifiedEmission
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.lib.errors import RuleViolation, ValidationFailed
 from totalquota.lib.units import MAX_GRAMS, format_quantity
@@ -238,52 +238,104 @@ def line_hold_state(line: ApplicationLine) -> str:
 
 @dataclass
 class Candidate:
-    """A RES-4 (2) candidate: in formal operation for a year, verified actual below the line."""
+    """A RES-4 (2) candidate: in formal operation for a year, actual emission below the line.
+
+    The actual figure comes from the unit's accepted report (``report_line``) or, where no accepted
+    report holds it, from a verified emission a reviewer entered with evidence (``verified``)."""
 
     line: ApplicationLine
-    verified: VerifiedEmission
+    verified: VerifiedEmission | None
     permitted_grams: int
     actual_grams: int
     suggested_surplus_grams: int
     snapshot: dict[str, Any]
+    report_line: ReportLine | None = None
+    year: int = 0
+    source: str = ""
+
+
+def first_counted_year(started_on: dt.date) -> int:
+    """The first calendar year that began after the project's first year of formal operation
+    (its 1 January on or after ``started_on`` + 1 year, RES-4 Decision "which figures")."""
+    return started_on.year + 1 if (started_on.month, started_on.day) == (1, 1) else started_on.year + 2
+
+
+def _report_source(report_line: ReportLine) -> str:
+    version = report_line.version
+    return gettext("{year} 年度排放量申报 {id} 第 {n} 版（已审核通过）").format(
+        year=version.report.year, id=version.report_id, n=version.number
+    )
 
 
 def recovery_candidate(
     line: ApplicationLine, *, today: dt.date, verified: VerifiedEmission | None = None
 ) -> Candidate | None:
-    """Whether ``line`` is a RES-4 (2) candidate today. "Below 80 %" is strict: exactly 80 % is not."""
+    """Whether ``line`` is a RES-4 (2) candidate today. "Below 80 %" is strict: exactly 80 % is not.
+
+    The figure compared with the whole-plant permitted quantity (``permitted_env_grams``) is the
+    unit's accepted whole-plant actual emission (外排环境量) of the latest calendar year that began
+    after the first year of formal operation; only where no accepted report holds one, the verified
+    emission of such a year a reviewer entered with evidence (``verified``, when given, is that)."""
     application = line.application
     if application.operation_started_on is None or not line.permitted_env_grams:
         return None
     days = rule_value(rules.RECOVERY_OPERATION_DAYS.key, today)
     if (today - application.operation_started_on).days < days.value:
         return None
+    since = first_counted_year(application.operation_started_on)
+    report_line = None
     if verified is None:
-        verified = emissions.latest_verified(
-            application.enterprise, line.pollutant, since_year=application.operation_started_on.year
-        )
-    if verified is None:
+        report_line = emissions.latest_accepted_line(application.enterprise, line.pollutant, since_year=since)
+    if report_line is None and verified is None:
+        verified = emissions.latest_verified(application.enterprise, line.pollutant, since_year=since)
+    if report_line is not None:
+        assert report_line.actual_grams is not None
+        actual, year = report_line.actual_grams, report_line.version.report.year
+        source = _report_source(report_line)  # shown in the page's language
+        with in_chinese():  # kept in Chinese with the decision
+            stored = _report_source(report_line)
+        figure = {
+            "kind": "report",
+            "report_id": report_line.version.report_id,
+            "version": report_line.version.number,
+            "line_id": report_line.pk,
+            "year": year,
+            "actual_grams": actual,
+            "source": stored,
+        }
+    elif verified is not None and verified.year >= since:
+        actual, year, source = verified.actual_grams, verified.year, verified.source
+        figure = {
+            "kind": "verified",
+            "verified_id": verified.pk,
+            "year": year,
+            "actual_grams": actual,
+            "source": source,
+        }
+    else:
         return None
     threshold = rule_value(rules.RECOVERY_THRESHOLD.key, today)
     permitted = line.permitted_env_grams
     # actual < permitted x bp / 10000, in integers: actual x 10000 < permitted x bp
-    if not verified.actual_grams * 10_000 < permitted * threshold.value:
+    if not actual * 10_000 < permitted * threshold.value:
         return None
     return Candidate(
         line,
-        verified,
+        verified if report_line is None else None,
         permitted,
-        verified.actual_grams,
-        permitted - verified.actual_grams,
+        actual,
+        permitted - actual,
         {
             "recovery_threshold": threshold.snapshot(),
             "operation_days": days.snapshot(),
-            "verified": {
-                "year": verified.year,
-                "actual_grams": verified.actual_grams,
-                "source": verified.source,
-            },
+            "first_counted_year": since,
+            "figure": figure,
+            # Kept under its former name for pages and exports that read it.
+            "verified": {"year": year, "actual_grams": actual, "source": figure["source"]},
         },
+        report_line,
+        year,
+        source,
     )
 
 

@@ -189,6 +189,9 @@ class VerifiedEmissionForm(QuantityForm):
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     actual = forms.CharField(label=_("核实实际排放量"), help_text=QUANTITY_HELP)
     source = forms.CharField(label=_("数据来源"), max_length=300)
+    evidence = forms.FileField(
+        label=_("佐证材料"), help_text=_("监测报告、执行报告等；PDF、图片或 Office 文档，按文件内容校验类型")
+    )
 
     quantities = ("actual",)
     in_pollutant_unit = ("actual", "actual_grams", True)

@@ -102,6 +102,12 @@ add(
     # This year's allowed emissions (TOT-3): the determinations, and the runs per zone and year.
     (_("年度核定排放量"), "emissions:determination_list", "emissions.view", "bi-clipboard-check", 50),
     (_("核定测算与下达"), "emissions:determination_runs", "emissions.determine", "bi-calculator", 55),
+    # technical review and consistency (TOT-3)
+    (_("批量审核通过"), "emissions:review_batch", "emissions.review", "bi-check2-all", 30),
+    (_("一致性核查提示"), "emissions:flag_list", "emissions.view", "bi-flag", 35),
+    (_("超量排放监督候选"), "emissions:candidate_list", "emissions.view", "bi-exclamation-octagon", 40),
+    (_("外部数据导入"), "emissions:source_list", "emissions.view_sources", "bi-cloud-upload", 45),
+    (_("外部来源数据"), "emissions:figure_list", "emissions.view", "bi-table", 46),
 )
 
 add(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from totalquota.accounts.permissions import access, principal_of, require, restrict
+from totalquota.common.middleware import multipart_post
 from totalquota.emissions import services as emissions
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.lib.units import format_quantity
@@ -26,7 +27,7 @@ from totalquota.reserve.models import QuotaApplication, RecoveryCase
 from totalquota.reserve.views.common import in_grams
 from totalquota.reserve.workflow import RECOVERY_ACTIONS
 from totalquota.web.actions import action_view
-from totalquota.web.forms import form_page, refusal_above, saved
+from totalquota.web.forms import apply_errors, form_page, refusal_above, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 from totalquota.workflow.kernel import Action
 from totalquota.workflow.views import assignment_context, history
@@ -107,26 +108,33 @@ class VerifiedListView(ScopedListView):
         ),
         Column(gettext_lazy("单位"), "pollutant.display_unit"),
         Column(gettext_lazy("数据来源"), "source", css="wrap"),
+        Column(gettext_lazy("佐证材料"), "evidence_name", css="wrap"),
         "recorded_by",
     )
 
     related = ("enterprise", "pollutant", "recorded_by")
-    buttons = [Button("reserve.record_data", gettext_lazy("录入核实排放量"), "reserve:verified_create")]
+    buttons = [Button("emissions.record_verified", gettext_lazy("录入核实排放量"), "reserve:verified_create")]
 
 
 @login_required
+@multipart_post
 def verified_create(request: HttpRequest) -> HttpResponse:
-    actor = require(request.user, "reserve.record_data")
+    """A reviewer types a verified emission with its evidence: the RES-4 (2) fallback where no
+    accepted report holds the figure."""
+    actor = require(request.user, "emissions.record_verified")
 
     return form_page(
         request,
-        VerifiedEmissionForm(request.POST or None),
+        VerifiedEmissionForm(request.POST or None, request.FILES or None),
         save=lambda data: emissions.verified_emission_record(actor=actor, **in_grams(data, "actual")),
         done=lambda _row: saved(request, _("已录入。"), "reserve:verified_list"),
-        refused=refusal_above,
+        refused=apply_errors,
         title=_("录入核实排放量"),
         cancel_url=reverse("reserve:verified_list"),
-        intro=_("总量库建成前，由生态环境局按排污许可执行报告、监测报告等录入并注明来源（RES-4）。"),
+        intro=_(
+            "收回候选（RES-4 情形二）取已审核通过的排放量申报；仅在没有通过的申报时，由审核人员按监测报告、"
+            "执行报告等录入核实排放量，注明来源并上传佐证材料。"
+        ),
     )
 
 
