@@ -9,4 +9,12 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         # Each app's home-page cards, in the order of INSTALLED_APPS (cards of equal urgency and
         # order keep it).
-        from .cards import accounts, ledger, reductions, registry, reserve, workflow  # noqa: F401  (registrations)
+        from .cards import (  # noqa: F401  (registrations)
+            accounts,
+            emissions_reports,
+            ledger,
+            reductions,
+            registry,
+            reserve,
+            workflow,
+        )
