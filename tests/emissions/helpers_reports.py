@@ -7,7 +7,7 @@ from typing import Any
 
 from django.test import Client
 
-from tests.emissions.conftest import YEAR, as_, line, listed
+from tests.emissions.conftest import YEAR, as_, listed
 from totalquota.emissions.models import EmissionReport, ReportLine, TechnicalOpinion
 from totalquota.emissions.services import reports as svc
 
@@ -59,6 +59,3 @@ def lines_of(report: EmissionReport) -> list[tuple[str, int | None]]:
         .order_by("pollutant__sort_order")
         .values_list("pollutant__code", "actual_grams")
     )
-
-
-__all__ = ["YEAR", "line"]

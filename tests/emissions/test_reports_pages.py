@@ -150,7 +150,9 @@ def test_adding_a_pollutant_row_shows_it_and_saves_nothing(world, filled):
 def test_a_row_marked_for_deletion_is_left_out(world, filled):
     report = filled()
     data = rows(r0=row("COD", "1"), r1=row("VOCS", "2", DELETE="on"))
-    assert signed_in(world.company_user).post(f"/emissions/reports/{report.pk}/lines/", data).status_code == 302
+    assert (
+        signed_in(world.company_user).post(f"/emissions/reports/{report.pk}/lines/", data).status_code == 302
+    )
     assert lines_of(report) == [("COD", T)]
 
 
@@ -189,7 +191,12 @@ def test_another_units_report_is_not_found(world, filled):
 def test_the_bureau_cannot_edit_a_units_lines(world, filled):
     report = filled()
     before = lines_of(report)
-    assert signed_in(world.reviewer).post(f"/emissions/reports/{report.pk}/lines/", rows(r0=row("COD", "1"))).status_code == 403
+    assert (
+        signed_in(world.reviewer)
+        .post(f"/emissions/reports/{report.pk}/lines/", rows(r0=row("COD", "1")))
+        .status_code
+        == 403
+    )
     assert lines_of(report) == before
 
 
@@ -198,7 +205,9 @@ def test_the_report_page_shows_header_lines_and_prefilled_figures_that_differ(wo
     from totalquota.emissions import selectors
 
     monkeypatch.setattr(selectors, "permitted_of", lambda enterprise, year: {p["COD"].pk: 20 * T})
-    report = filled(line(p["COD"], 12 * T, sewer_grams=30 * T, permitted_grams=18 * T, difference_note="许可变更"))
+    report = filled(
+        line(p["COD"], 12 * T, sewer_grams=30 * T, permitted_grams=18 * T, difference_note="许可变更")
+    )
     html = signed_in(world.company_user).get(f"/emissions/reports/{report.pk}/").content.decode()
     text = visible_text(html)
     assert "苏州甲电子有限公司" in text and "高端制造与国际贸易区" in text and "第 1 版" in text
@@ -266,7 +275,10 @@ def test_the_reviewer_sees_what_changed_against_the_previous_version(world, p, f
     assert 'data-pollutant="VOCS" data-field="actual_grams" class="diff-removed"' in diff
     assert 'data-pollutant="TP" data-field="actual_grams" class="diff-added"' in diff
     # The unit sees its lines, not the bureau's comparison.
-    assert 'id="diff"' not in signed_in(world.company_user).get(f"/emissions/reports/{report.pk}/").content.decode()
+    assert (
+        'id="diff"'
+        not in signed_in(world.company_user).get(f"/emissions/reports/{report.pk}/").content.decode()
+    )
 
 
 def test_a_reopened_report_shows_the_accepted_version_beside_the_correction(world, p, filled):
@@ -296,7 +308,12 @@ def test_a_unit_uploads_downloads_and_removes_an_attachment(world, filled):
     assert attachment.version == report.current_version and attachment.content_type == "application/pdf"
     download = client.get(f"/emissions/reports/attachments/{attachment.pk}/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == MINIMAL_PDF
-    assert signed_in(world.other_company_user).get(f"/emissions/reports/attachments/{attachment.pk}/").status_code == 404
+    assert (
+        signed_in(world.other_company_user)
+        .get(f"/emissions/reports/attachments/{attachment.pk}/")
+        .status_code
+        == 404
+    )
     assert client.post(f"/emissions/reports/attachments/{attachment.pk}/delete/").status_code == 302
     assert not ReportAttachment.objects.exists()
 
@@ -324,7 +341,9 @@ def test_an_attachment_of_a_submitted_version_cannot_be_removed(world, p, filled
     )
     svc.report_submit(actor=as_(world.company_user), report=report)
     attachment = ReportAttachment.objects.get()
-    response = signed_in(world.company_user).post(f"/emissions/reports/attachments/{attachment.pk}/delete/", follow=True)
+    response = signed_in(world.company_user).post(
+        f"/emissions/reports/attachments/{attachment.pk}/delete/", follow=True
+    )
     assert "不能修改" in response.content.decode()
     assert ReportAttachment.objects.count() == 1
 
@@ -339,11 +358,15 @@ def test_the_list_filters_searches_and_exports_with_heading_rows(world, p, fille
     assert "苏州甲电子有限公司" in text and "苏州乙医药有限公司" in text
     only = visible_text(client.get("/emissions/reports/?corrected=1").content.decode())
     assert "苏州甲电子有限公司" in only and "苏州乙医药有限公司" not in only
-    assert "苏州甲电子有限公司" not in visible_text(client.get("/emissions/reports/?status=draft").content.decode())
+    assert "苏州甲电子有限公司" not in visible_text(
+        client.get("/emissions/reports/?status=draft").content.decode()
+    )
     found = visible_text(client.get(f"/emissions/reports/?q={world.other_company.uscc}").content.decode())
     assert "苏州乙医药有限公司" in found and "苏州甲电子有限公司" not in found
     export = client.get(f"/emissions/reports/?zone={world.zone_b.pk}&export=xlsx")
-    table = read_export(export.getvalue() if hasattr(export, "getvalue") else b"".join(export.streaming_content))
+    table = read_export(
+        export.getvalue() if hasattr(export, "getvalue") else b"".join(export.streaming_content)
+    )
     assert table[0][0] == "排污单位" and [r[0] for r in table[1:]] == ["苏州乙医药有限公司"]
     assert other.pk
 
@@ -354,7 +377,9 @@ def test_a_units_staff_see_only_their_own_reports(world, filled):
     text = visible_text(signed_in(world.company_user).get("/emissions/reports/").content.decode())
     assert "苏州甲电子有限公司" in text and "苏州乙医药有限公司" not in text
     assert "填报排放量申报" in text
-    assert "填报排放量申报" not in visible_text(signed_in(world.reviewer).get("/emissions/reports/").content.decode())
+    assert "填报排放量申报" not in visible_text(
+        signed_in(world.reviewer).get("/emissions/reports/").content.decode()
+    )
 
 
 # --- the home page -----------------------------------------------------------------------------
