@@ -115,3 +115,22 @@ def test_the_unit_accounts_benchmark_opens_accounts_with_both_hashers(tmp_path):
     out = run(["-m", "bench.unit_accounts", "--db", "sqlite", "--units", "3"], env)
     assert "stored: argon2, argon2_onetime" in out  # real hashes of both kinds were written
     assert "one-time hasher (now)" in out and "default argon2 (before)" in out
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="the submission peak is measured on PostgreSQL")
+def test_the_report_submission_benchmark_submits_through_the_server_it_starts():
+    out = run(
+        [
+            "-m",
+            "bench.report_submissions",
+            "--units",
+            "4",
+            "--threads",
+            "2",
+            "--database",
+            "bench_reports_smoke",
+        ],
+        {},
+    )
+    assert "reports submitted: 4; submit transitions: 4" in out
+    assert "ratio of request rates" in out and "trivial: GET /api/v1/zones" in out
