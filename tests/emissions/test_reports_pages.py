@@ -101,13 +101,15 @@ def test_every_bad_cell_is_refused_on_its_cell_and_nothing_is_saved(world, p, fi
             r0=row("COD", "1.0000001"),  # finer than a gram
             r1=row("VOCS", "-2"),
             r2=row("PB", "0.0005"),  # kg/a: three decimals at most
+            r3=row("TP", "1", difference_note=""),  # parses, but the service would refuse it
         ),
     )
     assert response.status_code == 422
     html = response.content.decode()
     cells = re.findall(r'id="row-(\w+)".*?</tr>', html, re.S)
-    assert cells == ["COD", "VOCS", "PB"]
-    for code in ("COD", "VOCS", "PB"):
+    assert cells == ["COD", "VOCS", "PB", "TP"]
+    assert "请说明排放原因" in html.split('id="row-TP"')[1].split("</tr>")[0]
+    for code in ("COD", "VOCS", "PB", "TP"):
         segment = html.split(f'id="row-{code}"')[1].split("</tr>")[0]
         assert "cell-error" in segment, code
     assert "精度过高" in html and "不能为负数" in html

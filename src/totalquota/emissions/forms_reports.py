@@ -83,7 +83,7 @@ class LineForm(forms.Form):
         return p is not None and p.medium in WATER_MEDIA
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         pollutant = self.pollutants.get(data.get("pollutant") or "")
         if pollutant is None:
             raise forms.ValidationError(gettext("未知的污染物"))
@@ -129,7 +129,9 @@ class BaseLineFormSet(forms.BaseFormSet):
         )
 
 
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=0, can_delete=True, max_num=50)
+LineFormSet: Any = forms.formset_factory(
+    LineForm, formset=BaseLineFormSet, extra=0, can_delete=True, max_num=50
+)
 
 
 def line_initial(line: Any) -> dict[str, Any]:

@@ -385,6 +385,12 @@ def report_lines(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 return saved(request, _("已保存排放量。"), report)
         else:
+            # The rows that parsed are checked as the service would, so that every problem shows
+            # on its cell at once (nothing is saved either way).
+            parsed = [i for i in kept if not formset.forms[i].errors]
+            problems = services.line_errors(report, [formset.forms[i].line() for i in parsed])
+            if problems:
+                place_errors(formset, note_form, ValidationFailed("", errors=problems), parsed)
             status = 422
     else:
         formset = LineFormSet(
@@ -492,7 +498,7 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the permit execution report ---------------------------------------------------------------
 @login_required
-def execution_template(request: HttpRequest) -> HttpResponse:
+def execution_template(request: HttpRequest) -> Any:
     require(request.user, "emissions.report")
     return xlsx_response(execution.template(), "排污许可执行报告年度排放量模板.xlsx")
 
