@@ -13,12 +13,14 @@ PEOPLE = [r for r in R if r != R.SYSTEM]
 ALL_PEOPLE = allow(*PEOPLE, roles_list=PEOPLE)
 REVIEWER = allow(R.REVIEWER, roles_list=PEOPLE)
 NARROW_404 = {R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}
-YEAR = 2026
+# The walk's determinations are of 2022, from reports of 2021 (the other areas' walk records use
+# later years).
+YEAR = 2022
 
 
 def objects(w: Any) -> SimpleNamespace:
     """An issued determination of the company (zone A) and a computed one of the other company
-    (zone B), from accepted reports of 2025."""
+    (zone B), from accepted reports of 2021."""
     if hasattr(w, "determinations"):
         return w.determinations
     from tests.emissions.conftest import T
@@ -28,8 +30,14 @@ def objects(w: Any) -> SimpleNamespace:
     from totalquota.registry.models import Pollutant
 
     cod = Pollutant.objects.get(code="COD")
-    accepted(w, [figures(cod, T, allowed=2 * T)])
-    accepted(w, [figures(cod, T, allowed=3 * T)], enterprise=w.other_company, user=w.other_company_user)
+    accepted(w, [figures(cod, T, allowed=2 * T)], year=YEAR - 1)
+    accepted(
+        w,
+        [figures(cod, T, allowed=3 * T)],
+        enterprise=w.other_company,
+        user=w.other_company_user,
+        year=YEAR - 1,
+    )
     for zone in (w.zone_a, w.zone_b):
         svc.determination_compute(actor=w.reviewer.principal, zone=zone, year=YEAR)
     svc.determination_issue(actor=w.reviewer2.principal, zone=w.zone_a, year=YEAR)

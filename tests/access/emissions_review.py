@@ -19,7 +19,7 @@ ALL = allow(*R)
 
 
 def objects(w: Any) -> SimpleNamespace:
-    """Review records for the walk (of 2024: the other areas' walk records use other years): a statistics batch, the company's 2024 report submitted (with a
+    """Review records for the walk (of 2022: the other areas' walk records use other years): a statistics batch, the company's 2022 report submitted (with a
     difference flag from the batch) and a verified emission with its evidence."""
     if hasattr(w, "review"):
         return w.review
@@ -34,17 +34,17 @@ def objects(w: Any) -> SimpleNamespace:
     batch = review.source_import(
         actor=w.reviewer.principal,
         kind="statistics",
-        year=2024,
+        year=2022,
         source="走查用环境统计",
         source_date=dt.date(2026, 6, 30),
         rows=[
-            {"统一社会信用代码": w.company.uscc, "年度": "2024", "污染物": "COD", "排放量": "20", "_row": 2}
+            {"统一社会信用代码": w.company.uscc, "年度": "2022", "污染物": "COD", "排放量": "20", "_row": 2}
         ],
         file_name="walk.xlsx",
         sha256="0" * 64,
     ).batch
-    listed(w, w.company, year=2024)
-    report = reports.report_create(actor=w.company_user.principal, enterprise=w.company, year=2024)
+    listed(w, w.company, year=2022)
+    report = reports.report_create(actor=w.company_user.principal, enterprise=w.company, year=2022)
     reports.report_lines_save(actor=w.company_user.principal, report=report, lines=[line(cod, 10_000_000)])
     reports.report_submit(actor=w.company_user.principal, report=report)
     flag = report.flags.get()
@@ -52,7 +52,7 @@ def objects(w: Any) -> SimpleNamespace:
         actor=w.reviewer.principal,
         enterprise=w.company,
         pollutant=cod,
-        year=2023,
+        year=2021,
         actual_grams=1_000,
         source="走查用监测报告",
         evidence=pdf("走查.pdf"),

@@ -121,3 +121,22 @@ def test_the_streaming_import_benchmark_runs_a_real_job_against_the_reference(tm
     env = {"BENCH_SQLITE_PATH": str(tmp_path / "streaming.sqlite3"), "DATABASE_URL": ""}
     out = run(["-m", "bench.streaming_import", "--db", "sqlite", "--rows", "200", "--repeat", "1"], env)
     assert "job: stream, check, write, done" in out and "ratio job / reference" in out
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="the submission peak is measured on PostgreSQL")
+def test_the_report_submission_benchmark_submits_through_the_server_it_starts():
+    out = run(
+        [
+            "-m",
+            "bench.report_submissions",
+            "--units",
+            "4",
+            "--threads",
+            "2",
+            "--database",
+            "bench_reports_smoke",
+        ],
+        {},
+    )
+    assert "reports submitted: 4; submit transitions: 4" in out
+    assert "ratio of request rates" in out and "trivial: GET /api/v1/zones" in out

@@ -24,9 +24,10 @@ def as_(user):
 
 def listed(world, enterprise=None, *, year=YEAR, by=None):
     enterprise = enterprise or world.company
-    return ListEntry.objects.create(
-        year=year, enterprise=enterprise, zone=enterprise.zone, added_by=by or world.admin
+    entry, _created = ListEntry.objects.get_or_create(
+        year=year, enterprise=enterprise, defaults={"zone": enterprise.zone, "added_by": by or world.admin}
     )
+    return entry
 
 
 def line(pollutant, actual, **more):

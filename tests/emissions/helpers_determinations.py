@@ -13,13 +13,13 @@ from totalquota.registry.models import AttainmentStatus, RuleParameter
 ALLOWANCE_YEAR = YEAR + 1  # the determinations of 2026 read the reports of 2025
 
 
-def accepted(world, lines, *, enterprise=None, user=None) -> EmissionReport:
-    """A report of ``YEAR`` with ``lines``, submitted, with an opinion, its flags (an actual above
+def accepted(world, lines, *, enterprise=None, user=None, year=YEAR) -> EmissionReport:
+    """A report of ``year`` with ``lines``, submitted, with an opinion, its flags (an actual above
     the allowed figure) resolved, accepted by a reviewer."""
     enterprise = enterprise or world.company
     user = user or world.company_user
-    listed(world, enterprise)
-    report = svc.report_create(actor=as_(user), enterprise=enterprise, year=YEAR)
+    listed(world, enterprise, year=year)
+    report = svc.report_create(actor=as_(user), enterprise=enterprise, year=year)
     svc.report_lines_save(actor=as_(user), report=report, lines=lines)
     svc.report_submit(actor=as_(user), report=report)
     report.refresh_from_db()

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, require, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.fields import day
+from totalquota.api.fields import RecordId, day
 from totalquota.api.schemas import display, path
 from totalquota.common.xlsx import read_table
 from totalquota.emissions import deadlines
@@ -92,7 +92,7 @@ class ListChangeOut(Schema):
 
 class AddIn(Schema):
     year: int
-    enterprise_ids: list[int] = Field(min_length=1, max_length=5000)
+    enterprise_ids: list[RecordId] = Field(min_length=1, max_length=5000)
     basis: str = Field(max_length=200, description="列入依据，如“重点管理排污许可证”")
     reason: str = Field("", max_length=300, description="名录确定截止日后必填（TOT-1）")
 
@@ -168,7 +168,7 @@ class DueOut(Schema):
 
 class RemindIn(Schema):
     year: int
-    entry_ids: list[int] = Field(min_length=1, max_length=5000)
+    entry_ids: list[RecordId] = Field(min_length=1, max_length=5000)
     message: str = Field(max_length=300)
 
 

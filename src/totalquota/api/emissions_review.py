@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
+from totalquota.api.fields import RecordId
 from totalquota.api.schemas import display, path
 from totalquota.emissions import selectors_review, source_files
 from totalquota.emissions.consistency import flag_message, side_by_side
@@ -143,7 +144,7 @@ def comparison(request: ApiRequest, report_id: int):
 
 
 class BatchIn(Schema):
-    ids: list[int] = Field(description="要审核通过的申报编号（最多 2000 个）")
+    ids: list[RecordId] = Field(description="要审核通过的申报编号（最多 2000 个）")
     reason: str = ""
 
 

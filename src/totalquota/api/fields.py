@@ -64,3 +64,7 @@ _QUERY_DAY_DESCRIPTION = dates.describe(dates.QUERY_DAY)
 AsOfDay = Annotated[dt.date, in_query_range("查询日期"), Field(description=_QUERY_DAY_DESCRIPTION)]
 SinceDay = Annotated[dt.date, in_query_range("起始日期"), Field(description=_QUERY_DAY_DESCRIPTION)]
 UntilDay = Annotated[dt.date, in_query_range("截止日期"), Field(description=_QUERY_DAY_DESCRIPTION)]
+
+# A record's id in a request body: a positive 64-bit integer, so an id no database could hold is a
+# 422 while the request is read, not an overflow in the query.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]

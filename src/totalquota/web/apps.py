@@ -12,6 +12,7 @@ class WebConfig(AppConfig):
         from .cards import (  # noqa: F401  (registrations)
             accounts,
             emissions_listing,
+            emissions_reports,
             jobs,
             ledger,
             reductions,

@@ -92,6 +92,12 @@ add(
     (_("核算系数"), "reductions:factor_list", "reductions.view", "bi-calculator", 70),
 )
 
+# 总量库: self-reports (TOT-2).
+add(
+    "emissions",
+    (_("排放量申报"), "emissions:report_list", "emissions.view", "bi-clipboard-data", 20),
+)
+
 add(
     "emissions",
     # 名录与截止日期 (TOT-1, TOT-2)

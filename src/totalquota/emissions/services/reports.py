@@ -8,7 +8,8 @@ and accepting are actions of :data:`~totalquota.emissions.workflow.REPORT_ACTION
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -16,11 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, require
-from totalquota.audit.services import record
+from totalquota.audit.services import record, snapshot
+from totalquota.common.files import check_upload, safe_name, storing
 from totalquota.common.once import create_once
 from totalquota.emissions import selectors
 from totalquota.emissions.models import (
     EDITABLE,
+    AttachmentKind,
     EmissionReport,
     ListEntry,
     Method,
@@ -29,6 +32,10 @@ from totalquota.emissions.models import (
     ReportOrigin,
     ReportStatus,
     ReportVersion,
+    SourceFigure,
+    SourceImport,
+    SourceKind,
+    attachment_path,
 )
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
@@ -309,3 +316,170 @@ def report_reopen(*, actor: Principal, report: EmissionReport, reason: str) -> E
     from totalquota.emissions.workflow import REPORT_ACTIONS
 
     return perform(REPORT_ACTIONS, "reopen", principal=actor, obj=report, reason=reason)
+
+
+# --- attachments (TOT-2) -------------------------------------------------------------------------
+ATTACHMENT_FIELDS = ["version", "kind", "original_name", "size_bytes", "sha256", "content_type"]
+
+
+def _editable_report(actor: Principal, report: EmissionReport) -> tuple[EmissionReport, ReportVersion]:
+    require(actor, "emissions.report")
+    # Lock order step 1 (ledger.services): the report's row, so that an upload or a removal and a
+    # submission of the same report are taken one after the other (the submission freezes the
+    # version with every attachment or none).
+    report = EmissionReport.objects.select_for_update().get(pk=report.pk)
+    _own_unit(actor, report.enterprise_id)
+    return report, editable_version(report)
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor: Principal, report: EmissionReport, kind: str, upload: Any, note: str = ""
+) -> ReportAttachment:
+    """Attach a file to the current, unfrozen version: its type checked from its bytes, its size
+    limited, its SHA-256 kept (``common.files``)."""
+    report, version = _editable_report(actor, report)
+    if kind not in AttachmentKind.values:
+        raise ValidationFailed(
+            gettext("附件类型应为：") + "、".join(str(k.label) for k in AttachmentKind),
+            field="kind",
+            clause="TOT-2",
+        )
+    found = check_upload(upload, clause="TOT-2")
+    if version.attachments.filter(kind=kind, sha256=found.sha256).exists():
+        raise Conflict(gettext("同一文件已作为该类附件上传"), field="file", clause="TOT-2")
+    attachment = ReportAttachment(
+        version=version,
+        kind=kind,
+        original_name=safe_name(getattr(upload, "name", "")),
+        size_bytes=found.size,
+        sha256=found.sha256,
+        content_type=found.content_type,
+        note=(note or "").strip()[:200],
+        uploaded_by=actor.user,
+    )
+    with storing(attachment.file, upload, found, attachment_path(attachment, "")):
+        attachment.save()
+        record(
+            actor=actor,
+            action="emissions.report_attachment_add",
+            obj=attachment,
+            after=snapshot(attachment, ATTACHMENT_FIELDS),
+        )
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, actor: Principal, attachment: ReportAttachment) -> None:
+    """Remove an attachment of the current, unfrozen version (a submitted version keeps its own;
+    the audit log keeps the digest)."""
+    _report, version = _editable_report(actor, attachment.version.report)
+    if attachment.version_id != version.pk:
+        raise Conflict(gettext("该附件属于已提交的版本，不能删除"), clause="TOT-2")
+    path = attachment.file.name or ""
+    before = snapshot(attachment, ATTACHMENT_FIELDS)
+    object_type, pk = attachment._meta.label_lower, attachment.pk
+    attachment.delete()
+    record(
+        actor=actor,
+        action="emissions.report_attachment_delete",
+        object_type=object_type,
+        object_id=pk,
+        object_repr=attachment.original_name,
+        before=before,
+    )
+
+    # The bytes go once the removal has committed, and only when no other attachment (an earlier
+    # version's copy, another report's) names the same content.
+    def remove() -> None:
+        if not ReportAttachment.objects.filter(file=path).exists():
+            ReportAttachment._meta.get_field("file").storage.delete(path)
+
+    transaction.on_commit(remove)
+
+
+# --- the permit execution report (执行报告, TOT-2, TOT-3) ----------------------------------------
+@dataclass(frozen=True)
+class ExecutionFile:
+    """Where imported execution-report figures came from, for the source record."""
+
+    name: str
+    sha256: str
+    source_date: dt.date | None = None
+
+
+@transaction.atomic
+def execution_import(
+    *,
+    actor: Principal,
+    report: EmissionReport,
+    lines: list[LineInput],
+    file: ExecutionFile,
+    change_note: str | None = None,
+) -> ReportVersion:
+    """Fill the current version from the unit's permit execution report and keep the figures as
+    the unit's execution-report source (``SourceImport`` kind ``execution`` and its
+    ``SourceFigure`` rows), so the consistency check compares the final self-report with the
+    execution report as filed. Checked whole first (``report_lines_save``): nothing is written on
+    any problem.
+
+    The execution report has no allowed emissions: each line keeps the allowed figure of the
+    current version's line of its pollutant (else the platform's prefill); a permitted figure the
+    file leaves empty keeps the current one likewise."""
+    current = {
+        line.pollutant_id: line for line in ReportLine.objects.filter(version_id=report.current_version_id)
+    }
+    prefill = {p["pollutant"].pk: p for p in selectors.prefilled_lines(report.enterprise, report.year)}
+
+    def kept(line: LineInput, name: str) -> int | None:
+        value = getattr(line, name)
+        if value is not None:
+            return value
+        if line.pollutant.pk in current:
+            return getattr(current[line.pollutant.pk], name)
+        return prefill.get(line.pollutant.pk, {}).get(name)
+
+    lines = [
+        replace(
+            line, allowed_grams=kept(line, "allowed_grams"), permitted_grams=kept(line, "permitted_grams")
+        )
+        for line in lines
+    ]
+    version = report_lines_save(
+        actor=actor,
+        report=report,
+        lines=lines,
+        change_note=change_note,
+        origin=ReportOrigin.EXECUTION_REPORT,
+    )
+    batch = SourceImport.objects.create(
+        kind=SourceKind.EXECUTION_REPORT,
+        year=report.year,
+        source=gettext("排污许可执行报告（单位随申报导入）"),
+        source_date=file.source_date or timezone.localdate(),
+        enterprise=report.enterprise,
+        file_name=safe_name(file.name),
+        sha256=file.sha256,
+        row_count=len(lines),
+        imported_by=actor.user,
+    )
+    SourceFigure.objects.bulk_create(
+        SourceFigure(
+            batch=batch,
+            kind=SourceKind.EXECUTION_REPORT,
+            year=report.year,
+            enterprise=report.enterprise,
+            pollutant=line.pollutant,
+            grams=line.actual_grams,
+            sewer_grams=line.sewer_grams,
+        )
+        for line in lines
+        if line.actual_grams is not None
+    )
+    record(
+        actor=actor,
+        action="emissions.report_execution_import",
+        obj=report,
+        after={"version": version.number, "batch": batch.pk, "rows": len(lines), "sha256": file.sha256},
+    )
+    return version
