@@ -8,6 +8,7 @@ from django.db.models import F
 
 from totalquota.emissions.models import (
     DeterminationLine,
+    DeterminationStatus,
     ReportLine,
     ReportVersion,
     VerifiedEmission,
@@ -54,11 +55,13 @@ def permitted_of(enterprise: Enterprise, year: int) -> dict[int, int]:
 
 
 def allowed_of(enterprise: Enterprise, year: int) -> dict[int, int]:
-    """The unit's allowed emissions of ``year`` by pollutant id: what the determination of that
-    year (issued the year before from the accepted reports) states."""
+    """The unit's allowed emissions of ``year`` by pollutant id: what the issued determination of
+    that year (made the year before from the accepted reports) states."""
     return dict(
         DeterminationLine.objects.filter(
-            determination__enterprise=enterprise, determination__year=year
+            determination__enterprise=enterprise,
+            determination__year=year,
+            determination__status=DeterminationStatus.ISSUED,  # a computed one was never told the unit
         ).values_list("pollutant_id", "allowed_grams")
     )
 
