@@ -322,3 +322,28 @@ def test_an_issued_determination_stands_when_the_zone_is_recomputed(world, p):
     svc.determination_issue(actor=as_(world.reviewer2), zone=world.zone_a, year=Y)
     assert compute(world) == []
     assert Determination.objects.get().status == DeterminationStatus.ISSUED
+
+
+def test_an_override_may_not_take_the_zone_over_its_total_control_amount(world, p):
+    from tests.factories import EnterpriseFactory, UserFactory
+    from totalquota.accounts.roles import Role
+
+    parameter("total_control_grams", 5 * T, pollutant=p["COD"], zone=world.zone_a)
+    third = EnterpriseFactory(zone=world.zone_a, name="苏州丙化工有限公司")
+    third_user = UserFactory(username="bing", role=Role.ENTERPRISE, enterprise=third)
+    accepted(world, [figures(p["COD"], T, permitted=10 * T, allowed=3 * T)])
+    accepted(
+        world, [figures(p["COD"], T, permitted=10 * T, allowed=3 * T)], enterprise=third, user=third_user
+    )
+    compute(world)  # 3 + 3 over 5: scaled to 2.5 each
+    cod = line_of(world, "COD")
+    assert cod.allowed_grams == 2_500_000
+    with pytest.raises(RuleViolation) as refused:
+        svc.determination_override_propose(
+            actor=as_(world.reviewer), line=cod, grams=2_500_001, reason="扩产"
+        )
+    assert "超过总量控制量 5 t/a" in str(refused.value)
+    assert line_of(world, "COD").override_grams is None
+    svc.determination_override_propose(actor=as_(world.reviewer), line=cod, grams=2 * T, reason="停产一条线")
+    svc.determination_override_confirm(actor=as_(world.reviewer2), line=cod)
+    assert line_of(world, "COD").allowed_grams == 2 * T

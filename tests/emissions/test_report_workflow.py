@@ -128,3 +128,58 @@ def test_the_current_year_cannot_be_reported(world):
     listed(world, year=year)
     with pytest.raises(ValidationFailed):
         svc.report_create(actor=as_(world.company_user), enterprise=world.company, year=year)
+
+
+def test_accepting_against_an_opinion_that_advises_a_return_needs_a_stated_reason(world, filled):
+    report = filled()
+    svc.report_submit(actor=as_(world.company_user), report=report)
+    opinion(report, world.third_party, conclusion="return")
+    with pytest.raises(RuleViolation) as refused:
+        svc.report_accept(actor=as_(world.reviewer2), report=report)
+    assert refused.value.field == "reason"
+    assert EmissionReport.objects.get(pk=report.pk).status == ReportStatus.SUBMITTED
+    svc.report_accept(actor=as_(world.reviewer2), report=report, reason="意见所指问题已由单位书面说明")
+    assert EmissionReport.objects.get(pk=report.pk).status == ReportStatus.ACCEPTED
+
+
+def test_the_batch_refuses_a_report_whose_opinion_advises_a_return(world, filled):
+    from totalquota.emissions.services.review import reports_accept
+
+    report = filled()
+    svc.report_submit(actor=as_(world.company_user), report=report)
+    opinion(report, world.third_party, conclusion="return")
+    (result,) = reports_accept(actor=as_(world.reviewer2), ids=[report.pk])
+    assert not result.accepted and "建议退回修改" in result.message
+    assert EmissionReport.objects.get(pk=report.pk).status == ReportStatus.SUBMITTED
+
+
+def test_every_pollutant_of_the_permit_must_be_reported(world, p, filled):
+    import datetime as dt
+
+    from totalquota.registry.models import PermitLimit
+
+    PermitLimit.objects.create(
+        enterprise=world.company,
+        pollutant=p["NH3N"],
+        permitted_grams=2 * T,
+        valid_from=dt.date(2024, 1, 1),
+        permit_number=world.company.permit_number,
+        source="排污许可证",
+        recorded_by=world.admin,
+    )
+    report = filled(line(p["COD"], 12 * T))
+    with pytest.raises(RuleViolation) as refused:
+        svc.report_submit(actor=as_(world.company_user), report=report)
+    assert "氨氮" in str(refused.value)
+    assert EmissionReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
+
+
+def test_a_correction_may_give_its_note_when_it_is_submitted(world, p, filled):
+    report = filled()
+    svc.report_submit(actor=as_(world.company_user), report=report)
+    svc.report_return(actor=as_(world.reviewer), report=report, reason="VOCs 偏低")
+    report.refresh_from_db()
+    svc.report_submit(actor=as_(world.company_user), report=report, note="VOCs 按物料衡算复核")
+    report.refresh_from_db()
+    assert report.status == ReportStatus.RESUBMITTED
+    assert report.current_version.change_note == "VOCs 按物料衡算复核"

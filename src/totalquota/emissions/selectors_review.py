@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from totalquota.accounts.permissions import Principal, may, principal_of, restrict
 from totalquota.emissions import consistency
@@ -24,13 +24,17 @@ from totalquota.emissions.models import (
 
 def awaiting_acceptance(who: Any) -> QuerySet[EmissionReport]:
     """Submitted and resubmitted reports within ``who``'s scope, each annotated with whether its
-    current version has an opinion (``has_opinion``) and an open flag (``has_open_flags``)."""
+    current version has an opinion (``has_opinion``), what the latest one concludes
+    (``opinion_conclusion``) and an open flag (``has_open_flags``)."""
     opinions = TechnicalOpinion.objects.filter(version_id=OuterRef("current_version_id"))
+    latest = opinions.order_by("-at", "-pk").values("conclusion")[:1]
     flags = ConsistencyFlag.objects.filter(version_id=OuterRef("current_version_id"), status=FlagStatus.OPEN)
     qs = (
         EmissionReport.objects.filter(status__in=AWAITING_REVIEW)
         .select_related("enterprise", "zone", "current_version")
-        .annotate(has_opinion=Exists(opinions), has_open_flags=Exists(flags))
+        .annotate(
+            has_opinion=Exists(opinions), opinion_conclusion=Subquery(latest), has_open_flags=Exists(flags)
+        )
         .order_by("zone__sort_order", "enterprise__name", "year", "pk")
     )
     return restrict(who, qs, "emissions.review")

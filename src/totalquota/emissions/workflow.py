@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal
@@ -27,6 +27,7 @@ from totalquota.emissions.models import (
     ConsistencyFlag,
     EmissionReport,
     FlagStatus,
+    OpinionConclusion,
     ReportStatus,
     ReportTransition,
     ReportVersion,
@@ -37,8 +38,9 @@ from totalquota.workflow.kernel import Action, ActionTable, Step, row
 S = ReportStatus
 REVIEWERS_ONLY = "只有生态环境局审核人员可以审核排放量申报"
 OWN_UNIT_ONLY = "只能报送本单位的排放量申报"
-NO_OPINION = "该版本尚无技术审核意见，须先出具技术审核意见（TOT-3）"
-OPEN_FLAGS = "该版本尚有未处理的一致性核查提示，须逐条处理后方可审核通过（TOT-3）"
+NO_OPINION = gettext_noop("该版本尚无技术审核意见，须先出具技术审核意见（TOT-3）")
+OPINION_SAYS_RETURN = gettext_noop("该版本的技术审核意见建议退回修改；审核通过须说明不采纳该意见的理由")
+OPEN_FLAGS = gettext_noop("该版本尚有未处理的一致性核查提示，须逐条处理后方可审核通过（TOT-3）")
 
 
 def guard(principal: Principal, report: EmissionReport, action: Action[Any]) -> None:
@@ -65,6 +67,10 @@ def _submit(step: Step[EmissionReport]) -> None:
     report = step.obj
     version = report.current_version
     assert version is not None  # every report is created with its first version
+    if version.number > 1 and not version.change_note.strip() and step.reason:
+        # A correction's note may be typed beside the submit button as well as on the lines page.
+        version.change_note = step.reason
+        version.save(update_fields=["change_note"])
     check_complete(report, version)
     now = timezone.now()
     version.submitted_at = now
@@ -89,10 +95,14 @@ def _accept(step: Step[EmissionReport]) -> None:
     version: ReportVersion | None = report.current_version
     if version is None or not version.frozen:
         raise RuleViolation(gettext("该申报尚未提交，不能审核通过"), clause="TOT-3")
-    if not version.opinions.exists():
-        raise RuleViolation(NO_OPINION, clause="TOT-3")
+    latest = version.opinions.order_by("-at", "-pk").first()
+    if latest is None:
+        raise RuleViolation(gettext(NO_OPINION), clause="TOT-3")
+    if latest.conclusion == OpinionConclusion.RETURN and not step.reason:
+        # The opinion advises and the reviewer decides, but overruling it is stated, not silent.
+        raise RuleViolation(gettext(OPINION_SAYS_RETURN), field="reason", clause="TOT-3")
     if ConsistencyFlag.objects.filter(version=version, status=FlagStatus.OPEN).exists():
-        raise RuleViolation(OPEN_FLAGS, clause="TOT-3")
+        raise RuleViolation(gettext(OPEN_FLAGS), clause="TOT-3")
     report.accepted_version = version
     report.accepted_by = step.principal.user
     report.accepted_at = timezone.now()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -44,7 +45,7 @@ from totalquota.emissions.models import Determination, DeterminationLine, Determ
 from totalquota.emissions.rules import IMPROVEMENT_TARGET, TOTAL_CONTROL
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
-from totalquota.lib.units import MAX_GRAMS
+from totalquota.lib.units import MAX_GRAMS, format_quantity
 from totalquota.registry.models import Medium, Pollutant, Zone
 from totalquota.registry.rules import rule_value
 
@@ -331,8 +332,13 @@ def determination_compute(*, actor: Principal, zone: Zone, year: int) -> list[De
 
 # --- overrides (four eyes) -----------------------------------------------------------------------
 def _lock_line(line: DeterminationLine) -> tuple[Determination, DeterminationLine]:
-    # Lock order step 1: the determination's row (the workflow object), then its line.
-    determination = Determination.objects.select_for_update().get(pk=line.determination_id)
+    # Lock order step 1: the determinations of the line's zone and year, by id (as a computation
+    # takes them, so that an override and a computation queue and never cross; and so that two
+    # overrides in one zone see each other's figure when they check the total-control amount),
+    # then the line.
+    zone_id, year = Determination.objects.values_list("zone_id", "year").get(pk=line.determination_id)
+    list(Determination.objects.select_for_update().filter(zone_id=zone_id, year=year).order_by("pk"))
+    determination = Determination.objects.get(pk=line.determination_id)
     locked = (
         DeterminationLine.objects.select_for_update(of=("self",))
         .select_related("pollutant", "report_line")
@@ -347,7 +353,47 @@ def _check_grams(grams: Any, line: DeterminationLine) -> int:
     permitted = line.report_line.permitted_grams if line.report_line_id else None  # type: ignore[union-attr]
     if permitted is not None and grams > permitted:
         raise RuleViolation(gettext("调整后的核定排放量不能超过许可排放量"), field="grams", clause=CLAUSE)
+    _check_cap(line, grams)
     return grams
+
+
+def _check_cap(line: DeterminationLine, grams: int) -> None:
+    """Refuse an override that takes the zone's allowed emissions of the pollutant, together,
+    over its total-control amount (TOT-3): the rule's scale-down keeps the total within it, and an
+    override may not undo that."""
+    determination = line.determination
+    cap = rule_value(
+        TOTAL_CONTROL.key,
+        dt.date(determination.year, 1, 1),
+        pollutant=line.pollutant,
+        zone=determination.zone,
+    ).value
+    if cap is None:
+        return
+    others = (
+        DeterminationLine.objects.filter(
+            determination__zone_id=determination.zone_id,
+            determination__year=determination.year,
+            pollutant_id=line.pollutant_id,
+        )
+        .exclude(pk=line.pk)
+        .aggregate(total=Sum("allowed_grams"))["total"]
+        or 0
+    )
+    if others + grams > cap:
+        unit = line.pollutant.unit
+        raise RuleViolation(
+            gettext(
+                "调整后本功能区{p}核定排放量合计 {total}，超过总量控制量 {cap}（其余单位合计 {others}）"
+            ).format(
+                p=line.pollutant.name,
+                total=format_quantity(others + grams, unit, suffix=True),
+                cap=format_quantity(cap, unit, suffix=True),
+                others=format_quantity(others, unit, suffix=True),
+            ),
+            field="grams",
+            clause=CLAUSE,
+        )
 
 
 @transaction.atomic

@@ -233,6 +233,20 @@ def check_complete(report: EmissionReport, version: ReportVersion) -> None:
     lines = list(version.lines.select_related("pollutant"))
     if not lines:
         raise RuleViolation(gettext("申报没有任何污染物的排放量，不能提交"), clause="TOT-2")
+    permitted = selectors.permitted_of(report.enterprise, report.year)
+    missing = [
+        p.display_name
+        for p in Pollutant.objects.filter(pk__in=set(permitted) - {x.pollutant_id for x in lines})
+    ]
+    if missing:
+        # Every pollutant the permit covers is reported, even when nothing was emitted (TOT-2).
+        raise RuleViolation(
+            gettext("排污许可载明的污染物须逐项申报（无排放的填 0）：{names}").format(
+                names="、".join(missing)
+            ),
+            field="lines",
+            clause="TOT-2",
+        )
     if version.number > 1 and not version.change_note.strip():
         raise RuleViolation(gettext("更正后重新提交须填写修改说明"), field="change_note", clause="TOT-2")
     errors = line_errors(
