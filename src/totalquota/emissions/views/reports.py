@@ -273,6 +273,13 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "due": report_due(report.enterprise, report.year, report.zone) if report.status in EDITABLE else None,
         "today": timezone.localdate(),
         "preparers": set(REPORT_ACTIONS.preparers(report)) if REPORT_ACTIONS.preparers else set(),
+        # Why the report came back, while the unit corrects it (the reviewer's comment, TOT-3).
+        "returned_because": report.transitions.filter(to_status=ReportStatus.RETURNED)
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+        if report.status == ReportStatus.RETURNED
+        else None,
     }
     return render(request, "emissions/reports_detail.html", context)
 

@@ -73,6 +73,7 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "report": report,
             "title": _("技术审核：%(unit)s %(year)s 年度") % {"unit": report.enterprise, "year": report.year},
+            "may_review": may(request.user, "emissions.review"),
         },
     )
 
