@@ -542,7 +542,6 @@ def _year(
             first[0].fate, first[1].fate = RETURNED, DRAFT
     else:
         _fates(plans, PAST_MIX, rng, [])
-    outliers: set[tuple[int, int]] = set()
     for plan in plans:
         if plan.fate in (CORRECTED, RETURNED, RESUBMITTED):
             wrong = max(plan.lines, key=lambda x: (x.actual_grams or 0, x.pollutant.sort_order))
