@@ -23,6 +23,7 @@ STEPS: list[str] = [
     "totalquota.demo.reductions",
     "totalquota.demo.reserve",
     "totalquota.demo.permits",
+    "totalquota.demo.emissions",
 ]
 
 
