@@ -248,23 +248,28 @@ def _heading_line(values: Sequence[Any], headers: Sequence[str]) -> bool:
     return len(filled) <= 1 and not (filled and str(filled[0]).strip() in headers)
 
 
-def _header_index(first: Sequence[Any], headers: Sequence[str]) -> dict[str, int]:
-    """Where each of ``headers`` is in the header row ``first``: exactly ``headers``, in any order
-    (a missing column, or one not in ``headers``, refuses the file: a mistyped header is not
-    silently ignored)."""
+def _header_index(
+    first: Sequence[Any], headers: Sequence[str], optional: Sequence[str] = ()
+) -> dict[str, int]:
+    """Where each of ``headers`` (and of the ``optional`` columns present) is in the header row
+    ``first``: every one of ``headers``, in any order, and nothing else but ``optional`` columns
+    (a missing column, or one not named, refuses the file: a mistyped header is not silently
+    ignored)."""
     found = [str(c).strip() if c is not None else "" for c in first]
     while found and found[-1] == "":
         found.pop()
     missing = [h for h in headers if h not in found]
-    extra = [h for h in found if h and h not in headers]
+    extra = [h for h in found if h and h not in headers and h not in optional]
     if missing or extra:
         parts = []
         if missing:
-            parts.append("缺少列：" + "、".join(missing))
+            parts.append(gettext("缺少列：") + "、".join(missing))
         if extra:
-            parts.append("无法识别的列：" + "、".join(extra))
-        raise ValidationFailed("表头与模板不一致（" + "；".join(parts) + "），请下载最新模板")
-    return {h: found.index(h) for h in headers}
+            parts.append(gettext("无法识别的列：") + "、".join(extra))
+        raise ValidationFailed(
+            gettext("表头与模板不一致（{parts}），请下载最新模板").format(parts="；".join(parts))
+        )
+    return {h: found.index(h) for h in (*headers, *optional) if h in found}
 
 
 def _blank(values: Sequence[Any] | None) -> bool:
@@ -331,14 +336,29 @@ class TableRows:
     numbers arrive as exact decimal text, dates as dates, text as text. In a CSV every cell is text
     as written (an empty cell is ``None``). More than ``max_rows`` data rows refuse the file.
 
+    ``optional`` columns may be in the header row too; a row of a file without one has no key for
+    it. ``already_checked`` says that these very bytes passed :func:`check_untrusted_xlsx` before
+    (an upload checked when it was kept, read again from storage with its digest verified): the
+    check, which parses every part, is not run twice.
+
     ``total`` is the number of data rows to expect, known once the header has been read (from the
     workbook's dimension or the CSV's line count; blank rows make it an upper bound, a workbook
     without a dimension leaves it ``None``): what a progress bar needs.
     """
 
-    def __init__(self, source: IO[bytes], *, headers: Sequence[str], max_rows: int | None = None) -> None:
+    def __init__(
+        self,
+        source: IO[bytes],
+        *,
+        headers: Sequence[str],
+        optional: Sequence[str] = (),
+        max_rows: int | None = None,
+        already_checked: bool = False,
+    ) -> None:
         self.source = source
         self.headers = list(headers)
+        self.optional = list(optional)
+        self.already_checked = already_checked
         self.max_rows = max_rows
         self.total: int | None = None
         self._workbook: Any = None
@@ -359,11 +379,12 @@ class TableRows:
             raw = self._xlsx_rows() if is_xlsx(self.source) else self._csv_rows()
             first = next(raw, None)
             header_row = 1
-            while first is not None and header_row <= HEADING_ROWS and _heading_line(first, self.headers):
+            named = (*self.headers, *self.optional)
+            while first is not None and header_row <= HEADING_ROWS and _heading_line(first, named):
                 first, header_row = next(raw, None), header_row + 1
             if first is None:
                 raise ValidationFailed(gettext("文件是空的：第 1 行应为表头"))
-            index = list(_header_index(first, self.headers).items())
+            index = list(_header_index(first, self.headers, self.optional).items())
             if self.total is not None:
                 self.total = max(self.total - header_row, 0)
             count = 0
@@ -381,7 +402,8 @@ class TableRows:
             self.close()
 
     def _xlsx_rows(self) -> Iterator[Sequence[Any]]:
-        check_untrusted_xlsx(self.source)
+        if not self.already_checked:
+            check_untrusted_xlsx(self.source)
         try:
             self._workbook = load_workbook(self.source, read_only=True, data_only=True)
             ws = self._workbook.worksheets[0]
@@ -408,11 +430,15 @@ class TableRows:
 
 
 def iter_rows(
-    source: IO[bytes], *, headers: Sequence[str], max_rows: int | None = None
+    source: IO[bytes],
+    *,
+    headers: Sequence[str],
+    optional: Sequence[str] = (),
+    max_rows: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row number, {header: value})`` for each data row of an uploaded .xlsx or .csv, streaming
     (see :class:`TableRows`, which also gives the expected number of rows)."""
-    yield from TableRows(source, headers=headers, max_rows=max_rows)
+    yield from TableRows(source, headers=headers, optional=optional, max_rows=max_rows)
 
 
 def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> list[dict[str, Any]]:
