@@ -24,7 +24,7 @@ from urllib.parse import quote
 from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -167,6 +167,10 @@ def _refuse_entity(*_args: Any) -> None:
     raise EntitiesForbidden(None, None, None, None, None, None)
 
 
+def _refuse_external(*_args: Any) -> int:
+    raise ExternalReferenceForbidden(None, None, None, None)
+
+
 def _well_formed_without_dtd(part: IO[bytes]) -> None:
     """Parse ``part`` with expat and nothing else: no tree is built (this is what makes the scan
     cheap next to reading the sheet), a DTD, an entity declaration or an external entity refused
@@ -175,7 +179,7 @@ def _well_formed_without_dtd(part: IO[bytes]) -> None:
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_entity
     parser.UnparsedEntityDeclHandler = _refuse_entity
-    parser.ExternalEntityRefHandler = _refuse_entity
+    parser.ExternalEntityRefHandler = _refuse_external
     try:
         parser.ParseFile(part)
     except expat.ExpatError as exc:
