@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -227,6 +228,46 @@ def test_a_2000_row_file_is_imported_through_the_page_as_a_job_with_progress(wor
     assert f'href="{detail}"' in shown and "已处理 2000 / 2000 行" in shown
     assert "hx-trigger" not in client.get(reverse("jobs:progress", args=[job.pk])).content.decode()
     assert client.get(detail).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bureau_sees_the_bar_move_while_the_worker_reads_the_file(world, monkeypatch):
+    codes = many_units(world, 300)
+    table = [(code, 2025, pollutant, "1.5") for code in codes for pollutant in ("COD", "NOX")]
+    monkeypatch.setattr(runner, "PROGRESS_SECONDS", 0)
+    reached, release = threading.Event(), threading.Event()
+    numbered = services._numbered
+
+    def pausing(rows):
+        for row in numbered(rows):
+            if row["_row"] == 301:  # the 300th data row, handed to the checks
+                reached.set()
+                assert release.wait(30), "the test never released the worker"
+            yield row
+
+    monkeypatch.setattr(services, "_numbered", pausing)
+    client = reviewer(world)
+    job = job_of(page(world, xlsx_upload(HEADERS, table), client=client))
+
+    def work() -> None:
+        try:
+            runner.run(job.pk)
+        finally:
+            connections.close_all()  # the worker thread's own connection
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        assert reached.wait(30)
+        html = client.get(reverse("jobs:progress", args=[job.pk])).content.decode()
+        assert 'data-status="running"' in html and 'hx-trigger="every 1s"' in html
+        assert "已处理 300 / 600 行" in html and 'data-percent="50"' in html
+        assert not SourceImport.objects.exists()
+    finally:
+        release.set()
+        worker.join(30)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and SourceFigure.objects.count() == 600
 
 
 def test_one_bad_row_among_many_writes_nothing_and_the_job_shows_its_row_and_column(world, p):
