@@ -70,3 +70,16 @@ def test_too_many_rows_an_empty_file_and_a_hostile_workbook_are_refused():
         )
     with pytest.raises(ValidationFailed, match="无法读取文件"):
         list(iter_rows(io.BytesIO(b"a,b\x00,c\n"), headers=HEADERS))
+
+
+def test_optional_columns_may_be_there_or_not_and_nothing_else_may():
+    with_unit = xlsx_bytes(["单位", *HEADERS], [["t/a", "A", 1, None]])
+    assert list(iter_rows(io.BytesIO(with_unit), headers=HEADERS, optional=["单位", "备注"])) == [
+        (2, {"代码": "A", "数量": "1", "日期": None, "单位": "t/a"})
+    ]
+    without = xlsx_bytes(HEADERS, [["A", 1, None]])
+    assert list(iter_rows(io.BytesIO(without), headers=HEADERS, optional=["单位"])) == [
+        (2, {"代码": "A", "数量": "1", "日期": None})
+    ]
+    with pytest.raises(ValidationFailed, match="无法识别的列：备注"):
+        list(iter_rows(io.BytesIO(xlsx_bytes([*HEADERS, "备注"], [])), headers=HEADERS, optional=["单位"]))

@@ -8,6 +8,7 @@ and their figures, and the RES-4 (2) fallback of a verified emission entered wit
 import datetime as dt
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -16,7 +17,7 @@ from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import RecordId
 from totalquota.api.schemas import display, path
-from totalquota.emissions import selectors_review, source_files
+from totalquota.emissions import selectors_review
 from totalquota.emissions.consistency import flag_message, side_by_side
 from totalquota.emissions.models import (
     ConsistencyFlag,
@@ -266,8 +267,13 @@ class SourceImportOut(Schema):
     resolve_kind_label = display("kind")
 
 
-class SourceImportResultOut(SourceImportOut):
-    rechecked: int = 0
+class SourceImportJobOut(Schema):
+    job_id: int = Field(description="后台任务编号")
+    status: str = Field(description="任务状态：queued 排队中（随后 running、done 或 failed）")
+    url: str = Field(
+        description="查询任务进度与结果的接口：GET /api/v1/jobs/{id}；完成后结果含导入批次编号 batch_id"
+    )
+    page: str = Field(description="任务页面（进度条、错误清单）")
 
 
 @router.get(
@@ -293,8 +299,8 @@ def get_source_import(request: ApiRequest, batch_id: int):
 
 @router.post(
     "/emissions/source-imports",
-    response={201: SourceImportResultOut},
-    summary="导入环境统计、环境信息披露或在线监测年度总量（XLSX/CSV；任一行有误整批不导入；导入后重新核查该年度申报）",
+    response={202: SourceImportJobOut},
+    summary="导入环境统计、环境信息披露或在线监测年度总量（XLSX/CSV）：在后台任务中导入，返回 202 与任务地址；任一行有误整批不导入；导入后重新核查该年度申报",
     auth=allowed_upload("emissions.import_sources"),
 )
 def import_sources(
@@ -305,23 +311,23 @@ def import_sources(
     source_date: Form[dt.date],
     file: File[UploadedFile],
 ):
-    if kind not in services.BUREAU_SOURCES:
-        raise ValidationFailed(
-            "数据来源应为：" + "、".join(services.BUREAU_SOURCES), field="kind", clause="TOT-3"
-        )
-    result = services.source_import(
+    job = services.source_import_start(
         actor=request.auth,
         kind=kind,
         year=year,
         source=source,
         source_date=source_date,
-        rows=source_files.upload_rows(file, file.name or ""),
-        file_name=file.name or "",
-        sha256=source_files.digest(file),
+        upload=file,
     )
-    batch = result.batch
-    batch.rechecked = result.rechecked  # type: ignore[attr-defined]
-    return Status(201, batch)
+    return Status(
+        202,
+        {
+            "job_id": job.pk,
+            "status": job.status,
+            "url": reverse("api:job", args=[job.pk]),
+            "page": reverse("jobs:detail", args=[job.pk]),
+        },
+    )
 
 
 class FigureOut(Schema):

@@ -20,9 +20,14 @@ class JobRowError(Schema):
     message: str = ""
 
 
+class JobLink(Schema):
+    label: str
+    url: str = Field(description="本站页面的路径，如导入批次的详情页")
+
+
 class JobOut(Schema):
     id: int
-    kind: str = Field(description="任务类型代码，如 emissions.report_import")
+    kind: str = Field(description="任务类型代码，如 emissions.source_import")
     kind_label: str
     status: str = Field(description="queued 排队中、running 运行中、done 已完成、failed 失败")
     progress_done: int
@@ -39,6 +44,11 @@ class JobOut(Schema):
         default_factory=list, description="行错误（最多前 200 条，全部见结果文件）"
     )
     error_count: int = 0
+    links: list[JobLink] = Field(default_factory=list, description="任务写入的记录所在的页面")
+    result: dict[str, Any] = Field(
+        default_factory=dict,
+        description="任务的完整结果（纯 JSON，各类任务自定，如外部数据导入的批次编号 batch_id）",
+    )
     input_name: str
     input_sha256: str
     result_name: str
@@ -66,6 +76,6 @@ class JobOut(Schema):
         return job.is_stale
 
 
-@router.get("/jobs/{int:job_id}", response=JobOut, summary="后台任务的状态、进度与结果")
+@router.get("/jobs/{int:job_id}", response=JobOut, summary="后台任务的状态、进度与结果", url_name="job")
 def get_job(request: ApiRequest, job_id: int):
     return job_for(request.auth, job_id)

@@ -22,9 +22,9 @@ from decimal import Decimal
 from typing import IO, Any
 from urllib.parse import quote
 from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException, DTDForbidden
-from defusedxml.ElementTree import iterparse
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -159,8 +159,35 @@ DTD_REFUSED = (
 NOT_A_WORKBOOK = "无法读取文件：请上传由模板填写的 .xlsx 文件"
 
 
+def _refuse_dtd(*_args: Any) -> None:
+    raise DTDForbidden(None, None, None)
+
+
+def _refuse_entity(*_args: Any) -> None:
+    raise EntitiesForbidden(None, None, None, None, None, None)
+
+
+def _refuse_external(*_args: Any) -> int:
+    raise ExternalReferenceForbidden(None, None, None, None)
+
+
+def _well_formed_without_dtd(part: IO[bytes]) -> None:
+    """Parse ``part`` with expat and nothing else: no tree is built (this is what makes the scan
+    cheap next to reading the sheet), a DTD, an entity declaration or an external entity refused
+    as defusedxml refuses them (the same handlers, raising the same exceptions)."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = _refuse_entity
+    parser.ExternalEntityRefHandler = _refuse_external
+    try:
+        parser.ParseFile(part)
+    except expat.ExpatError as exc:
+        raise ParseError(str(exc)) from None
+
+
 def scan_xml_parts(archive: zipfile.ZipFile) -> None:
-    """Parse every XML part of an Office Open XML archive with defusedxml, refusing any DTD: raises
+    """Parse every XML part of an Office Open XML archive, streaming, refusing any DTD: raises
     ``DefusedXmlException`` for a DTD or entity, ``ParseError`` for XML that is not well-formed."""
     for info in archive.infolist():
         name = info.filename.lower()
@@ -175,8 +202,7 @@ def scan_xml_parts(archive: zipfile.ZipFile) -> None:
         if not name.endswith((".xml", ".rels")):
             continue
         with archive.open(info) as part:
-            for _event, element in iterparse(part, forbid_dtd=True):
-                element.clear()  # only well-formedness matters here; keep memory flat
+            _well_formed_without_dtd(part)
 
 
 # What reading a damaged zip can raise: a broken directory, a part whose compressed data is corrupt
@@ -196,7 +222,8 @@ BROKEN_ZIP = (
 def check_untrusted_xlsx(upload: IO[bytes]) -> None:
     """Refuse an uploaded workbook that is not a plain zip of well-formed XML: a DTD or entity
     anywhere (billion laughs, external entities), too many parts or too much unpacked data.
-    Every XML part is parsed with defusedxml (``forbid_dtd``), streaming, before openpyxl sees it."""
+    Every XML part is parsed (expat, streaming, any DTD refused as defusedxml's ``forbid_dtd``
+    does) before openpyxl sees it."""
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
@@ -248,23 +275,28 @@ def _heading_line(values: Sequence[Any], headers: Sequence[str]) -> bool:
     return len(filled) <= 1 and not (filled and str(filled[0]).strip() in headers)
 
 
-def _header_index(first: Sequence[Any], headers: Sequence[str]) -> dict[str, int]:
-    """Where each of ``headers`` is in the header row ``first``: exactly ``headers``, in any order
-    (a missing column, or one not in ``headers``, refuses the file: a mistyped header is not
-    silently ignored)."""
+def _header_index(
+    first: Sequence[Any], headers: Sequence[str], optional: Sequence[str] = ()
+) -> dict[str, int]:
+    """Where each of ``headers`` (and of the ``optional`` columns present) is in the header row
+    ``first``: every one of ``headers``, in any order, and nothing else but ``optional`` columns
+    (a missing column, or one not named, refuses the file: a mistyped header is not silently
+    ignored)."""
     found = [str(c).strip() if c is not None else "" for c in first]
     while found and found[-1] == "":
         found.pop()
     missing = [h for h in headers if h not in found]
-    extra = [h for h in found if h and h not in headers]
+    extra = [h for h in found if h and h not in headers and h not in optional]
     if missing or extra:
         parts = []
         if missing:
-            parts.append("缺少列：" + "、".join(missing))
+            parts.append(gettext("缺少列：") + "、".join(missing))
         if extra:
-            parts.append("无法识别的列：" + "、".join(extra))
-        raise ValidationFailed("表头与模板不一致（" + "；".join(parts) + "），请下载最新模板")
-    return {h: found.index(h) for h in headers}
+            parts.append(gettext("无法识别的列：") + "、".join(extra))
+        raise ValidationFailed(
+            gettext("表头与模板不一致（{parts}），请下载最新模板").format(parts="；".join(parts))
+        )
+    return {h: found.index(h) for h in (*headers, *optional) if h in found}
 
 
 def _blank(values: Sequence[Any] | None) -> bool:
@@ -331,14 +363,29 @@ class TableRows:
     numbers arrive as exact decimal text, dates as dates, text as text. In a CSV every cell is text
     as written (an empty cell is ``None``). More than ``max_rows`` data rows refuse the file.
 
+    ``optional`` columns may be in the header row too; a row of a file without one has no key for
+    it. ``already_checked`` says that these very bytes passed :func:`check_untrusted_xlsx` before
+    (an upload checked when it was kept, read again from storage with its digest verified): the
+    check, which parses every part, is not run twice.
+
     ``total`` is the number of data rows to expect, known once the header has been read (from the
     workbook's dimension or the CSV's line count; blank rows make it an upper bound, a workbook
     without a dimension leaves it ``None``): what a progress bar needs.
     """
 
-    def __init__(self, source: IO[bytes], *, headers: Sequence[str], max_rows: int | None = None) -> None:
+    def __init__(
+        self,
+        source: IO[bytes],
+        *,
+        headers: Sequence[str],
+        optional: Sequence[str] = (),
+        max_rows: int | None = None,
+        already_checked: bool = False,
+    ) -> None:
         self.source = source
         self.headers = list(headers)
+        self.optional = list(optional)
+        self.already_checked = already_checked
         self.max_rows = max_rows
         self.total: int | None = None
         self._workbook: Any = None
@@ -359,11 +406,12 @@ class TableRows:
             raw = self._xlsx_rows() if is_xlsx(self.source) else self._csv_rows()
             first = next(raw, None)
             header_row = 1
-            while first is not None and header_row <= HEADING_ROWS and _heading_line(first, self.headers):
+            named = (*self.headers, *self.optional)
+            while first is not None and header_row <= HEADING_ROWS and _heading_line(first, named):
                 first, header_row = next(raw, None), header_row + 1
             if first is None:
                 raise ValidationFailed(gettext("文件是空的：第 1 行应为表头"))
-            index = list(_header_index(first, self.headers).items())
+            index = list(_header_index(first, self.headers, self.optional).items())
             if self.total is not None:
                 self.total = max(self.total - header_row, 0)
             count = 0
@@ -381,7 +429,8 @@ class TableRows:
             self.close()
 
     def _xlsx_rows(self) -> Iterator[Sequence[Any]]:
-        check_untrusted_xlsx(self.source)
+        if not self.already_checked:
+            check_untrusted_xlsx(self.source)
         try:
             self._workbook = load_workbook(self.source, read_only=True, data_only=True)
             ws = self._workbook.worksheets[0]
@@ -408,11 +457,15 @@ class TableRows:
 
 
 def iter_rows(
-    source: IO[bytes], *, headers: Sequence[str], max_rows: int | None = None
+    source: IO[bytes],
+    *,
+    headers: Sequence[str],
+    optional: Sequence[str] = (),
+    max_rows: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row number, {header: value})`` for each data row of an uploaded .xlsx or .csv, streaming
     (see :class:`TableRows`, which also gives the expected number of rows)."""
-    yield from TableRows(source, headers=headers, max_rows=max_rows)
+    yield from TableRows(source, headers=headers, optional=optional, max_rows=max_rows)
 
 
 def read_table(upload, *, headers: Sequence[str], max_rows: int = 20_000) -> list[dict[str, Any]]:

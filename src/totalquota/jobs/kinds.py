@@ -15,7 +15,7 @@ process (which starts jobs) and the worker (which runs them) both know them::
         return ctx.commit(lambda: write_all(ctx.principal, rows))  # one transaction, with "done"
 
     kinds.register(
-        "emissions.report_import", gettext_lazy("排放报告导入"), run=run_report_import,
+        "emissions.source_import", gettext_lazy("排放报告导入"), run=run_report_import,
         permission="emissions.import", accepts=("xlsx", "csv"),
     )
 
@@ -40,13 +40,17 @@ __all__ = ["JobContext", "JobKind", "get", "label_of", "register", "unregister"]
 class JobKind:
     """One kind of job: its code (``<app>.<what>``), label, the function that runs it, the
     permission needed to start it and the input files it takes (``"xlsx"``, ``"csv"``; none for a
-    job without a file)."""
+    job without a file). ``check_input(upload)``, if given, is the kind's quick look at an upload
+    once it passed the generic checks (its header row, say), when the job is started: a
+    :class:`~totalquota.lib.errors.DomainError` it raises refuses the upload before any job
+    exists."""
 
     code: str
     label: Any
     run: Callable[[JobContext], dict[str, Any] | None]
     permission: str
     accepts: tuple[str, ...] = ()
+    check_input: Callable[[Any], None] | None = None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -59,6 +63,7 @@ def register(
     run: Callable[[JobContext], dict[str, Any] | None],
     permission: str,
     accepts: tuple[str, ...] = (),
+    check_input: Callable[[Any], None] | None = None,
 ) -> JobKind:
     if code in KINDS:
         raise ValueError(f"job kind {code} registered twice")
@@ -67,7 +72,9 @@ def register(
     unknown = set(accepts) - {"xlsx", "csv"}
     if unknown:
         raise ValueError(f"job kind {code}: unknown input types {sorted(unknown)}")
-    kind = JobKind(code, label, run, permission, tuple(accepts))
+    if check_input is not None and not accepts:
+        raise ValueError(f"job kind {code}: check_input without an input file")
+    kind = JobKind(code, label, run, permission, tuple(accepts), check_input)
     KINDS[code] = kind
     return kind
 

@@ -62,7 +62,8 @@ class Job(DetailPage):
     unknown) is what the progress bar shows.
 
     ``result`` is plain JSON written by the kind: ``summary`` (one sentence), ``counts`` (label →
-    number) and, for a refused input, ``errors`` (row, column, value, message; the first
+    number), ``links`` (``label`` and ``url``: where the work's records are, e.g. the batch it
+    wrote) and, for a refused input, ``errors`` (row, column, value, message; the first
     ``MAX_ERRORS_KEPT``) with ``error_count``; ``result_file`` is a download (an export, or the
     whole error list). The input file is kept under its SHA-256. Zone and unit are those of the
     work (the owner's, unless the kind names others): owners see their own jobs, the bureau all.
@@ -127,6 +128,22 @@ class Job(DetailPage):
         if not self.progress_total:
             return None
         return min(100, self.progress_done * 100 // self.progress_total)
+
+    @property
+    def links(self) -> list[dict[str, str]]:
+        """The result's links to the records the job wrote (``label``, ``url``): paths of this
+        site only, anything else in the result is left out."""
+        found = (self.result or {}).get("links") if isinstance(self.result, dict) else None
+        if not isinstance(found, list):
+            return []
+        return [
+            {"label": str(link.get("label") or link["url"]), "url": link["url"]}
+            for link in found
+            if isinstance(link, dict)
+            and isinstance(link.get("url"), str)
+            and link["url"].startswith("/")
+            and not link["url"].startswith("//")
+        ]
 
     @property
     def is_stale(self) -> bool:

@@ -8,6 +8,7 @@ run again writes nothing more and stops (:class:`Superseded`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +51,7 @@ class JobContext:
         self.attempt = job.attempt
         self.params: dict[str, Any] = dict(job.params or {})
         self.finished = False
+        self.done = job.progress_done  # the last progress reported (rows, or any unit of work)
         self._last_write = 0.0
         self._principal: Principal | None = None
 
@@ -73,6 +75,7 @@ class JobContext:
         :data:`PROGRESS_SECONDS` unless ``force``, each write in its own short transaction
         (inside a transaction of the kind it waits for that one's commit). Raises
         :class:`Superseded` when this run lost its lease."""
+        self.done = done
         now = time.monotonic()
         if not force and now - self._last_write < PROGRESS_SECONDS:
             return
@@ -86,13 +89,24 @@ class JobContext:
             raise Superseded(self.job.pk)
 
     def rows(
-        self, *, headers: Sequence[str], max_rows: int | None = None, message: str | None = None
+        self,
+        *,
+        headers: Sequence[str],
+        optional: Sequence[str] = (),
+        max_rows: int | None = None,
+        message: str | None = None,
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The input's data rows, streamed (:class:`~totalquota.common.xlsx.TableRows`), with the
-        progress reported as they go (rows handed to the kind, of the rows expected)."""
+        """The input's data rows, streamed (:class:`~totalquota.common.xlsx.TableRows`: every one
+        of ``headers``, any of ``optional``), with the progress reported as they go (rows handed to
+        the kind, of the rows expected). A workbook whose stored bytes still have the digest taken
+        when it was uploaded (and checked, :func:`~totalquota.jobs.services.check_job_input`) is
+        not scanned again."""
         message = message if message is not None else gettext("正在读取并校验")
         with self.job.input_file.open("rb") as handle:
-            table = TableRows(handle, headers=headers, max_rows=max_rows)
+            unchanged = bool(self.job.input_sha256) and _sha256(handle) == self.job.input_sha256
+            table = TableRows(
+                handle, headers=headers, optional=optional, max_rows=max_rows, already_checked=unchanged
+            )
             count = 0
             for number, row in table:
                 count += 1
@@ -105,7 +119,8 @@ class JobContext:
         """Run ``write()`` (the kind's writes, after every check has passed) in one transaction
         that also marks the job done with ``write``'s result: the rows and "done" commit together
         or not at all, so a run again after a crash never writes twice."""
-        self.progress(self.job.progress_done, message=gettext("正在写入"), force=True)
+        # The bar stays where the reading left it (not the claim's 0) while the write runs.
+        self.progress(self.done, message=gettext("正在写入"), force=True)
         with transaction.atomic():
             # Lock order: the job row first, then what ``write`` locks (in the platform's order, see
             # ledger.services). The row lock keeps a run again from queueing the job meanwhile.
@@ -120,6 +135,15 @@ class JobContext:
     def attach_file(self, name: str, file: Any) -> None:
         """Keep ``file`` as the job's result file (an export, a report), offered as ``name``."""
         _attach(self.job, name, file)
+
+
+def _sha256(handle: Any) -> str:
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(1 << 16):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
 
 
 def _attach(job: Job, name: str, file: Any) -> None:

@@ -101,7 +101,7 @@ def job_start(
     """Queue a job of ``kind`` for ``actor``, with its uploaded file (checked and kept under its
     digest) and ``params`` (plain JSON the kind reads); the worker runs it once this commits.
     Refused: a kind that does not exist, a role without the kind's permission, an input the kind
-    does not take, a zone or unit outside the actor's scope."""
+    does not take (or its ``check_input`` refuses), a zone or unit outside the actor's scope."""
     found_kind = kinds.get(kind)
     if found_kind is None:
         raise ValidationFailed(gettext("没有这种后台任务：{kind}").format(kind=kind), field="kind")
@@ -110,6 +110,9 @@ def job_start(
     found: Sniffed | None = None
     if found_kind.accepts:
         found = check_job_input(upload, found_kind.accepts)
+        if found_kind.check_input is not None:
+            found_kind.check_input(upload)  # the kind's own look (its header row), nothing kept yet
+            upload.seek(0)
     elif upload is not None:
         raise ValidationFailed(gettext("这种任务不需要上传文件"), field="file")
     now = timezone.now()

@@ -9,7 +9,7 @@ runs it once per report, each in its own transaction, and reports each refusal b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal, require, restrict
 from totalquota.audit.services import record
-from totalquota.common.xlsx import cell_text
+from totalquota.common.xlsx import TableRows, cell_text
 from totalquota.emissions import consistency
 from totalquota.emissions.models import (
     AWAITING_REVIEW,
@@ -191,7 +191,15 @@ REQUIRED_COLUMNS = (COL_USCC, COL_YEAR, COL_POLLUTANT, COL_QUANTITY)
 OPTIONAL_COLUMNS = (COL_UNIT, COL_SEWER)
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 UNITS = {u.value: u for u in Unit} | {u.value.upper(): u for u in Unit}
-PROGRESS_EVERY = 500
+# Figures are written in batches of this many rows (one INSERT each), and progress reported after each.
+WRITE_BATCH = 1_000
+# The most data rows one file may hold (a park has a few thousand units, each a handful of pollutants).
+MAX_ROWS = 200_000
+# The background job that imports a file (``emissions.apps``): page and API start it, the worker runs it.
+JOB_KIND = "emissions.source_import"
+
+# One checked row: (unit id, pollutant id, grams, sewer grams or None).
+Figure = tuple[int, int, int, int | None]
 
 
 @dataclass(frozen=True)
@@ -208,37 +216,20 @@ def _year_of(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) == 4 else None
 
 
-@transaction.atomic
-def source_import(
-    *,
-    actor: Principal,
-    kind: str,
-    year: int,
-    source: str,
-    source_date: dt.date,
-    rows: Iterable[dict[str, Any]],
-    file_name: str,
-    sha256: str,
-    progress: Callable[[int, int], None] | None = None,
-    enterprise: Enterprise | None = None,
-) -> ImportResult:
-    """Import one file of another source's figures (环境统计, 环境信息披露, 在线监测年度总量; the
-    execution report of ``enterprise``), all or nothing (TOT-3).
-
-    ``rows`` are dicts keyed by the column headers (统一社会信用代码, 年度, 污染物 (code or name),
-    排放量 in the pollutant's unit or in 单位 (t/a | kg/a), 接管量 optional), each with ``_row``
-    (its row number in the file). Every row is checked first: an unknown credit code or pollutant,
-    a bad or over-precise quantity, a unit and pollutant twice, a year other than ``year``: each a
-    problem naming its row and column, and any problem writes nothing. Then the figures are written
-    in bulk in this transaction, ``progress(done, total)`` called every few hundred rows, and every
-    report of the year under review or accepted is checked again (``consistency.recheck_year``)."""
-    require(actor, "emissions.import_sources")
+def source_batch_check(
+    *, kind: str, year: int, source: str, source_date: dt.date, enterprise: Enterprise | None = None
+) -> str:
+    """The batch's own fields (before any row is read): a known source kind (the execution report
+    only with its unit), an ended year within the platform's scope, a source description and a
+    date not in the future. Returns the source description, trimmed."""
     if kind not in SourceKind.values:
         raise ValidationFailed(
             gettext("数据来源应为：") + "、".join(str(k.label) for k in SourceKind), field="kind"
         )
     if kind == SourceKind.EXECUTION_REPORT and enterprise is None:
         raise ValidationFailed(gettext("排污许可执行报告随单位的申报导入"), field="kind", clause="TOT-3")
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise ValidationFailed(gettext("年度应为四位数字，如 2025"), field="year", clause="TOT-3")
     dates.check_scope_year(year)
     if year >= timezone.localdate().year:
         raise ValidationFailed(gettext("只能导入已结束年度的数据"), field="year", clause="TOT-3")
@@ -249,8 +240,18 @@ def source_import(
         )
     if not isinstance(source_date, dt.date) or source_date > timezone.localdate():
         raise ValidationFailed(gettext("数据日期不能晚于今天"), field="source_date", clause="TOT-3")
+    return source
 
-    units = {e.uscc: e.pk for e in Enterprise.objects.only("pk", "uscc")}
+
+def source_rows_check(
+    *, year: int, rows: Iterable[dict[str, Any]], enterprise: Enterprise | None = None
+) -> list[Figure]:
+    """Every row of a source file checked, none written: an unknown credit code or pollutant, a bad
+    or over-precise quantity, a unit and pollutant twice, a year other than ``year`` are each a
+    problem naming its row and column; any problem refuses the file (``ValidationFailed`` with all
+    of them). The credit codes and pollutants are read once, in two queries, whatever the number
+    of rows. Returns the checked figures, in the file's order."""
+    units = dict(Enterprise.objects.values_list("uscc", "pk"))
     pollutants: dict[str, Pollutant] = {}
     for p in Pollutant.objects.all():
         pollutants[p.code.upper()] = p
@@ -258,8 +259,9 @@ def source_import(
         if p.name_en:
             pollutants[p.name_en.upper()] = p
     problems: list[dict[str, Any]] = []
-    parsed: list[tuple[int, int, int, int | None]] = []
+    parsed: list[Figure] = []
     seen: dict[tuple[int, int], int] = {}
+    own_unit = enterprise.pk if enterprise is not None else None
 
     def problem(number: int, column: str, value: Any, message: str) -> None:
         problems.append(
@@ -282,16 +284,17 @@ def source_import(
             problem(number, COL_USCC, code, gettext("统一社会信用代码不能为空"))
         elif unit_id is None:
             problem(number, COL_USCC, code, gettext("平台中没有该统一社会信用代码的排污单位"))
-        elif enterprise is not None and unit_id != enterprise.pk:
+        elif own_unit is not None and unit_id != own_unit:
             problem(number, COL_USCC, code, gettext("执行报告只能包含本单位的数据"))
-        row_year = _year_of(row.get(COL_YEAR))
+        raw_year = row.get(COL_YEAR)
+        row_year = _year_of(raw_year)
         if row_year is None:
-            problem(number, COL_YEAR, row.get(COL_YEAR), gettext("年度应为四位数字，如 2025"))
+            problem(number, COL_YEAR, raw_year, gettext("年度应为四位数字，如 2025"))
         elif row_year != year:
             problem(
                 number,
                 COL_YEAR,
-                row.get(COL_YEAR),
+                raw_year,
                 gettext("年度与导入批次的年度 {year} 不一致").format(year=year),
             )
         name = cell_text(row.get(COL_POLLUTANT))
@@ -351,7 +354,29 @@ def source_import(
             clause="TOT-3",
             errors=problems,
         )
+    return parsed
 
+
+@transaction.atomic
+def source_figures_write(
+    *,
+    actor: Principal,
+    kind: str,
+    year: int,
+    source: str,
+    source_date: dt.date,
+    figures: list[Figure],
+    file_name: str,
+    sha256: str,
+    progress: Callable[[int, int], None] | None = None,
+    enterprise: Enterprise | None = None,
+    job_id: int | None = None,
+) -> ImportResult:
+    """Write one batch of checked figures (from :func:`source_rows_check`) in this transaction, in
+    INSERTs of :data:`WRITE_BATCH` rows (``progress(done, total)`` after each), then check again
+    every report of the year under review or accepted (``consistency.recheck_year``, once for the
+    whole batch) and record the import."""
+    require(actor, "emissions.import_sources")
     batch = SourceImport.objects.create(
         kind=kind,
         year=year,
@@ -360,38 +385,189 @@ def source_import(
         enterprise=enterprise,
         file_name=(file_name or "")[:200],
         sha256=(sha256 or "")[:64],
-        row_count=len(parsed),
+        row_count=len(figures),
         imported_by=actor.user,
     )
-    total = len(parsed)
-    for start in range(0, total, PROGRESS_EVERY):
+    total = len(figures)
+    for start in range(0, total, WRITE_BATCH):
         SourceFigure.objects.bulk_create(
-            SourceFigure(
-                batch=batch,
-                kind=kind,
-                year=year,
-                enterprise_id=unit_id,
-                pollutant_id=pollutant_id,
-                grams=grams,
-                sewer_grams=sewer,
-            )
-            for unit_id, pollutant_id, grams, sewer in parsed[start : start + PROGRESS_EVERY]
+            [
+                SourceFigure(
+                    batch=batch,
+                    kind=kind,
+                    year=year,
+                    enterprise_id=unit_id,
+                    pollutant_id=pollutant_id,
+                    grams=grams,
+                    sewer_grams=sewer,
+                )
+                for unit_id, pollutant_id, grams, sewer in figures[start : start + WRITE_BATCH]
+            ]
         )
         if progress is not None:
-            progress(min(start + PROGRESS_EVERY, total), total)
+            progress(min(start + WRITE_BATCH, total), total)
     rechecked = consistency.recheck_year(year)
-    record(
-        actor=actor,
-        action="emissions.source_import",
-        obj=batch,
-        after={
-            "kind": kind,
-            "year": year,
-            "source": batch.source,
-            "source_date": source_date.isoformat(),
-            "rows": total,
-            "sha256": batch.sha256,
-            "rechecked": rechecked,
-        },
-    )
+    after: dict[str, Any] = {
+        "kind": kind,
+        "year": year,
+        "source": batch.source,
+        "source_date": source_date.isoformat(),
+        "rows": total,
+        "sha256": batch.sha256,
+        "rechecked": rechecked,
+    }
+    if job_id is not None:
+        after["job"] = job_id
+    record(actor=actor, action="emissions.source_import", obj=batch, after=after)
     return ImportResult(batch, total, rechecked)
+
+
+@transaction.atomic
+def source_import(
+    *,
+    actor: Principal,
+    kind: str,
+    year: int,
+    source: str,
+    source_date: dt.date,
+    rows: Iterable[dict[str, Any]],
+    file_name: str,
+    sha256: str,
+    progress: Callable[[int, int], None] | None = None,
+    enterprise: Enterprise | None = None,
+) -> ImportResult:
+    """Import one file of another source's figures (环境统计, 环境信息披露, 在线监测年度总量; the
+    execution report of ``enterprise``), all or nothing (TOT-3).
+
+    ``rows`` are dicts keyed by the column headers (统一社会信用代码, 年度, 污染物 (code or name),
+    排放量 in the pollutant's unit or in 单位 (t/a | kg/a), 接管量 optional), each with ``_row``
+    (its row number in the file). The batch's fields (:func:`source_batch_check`) and every row
+    (:func:`source_rows_check`) are checked first, and any problem writes nothing; then the
+    figures are written in bulk in this transaction (:func:`source_figures_write`). A bureau's
+    uploaded file goes through the background job instead (:func:`source_import_start`), which
+    runs the same checks and the same write."""
+    require(actor, "emissions.import_sources")
+    source = source_batch_check(
+        kind=kind, year=year, source=source, source_date=source_date, enterprise=enterprise
+    )
+    figures = source_rows_check(year=year, rows=rows, enterprise=enterprise)
+    return source_figures_write(
+        actor=actor,
+        kind=kind,
+        year=year,
+        source=source,
+        source_date=source_date,
+        figures=figures,
+        file_name=file_name,
+        sha256=sha256,
+        progress=progress,
+        enterprise=enterprise,
+    )
+
+
+# --- the import as a background job ----------------------------------------------------------------------
+def source_file_check(upload: Any) -> None:
+    """The quick look at an uploaded source file before its job is queued (the job kind's
+    ``check_input``, after the size and untrusted-workbook checks of ``jobs``): the header row
+    holds the template's columns and at least one data row follows. The rows themselves are
+    checked by the job."""
+    table = TableRows(
+        upload,
+        headers=REQUIRED_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        max_rows=MAX_ROWS,
+        already_checked=True,
+    )
+    rows = iter(table)
+    try:
+        first = next(rows, None)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()  # the reader's own clean-up (the workbook, the text wrapper), the upload stays open
+        upload.seek(0)
+    if first is None:
+        raise ValidationFailed(gettext("文件中没有数据行"), clause="TOT-3")
+
+
+def source_import_start(
+    *, actor: Principal, kind: str, year: int, source: str, source_date: dt.date, upload: Any
+) -> Any:
+    """Start the import of a bureau's file of another source as a background job (the worker
+    runs :func:`run_source_import`). Refused before any job exists: a role without the
+    permission, a kind other than the bureau's three, a year or date out of range, no source
+    description, a file that is not a table of the template's columns (nothing is kept)."""
+    from totalquota.jobs.services import job_start
+
+    require(actor, "emissions.import_sources")
+    if kind not in BUREAU_SOURCES:
+        raise ValidationFailed(
+            gettext("数据来源应为：") + "、".join(str(SourceKind(k).label) for k in BUREAU_SOURCES),
+            field="kind",
+            clause="TOT-3",
+        )
+    source = source_batch_check(kind=kind, year=year, source=source, source_date=source_date)
+    return job_start(
+        actor=actor,
+        kind=JOB_KIND,
+        upload=upload,
+        params={"kind": kind, "year": year, "source": source, "source_date": source_date.isoformat()},
+    )
+
+
+def _numbered(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    for number, row in rows:
+        row["_row"] = number
+        yield row
+
+
+def run_source_import(ctx: Any) -> dict[str, Any]:
+    """The job ``emissions.source_import`` (a :class:`~totalquota.jobs.runner.JobContext`): the
+    stored file streamed (read-only, progress on the job's page while its rows are read and
+    checked, outside any transaction so that the page sees it), every row checked
+    (:func:`source_rows_check`), then the figures, the re-check of the year and the job's "done"
+    written in one transaction (``ctx.commit``). Any bad row fails the job with the rows and
+    columns named and nothing written."""
+    from django.urls import reverse
+
+    params = ctx.params
+    try:
+        kind = str(params["kind"])
+        year = int(params["year"])
+        source = str(params["source"])
+        source_date = dt.date.fromisoformat(str(params["source_date"]))
+    except (KeyError, TypeError, ValueError):
+        raise ValidationFailed(gettext("任务参数不完整，请重新导入文件"), clause="TOT-3") from None
+    actor = ctx.principal
+    require(actor, "emissions.import_sources")
+    source = source_batch_check(kind=kind, year=year, source=source, source_date=source_date)
+    rows = ctx.rows(headers=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS, max_rows=MAX_ROWS)
+    figures = source_rows_check(year=year, rows=_numbered(rows))
+
+    def write() -> dict[str, Any]:
+        done = source_figures_write(
+            actor=actor,
+            kind=kind,
+            year=year,
+            source=source,
+            source_date=source_date,
+            figures=figures,
+            file_name=ctx.job.input_name,
+            sha256=ctx.job.input_sha256,
+            job_id=ctx.job.pk,
+        )
+        return {
+            "summary": gettext("已导入 {n} 条数据，并重新核查了 {r} 份申报。").format(
+                n=done.rows, r=done.rechecked
+            ),
+            "counts": {gettext("导入的数据"): done.rows, gettext("重新核查的申报"): done.rechecked},
+            "batch_id": done.batch.pk,
+            "links": [
+                {
+                    "label": gettext("查看导入批次"),
+                    "url": reverse("emissions:source_detail", args=[done.batch.pk]),
+                }
+            ],
+        }
+
+    return ctx.commit(write)

@@ -334,28 +334,26 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @multipart_post
 def source_import(request: HttpRequest) -> HttpResponse:
+    """The upload starts a background job (``emissions.source_import``) and the page moves to the
+    job's page, with its progress bar; a form or a file refused before any job exists stays here
+    with 422."""
     actor = require(request.user, "emissions.import_sources")
     form = SourceImportForm(request.POST or None, request.FILES or None)
 
-    def save(upload: Any) -> services.ImportResult:
+    def save(upload: Any) -> Any:
         data = form.cleaned_data
-        return services.source_import(
+        return services.source_import_start(
             actor=actor,
             kind=data["kind"],
             year=data["year"],
             source=data["source"],
             source_date=data["source_date"],
-            rows=source_files.upload_rows(upload, upload.name or ""),
-            file_name=upload.name or "",
-            sha256=source_files.digest(upload),
+            upload=upload,
         )
 
-    def done(result: services.ImportResult) -> HttpResponse:
-        messages.success(
-            request,
-            _("已导入 %(n)d 条数据，并重新核查了 %(r)d 份申报。") % {"n": result.rows, "r": result.rechecked},
-        )
-        return redirect("emissions:source_detail", result.batch.pk)
+    def done(job: Any) -> HttpResponse:
+        messages.success(request, _("文件已上传，正在后台导入；可以离开本页，稍后在“后台任务”中查看结果。"))
+        return redirect("jobs:detail", job.pk)
 
     return import_page(
         request,
