@@ -56,7 +56,12 @@ PAGES = {
     "jobs:input": Page(OWNER_AND_BUREAU, kwargs=pk),
     "jobs:result": Page(OWNER_AND_BUREAU, kwargs=pk),
     # A finished job is not run again: past authorisation, the refusal is a redirect with a message.
-    "jobs:rerun": Page(OWNER_AND_BUREAU, kwargs=pk, method="post"),
+    # A leader changes nothing: refused (403) before the job is looked for.
+    "jobs:rerun": Page(
+        allow(R.ENTERPRISE, R.REVIEWER, R.ADMIN, roles_list=PEOPLE, others=404, overrides={R.LEADER: 403}),
+        kwargs=pk,
+        method="post",
+    ),
 }
 
 API_ROUTES = {
