@@ -347,3 +347,15 @@ def test_an_override_may_not_take_the_zone_over_its_total_control_amount(world, 
     svc.determination_override_propose(actor=as_(world.reviewer), line=cod, grams=2 * T, reason="停产一条线")
     svc.determination_override_confirm(actor=as_(world.reviewer2), line=cod)
     assert line_of(world, "COD").allowed_grams == 2 * T
+
+
+def test_the_document_names_the_zone_and_pollutant_a_parameter_applies_to(world, p):
+    assess(world, "WATER", False)
+    parameter("improvement_target_bp", 250, pollutant=p["COD"], zone=world.zone_a)
+    accepted(world, [figures(p["COD"], T, permitted=20 * T, allowed=12 * T)])
+    compute(world)
+    [determination] = svc.determination_issue(actor=as_(world.reviewer2), zone=world.zone_a, year=Y)
+    document = IssuedDocument.objects.get(pk=determination.document_id)
+    scoped = [b for b in document.figures["basis"] if b["key"] == "improvement_target_bp"]
+    assert [(b["zone"], b["pollutant"]) for b in scoped] == [(world.zone_a.name, "化学需氧量")]
+    assert f"（{world.zone_a.name}、化学需氧量）" in pdf_text(document)

@@ -91,8 +91,9 @@ def determination_figures(determination: Any) -> dict[str, Any]:
                 "parameter_id": pid,
                 "key": snap.get("key"),
                 "name": RULE_NAMES.get(snap.get("key", ""), snap.get("key", "")),
-                "pollutant": snap.get("pollutant"),
-                "zone": snap.get("zone"),
+                # The document names what a parameter applies to as people read it, not by code.
+                "pollutant": p.name if snap.get("pollutant") else None,
+                "zone": determination.zone.name if snap.get("zone") else None,
                 "clause_id": snap.get("clause_id"),
                 "effective_from": snap.get("effective_from"),
                 "text": _rule_text(snap, p.unit),
