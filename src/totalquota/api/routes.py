@@ -1,6 +1,14 @@
 """The API object with every app's router mounted (``/api/v1/…``)."""
 
-from totalquota.api import emissions_determinations, emissions_listing, emissions_reports, emissions_review
+from totalquota.api import (
+    emissions_determinations,
+    emissions_listing,
+    emissions_reports,
+    emissions_review,
+    enforcement,
+    notifications,
+    supervision,
+)
 from totalquota.api.core import api
 from totalquota.api.jobs import router as jobs_router
 from totalquota.api.ledger import router as ledger_router
@@ -16,5 +24,14 @@ api.add_router("/", jobs_router)
 # 总量库: the management list, self-reports, review and consistency, determinations.
 for module in (emissions_listing, emissions_reports, emissions_review, emissions_determinations):
     api.add_router("/", module.router)
+
+# Supervision: findings and credit entries (SUP-4).
+api.add_router("/", enforcement.router)
+
+# Dashboards, the provenance picture and bulletins.
+api.add_router("/", supervision.router)
+
+# 站内信.
+api.add_router("/", notifications.router)
 
 __all__ = ["api"]
