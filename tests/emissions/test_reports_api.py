@@ -305,3 +305,27 @@ def test_a_submitted_versions_attachment_stays(world, p, filled):
     assert signed_in(world.company_user).delete(f"{URL}/{report.pk}/attachments/{copy.pk}").status_code == 204
     assert ReportAttachment.objects.filter(pk=attachment.pk).exists()
     assert attachment.file.storage.exists(attachment.file.name)
+
+
+def test_a_missing_return_comment_is_refused_in_the_language_of_the_request(world, p, filled):
+    """The action table holds the Chinese text; an English caller reads the refusal in English."""
+    report = submitted(world, p, filled)
+    reviewer = signed_in(world.reviewer)
+    reviewer.cookies["django_language"] = "en"
+    problem = refused(
+        reviewer.post(
+            f"{URL}/{report.pk}/return",
+            {"reason": ""},
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="en",
+        ),
+        422,
+    )
+    assert "Returning for changes needs your comments" in str(problem)
+    chinese = refused(
+        signed_in(world.reviewer).post(
+            f"{URL}/{report.pk}/return", {"reason": ""}, content_type="application/json"
+        ),
+        422,
+    )
+    assert "退回修改须填写修改意见" in str(chinese)

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, zone_allowed
@@ -214,7 +214,7 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             "reductions.adopt",
             S.SUGGESTED,
             S.DECLINED,
-            reason="不予采纳须说明理由",
+            reason=gettext_noop("不予采纳须说明理由"),
             clause="RED-3",
             done=_("已记录不予采纳。"),
             summary="功能区不予采纳增补建议（须说明理由）",
@@ -238,7 +238,7 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             S.ZONE_PENDING,
             S.DRAFT,
             path="send-back",
-            reason="退回企业须填写修改意见",
+            reason=gettext_noop("退回企业须填写修改意见"),
             done=_("已退回企业修改。"),
             summary="功能区退回企业修改",
         ),
@@ -281,7 +281,7 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             None,
             _accept_late,
             path="accept-late",
-            reason="接受逾期申报须说明理由",
+            reason=gettext_noop("接受逾期申报须说明理由"),
             clause="RED-3",
             four_eyes=True,
             denied=REVIEWERS_ONLY,
@@ -293,7 +293,7 @@ PROJECT_ACTIONS: ActionTable[ReductionProject] = ActionTable(
             "return",
             _("退回修改"),
             to=S.RETURNED,
-            reason="退回修改须填写修改意见",
+            reason=gettext_noop("退回修改须填写修改意见"),
             done=_("已退回修改。"),
             summary="退回修改（须填写修改意见，RED-4）",
         ),

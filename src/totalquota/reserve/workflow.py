@@ -15,7 +15,7 @@ from functools import partial
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal
@@ -272,7 +272,7 @@ APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
             S.WITHDRAWN,
             withdraw,
             conflict="该申请已办结，不能撤回",
-            reason="请填写撤回原因",
+            reason=gettext_noop("请填写撤回原因"),
             done=_("申请已撤回，预留已释放。"),
             summary="撤回申请",
         ),
@@ -284,7 +284,7 @@ APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
             S.PROPOSED,
             propose,
             conflict="只有已提交的申请可以拟定审核意见",
-            reason="请填写拟办意见",
+            reason=gettext_noop("请填写拟办意见"),
             done=_("已拟定审核意见，待另一名审核人员批准。"),
             summary="拟定审核意见",
         ),
@@ -302,7 +302,7 @@ APPLICATION_ACTIONS: ActionTable[QuotaApplication] = ActionTable(
             _("不予批准"),
             to=S.REJECTED,
             service=reject,
-            reason="不予批准须说明理由",
+            reason=gettext_noop("不予批准须说明理由"),
             clause="RES-2",
             done=_("已作出不予批准决定，预留已释放。"),
             summary="不予批准",
@@ -398,7 +398,7 @@ INTAKE_ACTIONS: ActionTable[IntakeRun] = ActionTable(
             IS.PREPARED,
             IS.CANCELLED,
             conflict="只有待确认的入库批次可以作废",
-            reason="作废入库批次须说明理由",
+            reason=gettext_noop("作废入库批次须说明理由"),
             clause="RES-1",
             done=_("入库批次已作废，可重新编制该季度入库。"),
             summary="作废待确认的入库批次",
@@ -590,7 +590,7 @@ RECOVERY_ACTIONS: ActionTable[RecoveryCase] = ActionTable(
             RS.NOTIFIED,
             recovery_answer,
             conflict="该收回事项不在答复期",
-            reason="请填写答复意见",
+            reason=gettext_noop("请填写答复意见"),
             clause="RES-4",
             done=_("已提交答复。"),
             summary="排污单位答复拟收回量（RES-4）",
@@ -609,7 +609,7 @@ RECOVERY_ACTIONS: ActionTable[RecoveryCase] = ActionTable(
             _("不予收回"),
             to=RS.REJECTED,
             service=recovery_reject,
-            reason="不予收回须说明理由",
+            reason=gettext_noop("不予收回须说明理由"),
             clause="RES-4",
             done=_("已决定不予收回。"),
             summary="不予收回（四眼原则：拟办人不能决定）",

@@ -235,7 +235,8 @@ def run(
             )
         reason = (reason or "").strip()
         if action.reason and not reason:
-            raise ValidationFailed(action.reason, field=action.reason_field, clause=action.clause)
+            # The table holds the Chinese text (marked with gettext_noop); refused in the page's language.
+            raise ValidationFailed(gettext(action.reason), field=action.reason_field, clause=action.clause)
         if (
             action.four_eyes
             and table.preparers is not None
