@@ -119,3 +119,24 @@ def test_a_refusal_is_a_validation_failure_naming_the_field():
         parse_quantity("1e3", field="lines.0.new_discharge")
     assert refused.value.status == 422
     assert refused.value.errors == [{"field": "lines.0.new_discharge", "message": refused.value.message}]
+
+
+@pytest.mark.parametrize(
+    ("value", "english"),
+    [
+        ("1e3", "uses scientific notation"),
+        ("1,5", "use no thousands separators"),
+        ("-2", "A quantity cannot be negative: -2 t/a"),
+        ("0.0000001", "has more than 6 decimal places"),
+        ("abc", "“abc” is not a valid number"),
+    ],
+)
+def test_a_refusal_is_written_in_the_language_of_the_request(value, english):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(QuantityError) as refused:
+        parse_quantity(value, Unit.TONNES_PER_YEAR)
+    assert english in str(refused.value.message)
+    with translation.override("zh-hans"), pytest.raises(QuantityError) as chinese:
+        parse_quantity(value, Unit.TONNES_PER_YEAR)
+    assert english not in str(chinese.value.message)

@@ -22,6 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.lib.errors import ValidationFailed
@@ -104,7 +105,7 @@ def normalize_number_text(text: str) -> str:
     return text.translate(_FULL_WIDTH).strip()
 
 
-def decimal_text(value: object, *, what: str = "数量") -> str:
+def decimal_text(value: object, *, what: str = "") -> str:
     """``value`` as a plain ASCII decimal string (``"-"`` allowed in front so callers can say
     "negative"), or :class:`QuantityError` saying why not.
 
@@ -114,36 +115,46 @@ def decimal_text(value: object, *, what: str = "数量") -> str:
     refused. ``int`` and finite ``Decimal`` values (from code, and from spreadsheet cells read
     exactly) are written out positionally; a ``float`` is read through its shortest decimal
     representation (``0.1`` is exactly 0.1) and written out without an exponent. Booleans and
-    ``None`` are refused.
+    ``None`` are refused. ``what`` names the input in the refusal (default: "数量", in the
+    request's language).
     """
+    what = what or gettext("数量")
     if isinstance(value, bool) or value is None:
-        raise QuantityError(f"请输入{what}")
+        raise QuantityError(gettext("请输入{what}").format(what=what))
     if isinstance(value, float | Decimal):
         number = Decimal(repr(value)) if isinstance(value, float) else value
         if not number.is_finite():
-            raise QuantityError(f"“{value}”不是有限的数字")
+            raise QuantityError(gettext("“{value}”不是有限的数字").format(value=value))
         return format(number, "f")
     if isinstance(value, int):
         return str(value)
     if not isinstance(value, str):
-        raise QuantityError(f"{what}格式不正确：{value!r}")
+        raise QuantityError(gettext("{what}格式不正确：{value}").format(what=what, value=repr(value)))
     text = normalize_number_text(value)
     if not text:
-        raise QuantityError(f"请输入{what}")
+        raise QuantityError(gettext("请输入{what}").format(what=what))
     shown = text if len(text) <= MAX_NUMBER_LENGTH else text[:MAX_NUMBER_LENGTH] + "…"
     shown = "".join(c if c.isprintable() else "�" for c in shown)
     if _DECIMAL_RE.fullmatch(text) is None:
         if text.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
-            raise QuantityError(f"“{shown}”不是有限的数字")
+            raise QuantityError(gettext("“{value}”不是有限的数字").format(value=shown))
         if _EXPONENT_RE.search(text):
-            raise QuantityError(f"“{shown}”使用了科学计数法，请直接写出数字（如 1000，而不是 1e3）")
+            raise QuantityError(
+                gettext("“{value}”使用了科学计数法，请直接写出数字（如 1000，而不是 1e3）").format(
+                    value=shown
+                )
+            )
         if any(unicodedata.category(c) == "Nd" for c in text if not c.isascii()):
-            raise QuantityError(f"“{shown}”含有非阿拉伯数字 0-9 的数字字符，请用 0-9 填写")
+            raise QuantityError(
+                gettext("“{value}”含有非阿拉伯数字 0-9 的数字字符，请用 0-9 填写").format(value=shown)
+            )
         if "," in text or "，" in text:
-            raise QuantityError(f"“{shown}”不是有效的数字：不要用千位分隔符或逗号作小数点")
-        raise QuantityError(f"“{shown}”不是有效的数字")
+            raise QuantityError(
+                gettext("“{value}”不是有效的数字：不要用千位分隔符或逗号作小数点").format(value=shown)
+            )
+        raise QuantityError(gettext("“{value}”不是有效的数字").format(value=shown))
     if len(text) > MAX_NUMBER_LENGTH:
-        raise QuantityError(f"“{shown}”过长，不是合理的{what}")
+        raise QuantityError(gettext("“{value}”过长，不是合理的{what}").format(value=shown, what=what))
     return text
 
 
@@ -168,18 +179,22 @@ def parse_quantity(
             for suffix in (unit.value, unit.value.upper()):
                 if value.endswith(suffix):
                     value = value[: -len(suffix)]
-        text = decimal_text(value, what=f"数量（单位 {unit.value}）")
+        text = decimal_text(value, what=gettext("数量（单位 {unit}）").format(unit=unit.value))
         number = Decimal(text)
         if text.startswith("-"):
-            raise QuantityError(f"数量不能为负数：{text} {unit.value}")
+            raise QuantityError(gettext("数量不能为负数：{value} {unit}").format(value=text, unit=unit.value))
         grams = number * unit.grams
         if grams != grams.to_integral_value():
-            raise QuantityError(f"精度过高：{text} {unit.value} 超过 {unit.places} 位小数（最小单位为 1 克）")
+            raise QuantityError(
+                gettext("精度过高：{value} {unit} 超过 {places} 位小数（最小单位为 1 克）").format(
+                    value=text, unit=unit.value, places=unit.places
+                )
+            )
         result = int(grams)
         if result > MAX_GRAMS:
-            raise QuantityError(f"数量过大：{text} {unit.value}")
+            raise QuantityError(gettext("数量过大：{value} {unit}").format(value=text, unit=unit.value))
         if result == 0 and not allow_zero:
-            raise QuantityError("数量必须大于零")
+            raise QuantityError(gettext("数量必须大于零"))
     except QuantityError as exc:
         if field is None:
             raise
