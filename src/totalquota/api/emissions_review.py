@@ -284,7 +284,8 @@ class SourceImportJobOut(Schema):
 )
 @paginate(Pages, page_size=100)
 def list_source_imports(request: ApiRequest, kind: str = "", year: int | None = None):
-    return filtered(SourceImport.objects.all(), kind=kind, year=year).order_by("-pk")
+    batches = restrict(request.auth, SourceImport.objects.all(), "emissions.view_sources")
+    return filtered(batches, kind=kind, year=year).order_by("-pk")
 
 
 @router.get(
