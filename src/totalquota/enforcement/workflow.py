@@ -27,7 +27,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from totalquota import outbox
@@ -56,8 +56,8 @@ from totalquota.workflow.kernel import Action, ActionTable, Step, row
 S = FindingStatus
 FindingStep = Step[Finding]
 CREDIT_TOPIC = "enforcement.credit_entry.recorded"
-OWN_UNIT_ONLY = "只有被告知的排污单位可以陈述申辩"
-OUTSIDE_ZONE = "该发现问题不属于您负责的功能区"
+OWN_UNIT_ONLY = gettext_noop("只有被告知的排污单位可以陈述申辩")
+OUTSIDE_ZONE = gettext_noop("该发现问题不属于您负责的功能区")
 DECIDERS_ONLY = "只有生态环境局审核人员或管理员可以确认或退回处罚决定"
 CREDIT_KINDS = {
     FindingSource.OVER_EMISSION: CreditKind.OVER_EMISSION,
