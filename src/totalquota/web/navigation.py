@@ -121,6 +121,13 @@ add(
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
 )
 
+# Enforcement and credit (SUP-4).
+add(
+    "reports",
+    (_("发现问题"), "enforcement:finding_list", "enforcement.view", "bi-shield-exclamation", 60),
+    (_("信用记录"), "enforcement:credit_list", "enforcement.view", "bi-person-vcard", 65),
+)
+
 
 def menu_for(user) -> list[dict]:
     """The sections and entries ``user`` may open, in display order."""
