@@ -16,6 +16,7 @@ import segno
 from django.utils.safestring import SafeString, mark_safe
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -147,7 +148,7 @@ def bulletin_xlsx(document: IssuedDocument, verify_url: str) -> bytes:
         ws.append([f"文号：{document.code}（第 {document.version} 版）　范围：{figures['scope']}　"
                    f"期间：{basis['period'][0]} 至 {basis['period'][1]}"])
         ws.append(t["headers"])
-        ws["A1"].font = ws["A1"].font.copy(bold=True, size=14)
+        ws["A1"].font = Font(bold=True, size=14)
         for number, row in enumerate(t["rows"], start=4):
             ws.append([_xlsx_value(c) for c in row])
             for col, value in enumerate(row, start=1):
