@@ -58,6 +58,7 @@ REFERENCE_SEEDS = [
     ("totalquota.reserve.migrations.0002_rules_and_append_only", "forwards"),
     ("totalquota.reserve.migrations.0008_recovery_answer_days", "forwards"),
     ("totalquota.emissions.migrations.0004_rules_and_history", "forwards"),
+    ("totalquota.enforcement.migrations.0002_rules_and_history", "forwards"),
 ]
 
 

@@ -27,6 +27,10 @@ APPEND_ONLY_TABLES: frozenset[str] = frozenset(
         "emissions_reporttransition",
         "emissions_listchange",
         "emissions_technicalopinion",
+        "enforcement_findingtransition",
+        "enforcement_notice",
+        "enforcement_answer",
+        "enforcement_creditentry",
     }
 )
 
