@@ -217,7 +217,7 @@ def test_the_pdf_has_the_chinese_headings_and_prints_as_a4_pages(stored, tmp_pat
     pdf = bytes(stored.pdf)
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
-    for heading in ("2025年度排污总量监管报告", "各功能区汇总", "各排污单位明细", "验证码", stored.code):
+    for heading in ("2025年度排污总量监管报告", "各功能区汇总", "各排污单位明细", "违法违规与信用记录", "验证码", stored.code):
         assert heading in text.replace(" ", "")
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape, points
@@ -229,7 +229,7 @@ def test_the_pdf_has_the_chinese_headings_and_prints_as_a4_pages(stored, tmp_pat
 
 def test_the_xlsx_holds_the_tables_and_a_native_chart_set_for_a4(stored):
     wb = load_workbook(io.BytesIO(bytes(stored.xlsx)))
-    assert wb.sheetnames == ["各功能区汇总", "图表", "各排污单位明细", "说明与验证"]
+    assert wb.sheetnames == ["各功能区汇总", "图表", "各排污单位明细", "违法违规与信用记录", "说明与验证"]
     zones = wb["各功能区汇总"]
     assert zones["A1"].value == stored.figures["title"] and [c.value for c in zones[3]][:4] == [
         "功能区",
@@ -321,3 +321,31 @@ def test_the_api_starts_a_job_with_202_and_serves_the_figures(world, history):
     company = Client()
     company.force_login(world.company_user)
     assert company.get(reverse("reports:bulletin_detail", args=[row["id"]])).status_code == 403
+
+
+def test_the_supervision_report_counts_findings_as_known_at_its_issue(world, history, clock):
+    from totalquota.enforcement import services as enforcement
+
+    def find(facts):
+        return enforcement.finding_create(
+            actor=world.officer.principal,
+            source="inspection",
+            facts=facts,
+            enterprise=world.company,
+            year=2025,
+            inspection_date=dt.date(2026, 5, 20),
+            inspectors="张三、李四",
+        )
+
+    find("未按要求落实总量控制措施")
+    clock(at("2026-06-01", 13))
+    v1 = issue(world, K.SUPERVISION)
+    findings = table(v1.figures, "findings")["rows"]
+    assert findings[0][:4] == [world.zone_a.name, world.company.name, world.company.uscc, 1]
+    assert table(v1.figures, "units")["rows"][0][-1] == 1
+    clock(at("2026-06-02"))
+    find("台账记录与实际不符")
+    clock(at("2026-06-02", 11))
+    assert bulletins.verify_bulletin(v1).matches
+    today = figures_now(world, K.SUPERVISION)
+    assert table(today, "findings")["rows"][0][3] == 2

@@ -42,6 +42,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +54,7 @@ from totalquota.accounts.roles import Role
 from totalquota.common.i18n import in_chinese
 from totalquota.emissions.models import VerifiedEmission
 from totalquota.emissions.selectors import accepted_lines
+from totalquota.enforcement.selectors import findings_by_enterprise
 from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import AccountKind, Phase, Transfer
 from totalquota.lib.units import format_quantity
@@ -282,16 +284,22 @@ def _warning(series: BulletinSeries, known_at: dt.datetime, principal: Principal
     }
 
 
-# Findings per unit (SUP-4), when the enforcement app provides them: ``{enterprise id: count}``.
-FindingsReader = Callable[..., dict[int, int]]
+def _findings(zone: Zone, years: list[int], known_at: dt.datetime) -> dict[int, list[int]]:
+    """Per enterprise id: findings, confirmed penalties, their total in fen, credit entries of the
+    period's years in ``zone``, as recorded by ``known_at`` (SUP-4, the enforcement records)."""
+    result: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for year in years:
+        for ent, summary in findings_by_enterprise(year, zone, known_at=known_at).items():
+            row = result[ent]
+            row[0] += summary.findings
+            row[1] += summary.penalties
+            row[2] += summary.penalty_fen
+            row[3] += summary.credit_entries
+    return dict(result)
 
 
-def _findings_reader() -> FindingsReader | None:
-    try:
-        from totalquota.enforcement import selectors as enforcement  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover
-        return None
-    return getattr(enforcement, "findings_by_enterprise", None)
+def yuan(fen: int) -> str:
+    return format(Decimal(fen).scaleb(-2), "f")
 
 
 def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Principal, progress: Progress) -> dict:
@@ -302,16 +310,15 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
     pollutants = list(Pollutant.objects.order_by("sort_order", "code"))
     unit_of = {p.pk: p.display_unit for p in pollutants}
     years = list(range(start.year, end.year + 1))
-    findings = _findings_reader()
     zone_rows: list[list[Any]] = []
     unit_rows: list[list[Any]] = []
     chart_actual: dict[int, int] = defaultdict(int)
     chart_used: dict[int, int] = defaultdict(int)
     headers_zone = ["功能区", "污染物", "单位", "实际排放量", "核定减排量", "期末储备", "已使用指标"]
     headers_unit = ["功能区", "排污单位", "统一社会信用代码", "污染物", "单位", "实际排放量", "核定减排量", "已使用指标"]
-    if findings is not None:
-        headers_zone.append("违法违规发现数")
-        headers_unit.append("违法违规发现数")
+    headers_unit.append("违法违规发现数")
+    headers_findings = ["功能区", "排污单位", "统一社会信用代码", "违法违规发现数", "处罚决定数", "罚款金额（元）", "信用记录数"]
+    finding_rows: list[list[Any]] = []
     for n, zone in enumerate(zones, start=1):
         actual: dict[tuple[int, int], int] = defaultdict(int)
         reported: set[tuple[int, int, int]] = set()
@@ -350,7 +357,7 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
             ):
                 used[(ent, pid)] += sign * grams
         reserve = ledger_selectors.zone_balance_as_of(zone, end, known_at=known_at)
-        found: dict[int, int] = findings(zone=zone, start=start, end=end, known_at=known_at) if findings else {}
+        found = _findings(zone, years, known_at)
         keys = set(actual) | set(reduced) | set(used)
         names = {
             e.pk: e
@@ -369,10 +376,14 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
                 q(reduced.get((ent, pid), 0), u),
                 q(used.get((ent, pid), 0), u),
             ]
-            if findings is not None:
-                line.append(found.get(ent, 0))
+            line.append(found.get(ent, [0])[0])
             unit_rows.append(line)
-        zone_findings = sum(found.values())
+        for ent in sorted(found, key=lambda e: (names[e].name, e)):
+            n, penalties, fen, credit = found[ent]
+            finding_rows.append([zone.name, names[ent].name, names[ent].uscc, n, penalties, yuan(fen), credit])
+        if found:
+            totals = [sum(v[i] for v in found.values()) for i in range(4)]
+            finding_rows.append([zone.name, "小计", "", totals[0], totals[1], yuan(totals[2]), totals[3]])
         for p in pollutants:
             a = sum(g for (e, pid), g in actual.items() if pid == p.pk)
             r = sum(g for (e, pid), g in reduced.items() if pid == p.pk)
@@ -383,10 +394,7 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
             chart_actual[p.pk] += a
             chart_used[p.pk] += us
             u = p.display_unit
-            line = [zone.name, p.name, u, q(a, u), q(r, u), q(res, u), q(us, u)]
-            if findings is not None:
-                line.append(zone_findings)
-            zone_rows.append(line)
+            zone_rows.append([zone.name, p.name, u, q(a, u), q(r, u), q(res, u), q(us, u)])
         progress(n, len(zones), zone.name)
     shown = [p for p in pollutants if chart_actual.get(p.pk) or chart_used.get(p.pk)]
     title_year = f"{start.year}" if start.year == end.year else f"{start.year}—{end.year}"
@@ -399,6 +407,7 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
         "tables": [
             {"key": "zones", "title": "各功能区汇总", "headers": headers_zone, "rows": zone_rows},
             {"key": "units", "title": "各排污单位明细", "headers": headers_unit, "rows": unit_rows},
+            {"key": "findings", "title": "违法违规与信用记录", "headers": headers_findings, "rows": finding_rows},
         ],
         "chart": {
             "title": "各污染物实际排放量与已使用指标",
@@ -408,11 +417,11 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
                 {"name": "已使用指标", "values": [q(chart_used[p.pk], p.display_unit) for p in shown]},
             ],
         },
-        "findings": findings is not None,
         "notes": [
             "实际排放量：期间各年度审核通过的排放量申报（外排环境量），无申报的以核实排放量计；"
             "核定减排量：期间审核通过入库的减排项目；期末储备：期末功能区储备余额；"
-            "已使用指标：期间分配给排污单位的建设项目指标（扣除回收）（SUP-4）。"
+            "已使用指标：期间分配给排污单位的建设项目指标（扣除回收）；违法违规与信用记录：期间各年度登记的发现问题、"
+            "经确认的处罚决定及记入的信用记录（SUP-4）。"
         ],
     }
 
