@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     user = User.objects.filter(role=Role.REVIEWER).first() or User.objects.create(
         username="bench-reviewer", role=Role.REVIEWER
     )
-    series = BulletinSeries(kind="supervision", zone=None, start=dt.date(args.year, 1, 1), end=dt.date(args.year, 12, 31))
+    series = BulletinSeries(
+        kind="supervision", zone=None, start=dt.date(args.year, 1, 1), end=dt.date(args.year, 12, 31)
+    )
     known_at = bulletins.known_at_for()
 
     start = time.perf_counter()
@@ -84,7 +86,12 @@ def main(argv: list[str] | None = None) -> list[tuple]:
         ("ledger digest alone (part of the figures)", f"{digest_s:.2f}", f"{digest_s / reference_s:.1f}", ""),
         ("figures as known at (digest included)", f"{figures_s:.2f}", f"{figures_s / reference_s:.1f}", ""),
         ("XLSX with its chart", f"{xlsx_s:.2f}", f"{xlsx_s / reference_s:.1f}", ""),
-        ("annual supervision report, figures + XLSX", f"{total:.2f}", f"{total / reference_s:.1f}", f"< {TARGET_S:.0f} s"),
+        (
+            "annual supervision report, figures + XLSX",
+            f"{total:.2f}",
+            f"{total / reference_s:.1f}",
+            f"< {TARGET_S:.0f} s",
+        ),
     ]
     print(
         f"{transfers:,} transfers, {Enterprise.objects.count():,} units; report of {args.year}: "

@@ -16,7 +16,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.reductions.conftest import at, pollutant, ready_project
+from tests.reductions.conftest import at, ready_project
 from tests.reports.conftest import T, allocate_back_dated
 from totalquota.documents.models import DocumentState, IssuedDocument
 from totalquota.documents.responses import verify_url
@@ -25,11 +25,11 @@ from totalquota.jobs import runner
 from totalquota.jobs.models import Job, JobStatus
 from totalquota.ledger.models import AccountKind, Phase, Transfer
 from totalquota.reductions import services as reductions
+from totalquota.registry.models import Zone
 from totalquota.reports import bulletins
 from totalquota.reports.bulletins_services import bulletin_issue
-from totalquota.reports.models import BulletinSeries
 from totalquota.reports.models import BulletinKind as K
-from totalquota.registry.models import Zone
+from totalquota.reports.models import BulletinSeries
 
 pytestmark = pytest.mark.django_db
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
@@ -64,8 +64,13 @@ def grams(cell):
 def ledger_reserve(zone, end):
     """A zone's lots at ``end``, summed straight from the transfers (not through the selectors)."""
     base = Transfer.objects.filter(phase__in=POSTED, effective_date__lte=end)
-    into = base.filter(credit__kind=AccountKind.LOT, credit__zone=zone).aggregate(s=Sum("amount_grams"))["s"] or 0
-    out = base.filter(debit__kind=AccountKind.LOT, debit__zone=zone).aggregate(s=Sum("amount_grams"))["s"] or 0
+    into = (
+        base.filter(credit__kind=AccountKind.LOT, credit__zone=zone).aggregate(s=Sum("amount_grams"))["s"]
+        or 0
+    )
+    out = (
+        base.filter(debit__kind=AccountKind.LOT, debit__zone=zone).aggregate(s=Sum("amount_grams"))["s"] or 0
+    )
     return into - out
 
 
@@ -124,7 +129,9 @@ def test_the_reduction_bulletin_counts_the_approved_project_of_the_zone(world, c
 
 
 # --- as known at issue, and with today's knowledge ------------------------------------------------
-def test_regenerating_as_known_at_issue_gives_the_same_figures_and_a_reissue_supersedes(world, history, clock):
+def test_regenerating_as_known_at_issue_gives_the_same_figures_and_a_reissue_supersedes(
+    world, history, clock
+):
     v1 = issue(world, K.SUPERVISION)
     assert v1.version == 1 and v1.state == DocumentState.VALID
     clock(at("2026-06-02"))
@@ -134,9 +141,16 @@ def test_regenerating_as_known_at_issue_gives_the_same_figures_and_a_reissue_sup
     assert check.matches and check.recomputed_digest == v1.figures["basis"]["ledger_digest"]
     today = figures_now(world, K.SUPERVISION)
     assert today["basis"]["ledger_digest"] != v1.figures["basis"]["ledger_digest"]
-    assert grams(table(today, "units")["rows"][0][7]) == 5 * T != grams(table(v1.figures, "units")["rows"][0][7])
+    assert (
+        grams(table(today, "units")["rows"][0][7]) == 5 * T != grams(table(v1.figures, "units")["rows"][0][7])
+    )
     v2 = bulletin_issue(
-        actor=world.reviewer.principal, kind=K.SUPERVISION, start=YEAR[0], end=YEAR[1], zone=None, figures=today
+        actor=world.reviewer.principal,
+        kind=K.SUPERVISION,
+        start=YEAR[0],
+        end=YEAR[1],
+        zone=None,
+        figures=today,
     )
     v1.refresh_from_db()
     assert (v2.version, v1.state, v1.superseded_by_id) == (2, DocumentState.SUPERSEDED, v2.pk)
@@ -157,7 +171,9 @@ def test_a_stated_figure_that_no_longer_matches_the_ledger_is_reported(world, hi
     assert not check.matches and not check.digest_match and check.differences == ["basis"]
 
 
-def test_known_at_lies_a_safety_margin_before_the_computation_so_late_commits_cannot_change_it(world, history, clock):
+def test_known_at_lies_a_safety_margin_before_the_computation_so_late_commits_cannot_change_it(
+    world, history, clock
+):
     clock(at("2026-06-03"))
     started = at("2026-06-03")
     assert bulletins.known_at_for(started) == started - dt.timedelta(minutes=5)
@@ -166,7 +182,9 @@ def test_known_at_lies_a_safety_margin_before_the_computation_so_late_commits_ca
     clock(started - dt.timedelta(minutes=2))
     allocate_back_dated(world, history, 1 * T, "in-flight")
     clock(started)
-    f = bulletins.bulletin_figures(series(K.SUPERVISION), known_at=bulletins.known_at_for(started), user=world.reviewer)
+    f = bulletins.bulletin_figures(
+        series(K.SUPERVISION), known_at=bulletins.known_at_for(started), user=world.reviewer
+    )
     assert grams(table(f, "units")["rows"][0][7]) == 3 * T
 
 
@@ -188,7 +206,9 @@ def start_by_page(user, **data):
     return client, client.post(reverse("reports:bulletin_issue"), data)
 
 
-def test_the_bureau_starts_the_report_as_a_job_whose_bar_moves_per_zone_and_ends_with_the_files(world, history):
+def test_the_bureau_starts_the_report_as_a_job_whose_bar_moves_per_zone_and_ends_with_the_files(
+    world, history
+):
     client, response = start_by_page(world.reviewer, kind="supervision", start="2025-01-01", end="2025-12-31")
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
@@ -217,12 +237,21 @@ def test_the_pdf_has_the_chinese_headings_and_prints_as_a4_pages(stored, tmp_pat
     pdf = bytes(stored.pdf)
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
-    for heading in ("2025年度排污总量监管报告", "各功能区汇总", "各排污单位明细", "违法违规与信用记录", "验证码", stored.code):
+    for heading in (
+        "2025年度排污总量监管报告",
+        "各功能区汇总",
+        "各排污单位明细",
+        "违法违规与信用记录",
+        "验证码",
+        stored.code,
+    ):
         assert heading in text.replace(" ", "")
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape, points
     (tmp_path / "b.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(tmp_path / "b.pdf"), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(tmp_path / "b.pdf"), str(tmp_path / "page")], check=True
+    )
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) == len(reader.pages) and pages[0].stat().st_size > 2000
 
@@ -238,7 +267,9 @@ def test_the_xlsx_holds_the_tables_and_a_native_chart_set_for_a4(stored):
         "实际排放量",
     ]
     assert len(wb["图表"]._charts) == 1
-    assert str(zones.page_setup.paperSize) == zones.PAPERSIZE_A4 and zones.page_setup.orientation == "landscape"
+    assert (
+        str(zones.page_setup.paperSize) == zones.PAPERSIZE_A4 and zones.page_setup.orientation == "landscape"
+    )
     info = {r[0].value: r[1].value for r in wb["说明与验证"].iter_rows()}
     assert info["台账摘要（SHA-256）"] == stored.figures["basis"]["ledger_digest"]
 
@@ -297,7 +328,9 @@ def test_the_api_starts_a_job_with_202_and_serves_the_figures(world, history):
     client = Client()
     client.force_login(world.reviewer)
     bad = client.post(
-        "/api/v1/supervision/bulletins", {"kind": "warning", "start": "2025-05-01", "end": "2025-01-01"}, content_type="application/json"
+        "/api/v1/supervision/bulletins",
+        {"kind": "warning", "start": "2025-05-01", "end": "2025-01-01"},
+        content_type="application/json",
     )
     assert bad.status_code == 422 and not Job.objects.exists()
     ok = client.post(

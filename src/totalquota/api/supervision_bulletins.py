@@ -40,7 +40,9 @@ class BulletinOut(Schema):
     code: str = Field(description="文号")
     version: int
     state: str = Field(description="valid 有效、superseded 已被新版本替代、revoked 已撤销")
-    kind: str = Field(description="reduction 减排项目通报、warning 储备收支预警通报、supervision 年度总量监管报告")
+    kind: str = Field(
+        description="reduction 减排项目通报、warning 储备收支预警通报、supervision 年度总量监管报告"
+    )
     title: str
     scope: str
     period: list[str]

@@ -224,7 +224,13 @@ def document_publish(*, actor: Principal, document: IssuedDocument) -> IssuedDoc
         )
     doc.published_at, doc.published_by = timezone.now(), actor.user
     doc.save(update_fields=["published_at", "published_by"])
-    record(actor=actor, action="documents.publish", obj=doc, before={"published_at": None}, after={"published_at": doc.published_at.isoformat()})
+    record(
+        actor=actor,
+        action="documents.publish",
+        obj=doc,
+        before={"published_at": None},
+        after={"published_at": doc.published_at.isoformat()},
+    )
     return doc
 
 

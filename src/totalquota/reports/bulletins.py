@@ -127,24 +127,37 @@ def ledger_rows(zones: Iterable[Zone] | None, end: dt.date, known_at: dt.datetim
         ids = [z.pk for z in zones]
         rows = rows.filter(Q(debit__zone_id__in=ids) | Q(credit__zone_id__in=ids))
     return rows.order_by("id").values_list(
-        "id", "phase", "debit_id", "credit_id", "pollutant_id", "amount_grams", "effective_date", "pending_ref_id"
+        "id",
+        "phase",
+        "debit_id",
+        "credit_id",
+        "pollutant_id",
+        "amount_grams",
+        "effective_date",
+        "pending_ref_id",
     )
 
 
 def ledger_digest(zones: Iterable[Zone] | None, end: dt.date, known_at: dt.datetime) -> str:
     """SHA-256 (hex) over :func:`ledger_rows`, one line per transfer (module docstring)."""
     digest = hashlib.sha256()
-    for tid, phase, debit, credit, pollutant, amount, effective, ref in ledger_rows(zones, end, known_at).iterator(
-        chunk_size=20_000
-    ):
-        digest.update(f"{tid}|{phase}|{debit}|{credit}|{pollutant}|{amount}|{effective}|{ref or ''}\n".encode())
+    for tid, phase, debit, credit, pollutant, amount, effective, ref in ledger_rows(
+        zones, end, known_at
+    ).iterator(chunk_size=20_000):
+        digest.update(
+            f"{tid}|{phase}|{debit}|{credit}|{pollutant}|{amount}|{effective}|{ref or ''}\n".encode()
+        )
     return digest.hexdigest()
 
 
 # --- the three kinds -----------------------------------------------------------------------------
-def _reduction(series: BulletinSeries, known_at: dt.datetime, principal: Principal, progress: Progress) -> dict:
+def _reduction(
+    series: BulletinSeries, known_at: dt.datetime, principal: Principal, progress: Progress
+) -> dict:
     zones = series_zones(series)
-    b = build_bulletin(principal=principal, start=series.start, end=series.end, zone=series.zone, known_at=known_at)
+    b = build_bulletin(
+        principal=principal, start=series.start, end=series.end, zone=series.zone, known_at=known_at
+    )
     progress(len(zones), len(zones), "减排项目与使用情况")
     headers = [
         "功能区",
@@ -192,7 +205,10 @@ def _reduction(series: BulletinSeries, known_at: dt.datetime, principal: Princip
         "title": "各污染物累计核定减排量与已使用量",
         "categories": [f"{r.pollutant.name}（{r.pollutant.display_unit}）" for r in b.totals],
         "series": [
-            {"name": "累计核定减排量", "values": [q(r.verified_grams, r.pollutant.display_unit) for r in b.totals]},
+            {
+                "name": "累计核定减排量",
+                "values": [q(r.verified_grams, r.pollutant.display_unit) for r in b.totals],
+            },
             {"name": "已使用合计", "values": [q(r.used_grams, r.pollutant.display_unit) for r in b.totals]},
         ],
     }
@@ -302,7 +318,9 @@ def yuan(fen: int) -> str:
     return format(Decimal(fen).scaleb(-2), "f")
 
 
-def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Principal, progress: Progress) -> dict:
+def _supervision(
+    series: BulletinSeries, known_at: dt.datetime, principal: Principal, progress: Progress
+) -> dict:
     zones = series_zones(series)
     start, end = series.start, series.end
     cut = min(end_of_day(end), known_at)
@@ -315,9 +333,26 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
     chart_actual: dict[int, int] = defaultdict(int)
     chart_used: dict[int, int] = defaultdict(int)
     headers_zone = ["功能区", "污染物", "单位", "实际排放量", "核定减排量", "期末储备", "已使用指标"]
-    headers_unit = ["功能区", "排污单位", "统一社会信用代码", "污染物", "单位", "实际排放量", "核定减排量", "已使用指标"]
+    headers_unit = [
+        "功能区",
+        "排污单位",
+        "统一社会信用代码",
+        "污染物",
+        "单位",
+        "实际排放量",
+        "核定减排量",
+        "已使用指标",
+    ]
     headers_unit.append("违法违规发现数")
-    headers_findings = ["功能区", "排污单位", "统一社会信用代码", "违法违规发现数", "处罚决定数", "罚款金额（元）", "信用记录数"]
+    headers_findings = [
+        "功能区",
+        "排污单位",
+        "统一社会信用代码",
+        "违法违规发现数",
+        "处罚决定数",
+        "罚款金额（元）",
+        "信用记录数",
+    ]
     finding_rows: list[list[Any]] = []
     for n, zone in enumerate(zones, start=1):
         actual: dict[tuple[int, int], int] = defaultdict(int)
@@ -380,7 +415,9 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
             unit_rows.append(line)
         for ent in sorted(found, key=lambda e: (names[e].name, e)):
             n, penalties, fen, credit = found[ent]
-            finding_rows.append([zone.name, names[ent].name, names[ent].uscc, n, penalties, yuan(fen), credit])
+            finding_rows.append(
+                [zone.name, names[ent].name, names[ent].uscc, n, penalties, yuan(fen), credit]
+            )
         if found:
             totals = [sum(v[i] for v in found.values()) for i in range(4)]
             finding_rows.append([zone.name, "小计", "", totals[0], totals[1], yuan(totals[2]), totals[3]])
@@ -407,7 +444,12 @@ def _supervision(series: BulletinSeries, known_at: dt.datetime, principal: Princ
         "tables": [
             {"key": "zones", "title": "各功能区汇总", "headers": headers_zone, "rows": zone_rows},
             {"key": "units", "title": "各排污单位明细", "headers": headers_unit, "rows": unit_rows},
-            {"key": "findings", "title": "违法违规与信用记录", "headers": headers_findings, "rows": finding_rows},
+            {
+                "key": "findings",
+                "title": "违法违规与信用记录",
+                "headers": headers_findings,
+                "rows": finding_rows,
+            },
         ],
         "chart": {
             "title": "各污染物实际排放量与已使用指标",
@@ -459,7 +501,9 @@ def bulletin_figures(
                 "as_of": series.end.isoformat(),
                 "period": [series.start.isoformat(), series.end.isoformat()],
                 "known_at": known_at.isoformat(),
-                "ledger_digest": ledger_digest(None if series.zone_id is None else zones, series.end, known_at),
+                "ledger_digest": ledger_digest(
+                    None if series.zone_id is None else zones, series.end, known_at
+                ),
             },
         }
     )

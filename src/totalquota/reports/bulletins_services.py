@@ -23,7 +23,13 @@ from django.utils.translation import gettext
 from totalquota.accounts.permissions import Principal, require, zone_visible
 from totalquota.documents.models import DocumentKind, DocumentState, IssuedDocument
 from totalquota.documents.selectors import valid_document
-from totalquota.documents.services import document_files, document_issue, document_publish, document_revoke, document_supersede
+from totalquota.documents.services import (
+    document_files,
+    document_issue,
+    document_publish,
+    document_revoke,
+    document_supersede,
+)
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, ValidationFailed
 from totalquota.registry.models import Zone
@@ -68,17 +74,26 @@ def bulletin_start(*, actor: Principal, kind: Any, start: Any, end: Any, zone: Z
     return job_start(
         actor=actor,
         kind=JOB_KIND,
-        params={"kind": kind, "start": start.isoformat(), "end": end.isoformat(), "zone": zone.pk if zone else None},
+        params={
+            "kind": kind,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "zone": zone.pk if zone else None,
+        },
         zone=zone,
     )
 
 
-def _series(*, actor: Principal, kind: str, start: dt.date, end: dt.date, zone: Zone | None) -> BulletinSeries:
+def _series(
+    *, actor: Principal, kind: str, start: dt.date, end: dt.date, zone: Zone | None
+) -> BulletinSeries:
     found = BulletinSeries.objects.filter(kind=kind, zone=zone, start=start, end=end).first()
     if found is None:
         try:
             with transaction.atomic():
-                found = BulletinSeries.objects.create(kind=kind, zone=zone, start=start, end=end, created_by=actor.user)
+                found = BulletinSeries.objects.create(
+                    kind=kind, zone=zone, start=start, end=end, created_by=actor.user
+                )
         except IntegrityError:  # written meanwhile by another issue of the same bulletin
             found = BulletinSeries.objects.get(kind=kind, zone=zone, start=start, end=end)
     # Lock order step 1: the subject's row, so two issues of one bulletin take turns.
@@ -122,7 +137,9 @@ def bulletin_issue(
             subject_label=series.label,
         )
     if _same_content(current.figures, figures):
-        raise Conflict(gettext("现行版本 {code} 的内容与重新计算的结果相同，无需重新签发").format(code=current.code))
+        raise Conflict(
+            gettext("现行版本 {code} 的内容与重新计算的结果相同，无需重新签发").format(code=current.code)
+        )
     return document_supersede(actor=actor, document=current, issued_on=day, figures=figures)
 
 
@@ -160,7 +177,9 @@ def run_bulletin_job(ctx: Any) -> dict[str, Any]:
         document = bulletin_issue(actor=actor, kind=kind, start=start, end=end, zone=zone, figures=figures)
         url = reverse("reports:bulletin_detail", args=[document.pk])
         return {
-            "summary": gettext("已签发 {code}（第 {version} 版）").format(code=document.code, version=document.version),
+            "summary": gettext("已签发 {code}（第 {version} 版）").format(
+                code=document.code, version=document.version
+            ),
             "document": document.pk,
             "links": [{"label": gettext("查看通报"), "url": url}],
         }
@@ -183,4 +202,11 @@ def bulletin_revoke(*, actor: Principal, document: IssuedDocument, reason: str) 
     return document_revoke(actor=actor, document=document, reason=reason)
 
 
-__all__ = ["DocumentState", "bulletin_check", "bulletin_issue", "bulletin_publish", "bulletin_revoke", "bulletin_start"]
+__all__ = [
+    "DocumentState",
+    "bulletin_check",
+    "bulletin_issue",
+    "bulletin_publish",
+    "bulletin_revoke",
+    "bulletin_start",
+]

@@ -77,7 +77,9 @@ class BulletinSeries(models.Model):
     @property
     def label(self) -> str:
         """The subject as the document names it (Chinese, as issued)."""
-        kind = dict(zip(BulletinKind.values, ["减排项目通报", "储备收支预警通报", "年度总量监管报告"], strict=True))
+        kind = dict(
+            zip(BulletinKind.values, ["减排项目通报", "储备收支预警通报", "年度总量监管报告"], strict=True)
+        )
         return f"{kind[self.kind]}（{self.scope_label}，{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}）"
 
 

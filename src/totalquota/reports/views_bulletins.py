@@ -5,10 +5,10 @@ listing what the bureau published."""
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -103,15 +103,19 @@ class BulletinListView(ScopedListView):
     buttons = [Button("reports.issue_bulletin", gettext_lazy("生成通报"), "reports:bulletin_issue")]
 
     def base_queryset(self):
-        return Bulletin.objects.filter(subject_id__in=visible_series(self.request.user).values("pk")).order_by(
-            "-issued_at", "-id"
-        )
+        return Bulletin.objects.filter(
+            subject_id__in=visible_series(self.request.user).values("pk")
+        ).order_by("-issued_at", "-id")
 
 
 class IssueForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("通报种类"), choices=BulletinKind.choices)
-    start = dates.form_field(dates.QUERY_DAY, gettext_lazy("期间起"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = dates.form_field(dates.QUERY_DAY, gettext_lazy("期间止"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = dates.form_field(
+        dates.QUERY_DAY, gettext_lazy("期间起"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = dates.form_field(
+        dates.QUERY_DAY, gettext_lazy("期间止"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     zone = forms.ModelChoiceField(
         label=gettext_lazy("功能区"),
         queryset=Zone.objects.none(),
@@ -137,7 +141,11 @@ def bulletin_issue(request: HttpRequest) -> HttpResponse:
     form = IssueForm(
         request.POST or None,
         user=request.user,
-        initial={"kind": request.GET.get("kind") or BulletinKind.SUPERVISION, "start": today.replace(month=1, day=1), "end": today},
+        initial={
+            "kind": request.GET.get("kind") or BulletinKind.SUPERVISION,
+            "start": today.replace(month=1, day=1),
+            "end": today,
+        },
     )
 
     def save(data):
@@ -244,7 +252,9 @@ def bulletin_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     doc = bulletin_for(request.user, pk)
     return post_action(
         request,
-        lambda: services.bulletin_revoke(actor=principal, document=doc, reason=request.POST.get("reason", "")),
+        lambda: services.bulletin_revoke(
+            actor=principal, document=doc, reason=request.POST.get("reason", "")
+        ),
         _("已撤销"),
         "reports:bulletin_detail",
         pk=doc.pk,
@@ -279,4 +289,6 @@ def public(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     if text:
         docs = docs.filter(subject_label__icontains=text) | docs.filter(code__icontains=text)
-    return render(request, "reports/bulletin_public.html", {"title": _("公开文件"), "docs": docs[:200], "q": text})
+    return render(
+        request, "reports/bulletin_public.html", {"title": _("公开文件"), "docs": docs[:200], "q": text}
+    )
