@@ -71,7 +71,7 @@ def findings_by_enterprise(
         row["enterprise_id"]: row["n"]
         for row in findings.values("enterprise_id").annotate(n=Count("pk")).order_by()
     }
-    penalties = {
+    penalties: dict[int, Any] = {
         row["finding__enterprise_id"]: row
         for row in decisions.values("finding__enterprise_id")
         .annotate(n=Count("pk"), fen=Sum("penalty_fen"), credit=credit)

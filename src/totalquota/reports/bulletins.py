@@ -401,7 +401,7 @@ def _supervision(
         order = {p.pk: i for i, p in enumerate(pollutants)}
         for ent, pid in sorted(keys, key=lambda k: (names[k[0]].name, k[0], order[k[1]])):
             u = unit_of[pid]
-            line = [
+            line: list[Any] = [
                 zone.name,
                 names[ent].name,
                 names[ent].uscc,

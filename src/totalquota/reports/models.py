@@ -92,7 +92,8 @@ class Bulletin(IssuedDocument):
     """通报: an issued document of kind ``bulletin`` as the bulletin pages list it (its page,
     its series). No table of its own."""
 
-    objects = BulletinManager()
+    # The proxy's own rows only (documents of kind bulletin).
+    objects = BulletinManager()  # type: ignore[misc]
 
     class Meta:
         proxy = True

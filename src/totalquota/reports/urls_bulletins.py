@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from totalquota.reports import views_bulletins as views
+from totalquota.reports.views import bulletins as views
 
 urlpatterns = [
     path("bulletins/", views.BulletinListView.as_view(), name="bulletin_list"),
