@@ -105,6 +105,23 @@ def test_the_warning_bulletin_states_balance_income_and_spending_from_the_ledger
     assert grams(row[6]) == spent == 3 * T
     assert grams(row[5]) == 10 * T  # the opening lot of 2025
     assert f["scope"] == world.zone_a.name
+    # The forecast (RES-3): what is left after pending demand at the drawdown of the last whole
+    # quarters before the period's end, from the ledger.
+    from totalquota.reserve.selectors import drawdown_quarters, drawdown_window
+
+    quarters = drawdown_quarters(YEAR[1])
+    first, last = drawdown_window(YEAR[1], quarters)
+    drawn = Transfer.objects.filter(
+        phase__in=POSTED,
+        debit__kind=AccountKind.LOT,
+        debit__zone=world.zone_a,
+        effective_date__range=(first, last),
+    ).aggregate(s=Sum("amount_grams"))["s"]
+    per_month = drawn // (3 * quarters)
+    assert grams(row[7]) == per_month
+    left = grams(row[3]) - grams(row[4])
+    assert row[8] == f"{left * 10 // per_month // 10}.{left * 10 // per_month % 10}"
+    assert table(f, "warnings")["headers"][8:10] == ["可覆盖月数", "预计耗尽日期"]
 
 
 def test_the_reduction_bulletin_counts_the_approved_project_of_the_zone(world, clock):

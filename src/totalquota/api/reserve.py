@@ -153,6 +153,9 @@ class WarningOut(ZonePollutantOut):
     demand_grams: int
     income_grams: int
     spending_grams: int
+    drawdown_per_month_grams: int
+    months_of_cover: str | None
+    exhausted_on: dt.date | None
     level: str
     reasons: list[str]
 
@@ -160,6 +163,11 @@ class WarningOut(ZonePollutantOut):
     resolve_demand_grams = path("demand")
     resolve_income_grams = path("income")
     resolve_spending_grams = path("spending")
+
+    @staticmethod
+    def resolve_months_of_cover(obj: Any) -> str | None:
+        """One decimal, rounded down; none when there is no drawdown (unlimited cover)."""
+        return None if obj.months_of_cover is None else str(obj.months_of_cover)
 
 
 class IntakeRunOut(Schema):

@@ -63,7 +63,7 @@ from totalquota.reductions.models import ProjectStatus, ReductionLine, UsageKind
 from totalquota.reductions.selectors import end_of_day
 from totalquota.registry.models import Enterprise, Park, Pollutant, Zone
 from totalquota.reports.models import CLAUSES, BulletinKind, BulletinSeries
-from totalquota.reserve.selectors import zone_warnings
+from totalquota.reserve.selectors import needing_action_first, zone_warnings
 
 POSTED = (Phase.POSTED, Phase.POST_PENDING)
 FIGURES_VERSION = 1  # the shape of ``figures``; a renderer reads the version it was issued with
@@ -236,15 +236,10 @@ def _reduction(
     }
 
 
-# Forecast fields a warning row may carry (months of cover left, RES-3); shown when present.
-FORECAST_FIELDS = ("months_of_cover", "drawdown")
-
-
-def _forecast_text(r: Any) -> str | None:
-    months = getattr(r, "months_of_cover", None)
-    if months is None:
-        return None
-    return str(months)
+def _cover_text(r: Any) -> str:
+    """Months of cover left (RES-3 forecast): one decimal, rounded down; 不限 without drawdown."""
+    months = r.months_of_cover
+    return "不限" if months is None else format(months, "f")
 
 
 def _warning(series: BulletinSeries, known_at: dt.datetime, principal: Principal, progress: Progress) -> dict:
@@ -253,33 +248,45 @@ def _warning(series: BulletinSeries, known_at: dt.datetime, principal: Principal
     for n, zone in enumerate(zones, start=1):
         rows += zone_warnings(series.start, series.end, zones=[zone], only_active=True, known_at=known_at)
         progress(n, len(zones), zone.name)
-    has_forecast = any(getattr(r, "months_of_cover", None) is not None for r in rows)
-    headers = ["功能区", "污染物", "单位", "期末储备", "待批需求", "期间收入", "期间支出", "级别", "原因"]
-    if has_forecast:
-        headers.insert(7, "可覆盖月数")
-    order = {"warning": 0, "attention": 1, "normal": 2}
-    rows.sort(key=lambda r: (order.get(r.level, 3), r.zone.sort_order, r.zone.code, r.pollutant.sort_order))
+    headers = [
+        "功能区",
+        "污染物",
+        "单位",
+        "期末储备",
+        "待批需求",
+        "期间收入",
+        "期间支出",
+        "月均支出",
+        "可覆盖月数",
+        "预计耗尽日期",
+        "级别",
+        "原因",
+    ]
+    # The zones that need action first, the shortest cover first (as the warnings page leads).
+    rows = needing_action_first(rows)
     table = []
     for r in rows:
         u = r.pollutant.display_unit
-        line = [
-            r.zone.name,
-            r.pollutant.name,
-            u,
-            q(r.balance, u),
-            q(r.demand, u),
-            q(r.income, u),
-            q(r.spending, u),
-            str(r.level_label),
-            "；".join(str(x) for x in r.reasons),
-        ]
-        if has_forecast:
-            line.insert(7, _forecast_text(r) or "—")
-        table.append(line)
-    flagged = [r for r in rows if r.level != "normal"]
+        table.append(
+            [
+                r.zone.name,
+                r.pollutant.name,
+                u,
+                q(r.balance, u),
+                q(r.demand, u),
+                q(r.income, u),
+                q(r.spending, u),
+                q(r.drawdown_per_month_grams, u),
+                _cover_text(r),
+                r.exhausted_on.isoformat() if r.exhausted_on else "—",
+                str(r.level_label),
+                "；".join(str(x) for x in r.reasons),
+            ]
+        )
+    flagged = [r for r in rows if r.needs_action]
     counts: dict[str, int] = defaultdict(int)
-    for r in rows:
-        counts[r.zone.name] += r.level != "normal"
+    for r in flagged:
+        counts[r.zone.name] += 1
     return {
         "title": f"{park_name()}储备收支预警通报",
         "intro": (
@@ -292,10 +299,10 @@ def _warning(series: BulletinSeries, known_at: dt.datetime, principal: Principal
             "categories": [z.name for z in zones],
             "series": [{"name": "关注或预警项数", "values": [counts.get(z.name, 0) for z in zones]}],
         },
-        "forecast": has_forecast,
         "notes": [
             "期末储备：期末各批次储备余额（含预留）；待批需求：期末尚未办结的申请所预留的指标；"
-            "期间收入与支出：期间内计入、划出储备批次的指标（RES-3）。"
+            "期间收入与支出：期间内计入、划出储备批次的指标；月均支出：期末前最近若干完整季度划出储备批次的月均量；"
+            "可覆盖月数：扣除待批需求后的储备按月均支出可维持的月数，无支出为不限（RES-3）。"
         ],
     }
 

@@ -437,3 +437,33 @@ class UpperDeduction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} {format_quantity(self.amount_grams, self.line.pollutant.unit, suffix=True)}"
+
+
+class WarningLevel(models.TextChoices):
+    NORMAL = "normal", _("正常")
+    ATTENTION = "attention", _("关注")
+    WARNING = "warning", _("预警")
+
+
+class WarningState(models.Model):
+    """储备预警状态: the warning level of a zone's reserve of one pollutant as the daily check last
+    found it (RES-3), so that only a rise to attention or warning is announced, once."""
+
+    zone = required_link("registry.Zone", _("功能区"), related_name="+")
+    pollutant = required_link("registry.Pollutant", _("污染物"), related_name="+")
+    level = models.CharField(
+        _("级别"), max_length=12, choices=WarningLevel.choices, default=WarningLevel.NORMAL
+    )
+    checked_on = models.DateField(_("检查日期"))
+    changed_on = models.DateField(_("级别变化日期"))
+
+    scope_fields = {"zone": "zone_id"}
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("储备预警状态")
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "pollutant"], name="reserve_warning_state_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id}/{self.pollutant_id}: {self.level}"

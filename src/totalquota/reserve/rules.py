@@ -106,3 +106,30 @@ RECOVERY_ANSWER_DAYS = register(
         name=_("收回答复期限"),
     )
 )
+DRAWDOWN_QUARTERS = register(
+    RuleKey(
+        "warning_drawdown_quarters",
+        "int",
+        "RES-3",
+        _("近期消耗：按统计截止日之前最近该数量个完整季度的储备支出计算月均消耗（季度数）"),
+        name=_("近期消耗统计季度数"),
+    )
+)
+COVER_ATTENTION = register(
+    RuleKey(
+        "warning_cover_attention_months",
+        "int",
+        "RES-3",
+        _("关注线：满足待批需求后的可用储备按月均消耗预计可保障的月数低于该值（月）"),
+        name=_("可保障月数关注线"),
+    )
+)
+COVER_WARNING = register(
+    RuleKey(
+        "warning_cover_warning_months",
+        "int",
+        "RES-3",
+        _("预警线：满足待批需求后的可用储备按月均消耗预计可保障的月数低于该值（月）"),
+        name=_("可保障月数预警线"),
+    )
+)

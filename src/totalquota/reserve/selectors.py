@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Q, QuerySet, Sum, Value, When
@@ -49,17 +51,42 @@ LEVELS = ["normal", "attention", "warning"]
 LEVEL_LABELS = {"normal": _("正常"), "attention": _("关注"), "warning": _("预警")}
 
 
-def _level(balance: int, demand: int, income: int, spending: int, on: dt.date) -> tuple[str, list[str], dict]:
+def _params(on: dt.date) -> dict[str, Any]:
+    """The RES-3 warning parameters in force on ``on``."""
+    keys = {
+        "coverage_attention": rules.COVERAGE_ATTENTION,
+        "coverage_warning": rules.COVERAGE_WARNING,
+        "spend_attention": rules.SPEND_ATTENTION,
+        "spend_warning": rules.SPEND_WARNING,
+        "cover_attention": rules.COVER_ATTENTION,
+        "cover_warning": rules.COVER_WARNING,
+        "drawdown_quarters": rules.DRAWDOWN_QUARTERS,
+    }
+    return {name: rule_value(key.key, on) for name, key in keys.items()}
+
+
+def drawdown_quarters(on: dt.date) -> int:
+    """How many whole quarters the drawdown is averaged over on ``on`` (RES-3)."""
+    return int(rule_value(rules.DRAWDOWN_QUARTERS.key, on).value)
+
+
+def _level(
+    balance: int,
+    demand: int,
+    income: int,
+    spending: int,
+    on: dt.date,
+    *,
+    forecast: Forecast | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[str, list[str], dict]:
     """The warning level of a zone and pollutant (RES-3) and the reasons, with the parameters used.
 
     Coverage compares the reserve (held quota included: it is kept for that demand) with the
-    demand of open applications (held or not yet held)."""
-    params = {
-        "coverage_attention": rule_value(rules.COVERAGE_ATTENTION.key, on),
-        "coverage_warning": rule_value(rules.COVERAGE_WARNING.key, on),
-        "spend_attention": rule_value(rules.SPEND_ATTENTION.key, on),
-        "spend_warning": rule_value(rules.SPEND_WARNING.key, on),
-    }
+    demand of open applications (held or not yet held). With a ``forecast``, the months of cover
+    left after that demand (at the drawdown of recent quarters) are held against the cover lines
+    too; no drawdown means unlimited cover, which raises nothing."""
+    params = params or _params(on)
     level, reasons = 0, []
     if demand > 0:
         # balance / demand below the line, in integers: balance x 10000 < demand x bp
@@ -76,7 +103,74 @@ def _level(balance: int, demand: int, income: int, spending: int, on: dt.date) -
         elif spending * 10_000 > income * params["spend_attention"].value:
             level = max(level, 1)
             reasons.append(gettext("期间支出超过收入"))
+    if forecast is not None and forecast.months_of_cover is not None:
+        text = gettext("按近 {n} 个季度月均消耗，储备预计仅可保障 {months} 个月").format(
+            n=forecast.quarters, months=forecast.months_of_cover
+        )
+        if forecast.below(params["cover_warning"].value):
+            level = max(level, 2)
+            reasons.append(text)
+        elif forecast.below(params["cover_attention"].value):
+            level = max(level, 1)
+            reasons.append(text)
     return LEVELS[level], reasons, {k: v.snapshot() for k, v in params.items()}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved ``months`` calendar months on (the 31st becomes the month's last day)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def drawdown_window(on: dt.date, quarters: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of the ``quarters`` whole calendar quarters before the quarter of ``on``."""
+    this_quarter = dt.date(on.year, (on.month - 1) // 3 * 3 + 1, 1)
+    return add_months(this_quarter, -3 * quarters), this_quarter - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """How long a zone's reserve of a pollutant lasts (RES-3): what is left after the pending
+    demand, against the average monthly spending of the last ``quarters`` whole quarters.
+
+    ``months_of_cover`` has one decimal, rounded down (``None``: no drawdown, cover unlimited);
+    ``exhausted_on`` is the day the rest runs out at that pace (the as-of day itself when nothing
+    is left; ``None`` with no drawdown)."""
+
+    on: dt.date
+    quarters: int
+    remaining_grams: int
+    drawdown_per_month_grams: int
+
+    @property
+    def months_of_cover(self) -> Decimal | None:
+        if self.drawdown_per_month_grams <= 0:
+            return None
+        tenths = max(self.remaining_grams, 0) * 10 // self.drawdown_per_month_grams
+        return Decimal(tenths).scaleb(-1)
+
+    @property
+    def exhausted_on(self) -> dt.date | None:
+        per_month = self.drawdown_per_month_grams
+        if per_month <= 0:
+            return None
+        rest = max(self.remaining_grams, 0)
+        whole, part = divmod(rest, per_month)
+        start, after = add_months(self.on, whole), add_months(self.on, whole + 1)
+        return start + dt.timedelta(days=(after - start).days * part // per_month)
+
+    def below(self, months: int) -> bool:
+        """Whether the cover is shorter than ``months`` (exactly, in grams: rest < months x drawdown)."""
+        return self.drawdown_per_month_grams > 0 and max(self.remaining_grams, 0) < (
+            months * self.drawdown_per_month_grams
+        )
+
+
+def forecast_of(remaining: int, spent_in_window: int, on: dt.date, quarters: int) -> Forecast:
+    """The :class:`Forecast` from the grams left after pending demand and the grams spent in the
+    window of :func:`drawdown_window` (the monthly drawdown is rounded down to the gram)."""
+    return Forecast(on, quarters, remaining, spent_in_window // (3 * quarters) if quarters > 0 else 0)
 
 
 def _end_of(day: dt.date) -> dt.datetime:
@@ -110,10 +204,27 @@ class ZoneWarning:
     level: str
     reasons: list[str] = field(default_factory=list)
     snapshot: dict = field(default_factory=dict)
+    forecast: Forecast | None = None
 
     @property
     def level_label(self) -> str:
         return str(LEVEL_LABELS[self.level])
+
+    @property
+    def drawdown_per_month_grams(self) -> int:
+        return self.forecast.drawdown_per_month_grams if self.forecast else 0
+
+    @property
+    def months_of_cover(self) -> Decimal | None:
+        return self.forecast.months_of_cover if self.forecast else None
+
+    @property
+    def exhausted_on(self) -> dt.date | None:
+        return self.forecast.exhausted_on if self.forecast else None
+
+    @property
+    def needs_action(self) -> bool:
+        return self.level != "normal"
 
 
 def _grams_by_lot_zone(transfers: QuerySet[Transfer], side: str) -> dict[tuple[int, int], int]:
@@ -137,23 +248,32 @@ def zone_warnings(
     known_at: dt.datetime | None = None,
 ) -> list[ZoneWarning]:
     """Per zone and pollutant over a period: the reserve at its end, the demand of applications open
-    at its end, income and spending during it, and the warning level (RES-3).
+    at its end, income and spending during it, the forecast (months of cover left after that
+    demand at the drawdown of the last whole quarters before the period's end, RES-3) and the
+    warning level.
 
     With ``known_at`` (the warning bulletin), every figure is the ledger as it stood at that
-    moment: transfers recorded by then, the reserve at the end of the period from them, and as
-    demand the holds open at the earlier of the period's end and ``known_at`` (the unheld
-    shortfalls of open applications are today's state, so they are left out, as for a past period)."""
-    today = timezone.localdate()
+    moment: transfers recorded by then (income, spending, drawdown), the reserve at the end of the
+    period from them, and as demand the holds open at the earlier of the period's end and
+    ``known_at`` (the unheld shortfalls of open applications are today's state, so they are left
+    out, as for a past period); "today" is the day of ``known_at``."""
+    today = timezone.localdate() if known_at is None else timezone.localtime(known_at).date()
     current = end >= today and known_at is None
+    on = min(end, today)
+    params = _params(on)
+    quarters = params["drawdown_quarters"].value
     zones = list(zones if zones is not None else Zone.objects.filter(is_active=True))
     pollutants = list(Pollutant.objects.all())
-    posted = Transfer.objects.filter(
-        phase__in=(Phase.POSTED, Phase.POST_PENDING), effective_date__gte=start, effective_date__lte=end
-    )
+    posted = Transfer.objects.filter(phase__in=(Phase.POSTED, Phase.POST_PENDING))
     if known_at is not None:
         posted = posted.filter(created_at__lte=known_at)
-    income = _grams_by_lot_zone(posted, "credit_lot_zone")
-    spending = _grams_by_lot_zone(posted, "debit_lot_zone")
+    in_period = posted.filter(effective_date__gte=start, effective_date__lte=end)
+    income = _grams_by_lot_zone(in_period, "credit_lot_zone")
+    spending = _grams_by_lot_zone(in_period, "debit_lot_zone")
+    first, last = drawdown_window(on, quarters)
+    drawn = _grams_by_lot_zone(
+        posted.filter(effective_date__gte=first, effective_date__lte=last), "debit_lot_zone"
+    )
     matrix = ledger_selectors.zone_matrix(zones) if current else {}
     holds_at_end: dict[tuple[int, int], int] = {}
     if not current:
@@ -183,11 +303,31 @@ def zone_warnings(
             inc, spent = income.get(key, 0), spending.get(key, 0)
             if only_active and not (balance or demand or inc or spent):
                 continue
-            level, reasons, snap = _level(balance, demand, inc, spent, min(end, today))
+            forecast = forecast_of(balance - demand, drawn.get(key, 0), on, quarters)
+            level, reasons, snap = _level(balance, demand, inc, spent, on, forecast=forecast, params=params)
             result.append(
-                ZoneWarning(zone, pollutant, balance, available, demand, inc, spent, level, reasons, snap)
+                ZoneWarning(
+                    zone, pollutant, balance, available, demand, inc, spent, level, reasons, snap, forecast
+                )
             )
     return result
+
+
+def needing_action_first(rows: list[ZoneWarning]) -> list[ZoneWarning]:
+    """``rows`` as the warnings page leads with them: the zones at attention or warning first, the
+    shortest cover first (unlimited cover after any figure; warning before attention at equal
+    cover), then the normal ones in their zone and pollutant order."""
+
+    def key(row: ZoneWarning) -> tuple:
+        cover = row.months_of_cover
+        return (
+            not row.needs_action,
+            row.needs_action and cover is None,
+            cover if row.needs_action and cover is not None else 0,
+            -LEVELS.index(row.level),
+        )
+
+    return sorted(rows, key=key)
 
 
 @dataclass

@@ -50,6 +50,7 @@ from totalquota.reserve.services.recovery import (
     recovery_reject,
 )
 from totalquota.reserve.services.upper import upper_deduct, upper_grant, upper_refuse, upper_request
+from totalquota.reserve.services.warnings import warnings_check
 
 __all__ = [
     "EXCLUSION_OF_USAGE",
@@ -91,4 +92,5 @@ __all__ = [
     "upper_grant",
     "upper_refuse",
     "upper_request",
+    "warnings_check",
 ]

@@ -35,16 +35,23 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
     principal = require(request.user, "reserve.view_warnings")
     start, end, form = _period(request)
     zones = in_zones(principal, Zone.objects.filter(is_active=True))
-    rows = selectors.zone_warnings(start, end, zones=zones, only_active=True)
+    rows = selectors.needing_action_first(selectors.zone_warnings(start, end, zones=zones, only_active=True))
     fmt = request.GET.get("format")
+    show_all = request.GET.get("show") == "all"
+    flagged = [r for r in rows if r.needs_action]
+    counts = {level: sum(1 for r in rows if r.level == level) for level in selectors.LEVELS}
     context = {
         "title": _("储备收支预警（RES-3）"),
         "rows": rows,
+        "shown": rows if show_all else flagged,
+        "show_all": show_all,
+        "counts": counts,
         "start": start,
         "end": end,
         "form": form,
         "issued_on": timezone.localdate(),
-        "flagged": [r for r in rows if r.level != "normal"],
+        "flagged": flagged,
+        "quarters": selectors.drawdown_quarters(min(end, timezone.localdate())),
     }
     period = _("%(start)s 至 %(end)s") % {"start": chinese_date(start), "end": chinese_date(end)}
     if fmt == "xlsx":
@@ -56,6 +63,9 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
             _("待批需求"),
             _("期间收入"),
             _("期间支出"),
+            _("月均消耗"),
+            _("可保障月数"),
+            _("预计耗尽日期"),
             _("级别"),
             _("原因"),
         ]
@@ -68,6 +78,9 @@ def warnings(request: HttpRequest) -> HttpResponseBase:
                 grams_to_decimal(r.demand, r.pollutant.unit),
                 grams_to_decimal(r.income, r.pollutant.unit),
                 grams_to_decimal(r.spending, r.pollutant.unit),
+                grams_to_decimal(r.drawdown_per_month_grams, r.pollutant.unit),
+                r.months_of_cover if r.months_of_cover is not None else _("无消耗"),
+                r.exhausted_on or "—",
                 r.level_label,
                 "；".join(r.reasons),
             ]
