@@ -23,6 +23,7 @@ from __future__ import annotations
 EXEMPT_PAGES: dict[str, str] = {
     "reserve:annex": "ANNEX-1 信息表: issued as the rules print it (PDF/XLSX)",
     "reductions:bulletin": "RED-5 reduction bulletin: an issued document",
+    "reports:bulletin_detail": "RED-5 / RES-3 / SUP-4 bulletin: the issued document's figures, as issued",
 }
 
 # Fields whose values are typed by people (or imported from their spreadsheets).
@@ -148,6 +149,13 @@ CHINESE_COLUMNS: dict[str, tuple[list[str], str]] = {
             "emissions:determination_detail",
             "emissions:unit_record",
         )
+    },
+    **{
+        page: (
+            ["documents.IssuedDocument.code", "documents.IssuedDocument.subject_label"],
+            "a bulletin is named by its own number (文号) and title as printed on it (RED-5, RES-3, SUP-4)",
+        )
+        for page in ("reports:bulletin_list", "reports:public", "reports:bulletin_check")
     },
 }
 

@@ -140,3 +140,10 @@ def test_the_report_submission_benchmark_submits_through_the_server_it_starts():
     )
     assert "reports submitted: 4; submit transitions: 4" in out
     assert "ratio of request rates" in out and "trivial: GET /api/v1/zones" in out
+
+
+def test_the_supervision_report_bench_runs_on_a_tiny_ledger(tmp_path):
+    env = {"BENCH_SQLITE_PATH": str(tmp_path / "ledger.sqlite3"), "DATABASE_URL": ""}
+    run(["-m", "bench.generate", "--db", "sqlite", "--transfers", "3000", "--enterprises", "40"], env)
+    out = run(["-m", "bench.supervision_report", "--db", "sqlite", "--year", "2025"], env)
+    assert "annual supervision report, figures + XLSX" in out and "unit rows" in out

@@ -91,6 +91,9 @@ class IssuedDocument(models.Model):
     revoked_reason = models.TextField(pgettext_lazy("document", "撤销理由"), blank=True)
     revoked_by = optional_link(USER, pgettext_lazy("document", "撤销人"), related_name="+")
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    # Published (公开) by the bureau on the public page; once published it stays published.
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    published_by = optional_link(USER, _("公开人"), related_name="+")
 
     class Meta:
         verbose_name = verbose_name_plural = _("签发文件")

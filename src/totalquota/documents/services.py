@@ -211,6 +211,29 @@ def document_revoke(*, actor: Principal, document: IssuedDocument, reason: str) 
     return doc
 
 
+@transaction.atomic
+def document_publish(*, actor: Principal, document: IssuedDocument) -> IssuedDocument:
+    """Publish ``document`` on the public page (公开): once, and only while it is valid. The caller
+    checks that ``actor`` may publish (the bureau)."""
+    doc = _lock(document)
+    if doc.published_at is not None:
+        raise Conflict(gettext("{code}已公开").format(code=doc.code))
+    if doc.state != DocumentState.VALID:
+        raise Conflict(
+            gettext("{code}已{state}，不能公开").format(code=doc.code, state=doc.get_state_display())
+        )
+    doc.published_at, doc.published_by = timezone.now(), actor.user
+    doc.save(update_fields=["published_at", "published_by"])
+    record(
+        actor=actor,
+        action="documents.publish",
+        obj=doc,
+        before={"published_at": None},
+        after={"published_at": doc.published_at.isoformat()},
+    )
+    return doc
+
+
 def document_files(*, document: IssuedDocument, verify_url: str) -> IssuedDocument:
     """``document`` with its files: the stored ones, or, the first time, drawn from its figures and
     stored (see the module docstring). Runs outside the caller's transaction."""

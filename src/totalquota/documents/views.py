@@ -7,17 +7,22 @@ django-axes; this page has no rate limit of its own (a front proxy may add one).
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from totalquota.documents import selectors
 from totalquota.documents.models import ISSUER_LABEL
-from totalquota.documents.responses import send_file
+from totalquota.documents.responses import send_file, verify_url
+from totalquota.documents.services import document_files
 
 
 class VerifyForm(forms.Form):
@@ -35,17 +40,48 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "documents/verify.html", {"form": form, "title": _("签发文件验证")})
 
 
+class CopyForm(forms.Form):
+    file = forms.FileField(label=_("核对手中的文件"))
+
+
+def _copy_check(request: HttpRequest, document: Any) -> tuple[CopyForm, str | None]:
+    """A copy someone holds, checked against the files stored at issue: ``genuine`` when its
+    SHA-256 is that of the stored PDF or XLSX, ``altered`` otherwise (nothing is kept)."""
+    form = CopyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return form, None
+    upload = form.cleaned_data["file"]
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        form.add_error("file", _("文件过大"))
+        return form, None
+    stored = document_files(document=document, verify_url=verify_url(document.verification_code, request))
+    sha = hashlib.sha256()
+    for chunk in upload.chunks():
+        sha.update(chunk)
+    found = sha.hexdigest()
+    return form, ("genuine" if found in {stored.pdf_sha256, stored.xlsx_sha256} - {""} else "altered")
+
+
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    """The document carrying ``code``; a POSTed file is checked against its stored files."""
     document = selectors.by_verification_code(code)
+    copy_form, copy_result = CopyForm(), None
+    if request.method == "POST" and document is not None:
+        copy_form, copy_result = _copy_check(request, document)
     context = {
         "form": VerifyForm(initial={"code": code}),
         "title": _("签发文件验证"),
         "document": document,
         "issuer": ISSUER_LABEL,
+        "copy_form": copy_form,
+        "copy_result": copy_result,
     }
-    return render(request, "documents/verify.html", context, status=200 if document else 404)
+    status = 200 if document else 404
+    if request.method == "POST" and document is not None and copy_result is None:
+        status = 422
+    return render(request, "documents/verify.html", context, status=status)
 
 
 @never_cache

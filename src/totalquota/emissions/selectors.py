@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import F
@@ -109,12 +110,16 @@ def lines_state(version: ReportVersion) -> list[dict[str, Any]]:
     ]
 
 
-def accepted_lines(*, year: int, enterprise: Enterprise | None = None) -> Any:
+def accepted_lines(
+    *, year: int, enterprise: Enterprise | None = None, known_at: dt.datetime | None = None
+) -> Any:
     """The lines of the accepted versions of the reports of ``year`` (the only figures anything is
-    computed from)."""
+    computed from); with ``known_at``, of the reports accepted by then."""
     qs = ReportLine.objects.filter(
         version__report__year=year, version__report__accepted_version=F("version_id")
     )
+    if known_at is not None:
+        qs = qs.filter(version__report__accepted_at__lte=known_at)
     if enterprise is not None:
         qs = qs.filter(version__report__enterprise=enterprise)
     return qs.select_related("pollutant", "version__report")

@@ -7,10 +7,11 @@ Each read is a fixed number of queries, whatever the number of rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from totalquota.accounts.permissions import restrict
 from totalquota.enforcement.models import (
@@ -45,16 +46,25 @@ def _of_year(year: int, zone: Any) -> QuerySet[Finding]:
     return qs.filter(zone_id=zone_id) if zone_id is not None else qs
 
 
-def _grouped(findings: QuerySet[Finding], by: str) -> dict[int, FindingsSummary]:
-    """The summaries of ``findings`` per value of ``by`` (``enterprise_id``, ``zone_id``)."""
+def _grouped(
+    findings: QuerySet[Finding], by: str, known_at: dt.datetime | None = None
+) -> dict[int, FindingsSummary]:
+    """The summaries of ``findings`` per value of ``by`` (``enterprise_id``, ``zone_id``). With
+    ``known_at``, only what was recorded by then (see :func:`findings_by_enterprise`)."""
+    if known_at is not None:
+        findings = findings.filter(created_at__lte=known_at)
     counts: dict[int, int] = {
         row[by]: row["n"] for row in findings.values(by).annotate(n=Count("pk")).order_by()
     }
+    decisions = _confirmed_penalties(findings)
+    credit = Count("credit_entry")
+    if known_at is not None:
+        decisions = decisions.filter(confirmed_at__lte=known_at)
+        credit = Count("credit_entry", filter=Q(credit_entry__recorded_at__lte=known_at))
     decided: dict[int, dict[str, Any]] = {
         row[f"finding__{by}"]: row
-        for row in _confirmed_penalties(findings)
-        .values(f"finding__{by}")
-        .annotate(n=Count("pk"), fen=Sum("penalty_fen"), credit=Count("credit_entry"))
+        for row in decisions.values(f"finding__{by}")
+        .annotate(n=Count("pk"), fen=Sum("penalty_fen"), credit=credit)
         .order_by()
     }
     empty: dict[str, Any] = {}
@@ -75,11 +85,15 @@ def _confirmed_penalties(findings: QuerySet[Finding]) -> QuerySet[PenaltyDecisio
     )
 
 
-def findings_by_enterprise(year: int, zone: Any = None) -> dict[int, FindingsSummary]:
+def findings_by_enterprise(
+    year: int, zone: Any = None, *, known_at: dt.datetime | None = None
+) -> dict[int, FindingsSummary]:
     """Per enterprise id, the summary of its findings of ``year`` (in ``zone``, a ``Zone`` or its
     id, when given): findings, confirmed penalties, their total in fen, credit entries. Units
-    without findings are absent. Two queries."""
-    return _grouped(_of_year(year, zone), "enterprise_id")
+    without findings are absent. Two queries. With ``known_at`` (a bulletin drawn as known at its
+    issue), only what was recorded by then: findings registered, penalties confirmed and credit
+    entries recorded at or before that moment."""
+    return _grouped(_of_year(year, zone), "enterprise_id", known_at)
 
 
 def findings_by_zone(year: int) -> dict[int, FindingsSummary]:

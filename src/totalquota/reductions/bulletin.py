@@ -118,10 +118,19 @@ def bulletin_zones(principal: Principal, zone: Zone | None) -> list[Zone]:
 
 
 def build_bulletin(
-    *, principal: Principal, start: dt.date, end: dt.date, zone: Zone | None = None
+    *,
+    principal: Principal,
+    start: dt.date,
+    end: dt.date,
+    zone: Zone | None = None,
+    known_at: dt.datetime | None = None,
 ) -> Bulletin:
-    """The bulletin of ``zone`` (or every zone ``principal`` may see) for ``start``–``end``."""
+    """The bulletin of ``zone`` (or every zone ``principal`` may see) for ``start``–``end``; with
+    ``known_at``, as the records stood at that moment (approvals and usage marks made by then, the
+    ledger's transfers recorded by then), so that an issued bulletin can be drawn again exactly."""
     as_of = end_of_day(end)
+    if known_at is not None:
+        as_of = min(as_of, known_at)
     zones = bulletin_zones(principal, zone)
     lines = (
         restrict(principal, ReductionLine.objects.all(), "reductions.view_bulletin")
@@ -170,7 +179,7 @@ def build_bulletin(
         ordered = sorted(by_zone[z.pk].values(), key=lambda r: (r.pollutant.sort_order, r.pollutant.code))
         for item in ordered:
             item.projects = len(seen[(z.pk, item.pollutant.pk)])
-            item.reserve_grams = reserve_use_grams(z, item.pollutant, start, end)
+            item.reserve_grams = reserve_use_grams(z, item.pollutant, start, end, known_at=known_at)
             total = totals.setdefault(item.pollutant.pk, PollutantRow(item.pollutant))
             total.add(item)
         sections.append(ZoneSection(zone=z, rows=ordered, projects=list(projects[z.pk].values())))

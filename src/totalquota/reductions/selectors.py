@@ -308,8 +308,9 @@ def lines_eligible_for_intake(
 
 # The reserve area registers functions here that answer "how many grams of ``pollutant`` reduced
 # in ``zone`` were allocated from the reserve between ``start`` and ``end``" (through the ledger's
-# forward trace); the bulletin adds their answers to the used amounts.
-ReserveUse = Callable[[Any, Any, dt.date, dt.date], int]
+# forward trace), as the ledger stood at ``known_at`` when given (keyword; ``None``: everything
+# recorded); the bulletin adds their answers to the used amounts.
+ReserveUse = Callable[..., int]
 RESERVE_USE_PROVIDERS: list[ReserveUse] = []
 
 
@@ -318,8 +319,12 @@ def register_reserve_use(func: ReserveUse) -> ReserveUse:
     return func
 
 
-def reserve_use_grams(zone: Any, pollutant: Any, start: dt.date, end: dt.date) -> int:
-    return sum(provider(zone, pollutant, start, end) for provider in RESERVE_USE_PROVIDERS)
+def reserve_use_grams(
+    zone: Any, pollutant: Any, start: dt.date, end: dt.date, *, known_at: dt.datetime | None = None
+) -> int:
+    """Grams reduced in ``zone`` allocated from the reserve in the period; with ``known_at``, only
+    from transfers recorded by then (a bulletin regenerated as known at its issue)."""
+    return sum(provider(zone, pollutant, start, end, known_at=known_at) for provider in RESERVE_USE_PROVIDERS)
 
 
 # --- the library ---------------------------------------------------------------------------------

@@ -240,20 +240,33 @@ def _grams_by_lot_zone(transfers: QuerySet[Transfer], side: str) -> dict[tuple[i
 
 
 def zone_warnings(
-    start: dt.date, end: dt.date, *, zones: Any = None, only_active: bool = False
+    start: dt.date,
+    end: dt.date,
+    *,
+    zones: Any = None,
+    only_active: bool = False,
+    known_at: dt.datetime | None = None,
 ) -> list[ZoneWarning]:
     """Per zone and pollutant over a period: the reserve at its end, the demand of applications open
     at its end, income and spending during it, the forecast (months of cover left after that
     demand at the drawdown of the last whole quarters before the period's end, RES-3) and the
-    warning level."""
-    today = timezone.localdate()
-    current = end >= today
+    warning level.
+
+    With ``known_at`` (the warning bulletin), every figure is the ledger as it stood at that
+    moment: transfers recorded by then (income, spending, drawdown), the reserve at the end of the
+    period from them, and as demand the holds open at the earlier of the period's end and
+    ``known_at`` (the unheld shortfalls of open applications are today's state, so they are left
+    out, as for a past period); "today" is the day of ``known_at``."""
+    today = timezone.localdate() if known_at is None else timezone.localtime(known_at).date()
+    current = end >= today and known_at is None
     on = min(end, today)
     params = _params(on)
     quarters = params["drawdown_quarters"].value
     zones = list(zones if zones is not None else Zone.objects.filter(is_active=True))
     pollutants = list(Pollutant.objects.all())
     posted = Transfer.objects.filter(phase__in=(Phase.POSTED, Phase.POST_PENDING))
+    if known_at is not None:
+        posted = posted.filter(created_at__lte=known_at)
     in_period = posted.filter(effective_date__gte=start, effective_date__lte=end)
     income = _grams_by_lot_zone(in_period, "credit_lot_zone")
     spending = _grams_by_lot_zone(in_period, "debit_lot_zone")
@@ -264,7 +277,7 @@ def zone_warnings(
     matrix = ledger_selectors.zone_matrix(zones) if current else {}
     holds_at_end: dict[tuple[int, int], int] = {}
     if not current:
-        cut = _end_of(end)
+        cut = _end_of(end) if known_at is None else min(_end_of(end), known_at)
         open_then = Transfer.objects.filter(
             phase=Phase.PENDING, created_at__lt=cut, debit_lot_zone__isnull=False
         ).filter(Q(resolution__isnull=True) | Q(resolution__created_at__gte=cut))
@@ -277,7 +290,7 @@ def zone_warnings(
     short = shortfalls() if current else {}
     result = []
     for zone in zones:
-        past = ledger_selectors.zone_balance_as_of(zone, end) if not current else {}
+        past = ledger_selectors.zone_balance_as_of(zone, end, known_at=known_at) if not current else {}
         for pollutant in pollutants:
             key = (zone.pk, pollutant.pk)
             if current:
@@ -375,10 +388,13 @@ def recovery_candidates(applications: Any = None, *, today: dt.date | None = Non
     return result
 
 
-def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt.date) -> int:
+def allocated_from_reductions(
+    zone: Any, pollutant: Any, start: dt.date, end: dt.date, *, known_at: dt.datetime | None = None
+) -> int:
     """Grams of ``pollutant`` reduced by ``zone``'s projects that went into construction projects'
-    allocations between ``start`` and ``end`` (net of corrections), by the ledger's origins. The
-    reduction bulletin (RED-5) counts them as used."""
+    allocations between ``start`` and ``end`` (net of corrections), by the ledger's origins; with
+    ``known_at``, from the transfers recorded by then only. The reduction bulletin (RED-5) counts
+    them as used."""
     from totalquota.ledger.models import AccountKind, TransferOrigin
     from totalquota.reductions.models import ReductionLine
 
@@ -397,6 +413,8 @@ def allocated_from_reductions(zone: Any, pollutant: Any, start: dt.date, end: dt
         transfer__effective_date__gte=start,
         transfer__effective_date__lte=end,
     )
+    if known_at is not None:
+        rows = rows.filter(transfer__created_at__lte=known_at)
     into = (
         rows.filter(transfer__credit__kind=AccountKind.ALLOCATION).aggregate(s=Sum("amount_grams"))["s"] or 0
     )

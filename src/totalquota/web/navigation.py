@@ -119,6 +119,7 @@ add(
 add(
     "reports",
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
+    (_("通报与监管报告"), "reports:bulletin_list", "reports.view_bulletins", "bi-megaphone", 30),
 )
 
 # Enforcement and credit (SUP-4).
