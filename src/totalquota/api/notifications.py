@@ -3,8 +3,6 @@
 A person calls with their session, a system client with its token (the token's client account
 is the recipient); another person's notification is 404, as if it did not exist."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Field, Query, Router, Schema
