@@ -74,7 +74,7 @@ def test_a_submitted_report_tells_the_reviewers_and_its_zones_officers_only(worl
     assert recipients_of("emission_report.submit") == {"reviewer", "reviewer2", "officer_a"}
     note = received(world.reviewer)[0]
     assert note.kind == NotificationKind.OTHER
-    assert note.title == f"排放量申报 #{report.pk} 已提交，待审核"
+    assert note.title == f"年度排放量申报 #{report.pk}：已提交，待审核"
     assert note.link == report.get_absolute_url()
 
 
@@ -112,7 +112,7 @@ def test_a_finding_tells_the_unit_and_its_answer_the_bureau_and_the_zone(world):
     assert recipients_of("enforcement.finding.notify") == {"company"}
     assert recipients_of("enforcement.finding.answer") == {"reviewer", "reviewer2", "officer_a"}
     assert {n.kind for n in Notification.objects.all()} == {NotificationKind.FINDING}
-    assert received(world.company_user)[0].title == "执法发现 F-1 已告知，请在期限内答复"
+    assert received(world.company_user)[0].title == "执法发现 F-1：已告知，请在期限内答复"
 
 
 def test_a_reserve_warning_tells_the_bureau_and_that_zones_officers(world, p):
@@ -212,7 +212,7 @@ def test_mail_is_queued_as_a_task_and_sent_by_the_worker(world, settings):
     run_worker()
     (sent,) = mail.outbox
     assert sent.to == ["staff@example.com"]
-    assert sent.subject == "执法发现 F-3 已告知，请在期限内答复"
+    assert sent.subject == "执法发现 F-3：已告知，请在期限内答复"
     assert "/x/" in sent.body
 
 
@@ -252,7 +252,7 @@ def test_the_notification_pages_are_english_in_english(world, filled, p):
             assert chinese_left(text, typed) == [], url
     api = english_client(world.company_user).get("/api/v1/notifications").json()
     titles = {i["title"] for i in api["items"]}
-    assert f"Emission report #{report.pk} returned for correction" in titles
+    assert f"Emission report #{report.pk}: Returned for correction" in titles
 
 
 def dt_last_day():

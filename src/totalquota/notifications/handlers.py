@@ -131,7 +131,6 @@ def _workflow(event: Any, family: str, action: str) -> None:
         "subject": messages.subject_of(family),
         "label": label,
         "outcome": messages.outcome_of(family, action),
-        "reason": reason,
     }
     notifications_from_event(
         event=event,
@@ -139,6 +138,7 @@ def _workflow(event: Any, family: str, action: str) -> None:
         kind=rule.kind,
         message="event_reason" if reason else "event",
         params=params,
+        note=reason,
         link=payload.get("url") or "",
     )
 
@@ -178,13 +178,14 @@ def _reminder(event: Any) -> None:
     payload = event.payload or {}
     kind = str(payload.get("kind") or "manual")
     message = {"due_soon": "reminder_due_soon", "overdue": "reminder_overdue"}.get(kind, "reminder_manual")
-    params = {"year": payload.get("year"), "day": payload.get("due_on") or "", "message": payload.get("message", "")}
+    params = {"year": payload.get("year"), "day": payload.get("due_on") or ""}
     notifications_from_event(
         event=event,
         recipient_ids=_recipient_ids(UNIT, {"enterprise_id": payload.get("enterprise_id")}),
         kind=K.DEADLINE,
         message=message,
         params=params,
+        note=str(payload.get("message") or ""),
         link=reverse("emissions:reminders"),
     )
 

@@ -3,8 +3,8 @@
 A notification stores a message name (``event``, ``reminder_overdue`` …) and its parameters; the
 texts are Chinese msgids here, translated when shown. Parameters named in :data:`TRANSLATED` are
 themselves msgids of this module (the record's kind, what happened, a warning's level) and are
-translated too; the others (codes, numbers, names and reasons as people typed them) are shown as
-they are.
+translated too; the others (codes, numbers, names) are shown as they are, and so is the note (a
+reason or a message as a person typed it), kept in a field of its own.
 """
 
 from __future__ import annotations
@@ -13,65 +13,65 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N
+from django.utils.translation import gettext_noop as _  # marks msgids; translated in render()
 
 from totalquota.common.i18n import in_chinese
 
 # The record an event is about, by the topic's family (the topic without its action).
 SUBJECTS: dict[str, str] = {
-    "reduction": N("减排项目"),
-    "reserve.application": N("指标申请"),
-    "reserve.intake": N("储备入库批次"),
-    "reserve.recovery": N("指标收回事项"),
-    "emission_report": N("排放量申报"),
-    "enforcement.finding": N("执法发现"),
+    "reduction": _("减排项目"),
+    "reserve.application": _("排污总量指标申请"),
+    "reserve.intake": _("储备入库批次"),
+    "reserve.recovery": _("指标收回事项"),
+    "emission_report": _("年度排放量申报"),
+    "enforcement.finding": _("执法发现"),
 }
 
 # What happened to it: by (family, action), else by action.
 OUTCOMES: dict[tuple[str, str] | str, str] = {
-    "submit": N("已提交，待审核"),
-    ("reduction", "submit"): N("已报送，待审核"),
-    "handover": N("已提交功能区"),
-    "send_back": N("已退回修改"),
-    "return": N("已退回修改"),
-    "reopen": N("已重新打开更正"),
-    "approve": N("已审核通过"),
-    ("reserve.application", "approve"): N("已批准"),
-    ("reserve.recovery", "approve"): N("已决定收回"),
-    "reject": N("未予通过"),
-    ("reserve.recovery", "reject"): N("已决定不予收回"),
-    "decline": N("未被采纳"),
-    "accept_late": N("已接受逾期申报"),
-    "accept": N("已审核通过"),
-    "propose": N("已拟定审核意见，待批准"),
-    "prepare": N("已编制，待确认入库"),
-    "confirm": N("已确认"),
-    ("reserve.intake", "confirm"): N("已确认入库"),
-    "cancel": N("已作废"),
-    ("reserve.recovery", "notify"): N("拟收回，请在答复期内陈述意见"),
-    ("enforcement.finding", "notify"): N("已告知，请在期限内答复"),
-    "answer": N("已答复"),
-    "dismiss": N("已撤销"),
+    "submit": _("已提交，待审核"),
+    ("reduction", "submit"): _("已报送，待审核"),
+    "handover": _("已提交功能区"),
+    "send_back": _("已退回修改"),
+    "return": _("已退回修改"),
+    "reopen": _("已重新打开更正"),
+    "approve": _("已审核通过"),
+    ("reserve.application", "approve"): _("已批准"),
+    ("reserve.recovery", "approve"): _("已决定收回"),
+    "reject": _("未予通过"),
+    ("reserve.recovery", "reject"): _("已决定不予收回"),
+    "decline": _("未被采纳"),
+    "accept_late": _("已接受逾期申报"),
+    "accept": _("已审核通过"),
+    "propose": _("已拟定审核意见，待批准"),
+    "prepare": _("已编制，待确认入库"),
+    "confirm": _("已确认"),
+    ("reserve.intake", "confirm"): _("已确认入库"),
+    "cancel": _("已作废"),
+    ("reserve.recovery", "notify"): _("拟收回，请在答复期内陈述意见"),
+    ("enforcement.finding", "notify"): _("已告知，请在期限内答复"),
+    "answer": _("已答复"),
+    "dismiss": _("已撤销"),
 }
 
-LEVELS: dict[str, str] = {"normal": N("正常"), "attention": N("关注"), "warning": N("预警")}
+LEVELS: dict[str, str] = {"normal": _("正常"), "attention": _("关注"), "warning": _("预警")}
 
 # Message name -> (title, body).
 MESSAGES: dict[str, tuple[str, str]] = {
-    "event": (N("{subject} {label} {outcome}"), N("请打开查看详情。")),
-    "event_reason": (N("{subject} {label} {outcome}"), N("意见：{reason}")),
+    "event": (_("{subject} {label}：{outcome}"), _("请打开查看详情。")),
+    "event_reason": (_("{subject} {label}：{outcome}"), _("意见：{note}")),
     "reminder_due_soon": (
-        N("{year} 年度排放量申报截止提醒"),
-        N("{year} 年度排放量申报将于 {day} 截止，贵单位尚未报送，请按时报送（TOT-2）"),
+        _("{year} 年度排放量申报截止提醒"),
+        _("{year} 年度排放量申报将于 {day} 截止，贵单位尚未报送，请按时报送（TOT-2）"),
     ),
     "reminder_overdue": (
-        N("{year} 年度排放量申报逾期提醒"),
-        N("{year} 年度排放量申报已于 {day} 截止，贵单位尚未报送，请尽快报送（TOT-2）"),
+        _("{year} 年度排放量申报逾期提醒"),
+        _("{year} 年度排放量申报已于 {day} 截止，贵单位尚未报送，请尽快报送（TOT-2）"),
     ),
-    "reminder_manual": (N("{year} 年度排放量申报催报"), N("{message}")),
+    "reminder_manual": (_("{year} 年度排放量申报催报"), _("{note}")),
     "warning": (
-        N("储备预警：{zone} {pollutant}"),
-        N("预警级别：{level}；可用储备约 {months} 个月（RES-3）"),
+        _("储备预警：{zone} {pollutant}"),
+        _("预警级别：{level}；可用储备约 {months} 个月（RES-3）"),
     ),
 }
 
@@ -79,11 +79,11 @@ TRANSLATED = frozenset({"subject", "outcome", "level"})
 
 
 def subject_of(family: str) -> str:
-    return SUBJECTS.get(family, N("事项"))
+    return SUBJECTS.get(family, _("事项"))
 
 
 def outcome_of(family: str, action: str) -> str:
-    return OUTCOMES.get((family, action)) or OUTCOMES.get(action) or N("状态已变更")
+    return OUTCOMES.get((family, action)) or OUTCOMES.get(action) or _("状态已变更")
 
 
 class _Params(dict):
@@ -91,8 +91,9 @@ class _Params(dict):
         return ""
 
 
-def render(message: str, params: dict[str, Any]) -> tuple[str, str]:
-    """The title and body of a notification in the active language."""
+def render(message: str, params: dict[str, Any], note: str = "") -> tuple[str, str]:
+    """The title and body of a notification in the active language; ``note`` (what a person typed)
+    fills ``{note}`` as it is."""
     title, body = MESSAGES.get(message, MESSAGES["event"])
     english = (translation.get_language() or "").startswith("en")
     values = _Params()
@@ -100,12 +101,13 @@ def render(message: str, params: dict[str, Any]) -> tuple[str, str]:
         if key in TRANSLATED and isinstance(value, str):
             value = gettext(value)
         values[key] = value
+    values["note"] = note
     if english and params.get("pollutant_en"):
         values["pollutant"] = params["pollutant_en"]
     return gettext(title).format_map(values), gettext(body).format_map(values)
 
 
-def stored(message: str, params: dict[str, Any]) -> tuple[str, str]:
+def stored(message: str, params: dict[str, Any], note: str = "") -> tuple[str, str]:
     """The title and body as stored: in the platform's source language."""
     with in_chinese():
-        return render(message, params)
+        return render(message, params, note)

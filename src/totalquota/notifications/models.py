@@ -28,7 +28,8 @@ class Notification(models.Model):
     once per event and recipient (the unique constraint: a redelivered event adds nothing).
     ``message`` and ``params`` say what it says, so that a page shows it in the page's language
     (``notifications.messages.render``); ``title`` and ``body`` hold the same text in Chinese, as
-    stored, for search, export and e-mail. ``link`` is the path of the record's page; ``read_at``
+    stored, for search, export and e-mail; ``note`` is what a person typed (a return's comment, a
+reminder's text), shown as typed in every language. ``link`` is the path of the record's page; ``read_at``
     is set when the person opens it or marks everything read (a POST, never a page view)."""
 
     recipient = required_link(settings.AUTH_USER_MODEL, _("收件人"), related_name="notifications")
@@ -36,7 +37,8 @@ class Notification(models.Model):
     message = models.CharField(_("消息模板"), max_length=32)
     params = models.JSONField(_("消息参数"), default=dict, blank=True)
     title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
+    body = models.TextField(_("正文"), blank=True)
+    note = models.TextField(_("附言"), blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     event = required_link("outbox.OutboxEvent", _("来源事件"), related_name="+")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
@@ -64,10 +66,10 @@ class Notification(models.Model):
         """The title in the page's language."""
         from totalquota.notifications.messages import render
 
-        return render(self.message, self.params)[0]
+        return render(self.message, self.params, self.note)[0]
 
     def display_body(self) -> str:
         """The body in the page's language."""
         from totalquota.notifications.messages import render
 
-        return render(self.message, self.params)[1]
+        return render(self.message, self.params, self.note)[1]

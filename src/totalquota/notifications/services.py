@@ -38,6 +38,7 @@ def notifications_from_event(
     kind: str,
     message: str,
     params: dict[str, Any],
+    note: str = "",
     link: str = "",
 ) -> list[Notification]:
     """One notification of ``event`` to each of ``recipient_ids`` that has none yet, and the
@@ -49,7 +50,7 @@ def notifications_from_event(
     if not wanted:
         return []
     done = set(Notification.objects.filter(event=event).values_list("recipient_id", flat=True))
-    title, body = stored(message, params)
+    title, body = stored(message, params, note)
     rows = [
         Notification(
             recipient_id=user_id,
@@ -58,6 +59,7 @@ def notifications_from_event(
             params=params,
             title=title[:200],
             body=body,
+            note=note,
             link=safe_link(link),
             event=event,
         )

@@ -45,14 +45,14 @@ class NotificationListView(ScopedListView):
     title = gettext_lazy("站内信")
     template_name = "notifications/list.html"
     search_fields = ["title", "body", "params__label"]
-    search_placeholder = gettext_lazy("标题、内容、编号")
+    search_placeholder = gettext_lazy("标题、正文、编号")
     filterset_class = NotificationFilter
     export_name = gettext_lazy("站内信")
     columns = model_columns(
         Notification,
         Column(gettext_lazy("标题"), "display_title", link=True),
         "kind",
-        Column(gettext_lazy("内容"), "display_body"),
+        Column(gettext_lazy("正文"), "display_body"),
         Column(gettext_lazy("阅读状态"), read_state),
         "created_at read_at",
     )
