@@ -29,7 +29,12 @@ def notification(w: Any):
             "reduction.return",
             object_type="reductions.reductionproject",
             object_id="1",
-            payload={"action": "return", "reason": "请补充监测报告", "enterprise_id": w.company.pk, "label": "RP-1"},
+            payload={
+                "action": "return",
+                "reason": "请补充监测报告",
+                "enterprise_id": w.company.pk,
+                "label": "RP-1",
+            },
         )
         notify(event)
     w.notification = Notification.objects.get(event=event, recipient=w.company_user)

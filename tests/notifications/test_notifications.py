@@ -8,7 +8,6 @@ import re
 import signal
 from io import StringIO
 
-import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
@@ -103,7 +102,10 @@ def test_a_redelivered_event_adds_no_second_notification(world, filled):
 
 
 def test_a_finding_tells_the_unit_and_its_answer_the_bureau_and_the_zone(world):
-    emit_now("enforcement.finding.notify", {"enterprise_id": world.company.pk, "zone_id": world.zone_a.pk, "label": "F-1"})
+    emit_now(
+        "enforcement.finding.notify",
+        {"enterprise_id": world.company.pk, "zone_id": world.zone_a.pk, "label": "F-1"},
+    )
     emit_now(
         "enforcement.finding.answer",
         {"enterprise_id": world.company.pk, "zone_id": world.zone_a.pk, "label": "F-1", "reason": "已整改"},
@@ -150,7 +152,9 @@ def test_the_daily_reminders_reach_the_units_staff_too(world, today):
 
 def test_the_top_bar_counts_unread_notifications_and_only_a_post_reads_one(world):
     for n in range(2):
-        emit_now("enforcement.finding.confirm", {"enterprise_id": world.company.pk, "label": f"F-{n}"}, str(n))
+        emit_now(
+            "enforcement.finding.confirm", {"enterprise_id": world.company.pk, "label": f"F-{n}"}, str(n)
+        )
     deliver_pending()
     client = signed_in(world.company_user)
     assert badge(client) == 2
@@ -187,11 +191,15 @@ def test_another_persons_notification_is_not_found_on_the_page_or_the_api(world)
 
 def test_the_api_lists_my_notifications_filters_unread_and_marks_them_read(world):
     for n in range(3):
-        emit_now("enforcement.finding.dismiss", {"enterprise_id": world.company.pk, "label": f"F-{n}"}, str(n))
+        emit_now(
+            "enforcement.finding.dismiss", {"enterprise_id": world.company.pk, "label": f"F-{n}"}, str(n)
+        )
     deliver_pending()
     api = signed_in(world.company_user)
     listing_ = api.get("/api/v1/notifications").json()
-    assert listing_["count"] == 3 and {i["topic"] for i in listing_["items"]} == {"enforcement.finding.dismiss"}
+    assert listing_["count"] == 3 and {i["topic"] for i in listing_["items"]} == {
+        "enforcement.finding.dismiss"
+    }
     first = listing_["items"][0]["id"]
     read = api.post(f"/api/v1/notifications/{first}/read")
     assert read.status_code == 200 and read.json()["unread"] is False

@@ -17,7 +17,9 @@ router = Router(tags=["站内信 notifications"])
 
 class NotificationOut(Schema):
     id: int
-    kind: str = Field(description="deadline 截止提醒、return 退回、decision 审核决定、warning 预警、finding 执法、other 其他")
+    kind: str = Field(
+        description="deadline 截止提醒、return 退回、decision 审核决定、warning 预警、finding 执法、other 其他"
+    )
     title: str = Field(description="标题（按请求的语言）")
     body: str = Field(description="内容（按请求的语言）")
     link: str = Field(description="相关记录页面的路径；无则为空")

@@ -149,8 +149,8 @@ def _warning(event: Any) -> None:
     from totalquota.registry.models import Pollutant, Zone
 
     payload = event.payload or {}
-    zone = Zone.objects.filter(pk=payload.get("zone_id")).first()
-    pollutant = Pollutant.objects.filter(pk=payload.get("pollutant_id")).first()
+    zone = Zone.objects.filter(pk=payload.get("zone_id") or 0).first()
+    pollutant = Pollutant.objects.filter(pk=payload.get("pollutant_id") or 0).first()
     months = payload.get("months_of_cover")
     if isinstance(months, int | float):
         months = f"{months:.1f}"

@@ -22,15 +22,15 @@ class NotificationKind(models.TextChoices):
 
 class Notification(models.Model):
     """站内信: one message to one person about one event (a project returned, an application
-    approved, a deadline near, a reserve warning, a finding).
+        approved, a deadline near, a reserve warning, a finding).
 
-    Written by the outbox handler (``notifications.handlers``) from the event it names, at most
-    once per event and recipient (the unique constraint: a redelivered event adds nothing).
-    ``message`` and ``params`` say what it says, so that a page shows it in the page's language
-    (``notifications.messages.render``); ``title`` and ``body`` hold the same text in Chinese, as
-    stored, for search, export and e-mail; ``note`` is what a person typed (a return's comment, a
-reminder's text), shown as typed in every language. ``link`` is the path of the record's page; ``read_at``
-    is set when the person opens it or marks everything read (a POST, never a page view)."""
+        Written by the outbox handler (``notifications.handlers``) from the event it names, at most
+        once per event and recipient (the unique constraint: a redelivered event adds nothing).
+        ``message`` and ``params`` say what it says, so that a page shows it in the page's language
+        (``notifications.messages.render``); ``title`` and ``body`` hold the same text in Chinese, as
+        stored, for search, export and e-mail; ``note`` is what a person typed (a return's comment, a
+    reminder's text), shown as typed in every language. ``link`` is the path of the record's page; ``read_at``
+        is set when the person opens it or marks everything read (a POST, never a page view)."""
 
     recipient = required_link(settings.AUTH_USER_MODEL, _("收件人"), related_name="notifications")
     kind = models.CharField(_("类别"), max_length=8, choices=NotificationKind.choices)
@@ -48,7 +48,9 @@ reminder's text), shown as typed in every language. ``link`` is the path of the 
         verbose_name = verbose_name_plural = _("站内信")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event_recipient")
+            models.UniqueConstraint(
+                fields=["event", "recipient"], name="notification_once_per_event_recipient"
+            )
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 

@@ -15,7 +15,9 @@ from totalquota.notifications.models import Notification
 def notifications_of(who: Principal | Any) -> QuerySet[Notification]:
     """``who``'s own notifications, newest first (nobody sees another person's)."""
     principal = principal_of(who)
-    return restrict(principal, Notification.objects.filter(recipient_id=principal.user_id), "notifications.view")
+    return restrict(
+        principal, Notification.objects.filter(recipient_id=principal.user_id), "notifications.view"
+    )
 
 
 def notification_for(who: Principal | Any, pk: Any) -> Notification:

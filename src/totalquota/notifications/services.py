@@ -69,7 +69,9 @@ def notifications_from_event(
     if created and mail_enabled():
         from totalquota.notifications.tasks import send_notification_mail
 
-        with_mail = Notification.objects.filter(event=event, recipient_id__in=[n.recipient_id for n in created])
+        with_mail = Notification.objects.filter(
+            event=event, recipient_id__in=[n.recipient_id for n in created]
+        )
         for pk in with_mail.exclude(recipient__email="").values_list("pk", flat=True):
             send_notification_mail.enqueue(pk)
     return created
