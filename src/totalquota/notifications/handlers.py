@@ -12,7 +12,7 @@ topic                                        who                                
 ``reduction.handover``                       the zone's officers                         other
 ``reduction.submit``, ``emission_report.``   reviewers, and the zone's officers          other
 ``submit``, ``reserve.application.submit``
-``reserve.application.propose``              reviewers (the other one decides)           other
+``reserve.application.propose``              reviewers and admins (another decides)      other
 ``reduction.send_back`` / ``.return``,       the unit's staff                            return
 ``emission_report.return`` / ``.reopen``
 ``reduction.approve`` / ``reject`` /         the unit's staff                            decision
@@ -21,8 +21,8 @@ application.approve`` / ``reject``;
 ``reserve.recovery.notify`` / ``approve`` /
 ``reject``; ``emission_report.accept``
 ``reserve.recovery.answer``                  reviewers, and the zone's officers          other
-``reserve.intake.prepare``                   reviewers (who confirm)                     other
-``reserve.intake.confirm`` / ``cancel``      reviewers                                   decision
+``reserve.intake.prepare``                   reviewers and admins (who confirm)          other
+``reserve.intake.confirm`` / ``cancel``      reviewers and admins                        decision
 ``enforcement.finding.notify`` / ``confirm``  the unit's staff                           finding
 / ``dismiss``
 ``enforcement.finding.answer``               reviewers, and the zone's officers          finding
@@ -48,6 +48,7 @@ UNIT = "notifications.receive_unit"
 REVIEW = "notifications.receive_review"
 ZONE = "notifications.receive_zone"
 WARNING = "notifications.receive_warning"
+BUREAU = "notifications.receive_bureau"
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,14 @@ WORKFLOW: dict[str, dict[str, Rule]] = {
     },
     "reserve.application": {
         "submit": SUBMITTED,
-        "propose": Rule(REVIEW, K.OTHER),
+        "propose": Rule(BUREAU, K.OTHER),
         "approve": DECIDED,
         "reject": DECIDED,
     },
     "reserve.intake": {
-        "prepare": Rule(REVIEW, K.OTHER),
-        "confirm": Rule(REVIEW, K.DECISION),
-        "cancel": Rule(REVIEW, K.DECISION),
+        "prepare": Rule(BUREAU, K.OTHER),
+        "confirm": Rule(BUREAU, K.DECISION),
+        "cancel": Rule(BUREAU, K.DECISION),
     },
     "reserve.recovery": {
         "notify": DECIDED,

@@ -16,6 +16,9 @@ register_actions(
         "notifications.receive_unit": {R.ENTERPRISE},
         # Told when something is submitted for the bureau's review (a zone officer: in their zone).
         "notifications.receive_review": {R.REVIEWER, R.ZONE_OFFICER},
+        # Told of the bureau's own steps (a proposal awaiting a second reviewer, an intake run to
+        # confirm or confirmed): the reviewers, and the administrators who assign the open items.
+        "notifications.receive_bureau": {R.REVIEWER, R.ADMIN},
         # Told when a zone hands a unit's project on (the zone's officers).
         "notifications.receive_zone": {R.ZONE_OFFICER},
         # Told of reserve warnings (RES-3): the bureau and the zone's officers.
