@@ -8,6 +8,7 @@ import re
 import signal
 from io import StringIO
 
+import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
@@ -208,6 +209,7 @@ def test_the_api_lists_my_notifications_filters_unread_and_marks_them_read(world
     assert api.get("/api/v1/notifications", {"unread": "true"}).json()["count"] == 0
 
 
+@pytest.mark.django_db(transaction=True)  # the worker opens and closes its own connections
 def test_mail_is_queued_as_a_task_and_sent_by_the_worker(world, settings):
     settings.NOTIFICATIONS_EMAIL = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
