@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.emissions.conftest import YEAR, as_, listed
 from tests.test_english_pages import chinese_left, english_client, readable_text, typed_values
+from tests.xlsx_helpers import read_export, response_bytes
 from totalquota.emissions.services import listing
 from totalquota.emissions.services import reports as report_services
 from totalquota.notifications.models import Notification, NotificationKind
@@ -269,3 +270,33 @@ def dt_last_day():
     import datetime as dt
 
     return dt.date(YEAR + 1, 12, 31)
+
+
+def test_the_list_filters_by_state_and_kind_searches_and_exports_what_it_shows(world, p):
+    emit_now("enforcement.finding.notify", {"enterprise_id": world.company.pk, "label": "F-77"}, "77")
+    emit_now("enforcement.finding.dismiss", {"enterprise_id": world.company.pk, "label": "F-78"}, "78")
+    entry = listed(world)
+    listing.reminders_send(actor=as_(world.officer), year=YEAR, entries=[entry], message="请尽快报送")
+    deliver_pending()
+    client = signed_in(world.company_user)
+    dismissed = Notification.objects.get(recipient=world.company_user, params__label="F-78")
+    client.post(reverse("notifications:open", args=[dismissed.pk]))
+
+    def titles(**query) -> set[str]:
+        response = client.get(reverse("notifications:list"), query)
+        assert response.status_code == 200
+        rows = response.context["object_list"]
+        return {n.title for n in rows}
+
+    assert titles(state="unread") == {"执法发现 F-77：已告知，请在期限内答复", f"{YEAR} 年度排放量申报催报"}
+    assert titles(state="read") == {"执法发现 F-78：已撤销"}
+    assert titles(kind="deadline") == {f"{YEAR} 年度排放量申报催报"}
+    assert titles(q="F-77") == {"执法发现 F-77：已告知，请在期限内答复"}
+    exported = client.get(reverse("notifications:list"), {"kind": "finding", "export": "xlsx"})
+    rows = read_export(response_bytes(exported))
+    assert rows[0][:4] == ("标题", "类别", "正文", "阅读状态")
+    assert sorted((r[0], r[3]) for r in rows[1:]) == [
+        ("执法发现 F-77：已告知，请在期限内答复", "未读"),
+        ("执法发现 F-78：已撤销", "已读"),
+    ]
+    assert titles(state="unread", kind="finding") == {"执法发现 F-77：已告知，请在期限内答复"}
