@@ -66,7 +66,8 @@ TYPED_FIELDS: list[str] = [
     "emissions.ListChange.before",  # JSON: the basis and reasons as typed
     "emissions.ListChange.after",
     "emissions.DeadlineExtension.reason",
-    "emissions.Reminder.message",  # a person's message as typed (the platform's are shown translated)
+    "emissions.Reminder.message",
+    "notifications.Notification.note",  # the comment or message a person typed, as typed  # a person's message as typed (the platform's are shown translated)
     "emissions.VerifiedEmission.evidence_name",
     "emissions.SourceImport.source",
     "emissions.SourceImport.file_name",

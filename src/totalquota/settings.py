@@ -302,6 +302,15 @@ AUDIT_CHAIN_DELAY_MS = int(os.environ.get("AUDIT_CHAIN_DELAY_MS", "1000"))
 AUDIT_UNCHAINED_GRACE_SECONDS = int(os.environ.get("AUDIT_UNCHAINED_GRACE_SECONDS", "10"))
 
 # --- background work ----------------------------------------------------------------------------
+# --- e-mail: notifications (站内信) are also mailed when a mail server is configured ---------------
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+NOTIFICATIONS_EMAIL = _env_bool("NOTIFICATIONS_EMAIL", bool(EMAIL_HOST))
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -320,7 +320,12 @@ def _emit(
     transition: models.Model | None,
     reason: str,
 ) -> None:
-    """The outbox event of a step (``<topic>.<action>``), in the step's transaction."""
+    """The outbox event of a step (``<topic>.<action>``), in the step's transaction.
+
+    Its payload: ``action``, ``from``, ``to``, ``transition_id`` (``None`` for an action that keeps
+    the status), ``reason``; and whose object it is, for handlers that tell people (notifications):
+    ``enterprise_id`` and ``zone_id`` (through the model's ``scope_fields``; ``None`` when it has
+    none), ``label`` (the object's code, else its text) and ``url`` (its page, or ``""``)."""
     outbox.emit(
         f"{table.topic}.{action}",
         obj=obj,
@@ -331,8 +336,26 @@ def _emit(
             "to": to,
             "transition_id": transition.pk if transition is not None else None,
             "reason": reason,
+            "enterprise_id": _scope_value(obj, "enterprise"),
+            "zone_id": _scope_value(obj, "zone"),
+            "label": str(getattr(obj, "code", "") or obj),
+            "url": obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
         },
     )
+
+
+def _scope_value(obj: models.Model, scope: str) -> Any:
+    """The id ``obj``'s ``scope_fields`` name for ``scope`` (the first path of several), read
+    through its relations (``line__application__zone_id``); ``None`` when there is none."""
+    paths = (getattr(obj, "scope_fields", None) or {}).get(scope)
+    if not paths:
+        return None
+    value: Any = obj
+    for part in (paths if isinstance(paths, str) else paths[0]).split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
 
 
 def create_transition(

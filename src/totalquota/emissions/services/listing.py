@@ -45,6 +45,7 @@ from totalquota.emissions.models import (
 )
 from totalquota.lib import dates, uscc
 from totalquota.lib.errors import Conflict, Forbidden, ValidationFailed
+from totalquota.outbox import emit
 from totalquota.registry.models import Enterprise, ManagementCategory, Zone
 
 BUREAU_ROLES = (Role.ADMIN, Role.REVIEWER)
@@ -563,6 +564,8 @@ def reminders_send(
         )
         for entry in chosen
     )
+    for reminder in reminders:
+        _reminder_sent(reminder, actor=actor)
     record(
         actor=actor,
         action="emissions.remind",
@@ -571,6 +574,25 @@ def reminders_send(
         after={"year": year, "units": [e.enterprise_id for e in chosen], "message": message},
     )
     return reminders
+
+
+def _reminder_sent(reminder: Reminder, *, actor: Principal | None = None) -> None:
+    """Tell the outbox a reminder was sent (``emissions.reminder.sent``), in its transaction: the
+    notifications reach the unit's staff from it. The payload names the unit, its zone, the year,
+    the kind, the deadline and, for a person's reminder, the text as typed."""
+    emit(
+        "emissions.reminder.sent",
+        obj=reminder,
+        actor=actor,
+        payload={
+            "enterprise_id": reminder.enterprise_id,
+            "zone_id": reminder.zone_id,
+            "year": reminder.year,
+            "kind": reminder.kind,
+            "due_on": reminder.due_on.isoformat() if reminder.due_on else None,
+            "message": reminder.message if reminder.kind == ReminderKind.MANUAL else "",
+        },
+    )
 
 
 def platform_message(kind: str, due_on: dt.date | None, year: int) -> str:
@@ -638,6 +660,14 @@ def reminders_daily(*, today: dt.date | None = None, year: int | None = None) ->
             )
     # A parallel run that got there first: its rows stand, these are skipped (once a day).
     Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    fresh = list(
+        Reminder.objects.filter(year=year, sent_on=today)
+        .exclude(kind=ReminderKind.MANUAL)
+        .filter(enterprise_id__in=[r.enterprise_id for r in new])
+        .order_by("pk")
+    )
+    for reminder in fresh:  # the rows of this run (a parallel run's rows among them are told twice)
+        _reminder_sent(reminder)
     created = Reminder.objects.filter(year=year, sent_on=today).exclude(
         kind=ReminderKind.MANUAL
     ).count() - len(already)
