@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("totalquota.reports.urls_dashboard")),
+]

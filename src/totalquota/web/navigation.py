@@ -119,6 +119,11 @@ add(
 add(
     "reports",
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
+    # 看板 (dashboards): each role's own
+    (_("领导总览"), "reports:dashboard_leader", "reports.dashboard_leader", "bi-speedometer2", 1),
+    (_("园区看板"), "reports:dashboard_park", "reports.dashboard_park", "bi-bar-chart", 2),
+    (_("功能区看板"), "reports:dashboard_own_zone", "reports.dashboard_own_zone", "bi-bar-chart", 3),
+    (_("本单位看板"), "reports:dashboard_unit", "reports.dashboard_unit", "bi-bar-chart", 4),
 )
 
 
