@@ -1,16 +1,23 @@
-"""A small ledger history for the bulletins: zone A's VOCs reserve opened at the start of 2025,
-part of it allocated to the company in March 2025, all recorded on 1 June 2026 at 10:00."""
+"""Fixtures of the supervision tests.
+
+Bulletins: a small ledger history (zone A's VOCs reserve opened at the start of 2025, part of it
+allocated to the company in March 2025, all recorded on 1 June 2026 at 10:00). Dashboards: reserve
+lots and allocations written through the ledger services.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
 from tests.ledger_helpers import open_stock
 from tests.reductions.conftest import at, clock, pollutant  # noqa: F401  (fixtures)
+from totalquota.ledger import services
 from totalquota.ledger import services as ledger
-from totalquota.ledger.models import AccountKind
+from totalquota.ledger.models import AccountKind, SourceType
+from totalquota.registry.models import Pollutant
 
 T = 1_000_000  # grams in a tonne
 
@@ -58,3 +65,72 @@ def allocate_back_dated(world, history, grams: int, key: str, on: dt.date = dt.d
         clause_id="RES-2",
         idempotency_key=key,
     )
+
+
+_keys = itertools.count(1)
+
+
+@pytest.fixture
+def vocs(db):
+    return Pollutant.objects.get(code="VOCS")
+
+
+@pytest.fixture
+def cod(db):
+    return Pollutant.objects.get(code="COD")
+
+
+@pytest.fixture
+def intake(world):
+    """``intake(zone, pollutant, grams, on=…)``: a quarterly intake opening a lot in the zone."""
+
+    def make(zone, pollutant, grams, *, on=dt.date(2025, 1, 10), source=SourceType.REDUCTION_LINE):
+        n = next(_keys)
+        posting = services.lot_open(
+            actor=world.admin.principal,
+            zone=zone,
+            pollutant=pollutant,
+            amount_grams=grams,
+            source_type=source,
+            source_ref=f"reductions.reductionline:{n}",
+            source_label=f"减排项目 {n}",
+            effective_date=on,
+            reason="季度入库",
+            clause_id="RES-1",
+            code="upper_grant" if source == SourceType.UPPER_GRANT else "intake",
+            idempotency_key=f"dash-intake-{n}",
+        )
+        return posting.transfers.get().credit
+
+    return make
+
+
+@pytest.fixture
+def allocate(world):
+    """``allocate(enterprise, pollutant, grams, on=…)``: a construction project's quota drawn from
+    its zone's reserve into a new allocation account of the unit."""
+
+    def make(enterprise, pollutant, grams, *, on=dt.date(2025, 6, 1)):
+        account = services.account_open(
+            actor=world.admin.principal,
+            zone=enterprise.zone,
+            pollutant=pollutant,
+            kind=AccountKind.ALLOCATION,
+            holder_enterprise=enterprise,
+            opened_on=on,
+            label="建设项目",
+        )
+        services.draw(
+            actor=world.admin.principal,
+            zone=enterprise.zone,
+            pollutant=pollutant,
+            amount_grams=grams,
+            to_account=account,
+            effective_date=on,
+            reason="分配",
+            clause_id="RES-2",
+            idempotency_key=f"dash-draw-{next(_keys)}",
+        )
+        return account
+
+    return make

@@ -4,4 +4,5 @@ app_name = "reports"
 
 urlpatterns: list = [
     path("", include("totalquota.reports.urls_bulletins")),
+    path("", include("totalquota.reports.urls_dashboard")),
 ]

@@ -17,6 +17,7 @@ class WebConfig(AppConfig):
             ledger,
             reductions,
             registry,
+            reports,
             reserve,
             workflow,
         )

@@ -70,8 +70,13 @@ def bar_option(
         "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
-        "grid": {"left": 48, "right": 12, "top": 36, "bottom": 28},
-        "xAxis": {"type": "category", "data": categories},
+        "grid": {"left": 48, "right": 12, "top": 36, "bottom": 48},
+        # Every category labelled (interval 0): long zone names wrap rather than being skipped.
+        "xAxis": {
+            "type": "category",
+            "data": categories,
+            "axisLabel": {"interval": 0, "width": 96, "overflow": "breakAll", "hideOverlap": False},
+        },
         "yAxis": {"type": "value", "name": unit},
         "series": [
             {"name": name, "type": "bar", "data": data, **({"stack": "total"} if stack else {})}

@@ -129,6 +129,15 @@ add(
     (_("信用记录"), "enforcement:credit_list", "enforcement.view", "bi-person-vcard", 65),
 )
 
+add(
+    "reports",
+    # 看板 (dashboards): each role's own
+    (_("领导总览"), "reports:dashboard_leader", "reports.dashboard_leader", "bi-speedometer2", 1),
+    (_("园区看板"), "reports:dashboard_park", "reports.dashboard_park", "bi-bar-chart", 2),
+    (_("功能区看板"), "reports:dashboard_own_zone", "reports.dashboard_own_zone", "bi-bar-chart", 3),
+    (_("本单位看板"), "reports:dashboard_unit", "reports.dashboard_unit", "bi-bar-chart", 4),
+)
+
 
 def menu_for(user) -> list[dict]:
     """The sections and entries ``user`` may open, in display order."""

@@ -1,4 +1,4 @@
-// ECharts on the workbench and the ledger overview. The data comes from <script type="application/json">
+// ECharts on the workbench, the dashboards and the ledger overview. The data comes from <script type="application/json">
 // blocks the server writes (json_script); nothing here is inline, so the Content-Security-Policy
 // needs no 'unsafe-inline'. ECharts styles its own elements through CSSOM (element.style), which
 // style-src does not govern.
@@ -20,8 +20,8 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  // Workbench: one chart per [data-chart] element, each option prepared by the server.
-  var home = readJson("home-charts-data");
+  // Workbench and dashboards: one chart per [data-chart] element, each option prepared by the server.
+  var home = readJson("home-charts-data") || readJson("dashboard-charts-data");
   if (home) {
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       draw(el, home[Number(el.dataset.chart)].option);
@@ -41,7 +41,8 @@
       animation: false,
       title: {text: data.title + " (" + data.unit + ")", textStyle: {fontSize: 13}},
       tooltip: {trigger: "axis"}, legend: {top: 0, right: 0},
-      xAxis: {type: "category", data: data.zones}, yAxis: {type: "value"}, series: series
+      xAxis: {type: "category", data: data.zones, axisLabel: {interval: 0, width: 96, overflow: "breakAll"}},
+      yAxis: {type: "value"}, series: series, grid: {bottom: 56}
     });
   }
 })();
