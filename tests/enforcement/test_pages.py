@@ -216,3 +216,22 @@ def test_the_lists_filter_and_export(world, finding):
     assert any("ZF-77" in [str(c) for c in r] for r in rows)
     assert not any(finding.code in [str(c) for c in r] for r in rows)
     assert client_of(world.officer).get("/enforcement/findings/").content.decode().count("ZF-77") == 0
+
+
+def test_the_units_dashboard_lists_its_findings_and_credit_entries_and_no_one_elses(world, answered):
+    from totalquota.enforcement import services
+
+    proposed(world, answered)
+    services.finding_confirm(actor=world.reviewer.principal, finding=answered)
+    answered.refresh_from_db()
+    own = Client()
+    own.force_login(world.company_user)
+    html = own.get("/supervision/dashboards/unit/").content.decode()
+    findings = html[html.index('id="unit-findings"') : html.index('id="unit-credit"')]
+    assert answered.code in findings and f'href="/enforcement/findings/{answered.pk}/"' in findings
+    credit = html[html.index('id="unit-credit"') :]
+    assert answered.code in credit.split("</table>")[0]
+    other = Client()
+    other.force_login(world.other_company_user)
+    html = other.get("/supervision/dashboards/unit/").content.decode()
+    assert answered.code not in html

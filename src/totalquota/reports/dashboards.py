@@ -21,6 +21,7 @@ from totalquota.accounts.permissions import Principal, restrict
 from totalquota.documents.models import DocumentKind, IssuedDocument
 from totalquota.emissions.deadlines import ReportState, unit_dues
 from totalquota.emissions.models import Determination, EmissionReport
+from totalquota.enforcement import selectors as enforcement
 from totalquota.ledger.models import TransferCode
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import grams_to_decimal
@@ -370,7 +371,8 @@ def leader_dashboard(principal: Principal, basis: Basis, pollutant_code: str | N
 
 # --- enterprise ------------------------------------------------------------------------------------
 def enterprise_dashboard(principal: Principal, basis: Basis) -> Dashboard:
-    """A unit's own page: its quota (allocations), applications, emission reports and determinations."""
+    """A unit's own page: its quota (allocations), applications, emission reports, determinations,
+    findings and credit entries."""
     assert principal.enterprise_id is not None
     board = Dashboard(title=_("本单位看板"), basis=basis)
     quota = figures.unit_quota(principal.enterprise_id, basis)
@@ -393,6 +395,9 @@ def enterprise_dashboard(principal: Principal, basis: Basis) -> Dashboard:
             .prefetch_related("lines__pollutant")
             .order_by("-year")[:5]
         ),
+        # 监督发现 (SUP-4): the unit's findings at every stage and the credit entries on it.
+        "findings": list(enforcement.findings(principal).order_by("-created_at", "-pk")[:10]),
+        "credit_entries": list(enforcement.credit_entries(principal).order_by("-recorded_on", "-pk")[:10]),
     }
     if pollutants:
         board.chart(
