@@ -1,3 +1,5 @@
+from totalquota.reports.urls_provenance import urlpatterns as provenance_urls
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [*provenance_urls]

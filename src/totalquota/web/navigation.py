@@ -119,6 +119,7 @@ add(
 add(
     "reports",
     (_("储备收支预警"), "reserve:warnings", "reserve.view_warnings", "bi-exclamation-triangle", 20),
+    (_("指标来源去向图"), "reports:provenance", "reports.view_provenance", "bi-diagram-3", 30),
 )
 
 
