@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from totalquota.reports import views_provenance as views
+from totalquota.reports.views import provenance as views
 
 urlpatterns = [
     path("provenance/", views.provenance, name="provenance"),
