@@ -12,7 +12,7 @@ class ReportsConfig(AppConfig):
         from totalquota.documents.models import DocumentKind
         from totalquota.jobs import kinds
 
-        from . import permissions, permissions_dashboard  # noqa: F401  (registrations)
+        from . import permissions, permissions_dashboard, permissions_provenance  # noqa: F401  (registrations)
         from .bulletins_render import render_bulletin
         from .bulletins_services import JOB_KIND, run_bulletin_job
 

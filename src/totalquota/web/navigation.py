@@ -136,6 +136,8 @@ add(
     (_("园区看板"), "reports:dashboard_park", "reports.dashboard_park", "bi-bar-chart", 2),
     (_("功能区看板"), "reports:dashboard_own_zone", "reports.dashboard_own_zone", "bi-bar-chart", 3),
     (_("本单位看板"), "reports:dashboard_unit", "reports.dashboard_unit", "bi-bar-chart", 4),
+    # 指标来源去向图 (the provenance picture)
+    (_("指标来源去向图"), "reports:provenance", "reports.view_provenance", "bi-diagram-3", 25),
 )
 
 
