@@ -49,17 +49,25 @@ LEVELS = ["normal", "attention", "warning"]
 LEVEL_LABELS = {"normal": _("正常"), "attention": _("关注"), "warning": _("预警")}
 
 
-def _level(balance: int, demand: int, income: int, spending: int, on: dt.date) -> tuple[str, list[str], dict]:
-    """The warning level of a zone and pollutant (RES-3) and the reasons, with the parameters used.
-
-    Coverage compares the reserve (held quota included: it is kept for that demand) with the
-    demand of open applications (held or not yet held)."""
-    params = {
+def _level_params(on: dt.date) -> dict:
+    """The RES-3 warning parameters in force on ``on``."""
+    return {
         "coverage_attention": rule_value(rules.COVERAGE_ATTENTION.key, on),
         "coverage_warning": rule_value(rules.COVERAGE_WARNING.key, on),
         "spend_attention": rule_value(rules.SPEND_ATTENTION.key, on),
         "spend_warning": rule_value(rules.SPEND_WARNING.key, on),
     }
+
+
+def _level(
+    balance: int, demand: int, income: int, spending: int, on: dt.date, params: dict | None = None
+) -> tuple[str, list[str], dict]:
+    """The warning level of a zone and pollutant (RES-3) and the reasons, with the parameters used
+    (``params``: those of ``on``, when the caller read them once for many rows).
+
+    Coverage compares the reserve (held quota included: it is kept for that demand) with the
+    demand of open applications (held or not yet held)."""
+    params = params or _level_params(on)
     level, reasons = 0, []
     if demand > 0:
         # balance / demand below the line, in integers: balance x 10000 < demand x bp
@@ -156,6 +164,7 @@ def zone_warnings(
             .values_list("debit_lot_zone", "pollutant", "s")
         }
     short = shortfalls() if current else {}
+    params = _level_params(min(end, today))  # the same parameters for every row: read once
     result = []
     for zone in zones:
         past = ledger_selectors.zone_balance_as_of(zone, end) if not current else {}
@@ -171,7 +180,7 @@ def zone_warnings(
             inc, spent = income.get(key, 0), spending.get(key, 0)
             if only_active and not (balance or demand or inc or spent):
                 continue
-            level, reasons, snap = _level(balance, demand, inc, spent, min(end, today))
+            level, reasons, snap = _level(balance, demand, inc, spent, min(end, today), params)
             result.append(
                 ZoneWarning(zone, pollutant, balance, available, demand, inc, spent, level, reasons, snap)
             )
