@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     parser.add_argument("--requests", type=int, default=100, help="requests of each page")
     parser.add_argument("--threads", type=int, default=1, help="client threads")
     parser.add_argument("--database", default=DB_NAME, help="the PostgreSQL database (recreated)")
-    parser.add_argument("--reuse", action="store_true", help="keep the database of an earlier run (no generation)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database of an earlier run (no generation)"
+    )
     args = parser.parse_args(argv)
     keys = os.environ.get("AUDIT_HMAC_KEYS") or f"bench-{secrets.token_hex(2)}:{secrets.token_hex(32)}"
     os.environ["AUDIT_HMAC_KEYS"] = keys
@@ -136,7 +138,10 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     pages = [
         ("trivial: GET /i18n/setlang/ (redirect)", "/i18n/setlang/"),
         ("park dashboard, now", "/supervision/dashboards/park/"),
-        ("park dashboard, as of 2024-12-31, today's knowledge", "/supervision/dashboards/park/?as_of=2024-12-31"),
+        (
+            "park dashboard, as of 2024-12-31, today's knowledge",
+            "/supervision/dashboards/park/?as_of=2024-12-31",
+        ),
         (
             "park dashboard, as of 2024-12-31, as known then",
             "/supervision/dashboards/park/?as_of=2024-12-31&view=known",
@@ -193,7 +198,9 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     )
     print(table(rows, ("page", "status", "requests", "p50 ms", "p95 ms", "p50 / trivial", "p95 / trivial")))
     park = statistics.median(results[pages[1][0]])
-    print(f"\npark dashboard median {park:.0f} ms (target under 300 ms): {'met' if park < 300 else 'NOT met'}")
+    print(
+        f"\npark dashboard median {park:.0f} ms (target under 300 ms): {'met' if park < 300 else 'NOT met'}"
+    )
     return rows
 
 

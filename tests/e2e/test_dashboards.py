@@ -27,7 +27,11 @@ def a_year_of_reserve(world) -> None:
     """Quarterly intakes in three zones, an upper-level grant and two units' allocations."""
     n = 0
     for pollutant in Pollutant.objects.filter(code__in=["VOCS", "COD"]):
-        for zone, base in ((world.zone_a, 6), (world.zone_b, 4), (world.zone_a.__class__.objects.get(code="C"), 3)):
+        for zone, base in (
+            (world.zone_a, 6),
+            (world.zone_b, 4),
+            (world.zone_a.__class__.objects.get(code="C"), 3),
+        ):
             for quarter in range(4):
                 n += 1
                 source = SourceType.UPPER_GRANT if quarter == 2 else SourceType.REDUCTION_LINE

@@ -10,15 +10,19 @@ from tests.factories import EnterpriseFactory
 from totalquota.emissions.models import ListEntry
 from totalquota.ledger.models import SourceType
 
-# Queries per page (the session and user included), the same for both data sizes below. Most of the
-# park pages' are the reserve warnings' rule parameters (RES-3): four per zone and pollutant.
+# Queries per page (the session and user included), the same for both data sizes below.
 PAGES = {
-    "park": ("reviewer", "/supervision/dashboards/park/", {}, 180),
-    "park_known": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30", "view": "known"}, 183),
-    "park_today": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30"}, 182),
-    "zone": ("officer", "/supervision/dashboards/zone/{zone_a}/", {}, 74),
-    "leader": ("leader", "/supervision/dashboards/overview/", {}, 180),
-    "leader_known": ("leader", "/supervision/dashboards/overview/", {"as_of": "2025-09-30", "view": "known"}, 183),
+    "park": ("reviewer", "/supervision/dashboards/park/", {}, 28),
+    "park_known": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30", "view": "known"}, 31),
+    "park_today": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30"}, 30),
+    "zone": ("officer", "/supervision/dashboards/zone/{zone_a}/", {}, 26),
+    "leader": ("leader", "/supervision/dashboards/overview/", {}, 28),
+    "leader_known": (
+        "leader",
+        "/supervision/dashboards/overview/",
+        {"as_of": "2025-09-30", "view": "known"},
+        31,
+    ),
     "unit": ("company_user", "/supervision/dashboards/unit/", {}, 9),
     "unit_today": ("company_user", "/supervision/dashboards/unit/", {"as_of": "2025-09-30"}, 10),
 }
@@ -35,7 +39,9 @@ def grow(world, size, vocs, cod, intake, allocate):
         units = [world.company if zone == world.zone_a else world.other_company]
         units += [EnterpriseFactory(zone=zone) for _ in range(size - 1)]
         for unit in units:
-            ListEntry.objects.create(year=2025, enterprise=unit, zone=zone, added_by=world.admin, basis="重点排污单位")
+            ListEntry.objects.create(
+                year=2025, enterprise=unit, zone=zone, added_by=world.admin, basis="重点排污单位"
+            )
             allocate(unit, vocs, 400_000, on=dt.date(2025, 3, 3))
             allocate(unit, cod, 700_000, on=dt.date(2025, 8, 3))
 

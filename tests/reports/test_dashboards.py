@@ -32,7 +32,9 @@ def cells(response) -> dict[tuple[int, str], int]:
 
 def charts(response) -> list[dict]:
     html = response.content.decode()
-    found = re.search(r'<script id="dashboard-charts-data" type="application/json">(.*?)</script>', html, re.S)
+    found = re.search(
+        r'<script id="dashboard-charts-data" type="application/json">(.*?)</script>', html, re.S
+    )
     assert found, "the page carries its charts' data"
     return json.loads(found.group(1))
 
@@ -91,7 +93,9 @@ def test_a_back_dated_intake_shows_with_todays_knowledge_and_not_as_known_before
     client, reserve, vocs, intake
 ):
     known_at = timezone.now()
-    late = intake(reserve.zone_a, vocs, 333_000, on=dt.date(2025, 2, 15))  # recorded now, effective in February
+    late = intake(
+        reserve.zone_a, vocs, 333_000, on=dt.date(2025, 2, 15)
+    )  # recorded now, effective in February
     client.force_login(reserve.reviewer)
     known = client.get(PARK, {"as_of": "2025-03-31", "view": "known", "known_at": known_at.isoformat()})
     today = client.get(PARK, {"as_of": "2025-03-31", "view": "today"})
@@ -179,22 +183,24 @@ def test_the_leader_overview_compares_the_year_with_the_last(client, reserve, vo
 def test_a_unit_sees_its_own_quota_and_not_its_neighbours(client, reserve):
     client.force_login(reserve.company_user)
     html = client.get("/supervision/dashboards/unit/").content.decode()
-    quota = dict(re.findall(r'<tr data-pollutant="(\w+)"><td>.*?</td><td class="num" data-grams="(\d+)"', html))
+    quota = dict(
+        re.findall(r'<tr data-pollutant="(\w+)"><td>.*?</td><td class="num" data-grams="(\d+)"', html)
+    )
     assert quota == {"VOCS": "1200000", "COD": "2000000"}  # not the other unit's 0.8 t/a of VOCS
     client.force_login(reserve.other_company_user)
     html = client.get("/supervision/dashboards/unit/").content.decode()
-    assert dict(re.findall(r'<tr data-pollutant="(\w+)"><td>.*?</td><td class="num" data-grams="(\d+)"', html)) == {
-        "VOCS": "800000"
-    }
+    assert dict(
+        re.findall(r'<tr data-pollutant="(\w+)"><td>.*?</td><td class="num" data-grams="(\d+)"', html)
+    ) == {"VOCS": "800000"}
     assert client.get(PARK).status_code == 403
 
 
 def test_a_units_quota_as_of_a_day_before_its_allocation_is_empty(client, reserve):
     client.force_login(reserve.company_user)
     html = client.get("/supervision/dashboards/unit/", {"as_of": "2025-06-15"}).content.decode()
-    assert dict(re.findall(r'<tr data-pollutant="(\w+)"><td>.*?</td><td class="num" data-grams="(\d+)"', html)) == {
-        "VOCS": "1200000"
-    }
+    assert dict(
+        re.findall(r'<tr data-pollutant="(\w+)"><td>.*?</td><td class="num" data-grams="(\d+)"', html)
+    ) == {"VOCS": "1200000"}
 
 
 def test_the_home_page_offers_each_role_its_dashboard(client, world):

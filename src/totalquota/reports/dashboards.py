@@ -175,7 +175,9 @@ def deadlines(principal: Principal, zone: Zone | None, today: dt.date) -> list[d
     late = sum(1 for d in dues if d.state == ReportState.OVERDUE)
     soon = sum(1 for d in dues if d.state == ReportState.DUE_SOON)
     projects = overdue_projects(principal, today=today)
-    applications = restrict(principal, QuotaApplication.objects.filter(status__in=OPEN_STATUSES), "reserve.view")
+    applications = restrict(
+        principal, QuotaApplication.objects.filter(status__in=OPEN_STATUSES), "reserve.view"
+    )
     if zone is not None:
         projects = projects.filter(zone=zone)
         applications = applications.filter(zone=zone)
@@ -227,7 +229,9 @@ def reserve_dashboard(
         {"zone": z, "cells": [{"pollutant": p, "grams": balances.get((z.pk, p.pk), 0)} for p in pollutants]}
         for z in zones
     ]
-    totals = [{"pollutant": p, "grams": sum(balances.get((z, p.pk), 0) for z in zone_ids)} for p in pollutants]
+    totals = [
+        {"pollutant": p, "grams": sum(balances.get((z, p.pk), 0) for z in zone_ids)} for p in pollutants
+    ]
     chosen = pick_pollutant(pollutants, pollutant_code)
     if chosen is not None:
         flows = figures.flows_by_quarter(zone_ids, basis, pollutant_id=chosen.pk)
@@ -235,7 +239,11 @@ def reserve_dashboard(
         names = [z.name for z in zones]
         board.chart(
             _("各功能区储备余额：%(p)s（%(u)s）") % {"p": chosen.display_name, "u": unit},
-            bar_chart(names, [bars(_("余额"), [_num(balances.get((z, chosen.pk), 0), chosen) for z in zone_ids])], unit=unit),
+            bar_chart(
+                names,
+                [bars(_("余额"), [_num(balances.get((z, chosen.pk), 0), chosen) for z in zone_ids])],
+                unit=unit,
+            ),
         )
         board.chart(
             _("收入与支出（按季度）：%(p)s（%(u)s）") % {"p": chosen.display_name, "u": unit},
@@ -290,7 +298,9 @@ def leader_dashboard(principal: Principal, basis: Basis, pollutant_code: str | N
     pollutants = [p for p in all_pollutants if p.pk in used]
     table = []
     for p in pollutants:
-        income = {y: sum(flows.series(p.pk, c)[i] for c in figures.INCOME_CODES) for i, y in enumerate(periods)}
+        income = {
+            y: sum(flows.series(p.pk, c)[i] for c in figures.INCOME_CODES) for i, y in enumerate(periods)
+        }
         spent = dict(zip(periods, flows.series(p.pk, TransferCode.ALLOCATION), strict=True))
         table.append(
             {
@@ -323,20 +333,27 @@ def leader_dashboard(principal: Principal, basis: Basis, pollutant_code: str | N
                 ],
             },
         )
-        income_series = [sum(v) for v in zip(*(flows.series(chosen.pk, c) for c in figures.INCOME_CODES), strict=True)]
+        income_series = [
+            sum(v) for v in zip(*(flows.series(chosen.pk, c) for c in figures.INCOME_CODES), strict=True)
+        ]
         board.chart(
             _("园区收入与支出（按年）：%(p)s（%(u)s）") % {"p": chosen.display_name, "u": unit},
             bar_chart(
                 labels,
                 [
                     bars(_("收入"), [_num(g, chosen) for g in income_series]),
-                    bars(_("分配（支出）"), [_num(g, chosen) for g in flows.series(chosen.pk, TransferCode.ALLOCATION)]),
+                    bars(
+                        _("分配（支出）"),
+                        [_num(g, chosen) for g in flows.series(chosen.pk, TransferCode.ALLOCATION)],
+                    ),
                 ],
                 unit=unit,
             ),
         )
     day = basis.day
-    warnings = [w for w in zone_warnings(day.replace(month=1, day=1), day, zones=zones) if w.level != "normal"]
+    warnings = [
+        w for w in zone_warnings(day.replace(month=1, day=1), day, zones=zones) if w.level != "normal"
+    ]
     warnings.sort(key=lambda w: (0 if w.level == "warning" else 1, w.zone.sort_order, w.pollutant.sort_order))
     board.context = {
         "pollutants": pollutants,

@@ -24,7 +24,14 @@ from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone
 
 from totalquota.documents.models import DocumentKind, DocumentState, IssuedDocument
-from totalquota.ledger.models import AccountKind, Balance, Transfer, TransferCode, ZoneBalance, ZoneDailyChange
+from totalquota.ledger.models import (
+    AccountKind,
+    Balance,
+    Transfer,
+    TransferCode,
+    ZoneBalance,
+    ZoneDailyChange,
+)
 from totalquota.ledger.selectors import POSTED_PHASES
 
 INCOME_CODES = (TransferCode.INTAKE, TransferCode.RECOVERY, TransferCode.UPPER_GRANT)
@@ -115,7 +122,9 @@ class Flows:
         return [self.grams.get((period, pollutant_id), {}).get(code, 0) for period in self.periods]
 
 
-def _flows(zone_ids: list[int], basis: Basis, start: dt.date, by_quarter: bool, pollutant_id: int | None) -> dict:
+def _flows(
+    zone_ids: list[int], basis: Basis, start: dt.date, by_quarter: bool, pollutant_id: int | None
+) -> dict:
     """One grouped query: income codes on the lot credit side, spending on the lot debit side."""
     posted = _posted(basis).filter(effective_date__gte=start, effective_date__lte=basis.day)
     if pollutant_id is not None:
@@ -124,7 +133,7 @@ def _flows(zone_ids: list[int], basis: Basis, start: dt.date, by_quarter: bool, 
         Q(code__in=INCOME_CODES, credit_lot_zone_id__in=zone_ids)
         | Q(code__in=SPENDING_CODES, debit_lot_zone_id__in=zone_ids)
     )
-    group = {"y": ExtractYear("effective_date")}
+    group: dict[str, Any] = {"y": ExtractYear("effective_date")}
     if by_quarter:
         group["q"] = ExtractQuarter("effective_date")
     rows = posted.annotate(**group).values(*group, "pollutant_id", "code").annotate(s=Sum("amount_grams"))
@@ -197,7 +206,9 @@ def unit_quota(enterprise_id: int, basis: Basis) -> dict[int, int]:
     result: dict[int, int] = defaultdict(int)
     if basis.mode == "now":
         for p, c, d in (
-            Balance.objects.filter(account__holder_enterprise_id=enterprise_id, account__kind=AccountKind.ALLOCATION)
+            Balance.objects.filter(
+                account__holder_enterprise_id=enterprise_id, account__kind=AccountKind.ALLOCATION
+            )
             .values("account__pollutant_id")
             .annotate(c=Sum("credits_posted"), d=Sum("debits_posted"))
             .values_list("account__pollutant_id", "c", "d")
@@ -207,7 +218,9 @@ def unit_quota(enterprise_id: int, basis: Basis) -> dict[int, int]:
     posted = _posted(basis)
     for side, sign in (("credit", 1), ("debit", -1)):
         for p, s in (
-            posted.filter(**{f"{side}__holder_enterprise_id": enterprise_id, f"{side}__kind": AccountKind.ALLOCATION})
+            posted.filter(
+                **{f"{side}__holder_enterprise_id": enterprise_id, f"{side}__kind": AccountKind.ALLOCATION}
+            )
             .values("pollutant_id")
             .annotate(s=Sum("amount_grams"))
             .values_list("pollutant_id", "s")

@@ -61,7 +61,9 @@ def park(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         return _refused(request, exc)
     zones = list(in_zones(principal, Zone.objects.filter(is_active=True)))
-    board = dashboards.reserve_dashboard(principal, zones, basis, request.GET.get("pollutant"), title=_("园区看板"))
+    board = dashboards.reserve_dashboard(
+        principal, zones, basis, request.GET.get("pollutant"), title=_("园区看板")
+    )
     return _render(request, "reports/dashboard_reserve.html", board, zone=None)
 
 
