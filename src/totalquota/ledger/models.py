@@ -328,6 +328,10 @@ class Transfer(models.Model):
             models.Index(fields=["debit", "effective_date"], name="ledger_tr_debit_date"),
             models.Index(fields=["credit", "effective_date"], name="ledger_tr_credit_date"),
             models.Index(fields=["phase", "timeout_at"], name="ledger_tr_phase_timeout"),
+            # Sums over a period (a dashboard's quarters, a warning's year): by date, and by
+            # pollutant and date.
+            models.Index(fields=["effective_date"], name="ledger_tr_effective_date"),
+            models.Index(fields=["pollutant", "effective_date"], name="ledger_tr_pollutant_date"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_grams__gt=0), name="ledger_transfer_amount_positive"),

@@ -219,7 +219,6 @@ def reserve_dashboard(
     zone_ids = [z.pk for z in zones]
     all_pollutants = list(Pollutant.objects.all())
     balances = figures.lot_balances(zone_ids, basis)
-    flows = figures.flows_by_quarter(zone_ids, basis)
     day = basis.day
     # Warnings, pending demand and deadlines are always with today's knowledge (RES-3): the reserve
     # selectors compute them from the current records; the page says so in the "known" view.
@@ -236,6 +235,7 @@ def reserve_dashboard(
     ]
     chosen = pick_pollutant(pollutants, pollutant_code)
     if chosen is not None:
+        flows = figures.flows_by_quarter(zone_ids, basis, pollutant_id=chosen.pk)
         unit = chosen.display_unit
         names = [z.name for z in zones]
         board.chart(

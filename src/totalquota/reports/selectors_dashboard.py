@@ -122,9 +122,13 @@ class Flows:
         return [self.grams.get((period, pollutant_id), {}).get(code, 0) for period in self.periods]
 
 
-def _flows(zone_ids: list[int], basis: Basis, start: dt.date, by_quarter: bool) -> dict:
+def _flows(
+    zone_ids: list[int], basis: Basis, start: dt.date, by_quarter: bool, pollutant_id: int | None
+) -> dict:
     """One grouped query: income codes on the lot credit side, spending on the lot debit side."""
     posted = _posted(basis).filter(effective_date__gte=start, effective_date__lte=basis.day)
+    if pollutant_id is not None:
+        posted = posted.filter(pollutant_id=pollutant_id)
     posted = posted.filter(
         Q(code__in=INCOME_CODES, credit_lot_zone_id__in=zone_ids)
         | Q(code__in=SPENDING_CODES, debit_lot_zone_id__in=zone_ids)
@@ -140,18 +144,21 @@ def _flows(zone_ids: list[int], basis: Basis, start: dt.date, by_quarter: bool) 
     return grams
 
 
-def flows_by_quarter(zone_ids: Iterable[int], basis: Basis, *, quarters: int = 8) -> Flows:
-    """Income and spending of the last ``quarters`` quarters up to the basis day."""
+def flows_by_quarter(
+    zone_ids: Iterable[int], basis: Basis, *, quarters: int = 8, pollutant_id: int | None = None
+) -> Flows:
+    """Income and spending of the last ``quarters`` quarters up to the basis day (of one pollutant
+    if given)."""
     periods = _quarters_back(basis.day, quarters)
     start = dt.date(periods[0][0], (periods[0][1] - 1) * 3 + 1, 1)
-    return Flows(periods, _flows(list(zone_ids), basis, start, by_quarter=True))
+    return Flows(periods, _flows(list(zone_ids), basis, start, True, pollutant_id))
 
 
 def flows_by_year(zone_ids: Iterable[int], basis: Basis, *, years: int = 5) -> Flows:
     """Income and spending of the last ``years`` calendar years up to the basis day."""
     last = basis.day.year
     periods = list(range(last - years + 1, last + 1))
-    return Flows(periods, _flows(list(zone_ids), basis, dt.date(periods[0], 1, 1), by_quarter=False))
+    return Flows(periods, _flows(list(zone_ids), basis, dt.date(periods[0], 1, 1), False, None))
 
 
 def year_end_balances(zone_ids: Iterable[int], basis: Basis, *, years: int = 5) -> dict[int, dict[int, int]]:
