@@ -12,19 +12,19 @@ from totalquota.ledger.models import SourceType
 
 # Queries per page (the session and user included), the same for both data sizes below.
 PAGES = {
-    "park": ("reviewer", "/supervision/dashboards/park/", {}, 28),
-    "park_known": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30", "view": "known"}, 31),
-    "park_today": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30"}, 30),
-    "zone": ("officer", "/supervision/dashboards/zone/{zone_a}/", {}, 26),
-    "leader": ("leader", "/supervision/dashboards/overview/", {}, 28),
+    "park": ("reviewer", "/supervision/dashboards/park/", {}, 33),
+    "park_known": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30", "view": "known"}, 36),
+    "park_today": ("reviewer", "/supervision/dashboards/park/", {"as_of": "2025-09-30"}, 35),
+    "zone": ("officer", "/supervision/dashboards/zone/{zone_a}/", {}, 31),
+    "leader": ("leader", "/supervision/dashboards/overview/", {}, 33),
     "leader_known": (
         "leader",
         "/supervision/dashboards/overview/",
         {"as_of": "2025-09-30", "view": "known"},
-        31,
+        36,
     ),
-    "unit": ("company_user", "/supervision/dashboards/unit/", {}, 9),
-    "unit_today": ("company_user", "/supervision/dashboards/unit/", {"as_of": "2025-09-30"}, 10),
+    "unit": ("company_user", "/supervision/dashboards/unit/", {}, 12),
+    "unit_today": ("company_user", "/supervision/dashboards/unit/", {"as_of": "2025-09-30"}, 13),
 }
 
 
