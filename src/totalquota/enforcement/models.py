@@ -292,6 +292,13 @@ class PenaltyDecision(models.Model):
     def __str__(self) -> str:
         return self.decision_number or self.get_kind_display()
 
+    @property
+    def penalty_yuan(self) -> str:
+        """The amount in yuan with two decimals, as pages and exports show it."""
+        from totalquota.enforcement.amounts import format_yuan
+
+        return format_yuan(self.penalty_fen)
+
 
 class CreditKind(models.TextChoices):
     OVER_EMISSION = "over_emission", _("超总量排放")

@@ -24,6 +24,8 @@ register_actions(
         "enforcement.record": {R.ADMIN, R.REVIEWER, R.ZONE_OFFICER},
         # The unit's answer to a notice (陈述申辩), by its own staff.
         "enforcement.answer": {R.ENTERPRISE},
+        # Adding a file: the bureau's evidence (officers) or the unit's answer material (its staff).
+        "enforcement.add_file": {R.ADMIN, R.REVIEWER, R.ZONE_OFFICER, R.ENTERPRISE},
         # Confirming or returning a prepared decision: a bureau person other than its preparer.
         "enforcement.decide": {R.ADMIN, R.REVIEWER},
     }

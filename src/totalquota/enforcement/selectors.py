@@ -46,7 +46,42 @@ def _of_year(year: int, zone: Any) -> QuerySet[Finding]:
     return qs.filter(zone_id=zone_id) if zone_id is not None else qs
 
 
-_CONFIRMED_PENALTY = Q(decisions__state=DecisionState.CONFIRMED, decisions__kind=DecisionKind.PENALTY)
+def _grouped(
+    findings: QuerySet[Finding], by: str, *, known_at: dt.datetime | None = None
+) -> dict[int, FindingsSummary]:
+    """The summaries of ``findings`` per value of ``by`` (``enterprise_id``, ``zone_id``); with
+    ``known_at``, of what was recorded by then."""
+    credit = Count("credit_entry")
+    decisions = _confirmed_penalties(findings)
+    if known_at is not None:
+        findings = findings.filter(created_at__lte=known_at)
+        credit = Count("credit_entry", filter=Q(credit_entry__recorded_at__lte=known_at))
+        decisions = _confirmed_penalties(findings).filter(confirmed_at__lte=known_at)
+    counts: dict[int, int] = {
+        row[by]: row["n"] for row in findings.values(by).annotate(n=Count("pk")).order_by()
+    }
+    decided: dict[int, dict[str, Any]] = {
+        row[f"finding__{by}"]: row
+        for row in decisions.values(f"finding__{by}")
+        .annotate(n=Count("pk"), fen=Sum("penalty_fen"), credit=credit)
+        .order_by()
+    }
+    empty: dict[str, Any] = {}
+    return {
+        key: FindingsSummary(
+            findings=n,
+            penalties=int(decided.get(key, empty).get("n") or 0),
+            penalty_fen=int(decided.get(key, empty).get("fen") or 0),
+            credit_entries=int(decided.get(key, empty).get("credit") or 0),
+        )
+        for key, n in counts.items()
+    }
+
+
+def _confirmed_penalties(findings: QuerySet[Finding]) -> QuerySet[PenaltyDecision]:
+    return PenaltyDecision.objects.filter(
+        finding__in=findings, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
+    )
 
 
 def findings_by_enterprise(
@@ -57,73 +92,26 @@ def findings_by_enterprise(
     without findings are absent. Two queries. With ``known_at`` (a bulletin drawn as known at its
     issue), only what was recorded by then: findings registered, penalties confirmed and credit
     entries recorded at or before that moment."""
-    findings = _of_year(year, zone)
-    if known_at is not None:
-        findings = findings.filter(created_at__lte=known_at)
-    decisions = PenaltyDecision.objects.filter(
-        finding__in=findings, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
-    )
-    credit = Count("credit_entry")
-    if known_at is not None:
-        decisions = decisions.filter(confirmed_at__lte=known_at)
-        credit = Count("credit_entry", filter=Q(credit_entry__recorded_at__lte=known_at))
-    counts = {
-        row["enterprise_id"]: row["n"]
-        for row in findings.values("enterprise_id").annotate(n=Count("pk")).order_by()
-    }
-    penalties: dict[int, Any] = {
-        row["finding__enterprise_id"]: row
-        for row in decisions.values("finding__enterprise_id")
-        .annotate(n=Count("pk"), fen=Sum("penalty_fen"), credit=credit)
-        .order_by()
-    }
-    return {
-        enterprise_id: FindingsSummary(
-            findings=n,
-            penalties=penalties.get(enterprise_id, {}).get("n", 0),
-            penalty_fen=int(penalties.get(enterprise_id, {}).get("fen") or 0),
-            credit_entries=penalties.get(enterprise_id, {}).get("credit", 0),
-        )
-        for enterprise_id, n in counts.items()
-    }
+    return _grouped(_of_year(year, zone), "enterprise_id", known_at=known_at)
+
+
+def findings_by_zone(year: int) -> dict[int, FindingsSummary]:
+    """Per zone id, the totals of the findings of ``year`` (zones without findings are absent)."""
+    return _grouped(Finding.objects.filter(year=year), "zone_id")
 
 
 def findings_summary(year: int, zone: Any = None) -> FindingsSummary:
     """The totals of :func:`findings_by_enterprise` for the park (or ``zone``). Two queries."""
     findings = _of_year(year, zone)
-    decided = PenaltyDecision.objects.filter(
-        finding__in=findings, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
-    ).aggregate(n=Count("pk"), fen=Sum("penalty_fen"), credit=Count("credit_entry"))
+    decided = _confirmed_penalties(findings).aggregate(
+        n=Count("pk"), fen=Sum("penalty_fen"), credit=Count("credit_entry")
+    )
     return FindingsSummary(
         findings=findings.count(),
         penalties=decided["n"] or 0,
         penalty_fen=int(decided["fen"] or 0),
         credit_entries=decided["credit"] or 0,
     )
-
-
-def findings_by_zone(year: int) -> dict[int, FindingsSummary]:
-    """Per zone id, the totals of the findings of ``year`` (zones without findings are absent)."""
-    findings = Finding.objects.filter(year=year)
-    counts = {r["zone_id"]: r["n"] for r in findings.values("zone_id").annotate(n=Count("pk")).order_by()}
-    decided = {
-        r["finding__zone_id"]: r
-        for r in PenaltyDecision.objects.filter(
-            finding__in=findings, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
-        )
-        .values("finding__zone_id")
-        .annotate(n=Count("pk"), fen=Sum("penalty_fen"), credit=Count("credit_entry"))
-        .order_by()
-    }
-    return {
-        zone_id: FindingsSummary(
-            findings=n,
-            penalties=decided.get(zone_id, {}).get("n", 0),
-            penalty_fen=int(decided.get(zone_id, {}).get("fen") or 0),
-            credit_entries=decided.get(zone_id, {}).get("credit", 0),
-        )
-        for zone_id, n in counts.items()
-    }
 
 
 def credit_entries_of(enterprise: Any) -> QuerySet[CreditEntry]:
@@ -189,7 +177,9 @@ def stages(finding: Finding) -> Stages:
                 "prepared_by", "confirmed_by", "returned_by"
             )
         ),
-        credit_entry=CreditEntry.objects.filter(finding=finding).first(),
+        credit_entry=CreditEntry.objects.filter(finding=finding)
+        .select_related("enterprise", "zone", "decision", "finding")
+        .first(),
         evidence=[f for f in files if f.kind == "evidence"],
         answer_files=[f for f in files if f.kind == "answer"],
         transitions=list(FindingTransition.objects.filter(finding=finding).select_related("actor")),

@@ -100,7 +100,7 @@ def finding_create(
             clause="SUP-4",
         )
     facts = _text(facts, field="facts", label=gettext("违法事实"), limit=5000)
-    event_reference = inspectors_text = ""
+    inspectors_text = ""
     if source in FLAG_SOURCES:
         if flag is None:
             raise ValidationFailed(gettext("请选择一致性核查提示"), field="flag", clause="SUP-4")
@@ -110,7 +110,7 @@ def finding_create(
             raise Conflict(gettext("该提示已被新版本取代，不能据此立案"), field="flag", clause="SUP-4")
         source = FindingSource.OVER_EMISSION if flag.kind in OVER_EMISSION else FindingSource.CONSISTENCY
         enterprise, year, pollutant = flag.enterprise, flag.year, flag.pollutant
-        inspection_date = None
+        inspection_date, event_reference = None, ""
     else:
         flag = None
         if enterprise is None:
@@ -172,7 +172,7 @@ def finding_create(
 def finding_file_add(*, actor: Principal, finding: Finding, upload: Any, kind: str = "") -> FindingFile:
     """Add a file to a finding: the bureau's evidence while the finding is open, or the unit's
     answer material while its notice may still be answered."""
-    principal = actor
+    principal = require(actor, "enforcement.add_file")
     if principal.enterprise_id is not None:
         require(principal, "enforcement.answer")
         kind = FileKind.ANSWER

@@ -1,3 +1,5 @@
+from totalquota.enforcement.views.pages import urlpatterns as pages
+
 app_name = "enforcement"
 
-urlpatterns: list = []
+urlpatterns = [*pages]

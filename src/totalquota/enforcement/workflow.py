@@ -27,7 +27,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from totalquota import outbox
@@ -56,8 +56,8 @@ from totalquota.workflow.kernel import Action, ActionTable, Step, row
 S = FindingStatus
 FindingStep = Step[Finding]
 CREDIT_TOPIC = "enforcement.credit_entry.recorded"
-OWN_UNIT_ONLY = "只有被告知的排污单位可以陈述申辩"
-OUTSIDE_ZONE = "该发现问题不属于您负责的功能区"
+OWN_UNIT_ONLY = gettext_noop("只有被告知的排污单位可以陈述申辩")
+OUTSIDE_ZONE = gettext_noop("该发现问题不属于您负责的功能区")
 DECIDERS_ONLY = "只有生态环境局审核人员或管理员可以确认或退回处罚决定"
 CREDIT_KINDS = {
     FindingSource.OVER_EMISSION: CreditKind.OVER_EMISSION,
@@ -149,7 +149,9 @@ def _propose(step: FindingStep) -> None:
     if PenaltyDecision.objects.filter(
         decision_number=number, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
     ).exists():
-        raise Conflict(gettext("处罚决定书文号“{n}”已被使用").format(n=number), field="decision_number")
+        raise Conflict(
+            gettext("处罚决定书文号“{n}”已被使用").format(n=number), field="decision_number", clause="SUP-4"
+        )
     decision = PenaltyDecision.objects.create(
         finding=finding,
         kind=DecisionKind.PENALTY,
@@ -189,6 +191,15 @@ def _confirm(step: FindingStep) -> None:
     decision = pending_decision(finding)
     if decision is None:  # a status of PENDING_DECISION always has its proposal
         raise Conflict(gettext("没有待确认的处罚决定"), clause="SUP-4")
+    if (
+        decision.kind == DecisionKind.PENALTY
+        and PenaltyDecision.objects.filter(
+            decision_number=decision.decision_number, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
+        ).exists()
+    ):
+        raise Conflict(
+            gettext("处罚决定书文号“{n}”已被使用").format(n=decision.decision_number), clause="SUP-4"
+        )
     today = _today(step)
     decision.state = DecisionState.CONFIRMED
     decision.confirmed_by = step.principal.user

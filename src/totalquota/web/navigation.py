@@ -122,6 +122,13 @@ add(
     (_("通报与监管报告"), "reports:bulletin_list", "reports.view_bulletins", "bi-megaphone", 30),
 )
 
+# Enforcement and credit (SUP-4).
+add(
+    "reports",
+    (_("发现问题"), "enforcement:finding_list", "enforcement.view", "bi-shield-exclamation", 60),
+    (_("信用记录"), "enforcement:credit_list", "enforcement.view", "bi-person-vcard", 65),
+)
+
 
 def menu_for(user) -> list[dict]:
     """The sections and entries ``user`` may open, in display order."""

@@ -216,6 +216,9 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("一致性核查提示"),
             "form": ResolveForm(),
             "can_resolve": flag.status == FlagStatus.OPEN and may(request.user, "emissions.resolve_flag"),
+            # Supervision registers a finding from the flag (SUP-4) on its own page.
+            "can_record_finding": flag.status != FlagStatus.SUPERSEDED
+            and may(request.user, "enforcement.record"),
         },
     )
 
