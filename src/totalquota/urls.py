@@ -14,13 +14,10 @@ urlpatterns = [
     path("emissions/", include("totalquota.emissions.urls")),
     # Supervision: findings, notices, penalties and credit entries (SUP-4).
     path("enforcement/", include("totalquota.enforcement.urls")),
-
     # Dashboards, the provenance picture and bulletins (RED-5, RES-3, SUP-4).
     path("supervision/", include("totalquota.reports.urls")),
-
     # 站内信: in-app notifications.
     path("notifications/", include("totalquota.notifications.urls")),
-
     path("audit/", include("totalquota.audit.urls")),
     path("jobs/", include("totalquota.jobs.urls")),
     # The public verify page of issued documents (no login).

@@ -292,3 +292,25 @@ def test_bad_findings_are_refused_and_nothing_is_saved(world, flag):
         == 409
     )
     assert Finding.objects.count() == 1
+
+
+def test_a_decision_number_is_confirmed_once(world, answered):
+    proposed(world, answered)
+    post(world.reviewer, f"/findings/{answered.pk}/confirm")
+    second = post(
+        world.admin,
+        "/findings",
+        {
+            "source": "event",
+            "enterprise_id": world.company.pk,
+            "year": 2026,
+            "event_reference": "ZF-5",
+            "facts": "x",
+        },
+    ).json()
+    notified(world, Finding.objects.get(pk=second["id"]), on=dt.date.today() - dt.timedelta(days=20))
+    again = post(
+        world.officer, f"/findings/{second['id']}/propose", PENALTY | {"decision_number": "园环罚〔2026〕1号"}
+    )
+    assert again.status_code == 409 and "已被使用" in again.json()["detail"]
+    assert PenaltyDecision.objects.count() == 1

@@ -235,3 +235,27 @@ def test_the_units_dashboard_lists_its_findings_and_credit_entries_and_no_one_el
     other.force_login(world.other_company_user)
     html = other.get("/supervision/dashboards/unit/").content.decode()
     assert answered.code not in html
+
+
+def test_the_home_page_tells_the_unit_to_answer_and_the_reviewer_to_confirm(world, answered, finding):
+    other = notified_event(world)
+    page = client_of(world.company_user).get("/").content.decode()
+    assert "待陈述申辩的告知" in page and "?status=notified" in page
+    proposed(world, answered)
+    assert "待确认的处罚决定" in client_of(world.reviewer).get("/").content.decode()
+    assert "待陈述申辩的告知" not in client_of(world.other_company_user).get("/").content.decode()
+    assert other.status == "notified"
+
+
+def notified_event(world):
+    from totalquota.enforcement import services
+
+    created = services.finding_create(
+        actor=world.officer.principal,
+        source="event",
+        enterprise=world.company,
+        year=2026,
+        event_reference="ZF-HOME",
+        facts="首页提示",
+    )
+    return notified(world, created)

@@ -399,3 +399,19 @@ def test_the_supervision_report_counts_findings_as_known_at_its_issue(world, his
     assert bulletins.verify_bulletin(v1).matches
     today = figures_now(world, K.SUPERVISION)
     assert table(today, "findings")["rows"][0][3] == 2
+
+
+def test_the_ledger_digest_is_the_same_whether_the_database_or_python_computes_it(world, history):
+    known_at = bulletins.known_at_for()
+    allocate_back_dated(world, history, T, "more")  # recorded after known_at: in neither
+    for zones in (None, [world.zone_a]):
+        streamed = bulletins.ledger_digest(zones, YEAR[1], known_at, in_database=False)
+        assert bulletins.ledger_digest(zones, YEAR[1], known_at) == streamed
+    lines = "".join(
+        f"{t.pk}|{t.phase}|{t.debit_id}|{t.credit_id}|{t.pollutant_id}|{t.amount_grams}|{t.effective_date}|"
+        f"{t.pending_ref_id or ''}\n"
+        for t in Transfer.objects.filter(created_at__lte=known_at).order_by("id")
+    )
+    import hashlib
+
+    assert bulletins.ledger_digest(None, YEAR[1], known_at) == hashlib.sha256(lines.encode()).hexdigest()

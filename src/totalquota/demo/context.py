@@ -24,6 +24,7 @@ STEPS: list[str] = [
     "totalquota.demo.reserve",
     "totalquota.demo.permits",
     "totalquota.demo.emissions",
+    "totalquota.demo.enforcement",
 ]
 
 

@@ -47,20 +47,19 @@ def _of_year(year: int, zone: Any) -> QuerySet[Finding]:
 
 
 def _grouped(
-    findings: QuerySet[Finding], by: str, known_at: dt.datetime | None = None
+    findings: QuerySet[Finding], by: str, *, known_at: dt.datetime | None = None
 ) -> dict[int, FindingsSummary]:
-    """The summaries of ``findings`` per value of ``by`` (``enterprise_id``, ``zone_id``). With
-    ``known_at``, only what was recorded by then (see :func:`findings_by_enterprise`)."""
+    """The summaries of ``findings`` per value of ``by`` (``enterprise_id``, ``zone_id``); with
+    ``known_at``, of what was recorded by then."""
+    credit = Count("credit_entry")
+    decisions = _confirmed_penalties(findings)
     if known_at is not None:
         findings = findings.filter(created_at__lte=known_at)
+        credit = Count("credit_entry", filter=Q(credit_entry__recorded_at__lte=known_at))
+        decisions = _confirmed_penalties(findings).filter(confirmed_at__lte=known_at)
     counts: dict[int, int] = {
         row[by]: row["n"] for row in findings.values(by).annotate(n=Count("pk")).order_by()
     }
-    decisions = _confirmed_penalties(findings)
-    credit = Count("credit_entry")
-    if known_at is not None:
-        decisions = decisions.filter(confirmed_at__lte=known_at)
-        credit = Count("credit_entry", filter=Q(credit_entry__recorded_at__lte=known_at))
     decided: dict[int, dict[str, Any]] = {
         row[f"finding__{by}"]: row
         for row in decisions.values(f"finding__{by}")
@@ -93,7 +92,7 @@ def findings_by_enterprise(
     without findings are absent. Two queries. With ``known_at`` (a bulletin drawn as known at its
     issue), only what was recorded by then: findings registered, penalties confirmed and credit
     entries recorded at or before that moment."""
-    return _grouped(_of_year(year, zone), "enterprise_id", known_at)
+    return _grouped(_of_year(year, zone), "enterprise_id", known_at=known_at)
 
 
 def findings_by_zone(year: int) -> dict[int, FindingsSummary]:

@@ -1,4 +1,4 @@
-from totalquota.enforcement.views import urlpatterns as pages
+from totalquota.enforcement.views.pages import urlpatterns as pages
 
 app_name = "enforcement"
 

@@ -149,7 +149,9 @@ def _propose(step: FindingStep) -> None:
     if PenaltyDecision.objects.filter(
         decision_number=number, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
     ).exists():
-        raise Conflict(gettext("处罚决定书文号“{n}”已被使用").format(n=number), field="decision_number")
+        raise Conflict(
+            gettext("处罚决定书文号“{n}”已被使用").format(n=number), field="decision_number", clause="SUP-4"
+        )
     decision = PenaltyDecision.objects.create(
         finding=finding,
         kind=DecisionKind.PENALTY,
@@ -189,6 +191,15 @@ def _confirm(step: FindingStep) -> None:
     decision = pending_decision(finding)
     if decision is None:  # a status of PENDING_DECISION always has its proposal
         raise Conflict(gettext("没有待确认的处罚决定"), clause="SUP-4")
+    if (
+        decision.kind == DecisionKind.PENALTY
+        and PenaltyDecision.objects.filter(
+            decision_number=decision.decision_number, state=DecisionState.CONFIRMED, kind=DecisionKind.PENALTY
+        ).exists()
+    ):
+        raise Conflict(
+            gettext("处罚决定书文号“{n}”已被使用").format(n=decision.decision_number), clause="SUP-4"
+        )
     today = _today(step)
     decision.state = DecisionState.CONFIRMED
     decision.confirmed_by = step.principal.user

@@ -211,6 +211,28 @@ def _zone_as_of_from_transfers(
     return dict(result)
 
 
+def zones_balance_as_of(
+    on: dt.date, *, known_at: dt.datetime, zones: Iterable[Any] | None = None
+) -> dict[tuple[int, int], int]:
+    """Posted reserve of every zone (or of ``zones``) at the end of ``on``, as the ledger stood at
+    ``known_at``: ``{(zone id, pollutant id): grams}``, from the transfers in two grouped queries
+    (what :func:`zone_balance_as_of` with ``known_at`` gives zone by zone)."""
+    base = Transfer.objects.filter(phase__in=POSTED_PHASES, effective_date__lte=on, created_at__lte=known_at)
+    ids = None if zones is None else [getattr(z, "pk", z) for z in zones]
+    result: dict[tuple[int, int], int] = defaultdict(int)
+    for side, sign in (("credit_lot_zone", 1), ("debit_lot_zone", -1)):
+        rows = base.filter(**{f"{side}__isnull": False})
+        if ids is not None:
+            rows = rows.filter(**{f"{side}__in": ids})
+        for zone_id, pid, s in (
+            rows.values(side, "pollutant_id")
+            .annotate(s=Sum("amount_grams"))
+            .values_list(side, "pollutant_id", "s")
+        ):
+            result[(zone_id, pid)] += sign * s
+    return dict(result)
+
+
 def park_balance_as_of(on: dt.date, pollutant: Any) -> int:
     rows = ZoneDailyChange.objects.filter(pollutant=pollutant, day__lte=on).aggregate(
         c=Sum("credits"), d=Sum("debits")

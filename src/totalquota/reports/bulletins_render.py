@@ -15,13 +15,14 @@ from typing import Any
 import segno
 from django.utils.safestring import SafeString, mark_safe
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from totalquota.common.pdf import SANS, render_pdf
-from totalquota.common.xlsx import decimal_number_format, text_cells
+from totalquota.common.xlsx import decimal_number_format
 from totalquota.documents.models import IssuedDocument
 from totalquota.documents.renderers import Files
 from totalquota.lib.units import Unit, format_quantity
@@ -128,47 +129,65 @@ def bulletin_pdf(document: IssuedDocument, verify_url: str) -> bytes:
     return render_pdf("reports/bulletin_pdf.html", pdf_context(document, verify_url))
 
 
-def _fit_a4(ws: Worksheet, header_row: int) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+def _fit_a4(ws: Any, header_row: int) -> None:
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{header_row}:{header_row}"
 
 
+def _cell(ws: Any, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
+    """A streamed cell: text stays text (never a formula), a figure a number printed as the PDF
+    prints it."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, Decimal):
+        cell.number_format = decimal_number_format(value)
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+TITLE = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+
+
 def bulletin_xlsx(document: IssuedDocument, verify_url: str) -> bytes:
     """One sheet per table (title, 文号, period and scope above the headers; figures as numbers
-    printed as the PDF prints them), the chart beside the first table as a native bar chart, and a
-    sheet with the basis and the verification code."""
+    printed as the PDF prints them), the chart on its own sheet after the first table as a native
+    bar chart, and a sheet with the basis and the verification code. Written in streaming mode, so
+    the park's thousands of unit rows cost little more than the values themselves."""
     figures = document.figures
     basis = figures["basis"]
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     for index, t in enumerate(figures["tables"]):
         ws = wb.create_sheet(t["title"][:31])
-        ws.append([figures["title"]])
-        ws.append(
-            [
-                f"文号：{document.code}（第 {document.version} 版）　范围：{figures['scope']}　"
-                f"期间：{basis['period'][0]} 至 {basis['period'][1]}"
-            ]
-        )
-        ws.append(t["headers"])
-        ws["A1"].font = Font(bold=True, size=14)
-        for number, row in enumerate(t["rows"], start=4):
-            ws.append([_xlsx_value(c) for c in row])
-            for col, value in enumerate(row, start=1):
-                if isinstance(value, dict):
-                    c = ws.cell(row=number, column=col)
-                    c.number_format = decimal_number_format(c.value)
         for col, header in enumerate(t["headers"], start=1):
             ws.column_dimensions[get_column_letter(col)].width = max(10, min(36, len(header) * 2 + 4))
         ws.freeze_panes = "A4"
         _fit_a4(ws, 3)
+        ws.append([_cell(ws, figures["title"], font=TITLE)])
+        ws.append(
+            [
+                _cell(
+                    ws,
+                    f"文号：{document.code}（第 {document.version} 版）　范围：{figures['scope']}　"
+                    f"期间：{basis['period'][0]} 至 {basis['period'][1]}",
+                )
+            ]
+        )
+        ws.append([_cell(ws, h, font=BOLD) for h in t["headers"]])
+        for row in t["rows"]:
+            ws.append([_cell(ws, _xlsx_value(c)) for c in row])
         if index == 0:
             _add_chart(wb, figures)
     info = wb.create_sheet("说明与验证")
+    info.column_dimensions["A"].width = 20
+    info.column_dimensions["B"].width = 100
+    _fit_a4(info, 1)
     for line in (
         ("标题", figures["title"]),
         ("文号", f"{document.code}（第 {document.version} 版）"),
@@ -182,12 +201,9 @@ def bulletin_xlsx(document: IssuedDocument, verify_url: str) -> bytes:
         ("验证网址", verify_url),
         *(("口径", n) for n in figures.get("notes", [])),
     ):
-        info.append(list(line))
-    info.column_dimensions["A"].width = 20
-    info.column_dimensions["B"].width = 100
-    _fit_a4(info, 1)
+        info.append([_cell(info, v) for v in line])
     out = io.BytesIO()
-    text_cells(wb).save(out)
+    wb.save(out)
     return out.getvalue()
 
 
@@ -206,9 +222,11 @@ def _add_chart(wb: Workbook, figures: dict[str, Any]) -> None:
     if not cats:
         return
     ws = wb.create_sheet("图表")
-    ws.append(["类别", *[s["name"] for s in chart_data["series"]]])
+    ws.column_dimensions["A"].width = 24
+    _fit_a4(ws, 1)
+    ws.append([_cell(ws, v) for v in ["类别", *[s["name"] for s in chart_data["series"]]]])
     for i, cat in enumerate(cats):
-        ws.append([cat, *[chart_number(s["values"][i]) for s in chart_data["series"]]])
+        ws.append([_cell(ws, cat), *[chart_number(s["values"][i]) for s in chart_data["series"]]])
     chart = BarChart()
     chart.type = "col"
     chart.title = chart_data["title"]
@@ -218,8 +236,6 @@ def _add_chart(wb: Workbook, figures: dict[str, Any]) -> None:
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(cats)))
     chart.width, chart.height = 24, 12
     ws.add_chart(chart, "E2")
-    ws.column_dimensions["A"].width = 24
-    _fit_a4(ws, 1)
 
 
 def render_bulletin(document: IssuedDocument, verify_url: str) -> Files:

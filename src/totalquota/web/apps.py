@@ -13,6 +13,7 @@ class WebConfig(AppConfig):
             accounts,
             emissions_listing,
             emissions_reports,
+            enforcement,
             jobs,
             ledger,
             reductions,

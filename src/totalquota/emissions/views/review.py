@@ -217,7 +217,8 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": ResolveForm(),
             "can_resolve": flag.status == FlagStatus.OPEN and may(request.user, "emissions.resolve_flag"),
             # Supervision registers a finding from the flag (SUP-4) on its own page.
-            "can_record_finding": flag.status != FlagStatus.SUPERSEDED and may(request.user, "enforcement.record"),
+            "can_record_finding": flag.status != FlagStatus.SUPERSEDED
+            and may(request.user, "enforcement.record"),
         },
     )
 

@@ -1,0 +1,1 @@
+"""Pages of enforcement and credit (SUP-4): ``pages`` holds them all."""
