@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from totalquota.common.models import DetailPage, not_negative, optional_link, required_link
 from totalquota.lib.units import format_quantity
@@ -454,7 +455,7 @@ class WarningState(models.Model):
     level = models.CharField(
         _("级别"), max_length=12, choices=WarningLevel.choices, default=WarningLevel.NORMAL
     )
-    checked_on = models.DateField(_("检查日期"))
+    checked_on = models.DateField(pgettext_lazy("warning check", "检查日期"))
     changed_on = models.DateField(_("级别变化日期"))
 
     scope_fields = {"zone": "zone_id"}
