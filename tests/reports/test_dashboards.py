@@ -145,11 +145,26 @@ def test_an_issued_bulletin_gives_the_known_at_view_of_its_issue(client, reserve
         {"as_of": "2025-01-01", "view": "known", "known_at": "yesterday"},
         {"bulletin": "12345"},
         {"bulletin": "x"},
+        {"as_of": "0001-01-01"},
+        {"as_of": "2000-01-01"},
+        {"as_of": "2020-12-31", "view": "known"},
     ],
 )
-def test_a_bad_as_of_query_is_refused_with_422(client, world, query):
+@pytest.mark.parametrize("page", [PARK, "/supervision/dashboards/overview/", "/supervision/dashboards/unit/"])
+def test_a_bad_as_of_query_is_refused_with_422(client, world, query, page):
+    client.force_login(
+        {PARK: world.reviewer}.get(page) or (world.leader if "overview" in page else world.company_user)
+    )
+    assert client.get(page, query).status_code == 422
+
+
+def test_a_day_no_warning_rule_was_in_force_on_is_refused_not_a_server_error(client, world):
+    from totalquota.registry.models import RuleParameter
+
+    RuleParameter.objects.filter(key__startswith="warning_").update(effective_from=dt.date(2024, 1, 1))
     client.force_login(world.reviewer)
-    assert client.get(PARK, query).status_code == 422
+    refused = client.get(PARK, {"as_of": "2023-06-30"})
+    assert refused.status_code == 422 and "没有生效的规则参数" in refused.content.decode()
 
 
 def test_a_zone_officer_sees_their_zone_and_not_another(client, reserve, vocs):

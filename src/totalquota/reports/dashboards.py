@@ -23,6 +23,7 @@ from totalquota.emissions.deadlines import ReportState, unit_dues
 from totalquota.emissions.models import Determination, EmissionReport
 from totalquota.enforcement import selectors as enforcement
 from totalquota.ledger.models import TransferCode
+from totalquota.lib import dates
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import grams_to_decimal
 from totalquota.reductions.selectors import overdue_projects
@@ -62,6 +63,13 @@ def parse_basis(query: QueryDict) -> Basis:
     today = timezone.localdate()
     if as_of > today:
         raise ValidationFailed(_("历史日期不能晚于今天"))
+    if as_of < dates.SCOPE_START:
+        # The reserve is kept on the platform from the 14th Five-Year Plan on (SCOPE-1).
+        raise ValidationFailed(
+            _("历史日期不能早于 %(day)s（储备库自该日起在平台记录）")
+            % {"day": dates.SCOPE_START.isoformat()},
+            clause="SCOPE-1",
+        )
     view = query.get("view", "today")
     if view == "today":
         return Basis(as_of=as_of)

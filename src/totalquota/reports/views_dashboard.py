@@ -58,12 +58,12 @@ def park(request: HttpRequest) -> HttpResponse:
     principal = require(request.user, "reports.dashboard_park")
     try:
         basis = dashboards.parse_basis(request.GET)
-    except ValidationFailed as exc:
+        zones = list(in_zones(principal, Zone.objects.filter(is_active=True)))
+        board = dashboards.reserve_dashboard(
+            principal, zones, basis, request.GET.get("pollutant"), title=_("园区看板")
+        )
+    except ValidationFailed as exc:  # a bad date, or one no warning rule parameter was in force on
         return _refused(request, exc)
-    zones = list(in_zones(principal, Zone.objects.filter(is_active=True)))
-    board = dashboards.reserve_dashboard(
-        principal, zones, basis, request.GET.get("pollutant"), title=_("园区看板")
-    )
     return _render(request, "reports/dashboard_reserve.html", board, zone=None)
 
 
@@ -82,15 +82,15 @@ def zone(request: HttpRequest, zone_id: int) -> HttpResponse:
     the_zone = access(principal, in_zones(principal, Zone.objects.all()), zone_id, "reports.dashboard_zone")
     try:
         basis = dashboards.parse_basis(request.GET)
+        board = dashboards.reserve_dashboard(
+            principal,
+            [the_zone],
+            basis,
+            request.GET.get("pollutant"),
+            title=_("功能区看板：%(zone)s") % {"zone": the_zone.name},
+        )
     except ValidationFailed as exc:
         return _refused(request, exc)
-    board = dashboards.reserve_dashboard(
-        principal,
-        [the_zone],
-        basis,
-        request.GET.get("pollutant"),
-        title=_("功能区看板：%(zone)s") % {"zone": the_zone.name},
-    )
     return _render(request, "reports/dashboard_reserve.html", board, zone=the_zone)
 
 
@@ -100,9 +100,9 @@ def leader(request: HttpRequest) -> HttpResponse:
     principal = require(request.user, "reports.dashboard_leader")
     try:
         basis = dashboards.parse_basis(request.GET)
+        board = dashboards.leader_dashboard(principal, basis, request.GET.get("pollutant"))
     except ValidationFailed as exc:
         return _refused(request, exc)
-    board = dashboards.leader_dashboard(principal, basis, request.GET.get("pollutant"))
     return _render(request, "reports/dashboard_leader.html", board)
 
 
@@ -114,7 +114,7 @@ def unit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("账号未关联排污单位"))
     try:
         basis = dashboards.parse_basis(request.GET)
+        board = dashboards.enterprise_dashboard(principal, basis)
     except ValidationFailed as exc:
         return _refused(request, exc)
-    board = dashboards.enterprise_dashboard(principal, basis)
     return _render(request, "reports/dashboard_unit.html", board)
