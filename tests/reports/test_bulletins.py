@@ -298,6 +298,8 @@ def test_the_verify_page_tells_a_genuine_copy_from_a_tampered_one(stored):
     url = reverse("documents:verify_code", args=[stored.verification_code])
     genuine = Client().post(url, {"file": SimpleUploadedFile("b.pdf", bytes(stored.pdf))})
     assert genuine.status_code == 200 and 'data-result="genuine"' in genuine.content.decode()
+    # A bulletin names its issuer, not an emission unit.
+    assert "发布单位" in genuine.content.decode() and "排污单位" not in genuine.content.decode()
     tampered_bytes = bytearray(stored.xlsx)
     tampered_bytes[len(tampered_bytes) // 2] ^= 0xFF
     tampered = Client().post(url, {"file": SimpleUploadedFile("b.xlsx", bytes(tampered_bytes))})
