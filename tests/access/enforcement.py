@@ -17,6 +17,9 @@ FILERS = allow(R.ADMIN, R.REVIEWER, R.ZONE_OFFICER, R.ENTERPRISE, roles_list=PEO
 UNIT = allow(R.ENTERPRISE, roles_list=PEOPLE)
 DECIDERS = allow(R.ADMIN, R.REVIEWER, roles_list=PEOPLE)
 OTHER_ZONE = {R.ZONE_OFFICER: 404, R.ENTERPRISE: 404}
+# The unit does not see a finding about it before it is notified (the bureau's draft).
+UNSEEN = {R.ENTERPRISE: 404}
+DRAFT_READERS = allow(*PEOPLE, roles_list=PEOPLE, overrides={R.THIRD_PARTY: 403, **UNSEEN})
 API = "/api/v1/enforcement"
 API_READERS = allow(*R, overrides={R.THIRD_PARTY: 403})
 API_RECORDERS = allow(R.ADMIN, R.REVIEWER, R.ZONE_OFFICER)
@@ -79,7 +82,7 @@ PAGES = {
     "enforcement:finding_create": Page(RECORDERS),
     "enforcement:finding_create#post": Page(RECORDERS, method="post"),
     "enforcement:finding_from_flag": Page(RECORDERS, kwargs=lambda w: {"flag_pk": o(w).flag.pk}),
-    "enforcement:finding_detail": Page(READERS, kwargs=pk("draft")),
+    "enforcement:finding_detail": Page(DRAFT_READERS, kwargs=pk("draft")),
     "enforcement:finding_detail#other-zone": Page(
         allow(*PEOPLE, roles_list=PEOPLE, overrides={R.THIRD_PARTY: 403, **OTHER_ZONE}), kwargs=pk("other")
     ),
@@ -89,9 +92,11 @@ PAGES = {
     "enforcement:finding_dismiss": Page(RECORDERS, kwargs=pk("draft"), method="post"),
     "enforcement:finding_confirm": Page(DECIDERS, kwargs=pk("proposed"), method="post"),
     "enforcement:finding_return": Page(DECIDERS, kwargs=pk("proposed"), method="post"),
-    "enforcement:file_upload": Page(FILERS, kwargs=pk("draft")),
-    "enforcement:file_download": Page(READERS, kwargs=pk("file")),
-    "enforcement:finding_export": Page(READERS, kwargs=pk("draft")),
+    "enforcement:file_upload": Page(
+        allow(R.ADMIN, R.REVIEWER, R.ZONE_OFFICER, roles_list=PEOPLE, overrides=UNSEEN), kwargs=pk("draft")
+    ),
+    "enforcement:file_download": Page(DRAFT_READERS, kwargs=pk("file")),
+    "enforcement:finding_export": Page(DRAFT_READERS, kwargs=pk("draft")),
     "enforcement:credit_list": Page(READERS),
     "enforcement:unit_record": Page(
         allow(*PEOPLE, roles_list=PEOPLE), kwargs=lambda w: {"enterprise_id": w.company.pk}
@@ -107,11 +112,12 @@ API_ROUTES = {
     ("get", f"{API}/findings"): ApiRoute(API_READERS),
     ("post", f"{API}/findings"): ApiRoute(API_RECORDERS, body=lambda w: {}),
     ("get", f"{API}/findings/{{finding_id}}"): ApiRoute(
-        allow(*R, overrides={R.THIRD_PARTY: 403}), params=fid("draft")
+        allow(*R, overrides={R.THIRD_PARTY: 403, **UNSEEN}), params=fid("draft")
     ),
     ("post", f"{API}/findings/{{finding_id}}/files"): ApiRoute(API_FILERS, params=fid("draft")),
     ("get", f"{API}/findings/{{finding_id}}/files/{{file_id}}"): ApiRoute(
-        API_READERS, params=lambda w: {"finding_id": o(w).draft.pk, "file_id": o(w).file.pk}
+        allow(*R, overrides={R.THIRD_PARTY: 403, **UNSEEN}),
+        params=lambda w: {"finding_id": o(w).draft.pk, "file_id": o(w).file.pk},
     ),
     ("post", f"{API}/findings/{{finding_id}}/propose"): ApiRoute(
         API_RECORDERS, params=fid("notified"), body=lambda w: {}

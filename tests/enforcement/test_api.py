@@ -214,6 +214,9 @@ def test_findings_are_scoped_like_the_pages(world, finding):
         other["id"],
     }
     assert [f["id"] for f in api(world.officer).get(f"{API}/findings").json()["items"]] == [finding.pk]
+    # The unit sees its finding once notified, not the bureau's draft before.
+    assert [f["id"] for f in api(world.company_user).get(f"{API}/findings").json()["items"]] == []
+    notified(world, finding)
     assert [f["id"] for f in api(world.company_user).get(f"{API}/findings").json()["items"]] == [finding.pk]
     assert api(world.officer).get(f"{API}/findings/{other['id']}").status_code == 404
     assert api(world.third_party).get(f"{API}/findings").status_code == 403

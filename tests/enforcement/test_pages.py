@@ -259,3 +259,14 @@ def notified_event(world):
         facts="首页提示",
     )
     return notified(world, created)
+
+
+def test_a_unit_sees_a_finding_about_it_only_once_it_is_notified(world, finding):
+    unit = client_of(world.company_user)
+    assert unit.get(f"/enforcement/findings/{finding.pk}/").status_code == 404
+    assert finding.code not in unit.get("/enforcement/findings/").content.decode()
+    assert unit.get(f"/api/v1/enforcement/findings/{finding.pk}").status_code == 404
+    assert client_of(world.officer).get(f"/enforcement/findings/{finding.pk}/").status_code == 200
+    notified(world, finding)
+    assert unit.get(f"/enforcement/findings/{finding.pk}/").status_code == 200
+    assert finding.code in unit.get("/enforcement/findings/").content.decode()

@@ -177,7 +177,8 @@ def scope_q(principal: Principal, model: type[models.Model]) -> models.Q | None:
     impossible filter is returned when the model is invisible at that scope.
 
     A scope path may also be a tuple of paths, any of which puts the record in scope (a transfer
-    between two zones is seen from both)."""
+    between two zones is seen from both). A model's ``hidden_from_unit`` filter names its records
+    that the unit they are about does not see yet."""
     fields: dict[str, str | tuple[str, ...]] | None = getattr(model, "scope_fields", None)
     if not fields:
         return None
@@ -192,7 +193,10 @@ def scope_q(principal: Principal, model: type[models.Model]) -> models.Q | None:
         return q
 
     if principal.enterprise_id is not None:
-        return any_of(fields.get("enterprise"), "", principal.enterprise_id)
+        own = any_of(fields.get("enterprise"), "", principal.enterprise_id)
+        # Records about a unit that the unit is not shown yet (a finding before its notice).
+        hidden: models.Q | None = getattr(model, "hidden_from_unit", None)
+        return own if hidden is None else own & ~hidden
     if principal.zone_ids is None:
         return None
     return any_of(fields.get("zone"), "__in", principal.zone_ids)

@@ -86,6 +86,8 @@ class Finding(DetailPage):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     scope_fields = UNIT_SCOPE
+    # A unit sees a finding about it once it is notified (a draft is the bureau's working copy).
+    hidden_from_unit = Q(status="draft")
 
     detail_view = "enforcement:finding_detail"
 
@@ -153,6 +155,7 @@ class FindingFile(DetailPage):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     scope_fields = FINDING_SCOPE
+    hidden_from_unit = Q(finding__status="draft")
 
     detail_view = "enforcement:file_download"
 
