@@ -57,6 +57,7 @@ REFERENCE_SEEDS = [
     ("totalquota.ledger.migrations.0002_append_only_and_rules", "seed_rules"),
     ("totalquota.reserve.migrations.0002_rules_and_append_only", "forwards"),
     ("totalquota.reserve.migrations.0008_recovery_answer_days", "forwards"),
+    ("totalquota.reserve.migrations.0011_forecast_rules", "forwards"),
     ("totalquota.emissions.migrations.0004_rules_and_history", "forwards"),
     ("totalquota.enforcement.migrations.0002_rules_and_history", "forwards"),
 ]

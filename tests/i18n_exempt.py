@@ -158,6 +158,19 @@ CHINESE_COLUMNS: dict[str, tuple[list[str], str]] = {
         )
         for page in ("reports:bulletin_list", "reports:public", "reports:bulletin_check")
     },
+    # The dashboards offer the issued bulletins whose ledger state can be shown (as known then).
+    **{
+        page: (
+            ["documents.IssuedDocument.code", "documents.IssuedDocument.subject_label"],
+            "a bulletin is named by its own number (文号) and title as printed on it (RED-5, RES-3, SUP-4)",
+        )
+        for page in (
+            "reports:dashboard_park",
+            "reports:dashboard_zone",
+            "reports:dashboard_leader",
+            "reports:dashboard_unit",
+        )
+    },
 }
 
 # Words that are Chinese in every language, and why.

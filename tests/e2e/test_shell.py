@@ -18,7 +18,7 @@ def test_each_role_signs_in_and_works_with_the_enterprise_list(page, login, worl
     person = world.persona(role)
     login(page, person)
     assert page.locator("h1").first.inner_text() == "工作台"
-    assert person.get_role_display() in page.locator("#user-menu").inner_text()
+    assert person.get_role_display() in page.locator("#user-role").text_content()
 
     page.click("[data-nav-section=registry]")
     page.click("text=排污单位")

@@ -317,3 +317,9 @@ def test_a_decision_number_is_confirmed_once(world, answered):
     )
     assert again.status_code == 409 and "已被使用" in again.json()["detail"]
     assert PenaltyDecision.objects.count() == 1
+
+
+def test_a_year_out_of_range_is_refused_not_a_server_error(world):
+    for year in ("0", "-1", "99999"):
+        response = api(world.admin).get(f"{API}/credit-entries", {"year": year})
+        assert response.status_code == 422, (year, response.status_code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import StrictInt
@@ -380,7 +380,7 @@ def list_credit_entries(
     request: ApiRequest,
     enterprise_id: int | None = None,
     zone: str = "",
-    year: int | None = None,
+    year: int | None = Query(None, ge=1990, le=2100, description="记录日期所在年份"),
     kind: str = "",
     severity: str = "",
 ):

@@ -156,6 +156,18 @@ FIELD_RANGES: dict[str, DateRange] = {
     "reserve.RecoveryCase.answer_due": PLATFORM,
     "accounts.Delegation.starts_on": PLATFORM,
     "accounts.Delegation.ends_on": PLATFORM,
+    # Supervision (SUP-4, RES-3): a finding's inspection and stages, a bulletin's period, the
+    # daily warning check.
+    "enforcement.Finding.inspection_date": PLATFORM,
+    "enforcement.Notice.issued_on": ISSUE_DAY,
+    "enforcement.Notice.answer_due": PLATFORM,
+    "enforcement.PenaltyDecision.decided_on": ISSUE_DAY,
+    "enforcement.CreditEntry.recorded_on": ISSUE_DAY,
+    "reports.Bulletin.issued_on": ISSUE_DAY,
+    "reports.BulletinSeries.start": QUERY_DAY,
+    "reports.BulletinSeries.end": QUERY_DAY,
+    "reserve.WarningState.checked_on": PLATFORM,
+    "reserve.WarningState.changed_on": PLATFORM,
 }
 
 
