@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from totalquota.accounts.permissions import access, may, principal_of, require, restrict
+from totalquota.accounts.permissions import access, in_zones, may, principal_of, require, restrict
 from totalquota.common.files import download, upload_limit_mb
 from totalquota.common.middleware import multipart_post
 from totalquota.common.xlsx import export_filename, write_workbook, xlsx_response
@@ -117,9 +117,9 @@ class CreditListView(ScopedListView):
 # --- registering a finding -----------------------------------------------------------------------
 def _enterprises(request: HttpRequest) -> QuerySet[Enterprise]:
     """The units an officer may register a finding about: those of their zone (all for the bureau)."""
-    principal = principal_of(request.user)
-    qs = Enterprise.objects.filter(is_active=True).order_by("name")
-    return qs if principal.zone_ids is None else qs.filter(zone_id__in=principal.zone_ids)
+    return in_zones(
+        principal_of(request.user), Enterprise.objects.filter(is_active=True).order_by("name"), "zone_id"
+    )
 
 
 @login_required
