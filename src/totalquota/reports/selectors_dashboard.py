@@ -24,6 +24,7 @@ from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone
 
 from totalquota.documents.models import DocumentKind, DocumentState, IssuedDocument
+from totalquota.ledger import selectors as ledger_selectors
 from totalquota.ledger.models import (
     AccountKind,
     Balance,
@@ -89,15 +90,8 @@ def lot_balances(zone_ids: Iterable[int], basis: Basis) -> dict[tuple[int, int],
         ):
             result[(z, p)] += (c or 0) - (d or 0)
     else:
-        posted = _posted(basis)
-        for side, sign in (("credit_lot_zone", 1), ("debit_lot_zone", -1)):
-            for z, p, s in (
-                posted.filter(**{f"{side}__in": zone_ids})
-                .values(side, "pollutant_id")
-                .annotate(s=Sum("amount_grams"))
-                .values_list(side, "pollutant_id", "s")
-            ):
-                result[(z, p)] += sign * s
+        assert basis.as_of is not None and basis.known_at is not None
+        return ledger_selectors.zones_balance_as_of(basis.as_of, known_at=basis.known_at, zones=zone_ids)
     return dict(result)
 
 
