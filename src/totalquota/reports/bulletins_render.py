@@ -138,9 +138,21 @@ def _fit_a4(ws: Any, header_row: int) -> None:
     ws.print_title_rows = f"{header_row}:{header_row}"
 
 
-def _cell(ws: Any, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
+def _cell(ws: Any, value: Any, *, font: Font | None = None) -> Any:
     """A streamed cell: text stays text (never a formula), a figure a number printed as the PDF
-    prints it."""
+    prints it.
+
+    Only what needs a style or a type is written as a cell object: plain text not starting with
+    ``=``, a whole number and an empty cell are handed on as values (openpyxl writes them as the
+    same text and numbers, in a fraction of the time a styled cell takes; the park's report has
+    over a hundred thousand cells)."""
+    if font is None:
+        if isinstance(value, str) and not value.startswith("="):
+            return value
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            return int(value)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
