@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
@@ -205,7 +206,19 @@ def _confirm(step: FindingStep) -> None:
     decision.confirmed_by = step.principal.user
     decision.confirmed_at = timezone.now()
     decision.decided_on = today
-    decision.save(update_fields=["state", "confirmed_by", "confirmed_at", "decided_on"])
+    try:
+        # Two findings confirmed at once under the same decision number both pass the check above
+        # (each holds only its own finding's lock); the unique constraint lets one commit, and the
+        # other is this refusal, not a server error. The savepoint keeps the transaction usable
+        # for the kernel to roll back cleanly.
+        with transaction.atomic():
+            decision.save(update_fields=["state", "confirmed_by", "confirmed_at", "decided_on"])
+    except IntegrityError as exc:
+        if "decision_number" not in str(exc):  # PostgreSQL names the key, SQLite the column
+            raise
+        raise Conflict(
+            gettext("处罚决定书文号“{n}”已被使用").format(n=decision.decision_number), clause="SUP-4"
+        ) from exc
     step.audit = {"decision": decision.pk, "kind": decision.kind}
     if decision.kind == DecisionKind.NO_PENALTY:
         step.to = S.CLOSED
