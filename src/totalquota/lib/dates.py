@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.lib.errors import ValidationFailed
@@ -38,7 +39,9 @@ SCOPE_START = dt.date(2021, 1, 1)
 def check_scope_year(year: Any, *, field: str = "year") -> int:
     """``year`` if it is a whole year the rules apply to (from 2021, SCOPE-1, to 2100)."""
     if isinstance(year, bool) or not isinstance(year, int) or not SCOPE_START.year <= year <= LATEST.year:
-        message = f"年度应在 {SCOPE_START.year} 至 {LATEST.year} 之间（SCOPE-1）"
+        message = gettext("年度应在 {earliest} 至 {latest} 之间（SCOPE-1）").format(
+            earliest=SCOPE_START.year, latest=LATEST.year
+        )
         raise ValidationFailed(
             message, field=field, clause="SCOPE-1", errors=[{"field": field, "message": message}]
         )
@@ -60,19 +63,22 @@ class DateRange:
     @property
     def text(self) -> str:
         """For help texts and schema descriptions: "2021-01-01 至 2100-12-31（reason）"."""
-        return f"{self.earliest.isoformat()} 至 {self.latest.isoformat()}（{self.reason}）"
+        return gettext("{earliest} 至 {latest}（{reason}）").format(
+            earliest=self.earliest.isoformat(), latest=self.latest.isoformat(), reason=self.reason
+        )
 
     def refusal(self, day: dt.date, label: Any) -> str | None:
-        """The Chinese message refusing ``day`` for the field ``label``, or ``None`` if it fits."""
+        """The message refusing ``day`` for the field ``label`` (in the request's language), or
+        ``None`` if it fits."""
         if day in self:
             return None
-        return f"{label}（{day.isoformat()}）应在 {self.text}"
+        return gettext("{label}（{day}）应在 {range}").format(label=label, day=day.isoformat(), range=self.text)
 
     def check(self, day: Any, *, label: str, field: str) -> Any:
         """``day`` unchanged if it is ``None`` or in range; :class:`ValidationFailed` naming
         ``field`` otherwise (the services' final check before writing)."""
         if day is not None and not isinstance(day, dt.date):
-            not_a_date = f"{label}应为日期"
+            not_a_date = gettext("{label}应为日期").format(label=label)
             raise ValidationFailed(not_a_date, field=field, errors=[{"field": field, "message": not_a_date}])
         if isinstance(day, dt.datetime):
             day = day.date()
