@@ -162,9 +162,12 @@ def _validation_error(request, exc: NinjaValidationError):
     errors = []
     for item in exc.errors:
         loc = [str(x) for x in item.get("loc", [])]
+        # ("body", "payload", "lines", "0", "plant_env") names the field as the document has it,
+        # "lines.0.plant_env", like the services' refusals; a query or path parameter keeps its name.
+        field = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:] or loc
         errors.append(
             {
-                "field": ".".join(loc[1:] or loc),
+                "field": ".".join(field),
                 "message": _translate_pydantic(item),
                 "type": item.get("type"),
             }
