@@ -268,6 +268,12 @@ MEDIA_URL = "media/"
 # Django's own memory limit stays at its default so large files spill to a temporary file instead
 # of memory.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# /api/v1 rate limits per caller (each token, each signed-in person): "<requests>/<s|min|hour|day>",
+# empty for none. Over budget: 429 with Retry-After (api.throttling). Counted in this cache; the
+# default local-memory cache counts per server process.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
+API_RATE_CACHE = "default"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
