@@ -144,6 +144,13 @@ def chinese_by_default():
 
 
 @pytest.fixture(autouse=True)
+def no_api_rate_limit(settings):
+    """No API rate limit unless a test sets one (tests/api/test_rate_limits.py): test ids are reused
+    between tests, so counts kept in the cache would carry over from one test to the next."""
+    settings.API_RATE_LIMIT = ""
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded files (evidence, imports) go to the test's own directory, never to var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"

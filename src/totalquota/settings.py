@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "totalquota.common.security.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "totalquota.common.middleware.RequestIdMiddleware",
+    "totalquota.common.middleware.SandboxMiddleware",
     "totalquota.common.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -268,6 +269,16 @@ MEDIA_URL = "media/"
 # Django's own memory limit stays at its default so large files spill to a temporary file instead
 # of memory.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# The sandbox: a demo park behind the same API for partners to test against (./bin/start --sandbox:
+# its own SQLite database and keys under var/sandbox). Pages show a banner; answers carry X-Sandbox.
+SANDBOX = os.environ.get("TOTALQUOTA_SANDBOX", "") == "1"
+
+# /api/v1 rate limits per caller (each token, each signed-in person): "<requests>/<s|min|hour|day>",
+# empty for none. Over budget: 429 with Retry-After (api.throttling). Counted in this cache; the
+# default local-memory cache counts per server process.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
+API_RATE_CACHE = "default"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {

@@ -19,7 +19,7 @@ from totalquota.reserve.models import ApplicationLine, QuotaApplication
 
 pytestmark = pytest.mark.django_db
 
-# 48 kinds of bad text for a t/a figure, each refused everywhere.
+# 50 kinds of bad text for a t/a figure, each refused everywhere.
 BAD_TEXT = [
     "-1",
     "-0",
@@ -68,7 +68,9 @@ BAD_TEXT = [
     "--1",
     ".",
     "∞",
-    "12 kg/a",
+    "12 lb/a",
+    "12 kg",
+    "12 t/a t/a",
 ]
 # JSON values that are not strings: a quantity is never a JSON number.
 NOT_TEXT = [12, 12.5, 0, True, False, None, [], {}]

@@ -140,3 +140,40 @@ def test_a_refusal_is_written_in_the_language_of_the_request(value, english):
     with translation.override("zh-hans"), pytest.raises(QuantityError) as chinese:
         parse_quantity(value, Unit.TONNES_PER_YEAR)
     assert english not in str(chinese.value.message)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "grams"),
+    [
+        ("0.5 kg/a", Unit.TONNES_PER_YEAR, 500),
+        ("0.5kg/a", Unit.TONNES_PER_YEAR, 500),
+        ("0.5 KG/A", Unit.TONNES_PER_YEAR, 500),
+        ("0.5 千克/年", Unit.TONNES_PER_YEAR, 500),
+        ("0.5公斤/年", Unit.TONNES_PER_YEAR, 500),
+        ("0.0005 t/a", Unit.KILOGRAMS_PER_YEAR, 500),
+        ("0.0005 吨/年", Unit.KILOGRAMS_PER_YEAR, 500),
+        ("2.5 t/a", Unit.TONNES_PER_YEAR, 2_500_000),
+        ("3 kg/a", Unit.KILOGRAMS_PER_YEAR, 3_000),
+        ("０．５ kg/a", Unit.TONNES_PER_YEAR, 500),
+    ],
+)
+def test_a_unit_written_after_the_number_overrides_the_pollutants_unit(text, unit, grams):
+    assert parse_quantity(text, unit) == grams
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "reason"),
+    [
+        ("5 lb/a", Unit.TONNES_PER_YEAR, "不认识的单位“lb/a”"),
+        ("12 t", Unit.TONNES_PER_YEAR, "不认识的单位“t”"),
+        ("0.0005 kg/a", Unit.TONNES_PER_YEAR, "超过 3 位小数"),
+        ("0.0000001 t/a", Unit.KILOGRAMS_PER_YEAR, "超过 6 位小数"),
+        ("-1 kg/a", Unit.TONNES_PER_YEAR, "不能为负数"),
+        ("kg/a", Unit.TONNES_PER_YEAR, "请输入"),
+        ("1e3 kg/a", Unit.TONNES_PER_YEAR, "科学计数法"),
+    ],
+)
+def test_a_written_unit_is_held_to_its_own_precision_and_unknown_units_are_named(text, unit, reason):
+    with pytest.raises(QuantityError) as refused:
+        parse_quantity(text, unit)
+    assert reason in str(refused.value)

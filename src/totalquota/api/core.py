@@ -25,7 +25,7 @@ from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext
 from ninja import Field, NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination
 from ninja.security import HttpBearer
@@ -33,6 +33,7 @@ from ninja.security.apikey import APIKeyCookie
 
 from totalquota.accounts.permissions import Principal, principal_for_token, principal_for_user, require
 from totalquota.accounts.services import token_authenticate
+from totalquota.api.throttling import CallerRateThrottle
 from totalquota.common.middleware import MULTIPART_ONLY, is_multipart
 from totalquota.common.problems import TITLES, problem
 from totalquota.lib.errors import DomainError
@@ -139,6 +140,7 @@ api = NinjaAPI(
         "Bearer 令牌调用。所有错误以 application/problem+json 返回，含中文说明，规则拒绝时附条款编号（clause）。"
     ),
     auth=[BearerTokenAuth(), SessionPrincipalAuth()],
+    throttle=[CallerRateThrottle()],
     urls_namespace="api",
     docs_url="/docs",
 )
@@ -162,9 +164,12 @@ def _validation_error(request, exc: NinjaValidationError):
     errors = []
     for item in exc.errors:
         loc = [str(x) for x in item.get("loc", [])]
+        # ("body", "payload", "lines", "0", "plant_env") names the field as the document has it,
+        # "lines.0.plant_env", like the services' refusals; a query or path parameter keeps its name.
+        field = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:] or loc
         errors.append(
             {
-                "field": ".".join(loc[1:] or loc),
+                "field": ".".join(field),
                 "message": _translate_pydantic(item),
                 "type": item.get("type"),
             }
@@ -222,6 +227,19 @@ def _not_found(request, exc):
 @api.exception_handler(DjangoValidationError)
 def _django_validation(request, exc: DjangoValidationError):
     return problem(request, 422, TITLES[422], gettext("；").join(exc.messages), code="validation")
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc: Throttled):
+    return problem(
+        request,
+        429,
+        gettext("请求过于频繁"),
+        gettext("此令牌或账号的请求超过了每个周期的限额（{rate}），请在 Retry-After 所示秒数后重试").format(
+            rate=settings.API_RATE_LIMIT
+        ),
+        code="rate-limited",
+    )
 
 
 @api.exception_handler(HttpError)

@@ -2,8 +2,9 @@
 
 Quantities travel as strings, never JSON numbers: a JSON number is a binary float in most
 clients (0.1 + 0.2), and quota is exact integer grams. :data:`QuantityText` refuses numbers,
-booleans and ``null`` with a clear 422 before any handler runs; the handler then reads the text
-with :func:`totalquota.lib.units.parse_quantity` in the pollutant's unit. Dates carry their
+booleans and ``null`` with a clear 422 before any handler runs; it takes a unit written after the
+number (``"0.5 kg/a"``) or a ``{"value", "unit"}`` object, and the handler then reads the text with
+:func:`totalquota.lib.units.parse_quantity`, in the pollutant's unit unless the text names one. Dates carry their
 plausible range (lib.dates) in the OpenAPI description; the services check it before writing.
 A date query parameter (``as_of: AsOfDay | None = None``, :data:`SinceDay`, :data:`UntilDay`) is checked against
 the query range while the request is read, with the same problem document as the services' check.
@@ -14,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
+from django.utils.translation import gettext
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from totalquota.lib import dates
-from totalquota.lib.units import NUMBER_RULE
+from totalquota.lib.units import NUMBER_RULE, UNIT_WORDS
 
 
 def _only_text(value: Any) -> Any:
@@ -26,16 +28,52 @@ def _only_text(value: Any) -> Any:
         return value
     raise PydanticCustomError(
         "quantity_not_text",
-        '数量须以字符串填写，如 "12.5"：不接受 JSON 数字、布尔值或 null（避免浮点误差）',
+        gettext('数量须以字符串填写，如 "12.5"：不接受 JSON 数字、布尔值或 null（避免浮点误差）'),
     )
 
 
-QUANTITY_DESCRIPTION = "数量（按该污染物的显示单位 t/a 或 kg/a，最多精确到 1 克），" + NUMBER_RULE
-QuantityText = Annotated[
-    str,
-    BeforeValidator(_only_text),
-    Field(description=QUANTITY_DESCRIPTION, examples=["12.5"]),
-]
+def _quantity_input(value: Any) -> Any:
+    """A quantity as the text :func:`~totalquota.lib.units.parse_quantity` reads: a string as it
+    is (``"12.5"``, ``"0.5 kg/a"``), or a ``{"value": "0.5", "unit": "kg/a"}`` object joined to
+    ``"0.5 kg/a"``. The value must be a string in both forms."""
+    if isinstance(value, dict):
+        if set(value) != {"value", "unit"}:
+            raise PydanticCustomError(
+                "quantity_object",
+                gettext(
+                    '数量须为字符串，或只含 value 和 unit 两项的对象，如 {{"value": "0.5", "unit": "kg/a"}}'
+                ),
+            )
+        unit = value["unit"]
+        if not isinstance(unit, str) or unit.strip().lower() not in UNIT_WORDS:
+            raise PydanticCustomError(
+                "quantity_unit", gettext("单位须为 {units} 之一"), {"units": ", ".join(UNIT_WORDS)}
+            )
+        return f"{_only_text(value['value'])} {unit.strip()}"
+    return _only_text(value)
+
+
+QUANTITY_DESCRIPTION = (
+    "数量：字符串，按该污染物的显示单位（重金属 kg/a，其他 t/a）读，最多精确到 1 克；也可写明单位，"
+    '如 "0.5 kg/a"、"0.0005 t/a"，或写成对象 {"value": "0.5", "unit": "kg/a"}，任何污染物都可用 '
+    "t/a 或 kg/a。" + NUMBER_RULE
+)
+_QUANTITY_SCHEMA: dict[str, Any] = {
+    "description": QUANTITY_DESCRIPTION,
+    "oneOf": [
+        {"type": "string", "examples": ["12.5", "0.5 kg/a", "0.0005 t/a"]},
+        {
+            "type": "object",
+            "properties": {
+                "value": {"type": "string", "examples": ["0.5"]},
+                "unit": {"type": "string", "enum": list(UNIT_WORDS)},
+            },
+            "required": ["value", "unit"],
+            "additionalProperties": False,
+        },
+    ],
+}
+QuantityText = Annotated[str, BeforeValidator(_quantity_input), WithJsonSchema(_QUANTITY_SCHEMA)]
 NUMBER_DESCRIPTION = "核算参数：数值参数按" + NUMBER_RULE + "；文字和选项参数为字符串"
 InputText = Annotated[str, BeforeValidator(_only_text), Field(max_length=1000)]
 

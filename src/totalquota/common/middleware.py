@@ -8,6 +8,7 @@ import functools
 import re
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_lazy
 
@@ -36,6 +37,20 @@ class RequestIdMiddleware:
         finally:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class SandboxMiddleware:
+    """In the sandbox (``SANDBOX``, ``./bin/start --sandbox``) every answer says so in an
+    ``X-Sandbox: true`` header, so a partner's test client can tell it from the real platform."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.SANDBOX:
+            response["X-Sandbox"] = "true"
         return response
 
 

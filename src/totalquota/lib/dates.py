@@ -72,7 +72,9 @@ class DateRange:
         ``None`` if it fits."""
         if day in self:
             return None
-        return gettext("{label}（{day}）应在 {range}").format(label=label, day=day.isoformat(), range=self.text)
+        return gettext("{label}（{day}）应在 {range}").format(
+            label=label, day=day.isoformat(), range=self.text
+        )
 
     def check(self, day: Any, *, label: str, field: str) -> Any:
         """``day`` unchanged if it is ``None`` or in range; :class:`ValidationFailed` naming

@@ -158,6 +158,40 @@ def decimal_text(value: object, *, what: str = "") -> str:
     return text
 
 
+# The units a quantity may name after its number, whatever the pollutant's display unit: "0.5 kg/a"
+# and "0.0005 t/a" are the same 500 grams a year for every pollutant. Matched without regard to
+# case; a blank between number and unit is optional.
+UNIT_WORDS: dict[str, Unit] = {
+    "t/a": Unit.TONNES_PER_YEAR,
+    "吨/年": Unit.TONNES_PER_YEAR,
+    "kg/a": Unit.KILOGRAMS_PER_YEAR,
+    "千克/年": Unit.KILOGRAMS_PER_YEAR,
+    "公斤/年": Unit.KILOGRAMS_PER_YEAR,
+}
+# Longest first, so "kg/a" is not read as "g/a" of something.
+_UNIT_SUFFIXES = sorted(UNIT_WORDS, key=len, reverse=True)
+# A number followed by something that is meant as a unit (no digits in it; not a separator or an
+# exponent, which decimal_text explains better): "5 lb/a", "12 t".
+_NAMED_UNIT_RE = re.compile(r"-?[0-9.]+\s*(?P<unit>[^\s0-9.,，+\-][^0-9]*)")
+
+
+def unit_named(text: str) -> tuple[str, Unit | None]:
+    """``text`` split into its number and the unit written after it (``"0.5 kg/a"`` →
+    ``("0.5", Unit.KILOGRAMS_PER_YEAR)``), or ``(text, None)`` when no unit is written. A unit
+    that is written but not known (``"5 lb/a"``) is a :class:`QuantityError` naming the units
+    accepted."""
+    folded = text.lower()
+    for word in _UNIT_SUFFIXES:
+        if folded.endswith(word):
+            return text[: -len(word)].rstrip(), UNIT_WORDS[word]
+    named = _NAMED_UNIT_RE.fullmatch(text)
+    if named is not None and named["unit"].isprintable():
+        raise QuantityError(
+            gettext("不认识的单位“{unit}”：请用 t/a（吨/年）或 kg/a（千克/年）").format(unit=named["unit"])
+        )
+    return text, None
+
+
 def parse_quantity(
     value: object,
     unit: Unit | str = Unit.TONNES_PER_YEAR,
@@ -165,20 +199,20 @@ def parse_quantity(
     allow_zero: bool = True,
     field: str | None = None,
 ) -> int:
-    """Grams per year for ``value`` written in ``unit``.
+    """Grams per year for ``value``, written in ``unit`` unless it names its own.
 
     Accepts ``str``, ``int`` and ``Decimal`` (and ``float``, read through its shortest decimal
-    representation); text follows :func:`decimal_text` and may end with the unit (``"2.5 t/a"``).
-    Refuses negative values (``-0`` too), anything finer than a gram and more than
-    :data:`MAX_GRAMS`. ``field`` names the input in the refusal (the API's problem document).
+    representation); text follows :func:`decimal_text` and may end with a unit of
+    :data:`UNIT_WORDS` (``"2.5 t/a"``, ``"0.5 kg/a"``, ``"0.5千克/年"``), which then overrides
+    ``unit``: a heavy metal may be given in t/a and anything else in kg/a. Refuses negative values
+    (``-0`` too), anything finer than a gram and more than :data:`MAX_GRAMS`. ``field`` names the
+    input in the refusal (the API's problem document).
     """
     unit = Unit(unit)
     try:
         if isinstance(value, str):
-            value = normalize_number_text(value)
-            for suffix in (unit.value, unit.value.upper()):
-                if value.endswith(suffix):
-                    value = value[: -len(suffix)]
+            value, named = unit_named(normalize_number_text(value))
+            unit = named or unit
         text = decimal_text(value, what=gettext("数量（单位 {unit}）").format(unit=unit.value))
         number = Decimal(text)
         if text.startswith("-"):
