@@ -123,7 +123,10 @@ def hold_line(actor: Principal, line: ApplicationLine, on: dt.date, lots: Plan |
             return exc.message
     available = ledger_selectors.zone_balance(line.application.zone, line.pollutant).available
     if 0 < available < line.deduction_grams:
-        line.hold = _draw_hold(actor, line, account, on, available, None)
+        try:
+            line.hold = _draw_hold(actor, line, account, on, available, None)
+        except RuleViolation:
+            line.hold = None  # the lots do not add up to the zone's figure: hold nothing, say short
     found = line_shortfall(line)
     return found.text if found is not None else ""
 
