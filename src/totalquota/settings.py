@@ -195,6 +195,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Lock an account + address pair after five failed logins for 30 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+# How long an API token lives when it is issued without an explicit lifetime (days). Tokens are
+# issued to system clients only; people call the API with their session.
+API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "365"))
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

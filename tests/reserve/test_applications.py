@@ -125,8 +125,9 @@ def test_a_zone_that_cannot_cover_leaves_the_line_short_and_approval_is_refused(
     stock(world.zone_a, "VOCS", 300_000)
     app = submit(world, draft([line(p["VOCS"], project_env=800_000)]))
     vocs = app.lines.get()
-    assert services.line_hold_state(vocs) == "missing"
-    assert "不得透支" in app.transitions.last().reason
+    assert services.line_hold_state(vocs) == "partial"  # what the zone had is held for it
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).available == 0
+    assert "不足 0.5 t/a" in app.transitions.last().reason
     before = AuditEvent.objects.count()
     with pytest.raises(RuleViolation, match="尚未足额预留"):
         services.application_approve(actor=world.reviewer.principal, application=app)

@@ -95,7 +95,7 @@ def test_a_submit_short_of_quota_holds_what_it_can_and_says_which_line_is_short(
     }
     app = QuotaApplication.objects.get(pk=pk)
     reason = app.transitions.get(to_status=ApplicationStatus.SUBMITTED).reason
-    assert reason.startswith("氮氧化物：") and "不得透支" in reason and "挥发性" not in reason
+    assert reason.startswith("氮氧化物：") and "不足 0.5 t/a" in reason and "挥发性" not in reason
     event = AuditEvent.objects.get(action="reserve.application_submit", object_id=str(pk))
     assert len(event.after["shortfalls"]) == 1 and event.after["shortfalls"][0].startswith("氮氧化物")
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).available == T // 2

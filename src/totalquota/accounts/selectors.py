@@ -8,7 +8,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from totalquota.accounts.models import Delegation, User
+from totalquota.accounts.models import ApiToken, Delegation, User
 from totalquota.accounts.permissions import Principal, in_zones, may
 from totalquota.accounts.roles import Role
 
@@ -36,3 +36,16 @@ def unit_accounts(principal: Principal) -> QuerySet[User]:
         return User.objects.none()
     accounts = User.objects.filter(role=Role.ENTERPRISE, enterprise__isnull=False)
     return in_zones(principal, accounts, "enterprise__zone_id").select_related("enterprise__zone")
+
+
+def own_tokens(principal: Principal) -> QuerySet[ApiToken]:
+    """The tokens of the caller's own account: a system client's tokens (people call with their
+    session and hold none)."""
+    return ApiToken.objects.filter(client_id=principal.user.pk).select_related("client", "zone")
+
+
+def all_tokens(principal: Principal) -> QuerySet[ApiToken]:
+    """Every token, for whoever manages tokens (a bureau administrator); none for anyone else."""
+    if not may(principal, "accounts.manage_tokens"):
+        return ApiToken.objects.none()
+    return ApiToken.objects.select_related("client", "zone")

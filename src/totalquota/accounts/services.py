@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -350,6 +351,28 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_TOKEN_DAYS = 3650
+
+
+def token_check(*, name: str, role: str, zone: Any, enterprise: Any, lifetime_days: int | None) -> None:
+    """Every check of a token to issue that does not need its client account (the command runs
+    them before it creates one)."""
+    if not (name or "").strip():
+        raise ValidationFailed(gettext("请填写令牌用途"), field="name")
+    if lifetime_days is not None and not 1 <= lifetime_days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(
+            gettext("令牌有效期应为 1 至 {days} 天").format(days=MAX_TOKEN_DAYS), field="lifetime_days"
+        )
+    if role not in TOKEN_ROLES:
+        raise ValidationFailed(gettext("令牌角色只能是系统对接、功能区、排污单位或领导小组"), field="role")
+    if zone is not None and enterprise is not None:
+        raise ValidationFailed(gettext("令牌只能限定一个功能区或一个排污单位，不能同时限定"), field="zone")
+    if role == Role.ZONE_OFFICER and zone is None:
+        raise ValidationFailed(gettext("功能区角色的令牌必须限定功能区"), field="zone")
+    if role == Role.ENTERPRISE and enterprise is None:
+        raise ValidationFailed(gettext("排污单位角色的令牌必须限定排污单位"), field="enterprise")
+
+
 @transaction.atomic
 def token_issue(
     *,
@@ -360,20 +383,18 @@ def token_issue(
     zone: Any = None,
     enterprise: Any = None,
     expires_at: Any = None,
+    lifetime_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Issue a bearer token for ``client`` (a system-client account); returns the token record and
     the token text, which is shown once and never stored. ``actor`` is ``None`` when the platform's
-    operator issues it on the server (``manage.py issue_api_token``)."""
+    operator issues it on the server (``manage.py issue_api_token``). The token expires at
+    ``expires_at``, else after ``lifetime_days``, else after ``settings.API_TOKEN_LIFETIME_DAYS``."""
     if client.role != Role.SYSTEM:
         raise ValidationFailed(gettext("令牌只能签发给“系统对接客户端”账号"), field="client")
-    if role not in TOKEN_ROLES:
-        raise ValidationFailed(gettext("令牌角色只能是系统对接、功能区、排污单位或领导小组"), field="role")
-    if zone is not None and enterprise is not None:
-        raise ValidationFailed(gettext("令牌只能限定一个功能区或一个排污单位，不能同时限定"), field="zone")
-    if role == Role.ZONE_OFFICER and zone is None:
-        raise ValidationFailed(gettext("功能区角色的令牌必须限定功能区"), field="zone")
-    if role == Role.ENTERPRISE and enterprise is None:
-        raise ValidationFailed(gettext("排污单位角色的令牌必须限定排污单位"), field="enterprise")
+    token_check(name=name, role=role, zone=zone, enterprise=enterprise, lifetime_days=lifetime_days)
+    if expires_at is None:
+        days = lifetime_days if lifetime_days is not None else settings.API_TOKEN_LIFETIME_DAYS
+        expires_at = timezone.now() + dt.timedelta(days=days)
     prefix = secrets.token_hex(4)
     while ApiToken.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
@@ -400,6 +421,8 @@ def token_issue(
 
 @transaction.atomic
 def token_revoke(*, actor: Principal, token: ApiToken) -> ApiToken:
+    # Lock the token row (the only row this takes): two revocations of one token run one after the
+    # other, and the second is refused (409) instead of writing a second audit event.
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise Conflict(gettext("该令牌已撤销"))

@@ -35,7 +35,7 @@ from totalquota.accounts.permissions import Principal, principal_for_token, prin
 from totalquota.accounts.services import token_authenticate
 from totalquota.api.throttling import CallerRateThrottle
 from totalquota.common.middleware import MULTIPART_ONLY, is_multipart
-from totalquota.common.problems import TITLES, problem
+from totalquota.common.problems import CODE_TITLES, TITLES, problem
 from totalquota.lib.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def _domain_error(request, exc: DomainError):
     return problem(
         request,
         exc.status,
-        TITLES.get(exc.status, gettext("请求被拒绝")),
+        CODE_TITLES.get(exc.code, TITLES.get(exc.status, gettext("请求被拒绝"))),
         str(exc),
         code=exc.code,
         clause=exc.clause,

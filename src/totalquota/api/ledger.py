@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
@@ -15,6 +17,7 @@ from totalquota.ledger.models import Account, Transfer
 from totalquota.lib.errors import Forbidden
 from totalquota.lib.units import format_quantity
 from totalquota.registry.models import Pollutant, Zone
+from totalquota.reserve.models import ApplicationLine
 
 router = Router(tags=["指标台账 ledger"])
 
@@ -40,7 +43,38 @@ class ZoneBalanceOut(ZonePollutantOut):
         return format_quantity(obj.posted, obj.pollutant.unit)
 
 
-class AccountOut(ZonePollutantOut):
+def _line_of(account: str, field: str) -> Subquery:
+    """The application line (``field`` of it) whose allocation account is ``account``."""
+    lines = ApplicationLine.objects.filter(allocation_id=OuterRef(account)).order_by("pk")
+    return Subquery(lines.values(field)[:1])
+
+
+def with_allocation(qs: QuerySet, *accounts: str) -> QuerySet:
+    """``qs`` annotated with the application and line an allocation account belongs to (RES-2):
+    for accounts, their own; for transfers, the allocation account on either side (``credit_id``
+    first: an allocation receives its grams)."""
+
+    def pick(field: str) -> Coalesce | Subquery:
+        found = [_line_of(account, field) for account in accounts]
+        return Coalesce(*found) if len(found) > 1 else found[0]
+
+    return qs.annotate(
+        application_line_id=pick("pk"),
+        application_id=pick("application_id"),
+        application_code=pick("application__code"),
+    )
+
+
+class AllocationRefs(Schema):
+    """What an allocation account (指标账户) belongs to: the application and its line; empty for
+    lots and other accounts."""
+
+    application_id: int | None = Field(None, description="所属总量指标申请的 id（仅指标账户）")
+    application_code: str | None = Field(None, description="所属申请编号（如 ZL2026-0042）")
+    application_line_id: int | None = Field(None, description="所属申请行（污染物）的 id")
+
+
+class AccountOut(ZonePollutantOut, AllocationRefs):
     id: int
     code: str
     kind: str
@@ -89,7 +123,7 @@ class AccountDetailOut(AccountOut):
         return selectors.provenance(obj).parcels
 
 
-class TransferOut(Schema):
+class TransferOut(AllocationRefs):
     id: int
     posting_id: int
     code: str
@@ -129,6 +163,7 @@ def balances(request: ApiRequest, as_of: AsOfDay | None = None, zone: str = "", 
 @paginate(Pages, page_size=50)
 def accounts(request: ApiRequest, kind: str = "", zone: str = "", pollutant: str = "", source_ref: str = ""):
     qs = restrict(request.auth, selectors.accounts_in_scope(Account.objects.all()), "ledger.view")
+    qs = with_allocation(qs, "pk")
     return filtered(
         qs, kind=kind, zone__code=zone, pollutant__code=pollutant, source_ref=source_ref
     ).order_by("pk")
@@ -136,7 +171,12 @@ def accounts(request: ApiRequest, kind: str = "", zone: str = "", pollutant: str
 
 @router.get("/ledger/accounts/{int:account_id}", response=AccountDetailOut, summary="账户详情及来源追溯")
 def account(request: ApiRequest, account_id: int):
-    return access(request.auth, selectors.accounts_in_scope(Account.objects.all()), account_id, "ledger.view")
+    return access(
+        request.auth,
+        with_allocation(selectors.accounts_in_scope(Account.objects.all()), "pk"),
+        account_id,
+        "ledger.view",
+    )
 
 
 @router.get("/ledger/transfers", response=list[TransferOut], summary="划转流水")
@@ -160,4 +200,4 @@ def transfers(
         effective_date__gte=since,
         effective_date__lte=until,
     )
-    return qs.distinct().order_by("pk")
+    return with_allocation(qs.distinct(), "credit_id", "debit_id").order_by("pk")

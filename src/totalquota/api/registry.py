@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -70,17 +70,27 @@ class EnterpriseOut(Schema):
 
 
 class EnterpriseIn(Schema):
-    name: str
-    uscc: str
-    permit_number: str = ""
-    industry_code: str = ""
-    industry_name: str = ""
-    zone: str
-    address: str = ""
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
-    management_category: ManagementCategory = ManagementCategory.SIMPLIFIED
+    """A unit to register: ``name``, ``uscc`` and ``zone`` are required, everything else has a
+    default (empty text; the management category as described on its field)."""
+
+    name: str = Field(description="单位名称（必填）")
+    uscc: str = Field(description="统一社会信用代码，18 位含校验位（必填，GB 32100-2015）")
+    permit_number: str = Field("", description="排污许可证编号，22 位；默认空（无排污许可证）")
+    industry_code: str = Field("", description="国民经济行业分类代码，如 C3982；默认空")
+    industry_name: str = Field("", description="行业类别；默认空")
+    zone: str = Field(description="功能区代码或名称（必填）")
+    address: str = Field("", description="地址；默认空")
+    contact_name: str = Field("", description="联系人；默认空")
+    contact_phone: str = Field("", description="联系电话；默认空")
+    contact_email: str = Field("", description="电子邮箱；默认空")
+    management_category: ManagementCategory | None = Field(
+        None,
+        description=(
+            "管理类别：key 重点管理、simplified 简化管理、registration 登记管理。"
+            "省略时：填写了排污许可证编号为 simplified，未填写为 registration；"
+            "重点管理和简化管理单位必须填写排污许可证编号"
+        ),
+    )
 
 
 # A change to an enterprise: any of its registered fields but the USCC, and whether it is active.

@@ -24,7 +24,7 @@ from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Enterprise, Pollutant, Zone
 from totalquota.reserve import selectors, services
-from totalquota.reserve.decisions import LINE_FIELDS, line_hold_state
+from totalquota.reserve.decisions import LINE_FIELDS, Shortfall, line_hold_state, line_shortfall
 from totalquota.reserve.lines import read_line
 from totalquota.reserve.models import (
     ApplicationDocument,
@@ -68,6 +68,7 @@ def _quantity(field: str) -> Callable[[ApplicationLine], str]:
 
 
 class ApplicationLineOut(Schema):
+    id: int
     pollutant: str
     unit: str
     project_sewer: str = Field(
@@ -109,6 +110,18 @@ class ApplicationLineOut(Schema):
         return line_hold_state(line)
 
 
+class ShortfallOut(Schema):
+    """A line whose deduction the zone could not hold in full (RES-2): the application is submitted
+    and holds what the zone had; approval is refused until the bureau covers the rest."""
+
+    line_id: int
+    pollutant: str = Field(description="污染物代码")
+    requested_grams: int = Field(description="需预留的削减替代量（克/年）")
+    held_grams: int = Field(description="已预留（克/年）")
+    short_grams: int = Field(description="尚缺（克/年）")
+    text: str = Field(description="说明，按该污染物单位")
+
+
 class ApplicationOut(Schema):
     id: int
     code: str
@@ -124,9 +137,19 @@ class ApplicationOut(Schema):
     decided_at: dt.datetime | None
     decision_reason: str
     lines: list[ApplicationLineOut]
+    shortfalls: list[ShortfallOut] = Field(
+        description="办理中的申请里未能足额预留削减替代量的行（RES-2）；足额预留时为空"
+    )
 
     resolve_enterprise_name = path("enterprise.name")
     resolve_zone = path("zone.code")
+
+    @staticmethod
+    def resolve_shortfalls(obj: QuotaApplication) -> list[Shortfall]:
+        if not obj.is_open:
+            return []
+        lines = obj.lines.select_related("pollutant", "hold").order_by("pollutant__sort_order")
+        return [found for line in lines if (found := line_shortfall(line)) is not None]
 
     @staticmethod
     def resolve_lines(obj: QuotaApplication) -> QuerySet[ApplicationLine]:

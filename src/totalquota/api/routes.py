@@ -15,6 +15,7 @@ from totalquota.api.ledger import router as ledger_router
 from totalquota.api.reductions import router as reductions_router
 from totalquota.api.registry import router as registry_router
 from totalquota.api.reserve import router as reserve_router
+from totalquota.api.tokens import router as tokens_router
 
 api.add_router("/", registry_router)
 api.add_router("/", reductions_router)
@@ -33,5 +34,8 @@ api.add_router("/", supervision.router)
 
 # 站内信.
 api.add_router("/", notifications.router)
+
+# API tokens: the caller's own, and every token for an administrator.
+api.add_router("/", tokens_router)
 
 __all__ = ["api"]

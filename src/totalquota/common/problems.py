@@ -27,6 +27,10 @@ TITLES = {
     422: _("数据校验未通过"),
 }
 
+# The title of a refusal whose kind says more than its status: a park rule refusing well-formed
+# input (``lib.errors.RuleViolation``) is a rule refusal, not a validation error.
+CODE_TITLES = {"rule": _("规则拒绝")}
+
 
 def problem(
     request: HttpRequest,

@@ -74,6 +74,12 @@ def field_label(name: str) -> str:
         return FIELD_LABELS.get(name, name)
 
 
+def default_category(permit_number: str) -> str:
+    """The management category of a unit registered without one: 简化管理 with a permit number,
+    登记管理 without."""
+    return ManagementCategory.SIMPLIFIED if permit_number else ManagementCategory.REGISTRATION
+
+
 def clean_enterprise(
     data: dict[str, Any], *, instance: Enterprise | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -122,7 +128,10 @@ def clean_enterprise(
             )
         values["zone"] = found
 
-    category = data.get("management_category") or ManagementCategory.SIMPLIFIED
+    # The category left out follows what was given: a unit with a permit number holds a permit
+    # (simplified management, the lighter of the two permit categories; 重点管理 is said
+    # explicitly), one without is under registration management (登记管理 needs no permit).
+    category = data.get("management_category") or default_category(values["permit_number"])
     by_label = {str(label): value for value, label in ManagementCategory.choices}
     category = by_label.get(str(category).strip(), str(category).strip())
     if category not in ManagementCategory.values:

@@ -227,13 +227,57 @@ def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str
     return problems
 
 
+def line_held_grams(line: ApplicationLine) -> int:
+    """Grams the line's hold still holds (0 without an open hold)."""
+    if line.hold_id is None or line.hold is None:
+        return 0
+    return ledger_selectors.open_hold_grams(line.hold)
+
+
 def line_hold_state(line: ApplicationLine) -> str:
-    """``none`` (nothing to hold), ``missing``, ``open``, ``posted``, ``voided`` or ``expired``."""
+    """``none`` (nothing to hold), ``missing``, ``partial`` (an open hold of less than the
+    deduction: the zone could cover only part of it), ``open``, ``posted``, ``voided`` or
+    ``expired``."""
     if line.deduction_grams == 0:
         return "none"
-    if line.hold_id is None:
+    if line.hold_id is None or line.hold is None:
         return "missing"
-    return ledger_selectors.hold_state(line.hold) if line.hold is not None else "missing"
+    state = ledger_selectors.hold_state(line.hold)
+    if state == "open" and line_held_grams(line) < line.deduction_grams:
+        return "partial"
+    return state
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A line of an open application whose deduction is not held in full (RES-2): what it needs,
+    what is held, what is short, and the sentence that says so."""
+
+    line_id: int
+    pollutant: str
+    requested_grams: int
+    held_grams: int
+    short_grams: int
+    text: str
+
+
+def line_shortfall(line: ApplicationLine) -> Shortfall | None:
+    """The line's shortfall, or ``None`` when nothing is to be held or it is held (or posted) in full."""
+    state = line_hold_state(line)
+    if state in ("none", "open", "posted"):
+        return None
+    held = line_held_grams(line) if state == "partial" else 0
+    short = line.deduction_grams - held
+    unit = line.pollutant.unit
+    text = gettext(
+        "{pollutant}：需预留削减替代量 {requested}，已预留 {held}，不足 {short}（依据 RES-2）"
+    ).format(
+        pollutant=line.pollutant.display_name,
+        requested=format_quantity(line.deduction_grams, unit, suffix=True),
+        held=format_quantity(held, unit, suffix=True),
+        short=format_quantity(short, unit, suffix=True),
+    )
+    return Shortfall(line.pk, line.pollutant.code, line.deduction_grams, held, short, text)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from totalquota.registry.attainment import latest_attainment as latest_attainmen
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
-from totalquota.reserve.decisions import Candidate, line_hold_state, recovery_candidate
+from totalquota.reserve.decisions import Candidate, line_held_grams, line_hold_state, recovery_candidate
 from totalquota.reserve.models import (
     OPEN_STATUSES,
     ApplicationDocument,
@@ -178,7 +178,8 @@ def _end_of(day: dt.date) -> dt.datetime:
 
 
 def shortfalls(zone: Any = None) -> dict[tuple[int, int], int]:
-    """Deductions of open applications that are not held (the zone could not cover them)."""
+    """Deductions of open applications that are not held (the zone could not cover them), the
+    unheld part of a line held in part included."""
     result: dict[tuple[int, int], int] = {}
     lines = ApplicationLine.objects.filter(
         application__status__in=OPEN_STATUSES, deduction_grams__gt=0
@@ -186,9 +187,11 @@ def shortfalls(zone: Any = None) -> dict[tuple[int, int], int]:
     if zone is not None:
         lines = lines.filter(application__zone=zone)
     for line in lines:
-        if line_hold_state(line) != "open":
+        state = line_hold_state(line)
+        if state != "open":
             key = (line.application.zone_id, line.pollutant_id)
-            result[key] = result.get(key, 0) + line.deduction_grams
+            held = line_held_grams(line) if state == "partial" else 0
+            result[key] = result.get(key, 0) + line.deduction_grams - held
     return result
 
 
@@ -355,12 +358,12 @@ def decision_preview(application: QuotaApplication) -> list[LinePreview]:
     for line in application.lines.select_related("pollutant", "hold"):
         view = ledger_selectors.zone_balance(application.zone, line.pollutant)
         state = line_hold_state(line)
-        held_here = line.deduction_grams if state == "open" else 0
+        held_here = line_held_grams(line) if state in ("open", "partial") else 0
         other = (
             view.held_out
             - held_here
             + short.get((application.zone_id, line.pollutant_id), 0)
-            - (line.deduction_grams if state == "missing" else 0)
+            - (line.deduction_grams - held_here if state in ("missing", "partial") else 0)
         )
         after = view.posted - line.deduction_grams
         level, reasons, _snap = _level(after, max(other, 0), 0, 0, today)

@@ -81,8 +81,9 @@ def _preparers(application: QuotaApplication) -> tuple[int | None, ...]:
 def submit(step: AppStep) -> None:
     """Each line is routed (filing or review), its deduction computed with the rules in force today
     and held in the zone's reserve; an application going to review must carry its basis and its
-    balance plan (RES-2). A line the zone cannot cover is submitted without a hold and
-    shown as short (the transition's reason), for the bureau to cover (zone transfer, upper level)."""
+    balance plan (RES-2). A line the zone cannot cover in full holds what the zone has (or nothing)
+    and is shown as short (the transition's reason, and the application's ``shortfalls``), for the
+    bureau to cover (zone transfer, upper level, then a rehold)."""
     application, actor = step.obj, step.principal
     today = timezone.localdate()
     # Every rule is looked up before anything is held or written: a line without a rule refuses
@@ -118,7 +119,7 @@ def submit(step: AppStep) -> None:
         )
         problem = hold_line(actor, line, today)
         if problem:
-            shortfalls.append(f"{line.pollutant.display_name}：{problem}")
+            shortfalls.append(problem)
         line.save()
         routes.append(decision.route)
     application.route = Route.REVIEW if Route.REVIEW in routes else Route.FILING
@@ -221,13 +222,16 @@ def rehold(step: AppStep) -> None:
         state = line_hold_state(line)
         chosen = plans.get(line.pk)
         if chosen is not None:
-            if state == "open":
+            if state in ("open", "partial"):
                 void_hold(actor, line, "审核人员调整平衡方案")
+        elif state == "partial":
+            # Held in part: released and held again, in full if the zone now covers it.
+            void_hold(actor, line, "重新预留削减替代量")
         elif state not in ("missing", "voided", "expired"):
             continue
         problem = hold_line(actor, line, today, lots=chosen)
         if problem:
-            problems.append(f"{line.pollutant.display_name}：{problem}")
+            problems.append(problem if chosen is None else f"{line.pollutant.display_name}：{problem}")
         line.save()
     step.result = problems
     step.audit = {"short": problems}

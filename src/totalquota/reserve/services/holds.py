@@ -16,7 +16,7 @@ from totalquota.ledger import services as ledger
 from totalquota.ledger.models import Account, AccountKind, Posting
 from totalquota.lib.errors import Forbidden, RuleViolation
 from totalquota.registry.models import Enterprise
-from totalquota.reserve.decisions import LINE_FIELDS
+from totalquota.reserve.decisions import LINE_FIELDS, line_shortfall
 from totalquota.reserve.models import ApplicationLine, QuotaApplication
 
 # The application fields its audit events show (with its lines).
@@ -81,34 +81,54 @@ def _allocation_account(actor: Principal, line: ApplicationLine, on: dt.date) ->
     return account
 
 
-def hold_line(actor: Principal, line: ApplicationLine, on: dt.date, lots: Plan | None = None) -> str:
-    """Hold the line's deduction in its zone's lots; returns '' or why it could not be held."""
-    if line.deduction_grams == 0:
-        return ""
-    account = _allocation_account(actor, line, on)
+def _draw_hold(
+    actor: Principal, line: ApplicationLine, account: Account, on: dt.date, grams: int, lots: Plan | None
+) -> Posting:
     attempt = ledger_selectors.transfers_for_object("reserve.applicationline", line.pk)
     # The line's N-th hold: counting is safe here because the caller holds the application row.
     number = len({t.posting_id for t in attempt if t.posting.operation == "hold"}) + 1
+    return ledger.draw(
+        actor=actor,
+        zone=line.application.zone,
+        pollutant=line.pollutant,
+        amount_grams=grams,
+        to_account=account,
+        effective_date=on,
+        reason=f"{line.application.code} 申请期间预留削减替代量",
+        clause_id="RES-2",
+        obj=line,
+        idempotency_key=f"reserve-line-{line.pk}-hold-{number}",
+        lots=lots,
+        pending=True,
+    )
+
+
+def hold_line(actor: Principal, line: ApplicationLine, on: dt.date, lots: Plan | None = None) -> str:
+    """Hold the line's deduction in its zone's lots; returns '' or why it is not held in full.
+
+    Where the zone cannot cover the whole deduction (and no lots were named), what the zone has is
+    held, so that it stays reserved for this line while the bureau covers the rest (RES-2); the
+    line is then ``partial`` and its approval is refused until a rehold covers it in full. The
+    caller holds the zone row (lock order step 2), so the zone's availability read here cannot
+    change before the hold is written."""
+    if line.deduction_grams == 0:
+        return ""
+    account = _allocation_account(actor, line, on)
     try:
-        hold = ledger.draw(
-            actor=actor,
-            zone=line.application.zone,
-            pollutant=line.pollutant,
-            amount_grams=line.deduction_grams,
-            to_account=account,
-            effective_date=on,
-            reason=f"{line.application.code} 申请期间预留削减替代量",
-            clause_id="RES-2",
-            obj=line,
-            idempotency_key=f"reserve-line-{line.pk}-hold-{number}",
-            lots=lots,
-            pending=True,
-        )
+        line.hold = _draw_hold(actor, line, account, on, line.deduction_grams, lots)
+        return ""
     except RuleViolation as exc:
         line.hold = None
-        return exc.message
-    line.hold = hold
-    return ""
+        if lots is not None:
+            return exc.message
+    available = ledger_selectors.zone_balance(line.application.zone, line.pollutant).available
+    if 0 < available < line.deduction_grams:
+        try:
+            line.hold = _draw_hold(actor, line, account, on, available, None)
+        except RuleViolation:
+            line.hold = None  # the lots do not add up to the zone's figure: hold nothing, say short
+    found = line_shortfall(line)
+    return found.text if found is not None else ""
 
 
 def void_hold(actor: Principal, line: ApplicationLine, reason: str) -> None:
@@ -127,5 +147,5 @@ def release_holds(actor: Principal, application: QuotaApplication, reason: str) 
     lines = list(application.lines.select_related("hold"))
     lock_zone_rows(application, [line.pollutant_id for line in lines if line.hold_id])
     for line in lines:
-        if line.hold is not None and ledger_selectors.hold_state(line.hold) == "open":
+        if line.hold is not None and ledger_selectors.hold_state(line.hold) == "open":  # in full or in part
             void_hold(actor, line, reason)

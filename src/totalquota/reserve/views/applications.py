@@ -60,6 +60,7 @@ from totalquota.workflow.views import assignment_context
 LINE_STATUS_LABELS = {  # labels of decisions.line_hold_state
     "none": gettext_lazy("无需扣减"),
     "missing": gettext_lazy("未预留（储备不足）"),
+    "partial": gettext_lazy("部分预留（储备不足）"),
     "open": gettext_lazy("已预留"),
     "posted": gettext_lazy("已扣减"),
     "voided": gettext_lazy("已释放"),
