@@ -315,6 +315,13 @@ AUDIT_DIGEST = os.environ.get("AUDIT_DIGEST", "sha256")
 AUDIT_CHAIN_DELAY_MS = int(os.environ.get("AUDIT_CHAIN_DELAY_MS", "1000"))
 AUDIT_UNCHAINED_GRACE_SECONDS = int(os.environ.get("AUDIT_UNCHAINED_GRACE_SECONDS", "10"))
 
+# --- API idempotency keys (README, Idempotency-Key) ---------------------------------------------
+# A key a caller sent with a POST is kept this many days (at least 7), then removed by
+# ``manage.py api_prune_idempotency``. A key claimed by a request that never answered (its process
+# died) may be claimed again after ``IDEMPOTENCY_STALE_SECONDS``, well past the server's timeout.
+IDEMPOTENCY_RETENTION_DAYS = max(7, int(os.environ.get("IDEMPOTENCY_RETENTION_DAYS", "7")))
+IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("IDEMPOTENCY_STALE_SECONDS", "600"))
+
 # --- background work ----------------------------------------------------------------------------
 # --- e-mail: notifications (站内信) are also mailed when a mail server is configured ---------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

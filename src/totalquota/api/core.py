@@ -33,6 +33,7 @@ from ninja.security.apikey import APIKeyCookie
 
 from totalquota.accounts.permissions import Principal, principal_for_token, principal_for_user, require
 from totalquota.accounts.services import token_authenticate
+from totalquota.api import idempotency
 from totalquota.api.throttling import CallerRateThrottle
 from totalquota.common.middleware import MULTIPART_ONLY, is_multipart
 from totalquota.common.problems import CODE_TITLES, TITLES, problem
@@ -59,7 +60,9 @@ class _Admission:
     """What both ways in check once the caller is known: with ``action``, the principal must also
     be allowed that action (403 otherwise), checked before the request body is read, so a caller
     without the right learns nothing from validation errors; with ``upload``, the body must then be
-    declared as ``multipart/form-data`` (415 otherwise)."""
+    declared as ``multipart/form-data`` (415 otherwise). Last, a POST's ``Idempotency-Key`` is
+    claimed for the caller (see :mod:`totalquota.api.idempotency`): a request answered from its key
+    runs no handler."""
 
     def __init__(self, action: str | None = None, *, upload: bool = False) -> None:
         super().__init__()
@@ -72,6 +75,7 @@ class _Admission:
         if self.upload:
             require_multipart(request)
         request.principal = principal  # type: ignore[attr-defined]
+        idempotency.claim(request, principal)
         return principal
 
 
@@ -138,12 +142,28 @@ api = NinjaAPI(
         "园区排污总量管理平台的数据接口：功能区、污染物、排污单位，以及减排库、储备库、总量库。"
         "人员使用登录会话调用（写操作需 CSRF 令牌）；项目审批、排污许可、执法等系统使用管理员签发的"
         "Bearer 令牌调用。所有错误以 application/problem+json 返回，含中文说明，规则拒绝时附条款编号（clause）。"
+        "新建或决定类的 POST 请求可带 Idempotency-Key 请求头（1–255 个可见 ASCII 字符，建议使用 UUID）："
+        "同一调用方、同一接口、同一幂等键且请求体相同时，返回第一次的响应（含拒绝），并带 "
+        "Idempotent-Replayed: true；请求体不同时返回 409；第一次请求仍在处理时返回 409。5xx 响应不保留，可用同一幂等键重试。"
+        "幂等键至少保留 7 天。"
+        " POST requests that create or decide accept an Idempotency-Key header (1–255 visible ASCII "
+        "characters; a UUID is recommended): the same caller, route and key with the same body get the first "
+        "response again (refusals included) with Idempotent-Replayed: true; a different body gets 409, and so "
+        "does a retry while the first request is still running. 5xx answers are not kept: retry with the same "
+        "key. Keys are kept at least 7 days."
     ),
     auth=[BearerTokenAuth(), SessionPrincipalAuth()],
     throttle=[CallerRateThrottle()],
     urls_namespace="api",
     docs_url="/docs",
 )
+# Every operation stores its answer under the Idempotency-Key its request claimed (if any).
+api.add_decorator(idempotency.kept, mode="view")
+
+
+@api.exception_handler(idempotency.Answered)
+def _answered(request, exc: idempotency.Answered):
+    return exc.response
 
 
 @api.exception_handler(DomainError)
