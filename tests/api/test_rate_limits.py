@@ -75,3 +75,26 @@ def test_threads_calling_at_once_get_exactly_the_budget(world, settings):
     statuses = [s for batch in run_at_once(calls, 8) for s in batch]
     cache.clear()
     assert statuses.count(200) == 20 and statuses.count(429) == 20, statuses
+
+
+@pytest.mark.django_db
+def test_a_request_refused_for_its_rate_leaves_its_idempotency_key_free(world, limited, settings):
+    client = Client()
+    client.force_login(world.company_user)
+    for _ in range(3):
+        client.get("/api/v1/zones")
+    body = {
+        "enterprise_id": world.company.pk,
+        "project_name": "扩建项目",
+        "location": "星湖街 1 号",
+        "eia_reference": "苏园环建〔2026〕5号",
+        "lines": [{"pollutant": "VOCS", "project_env": "0.8", "plant_env": "1.5", "new_discharge": "0.7"}],
+    }
+    key = {"HTTP_IDEMPOTENCY_KEY": "retry-after-429"}
+    first = client.post("/api/v1/reserve/applications", body, content_type="application/json", **key)
+    assert first.status_code == 429
+    settings.API_RATE_LIMIT = ""
+    retried = client.post("/api/v1/reserve/applications", body, content_type="application/json", **key)
+    assert retried.status_code == 201, retried.content
+    assert "Idempotent-Replayed" not in retried
+    assert QuotaApplication.objects.count() == 1
