@@ -229,7 +229,16 @@ API_ROUTES = {
         ALL, params=lambda w: {"application_id": o(w).approved.pk}
     ),
     ("get", "/api/v1/reserve/warnings"): ApiRoute(allow(*R, overrides={R.ENTERPRISE: 403})),
-    ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN)),
+    ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN, R.REVIEWER)),
+    ("get", "/api/v1/reserve/intake-runs/{run_id}"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"run_id": o(w).run.pk}
+    ),
+    # No item in the walk's run: the admin reaches the lookup (404), everyone else is refused first.
+    ("post", "/api/v1/reserve/intake-items/{item_id}/exclude"): ApiRoute(
+        allow(R.ADMIN, overrides={R.ADMIN: 404}),
+        params=lambda w: {"item_id": 999_999},
+        body=lambda w: {"reason": "x"},
+    ),
     ("post", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
     # The walk goes in role order: the reviewer confirms the run, then the administrator (its
     # preparer) finds it confirmed; the preparer's own refusal is tested in tests/reserve/test_four_eyes.py.

@@ -30,6 +30,7 @@ from totalquota.reserve.models import (
     ApplicationDocument,
     ApplicationLine,
     ApplicationStatus,
+    IntakeItem,
     IntakeRun,
     QuotaApplication,
     RecoveryCase,
@@ -380,11 +381,78 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
 @router.get(
     "/reserve/intake-runs",
     response=list[IntakeRunOut],
-    summary="季度入库批次",
-    auth=allowed("reserve.intake"),
+    summary="季度入库批次 / Quarterly intake runs",
+    auth=allowed("reserve.intake_view"),
 )
 def intake_runs(request: ApiRequest):
     return IntakeRun.objects.order_by("-pk")[:200]
+
+
+class IntakeItemOut(ZonePollutantOut):
+    """One line of an intake run (入库明细 / intake item): what enters the zone's reserve and what
+    is excluded, with its RES-1 reasons."""
+
+    id: int
+    run_id: int
+    zone: str
+    pollutant: str
+    unit: str
+    line_id: int
+    project: str = Field(description="减排项目名称 / reduction project name")
+    reduction_grams: int = Field(description="核定减排量（克）/ approved reduction, grams")
+    excluded_grams: int = Field(description="不予入库量（克）/ excluded, grams")
+    intake_grams: int = Field(description="入库量（克）/ entering the reserve, grams")
+    intake: str = Field(description="入库量，按该污染物单位 / intake in the pollutant's unit")
+    reasons: list[dict[str, Any]] = Field(
+        description="不予入库情形（code、label、grams、references）/ RES-1 exclusion reasons"
+    )
+    other_reason: str = Field(description="剔除原因（情形四）/ reason given for an exclusion (RES-1 (4))")
+    excluded_by_id: int | None
+    posting_id: int | None = Field(description="确认后的记账 / the ledger posting once confirmed")
+
+    resolve_project = path("line.project.name")
+
+    @staticmethod
+    def resolve_intake(item: IntakeItem) -> str:
+        return format_quantity(item.intake_grams, item.pollutant.unit)
+
+
+class IntakeRunDetailOut(IntakeRunOut):
+    period_start: dt.date
+    period_end: dt.date
+    lines: list[IntakeItemOut] = Field(description="入库明细 / the run's items")
+
+    @staticmethod
+    def resolve_lines(run: IntakeRun) -> QuerySet[IntakeItem]:
+        return selectors.intake_items(run)
+
+
+@router.get(
+    "/reserve/intake-runs/{int:run_id}",
+    response=IntakeRunDetailOut,
+    summary="入库批次详情及明细 / An intake run with its items",
+    auth=allowed("reserve.intake_view"),
+)
+def get_intake_run(request: ApiRequest, run_id: int):
+    return load_run(request, run_id, "reserve.intake_view")
+
+
+class ExcludeIn(Schema):
+    reason: str = Field(
+        max_length=300, description="不符合入库条件的原因（RES-1 (4)）/ why the line is not eligible"
+    )
+
+
+@router.post(
+    "/reserve/intake-items/{int:item_id}/exclude",
+    response=IntakeItemOut,
+    summary="剔除入库明细（RES-1 (4)；剔除人不能确认该批次）/ Exclude an item (its excluder cannot confirm the run)",
+    auth=allowed("reserve.intake"),
+)
+def exclude_intake_item(request: ApiRequest, item_id: int, payload: ExcludeIn):
+    item = access(request.auth, IntakeItem.objects.select_related("run"), item_id, "reserve.intake")
+    item = services.intake_exclude(actor=request.auth, item=item, reason=payload.reason)
+    return selectors.intake_items(item.run).get(pk=item.pk)
 
 
 class IntakeIn(Schema):
