@@ -248,6 +248,16 @@ API_ROUTES = {
     ("post", "/api/v1/reserve/intake-runs/{run_id}/cancel"): ApiRoute(
         allow(R.ADMIN), params=lambda w: {"run_id": o(w).run.pk}, body=lambda w: {}
     ),
+    ("get", "/api/v1/reserve/upper-requests"): ApiRoute(ALL),
+    ("post", "/api/v1/reserve/upper-requests"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("post", "/api/v1/reserve/upper-requests/{request_id}/grant"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/upper-requests/{request_id}/refuse"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
+    ),
+    ("get", "/api/v1/reserve/upper-deductions"): ApiRoute(ALL),
+    ("post", "/api/v1/reserve/upper-deductions"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
     ("post", "/api/v1/reserve/recoveries"): ApiRoute(allow(R.ADMIN, R.REVIEWER), body=lambda w: {}),
     ("get", "/api/v1/reserve/recoveries/{case_id}"): ApiRoute(
         allow(*R), params=lambda w: {"case_id": o(w).recovery.pk}
