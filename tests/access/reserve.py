@@ -258,6 +258,15 @@ API_ROUTES = {
     ),
     ("get", "/api/v1/reserve/upper-deductions"): ApiRoute(ALL),
     ("post", "/api/v1/reserve/upper-deductions"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("post", "/api/v1/reserve/applications/{application_id}/operating"): ApiRoute(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER, R.ADMIN),
+        params=lambda w: {"application_id": o(w).approved.pk},
+        body=lambda w: {},
+    ),
+    ("get", "/api/v1/reserve/recovery-candidates"): ApiRoute(allow(R.ADMIN, R.REVIEWER)),
+    ("get", "/api/v1/reserve/recoveries"): ApiRoute(ALL),
+    ("get", "/api/v1/reserve/attainment"): ApiRoute(ALL),
+    ("post", "/api/v1/reserve/attainment"): ApiRoute(allow(R.ADMIN, R.REVIEWER), body=lambda w: {}),
     ("post", "/api/v1/reserve/recoveries"): ApiRoute(allow(R.ADMIN, R.REVIEWER), body=lambda w: {}),
     ("get", "/api/v1/reserve/recoveries/{case_id}"): ApiRoute(
         allow(*R), params=lambda w: {"case_id": o(w).recovery.pk}

@@ -124,6 +124,7 @@ class ApplicationOut(Schema):
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
     decision_reason: str
+    operation_started_on: dt.date | None = Field(description="正式投运日期 / formal operation date")
     lines: list[ApplicationLineOut]
 
     resolve_enterprise_name = path("enterprise.name")
@@ -287,6 +288,26 @@ action_routes(
     only=("submit", "withdraw", "propose", "approve", "reject"),
     name="{action}_application",
 )
+
+
+class OperatingIn(Schema):
+    started_on: dt.date = Field(
+        description="正式投运日期（批准之后、今天之前；起算 RES-4 情形二的一年）/ formal operation date"
+    )
+
+
+@router.post(
+    "/reserve/applications/{int:application_id}/operating",
+    response=ApplicationOut,
+    summary="登记正式投运日期（RES-4）/ Record the project's formal operation date",
+    auth=allowed("reserve.mark_operating"),
+)
+def mark_operating(request: ApiRequest, application_id: int, payload: OperatingIn):
+    application = load_application(request, application_id, "reserve.mark_operating")
+    services.application_mark_operating(
+        actor=request.auth, application=application, started_on=payload.started_on
+    )
+    return _out(application)
 
 
 # --- documents (RES-2): the basis and the balance plan a review reads ----------------------------
@@ -542,6 +563,20 @@ def propose_recovery(request: ApiRequest, payload: RecoveryIn):
         actor=request.auth, line=line, kind=payload.kind, reason=payload.reason, surplus_grams=surplus
     )
     return Status(201, case)
+
+
+# Listed here, beside the proposal: one path is served by one router.
+@router.get(
+    "/reserve/recoveries",
+    response=list[RecoveryOut],
+    summary="指标收回事项（按权限范围）/ Recovery cases in scope",
+)
+@paginate(Pages, page_size=50)
+def list_recoveries(
+    request: ApiRequest, status: str = "", application_id: int | None = None
+) -> QuerySet[RecoveryCase]:
+    qs = restrict(request.auth, RecoveryCase.objects.select_related("line"), "reserve.view")
+    return filtered(qs, status=status, line__application_id=application_id).order_by("pk")
 
 
 @router.get("/reserve/recoveries/{int:case_id}", response=RecoveryOut, summary="指标收回事项")

@@ -7,6 +7,7 @@ from totalquota.api import (
     emissions_review,
     enforcement,
     notifications,
+    reserve_data,
     reserve_upper,
     supervision,
 )
@@ -23,6 +24,8 @@ api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
 # The upper-level reserve (RES-2).
 api.add_router("/", reserve_upper.router)
+# RES-4 candidates and cases, ambient attainment.
+api.add_router("/", reserve_data.router)
 api.add_router("/", jobs_router)
 # 总量库: the management list, self-reports, review and consistency, determinations.
 for module in (emissions_listing, emissions_reports, emissions_review, emissions_determinations):
