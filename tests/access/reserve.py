@@ -228,6 +228,9 @@ API_ROUTES = {
     ("get", "/api/v1/reserve/applications/{application_id}/annex.pdf"): ApiRoute(
         ALL, params=lambda w: {"application_id": o(w).approved.pk}
     ),
+    ("get", "/api/v1/reserve/applications/{application_id}/annex.xlsx"): ApiRoute(
+        ALL, params=lambda w: {"application_id": o(w).approved.pk}
+    ),
     ("get", "/api/v1/reserve/warnings"): ApiRoute(allow(*R, overrides={R.ENTERPRISE: 403})),
     ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN, R.REVIEWER)),
     ("get", "/api/v1/reserve/intake-runs/{run_id}"): ApiRoute(

@@ -370,10 +370,8 @@ def delete_document(request: ApiRequest, application_id: int, document_id: int):
     return Status(204, None)
 
 
-@router.get(
-    "/reserve/applications/{int:application_id}/annex.pdf", summary="信息表（附件1）PDF", response={200: None}
-)
-def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
+def _annex(request: ApiRequest, application_id: int, fmt: str) -> HttpResponse:
+    """The stored ANNEX-1 of an approved application in ``fmt`` (the file the page sends)."""
     app = access(
         request.auth, QuotaApplication.objects.select_related("enterprise"), application_id, "reserve.view"
     )
@@ -382,7 +380,23 @@ def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
     document = annex_services.annex_document(application=app)
     if document is None:
         raise Conflict(gettext("该申请的信息表（附件1）已撤销"), clause="ANNEX-1")
-    return send_file(document, "pdf", f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
+    return send_file(document, fmt, f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/annex.pdf", summary="信息表（附件1）PDF", response={200: None}
+)
+def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
+    return _annex(request, application_id, "pdf")
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/annex.xlsx",
+    summary="信息表（附件1）XLSX / ANNEX-1 as a workbook",
+    response={200: None},
+)
+def annex_xlsx(request: ApiRequest, application_id: int) -> HttpResponse:
+    return _annex(request, application_id, "xlsx")
 
 
 @router.get("/reserve/warnings", response=list[WarningOut], summary="储备收支预警（RES-3）")
