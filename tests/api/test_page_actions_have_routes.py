@@ -133,6 +133,7 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "registry:enterprise_create": [("post", "/api/v1/enterprises")],
     "registry:enterprise_edit": [("patch", "/api/v1/enterprises/{enterprise_id}")],
     "registry:enterprise_import": [("post", "/api/v1/enterprises/import")],
+    "registry:rule_create": [("post", "/api/v1/rules")],
     "notifications:open": [("post", "/api/v1/notifications/{notification_id}/read")],
     "notifications:read_all": [("post", "/api/v1/notifications/read-all")],
 }
@@ -162,7 +163,6 @@ NOT_YET: dict[str, str] = {
     "reserve:line_plan": "choosing the lots a line is held from (reserve.plan)",
     "ledger:zone_transfer": "a bureau zone transfer (ledger.zone_transfer)",
     "ledger:posting_reverse": "a correcting reversal (ledger.correct)",
-    "registry:rule_create": "rule parameters (admin)",
     "registry:calendar_create": "working-day calendar (admin)",
     "registry:calendar_delete": "working-day calendar (admin)",
     "registry:permit_limit_create": "permit limits (admin)",

@@ -7,6 +7,7 @@ from totalquota.api import (
     emissions_review,
     enforcement,
     notifications,
+    registry_rules,
     reserve_data,
     reserve_upper,
     supervision,
@@ -19,6 +20,7 @@ from totalquota.api.registry import router as registry_router
 from totalquota.api.reserve import router as reserve_router
 
 api.add_router("/", registry_router)
+api.add_router("/", registry_rules.router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
