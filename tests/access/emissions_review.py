@@ -108,4 +108,5 @@ API_ROUTES = {
     ("post", "/api/v1/emissions/source-imports"): ApiRoute(allow(R.REVIEWER, R.ADMIN)),
     ("get", "/api/v1/emissions/source-figures"): ApiRoute(ALL),
     ("post", "/api/v1/emissions/verified-emissions"): ApiRoute(allow(R.REVIEWER)),
+    ("get", "/api/v1/emissions/verified-emissions"): ApiRoute(allow(*R)),
 }

@@ -64,6 +64,8 @@ READ_ALL = allow(*R)
 API_ROUTES = {
     ("get", "/api/v1/zones"): ApiRoute(READ_ALL),
     ("get", "/api/v1/pollutants"): ApiRoute(READ_ALL),
+    ("get", "/api/v1/rules"): ApiRoute(allow(R.ADMIN, R.REVIEWER, R.LEADER, R.ZONE_OFFICER, R.THIRD_PARTY)),
+    ("post", "/api/v1/rules"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
     ("get", "/api/v1/enterprises"): ApiRoute(READ_ALL),
     ("get", "/api/v1/enterprises/{enterprise_id}"): ApiRoute(
         allow(*R, overrides={R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}),

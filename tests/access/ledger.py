@@ -98,5 +98,8 @@ API_ROUTES = {
     ("get", "/api/v1/ledger/accounts/{account_id}"): ApiRoute(
         allow(*R, overrides=NARROW_404), params=lambda w: {"account_id": objects(w).lot_b.pk}
     ),
+    ("get", "/api/v1/ledger/accounts/{account_id}/uses"): ApiRoute(
+        allow(*R, overrides=NARROW_404), params=lambda w: {"account_id": objects(w).lot_b.pk}
+    ),
     ("get", "/api/v1/ledger/transfers"): ApiRoute(allow(*R)),
 }

@@ -228,8 +228,20 @@ API_ROUTES = {
     ("get", "/api/v1/reserve/applications/{application_id}/annex.pdf"): ApiRoute(
         ALL, params=lambda w: {"application_id": o(w).approved.pk}
     ),
+    ("get", "/api/v1/reserve/applications/{application_id}/annex.xlsx"): ApiRoute(
+        ALL, params=lambda w: {"application_id": o(w).approved.pk}
+    ),
     ("get", "/api/v1/reserve/warnings"): ApiRoute(allow(*R, overrides={R.ENTERPRISE: 403})),
-    ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN)),
+    ("get", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN, R.REVIEWER)),
+    ("get", "/api/v1/reserve/intake-runs/{run_id}"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"run_id": o(w).run.pk}
+    ),
+    # No item in the walk's run: the admin reaches the lookup (404), everyone else is refused first.
+    ("post", "/api/v1/reserve/intake-items/{item_id}/exclude"): ApiRoute(
+        allow(R.ADMIN, overrides={R.ADMIN: 404}),
+        params=lambda w: {"item_id": 999_999},
+        body=lambda w: {"reason": "x"},
+    ),
     ("post", "/api/v1/reserve/intake-runs"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
     # The walk goes in role order: the reviewer confirms the run, then the administrator (its
     # preparer) finds it confirmed; the preparer's own refusal is tested in tests/reserve/test_four_eyes.py.
@@ -239,6 +251,25 @@ API_ROUTES = {
     ("post", "/api/v1/reserve/intake-runs/{run_id}/cancel"): ApiRoute(
         allow(R.ADMIN), params=lambda w: {"run_id": o(w).run.pk}, body=lambda w: {}
     ),
+    ("get", "/api/v1/reserve/upper-requests"): ApiRoute(ALL),
+    ("post", "/api/v1/reserve/upper-requests"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("post", "/api/v1/reserve/upper-requests/{request_id}/grant"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/upper-requests/{request_id}/refuse"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
+    ),
+    ("get", "/api/v1/reserve/upper-deductions"): ApiRoute(ALL),
+    ("post", "/api/v1/reserve/upper-deductions"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("post", "/api/v1/reserve/applications/{application_id}/operating"): ApiRoute(
+        allow(R.ENTERPRISE, R.ZONE_OFFICER, R.ADMIN),
+        params=lambda w: {"application_id": o(w).approved.pk},
+        body=lambda w: {},
+    ),
+    ("get", "/api/v1/reserve/recovery-candidates"): ApiRoute(allow(R.ADMIN, R.REVIEWER)),
+    ("get", "/api/v1/reserve/recoveries"): ApiRoute(ALL),
+    ("get", "/api/v1/reserve/attainment"): ApiRoute(ALL),
+    ("post", "/api/v1/reserve/attainment"): ApiRoute(allow(R.ADMIN, R.REVIEWER), body=lambda w: {}),
     ("post", "/api/v1/reserve/recoveries"): ApiRoute(allow(R.ADMIN, R.REVIEWER), body=lambda w: {}),
     ("get", "/api/v1/reserve/recoveries/{case_id}"): ApiRoute(
         allow(*R), params=lambda w: {"case_id": o(w).recovery.pk}

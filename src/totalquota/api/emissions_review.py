@@ -25,6 +25,7 @@ from totalquota.emissions.models import (
     SourceFigure,
     SourceImport,
     TechnicalOpinion,
+    VerifiedEmission,
 )
 from totalquota.emissions.services import review as services
 from totalquota.emissions.services import verified_emission_record
@@ -370,6 +371,19 @@ class VerifiedOut(Schema):
     evidence_size_bytes: int | None
 
     resolve_pollutant = path("pollutant.code")
+
+
+@router.get(
+    "/emissions/verified-emissions",
+    response=list[VerifiedOut],
+    summary="核实排放量（按权限范围）/ Verified emissions in scope",
+)
+@paginate(Pages, page_size=100)
+def list_verified(
+    request: ApiRequest, year: int | None = None, enterprise_id: int | None = None
+) -> QuerySet[VerifiedEmission]:
+    qs = restrict(request.auth, VerifiedEmission.objects.select_related("pollutant"), "reserve.view")
+    return filtered(qs, year=year, enterprise_id=enterprise_id).order_by("pk")
 
 
 @router.post(

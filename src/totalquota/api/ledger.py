@@ -1,9 +1,11 @@
 """Ledger routes: reserve balances (now or as of a date), accounts with provenance, transfers."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -14,6 +16,7 @@ from totalquota.api.fields import AsOfDay, SinceDay, UntilDay
 from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger.models import Account, Transfer
+from totalquota.lib import dates
 from totalquota.lib.errors import Forbidden
 from totalquota.lib.units import format_quantity
 from totalquota.registry.models import Pollutant, Zone
@@ -150,13 +153,33 @@ class TransferOut(AllocationRefs):
 @router.get(
     "/ledger/balances", response=list[ZoneBalanceOut], summary="功能区 × 污染物储备余额（可按历史日期）"
 )
-def balances(request: ApiRequest, as_of: AsOfDay | None = None, zone: str = "", pollutant: str = ""):
+def balances(
+    request: ApiRequest,
+    as_of: AsOfDay | None = None,
+    zone: str = "",
+    pollutant: str = "",
+    as_known_at: Annotated[
+        dt.datetime | None,
+        Field(
+            description=(
+                "账本在该时刻的记载（不计此后补记的更正等）；不填 as_of 时为今天的余额。"
+                "无时区时按北京时间 / the ledger as it stood at this moment (later back-dated "
+                "postings left out); with as_of omitted, today's balance"
+            )
+        ),
+    ] = None,
+):
     principal = require(request.auth, "ledger.view")
     if principal.enterprise_id is not None:
         raise Forbidden(gettext("排污单位只能查看本单位的指标账户"))
+    if as_known_at is not None:
+        if timezone.is_naive(as_known_at):
+            as_known_at = timezone.make_aware(as_known_at)
+        dates.QUERY_DAY.check(timezone.localdate(as_known_at), label="记载时刻", field="as_known_at")
+        as_of = as_of or timezone.localdate()
     zones = filtered(in_zones(principal, Zone.objects.filter(is_active=True)), code=zone)
     pollutants = filtered(Pollutant.objects.all(), code=pollutant)
-    return selectors.balance_matrix(zones, pollutants, as_of=as_of).cells()
+    return selectors.balance_matrix(zones, pollutants, as_of=as_of, known_at=as_known_at).cells()
 
 
 @router.get("/ledger/accounts", response=list[AccountOut], summary="储备批次与指标账户")
@@ -177,6 +200,36 @@ def account(request: ApiRequest, account_id: int):
         account_id,
         "ledger.view",
     )
+
+
+class UseOut(Schema):
+    """Where grams of a lot's source are now (去向 / forward trace): an allocation, the upper level,
+    or still a lot."""
+
+    account_id: int
+    code: str
+    kind: str = Field(description="allocation（分配）| upper_level（上级）| lot（储备批次）")
+    zone: str
+    holder_enterprise_id: int | None
+    grams: int = Field(description="该来源在此账户中的克数 / grams of this source held there")
+
+    resolve_account_id = path("account.pk")
+    resolve_code = path("account.code")
+    resolve_kind = path("account.kind")
+    resolve_zone = path("account.zone.code")
+    resolve_holder_enterprise_id = path("account.holder_enterprise_id")
+
+
+@router.get(
+    "/ledger/accounts/{int:account_id}/uses",
+    response=list[UseOut],
+    summary="储备批次来源的去向（减排量、上级下达、期初流向了哪些分配）/ Forward trace of a lot's source",
+)
+def account_uses(request: ApiRequest, account_id: int):
+    found = access(
+        request.auth, selectors.accounts_in_scope(Account.objects.all()), account_id, "ledger.view"
+    )
+    return selectors.lot_uses(found)
 
 
 @router.get("/ledger/transfers", response=list[TransferOut], summary="划转流水")

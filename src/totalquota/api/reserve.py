@@ -30,6 +30,7 @@ from totalquota.reserve.models import (
     ApplicationDocument,
     ApplicationLine,
     ApplicationStatus,
+    IntakeItem,
     IntakeRun,
     QuotaApplication,
     RecoveryCase,
@@ -136,6 +137,7 @@ class ApplicationOut(Schema):
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
     decision_reason: str
+    operation_started_on: dt.date | None = Field(description="正式投运日期 / formal operation date")
     lines: list[ApplicationLineOut]
     shortfalls: list[ShortfallOut] = Field(
         description="办理中的申请里未能足额预留削减替代量的行（RES-2）；足额预留时为空"
@@ -311,6 +313,26 @@ action_routes(
 )
 
 
+class OperatingIn(Schema):
+    started_on: dt.date = Field(
+        description="正式投运日期（批准之后、今天之前；起算 RES-4 情形二的一年）/ formal operation date"
+    )
+
+
+@router.post(
+    "/reserve/applications/{int:application_id}/operating",
+    response=ApplicationOut,
+    summary="登记正式投运日期（RES-4）/ Record the project's formal operation date",
+    auth=allowed("reserve.mark_operating"),
+)
+def mark_operating(request: ApiRequest, application_id: int, payload: OperatingIn):
+    application = load_application(request, application_id, "reserve.mark_operating")
+    services.application_mark_operating(
+        actor=request.auth, application=application, started_on=payload.started_on
+    )
+    return _out(application)
+
+
 # --- documents (RES-2): the basis and the balance plan a review reads ----------------------------
 def _documents(request: ApiRequest, application_id: int, permission: str) -> QuerySet[ApplicationDocument]:
     """The documents of an application the person may see (404 for an application outside scope)."""
@@ -371,10 +393,8 @@ def delete_document(request: ApiRequest, application_id: int, document_id: int):
     return Status(204, None)
 
 
-@router.get(
-    "/reserve/applications/{int:application_id}/annex.pdf", summary="信息表（附件1）PDF", response={200: None}
-)
-def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
+def _annex(request: ApiRequest, application_id: int, fmt: str) -> HttpResponse:
+    """The stored ANNEX-1 of an approved application in ``fmt`` (the file the page sends)."""
     app = access(
         request.auth, QuotaApplication.objects.select_related("enterprise"), application_id, "reserve.view"
     )
@@ -383,7 +403,23 @@ def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
     document = annex_services.annex_document(application=app)
     if document is None:
         raise Conflict(gettext("该申请的信息表（附件1）已撤销"), clause="ANNEX-1")
-    return send_file(document, "pdf", f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
+    return send_file(document, fmt, f"{app.code}-附件1-第{document.version}版", request)  # type: ignore[return-value]
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/annex.pdf", summary="信息表（附件1）PDF", response={200: None}
+)
+def annex_pdf(request: ApiRequest, application_id: int) -> HttpResponse:
+    return _annex(request, application_id, "pdf")
+
+
+@router.get(
+    "/reserve/applications/{int:application_id}/annex.xlsx",
+    summary="信息表（附件1）XLSX / ANNEX-1 as a workbook",
+    response={200: None},
+)
+def annex_xlsx(request: ApiRequest, application_id: int) -> HttpResponse:
+    return _annex(request, application_id, "xlsx")
 
 
 @router.get("/reserve/warnings", response=list[WarningOut], summary="储备收支预警（RES-3）")
@@ -403,11 +439,78 @@ def warnings(request: ApiRequest, start: dt.date | None = None, end: dt.date | N
 @router.get(
     "/reserve/intake-runs",
     response=list[IntakeRunOut],
-    summary="季度入库批次",
-    auth=allowed("reserve.intake"),
+    summary="季度入库批次 / Quarterly intake runs",
+    auth=allowed("reserve.intake_view"),
 )
 def intake_runs(request: ApiRequest):
     return IntakeRun.objects.order_by("-pk")[:200]
+
+
+class IntakeItemOut(ZonePollutantOut):
+    """One line of an intake run (入库明细 / intake item): what enters the zone's reserve and what
+    is excluded, with its RES-1 reasons."""
+
+    id: int
+    run_id: int
+    zone: str
+    pollutant: str
+    unit: str
+    line_id: int
+    project: str = Field(description="减排项目名称 / reduction project name")
+    reduction_grams: int = Field(description="核定减排量（克）/ approved reduction, grams")
+    excluded_grams: int = Field(description="不予入库量（克）/ excluded, grams")
+    intake_grams: int = Field(description="入库量（克）/ entering the reserve, grams")
+    intake: str = Field(description="入库量，按该污染物单位 / intake in the pollutant's unit")
+    reasons: list[dict[str, Any]] = Field(
+        description="不予入库情形（code、label、grams、references）/ RES-1 exclusion reasons"
+    )
+    other_reason: str = Field(description="剔除原因（情形四）/ reason given for an exclusion (RES-1 (4))")
+    excluded_by_id: int | None
+    posting_id: int | None = Field(description="确认后的记账 / the ledger posting once confirmed")
+
+    resolve_project = path("line.project.name")
+
+    @staticmethod
+    def resolve_intake(item: IntakeItem) -> str:
+        return format_quantity(item.intake_grams, item.pollutant.unit)
+
+
+class IntakeRunDetailOut(IntakeRunOut):
+    period_start: dt.date
+    period_end: dt.date
+    lines: list[IntakeItemOut] = Field(description="入库明细 / the run's items")
+
+    @staticmethod
+    def resolve_lines(run: IntakeRun) -> QuerySet[IntakeItem]:
+        return selectors.intake_items(run)
+
+
+@router.get(
+    "/reserve/intake-runs/{int:run_id}",
+    response=IntakeRunDetailOut,
+    summary="入库批次详情及明细 / An intake run with its items",
+    auth=allowed("reserve.intake_view"),
+)
+def get_intake_run(request: ApiRequest, run_id: int):
+    return load_run(request, run_id, "reserve.intake_view")
+
+
+class ExcludeIn(Schema):
+    reason: str = Field(
+        max_length=300, description="不符合入库条件的原因（RES-1 (4)）/ why the line is not eligible"
+    )
+
+
+@router.post(
+    "/reserve/intake-items/{int:item_id}/exclude",
+    response=IntakeItemOut,
+    summary="剔除入库明细（RES-1 (4)；剔除人不能确认该批次）/ Exclude an item (its excluder cannot confirm the run)",
+    auth=allowed("reserve.intake"),
+)
+def exclude_intake_item(request: ApiRequest, item_id: int, payload: ExcludeIn):
+    item = access(request.auth, IntakeItem.objects.select_related("run"), item_id, "reserve.intake")
+    item = services.intake_exclude(actor=request.auth, item=item, reason=payload.reason)
+    return selectors.intake_items(item.run).get(pk=item.pk)
 
 
 class IntakeIn(Schema):
@@ -497,6 +600,20 @@ def propose_recovery(request: ApiRequest, payload: RecoveryIn):
         actor=request.auth, line=line, kind=payload.kind, reason=payload.reason, surplus_grams=surplus
     )
     return Status(201, case)
+
+
+# Listed here, beside the proposal: one path is served by one router.
+@router.get(
+    "/reserve/recoveries",
+    response=list[RecoveryOut],
+    summary="指标收回事项（按权限范围）/ Recovery cases in scope",
+)
+@paginate(Pages, page_size=50)
+def list_recoveries(
+    request: ApiRequest, status: str = "", application_id: int | None = None
+) -> QuerySet[RecoveryCase]:
+    qs = restrict(request.auth, RecoveryCase.objects.select_related("line"), "reserve.view")
+    return filtered(qs, status=status, line__application_id=application_id).order_by("pk")
 
 
 @router.get("/reserve/recoveries/{int:case_id}", response=RecoveryOut, summary="指标收回事项")

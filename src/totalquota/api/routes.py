@@ -7,6 +7,9 @@ from totalquota.api import (
     emissions_review,
     enforcement,
     notifications,
+    registry_rules,
+    reserve_data,
+    reserve_upper,
     supervision,
 )
 from totalquota.api.core import api
@@ -18,9 +21,14 @@ from totalquota.api.reserve import router as reserve_router
 from totalquota.api.tokens import router as tokens_router
 
 api.add_router("/", registry_router)
+api.add_router("/", registry_rules.router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
+# The upper-level reserve (RES-2).
+api.add_router("/", reserve_upper.router)
+# RES-4 candidates and cases, ambient attainment.
+api.add_router("/", reserve_data.router)
 api.add_router("/", jobs_router)
 # 总量库: the management list, self-reports, review and consistency, determinations.
 for module in (emissions_listing, emissions_reports, emissions_review, emissions_determinations):

@@ -386,6 +386,17 @@ def forward_trace(source_type: str, source_ref: str) -> list[Use]:
     return sorted(uses, key=lambda u: (order.get(AccountKind(u.account.kind), 3), u.account.pk))
 
 
+TRACED_SOURCES = (SourceType.REDUCTION_LINE, SourceType.UPPER_GRANT, SourceType.OPENING)
+
+
+def lot_uses(account: Account) -> list[Use]:
+    """The forward trace an account's page shows: for a lot fed by a reduction, an upper-level
+    grant or an opening balance, where that source's grams are now; nothing for other accounts."""
+    if account.kind != AccountKind.LOT or account.source_type not in TRACED_SOURCES:
+        return []
+    return forward_trace(account.source_type, account.source_ref)
+
+
 def allocations_fed_by(source_type: str, source_ref: str) -> list[Use]:
     """Only the allocations of :func:`forward_trace` (what the reports call "used")."""
     return [u for u in forward_trace(source_type, source_ref) if u.account.kind == AccountKind.ALLOCATION]

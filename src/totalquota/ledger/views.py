@@ -190,13 +190,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     trace = (
         selectors.provenance(account) if account.kind in (AccountKind.LOT, AccountKind.ALLOCATION) else None
     )
-    uses = []
-    if account.kind == AccountKind.LOT and account.source_type in (
-        SourceType.REDUCTION_LINE,
-        SourceType.UPPER_GRANT,
-        SourceType.OPENING,
-    ):
-        uses = selectors.forward_trace(account.source_type, account.source_ref)
+    uses = selectors.lot_uses(account)
     return render(
         request,
         "ledger/account_detail.html",

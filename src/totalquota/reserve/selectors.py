@@ -29,6 +29,8 @@ from totalquota.reserve.models import (
     ApplicationLine,
     ApplicationStatus,
     DocumentKind,
+    IntakeItem,
+    IntakeRun,
     QuotaApplication,
 )
 
@@ -45,6 +47,12 @@ def application_documents(application: QuotaApplication) -> QuerySet[Application
         .select_related("uploaded_by")
         .order_by(order, "uploaded_at", "id")
     )
+
+
+def intake_items(run: IntakeRun) -> QuerySet[IntakeItem]:
+    """The items of an intake run as its page and the API list them (zone, pollutant order), with
+    what they show joined. (The caller has checked access to the run.)"""
+    return run.items.select_related("line__project", "zone", "pollutant", "posting")
 
 
 LEVELS = ["normal", "attention", "warning"]

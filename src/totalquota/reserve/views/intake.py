@@ -20,7 +20,7 @@ from totalquota.common.xlsx import export_filename, write_workbook, xlsx_respons
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import grams_to_decimal
 from totalquota.registry.models import Zone
-from totalquota.reserve import services
+from totalquota.reserve import selectors, services
 from totalquota.reserve.forms import ExcludeForm, IntakeForm
 from totalquota.reserve.models import IntakeItem, IntakeRun, IntakeStatus
 from totalquota.reserve.workflow import INTAKE_ACTIONS
@@ -97,7 +97,7 @@ def intake_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def intake_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     run = access(request.user, IntakeRun, pk, "reserve.intake_view")
-    items = run.items.select_related("line__project", "zone", "pollutant", "posting")
+    items = selectors.intake_items(run)
     if request.GET.get("export") == "xlsx":
         rows = [
             [
