@@ -147,3 +147,14 @@ def test_the_supervision_report_bench_runs_on_a_tiny_ledger(tmp_path):
     run(["-m", "bench.generate", "--db", "sqlite", "--transfers", "3000", "--enterprises", "40"], env)
     out = run(["-m", "bench.supervision_report", "--db", "sqlite", "--year", "2025"], env)
     assert "annual supervision report, figures + XLSX" in out and "unit rows" in out
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="the API throughput is measured on PostgreSQL")
+def test_the_api_throughput_benchmark_reads_balances_and_unit_accounts_through_the_server():
+    args = ["-m", "bench.api_throughput", "--database", "bench_api_smoke", "--threads", "2"]
+    small = ["--transfers", "3000", "--enterprises", "40", "--requests", "8", "--units", "3"]
+    out = run([*args, *small], {})
+    assert "balances, as_of=2024-12-31" in out and "a unit's allocation accounts" in out
+    assert "lowest ratio" in out and "3 enterprise tokens" in out
+    again = run([*args, *small, "--reuse"], {})  # on the same data, new tokens, nothing regenerated
+    assert "generating" not in again and "lowest ratio" in again
