@@ -88,6 +88,12 @@ class Principal:
         return self.user.pk
 
     @property
+    def caller(self) -> str:
+        """Whom the API counts and keys requests by (rate limits, idempotency keys): the token a
+        system or person calls with, else the person signed in."""
+        return f"token:{self.token_id}" if self.token_id is not None else f"user:{self.user_id}"
+
+    @property
     def zone_id(self) -> int | None:
         """The single zone of a zone officer (or a zone-scoped token), else ``None``."""
         if self.zone_ids is not None and len(self.zone_ids) == 1 and self.enterprise_id is None:

@@ -75,13 +75,6 @@ class Answered(Exception):
         self.response = response
 
 
-def caller_of(principal: Principal) -> str:
-    """Whom keys belong to: the token a system calls with, else the person signed in."""
-    if principal.token_id is not None:
-        return f"token:{principal.token_id}"
-    return f"user:{principal.user_id}"
-
-
 def route_of(request: HttpRequest) -> str:
     """The method and path the key was sent to (a path too long for the column by its digest)."""
     route = f"{request.method} {request.path}"
@@ -129,7 +122,7 @@ def claim(request: HttpRequest, principal: Principal) -> None:
                 code="idempotency-key-invalid",
             )
         )
-    caller, route, digest = caller_of(principal), route_of(request), body_digest(request)
+    caller, route, digest = principal.caller, route_of(request), body_digest(request)
     for _attempt in range(3):
         record = _insert(caller, route, key, digest)
         if record is not None:

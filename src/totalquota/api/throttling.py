@@ -55,8 +55,7 @@ class CallerRateThrottle(BaseThrottle):
         count, period = limit
         now = time.time()
         window = int(now // period)
-        caller = f"token:{principal.token_id}" if principal.token_id else f"user:{principal.user_id}"
-        key = f"api-rate:{caller}:{period}:{window}"
+        key = f"api-rate:{principal.caller}:{period}:{window}"
         cache = caches[settings.API_RATE_CACHE]
         cache.add(key, 0, timeout=period + 1)
         try:
