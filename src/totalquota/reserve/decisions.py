@@ -227,25 +227,25 @@ def check_line_figures(pollutant: Pollutant, values: dict[str, int]) -> list[str
     return problems
 
 
-def line_held_grams(line: ApplicationLine) -> int:
-    """Grams the line's hold still holds (0 without an open hold)."""
+def line_hold(line: ApplicationLine) -> tuple[str, int]:
+    """The line's hold state (see :func:`line_hold_state`) and the grams its hold still holds,
+    read once (0 unless the hold is open, in full or in part)."""
+    if line.deduction_grams == 0:
+        return "none", 0
     if line.hold_id is None or line.hold is None:
-        return 0
-    return ledger_selectors.open_hold_grams(line.hold)
+        return "missing", 0
+    state = ledger_selectors.hold_state(line.hold)
+    if state != "open":
+        return state, 0
+    held = ledger_selectors.open_hold_grams(line.hold)
+    return ("partial" if held < line.deduction_grams else "open"), held
 
 
 def line_hold_state(line: ApplicationLine) -> str:
     """``none`` (nothing to hold), ``missing``, ``partial`` (an open hold of less than the
     deduction: the zone could cover only part of it), ``open``, ``posted``, ``voided`` or
     ``expired``."""
-    if line.deduction_grams == 0:
-        return "none"
-    if line.hold_id is None or line.hold is None:
-        return "missing"
-    state = ledger_selectors.hold_state(line.hold)
-    if state == "open" and line_held_grams(line) < line.deduction_grams:
-        return "partial"
-    return state
+    return line_hold(line)[0]
 
 
 @dataclass(frozen=True)
@@ -263,10 +263,9 @@ class Shortfall:
 
 def line_shortfall(line: ApplicationLine) -> Shortfall | None:
     """The line's shortfall, or ``None`` when nothing is to be held or it is held (or posted) in full."""
-    state = line_hold_state(line)
+    state, held = line_hold(line)
     if state in ("none", "open", "posted"):
         return None
-    held = line_held_grams(line) if state == "partial" else 0
     short = line.deduction_grams - held
     unit = line.pollutant.unit
     text = gettext(

@@ -22,7 +22,7 @@ from totalquota.registry.attainment import latest_attainment as latest_attainmen
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.registry.rules import rule_value
 from totalquota.reserve import rules
-from totalquota.reserve.decisions import Candidate, line_held_grams, line_hold_state, recovery_candidate
+from totalquota.reserve.decisions import Candidate, line_hold, recovery_candidate
 from totalquota.reserve.models import (
     OPEN_STATUSES,
     ApplicationDocument,
@@ -195,10 +195,9 @@ def shortfalls(zone: Any = None) -> dict[tuple[int, int], int]:
     if zone is not None:
         lines = lines.filter(application__zone=zone)
     for line in lines:
-        state = line_hold_state(line)
+        state, held = line_hold(line)
         if state != "open":
             key = (line.application.zone_id, line.pollutant_id)
-            held = line_held_grams(line) if state == "partial" else 0
             result[key] = result.get(key, 0) + line.deduction_grams - held
     return result
 
@@ -365,8 +364,7 @@ def decision_preview(application: QuotaApplication) -> list[LinePreview]:
     result = []
     for line in application.lines.select_related("pollutant", "hold"):
         view = ledger_selectors.zone_balance(application.zone, line.pollutant)
-        state = line_hold_state(line)
-        held_here = line_held_grams(line) if state in ("open", "partial") else 0
+        state, held_here = line_hold(line)
         other = (
             view.held_out
             - held_here
