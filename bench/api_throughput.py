@@ -39,15 +39,13 @@ import json
 import os
 import random
 import secrets
-import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from bench._setup import database_url, recreate, start_django, table
-from bench.report_submissions import Worker, free_port, percentile, run_phase, start_server
+from bench.report_submissions import Worker, free_port, percentile, run_phase, start_server, stop_server
 
 DB_NAME = "bench_dashboard"
 GOAL = 0.5
@@ -178,12 +176,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
             wall, outcome = run_phase(port, args.threads, jobs, work)
             measured.append((label, wall, outcome))
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(var_dir, ignore_errors=True)
+        stop_server(server, var_dir)
 
     wrong = {label: sorted({s for s, _t in outcome} - {200}) for label, _w, outcome in measured}
     wrong = {label: s for label, s in wrong.items() if s}

@@ -25,7 +25,6 @@ import argparse
 import http.client
 import os
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import time
 from pathlib import Path
 
 from bench._setup import ROOT, database_url, recreate, start_django, table
-from bench.report_submissions import free_port, percentile, run_phase, start_server
+from bench.report_submissions import free_port, percentile, run_phase, start_server, stop_server
 
 DB_NAME = "bench_dashboard"
 
@@ -163,12 +162,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
             statuses[label] = {s for s, _t in outcome}
             results[label] = [t * 1000 for _s, t in outcome]
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(var_dir, ignore_errors=True)
+        stop_server(server, var_dir)
 
     wrong = {label: s for label, s in statuses.items() if s != {200 if label != pages[0][0] else 302}}
     if wrong:

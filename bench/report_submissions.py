@@ -146,6 +146,17 @@ def start_server(url: str, var_dir: Path, port: int, keys: str) -> subprocess.Po
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
+def stop_server(server: subprocess.Popen, var_dir: Path) -> None:
+    """Stop the gunicorn of :func:`start_server` (killed if it has not stopped within 30 s) and
+    remove its var directory."""
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
 class Worker:
     """One client thread's keep-alive connection to the server."""
 
@@ -271,12 +282,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
 
         submit_wall, submit_results = run_phase(port, args.threads, tokens, submit)
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(var_dir, ignore_errors=True)
+        stop_server(server, var_dir)
 
     for steps, _total, _submit in submit_results:
         statuses.update(steps)
