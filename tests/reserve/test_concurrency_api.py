@@ -214,3 +214,26 @@ def test_the_same_attainment_entered_by_many_reviewers_at_once_is_recorded_once_
     assert codes == {302: 1, 200: workers - 1}, codes  # one saved, the others shown the form again
     assert all("2025 年全园区该指标的达标状况已录入" in body for status, body in answers if status == 200)
     assert AttainmentStatus.objects.filter(year=2025, indicator="O3").count() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_applications_submitted_at_once_hold_the_zone_exactly_once_the_last_in_part(world):
+    """24 units submit 0.5 t at once against 10.25 t: 20 are held in full, one holds the last
+    0.25 t (part held, RES-2), three hold nothing; never more than the zone has."""
+    vocs = Pollutant.objects.get(code="VOCS")
+    _ratio_one_to_one(world)
+    open_stock(world.admin, world.zone_a, vocs, 10 * T + T // 4, key="conc-part", on=dt.date(2024, 1, 1))
+    filers = _filers(world, world.zone_a, PER_ZONE)
+    by_step, approved = _run(world, filers, lambda n: ["VOCS"])
+
+    assert by_step[("A", "submit", 200)] == PER_ZONE, by_step
+    assert approved["A"] == 20 and by_step[("A", "approve", 422)] == PER_ZONE - 20, by_step
+    short = QuotaApplication.objects.filter(zone=world.zone_a, status=ApplicationStatus.SUBMITTED)
+    states = sorted(services.line_hold_state(line) for app in short for line in app.lines.all())
+    assert states == ["missing", "missing", "missing", "partial"], states
+    partial = next(line for app in short for line in app.lines.all() if line.hold_id)
+    assert ledger_selectors.open_hold_grams(partial.hold) == T // 4
+    balance = ledger_selectors.zone_balance(world.zone_a, vocs)
+    assert (balance.posted, balance.held_out, balance.available) == (T // 4, T // 4, 0)
+    call_command("ledger_reconcile")
