@@ -3,7 +3,7 @@
 from totalquota.accounts.roles import Role as R
 from totalquota.registry.models import CalendarDay
 
-from . import Page, allow
+from . import ApiRoute, Page, allow
 
 PEOPLE = [r for r in R if r != R.SYSTEM]
 ALL_PEOPLE = allow(*PEOPLE, roles_list=PEOPLE)
@@ -28,4 +28,22 @@ PAGES = {
     "registry:calendar_list": Page(ADMIN_ONLY),
     "registry:calendar_create": Page(ADMIN_ONLY),
     "registry:calendar_delete": Page(ADMIN_ONLY, kwargs=_a_calendar_day, method="post"),
+}
+
+
+API_ROUTES = {
+    ("post", "/api/v1/zones"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("patch", "/api/v1/zones/{zone_id}"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"zone_id": w.zone_a.pk}, body=lambda w: {}
+    ),
+    ("get", "/api/v1/permit-limits"): ApiRoute(allow(*R)),
+    ("post", "/api/v1/enterprises/{enterprise_id}/permit-limits"): ApiRoute(
+        allow(R.ADMIN, R.ZONE_OFFICER), params=lambda w: {"enterprise_id": w.company.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/permit-limits/import"): ApiRoute(allow(R.ADMIN, R.ZONE_OFFICER)),
+    ("get", "/api/v1/calendar"): ApiRoute(allow(R.ADMIN)),
+    ("post", "/api/v1/calendar"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("delete", "/api/v1/calendar/{day_id}"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"day_id": _a_calendar_day(w)["pk"]}
+    ),
 }

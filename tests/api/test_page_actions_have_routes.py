@@ -40,6 +40,13 @@ P = "/api/v1/reductions/projects"
 # page action -> the API operation(s) doing the same. ``page#action`` names one action of a page that
 # runs a workflow table (one URL for every action). Names differ where the API speaks of resources.
 ROUTES: dict[str, list[tuple[str, str]]] = {
+    # --- 基础信息 registry: zones, permit limits, the working-day calendar
+    "registry:zone_create": [("post", "/api/v1/zones")],
+    "registry:zone_edit": [("patch", "/api/v1/zones/{zone_id}")],
+    "registry:permit_limit_create": [("post", "/api/v1/enterprises/{enterprise_id}/permit-limits")],
+    "registry:permit_limit_import": [("post", "/api/v1/permit-limits/import")],
+    "registry:calendar_create": [("post", "/api/v1/calendar")],
+    "registry:calendar_delete": [("delete", "/api/v1/calendar/{day_id}")],
     # --- 储备库 reserve
     "reserve:application_create": [("post", f"{R}/applications")],
     "reserve:application_action#submit": [("post", f"{R}/applications/{{application_id}}/submit")],
@@ -163,12 +170,6 @@ NOT_YET: dict[str, str] = {
     "reserve:line_plan": "choosing the lots a line is held from (reserve.plan)",
     "ledger:zone_transfer": "a bureau zone transfer (ledger.zone_transfer)",
     "ledger:posting_reverse": "a correcting reversal (ledger.correct)",
-    "registry:calendar_create": "working-day calendar (admin)",
-    "registry:calendar_delete": "working-day calendar (admin)",
-    "registry:permit_limit_create": "permit limits (admin)",
-    "registry:permit_limit_import": "permit limits (admin)",
-    "registry:zone_create": "zones (admin)",
-    "registry:zone_edit": "zones (admin)",
     "emissions:report_execution_upload": "reading figures from a permit execution report",
     "emissions:report_execution_map": "reading figures from a permit execution report",
     "reports:bulletin_reissue": "bulletin corrections",

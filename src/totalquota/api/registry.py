@@ -1,4 +1,4 @@
-"""Registry routes: zones, pollutants, enterprises."""
+"""Registry routes: zones (kept by the bureau's administrators), pollutants, enterprises."""
 
 from __future__ import annotations
 
@@ -107,6 +107,47 @@ class ImportOut(Schema):
 @router.get("/zones", response=list[ZoneOut], summary="功能区列表")
 def list_zones(request: ApiRequest):
     return restrict(request.auth, Zone.objects.all(), "registry.view")
+
+
+class ZoneIn(Schema):
+    code: str = Field(max_length=32, description="代码：大写字母、数字、下划线 / code")
+    name: str = Field(max_length=100, description="名称 / name")
+    sort_order: int = Field(0, ge=0, le=32767, description="排序 / sort order")
+    is_active: bool = Field(True, description="启用 / active")
+
+
+class ZonePatch(Schema):
+    code: str | None = Field(None, max_length=32)
+    name: str | None = Field(None, max_length=100)
+    sort_order: int | None = Field(None, ge=0, le=32767)
+    is_active: bool | None = None
+
+
+class ZoneAdminOut(ZoneOut):
+    sort_order: int
+
+
+@router.post(
+    "/zones",
+    response={201: ZoneAdminOut},
+    summary="新增功能区 / Create a functional zone",
+    auth=allowed("registry.manage_zones"),
+)
+def create_zone(request: ApiRequest, payload: ZoneIn):
+    return Status(201, services.zone_save(actor=request.auth, zone=None, **payload.dict()))
+
+
+@router.patch(
+    "/zones/{int:zone_id}",
+    response=ZoneAdminOut,
+    summary="修改功能区（有在册单位的功能区不能停用）/ Change a functional zone",
+    auth=allowed("registry.manage_zones"),
+)
+def update_zone(request: ApiRequest, zone_id: int, payload: ZonePatch):
+    zone = access(request.auth, Zone, zone_id, "registry.manage_zones")
+    values = {field: getattr(zone, field) for field in services.ZONE_FIELDS}
+    values.update(payload.dict(exclude_unset=True, exclude_none=True))
+    return services.zone_save(actor=request.auth, zone=zone, **values)
 
 
 @router.get("/pollutants", response=list[PollutantOut], summary="总量管控因子及备案阈值（POLL-1，RES-2）")

@@ -7,6 +7,7 @@ from totalquota.api import (
     emissions_review,
     enforcement,
     notifications,
+    registry_admin,
     registry_rules,
     reserve_data,
     reserve_upper,
@@ -22,6 +23,8 @@ from totalquota.api.tokens import router as tokens_router
 
 api.add_router("/", registry_router)
 api.add_router("/", registry_rules.router)
+# Zones, permit limits and the working-day calendar (admins; permit limits also zone officers).
+api.add_router("/", registry_admin.router)
 api.add_router("/", reductions_router)
 api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
