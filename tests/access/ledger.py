@@ -102,4 +102,11 @@ API_ROUTES = {
         allow(*R, overrides=NARROW_404), params=lambda w: {"account_id": objects(w).lot_b.pk}
     ),
     ("get", "/api/v1/ledger/transfers"): ApiRoute(allow(*R)),
+    ("get", "/api/v1/ledger/postings/{posting_id}"): ApiRoute(
+        allow(*R, overrides={R.ENTERPRISE: 404}), params=lambda w: {"posting_id": objects(w).intake_a.pk}
+    ),
+    ("post", "/api/v1/ledger/zone-transfers"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("post", "/api/v1/ledger/postings/{posting_id}/reverse"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"posting_id": objects(w).intake_a.pk}, body=lambda w: {}
+    ),
 }

@@ -40,6 +40,9 @@ P = "/api/v1/reductions/projects"
 # page action -> the API operation(s) doing the same. ``page#action`` names one action of a page that
 # runs a workflow table (one URL for every action). Names differ where the API speaks of resources.
 ROUTES: dict[str, list[tuple[str, str]]] = {
+    # --- 指标台账 ledger
+    "ledger:zone_transfer": [("post", "/api/v1/ledger/zone-transfers")],
+    "ledger:posting_reverse": [("post", "/api/v1/ledger/postings/{posting_id}/reverse")],
     # --- 基础信息 registry: zones, permit limits, the working-day calendar
     "registry:zone_create": [("post", "/api/v1/zones")],
     "registry:zone_edit": [("patch", "/api/v1/zones/{zone_id}")],
@@ -168,8 +171,6 @@ NOT_YET: dict[str, str] = {
     "accounts:user_set_password": "bureau users and unit accounts",
     "reserve:application_action#rehold": "holding an application again (reserve.plan)",
     "reserve:line_plan": "choosing the lots a line is held from (reserve.plan)",
-    "ledger:zone_transfer": "a bureau zone transfer (ledger.zone_transfer)",
-    "ledger:posting_reverse": "a correcting reversal (ledger.correct)",
     "emissions:report_execution_upload": "reading figures from a permit execution report",
     "emissions:report_execution_map": "reading figures from a permit execution report",
     "reports:bulletin_reissue": "bulletin corrections",

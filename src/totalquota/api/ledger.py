@@ -1,4 +1,5 @@
-"""Ledger routes: reserve balances (now or as of a date), accounts with provenance, transfers."""
+"""Ledger routes: reserve balances (now or as of a date), accounts with provenance, transfers,
+postings; a bureau zone transfer and a correcting reversal (administrators, as on the pages)."""
 
 import datetime as dt
 from typing import Annotated
@@ -7,18 +8,20 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
-from totalquota.api.core import ApiRequest, Pages, filtered
-from totalquota.api.fields import AsOfDay, SinceDay, UntilDay
+from totalquota.api import idempotency
+from totalquota.api.core import ApiRequest, Pages, allowed, filtered
+from totalquota.api.fields import AsOfDay, QuantityText, SinceDay, UntilDay
 from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
-from totalquota.ledger.models import Account, Transfer
+from totalquota.ledger import services as ledger_services
+from totalquota.ledger.models import Account, Posting, Transfer
 from totalquota.lib import dates
-from totalquota.lib.errors import Forbidden
-from totalquota.lib.units import format_quantity
+from totalquota.lib.errors import Forbidden, ValidationFailed
+from totalquota.lib.units import format_quantity, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.reserve.models import ApplicationLine
 
@@ -254,3 +257,101 @@ def transfers(
         effective_date__lte=until,
     )
     return with_allocation(qs.distinct(), "credit_id", "debit_id").order_by("pk")
+
+
+# --- 调剂与更正: a bureau zone transfer and a correcting reversal (administrators) ------------------
+
+
+class PostingOut(Schema):
+    """A posting (记账批次) with its transfers."""
+
+    id: int
+    operation: str
+    code: str
+    effective_date: dt.date
+    reason: str
+    clause_id: str
+    actor: str | None
+    object_type: str
+    object_id: str
+    reverses_id: int | None = Field(description="所更正的批次 / the posting this one reverses")
+    created_at: dt.datetime
+    transfers: list[TransferOut]
+
+    resolve_actor = path("actor", str)
+
+    @staticmethod
+    def resolve_transfers(obj: Posting) -> QuerySet[Transfer]:
+        qs = Transfer.objects.select_related("debit", "credit", "pollutant", "posting").filter(posting=obj)
+        return with_allocation(qs, "credit_id", "debit_id").order_by("pk")
+
+
+class ZoneTransferIn(Schema):
+    from_lot_id: int = Field(description="调出的储备批次（账户 id，见 /ledger/accounts?kind=lot）")
+    to_zone: str = Field(max_length=32, description="调入功能区代码 / the zone receiving the quota")
+    amount: QuantityText
+    effective_date: dt.date = Field(description="生效日期 / effective date")
+    reason: str = Field(max_length=500, description="调剂事由（RES-2）/ the reason")
+
+
+class ReverseIn(Schema):
+    reason: str = Field(max_length=500, description="更正事由 / the reason for the correction")
+
+
+def _posting(pk: int) -> Posting:
+    return Posting.objects.select_related("actor").get(pk=pk)
+
+
+@router.get("/ledger/postings/{int:posting_id}", response=PostingOut, summary="记账批次及其划转")
+def posting(request: ApiRequest, posting_id: int):
+    return access(request.auth, Posting.objects.select_related("actor").distinct(), posting_id, "ledger.view")
+
+
+@router.post(
+    "/ledger/zone-transfers",
+    response={201: PostingOut},
+    summary="功能区间调剂：从一个储备批次调入另一功能区，形成新批次（RES-2）/ A bureau zone transfer",
+    auth=allowed("ledger.zone_transfer"),
+)
+def zone_transfer(request: ApiRequest, payload: ZoneTransferIn):
+    """With an ``Idempotency-Key`` the ledger's own key is derived from it: the transfer sent again
+    is the same posting, never a second one."""
+    actor = require(request.auth, "ledger.zone_transfer")
+    lot = Account.objects.select_related("pollutant").filter(pk=payload.from_lot_id).first()
+    if lot is None:
+        raise ValidationFailed(gettext("调出批次不存在"), field="from_lot_id")
+    to_zone = Zone.objects.filter(code=payload.to_zone.strip().upper(), is_active=True).first()
+    if to_zone is None:
+        raise ValidationFailed(
+            gettext("未知或已停用的功能区：{code}").format(code=payload.to_zone), field="to_zone"
+        )
+    grams = parse_quantity(payload.amount, lot.pollutant.unit, allow_zero=False, field="amount")
+    made = ledger_services.zone_transfer(
+        actor=actor,
+        from_lot=lot,
+        to_zone=to_zone,
+        amount_grams=grams,
+        effective_date=payload.effective_date,
+        reason=payload.reason,
+        idempotency_key=idempotency.ledger_key(request, "zone-transfer"),
+    )
+    return Status(201, _posting(made.pk))
+
+
+@router.post(
+    "/ledger/postings/{int:posting_id}/reverse",
+    response={201: PostingOut},
+    summary="更正：冲销一个记账批次，额度原路退回 / Reverse a posting",
+    auth=allowed("ledger.correct"),
+)
+def reverse_posting(request: ApiRequest, posting_id: int, payload: ReverseIn):
+    actor = require(request.auth, "ledger.correct")
+    original = access(actor, Posting.objects.distinct(), posting_id, "ledger.correct")
+    made = ledger_services.reverse(
+        actor=actor,
+        posting=original,
+        reason=payload.reason,
+        # The page's key: a posting is reversed once, from the page or from here.
+        idempotency_key=f"ui-reverse:{original.pk}",
+    )
+    return Status(201, _posting(made.pk))
