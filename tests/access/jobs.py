@@ -68,4 +68,9 @@ API_ROUTES = {
     ("get", "/api/v1/jobs/{job_id}"): ApiRoute(
         allow(R.ENTERPRISE, R.REVIEWER, R.ADMIN, others=404), params=lambda w: {"job_id": job(w).pk}
     ),
+    # A finished job is not run again (409); a leader changes nothing (403).
+    ("post", "/api/v1/jobs/{job_id}/rerun"): ApiRoute(
+        allow(others=404, overrides={R.ENTERPRISE: 409, R.REVIEWER: 409, R.ADMIN: 409, R.LEADER: 403}),
+        params=lambda w: {"job_id": job(w).pk},
+    ),
 }

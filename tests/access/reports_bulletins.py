@@ -64,4 +64,14 @@ API_ROUTES = {
     ("get", f"{API}/{{bulletin_id}}/files/{{fmt}}"): ApiRoute(
         allow(*READERS, R.SYSTEM), params=lambda w: {"bulletin_id": bulletin(w).pk, "fmt": "pdf"}
     ),
+    ("post", f"{API}/{{bulletin_id}}/reissue"): ApiRoute(
+        allow(R.REVIEWER, R.ADMIN), params=lambda w: {"bulletin_id": bulletin(w).pk}
+    ),
+    ("post", f"{API}/{{bulletin_id}}/revoke"): ApiRoute(
+        allow(R.REVIEWER, R.ADMIN), params=lambda w: {"bulletin_id": bulletin(w).pk}, body=lambda w: {}
+    ),
+    # The reviewer (first in the walk) publishes it; for the administrator it is then published (409).
+    ("post", "/api/v1/documents/{document_id}/publish"): ApiRoute(
+        allow(R.REVIEWER, overrides={R.ADMIN: 409}), params=lambda w: {"document_id": bulletin(w).pk}
+    ),
 }

@@ -184,7 +184,19 @@ PAGES = {
 }
 
 ALL = allow(*R)
+ASSIGNMENT = "/api/v1/workflow/{kind}/{object_id}/assignment"
 API_ROUTES = {
+    ("get", "/api/v1/workflow/assigned"): ApiRoute(ALL),
+    ("post", ASSIGNMENT): ApiRoute(
+        allow(R.ADMIN),
+        params=lambda w: {"kind": "reserve.intakerun", "object_id": o(w).run.pk},
+        body=lambda w: {},
+    ),
+    # The run has no assignment to clear: past authorisation, 409.
+    ("delete", ASSIGNMENT): ApiRoute(
+        allow(overrides={R.ADMIN: 409}),
+        params=lambda w: {"kind": "reserve.intakerun", "object_id": o(w).run.pk},
+    ),
     ("get", "/api/v1/reserve/applications"): ApiRoute(ALL),
     ("get", "/api/v1/reserve/applications/{application_id}"): ApiRoute(
         allow(*R, overrides=NARROW_404), params=lambda w: {"application_id": o(w).other.pk}

@@ -40,6 +40,15 @@ P = "/api/v1/reductions/projects"
 # page action -> the API operation(s) doing the same. ``page#action`` names one action of a page that
 # runs a workflow table (one URL for every action). Names differ where the API speaks of resources.
 ROUTES: dict[str, list[tuple[str, str]]] = {
+    # --- 通报与签发文件 bulletins and issued documents; jobs; assignment
+    "reports:bulletin_reissue": [("post", "/api/v1/supervision/bulletins/{bulletin_id}/reissue")],
+    "reports:bulletin_revoke": [("post", "/api/v1/supervision/bulletins/{bulletin_id}/revoke")],
+    "reports:document_publish": [("post", "/api/v1/documents/{document_id}/publish")],
+    "jobs:rerun": [("post", "/api/v1/jobs/{job_id}/rerun")],
+    "workflow:assign": [
+        ("post", "/api/v1/workflow/{kind}/{object_id}/assignment"),
+        ("delete", "/api/v1/workflow/{kind}/{object_id}/assignment"),
+    ],
     # --- 指标台账 ledger
     "ledger:zone_transfer": [("post", "/api/v1/ledger/zone-transfers")],
     "ledger:posting_reverse": [("post", "/api/v1/ledger/postings/{posting_id}/reverse")],
@@ -173,11 +182,6 @@ NOT_YET: dict[str, str] = {
     "reserve:line_plan": "choosing the lots a line is held from (reserve.plan)",
     "emissions:report_execution_upload": "reading figures from a permit execution report",
     "emissions:report_execution_map": "reading figures from a permit execution report",
-    "reports:bulletin_reissue": "bulletin corrections",
-    "reports:bulletin_revoke": "bulletin corrections",
-    "reports:document_publish": "publishing an issued document",
-    "jobs:rerun": "running a background job again",
-    "workflow:assign": "assigning an open item to a person",
 }
 
 

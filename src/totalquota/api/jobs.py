@@ -1,4 +1,5 @@
-"""Background job routes: a job's status, progress and result (scoped like its page)."""
+"""Background job routes: a job's status, progress and result, and running a stopped job again
+(scoped like its page)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from ninja import Field, Router, Schema
 
-from totalquota.api.core import ApiRequest
+from totalquota.api.core import ApiRequest, allowed
+from totalquota.jobs import services
 from totalquota.jobs.selectors import job_for
 
 router = Router(tags=["后台任务 jobs"])
@@ -79,3 +81,14 @@ class JobOut(Schema):
 @router.get("/jobs/{int:job_id}", response=JobOut, summary="后台任务的状态、进度与结果", url_name="job")
 def get_job(request: ApiRequest, job_id: int):
     return job_for(request.auth, job_id)
+
+
+@router.post(
+    "/jobs/{int:job_id}/rerun",
+    response=JobOut,
+    summary="重新运行中断的后台任务（排队或运行超过租约未更新）/ Run a stopped job again",
+    auth=allowed("jobs.rerun"),
+)
+def rerun_job(request: ApiRequest, job_id: int):
+    """A job still running within its lease, or finished, is not run again: 409."""
+    return services.job_rerun(actor=request.auth, job=job_for(request.auth, job_id, "jobs.rerun"))

@@ -12,6 +12,7 @@ from totalquota.api import (
     reserve_data,
     reserve_upper,
     supervision,
+    workflow,
 )
 from totalquota.api.core import api
 from totalquota.api.jobs import router as jobs_router
@@ -33,6 +34,8 @@ api.add_router("/", reserve_upper.router)
 # RES-4 candidates and cases, ambient attainment.
 api.add_router("/", reserve_data.router)
 api.add_router("/", jobs_router)
+# Assigning who decides an open item; my assigned to-do.
+api.add_router("/", workflow.router)
 # 总量库: the management list, self-reports, review and consistency, determinations.
 for module in (emissions_listing, emissions_reports, emissions_review, emissions_determinations):
     api.add_router("/", module.router)

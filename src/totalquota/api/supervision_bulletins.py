@@ -1,5 +1,6 @@
 """API routes of bulletins (RED-5, RES-3, SUP-4): list, start a generation (a background job),
-a bulletin's figures, its files. Mounted under the supervision router."""
+a bulletin's figures, its files; re-issue and revoke a bulletin, and publish any issued document
+(the bureau, as on the bulletin's page)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import restrict
 from totalquota.api.core import ApiRequest, Pages, allowed
 from totalquota.api.fields import RecordId
+from totalquota.documents.models import IssuedDocument
 from totalquota.documents.responses import send_file
 from totalquota.registry.models import Zone
 from totalquota.reports import bulletins_services as services
@@ -96,6 +98,15 @@ class BulletinJobOut(Schema):
     page: str
 
 
+def _job_answer(job: Any) -> dict[str, Any]:
+    return {
+        "job_id": job.pk,
+        "status": job.status,
+        "url": reverse("api:job", args=[job.pk]),
+        "page": reverse("jobs:detail", args=[job.pk]),
+    }
+
+
 @router.get("/supervision/bulletins", response=list[BulletinOut], summary="通报列表", auth=allowed(VIEW))
 @paginate(Pages, page_size=100)
 def list_bulletins(request: ApiRequest, kind: str = "", state: str = ""):
@@ -124,15 +135,7 @@ def start_bulletin(request: ApiRequest, payload: BulletinIn):
     job = services.bulletin_start(
         actor=request.auth, kind=payload.kind, start=payload.start, end=payload.end, zone=zone
     )
-    return Status(
-        202,
-        {
-            "job_id": job.pk,
-            "status": job.status,
-            "url": reverse("api:job", args=[job.pk]),
-            "page": reverse("jobs:detail", args=[job.pk]),
-        },
-    )
+    return Status(202, _job_answer(job))
 
 
 @router.get(
@@ -153,3 +156,59 @@ def get_bulletin(request: ApiRequest, bulletin_id: int):
 def get_bulletin_file(request: HttpRequest, bulletin_id: int, fmt: str):
     doc = _bulletin(request.auth, bulletin_id)  # type: ignore[attr-defined]
     return send_file(doc, fmt, f"{doc.figures.get('title', '通报')}-{doc.code}", request)
+
+
+class RevokeIn(Schema):
+    reason: str = Field(min_length=1, max_length=500, description="撤销理由（验证页显示）/ the reason")
+
+
+class PublishedOut(Schema):
+    id: int
+    code: str
+    kind: str = Field(description="签发文件种类 / the kind of issued document")
+    state: str
+    published_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_kind(doc) -> str:
+        return str(doc.kind)
+
+
+@router.post(
+    "/supervision/bulletins/{int:bulletin_id}/reissue",
+    response={202: BulletinJobOut},
+    summary="按现有资料重新计算同一通报；签发后替代本版本（后台任务，返回 202）/ Re-issue a bulletin",
+    auth=allowed("reports.issue_bulletin"),
+)
+def reissue_bulletin(request: ApiRequest, bulletin_id: int):
+    doc = _bulletin(request.auth, bulletin_id)
+    series = BulletinSeries.objects.select_related("zone").get(pk=doc.subject_id)
+    job = services.bulletin_start(
+        actor=request.auth, kind=series.kind, start=series.start, end=series.end, zone=series.zone
+    )
+    return Status(202, _job_answer(job))
+
+
+@router.post(
+    "/supervision/bulletins/{int:bulletin_id}/revoke",
+    response=BulletinOut,
+    summary="撤销通报（须说明理由，验证页显示撤销）/ Revoke a bulletin",
+    auth=allowed("reports.issue_bulletin"),
+)
+def revoke_bulletin(request: ApiRequest, bulletin_id: int, payload: RevokeIn):
+    doc = _bulletin(request.auth, bulletin_id)
+    services.bulletin_revoke(actor=request.auth, document=doc, reason=payload.reason)
+    return _bulletin(request.auth, bulletin_id)
+
+
+@router.post(
+    "/documents/{int:document_id}/publish",
+    response=PublishedOut,
+    summary="在公开页公开一份有效的签发文件（通报或单位文书）/ Publish an issued document",
+    auth=allowed("reports.publish"),
+)
+def publish_document(request: ApiRequest, document_id: int):
+    doc = IssuedDocument.objects.defer("pdf", "xlsx").filter(pk=document_id).first()
+    if doc is None:  # park-wide: the bureau publishes any document
+        raise Http404("记录不存在或不在您的权限范围内")
+    return services.bulletin_publish(actor=request.auth, document=doc)

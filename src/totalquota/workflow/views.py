@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from totalquota.lib.errors import DomainError
 from totalquota.workflow import services
 from totalquota.workflow.kernel import TABLES
 from totalquota.workflow.models import Assignment
+from totalquota.workflow.selectors import item_of
 
 
 def assignment_context(user: Any, obj: models.Model) -> dict[str, Any]:
@@ -57,16 +58,7 @@ def assignment_context(user: Any, obj: models.Model) -> dict[str, Any]:
 def assign(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Name (or clear, with an empty choice) the person who decides the item."""
     actor = require(request.user, "workflow.assign")
-    app_label, _dot, model = kind.partition(".")
-    try:
-        model_class = ContentType.objects.get_by_natural_key(app_label, model).model_class()
-    except ContentType.DoesNotExist:
-        raise Http404(_("没有这类事项")) from None
-    if model_class not in TABLES:
-        raise Http404(_("没有这类事项"))
-    obj = model_class._default_manager.filter(pk=pk).first()  # park-wide: the bureau admin's scope
-    if obj is None:
-        raise Http404(_("没有这项事项"))
+    obj = item_of(kind, pk)
     choice = str(request.POST.get("assignee", "")).strip()
     try:
         if not choice:
