@@ -18,8 +18,8 @@ from totalquota.api.core import ApiRequest, allowed
 from totalquota.api.fields import RecordId
 from totalquota.lib.errors import ValidationFailed
 from totalquota.workflow import services
+from totalquota.workflow.kernel import item_of
 from totalquota.workflow.models import Assignment
-from totalquota.workflow.selectors import item_of
 
 router = Router(tags=["流程 workflow"])
 

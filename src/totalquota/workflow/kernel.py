@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -422,3 +423,21 @@ def sources(*statuses: str | Iterable[str]) -> frozenset[str]:
     for s in statuses:
         out |= {str(s)} if isinstance(s, str) else {str(x) for x in s}
     return frozenset(out)
+
+
+def item_of(kind: str, pk: int) -> models.Model:
+    """The workflow item of ``kind`` (``app_label.model``, as URLs name it) and ``pk``, park-wide
+    (the bureau administrator's scope); 404 for a kind without a workflow table or no such item."""
+    from django.contrib.contenttypes.models import ContentType
+
+    app_label, _dot, model = kind.partition(".")
+    try:
+        model_class = ContentType.objects.get_by_natural_key(app_label, model).model_class()
+    except ContentType.DoesNotExist:
+        raise Http404(gettext("没有这类事项")) from None
+    if model_class not in TABLES:
+        raise Http404(gettext("没有这类事项"))
+    obj = model_class._default_manager.filter(pk=pk).first()
+    if obj is None:
+        raise Http404(gettext("没有这项事项"))
+    return obj

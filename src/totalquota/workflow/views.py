@@ -17,9 +17,8 @@ from django.views.decorators.http import require_POST
 from totalquota.accounts.permissions import may, principal_of, require
 from totalquota.lib.errors import DomainError
 from totalquota.workflow import services
-from totalquota.workflow.kernel import TABLES
+from totalquota.workflow.kernel import TABLES, item_of
 from totalquota.workflow.models import Assignment
-from totalquota.workflow.selectors import item_of
 
 
 def assignment_context(user: Any, obj: models.Model) -> dict[str, Any]:
