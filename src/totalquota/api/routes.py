@@ -1,6 +1,7 @@
 """The API object with every app's router mounted (``/api/v1/…``)."""
 
 from totalquota.api import (
+    accounts,
     emissions_determinations,
     emissions_listing,
     emissions_reports,
@@ -22,6 +23,8 @@ from totalquota.api.registry import router as registry_router
 from totalquota.api.reserve import router as reserve_router
 from totalquota.api.tokens import router as tokens_router
 
+# People's accounts, lockouts, issuing a system token, deputies, units' accounts.
+api.add_router("/", accounts.router)
 api.add_router("/", registry_router)
 api.add_router("/", registry_rules.router)
 # Zones, permit limits and the working-day calendar (admins; permit limits also zone officers).
