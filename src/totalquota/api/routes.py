@@ -6,6 +6,7 @@ from totalquota.api import (
     emissions_reports,
     emissions_review,
     enforcement,
+    inbound,
     notifications,
     registry_rules,
     reserve_data,
@@ -39,6 +40,9 @@ api.add_router("/", enforcement.router)
 
 # Dashboards, the provenance picture and bulletins.
 api.add_router("/", supervision.router)
+
+# Events posted by the approval, permit and enforcement systems (PLAT-1).
+api.add_router("/", inbound.router)
 
 # 站内信.
 api.add_router("/", notifications.router)
