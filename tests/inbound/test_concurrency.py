@@ -16,7 +16,9 @@ from totalquota.reserve.models import RecoveryCase
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
-def test_two_identical_events_at_once_record_one_event_and_one_recovery_case(world, partners, p, stock, draft):
+def test_two_identical_events_at_once_record_one_event_and_one_recovery_case(
+    world, partners, p, stock, draft
+):
     application = approved_application(world, p, stock, draft)
     body = cancelled(application)
 

@@ -39,7 +39,10 @@ def permit(world, kind="permit.issued", event_id="PW-1", **more):
         "credit_code": world.company.uscc,
         "permit_number": world.company.permit_number,
         "valid_from": "2026-07-01",
-        "limits": [{"pollutant": "VOCS", "permitted": "2.5"}, {"pollutant": "COD", "permitted": "1.2", "sewer": "3"}],
+        "limits": [
+            {"pollutant": "VOCS", "permitted": "2.5"},
+            {"pollutant": "COD", "permitted": "1.2", "sewer": "3"},
+        ],
         **more,
     }
 
@@ -110,7 +113,11 @@ def test_an_eia_approval_is_linked_to_its_application(world, partners, p, draft)
     assert response.status_code == 201
     assert response.json()["state"] == "applied"
     assert response.json()["links"][0]["url"] == application.get_absolute_url()
-    other = post("approval", {**body, "event_id": "SP-A-2", "approval_number": "苏园环建〔2026〕99号"}, partners.approval)
+    other = post(
+        "approval",
+        {**body, "event_id": "SP-A-2", "approval_number": "苏园环建〔2026〕99号"},
+        partners.approval,
+    )
     assert other.status_code == 201 and other.json()["state"] == "needs_review"
     assert QuotaApplication.objects.get(pk=application.pk).eia_reference == application.eia_reference
 
@@ -126,9 +133,7 @@ def test_a_permit_issue_updates_the_registry(world, partners, p):
     assert (cod.permitted_grams, cod.sewer_grams) == (1_200_000, 3_000_000)
 
 
-def test_a_permit_change_below_the_allocation_is_flagged_and_nothing_is_cut(
-    world, partners, p, stock, draft
-):
+def test_a_permit_change_below_the_allocation_is_flagged_and_nothing_is_cut(world, partners, p, stock, draft):
     application = approved_application(world, p, stock, draft, grams=T)
     assert post("permit", permit(world), partners.permit).status_code == 201
     changed = permit(
@@ -178,7 +183,9 @@ def test_a_violation_opens_a_finding_from_the_enforcement_event(world, partners,
 
 
 # --- idempotency --------------------------------------------------------------------------------
-def test_the_same_event_again_answers_the_stored_event_and_does_nothing_again(world, partners, p, stock, draft):
+def test_the_same_event_again_answers_the_stored_event_and_does_nothing_again(
+    world, partners, p, stock, draft
+):
     application = approved_application(world, p, stock, draft)
     first = post("approval", cancelled(application), partners.approval)
     # Same body, keys in another order and spaced otherwise: the same event.
@@ -226,7 +233,10 @@ def test_a_bad_body_is_a_422_and_records_nothing(world, partners, body):
 def test_a_bad_value_is_a_422_naming_its_field(world, partners, change, field):
     response = post("enforcement", violation(world, **change), partners.enforcement)
     assert response.status_code == 422
-    assert field in {e["field"] for e in response.json().get("errors") or []} or field in response.json()["detail"]
+    assert (
+        field in {e["field"] for e in response.json().get("errors") or []}
+        or field in response.json()["detail"]
+    )
     assert counts() == dict.fromkeys(counts(), 0)
 
 
@@ -290,7 +300,11 @@ def test_people_are_refused_with_a_session_or_their_own_token(world, partners):
         assert post("enforcement", violation(world), None, client=client).status_code == 403
     # A token of another role (a zone's scope) is not a system's, even on a client account.
     secret = token_issue(
-        actor=world.admin.principal, name="功能区令牌", client=world.client, role="zone_officer", zone=world.zone_a
+        actor=world.admin.principal,
+        name="功能区令牌",
+        client=world.client,
+        role="zone_officer",
+        zone=world.zone_a,
     )[1]
     assert post("enforcement", violation(world), secret).status_code == 403
     assert counts() == dict.fromkeys(counts(), 0)

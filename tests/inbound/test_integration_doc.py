@@ -45,11 +45,15 @@ def test_the_guide_has_one_example_of_every_kind_on_its_systems_route():
 def test_every_example_of_the_guide_is_accepted_and_acted_on(world, partners, p, stock, draft):
     bodies = examples()
     uscc = bodies[0][1]["credit_code"]
-    unit = EnterpriseFactory(zone=world.zone_a, uscc=uscc, permit_number=f"{uscc}001V", name="苏州示例电子有限公司")
+    unit = EnterpriseFactory(
+        zone=world.zone_a, uscc=uscc, permit_number=f"{uscc}001V", name="苏州示例电子有限公司"
+    )
     stock(world.zone_a, "VOCS", 5 * T)
     application = reserve_services.application_submit(
         actor=world.officer.principal,
-        application=draft([line(p["VOCS"], project_env=800_000)], actor=world.officer.principal, enterprise=unit),
+        application=draft(
+            [line(p["VOCS"], project_env=800_000)], actor=world.officer.principal, enterprise=unit
+        ),
     )
     reserve_services.application_approve(actor=world.reviewer.principal, application=application)
     QuotaApplication.objects.filter(pk=application.pk).update(code=bodies[0][1]["application_code"])
@@ -63,4 +67,7 @@ def test_every_example_of_the_guide_is_accepted_and_acted_on(world, partners, p,
     assert Finding.objects.get().event_reference == "苏园环罚〔2026〕88号"
     lead = PermitLimit.objects.get(enterprise=unit, pollutant=p["PB"])
     assert lead.permitted_grams == 800  # 0.8 kg/a
-    assert PermitLimit.objects.get(enterprise=unit, pollutant=p["VOCS"], valid_to__isnull=True).permitted_grams == 500_000
+    assert (
+        PermitLimit.objects.get(enterprise=unit, pollutant=p["VOCS"], valid_to__isnull=True).permitted_grams
+        == 500_000
+    )

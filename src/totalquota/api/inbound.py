@@ -208,12 +208,12 @@ def _unit(code: str) -> Enterprise:
 
 def _application(code: str, unit: Enterprise) -> QuotaApplication:
     application = (
-        QuotaApplication.objects.select_related("enterprise", "zone").filter(code=code.strip().upper()).first()
+        QuotaApplication.objects.select_related("enterprise", "zone")
+        .filter(code=code.strip().upper())
+        .first()
     )
     if application is None:
-        raise _refuse(
-            gettext("总量指标申请 {code} 不存在").format(code=code), "application_code"
-        )
+        raise _refuse(gettext("总量指标申请 {code} 不存在").format(code=code), "application_code")
     if application.enterprise_id != unit.pk:
         raise _refuse(
             gettext("总量指标申请 {code} 不是统一社会信用代码 {uscc} 的单位的申请").format(

@@ -59,7 +59,9 @@ def render(code: str, params: dict[str, Any]) -> str:
     template = MESSAGES.get(code)
     if template is None:
         return code
-    values = _Params({k: gettext(v) if k in TRANSLATED and isinstance(v, str) else v for k, v in (params or {}).items()})
+    values = _Params(
+        {k: gettext(v) if k in TRANSLATED and isinstance(v, str) else v for k, v in (params or {}).items()}
+    )
     return gettext(template).format_map(values)
 
 

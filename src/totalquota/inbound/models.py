@@ -115,7 +115,9 @@ class InboundEvent(DetailPage):
         from django.apps import apps
 
         out = []
-        rows = ([{"type": self.object_type, "id": self.object_id, "role": "subject"}] if self.object_type else [])
+        rows = (
+            [{"type": self.object_type, "id": self.object_id, "role": "subject"}] if self.object_type else []
+        )
         for item in rows + list(self.effects or []):
             try:
                 model = apps.get_model(item["type"])

@@ -50,7 +50,16 @@ from totalquota.reserve.services.holds import lock_application
 
 # The outbox topic that tells the bureau's reviewers an event needs a person (notifications).
 REVIEW_TOPIC = "inbound.event.review"
-EVENT_FIELDS = ["source", "kind", "event_id", "payload_sha256", "state", "result_code", "object_type", "object_id"]
+EVENT_FIELDS = [
+    "source",
+    "kind",
+    "event_id",
+    "payload_sha256",
+    "state",
+    "result_code",
+    "object_type",
+    "object_id",
+]
 
 
 # --- what each kind of event says, checked and resolved by the API ---------------------------------
@@ -226,7 +235,12 @@ def _eia_approved(effect: EiaApproved) -> Result:
     if _same_reference(effect.approval_number, application.eia_reference):
         return Result(Outcome.APPLIED, "eia_linked", params, application, application.enterprise)
     return Result(
-        Outcome.NEEDS_REVIEW, "eia_reference_differs", params, application, application.enterprise, notify=True
+        Outcome.NEEDS_REVIEW,
+        "eia_reference_differs",
+        params,
+        application,
+        application.enterprise,
+        notify=True,
     )
 
 
@@ -240,7 +254,9 @@ def _eia_cancelled(actor: Principal, event: InboundEvent, effect: EiaCancelled) 
         params["status"] = chinese(ApplicationStatus(application.status).label)
         return Result(Outcome.NEEDS_REVIEW, "application_open", params, application, enterprise, notify=True)
     lines = list(
-        application.lines.filter(posting__isnull=False).select_related("pollutant").order_by("pollutant__sort_order")
+        application.lines.filter(posting__isnull=False)
+        .select_related("pollutant")
+        .order_by("pollutant__sort_order")
     )
     if application.status != ApplicationStatus.APPROVED or not lines:
         return Result(Outcome.NOTHING_TO_DO, "recovery_not_allocated", params, application, enterprise)
@@ -260,7 +276,9 @@ def _eia_cancelled(actor: Principal, event: InboundEvent, effect: EiaCancelled) 
             )
         )
     if not cases:
-        return Result(Outcome.NEEDS_REVIEW, "recovery_already_open", params, application, enterprise, notify=True)
+        return Result(
+            Outcome.NEEDS_REVIEW, "recovery_already_open", params, application, enterprise, notify=True
+        )
     params.update(count=len(cases), cases=", ".join(f"#{c.pk}" for c in cases))
     effects = [{"type": "reserve.recoverycase", "id": c.pk, "role": "opened"} for c in cases]
     return Result(Outcome.APPLIED, "recovery_opened", params, application, enterprise, effects, notify=True)
@@ -295,7 +313,13 @@ def _permit_issued(actor: Principal, event: InboundEvent, kind: str, effect: Per
     effects = [{"type": "registry.permitlimit", "id": limit.pk, "role": "recorded"} for limit in limits]
     if below:
         return Result(
-            Outcome.NEEDS_REVIEW, "permit_below_quota", params, effect.enterprise, effect.enterprise, effects, True
+            Outcome.NEEDS_REVIEW,
+            "permit_below_quota",
+            params,
+            effect.enterprise,
+            effect.enterprise,
+            effects,
+            True,
         )
     return Result(Outcome.APPLIED, "permit_updated", params, effect.enterprise, effect.enterprise, effects)
 

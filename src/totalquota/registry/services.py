@@ -632,7 +632,9 @@ def permit_receive(
             "排污许可证编号格式应为 18 位信用代码 + 3 位顺序码 + 1 位字母，共 22 位"
         )
     elif Enterprise.objects.filter(permit_number=number).exclude(pk=enterprise.pk).exists():
-        errors["permit_number"] = gettext("排污许可证编号 {number} 已登记在其他排污单位").format(number=number)
+        errors["permit_number"] = gettext("排污许可证编号 {number} 已登记在其他排污单位").format(
+            number=number
+        )
     if not lines:
         errors["limits"] = gettext("请至少给出一项污染物的许可排放量")
     seen: set[int] = set()

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         client = User.objects.filter(username=options["client"]).first()
         if client is None:
-            raise CommandError(f"没有用户名为 {options['client']} 的账号（先用 issue_api_token --create-client 创建）")
+            raise CommandError(
+                f"没有用户名为 {options['client']} 的账号（先用 issue_api_token --create-client 创建）"
+            )
         try:
             partner = partner_register(actor=None, client=client, source=options["source"])
         except DomainError as exc:
