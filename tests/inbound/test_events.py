@@ -326,3 +326,31 @@ def test_reviewers_list_and_read_events_and_others_may_not(world, partners):
     client.force_login(world.officer)
     assert client.get("/api/v1/events").status_code == 403
     assert post("enforcement", {}, None, client=Client()).status_code == 401
+
+
+# --- the partner accounts and the English result --------------------------------------------------
+def test_the_partner_command_registers_system_accounts_only(world):
+    from django.core.management import CommandError, call_command
+
+    from totalquota.inbound.models import PartnerSystem
+
+    call_command("inbound_partner", "--client", world.client.username, "--source", "permit")
+    assert PartnerSystem.objects.get(client=world.client).source == "permit"
+    with pytest.raises(CommandError):
+        call_command("inbound_partner", "--client", world.reviewer.username, "--source", "permit")
+    with pytest.raises(CommandError):
+        call_command("inbound_partner", "--client", "nobody", "--source", "permit")
+    assert PartnerSystem.objects.count() == 1
+
+
+def test_the_result_is_stored_in_chinese_and_read_in_english(world, partners):
+    from django.test import Client
+
+    post("enforcement", violation(world), partners.enforcement)
+    event = InboundEvent.objects.get()
+    assert event.result.startswith("已登记发现问题")
+    client = Client()
+    client.force_login(world.reviewer)
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/api/v1/events/{event.pk}", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["result"].startswith("Finding ")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.common.models import DetailPage, optional_link, required_link
@@ -128,7 +129,7 @@ class InboundEvent(DetailPage):
             if obj is not None and hasattr(obj, "get_absolute_url"):
                 try:
                     url = obj.get_absolute_url()
-                except Exception:  # a record whose page needs more than its key
+                except NoReverseMatch:  # a record whose page needs more than its key
                     url = ""
             out.append(
                 {

@@ -25,13 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from totalquota.accounts.permissions import Principal
+from totalquota.accounts.roles import Role
 from totalquota.audit.services import record, snapshot
 from totalquota.common.i18n import chinese
 from totalquota.enforcement import services as enforcement_services
 from totalquota.enforcement.models import FindingSource
 from totalquota.inbound.messages import stored
-from totalquota.inbound.models import InboundEvent, Kind, Outcome
-from totalquota.lib.errors import Conflict
+from totalquota.inbound.models import InboundEvent, Kind, Outcome, PartnerSystem, Source
+from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.outbox import emit
 from totalquota.registry import services as registry_services
 from totalquota.registry.models import Enterprise, Pollutant
@@ -353,10 +354,6 @@ def _violation(actor: Principal, event: InboundEvent, effect: ViolationReported)
 
 def partner_register(*, actor: Principal | None, client: Any, source: str) -> Any:
     """Say which partner system a system client account speaks for (one source per account)."""
-    from totalquota.accounts.roles import Role
-    from totalquota.inbound.models import PartnerSystem, Source
-    from totalquota.lib.errors import ValidationFailed
-
     if source not in Source.values:
         raise ValidationFailed(gettext("来源系统应为：") + "、".join(Source.values), field="source")
     if client.role != Role.SYSTEM:
