@@ -354,3 +354,49 @@ def test_the_result_is_stored_in_chinese_and_read_in_english(world, partners):
     client.cookies["django_language"] = "en"
     english = client.get(f"/api/v1/events/{event.pk}", HTTP_ACCEPT_LANGUAGE="en")
     assert english.json()["result"].startswith("Finding ")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"valid_from": "1989-12-31"},
+        {"valid_from": "2026-07-01", "valid_to": "2026-06-30"},
+        {"limits": []},
+        {"limits": [{"pollutant": "VOCS", "permitted": "-1"}]},
+        {"limits": [{"pollutant": "VOCS", "permitted": "1e20"}]},
+        {"limits": [{"pollutant": "VOCS", "permitted": 2.5}]},
+        {"limits": [{"pollutant": "VOCS", "permitted": "1"}, {"pollutant": "vocs", "permitted": "2"}]},
+        {"limits": [{"pollutant": "VOCS", "permitted": "1", "sewer": "1"}]},
+        {"permit_number": "NOT-A-PERMIT"},
+        {"valid_from": "2026-02-30"},
+    ],
+    ids=lambda c: str(c)[:60],
+)
+def test_a_permit_body_the_platform_cannot_take_is_a_422_and_records_nothing(world, partners, change):
+    response = post("permit", permit(world, **change), partners.permit)
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+@pytest.mark.parametrize("found_on", ["1995-06-01", "0001-01-01", "9999-12-31"])
+def test_a_violation_date_out_of_range_is_a_422(world, partners, found_on):
+    response = post("enforcement", violation(world, found_on=found_on), partners.enforcement)
+    assert response.status_code == 422, response.content
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_a_permit_number_of_another_unit_is_a_422(world, partners):
+    body = permit(world, permit_number=world.other_company.permit_number)
+    response = post("permit", body, partners.permit)
+    assert response.status_code == 422 and "其他排污单位" in response.json()["detail"]
+    revoked = {
+        "event_id": "PW-R2",
+        "kind": "permit.revoked",
+        "credit_code": world.company.uscc,
+        "permit_number": world.other_company.permit_number,
+        "revoked_on": "2026-11-01",
+        "reason": "x",
+    }
+    assert post("permit", revoked, partners.permit).status_code == 422
+    assert counts() == dict.fromkeys(counts(), 0)
