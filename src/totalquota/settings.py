@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "totalquota.enforcement",
     "totalquota.reports",
     "totalquota.notifications",
+    "totalquota.inbound",
     "totalquota.api",
     "totalquota.web",
     "totalquota.demo",

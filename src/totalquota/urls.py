@@ -18,6 +18,8 @@ urlpatterns = [
     path("supervision/", include("totalquota.reports.urls")),
     # 站内信: in-app notifications.
     path("notifications/", include("totalquota.notifications.urls")),
+    # Events posted by the approval, permit and enforcement systems (PLAT-1).
+    path("inbound/", include("totalquota.inbound.urls")),
     path("audit/", include("totalquota.audit.urls")),
     path("jobs/", include("totalquota.jobs.urls")),
     # The public verify page of issued documents (no login).

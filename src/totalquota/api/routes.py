@@ -7,6 +7,7 @@ from totalquota.api import (
     emissions_reports,
     emissions_review,
     enforcement,
+    inbound,
     notifications,
     registry_admin,
     registry_rules,
@@ -48,6 +49,9 @@ api.add_router("/", enforcement.router)
 
 # Dashboards, the provenance picture and bulletins.
 api.add_router("/", supervision.router)
+
+# Events posted by the approval, permit and enforcement systems (PLAT-1).
+api.add_router("/", inbound.router)
 
 # 站内信.
 api.add_router("/", notifications.router)

@@ -22,6 +22,8 @@ register_actions(
         },
         # Registering a finding, its evidence, the notice and preparing a decision (拟办).
         "enforcement.record": {R.ADMIN, R.REVIEWER, R.ZONE_OFFICER},
+        # A violation the enforcement system posts opens a finding from its event (PLAT-1).
+        "enforcement.receive_event": {R.SYSTEM},
         # The unit's answer to a notice (陈述申辩), by its own staff.
         "enforcement.answer": {R.ENTERPRISE},
         # Adding a file: the bureau's evidence (officers) or the unit's answer material (its staff).

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from totalquota.accounts.permissions import Principal, can_access_object, require, zone_allowed
+from totalquota.accounts.permissions import Principal, can_access_object, may, require, zone_allowed
 from totalquota.audit.services import record, snapshot
 from totalquota.common.codes import record_code, reserve_id
 from totalquota.emissions.models import OVER_EMISSION, ConsistencyFlag, FlagStatus
@@ -90,8 +90,10 @@ def finding_create(
     year and pollutant are the flag's, and the source follows its kind (over-emission or
     consistency); from an enforcement event its reference number is required, from an inspection
     its date and inspectors. Zone officers register findings of their own zone only; evidence
-    ``files`` are checked before anything is written."""
-    require(actor, "enforcement.record")
+    ``files`` are checked before anything is written. The enforcement system's violations come
+    as events (``enforcement.receive_event``, through the inbound events) and need no other right."""
+    if not (source == FindingSource.EVENT and may(actor, "enforcement.receive_event")):
+        require(actor, "enforcement.record")
     today = today or timezone.localdate()
     if source not in FindingSource.values:
         raise ValidationFailed(

@@ -26,6 +26,7 @@ application.approve`` / ``reject``;
 ``enforcement.finding.notify`` / ``confirm``  the unit's staff                           finding
 / ``dismiss``
 ``enforcement.finding.answer``               reviewers, and the zone's officers          finding
+``inbound.event.review``                     reviewers and admins                        other
 ``reserve.warning.raised``                   reviewers, admins, the zone's officers      warning
 ``emissions.reminder.sent``                  the unit's staff                            deadline
 ===========================================  ==========================================  =========
@@ -104,10 +105,15 @@ WORKFLOW: dict[str, dict[str, Rule]] = {
         "dismiss": Rule(UNIT, K.FINDING),
         "answer": Rule(REVIEW, K.FINDING),
     },
+    # An event of a partner system that a reviewer must look at (a permit below an allocation, a
+    # revoked permit, a cancelled project's recovery cases): mapped by topic, like findings.
+    "inbound.event": {
+        "review": Rule(BUREAU, K.OTHER),
+    },
 }
 
 # Families whose records have a code people know them by; the others are named by their number.
-CODED = frozenset({"reduction", "reserve.application", "enforcement.finding"})
+CODED = frozenset({"reduction", "reserve.application", "enforcement.finding", "inbound.event"})
 
 WARNING_TOPIC = "reserve.warning.raised"
 REMINDER_TOPIC = "emissions.reminder.sent"
@@ -211,6 +217,7 @@ PATTERNS = (
     "reserve.recovery.*",
     "emission_report.*",
     "enforcement.finding.*",
+    "inbound.event.*",
     WARNING_TOPIC,
     REMINDER_TOPIC,
 )

@@ -25,6 +25,7 @@ SUBJECTS: dict[str, str] = {
     "reserve.recovery": _("指标收回事项"),
     "emission_report": _("年度排放量申报"),
     "enforcement.finding": _("执法发现"),
+    "inbound.event": _("外部系统事件"),
 }
 
 # What happened to it: by (family, action), else by action.
@@ -52,6 +53,7 @@ OUTCOMES: dict[tuple[str, str] | str, str] = {
     ("enforcement.finding", "notify"): _("已告知，请在期限内答复"),
     "answer": _("已答复"),
     "dismiss": _("已撤销"),
+    ("inbound.event", "review"): _("需审核人员处理"),
 }
 
 LEVELS: dict[str, str] = {"normal": _("正常"), "attention": _("关注"), "warning": _("预警")}

@@ -597,6 +597,123 @@ def permit_limit_record(
     return _create_permit_limit(actor, values, "permit_limit.record")
 
 
+@dataclass(frozen=True)
+class PermitLine:
+    """One pollutant of a permit as the permit system sends it: grams per year."""
+
+    pollutant: Pollutant
+    permitted_grams: int
+    sewer_grams: int | None = None
+
+
+@transaction.atomic
+def permit_receive(
+    *,
+    actor: Principal,
+    enterprise: Enterprise,
+    permit_number: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    lines: list[PermitLine],
+    source: str,
+) -> list[PermitLimit]:
+    """A permit issued or changed in the permit system (PLAT-1): the unit's permit number and, per
+    pollutant named, its permitted quantity from ``valid_from``. A limit in force before that day
+    ends the day before; a limit starting on or after it refuses the whole permit (a permit is not
+    back-dated over a later one). Pollutants the permit does not name keep their limits. Every
+    check runs before the first write; a refusal changes nothing."""
+    if not may(actor, "registry.receive_permit"):
+        raise Forbidden(gettext("您的角色无权接收排污许可证数据"))
+    enterprise = _lock_units([enterprise.pk])[enterprise.pk]
+    number = (permit_number or "").strip().upper()
+    errors: dict[str, str] = {}
+    if not PERMIT_RE.match(number):
+        errors["permit_number"] = gettext(
+            "排污许可证编号格式应为 18 位信用代码 + 3 位顺序码 + 1 位字母，共 22 位"
+        )
+    elif Enterprise.objects.filter(permit_number=number).exclude(pk=enterprise.pk).exists():
+        errors["permit_number"] = gettext("排污许可证编号 {number} 已登记在其他排污单位").format(
+            number=number
+        )
+    if not lines:
+        errors["limits"] = gettext("请至少给出一项污染物的许可排放量")
+    seen: set[int] = set()
+    closing: list[PermitLimit] = []
+    before_number = enterprise.permit_number
+    enterprise.permit_number = number
+    for index, line in enumerate(lines):
+        values = {
+            "enterprise": enterprise,
+            "pollutant": line.pollutant,
+            "permitted_grams": line.permitted_grams,
+            "sewer_grams": line.sewer_grams,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "source": source,
+        }
+        for field, message in _check_permit_limit(actor, values).items():
+            errors.setdefault(f"limits.{index}.{field}", message)
+        if line.pollutant.pk in seen:
+            errors.setdefault(
+                f"limits.{index}.pollutant",
+                gettext("污染物 {code} 重复").format(code=line.pollutant.code),
+            )
+        seen.add(line.pollutant.pk)
+        for existing in PermitLimit.objects.filter(enterprise=enterprise, pollutant=line.pollutant):
+            if not _overlaps(valid_from, valid_to, existing.valid_from, existing.valid_to) and (
+                existing.valid_from < valid_from
+            ):
+                continue
+            if existing.valid_from >= valid_from:
+                errors.setdefault(
+                    f"limits.{index}.valid_from",
+                    gettext("{code} 已有自 {day} 起的许可排放量，不能以更早或相同的有效期替换").format(
+                        code=line.pollutant.code, day=existing.valid_from.isoformat()
+                    ),
+                )
+            else:
+                closing.append(existing)
+    if errors:
+        enterprise.permit_number = before_number
+        raise _field_errors(errors)
+    if number != before_number:
+        enterprise.save(update_fields=["permit_number", "updated_at"])
+        record(
+            actor=actor,
+            action="enterprise.permit_receive",
+            obj=enterprise,
+            before={"permit_number": before_number},
+            after={"permit_number": number},
+        )
+    for existing in closing:
+        before = snapshot(existing, PERMIT_LIMIT_FIELDS)
+        existing.valid_to = valid_from - dt.timedelta(days=1)
+        existing.save(update_fields=["valid_to"])
+        record(
+            actor=actor,
+            action="permit_limit.close",
+            obj=existing,
+            before=before,
+            after=snapshot(existing, PERMIT_LIMIT_FIELDS),
+        )
+    return [
+        _create_permit_limit(
+            actor,
+            {
+                "enterprise": enterprise,
+                "pollutant": line.pollutant,
+                "permitted_grams": line.permitted_grams,
+                "sewer_grams": line.sewer_grams,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+                "source": source,
+            },
+            "permit_limit.receive",
+        )
+        for line in lines
+    ]
+
+
 def _import_date(value: Any) -> dt.date | str | None:
     """A cell as a date: a date cell, or text written ``2024-01-01`` / ``2024/1/1``; blank is
     ``None``; anything else comes back as the text, for the error."""

@@ -64,6 +64,8 @@ add(
     (_("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
     (_("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
     (_("工作日历"), "registry:calendar_list", "registry.manage_calendar", "bi-calendar3", 40),
+    # What the approval, permit and enforcement systems posted, and what it did (PLAT-1).
+    (_("外部系统事件"), "inbound:list", "inbound.view", "bi-inbox", 35),
 )
 
 add(
