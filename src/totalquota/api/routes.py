@@ -6,6 +6,7 @@ from totalquota.api import (
     emissions_reports,
     emissions_review,
     enforcement,
+    history,
     notifications,
     registry_rules,
     reserve_data,
@@ -36,6 +37,9 @@ for module in (emissions_listing, emissions_reports, emissions_review, emissions
 
 # Supervision: findings and credit entries (SUP-4).
 api.add_router("/", enforcement.router)
+
+# The park's history since 2021 (SCOPE-1).
+api.add_router("/", history.router)
 
 # Dashboards, the provenance picture and bulletins.
 api.add_router("/", supervision.router)
