@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from totalquota.common.models import DetailPage, optional_link, required_link
 
@@ -23,7 +24,7 @@ from totalquota.common.models import DetailPage, optional_link, required_link
 class ImportStatus(models.TextChoices):
     PREPARED = "prepared", _("待复核")
     CONFIRMED = "confirmed", _("已导入")
-    DISCARDED = "discarded", _("已放弃")
+    DISCARDED = "discarded", pgettext_lazy("import", "已放弃")
 
 
 class HistoryImport(DetailPage):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from totalquota.history.models import HistoryEntry
 from totalquota.history.workbook import ALLOCATIONS, LOTS, RECOVERIES, Sheet
@@ -96,9 +96,9 @@ class _Reader:
         if hasattr(value, "isoformat"):
             text = value.isoformat()[:10]
         if required and not text:
-            self.fail(key, "必填，不能为空")
+            self.fail(key, gettext_noop("必填，不能为空"))
         elif len(text) > max_length:
-            self.fail(key, "过长：最多 {max_length} 个字符", max_length=max_length)
+            self.fail(key, gettext_noop("过长：最多 {max_length} 个字符"), max_length=max_length)
         return text
 
     def zone(self, zones: dict[str, Zone]) -> Zone | None:
@@ -107,7 +107,7 @@ class _Reader:
             return None
         zone = zones.get(text) or zones.get(text.upper())
         if zone is None:
-            self.fail("zone", "没有这个功能区")
+            self.fail("zone", gettext_noop("没有这个功能区"))
         return zone
 
     def pollutant(self, pollutants: dict[str, Pollutant]) -> Pollutant | None:
@@ -116,7 +116,7 @@ class _Reader:
             return None
         pollutant = pollutants.get(text) or pollutants.get(text.upper())
         if pollutant is None:
-            self.fail("pollutant", "不是总量管控因子（POLL-1）")
+            self.fail("pollutant", gettext_noop("不是总量管控因子（POLL-1）"))
         return pollutant
 
     def amount(
@@ -125,7 +125,7 @@ class _Reader:
         value = self.cells.get(key)
         if value is None or str(value).strip() == "":
             if required:
-                self.fail(key, "必填，不能为空")
+                self.fail(key, gettext_noop("必填，不能为空"))
             return None
         if pollutant is None:
             return None
@@ -138,7 +138,7 @@ class _Reader:
     def day(self, key: str = "date") -> dt.date | None:
         value = self.cells.get(key)
         if value is None or str(value).strip() == "":
-            self.fail(key, "必填，不能为空")
+            self.fail(key, gettext_noop("必填，不能为空"))
             return None
         if isinstance(value, dt.datetime):
             day = value.date()
@@ -148,13 +148,13 @@ class _Reader:
             try:
                 day = dt.date.fromisoformat(str(value).strip().replace("/", "-"))
             except ValueError:
-                self.fail(key, "日期应写成 2021-06-30")
+                self.fail(key, gettext_noop("日期应写成 2021-06-30"))
                 return None
         if day < dates.SCOPE_START:
-            self.fail(key, "日期早于 2021-01-01：本规则自“十四五”起适用（SCOPE-1）")
+            self.fail(key, gettext_noop("日期早于 2021-01-01：本规则自“十四五”起适用（SCOPE-1）"))
             return None
         if day > timezone.localdate():
-            self.fail(key, "日期晚于今天：历史数据只能是已发生的")
+            self.fail(key, gettext_noop("日期晚于今天：历史数据只能是已发生的"))
             return None
         return day
 
@@ -187,7 +187,7 @@ def check(rows: dict[str, list[tuple[int, dict[str, Any]]]]) -> Checked:
     checked = Checked()
     zones, pollutants = _lookups()
     if not any(rows.values()):
-        checked.problem(LOTS, 0, "ref", "", "文件中没有数据行")
+        checked.problem(LOTS, 0, "ref", "", gettext_noop("文件中没有数据行"))
         return checked
 
     lots: dict[str, dict[str, Any]] = {}
@@ -195,7 +195,7 @@ def check(rows: dict[str, list[tuple[int, dict[str, Any]]]]) -> Checked:
         r = _Reader(checked, LOTS, row, cells)
         ref = r.text("ref", max_length=40)
         if ref and ref in lots:
-            r.fail("ref", "批次编号在本文件中重复（第 {other} 行）", other=lots[ref]["row"])
+            r.fail("ref", gettext_noop("批次编号在本文件中重复（第 {other} 行）"), other=lots[ref]["row"])
         zone, pollutant = r.zone(zones), r.pollutant(pollutants)
         grams, day = r.amount(pollutant), r.day()
         source_code = r.text("source_code", max_length=80)
@@ -227,18 +227,20 @@ def check(rows: dict[str, list[tuple[int, dict[str, Any]]]]) -> Checked:
         r = _Reader(checked, ALLOCATIONS, row, cells)
         ref = r.text("ref", max_length=40)
         if ref and ref in allocations:
-            r.fail("ref", "分配编号在本文件中重复（第 {other} 行）", other=allocations[ref]["row"])
+            r.fail(
+                "ref", gettext_noop("分配编号在本文件中重复（第 {other} 行）"), other=allocations[ref]["row"]
+            )
         code = r.text("uscc", max_length=18).upper()
         enterprise = enterprises.get(code)
         if code and enterprise is None:
-            r.fail("uscc", "没有以此统一社会信用代码登记的排污单位")
+            r.fail("uscc", gettext_noop("没有以此统一社会信用代码登记的排污单位"))
         project_name = r.text("project_name", max_length=150)
         project_code = r.text("project_code", required=False, max_length=40)
         zone, pollutant = r.zone(zones), r.pollutant(pollutants)
         if enterprise is not None and zone is not None and enterprise.zone_id != zone.pk:
             r.fail(
                 "uscc",
-                "该单位不在功能区“{zone}”（登记在“{actual}”）",
+                gettext_noop("该单位不在功能区“{zone}”（登记在“{actual}”）"),
                 zone=zone.name,
                 actual=enterprise.zone.name,
             )
@@ -271,21 +273,21 @@ def check(rows: dict[str, list[tuple[int, dict[str, Any]]]]) -> Checked:
         ref = r.text("allocation", max_length=40)
         allocation = allocations.get(ref)
         if ref and allocation is None and not any(c.get("ref") == ref for _n, c in rows[ALLOCATIONS.code]):
-            r.fail("allocation", "“配额分配”页没有这个分配编号")
+            r.fail("allocation", gettext_noop("“配额分配”页没有这个分配编号"))
         ground = (
             GROUNDS.get(r.text("ground", max_length=40).replace(" ", "")) if cells.get("ground") else None
         )
         if cells.get("ground") and ground is None:
-            r.fail("ground", "收回情形应为 1、2 或 3（RES-4）")
+            r.fail("ground", gettext_noop("收回情形应为 1、2 或 3（RES-4）"))
         grams = r.amount(allocation["_pollutant"] if allocation else None, required=ground != "1")
         day = r.day()
         reason = r.text("reason", max_length=300)
         if allocation is not None and day is not None and day.isoformat() < allocation["day"]:
-            r.fail("date", "收回日期早于分配日期 {day}", day=allocation["day"])
+            r.fail("date", gettext_noop("收回日期早于分配日期 {day}"), day=allocation["day"])
         if ground == "1" and allocation is not None and grams is not None and grams != allocation["grams"]:
             r.fail(
                 "amount",
-                "情形 1（项目不再建设）收回全部分配量 {grams}",
+                gettext_noop("情形 1（项目不再建设）收回全部分配量 {grams}"),
                 grams=_q(allocation["grams"], allocation["_pollutant"]),
             )
         if r.ok and allocation is not None:
@@ -323,7 +325,7 @@ def _named_lots(r: _Reader, pollutant: Pollutant | None, grams: int | None) -> l
     for part in parts:
         ref, sep, amount = part.replace("＝", "=").partition("=")
         if not sep or pollutant is None:
-            r.fail("lots", "多个批次须写成 L1=0.5；L2=0.3")
+            r.fail("lots", gettext_noop("多个批次须写成 L1=0.5；L2=0.3"))
             return None
         try:
             named.append([ref.strip(), parse_quantity(amount.strip(), pollutant.unit, allow_zero=False)])
@@ -331,12 +333,12 @@ def _named_lots(r: _Reader, pollutant: Pollutant | None, grams: int | None) -> l
             r.fail("lots", "{error}", error=exc.message)
             return None
     if len({ref for ref, _g in named}) != len(named):
-        r.fail("lots", "同一批次只能写一次")
+        r.fail("lots", gettext_noop("同一批次只能写一次"))
         return None
     if grams is not None and pollutant is not None and sum(g for _r, g in named) != grams:
         r.fail(
             "lots",
-            "所列批次合计 {chosen}，与分配数量 {grams} 不一致",
+            gettext_noop("所列批次合计 {chosen}，与分配数量 {grams} 不一致"),
             chosen=_q(sum(g for _r, g in named), pollutant),
             grams=_q(grams, pollutant),
         )
@@ -365,7 +367,7 @@ def _already_imported(
             x["row"],
             sheet.columns[0].key,
             x.get("ref", x.get("allocation")),
-            "该行已由导入批次 H{pk} 导入，不能重复导入",
+            gettext_noop("该行已由导入批次 H{pk} 导入，不能重复导入"),
             pk=import_id,
         )
 
@@ -409,7 +411,7 @@ def _simulate(
             bank(x["ref"], zp, x["grams"], day)
             reserve[zp] += x["grams"]
             what = both(
-                "入库 {grams}（{zone}{pollutant}，批次 {ref}）",
+                gettext_noop("入库 {grams}（{zone}{pollutant}，批次 {ref}）"),
                 grams=_q(x["grams"], x["_pollutant"]),
                 zone=x["_zone"].name,
                 pollutant=x["_pollutant"].name,
@@ -424,7 +426,12 @@ def _simulate(
                 for ref, grams in x["named"]:
                     if ref not in lots:
                         checked.problem(
-                            ALLOCATIONS, row, "lots", ref, "“减排量入库”页没有批次 {ref}", ref=ref
+                            ALLOCATIONS,
+                            row,
+                            "lots",
+                            ref,
+                            gettext_noop("“减排量入库”页没有批次 {ref}"),
+                            ref=ref,
                         )
                     elif (lots[ref]["zone"], lots[ref]["pollutant"]) != zp:
                         checked.problem(
@@ -432,7 +439,9 @@ def _simulate(
                             row,
                             "lots",
                             ref,
-                            "批次 {ref} 不属于该功能区和污染物；跨功能区使用须先由生态环境局调剂（RES-2）",
+                            gettext_noop(
+                                "批次 {ref} 不属于该功能区和污染物；跨功能区使用须先由生态环境局调剂（RES-2）"
+                            ),
                             ref=ref,
                         )
                     elif lots[ref]["day"] > day:
@@ -441,7 +450,7 @@ def _simulate(
                             row,
                             "lots",
                             ref,
-                            "批次 {ref} 于 {opened} 才入库，晚于分配日期 {day}",
+                            gettext_noop("批次 {ref} 于 {opened} 才入库，晚于分配日期 {day}"),
                             ref=ref,
                             opened=lots[ref]["day"],
                             day=day,
@@ -452,7 +461,9 @@ def _simulate(
                             row,
                             "lots",
                             ref,
-                            "{day} 批次 {ref} 仅余 {left}，不足 {grams}：储备在任何日期都不得透支（RES-2）",
+                            gettext_noop(
+                                "{day} 批次 {ref} 仅余 {left}，不足 {grams}：储备在任何日期都不得透支（RES-2）"
+                            ),
                             day=day,
                             ref=ref,
                             left=_q(available[ref], pollutant),
@@ -479,7 +490,9 @@ def _simulate(
                         row,
                         "amount",
                         x["grams"],
-                        "{day} {zone}{pollutant}本文件入库的储备仅余 {left}，不足分配的 {grams}：储备在任何日期都不得透支（RES-2）",
+                        gettext_noop(
+                            "{day} {zone}{pollutant}本文件入库的储备仅余 {left}，不足分配的 {grams}：储备在任何日期都不得透支（RES-2）"
+                        ),
                         day=day,
                         zone=x["_zone"].name,
                         pollutant=pollutant.name,
@@ -493,7 +506,7 @@ def _simulate(
             remaining[x["ref"]] = x["grams"]
             reserve[zp] -= x["grams"]
             what = both(
-                "分配 {grams} 给 {unit}“{project}”，取自批次 {lots}",
+                gettext_noop("分配 {grams} 给 {unit}“{project}”，取自批次 {lots}"),
                 grams=_q(x["grams"], pollutant),
                 unit=x["_enterprise"].name,
                 project=x["project_name"],
@@ -508,7 +521,11 @@ def _simulate(
             held = remaining[x["allocation"]]
             if x["ground"] == "1" and held != allocation["grams"]:
                 checked.problem(
-                    RECOVERIES, row, "ground", x["ground"], "该分配已部分收回，不能再按情形 1 全部退回"
+                    RECOVERIES,
+                    row,
+                    "ground",
+                    x["ground"],
+                    gettext_noop("该分配已部分收回，不能再按情形 1 全部退回"),
                 )
                 continue
             if x["grams"] > held:
@@ -517,7 +534,7 @@ def _simulate(
                     row,
                     "amount",
                     x["grams"],
-                    "{day} 该分配仅余 {left}，不足收回的 {grams}",
+                    gettext_noop("{day} 该分配仅余 {left}，不足收回的 {grams}"),
                     day=day,
                     left=_q(held, pollutant),
                     grams=_q(x["grams"], pollutant),
@@ -528,11 +545,13 @@ def _simulate(
             if x["ground"] == "1":
                 for ref, grams in draws[x["allocation"]]:
                     available[ref] += grams
-                what = both("收回 {grams}（情形 1），退回原批次", grams=_q(x["grams"], pollutant))
+                what = both(
+                    gettext_noop("收回 {grams}（情形 1），退回原批次"), grams=_q(x["grams"], pollutant)
+                )
             else:
                 bank(x["lot"], zp, x["grams"], day)
                 what = both(
-                    "收回 {grams}（情形 {ground}），形成新批次 {ref}",
+                    gettext_noop("收回 {grams}（情形 {ground}），形成新批次 {ref}"),
                     grams=_q(x["grams"], pollutant),
                     ground=x["ground"],
                     ref=x["lot"],
