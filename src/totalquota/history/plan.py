@@ -93,7 +93,7 @@ class _Reader:
     def text(self, key: str, *, required: bool = True, max_length: int = 100) -> str:
         value = self.cells.get(key)
         text = "" if value is None else str(value).strip()
-        if hasattr(value, "isoformat"):
+        if isinstance(value, dt.date):
             text = value.isoformat()[:10]
         if required and not text:
             self.fail(key, gettext_noop("必填，不能为空"))

@@ -4,7 +4,7 @@ the upload, a prepared import with its row-by-row report (XLSX export), confirm 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,7 +53,7 @@ class HistoryImportListView(ScopedListView):
 
 
 @login_required
-def template_view(request: HttpRequest) -> HttpResponse:
+def template_view(request: HttpRequest) -> FileResponse:
     require(request.user, "history.view")
     return xlsx_response(workbook.template(), "历史数据导入模板.xlsx")
 
@@ -118,7 +118,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def report(request: HttpRequest, pk: int) -> HttpResponse:
+def report(request: HttpRequest, pk: int) -> FileResponse:
     """The row-by-row report as XLSX (sheet, row, day, what is posted, in Chinese and English)."""
     history = selectors.import_for(request.user, pk)
     rows = [(r["sheet"], r["row"], r["day"], r["message"], r["message_en"]) for r in history.report]

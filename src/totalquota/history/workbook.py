@@ -304,7 +304,7 @@ def _rows(sheet: Sheet, ws: Any) -> list[tuple[int, dict[str, Any]]]:
         )
     index = {c.key: found.index(c.header) for c in sheet.columns}
     english = [c.english for c in sheet.columns]
-    result = []
+    result: list[tuple[int, dict[str, Any]]] = []
     for number, values in enumerate(rows, start=2):
         values = tuple(values)
         cells = {key: _value(values[i]) if i < len(values) else None for key, i in index.items()}
