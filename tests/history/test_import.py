@@ -43,6 +43,8 @@ def good_file(world) -> bytes:
         allocations=[
             allocation("P1", uscc, "1.5", "2021-04-01"),  # FIFO: all from L1
             allocation("P2", uscc, "1", "2021-07-01", lots="L2=0.5；L1=0.5"),
+            # FIFO after the recoveries: L1 0.5, L2 1, then the recovered lot's 0.5.
+            allocation("P3", uscc, "2", "2022-03-01"),
         ],
         recoveries=[
             recovery("P1", "0.5", "2022-01-10", "2"),  # a new lot of 0.5 t
@@ -59,7 +61,8 @@ EXPECTED = {
     dt.date(2021, 7, 1): T // 2,
     dt.date(2022, 1, 10): T,
     dt.date(2022, 2, 1): 2 * T,
-    dt.date(2026, 1, 1): 2 * T,
+    dt.date(2022, 3, 1): 0,
+    dt.date(2026, 1, 1): 0,
 }
 
 
@@ -85,7 +88,7 @@ def test_a_good_file_is_prepared_without_posting_then_confirmed_by_another_admin
     assert response.status_code == 302
     history = HistoryImport.objects.get()
     assert history.status == ImportStatus.PREPARED
-    assert (history.lot_rows, history.allocation_rows, history.recovery_rows) == (2, 2, 2)
+    assert (history.lot_rows, history.allocation_rows, history.recovery_rows) == (2, 3, 2)
     assert counts() == {**before, "imports": 1}, "nothing is posted at preparation"
     page = client_of(admin2).get(history.get_absolute_url())
     assert page.status_code == 200
@@ -109,7 +112,7 @@ def test_a_good_file_is_prepared_without_posting_then_confirmed_by_another_admin
     assert account_balance_as_of(p1, dt.date(2022, 1, 10)) == T
 
     entries = list(HistoryEntry.objects.select_related("posting"))
-    assert len(entries) == 6
+    assert len(entries) == 7
     for entry in entries:
         reason = entry.posting.reason
         assert "历史数据导入" in reason and history.file_sha256 in reason and "园区历史数据.xlsx" in reason
@@ -122,7 +125,11 @@ def test_a_good_file_is_prepared_without_posting_then_confirmed_by_another_admin
         "2021-07-01",
         "2022-01-10",
         "2022-02-01",
+        "2022-03-01",
     ]
+    p3 = Account.objects.get(kind=AccountKind.ALLOCATION, label="建设项目 P3（XM-P3）")
+    recovered_lot = Account.objects.get(kind=AccountKind.LOT, source_ref=f"ledger.account:{p1.pk}")
+    assert Transfer.objects.filter(debit=recovered_lot, credit=p3).get().amount_grams == T // 2
     assert reconcile().ok, reconcile().problems
 
 
@@ -349,13 +356,13 @@ def test_the_api_uploads_reports_and_confirms(world, admin2):
     response = client_of(world.admin).post("/api/v1/history/imports", {"file": upload(good_file(world))})
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "prepared" and len(body["report"]) == 6
+    assert body["status"] == "prepared" and len(body["report"]) == 7
     assert body["report"][0]["sheet"] == "减排量入库" and body["report"][0]["message_en"]
     got = client_of(admin2).get(f"/api/v1/history/imports/{body['id']}")
     assert got.status_code == 200
     confirmed = client_of(admin2).post(f"/api/v1/history/imports/{body['id']}/confirm")
     assert confirmed.status_code == 200, confirmed.content
-    assert confirmed.json()["status"] == "confirmed" and len(confirmed.json()["postings"]) == 6
+    assert confirmed.json()["status"] == "confirmed" and len(confirmed.json()["postings"]) == 7
     listed = client_of(admin2).get("/api/v1/history/imports")
     assert listed.status_code == 200 and listed.json()["items"][0]["id"] == body["id"]
 
@@ -385,4 +392,18 @@ def test_the_list_is_searchable_and_exports(world):
 def test_people_other_than_bureau_admins_cannot_upload(world):
     response = client_of(world.reviewer).post(reverse("history:upload"), {"file": upload(good_file(world))})
     assert response.status_code == 403
+    assert HistoryImport.objects.count() == 0
+
+
+def test_a_refusal_in_english_still_reports_every_problem_in_chinese_and_english(world):
+    content = history_xlsx(lots=[lot("L1", "0.0000001", "2021-03-01"), lot("L2", "1", "2019-05-01")])
+    response = client_of(world.admin).post(
+        "/api/v1/history/imports", {"file": upload(content)}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 422
+    errors = {(e["row"], e["column"]): e for e in response.json()["errors"]}
+    finer = errors[(3, "入库数量")]
+    assert "精度过高" in finer["message"] and "precise" in finer["message_en"].lower()
+    early = errors[(4, "入库日期")]
+    assert "SCOPE-1" in early["message"] and "2021-01-01" in early["message_en"]
     assert HistoryImport.objects.count() == 0

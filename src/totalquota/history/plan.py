@@ -129,10 +129,25 @@ class _Reader:
             return None
         if pollutant is None:
             return None
+        return self.quantity(key, str(value), pollutant)
+
+    def quantity(self, key: str, text: str, pollutant: Pollutant) -> int | None:
+        """Grams of ``text`` in the pollutant's unit; a refusal is recorded in both languages."""
         try:
-            return parse_quantity(str(value), pollutant.unit, allow_zero=False)
-        except QuantityError as exc:
-            self.fail(key, "{error}", error=exc.message)
+            return parse_quantity(text, pollutant.unit, allow_zero=False)
+        except QuantityError:
+            messages = {}
+            for language, name in (("zh-hans", "message"), ("en", "message_en")):
+                with translation.override(language):
+                    try:
+                        parse_quantity(text, pollutant.unit, allow_zero=False)
+                    except QuantityError as exc:
+                        messages[name] = exc.message
+            self.ok = False
+            header = next((c.header for c in self.sheet.columns if c.key == key), key)
+            self.checked.problems.append(
+                {"sheet": self.sheet.title, "row": self.row, "column": header, "value": text, **messages}
+            )
             return None
 
     def day(self, key: str = "date") -> dt.date | None:
@@ -327,11 +342,10 @@ def _named_lots(r: _Reader, pollutant: Pollutant | None, grams: int | None) -> l
         if not sep or pollutant is None:
             r.fail("lots", gettext_noop("多个批次须写成 L1=0.5；L2=0.3"))
             return None
-        try:
-            named.append([ref.strip(), parse_quantity(amount.strip(), pollutant.unit, allow_zero=False)])
-        except QuantityError as exc:
-            r.fail("lots", "{error}", error=exc.message)
+        grams_of_lot = r.quantity("lots", amount.strip(), pollutant)
+        if grams_of_lot is None:
             return None
+        named.append([ref.strip(), grams_of_lot])
     if len({ref for ref, _g in named}) != len(named):
         r.fail("lots", gettext_noop("同一批次只能写一次"))
         return None
