@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "totalquota.reserve",
     "totalquota.emissions",
     "totalquota.enforcement",
+    "totalquota.history",
     "totalquota.reports",
     "totalquota.notifications",
     "totalquota.inbound",

@@ -15,6 +15,8 @@ urlpatterns = [
     # Supervision: findings, notices, penalties and credit entries (SUP-4).
     path("enforcement/", include("totalquota.enforcement.urls")),
     # Dashboards, the provenance picture and bulletins (RED-5, RES-3, SUP-4).
+    # The park's history since 2021 (SCOPE-1): imported from the XLSX template.
+    path("history/", include("totalquota.history.urls")),
     path("supervision/", include("totalquota.reports.urls")),
     # 站内信: in-app notifications.
     path("notifications/", include("totalquota.notifications.urls")),

@@ -159,6 +159,10 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "enforcement:finding_dismiss": [("post", f"{F}/{{finding_id}}/dismiss")],
     "enforcement:finding_return": [("post", f"{F}/{{finding_id}}/return")],
     "reports:bulletin_issue": [("post", "/api/v1/supervision/bulletins")],
+    # --- 历史数据导入 history (SCOPE-1)
+    "history:upload": [("post", "/api/v1/history/imports")],
+    "history:confirm": [("post", "/api/v1/history/imports/{import_id}/confirm")],
+    "history:discard": [("post", "/api/v1/history/imports/{import_id}/discard")],
     # --- registry and notifications
     "registry:enterprise_create": [("post", "/api/v1/enterprises")],
     "registry:enterprise_edit": [("patch", "/api/v1/enterprises/{enterprise_id}")],

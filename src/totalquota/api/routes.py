@@ -7,6 +7,7 @@ from totalquota.api import (
     emissions_reports,
     emissions_review,
     enforcement,
+    history,
     inbound,
     notifications,
     registry_admin,
@@ -46,6 +47,9 @@ for module in (emissions_listing, emissions_reports, emissions_review, emissions
 
 # Supervision: findings and credit entries (SUP-4).
 api.add_router("/", enforcement.router)
+
+# The park's history since 2021 (SCOPE-1).
+api.add_router("/", history.router)
 
 # Dashboards, the provenance picture and bulletins.
 api.add_router("/", supervision.router)

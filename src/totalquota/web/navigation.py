@@ -81,6 +81,7 @@ add(
     (_("核查与收回"), "reserve:recovery", "reserve.recover", "bi-arrow-counterclockwise", 60),
     (_("核实排放量"), "reserve:verified_list", "reserve.view", "bi-clipboard-data", 70),
     (_("达标状况"), "reserve:attainment_list", "reserve.view", "bi-cloud-sun", 80),
+    (_("历史数据导入"), "history:list", "history.view", "bi-clock-history", 90),
 )
 
 add(
