@@ -85,7 +85,9 @@ def test_sequences_run_1_2_3_per_subscription(subscribe, receiver):
     emit_and_fan_out("reserve.recovery.notify", "4")
 
     def sequences(subscription):
-        return list(WebhookDelivery.objects.filter(subscription=subscription).values_list("sequence", "topic"))
+        return list(
+            WebhookDelivery.objects.filter(subscription=subscription).values_list("sequence", "topic")
+        )
 
     assert sequences(first) == [
         (1, "reserve.warning.raised"),
@@ -98,15 +100,17 @@ def test_sequences_run_1_2_3_per_subscription(subscribe, receiver):
 
 
 def test_the_outbox_handing_an_event_on_twice_writes_one_delivery(subscribe):
-    from totalquota.outbox.models import DeliveryState, OutboxDelivery
     from totalquota.outbox import deliver_pending
+    from totalquota.outbox.models import DeliveryState, OutboxDelivery
 
     subscription = subscribe()
     emit_and_fan_out("reserve.warning.raised")
     OutboxDelivery.objects.update(state=DeliveryState.PENDING)  # as after a crash before "done"
     deliver_pending()
 
-    assert list(WebhookDelivery.objects.filter(subscription=subscription).values_list("sequence", flat=True)) == [1]
+    assert list(
+        WebhookDelivery.objects.filter(subscription=subscription).values_list("sequence", flat=True)
+    ) == [1]
 
 
 def test_a_topic_no_subscription_matches_gets_nothing(subscribe, receiver):
@@ -242,7 +246,9 @@ def test_a_received_delivery_can_be_replayed_too(world, subscribe, receiver):
 
 def test_a_rotated_secret_signs_the_next_tries(world, subscribe, receiver):
     subscription = subscribe()
-    _subscription, receiver.secret = services.secret_rotate(actor=world.admin.principal, subscription=subscription)
+    _subscription, receiver.secret = services.secret_rotate(
+        actor=world.admin.principal, subscription=subscription
+    )
     emit_and_fan_out("reserve.warning.raised")
     deliver_due()
 

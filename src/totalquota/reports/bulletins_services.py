@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from totalquota import outbox
 from totalquota.accounts.permissions import Principal, require, zone_visible
 from totalquota.documents.models import DocumentKind, DocumentState, IssuedDocument
 from totalquota.documents.selectors import valid_document
@@ -30,7 +31,6 @@ from totalquota.documents.services import (
     document_revoke,
     document_supersede,
 )
-from totalquota import outbox
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, Forbidden, ValidationFailed
 from totalquota.registry.models import Zone

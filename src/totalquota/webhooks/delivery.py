@@ -169,7 +169,10 @@ def claim() -> WebhookDelivery | None:
         # (one row); no other transaction of the platform takes them, so no cycle can form. On
         # SQLite select_for_update is a no-op: BEGIN IMMEDIATE serialises the workers.
         delivery = (
-            due().select_for_update(skip_locked=True, of=("self",)).select_related("event", "subscription").first()
+            due()
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("event", "subscription")
+            .first()
         )
         if delivery is None:
             return None

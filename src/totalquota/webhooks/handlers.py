@@ -18,7 +18,6 @@ from totalquota.webhooks import topics
 from totalquota.webhooks.models import WebhookDelivery, WebhookSubscription
 
 
-
 def subscribers(event: OutboxEvent) -> list[int]:
     """Ids of the active subscriptions ``event`` goes to, in id order: those whose patterns
     match a shared topic; for a test event (``webhook.ping``), the one subscription it names."""

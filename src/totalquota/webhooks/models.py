@@ -73,7 +73,9 @@ class WebhookDelivery(models.Model):
     event = required_link(OutboxEvent, _("事件"), related_name="+")
     topic = models.CharField(_("主题"), max_length=100)
     sequence = models.PositiveBigIntegerField(_("序号"))
-    state = models.CharField(_("状态"), max_length=8, choices=WebhookState.choices, default=WebhookState.PENDING)
+    state = models.CharField(
+        _("状态"), max_length=8, choices=WebhookState.choices, default=WebhookState.PENDING
+    )
     attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)
     claimed_until = models.DateTimeField(_("发送占用至"), null=True, blank=True)
@@ -87,7 +89,9 @@ class WebhookDelivery(models.Model):
         verbose_name = verbose_name_plural = _("外发投递")
         ordering = ["subscription_id", "sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "event"], name="webhooks_delivery_once_per_event"),
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="webhooks_delivery_once_per_event"
+            ),
             models.UniqueConstraint(fields=["subscription", "sequence"], name="webhooks_delivery_sequence"),
         ]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhooks_delivery_due")]

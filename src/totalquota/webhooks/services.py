@@ -127,7 +127,11 @@ def subscription_update(
             subscription.active = active
         subscription.save(update_fields=SHOWN)
         record(
-            actor=actor, action="webhook.update", obj=subscription, before=before, after=snapshot(subscription, SHOWN)
+            actor=actor,
+            action="webhook.update",
+            obj=subscription,
+            before=before,
+            after=snapshot(subscription, SHOWN),
         )
     return subscription
 
