@@ -35,6 +35,7 @@ def documented_verify():
 
 @dataclass
 class Received:
+    path: str
     headers: dict[str, str]
     body: bytes
     verified: bool
@@ -52,6 +53,7 @@ class Receiver:
 
     url: str = ""
     secret: str = ""
+    secrets: dict[str, str] = field(default_factory=dict)  # by path, when several subscriptions
     status: int = 200
     delay: float = 0.0
     got: list[Received] = field(default_factory=list)
@@ -70,8 +72,9 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             started = time.monotonic()
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            ok = verify(state.secret, self.headers.get("X-Quota-Signature", ""), body)
-            entry = Received(dict(self.headers), body, ok, started)
+            secret = state.secrets.get(self.path, state.secret)
+            ok = verify(secret, self.headers.get("X-Quota-Signature", ""), body)
+            entry = Received(self.path, dict(self.headers), body, ok, started)
             time.sleep(state.delay)
             entry.ended = time.monotonic()
             with state.lock:
