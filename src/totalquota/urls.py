@@ -18,6 +18,8 @@ urlpatterns = [
     path("supervision/", include("totalquota.reports.urls")),
     # 站内信: in-app notifications.
     path("notifications/", include("totalquota.notifications.urls")),
+    # 外发事件订阅: webhook subscriptions and their delivery log.
+    path("webhooks/", include("totalquota.webhooks.urls")),
     path("audit/", include("totalquota.audit.urls")),
     path("jobs/", include("totalquota.jobs.urls")),
     # The public verify page of issued documents (no login).

@@ -99,6 +99,9 @@ class WebhookDelivery(models.Model):
     def __str__(self) -> str:
         return f"{self.subscription_id}#{self.sequence} {self.topic} ({self.state})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("webhooks:delivery", args=[self.pk])
+
 
 class WebhookAttempt(models.Model):
     """发送记录: one try of a delivery (a log row, never changed): when, the receiver's status
