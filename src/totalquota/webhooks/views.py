@@ -8,7 +8,7 @@ from typing import Any
 import django_filters
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -118,7 +118,7 @@ class SubscriptionDetailView(ScopedListView):
     )
     template_name = "webhooks/subscription_detail.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             self.subscription = access(request.user, WebhookSubscription, kwargs["pk"], ACTION)
         return super().dispatch(request, *args, **kwargs)
