@@ -41,6 +41,7 @@ TYPED_FIELDS: list[str] = [
     "accounts.User.display_name",
     "accounts.User.organisation",
     "accounts.ApiToken.name",
+    "webhooks.WebhookSubscription.name",
     "audit.AuditEvent.actor_label",
     "audit.AuditEvent.object_repr",
     "ledger.Account.label",

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "totalquota.reports",
     "totalquota.notifications",
     "totalquota.inbound",
+    "totalquota.webhooks",
     "totalquota.api",
     "totalquota.web",
     "totalquota.demo",
@@ -333,6 +334,13 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 NOTIFICATIONS_EMAIL = _env_bool("NOTIFICATIONS_EMAIL", bool(EMAIL_HOST))
+
+# Outbound webhooks (totalquota.webhooks.delivery): the request's timeout, the tries before a
+# delivery is dead, and the wait after a failed try (doubling from the first, capped).
+WEBHOOK_TIMEOUT_SECONDS = 5
+WEBHOOK_MAX_ATTEMPTS = 8
+WEBHOOK_BACKOFF_SECONDS = 30
+WEBHOOK_BACKOFF_MAX_SECONDS = 3600
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -22,6 +22,8 @@ urlpatterns = [
     path("notifications/", include("totalquota.notifications.urls")),
     # Events posted by the approval, permit and enforcement systems (PLAT-1).
     path("inbound/", include("totalquota.inbound.urls")),
+    # 外发事件订阅: webhook subscriptions and their delivery log.
+    path("webhooks/", include("totalquota.webhooks.urls")),
     path("audit/", include("totalquota.audit.urls")),
     path("jobs/", include("totalquota.jobs.urls")),
     # The public verify page of issued documents (no login).

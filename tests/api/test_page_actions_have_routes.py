@@ -170,6 +170,13 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "registry:rule_create": [("post", "/api/v1/rules")],
     "notifications:open": [("post", "/api/v1/notifications/{notification_id}/read")],
     "notifications:read_all": [("post", "/api/v1/notifications/read-all")],
+    # --- 外发事件订阅 webhooks
+    "webhooks:create": [("post", "/api/v1/webhooks/subscriptions")],
+    "webhooks:edit": [("patch", "/api/v1/webhooks/subscriptions/{subscription_id}")],
+    "webhooks:deactivate": [("post", "/api/v1/webhooks/subscriptions/{subscription_id}/deactivate")],
+    "webhooks:rotate": [("post", "/api/v1/webhooks/subscriptions/{subscription_id}/rotate-secret")],
+    "webhooks:ping": [("post", "/api/v1/webhooks/subscriptions/{subscription_id}/ping")],
+    "webhooks:replay": [("post", "/api/v1/webhooks/deliveries/{delivery_id}/replay")],
 }
 
 # Page actions that are about the browser session itself, not about records another system would

@@ -176,6 +176,27 @@ def test_regenerating_as_known_at_issue_gives_the_same_figures_and_a_reissue_sup
     assert bulletins.verify_bulletin(v1).matches
 
 
+def test_issuing_a_bulletin_records_an_outbox_event_naming_it_and_the_version_it_replaces(
+    world, history, clock
+):
+    from totalquota.outbox.models import OutboxEvent
+
+    v1 = issue(world, K.SUPERVISION)
+    clock(at("2026-06-02"))
+    allocate_back_dated(world, history, 2 * T, "late-1")
+    clock(at("2026-06-02", 11))
+    v2 = issue(world, K.SUPERVISION)
+
+    events = OutboxEvent.objects.filter(topic="reports.bulletin.issued").order_by("id")
+    assert [
+        (e.object_id, e.payload["code"], e.payload["version"], e.payload["supersedes"]) for e in events
+    ] == [
+        (str(v1.pk), v1.code, 1, None),
+        (str(v2.pk), v2.code, 2, v1.code),
+    ]
+    assert events[0].payload["start"] == "2025-01-01" and events[0].payload["kind"] == K.SUPERVISION
+
+
 def test_a_stated_figure_that_no_longer_matches_the_ledger_is_reported(world, history):
     doc = issue(world, K.WARNING, zone=world.zone_a)
     forged = IssuedDocument(

@@ -15,6 +15,7 @@ from totalquota.api import (
     reserve_data,
     reserve_upper,
     supervision,
+    webhooks,
     workflow,
 )
 from totalquota.api.core import api
@@ -59,6 +60,9 @@ api.add_router("/", inbound.router)
 
 # 站内信.
 api.add_router("/", notifications.router)
+
+# 外发事件订阅: webhook subscriptions and their delivery log (administrators).
+api.add_router("/", webhooks.router)
 
 # API tokens: the caller's own, and every token for an administrator.
 api.add_router("/", tokens_router)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from totalquota import outbox
 from totalquota.accounts.permissions import Principal, require, zone_visible
 from totalquota.documents.models import DocumentKind, DocumentState, IssuedDocument
 from totalquota.documents.selectors import valid_document
@@ -127,7 +128,7 @@ def bulletin_issue(
     current = valid_document(series, DocumentKind.BULLETIN)
     day = issued_on or timezone.localdate()
     if current is None:
-        return document_issue(
+        document = document_issue(
             actor=actor,
             kind=DocumentKind.BULLETIN,
             subject=series,
@@ -136,11 +137,40 @@ def bulletin_issue(
             holder=figures["issuer"],
             subject_label=series.label,
         )
-    if _same_content(current.figures, figures):
+    elif _same_content(current.figures, figures):
         raise Conflict(
             gettext("现行版本 {code} 的内容与重新计算的结果相同，无需重新签发").format(code=current.code)
         )
-    return document_supersede(actor=actor, document=current, issued_on=day, figures=figures)
+    else:
+        document = document_supersede(actor=actor, document=current, issued_on=day, figures=figures)
+    _issued(actor, series, document, current)
+    return document
+
+
+BULLETIN_ISSUED = "reports.bulletin.issued"
+
+
+def _issued(
+    actor: Principal, series: BulletinSeries, document: IssuedDocument, superseded: IssuedDocument | None
+) -> None:
+    """Tell the outbox a bulletin was issued (``reports.bulletin.issued``), in the issue's
+    transaction (for webhooks): its number, version, kind, period, zone and the version it replaces."""
+    outbox.emit(
+        BULLETIN_ISSUED,
+        obj=document,
+        actor=actor,
+        payload={
+            "code": document.code,
+            "version": document.version,
+            "kind": series.kind,
+            "start": series.start.isoformat(),
+            "end": series.end.isoformat(),
+            "zone_id": series.zone_id,
+            "issued_on": document.issued_on.isoformat(),
+            "supersedes": superseded.code if superseded is not None else None,
+            "url": reverse("reports:bulletin_detail", args=[document.pk]),
+        },
+    )
 
 
 def _params(ctx: Any) -> tuple[str, dt.date, dt.date, Zone | None]:

@@ -61,6 +61,7 @@ add(
     (_("用户"), "accounts:user_list", "accounts.manage_users", "bi-people", 10),
     (_("排污单位账号"), "accounts:unit_account_list", "accounts.manage_unit_accounts", "bi-person-badge", 15),
     (_("接口令牌"), "accounts:token_list", "accounts.manage_tokens", "bi-key", 20),
+    (_("外发事件订阅"), "webhooks:list", "webhooks.manage", "bi-broadcast", 22),
     (_("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
     (_("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
     (_("工作日历"), "registry:calendar_list", "registry.manage_calendar", "bi-calendar3", 40),
