@@ -204,6 +204,12 @@ API_ROUTES = {
     ("post", "/api/v1/reserve/applications"): ApiRoute(
         allow(R.ENTERPRISE, R.ZONE_OFFICER), body=lambda w: {}
     ),
+    # A draft is not held again: past authorisation, 409.
+    ("post", "/api/v1/reserve/applications/{application_id}/rehold"): ApiRoute(
+        allow(overrides={R.REVIEWER: 409, R.ADMIN: 409}),
+        params=lambda w: {"application_id": o(w).draft.pk},
+        body=lambda w: {},
+    ),
     ("post", "/api/v1/reserve/applications/{application_id}/submit"): ApiRoute(
         allow(R.ENTERPRISE, R.ZONE_OFFICER, overrides={R.ZONE_OFFICER: 409}),
         params=lambda w: {"application_id": o(w).draft.pk},

@@ -72,6 +72,8 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "registry:calendar_delete": [("delete", "/api/v1/calendar/{day_id}")],
     # --- 储备库 reserve
     "reserve:application_create": [("post", f"{R}/applications")],
+    "reserve:application_action#rehold": [("post", f"{R}/applications/{{application_id}}/rehold")],
+    "reserve:line_plan": [("post", f"{R}/applications/{{application_id}}/rehold")],
     "reserve:application_action#submit": [("post", f"{R}/applications/{{application_id}}/submit")],
     "reserve:application_action#withdraw": [("post", f"{R}/applications/{{application_id}}/withdraw")],
     "reserve:application_action#propose": [("post", f"{R}/applications/{{application_id}}/propose")],
@@ -190,8 +192,6 @@ PAGE_ONLY: dict[str, str] = {
 
 # Known missing routes (issue 12), each with what it is: listed so that they are seen, not hidden.
 NOT_YET: dict[str, str] = {
-    "reserve:application_action#rehold": "holding an application again (reserve.plan)",
-    "reserve:line_plan": "choosing the lots a line is held from (reserve.plan)",
     "emissions:report_execution_upload": "reading figures from a permit execution report",
     "emissions:report_execution_map": "reading figures from a permit execution report",
 }

@@ -111,21 +111,29 @@ def test_a_short_submit_holds_what_the_zone_has_and_lists_each_short_line(world,
     )
     assert bad.status_code == 422 and bad.json()["title"] == "数据校验未通过"
 
-    # Once the bureau covers the rest, a rehold holds each line in full and nothing is short.
+    # Once the bureau covers the rest (zone transfers), a rehold holds each line in full and
+    # nothing is short: both through the API.
     other = stock(world.zone_b, "VOCS", T)
     nox = stock(world.zone_b, "NOX", T)
-    for lot, grams, key in ((other, 500_000, "zt-vocs"), (nox, 500_000, "zt-nox")):
-        ledger.zone_transfer(
-            actor=world.admin.principal,
-            from_lot=lot,
-            to_zone=world.zone_a,
-            amount_grams=grams,
-            effective_date=dt.date.today(),
-            reason="支持甲电子扩建",
-            idempotency_key=key,
+    admin = Client(raise_request_exception=False)
+    admin.force_login(world.admin)
+    for lot, amount in ((other, "0.5"), (nox, "0.5")):
+        moved = admin.post(
+            "/api/v1/ledger/zone-transfers",
+            {
+                "from_lot_id": lot.pk,
+                "to_zone": "A",
+                "amount": amount,
+                "effective_date": dt.date.today().isoformat(),
+                "reason": "支持甲电子扩建",
+            },
+            content_type="application/json",
         )
-    app = QuotaApplication.objects.get(pk=pk)
-    assert services.application_rehold(actor=world.reviewer.principal, application=app) == []
+        assert moved.status_code == 201, moved.content
+    rehold = f"/api/v1/reserve/applications/{pk}/rehold"
+    assert api.post(rehold, {}, content_type="application/json").status_code == 403  # the unit may not
+    held = reviewer.post(rehold, {}, content_type="application/json")
+    assert held.status_code == 200 and held.json()["shortfalls"] == [], held.content
     after = api.get(f"/api/v1/reserve/applications/{pk}").json()
     assert after["shortfalls"] == []
     assert {line["hold_state"] for line in after["lines"]} == {"open"}
@@ -137,3 +145,34 @@ def test_a_short_submit_holds_what_the_zone_has_and_lists_each_short_line(world,
         )
     assert approved.status_code == 200, approved.content
     assert approved.json()["shortfalls"] == []
+
+
+def test_the_bureau_holds_a_line_from_the_lots_it_picks(world, p, stock):
+    first = stock(world.zone_a, "VOCS", T)
+    second = stock(world.zone_a, "VOCS", T)
+    api = _api(world)
+    pk = _file(api, world, {"VOCS": "0.8"})
+    assert api.post(f"/api/v1/reserve/applications/{pk}/submit").status_code == 200
+    line_id = api.get(f"/api/v1/reserve/applications/{pk}").json()["lines"][0]["id"]
+    reviewer = Client(raise_request_exception=False)
+    reviewer.force_login(world.reviewer)
+    url = f"/api/v1/reserve/applications/{pk}/rehold"
+
+    def plan(*lots):
+        return {"plans": [{"line_id": line_id, "lots": [{"lot_id": lot, "amount": a} for lot, a in lots]}]}
+
+    for bad in (
+        plan((second.pk, "0.5")),  # not the line's whole deduction
+        plan((second.pk, "0.8"), (second.pk, "abc")),
+        plan((999_999, "0.8")),
+        {"plans": [{"line_id": 999_999, "lots": [{"lot_id": second.pk, "amount": "0.8"}]}]},
+    ):
+        refused = reviewer.post(url, bad, content_type="application/json")
+        assert refused.status_code == 422, (bad, refused.content)
+    assert ledger_selectors.account_balance(first).held_out == 800_000  # the submit's hold, untouched
+    held = reviewer.post(url, plan((first.pk, "0.3"), (second.pk, "0.5")), content_type="application/json")
+    assert held.status_code == 200, held.content
+    assert (
+        ledger_selectors.account_balance(first).held_out,
+        ledger_selectors.account_balance(second).held_out,
+    ) == (300_000, 500_000)

@@ -15,10 +15,11 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.fields import QuantityText
+from totalquota.api.fields import QuantityText, RecordId
 from totalquota.api.schemas import UploadedFileOut, ZonePollutantOut, path
 from totalquota.common.files import download
 from totalquota.documents.responses import send_file
+from totalquota.ledger.models import Account, AccountKind
 from totalquota.lib import dates
 from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
@@ -311,6 +312,68 @@ action_routes(
     only=("submit", "withdraw", "propose", "approve", "reject"),
     name="{action}_application",
 )
+
+
+class PlanLotIn(Schema):
+    lot_id: RecordId = Field(description="储备批次（账户 id）/ the lot held from")
+    amount: QuantityText
+
+
+class LinePlanIn(Schema):
+    line_id: RecordId = Field(description="申请行 id / the application line")
+    lots: list[PlanLotIn] = Field(min_length=1, max_length=100)
+
+
+class ReholdIn(Schema):
+    plans: list[LinePlanIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description=(
+            "可选：指定某些行从哪些批次预留（合计须等于该行削减替代量）；不填则按先入先出重新预留未预留部分 / "
+            "optional: the lots each named line is held from"
+        ),
+    )
+
+
+@router.post(
+    "/reserve/applications/{int:application_id}/rehold",
+    response=ApplicationOut,
+    summary="重新预留（调剂或上级下达之后、预留过期之后），或按所选批次预留某行；仍不足的行见 shortfalls / Hold again",
+    auth=allowed("reserve.plan"),
+)
+def rehold_application(request: ApiRequest, application_id: int, payload: ReholdIn | None = None):
+    application = load_application(request, application_id, "reserve.plan")
+    lines = {line.pk: line for line in application.lines.select_related("pollutant")}
+    plans: dict[int, list[tuple[Account, int]]] = {}
+    for index, plan in enumerate(payload.plans if payload else []):
+        line = lines.get(plan.line_id)
+        if line is None or plan.line_id in plans:
+            raise ValidationFailed(
+                gettext("第 {n} 个方案的申请行不属于该申请或重复").format(n=index + 1),
+                field=f"plans.{index}.line_id",
+            )
+        chosen = []
+        for j, part in enumerate(plan.lots):
+            field = f"plans.{index}.lots.{j}"
+            lot = Account.objects.filter(
+                pk=part.lot_id, kind=AccountKind.LOT, zone_id=application.zone_id, pollutant=line.pollutant
+            ).first()
+            if lot is None:
+                raise ValidationFailed(
+                    gettext("批次 {lot} 不是该功能区该污染物的储备批次").format(lot=part.lot_id),
+                    field=f"{field}.lot_id",
+                )
+            chosen.append(
+                (
+                    lot,
+                    parse_quantity(
+                        part.amount, line.pollutant.unit, allow_zero=False, field=f"{field}.amount"
+                    ),
+                )
+            )
+        plans[line.pk] = chosen
+    services.application_rehold(actor=request.auth, application=application, plans=plans or None)
+    return _out(load_application(request, application_id, "reserve.view"))
 
 
 class OperatingIn(Schema):
