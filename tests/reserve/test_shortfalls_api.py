@@ -13,8 +13,6 @@ from django.utils import translation
 from totalquota.accounts.roles import Role
 from totalquota.accounts.services import token_issue
 from totalquota.ledger import selectors as ledger_selectors
-from totalquota.ledger import services as ledger
-from totalquota.reserve import services
 from totalquota.reserve.models import ApplicationStatus, QuotaApplication
 
 pytestmark = pytest.mark.django_db
