@@ -135,6 +135,9 @@ API_ROUTES = {
     ("post", "/api/v1/emission-reports/{report_id}/attachments"): ApiRoute(
         allow(R.ENTERPRISE, R.SYSTEM), params=report_id
     ),
+    ("post", "/api/v1/emission-reports/{report_id}/execution"): ApiRoute(
+        allow(R.ENTERPRISE, R.SYSTEM), params=report_id
+    ),
     ("get", "/api/v1/emission-reports/{report_id}/attachments/{attachment_id}/file"): ApiRoute(
         allow(*R, overrides=NARROW_404),
         params=lambda w: {"report_id": o(w).other.pk, "attachment_id": o(w).other_attachment.pk},

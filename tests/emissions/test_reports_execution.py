@@ -191,3 +191,52 @@ def test_a_submitted_report_takes_no_import(world, p, filled):
         client, report, xlsx_bytes(TEMPLATE_HEADERS, [["COD", "", "1", "", "在线监测", "", "x"]])
     )
     assert response.status_code == 409
+
+
+def api_import(client, report, content: bytes, name: str = "执行报告.xlsx", **fields):
+    return client.post(
+        f"/api/v1/emission-reports/{report.pk}/execution",
+        {"file": SimpleUploadedFile(name, content), **fields},
+    )
+
+
+def test_the_api_imports_an_execution_report_in_one_request(world):
+    report = new_report(world)
+    client = signed_in(world.company_user)
+    rows = [["化学需氧量", "20", "12.5", "30", "在线监测", "2025 年执行报告", "许可证未载明"]]
+    answer = api_import(client, report, xlsx_bytes(TEMPLATE_HEADERS, rows))
+    assert answer.status_code == 200, answer.json()
+    assert lines_of(report) == [("COD", 12_500_000)]
+    assert SourceImport.objects.get().kind == "execution"
+
+
+def test_the_api_takes_a_mapping_of_another_systems_headers(world):
+    report = new_report(world)
+    client = signed_in(world.company_user)
+    content = xlsx_bytes(
+        ["因子", "本年排放（吨）", "方法", "备注"], [["氨氮", "1.25", "在线监测", "许可证未载明"]]
+    )
+    assert api_import(client, report, content).status_code == 422  # nothing recognised: the mapping is needed
+    mapping = '{"因子": "pollutant", "本年排放（吨）": "actual", "方法": "method", "备注": "difference_note"}'
+    answer = api_import(client, report, content, mapping=mapping)
+    assert answer.status_code == 200, answer.json()
+    assert lines_of(report) == [("NH3N", 1_250_000)]
+
+
+def test_api_refusals_name_the_row_and_write_nothing(world):
+    report = new_report(world)
+    before = lines_of(report)
+    client = signed_in(world.company_user)
+    bad_rows = [["化学需氧量", "", "12.5", "", "", "", ""], ["不存在的污染物", "", "1", "", "", "", ""]]
+    refused = api_import(client, report, xlsx_bytes(TEMPLATE_HEADERS, bad_rows))
+    assert refused.status_code == 422 and refused["Content-Type"] == "application/problem+json"
+    assert [e.get("row") for e in refused.json()["errors"]] == [3]
+    for mapping in ("not json", '{"没有的表头": "actual"}', '{"污染物": "nonsense"}'):
+        answer = api_import(client, report, xlsx_bytes(TEMPLATE_HEADERS, bad_rows[:1]), mapping=mapping)
+        assert answer.status_code == 422, mapping
+    assert api_import(client, report, b"not a workbook", name="x.xlsx").status_code in (400, 415, 422)
+    assert api_import(client, report, b"a,b", name="x.pdf").status_code == 422
+    other = signed_in(world.other_company_user)
+    rows = xlsx_bytes(TEMPLATE_HEADERS, bad_rows[:1])
+    assert api_import(other, report, rows).status_code in (403, 404)
+    assert lines_of(report) == before and not SourceImport.objects.exists()

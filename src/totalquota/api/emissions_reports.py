@@ -10,8 +10,11 @@ figures of the accepted version, the only ones anything is computed from.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext
@@ -24,12 +27,12 @@ from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import QuantityText
 from totalquota.api.schemas import UploadedFileOut, display, path
-from totalquota.common.files import download
-from totalquota.emissions import selectors, versions
+from totalquota.common.files import download, upload_limit_mb
+from totalquota.emissions import execution, selectors, versions
 from totalquota.emissions.models import EmissionReport, ReportAttachment, ReportLine, ReportVersion
 from totalquota.emissions.services import reports as services
 from totalquota.emissions.workflow import REPORT_ACTIONS
-from totalquota.lib.errors import ValidationFailed
+from totalquota.lib.errors import DomainError, Forbidden, ValidationFailed
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
 from totalquota.registry.models import Enterprise, Pollutant
 
@@ -480,3 +483,79 @@ action_routes(
     out=_out,
     name="{action}_emission_report",
 )
+
+
+# --- the permit execution report ----------------------------------------------------------------
+@router.post(
+    "/emission-reports/{int:report_id}/execution",
+    response=ReportOut,
+    summary=(
+        "从排污许可执行报告导入当前版本的排放量（.xlsx 或 .csv；列对应关系可给出，否则按表头识别；"
+        "整表校验，任一行有误则全部不导入）/ Import the figures of a permit execution report"
+    ),
+    auth=allowed_upload("emissions.report"),
+)
+def import_execution(
+    request: ApiRequest,
+    report_id: int,
+    file: File[UploadedFile],
+    mapping: Form[str] = "",
+    change_note: Form[str] = "",
+):
+    """``mapping``: a JSON object from a header cell of the file to a field
+    (``pollutant``, ``actual``, ``permitted``, ``sewer``, ``method``, ``data_source``,
+    ``difference_note``); left out, the template's headers and their usual synonyms are recognised,
+    as on the page. The file is kept with the report's sources (its SHA-256), as on the page."""
+    report = load_report(request, report_id, "emissions.report")
+    if request.auth.enterprise_id != report.enterprise_id:
+        raise Forbidden(gettext("只能填报本单位的排放量申报"))
+    name = str(file.name or "")
+    if file.size is not None and file.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationFailed(
+            gettext("文件过大：单个文件不能超过 %(mb)d MB") % {"mb": upload_limit_mb()}, field="file"
+        )
+    if not name.lower().endswith((".xlsx", ".csv")):
+        raise ValidationFailed(gettext("请上传 .xlsx 或 .csv 文件"), field="file")
+    sheet = execution.read_sheet(file, name)
+    columns = execution.guess_mapping(sheet.headers) if not mapping.strip() else _mapping(mapping, sheet)
+    numbers: list[int] = []
+    try:
+        lines, numbers = execution.read_lines(sheet, columns)
+        file.seek(0)
+        digest = hashlib.sha256(file.read()).hexdigest()
+        services.execution_import(
+            actor=request.auth,
+            report=report,
+            lines=lines,
+            file=services.ExecutionFile(name=name[:200], sha256=digest),
+            change_note=change_note or None,
+        )
+    except DomainError as exc:
+        if exc.errors and numbers and not all("row" in e for e in exc.errors):
+            exc.errors = execution.located(exc.errors, sheet, columns, numbers)
+        raise
+    return _out(report)
+
+
+def _mapping(text: str, sheet: execution.Sheet) -> dict[int, str]:
+    """The caller's ``{header: field}`` as the importer's ``{column index: field}``."""
+    try:
+        given = json.loads(text)
+    except ValueError:
+        given = None
+    if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+        raise ValidationFailed(gettext("mapping 应为 JSON 对象：{表头: 字段}"), field="mapping")
+    index = {header: i for i, header in enumerate(sheet.headers) if header}
+    unknown = [h for h in given if h not in index]
+    if unknown:
+        raise ValidationFailed(
+            gettext("文件中没有这些表头：{headers}").format(headers="、".join(map(str, unknown))),
+            field="mapping",
+        )
+    fields = {c.key for c in execution.COLUMNS}
+    wrong = [v for v in given.values() if v not in fields]
+    if wrong:
+        raise ValidationFailed(
+            gettext("未知的字段：{fields}").format(fields="、".join(wrong)), field="mapping"
+        )
+    return {index[h]: v for h, v in given.items()}
