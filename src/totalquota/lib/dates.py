@@ -121,6 +121,7 @@ FACTOR_DAY = DateRange(EARLIEST, LATEST, _("核算系数出自的标准可早于
 RULE_DAY = DateRange(EARLIEST, LATEST, _("规则参数可追溯“十四五”之前的文件，但不早于 1990 年"))
 OPERATION_DAY = DateRange(SCOPE_START, LATEST, _("投运的项目经本平台 2021 年起批准"), clause="SCOPE-1")
 INTAKE_DAY = DateRange(SCOPE_START, LATEST, _("季度入库自 2021 年起"), clause="SCOPE-1")
+HISTORY_DAY = DateRange(SCOPE_START, LATEST, _("历史数据自 2021 年起导入"), clause="SCOPE-1")
 LEDGER_DAY = DateRange(EARLIEST, LATEST, _("期初储备等可来自“十四五”之前的许可，但不早于 1990 年"))
 QUERY_DAY = PLATFORM
 # An issued document is dated by its decision; decisions taken before documents were recorded get
@@ -128,6 +129,9 @@ QUERY_DAY = PLATFORM
 ISSUE_DAY = PLATFORM
 
 FIELD_RANGES: dict[str, DateRange] = {
+    # The span of an imported file's rows (the rows themselves are checked against SCOPE-1).
+    "history.HistoryImport.first_day": HISTORY_DAY,
+    "history.HistoryImport.last_day": HISTORY_DAY,
     "reductions.ReductionProject.start_date": PROJECT_START,
     "reductions.ReductionProject.completion_date": PROJECT_COMPLETION,
     "reductions.ReductionProject.acceptance_date": PROJECT_ACCEPTANCE,
