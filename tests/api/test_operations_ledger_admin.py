@@ -67,6 +67,7 @@ def test_zone_transfer_refusals_write_nothing(client, world, lot):
         {"to_zone": "A"},  # the lot's own zone
         {"to_zone": "NOPE"},
         {"from_lot_id": 999_999},
+        {"from_lot_id": 10**20},  # beyond the database's integers: refused before any query
         {"amount": "0"},
         {"amount": "6"},  # more than the lot holds
         {"amount": 1},
@@ -102,3 +103,12 @@ def test_a_reversal_puts_the_grams_back_once(client, world, lot):
     correction = f"/api/v1/ledger/postings/{made.json()['id']}/reverse"
     assert post(client, world.admin, correction, {"reason": "再更正"}).status_code == 422
     assert Posting.objects.filter(reverses__isnull=False).count() == 1
+
+
+@pytest.mark.parametrize("url", ["/api/v1/ledger/postings/{n}", "/api/v1/zones/{n}", "/api/v1/calendar/{n}"])
+def test_an_id_beyond_the_databases_integers_is_not_found_not_a_crash(client, world, url):
+    client.force_login(world.admin)
+    path = url.format(n=10**20)
+    for method in ("get", "patch", "delete", "post"):
+        answer = getattr(client, method)(path, {}, content_type="application/json")
+        assert answer.status_code < 500, (method, path, answer.status_code)

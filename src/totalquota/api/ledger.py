@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api import idempotency
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
-from totalquota.api.fields import AsOfDay, QuantityText, SinceDay, UntilDay
+from totalquota.api.fields import AsOfDay, QuantityText, RecordId, SinceDay, UntilDay
 from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger import services as ledger_services
@@ -287,7 +287,7 @@ class PostingOut(Schema):
 
 
 class ZoneTransferIn(Schema):
-    from_lot_id: int = Field(description="调出的储备批次（账户 id，见 /ledger/accounts?kind=lot）")
+    from_lot_id: RecordId = Field(description="调出的储备批次（账户 id，见 /ledger/accounts?kind=lot）")
     to_zone: str = Field(max_length=32, description="调入功能区代码 / the zone receiving the quota")
     amount: QuantityText
     effective_date: dt.date = Field(description="生效日期 / effective date")
