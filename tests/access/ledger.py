@@ -14,6 +14,17 @@ PEOPLE = [r for r in R if r != R.SYSTEM]
 ALL_PEOPLE = allow(*PEOPLE, roles_list=PEOPLE)
 ADMIN = allow(R.ADMIN, roles_list=PEOPLE)
 NARROW_404 = {R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}
+# The reconcile runs: the bureau's administrators, reviewers and leaders read them.
+BUREAU_READS = (R.ADMIN, R.REVIEWER, R.LEADER)
+
+
+def reconcile_run(w: Any) -> Any:
+    """A stored reconcile run (the daily one) for the walk."""
+    if not hasattr(w, "reconcile_run"):
+        from totalquota.ledger.services import run_reconcile
+
+        w.reconcile_run = run_reconcile(by="scheduled", check_audit=False)
+    return w.reconcile_run
 
 
 def objects(w: Any) -> SimpleNamespace:
@@ -90,6 +101,11 @@ PAGES = {
     ),
     "ledger:posting_reverse": Page(ADMIN, kwargs=lambda w: {"pk": objects(w).intake_a.pk}, method="post"),
     "ledger:zone_transfer": Page(ADMIN),
+    "ledger:reconcile_list": Page(allow(*BUREAU_READS, roles_list=PEOPLE)),
+    "ledger:reconcile_detail": Page(
+        allow(*BUREAU_READS, roles_list=PEOPLE), kwargs=lambda w: {"pk": reconcile_run(w).pk}
+    ),
+    "ledger:reconcile_run": Page(ADMIN, method="post"),
 }
 
 API_ROUTES = {
@@ -109,4 +125,9 @@ API_ROUTES = {
     ("post", "/api/v1/ledger/postings/{posting_id}/reverse"): ApiRoute(
         allow(R.ADMIN), params=lambda w: {"posting_id": objects(w).intake_a.pk}, body=lambda w: {}
     ),
+    ("get", "/api/v1/ledger/reconcile"): ApiRoute(allow(*BUREAU_READS)),
+    ("get", "/api/v1/ledger/reconcile/{run_id}"): ApiRoute(
+        allow(*BUREAU_READS), params=lambda w: {"run_id": reconcile_run(w).pk}
+    ),
+    ("post", "/api/v1/ledger/reconcile"): ApiRoute(allow(R.ADMIN)),
 }

@@ -66,6 +66,7 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     # --- 指标台账 ledger
     "ledger:zone_transfer": [("post", "/api/v1/ledger/zone-transfers")],
     "ledger:posting_reverse": [("post", "/api/v1/ledger/postings/{posting_id}/reverse")],
+    "ledger:reconcile_run": [("post", "/api/v1/ledger/reconcile")],
     # --- 基础信息 registry: zones, permit limits, the working-day calendar
     "registry:zone_create": [("post", "/api/v1/zones")],
     "registry:zone_edit": [("patch", "/api/v1/zones/{zone_id}")],

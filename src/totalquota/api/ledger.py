@@ -1,8 +1,9 @@
 """Ledger routes: reserve balances (now or as of a date), accounts with provenance, transfers,
-postings; a bureau zone transfer and a correcting reversal (administrators, as on the pages)."""
+postings; a bureau zone transfer and a correcting reversal (administrators, as on the pages); the
+reconcile runs (the bureau reads them, an administrator runs one)."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -18,7 +19,7 @@ from totalquota.api.fields import AsOfDay, QuantityText, RecordId, SinceDay, Unt
 from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger import services as ledger_services
-from totalquota.ledger.models import Account, Posting, Transfer
+from totalquota.ledger.models import Account, Posting, ReconcileRun, ReconcileTrigger, Transfer
 from totalquota.lib import dates
 from totalquota.lib.errors import Forbidden, ValidationFailed
 from totalquota.lib.units import format_quantity, parse_quantity
@@ -355,3 +356,98 @@ def reverse_posting(request: ApiRequest, posting_id: int, payload: ReverseIn):
         idempotency_key=f"ui-reverse:{original.pk}",
     )
     return Status(201, _posting(made.pk))
+
+
+# --- 台账对账: reconcile runs ----------------------------------------------------------------------
+
+
+class ReconcileRunOut(Schema):
+    """A reconcile run (台账对账): what was checked and each discrepancy found."""
+
+    id: int
+    status: str = Field(description="running（运行中）| ok（通过）| failed（未通过）")
+    ok: bool | None = Field(description="对账是否通过；运行中为 null / whether everything agreed")
+    trigger: str = Field(description="person（人员发起）| scheduled（每日定时）| command（运维命令）")
+    triggered_by: str | None = Field(description="发起人（定时或命令发起时为 null）/ who started it")
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    accounts_checked: int
+    transfers_checked: int
+    audit_events_checked: int
+    debits_posted_grams: int
+    credits_posted_grams: int
+    problem_count: int = Field(description="不符处数（全部）/ discrepancies found in all")
+    problems: list[str] = Field(description="不符明细（前 50 处）/ the discrepancies (the first 50)")
+    error: str = Field(description="未能完成时的运行错误 / what stopped a run that could not finish")
+
+    resolve_triggered_by = path("triggered_by", str)
+    resolve_debits_posted_grams = path("debits_posted")
+    resolve_credits_posted_grams = path("credits_posted")
+
+    @staticmethod
+    def resolve_status(obj: ReconcileRun) -> str:
+        return "running" if obj.ok is None else ("ok" if obj.ok else "failed")
+
+
+class ReconcilePages(Pages):
+    """The runs' pages, with the latest run of all (whatever the filters) beside them."""
+
+    class Output(Pages.Output):  # type: ignore[name-defined]
+        latest: ReconcileRunOut | None = Field(
+            description="最近一次对账（不受筛选影响）/ the latest run, whatever the filters"
+        )
+
+    def paginate_queryset(self, queryset: QuerySet, pagination: Any, request: Any, **params: Any) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request=request, **params)
+        page["latest"] = _runs(request).first()
+        return page
+
+
+def _runs(request: Any) -> QuerySet[ReconcileRun]:
+    return restrict(
+        request.auth, ReconcileRun.objects.select_related("triggered_by"), "ledger.reconcile_view"
+    ).order_by("-started_at", "-id")
+
+
+@router.get(
+    "/ledger/reconcile",
+    response=list[ReconcileRunOut],
+    summary="台账对账记录：最近一次与全部（可按结果、发起方式、日期筛选）/ Reconcile runs",
+    auth=allowed("ledger.reconcile_view"),
+)
+@paginate(ReconcilePages, page_size=50)
+def reconcile_runs(
+    request: ApiRequest,
+    ok: bool | None = None,
+    trigger: ReconcileTrigger | None = None,
+    since: SinceDay | None = None,
+    until: UntilDay | None = None,
+):
+    return filtered(
+        _runs(request), ok=ok, trigger=trigger, started_at__date__gte=since, started_at__date__lte=until
+    )
+
+
+@router.get(
+    "/ledger/reconcile/{int:run_id}",
+    response=ReconcileRunOut,
+    summary="一次台账对账及其不符明细 / A reconcile run",
+    auth=allowed("ledger.reconcile_view"),
+)
+def reconcile_run(request: ApiRequest, run_id: int):
+    return access(request.auth, _runs(request), run_id, "ledger.reconcile_view")
+
+
+@router.post(
+    "/ledger/reconcile",
+    response={201: ReconcileRunOut},
+    summary="立即对账：按流水重算余额、汇总、日变动与来源，核对借贷平衡与审计链 / Reconcile now",
+    auth=allowed("ledger.reconcile"),
+)
+def reconcile_now(request: ApiRequest):
+    """Runs the check now and answers with the stored run (``ok`` false and the discrepancies when
+    it found any; the administrators are then told). With an ``Idempotency-Key`` a retry gets the
+    same run back rather than starting another."""
+    actor = require(request.auth, "ledger.reconcile")
+    run = ledger_services.run_reconcile(by=actor)
+    return Status(201, ReconcileRun.objects.select_related("triggered_by").get(pk=run.pk))

@@ -376,3 +376,56 @@ class TransferOrigin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id}: {self.amount_grams}g from {self.source_type}:{self.source_ref}"
+
+
+class ReconcileTrigger(models.TextChoices):
+    """Who started a reconcile run."""
+
+    PERSON = "person", _("人员发起")
+    SCHEDULED = "scheduled", _("每日定时")
+    COMMAND = "command", _("运维命令")
+
+
+class ReconcileRun(DetailPage):
+    """台账对账记录: one run of :func:`totalquota.ledger.reconcile.reconcile`, which recomputes every
+    balance, zone row, daily change and origin from the transfers, checks every transfer phase,
+    debits = credits and the audit chain.
+
+    The row is written when the run starts (``ok`` empty: running) and completed when it ends:
+    ``ok`` says whether everything agreed, the counts say how much was checked and ``problems``
+    lists each discrepancy found (the first 50, then how many more); a run that could not finish
+    is not ``ok`` and keeps in ``error`` what stopped it. ``trigger`` says whether a person (``triggered_by``, by a page or
+    through the API), the daily schedule or the ``ledger_reconcile`` command started it. Nothing
+    else writes these rows: they are the history of the ledger's health that the bureau reads.
+    """
+
+    trigger = models.CharField(_("发起方式"), max_length=16, choices=ReconcileTrigger.choices)
+    triggered_by = optional_link(settings.AUTH_USER_MODEL, _("发起人"), related_name="+")
+    started_at = models.DateTimeField(_("开始时间"), db_index=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ok = models.BooleanField(_("对账通过"), null=True, blank=True)
+    accounts_checked = models.PositiveIntegerField(_("核对账户数"), default=0)
+    transfers_checked = models.PositiveIntegerField(_("核对划转数"), default=0)
+    audit_events_checked = models.PositiveIntegerField(_("核对审计事件数"), default=0)
+    debits_posted = models.BigIntegerField(_("借方合计（克）"), default=0)
+    credits_posted = models.BigIntegerField(_("贷方合计（克）"), default=0)
+    # phase -> [transfers, grams]
+    phases = models.JSONField(_("按状态统计"), default=dict, blank=True)
+    problem_count = models.PositiveIntegerField(_("不符处数"), default=0)
+    problems = models.JSONField(_("不符明细"), default=list, blank=True)
+    error = models.TextField(_("运行错误"), blank=True)
+
+    detail_view = "ledger:reconcile_detail"
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("台账对账记录")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"R{self.pk}"
+
+    @property
+    def status_label(self) -> Any:
+        if self.ok is None:
+            return _("运行中")
+        return _("对账通过") if self.ok else _("对账未通过")

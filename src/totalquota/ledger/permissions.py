@@ -9,5 +9,8 @@ register_actions(
         "ledger.view": set(R),
         "ledger.zone_transfer": {R.ADMIN},
         "ledger.correct": {R.ADMIN},
+        # The reconcile runs (台账对账): the bureau reads them; an administrator starts one.
+        "ledger.reconcile_view": {R.ADMIN, R.REVIEWER, R.LEADER},
+        "ledger.reconcile": {R.ADMIN},
     }
 )

@@ -34,6 +34,8 @@ class ReconcileReport:
     # phase -> [transfers, grams], for the command's summary
     phases: dict[str, list[int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # How many discrepancies were found in all (``problems`` keeps the first ``limit`` of them).
+    problem_total: int = 0
 
     @property
     def ok(self) -> bool:
@@ -190,6 +192,7 @@ def reconcile(*, check_audit: bool = True, limit: int = 50) -> ReconcileReport:
         chain = verify_chain()
         report.audit_events = chain.checked
         report.problems.extend(chain.problems())
+    report.problem_total = len(report.problems)
     if len(report.problems) > limit:
         more = len(report.problems) - limit
         report.problems = [*report.problems[:limit], f"……另有 {more} 处不符"]

@@ -12,4 +12,7 @@ urlpatterns = [
     path("postings/<int:pk>/", views.posting_detail, name="posting_detail"),
     path("postings/<int:pk>/reverse/", views.posting_reverse, name="posting_reverse"),
     path("zone-transfer/", views.zone_transfer, name="zone_transfer"),
+    path("reconcile/", views.ReconcileRunListView.as_view(), name="reconcile_list"),
+    path("reconcile/run/", views.reconcile_run, name="reconcile_run"),
+    path("reconcile/<int:pk>/", views.reconcile_detail, name="reconcile_detail"),
 ]

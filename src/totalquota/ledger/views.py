@@ -1,5 +1,5 @@
-"""Ledger pages: the reserve overview, accounts and lots, transfers, postings, zone transfers and
-corrections."""
+"""Ledger pages: the reserve overview, accounts and lots, transfers, postings, zone transfers,
+corrections and the reconcile runs (台账对账)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,17 @@ from totalquota.accounts.permissions import access, in_zones, may, principal_of,
 from totalquota.common.forms import StyledForm
 from totalquota.common.xlsx import chinese_date, export_filename, write_workbook, xlsx_response
 from totalquota.ledger import selectors, services
-from totalquota.ledger.models import Account, AccountKind, Phase, Posting, SourceType, Transfer, TransferCode
+from totalquota.ledger.models import (
+    Account,
+    AccountKind,
+    Phase,
+    Posting,
+    ReconcileRun,
+    ReconcileTrigger,
+    SourceType,
+    Transfer,
+    TransferCode,
+)
 from totalquota.lib import dates
 from totalquota.lib.errors import DomainError
 from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
@@ -410,3 +420,84 @@ def zone_transfer(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+# --- 台账对账: the reconcile runs (the bureau reads them; an administrator starts one) ------------
+
+
+class ReconcileRunFilter(django_filters.FilterSet):
+    ok = django_filters.BooleanFilter(label=gettext_lazy("对账通过"))
+    trigger = django_filters.ChoiceFilter(label=gettext_lazy("发起方式"), choices=ReconcileTrigger.choices)
+    since = django_filters.DateFilter(
+        label=gettext_lazy("开始日起"),
+        field_name="started_at__date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label=gettext_lazy("开始日止"),
+        field_name="started_at__date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = ReconcileRun
+        fields = ["ok", "trigger"]
+
+
+class ReconcileRunListView(ScopedListView):
+    """Every reconcile run, newest first, with the latest one's status above the list and, for an
+    administrator, the button that runs one now."""
+
+    model = ReconcileRun
+    action = "ledger.reconcile_view"
+    title = gettext_lazy("台账对账")
+    search_fields = ["triggered_by__username", "triggered_by__display_name", "error"]
+    search_placeholder = gettext_lazy("发起人、运行错误")
+    filterset_class = ReconcileRunFilter
+    export_name = gettext_lazy("台账对账记录")
+    related = ("triggered_by",)
+    ordering = ("-started_at", "-id")
+    columns = model_columns(
+        ReconcileRun,
+        Column(gettext_lazy("记录"), lambda r: f"R{r.pk}", link=True),
+        Column(gettext_lazy("结果"), "status_label"),
+        "started_at finished_at trigger",
+        Column(gettext_lazy("发起人"), lambda r: str(r.triggered_by) if r.triggered_by else ""),
+        "accounts_checked transfers_checked audit_events_checked problem_count",
+    )
+    template_name = "ledger/reconcile_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["latest"] = (
+            ReconcileRun.objects.select_related("triggered_by").order_by("-started_at", "-id").first()
+        )
+        context["can_run"] = may(self.request.user, "ledger.reconcile")
+        return context
+
+
+@login_required
+def reconcile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = access(
+        request.user, ReconcileRun.objects.select_related("triggered_by"), pk, "ledger.reconcile_view"
+    )
+    return render(
+        request,
+        "ledger/reconcile_detail.html",
+        {"title": _("台账对账 R%(n)s") % {"n": run.pk}, "run": run},
+    )
+
+
+@login_required
+@require_POST
+def reconcile_run(request: HttpRequest) -> HttpResponse:
+    """The "run now" button (an administrator): the run is stored and its page shown."""
+    principal = require(request.user, "ledger.reconcile")
+    run = services.run_reconcile(by=principal)
+    if run.ok:
+        messages.success(request, _("对账通过：余额、汇总、日变动、来源与审计链均与流水一致"))
+    else:
+        messages.error(request, _("对账未通过：%(n)s 处不符") % {"n": run.problem_count})
+    return redirect("ledger:reconcile_detail", pk=run.pk)

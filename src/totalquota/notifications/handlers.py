@@ -29,6 +29,7 @@ application.approve`` / ``reject``;
 ``inbound.event.review``                     reviewers and admins                        other
 ``reserve.warning.raised``                   reviewers, admins, the zone's officers      warning
 ``emissions.reminder.sent``                  the unit's staff                            deadline
+``ledger.reconcile.failed``                  admins                                      warning
 ===========================================  ==========================================  =========
 
 The person who acted is never told of their own action.
@@ -50,6 +51,7 @@ REVIEW = "notifications.receive_review"
 ZONE = "notifications.receive_zone"
 WARNING = "notifications.receive_warning"
 BUREAU = "notifications.receive_bureau"
+LEDGER = "notifications.receive_ledger"
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ CODED = frozenset({"reduction", "reserve.application", "enforcement.finding", "i
 
 WARNING_TOPIC = "reserve.warning.raised"
 REMINDER_TOPIC = "emissions.reminder.sent"
+# Named here rather than imported: the ledger sits below this app and knows nothing of it.
+RECONCILE_TOPIC = "ledger.reconcile.failed"
 
 
 def _recipient_ids(entry: str, payload: dict[str, Any]) -> list[int]:
@@ -197,6 +201,18 @@ def _reminder(event: Any) -> None:
     )
 
 
+def _reconcile(event: Any) -> None:
+    payload = event.payload or {}
+    notifications_from_event(
+        event=event,
+        recipient_ids=_recipient_ids(LEDGER, {}),
+        kind=K.WARNING,
+        message="reconcile_failed",
+        params={"run": payload.get("run_id") or event.object_id, "count": payload.get("problem_count", "")},
+        link=payload.get("url") or "",
+    )
+
+
 def notify(event: Any) -> None:
     """The handler: the notifications of one event (idempotent, keyed on the event)."""
     topic = event.topic
@@ -204,6 +220,8 @@ def notify(event: Any) -> None:
         _warning(event)
     elif topic == REMINDER_TOPIC:
         _reminder(event)
+    elif topic == RECONCILE_TOPIC:
+        _reconcile(event)
     else:
         family, _, action = topic.rpartition(".")
         _workflow(event, family, action)
@@ -220,6 +238,7 @@ PATTERNS = (
     "inbound.event.*",
     WARNING_TOPIC,
     REMINDER_TOPIC,
+    RECONCILE_TOPIC,
 )
 
 

@@ -71,6 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         _("{year} 年度排放量申报已于 {day} 截止，贵单位尚未报送，请尽快报送（TOT-2）"),
     ),
     "reminder_manual": (_("{year} 年度排放量申报催报"), _("{note}")),
+    "reconcile_failed": (
+        _("台账对账未通过：R{run}"),
+        _("对账发现 {count} 处不符（或未能完成），请打开对账记录查看并处理。"),
+    ),
     "warning": (
         _("储备预警：{zone} {pollutant}"),
         _("预警级别：{level}；可用储备约 {months} 个月（RES-3）"),

@@ -23,5 +23,7 @@ register_actions(
         "notifications.receive_zone": {R.ZONE_OFFICER},
         # Told of reserve warnings (RES-3): the bureau and the zone's officers.
         "notifications.receive_warning": {R.REVIEWER, R.ADMIN, R.ZONE_OFFICER},
+        # Told when a reconcile of the ledger finds a discrepancy or cannot finish: the administrators.
+        "notifications.receive_ledger": {R.ADMIN},
     }
 )

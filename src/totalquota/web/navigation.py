@@ -64,6 +64,8 @@ add(
     (_("外发事件订阅"), "webhooks:list", "webhooks.manage", "bi-broadcast", 22),
     (_("登录锁定"), "accounts:lockouts", "accounts.unlock", "bi-lock", 25),
     (_("审计日志"), "audit:event_list", "audit.view", "bi-journal-check", 30),
+    # Whether the ledger still adds up: the daily and on-demand reconcile runs.
+    (_("台账对账"), "ledger:reconcile_list", "ledger.reconcile_view", "bi-check2-all", 32),
     (_("工作日历"), "registry:calendar_list", "registry.manage_calendar", "bi-calendar3", 40),
     # What the approval, permit and enforcement systems posted, and what it did (PLAT-1).
     (_("外部系统事件"), "inbound:list", "inbound.view", "bi-inbox", 35),

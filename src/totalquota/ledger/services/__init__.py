@@ -60,7 +60,9 @@ This package re-exports the public operations other apps call; the topics live i
 * :mod:`.accounts`: opening and closing accounts, the zones' outside-world accounts;
 * :mod:`.engine`: input checks, idempotency and the one writer of postings;
 * :mod:`.locks`: the zone and balance row locks (steps 2 and 3 above);
-* :mod:`.origins`: which grams an account holds, by where they were first banked.
+* :mod:`.origins`: which grams an account holds, by where they were first banked;
+* :mod:`.reconcile_runs`: checking the ledger against its transfers and keeping the result
+  (:func:`run_reconcile`).
 """
 
 from totalquota.ledger.services.accounts import account_close, account_open, external_account
@@ -69,6 +71,7 @@ from totalquota.ledger.services.engine import CLAUSE
 from totalquota.ledger.services.holds import hold_post, hold_void, holds_expire
 from totalquota.ledger.services.locks import lock_zones
 from totalquota.ledger.services.operations import draw, lot_open, transfer
+from totalquota.ledger.services.reconcile_runs import run_reconcile
 
 __all__ = [
     "CLAUSE",
@@ -82,6 +85,7 @@ __all__ = [
     "lock_zones",
     "lot_open",
     "reverse",
+    "run_reconcile",
     "transfer",
     "zone_transfer",
 ]
