@@ -341,6 +341,9 @@ WEBHOOK_TIMEOUT_SECONDS = 5
 WEBHOOK_MAX_ATTEMPTS = 8
 WEBHOOK_BACKOFF_SECONDS = 30
 WEBHOOK_BACKOFF_MAX_SECONDS = 3600
+# Receivers on loopback, private, link-local or reserved addresses (totalquota.webhooks.addresses)
+# are refused unless this is on: for a park whose partner systems receive on its intranet.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = _env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -64,7 +64,11 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
+    """The receiver listens on 127.0.0.1, a loopback address the platform refuses by default: the
+    tests that post to it allow private hosts, as a park whose partner systems receive on its
+    intranet does (``WEBHOOK_ALLOW_PRIVATE_HOSTS``). The refusal itself is tested with it off."""
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
     verify = documented_verify()
     state = Receiver()
 

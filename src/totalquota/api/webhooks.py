@@ -54,6 +54,9 @@ class AttemptOut(Schema):
     duration_ms: int
     excerpt: str = Field(description="答复或错误的开头")
     ok: bool
+    refused: bool = Field(
+        description="未发送：接收地址指向本机、内网或保留地址（见 excerpt）/ not sent: a forbidden address"
+    )
     replay: bool
 
 

@@ -14,6 +14,10 @@ Guarantees
   never claim the same delivery: on PostgreSQL the due row is locked with SKIP LOCKED while it is
   claimed, on SQLite writers are serialised (BEGIN IMMEDIATE). No database lock is held during
   the HTTP request.
+- **Only to public addresses.** Before each try the receiver's host is resolved and checked
+  (:mod:`totalquota.webhooks.addresses`); a try whose host is, or resolves to, a loopback,
+  private, link-local or otherwise forbidden address is not sent: it is recorded as refused and
+  counts as a failed try. Otherwise the request goes to the address that was checked.
 - **Retries.** A non-2xx answer, a timeout or a refused connection is tried again after a wait
   that doubles from ``WEBHOOK_BACKOFF_SECONDS`` (30) up to ``WEBHOOK_BACKOFF_MAX_SECONDS``
   (3600); after ``WEBHOOK_MAX_ATTEMPTS`` (8) tries the delivery is dead.
@@ -24,8 +28,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +44,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from totalquota.webhooks import addresses
 from totalquota.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookState
 
 log = logging.getLogger(__name__)
@@ -91,11 +98,12 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 @dataclass(frozen=True)
 class Answer:
     """What one post got: the status (``None`` when no answer came), the time it took, the start
-    of the answer's body or the error."""
+    of the answer's body or the error; ``refused`` when it was not sent at all (the address rule)."""
 
     status: int | None
     duration_ms: int
     excerpt: str
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -104,7 +112,14 @@ class Answer:
 
 def post(delivery: WebhookDelivery) -> Answer:
     """Post ``delivery`` to its subscription's URL, signed now (stdlib ``urllib``, no redirects
-    followed, the timeout of ``WEBHOOK_TIMEOUT_SECONDS``)."""
+    followed, no proxy, the timeout of ``WEBHOOK_TIMEOUT_SECONDS``), to the address checked just
+    before; refused without sending when the address rule forbids it."""
+    started = time.monotonic()
+    target = addresses.delivery_target(delivery.subscription.url)
+    if target.refusal:
+        return Answer(None, _ms_since(started), target.refusal[:EXCERPT_CHARS], refused=True)
+    if target.unresolved:
+        return Answer(None, _ms_since(started), target.unresolved[:EXCERPT_CHARS])
     body = body_of(delivery)
     now = int(time.time())
     headers = {
@@ -117,8 +132,11 @@ def post(delivery: WebhookDelivery) -> Answer:
         "X-Quota-Signature": signature(delivery.subscription.secret, now, body),
     }
     request = urllib.request.Request(delivery.subscription.url, data=body, headers=headers, method="POST")
-    opener = urllib.request.build_opener(_NoRedirect)
-    started = time.monotonic()
+    # No proxy from the environment: the request goes where the address rule was checked.
+    handlers: list[Any] = [_NoRedirect, urllib.request.ProxyHandler({})]
+    if target.address is not None:
+        handlers += [_PinnedHTTP(target.address), _PinnedHTTPS(target.address)]
+    opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(request, timeout=timeout()) as response:
             status, text = response.status, response.read(EXCERPT_CHARS)
@@ -127,6 +145,44 @@ def post(delivery: WebhookDelivery) -> Answer:
     except Exception as exc:  # refused, timed out, bad certificate, unreadable answer
         return Answer(None, _ms_since(started), f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS])
     return Answer(status, _ms_since(started), text.decode("utf-8", "replace")[:EXCERPT_CHARS])
+
+
+def _pinned(connection: type[http.client.HTTPConnection], address: str) -> type[http.client.HTTPConnection]:
+    """``connection`` opening its socket to ``address`` whatever its host (which still names the
+    receiver in the Host header and, for https, in TLS's server name and certificate check)."""
+
+    class Pinned(connection):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+            def create_connection(where: tuple[str, int], *rest: Any, **options: Any) -> socket.socket:
+                return socket.create_connection((address, where[1]), *rest, **options)
+
+            self._create_connection = create_connection
+
+    return Pinned
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(
+            _pinned(http.client.HTTPSConnection, self.address),
+            req,
+            context=self._context,  # type: ignore[attr-defined]
+        )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -192,6 +248,7 @@ def record(delivery: WebhookDelivery, answer: Answer) -> None:
             duration_ms=answer.duration_ms,
             excerpt=answer.excerpt,
             ok=answer.ok,
+            refused=answer.refused,
             replay=delivery.replay,
         )
         delivery.last_status = answer.status

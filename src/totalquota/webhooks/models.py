@@ -106,7 +106,8 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """发送记录: one try of a delivery (a log row, never changed): when, the receiver's status
     code (``None`` when no answer came), how long it took, the start of the answer or the error,
-    and whether it was a replay."""
+    whether it was a replay, and whether it was refused without being sent (``refused``: the
+    receiver's host was, or resolved to, an address webhooks may not go to; ``excerpt`` says which)."""
 
     delivery = required_link(WebhookDelivery, _("投递"), related_name="attempt_log")
     at = models.DateTimeField(_("时间"), default=timezone.now)
@@ -114,6 +115,7 @@ class WebhookAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
     excerpt = models.CharField(_("响应或错误摘录"), max_length=500, blank=True)
     ok = models.BooleanField(_("成功"), default=False)
+    refused = models.BooleanField(_("拒绝发送"), default=False)
     replay = models.BooleanField(_("重发"), default=False)
 
     class Meta:

@@ -16,7 +16,7 @@ from totalquota.accounts.permissions import Principal, require
 from totalquota.audit.services import record, snapshot
 from totalquota.lib.errors import Conflict, ValidationFailed
 from totalquota.outbox import emit
-from totalquota.webhooks import topics
+from totalquota.webhooks import addresses, topics
 from totalquota.webhooks.models import WebhookDelivery, WebhookState, WebhookSubscription
 
 ACTION = "webhooks.manage"
@@ -28,7 +28,8 @@ def new_secret() -> str:
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot receive webhooks, else ``None``: http or https, a host, no credentials."""
+    """Why ``url`` cannot receive webhooks, else ``None``: http or https, a host, no credentials,
+    and not a loopback, private or otherwise forbidden address (:mod:`.addresses`)."""
     if not url or len(url) > 500 or any(c.isspace() for c in url):
         return gettext("接收地址须为 http:// 或 https:// 开头的完整网址")
     try:
@@ -40,7 +41,7 @@ def url_problem(url: str) -> str | None:
         return gettext("接收地址须为 http:// 或 https:// 开头的完整网址")
     if parts.username or parts.password:
         return gettext("接收地址中不能含用户名或密码")
-    return None
+    return addresses.url_refusal(url)
 
 
 def clean_patterns(patterns: Any) -> list[str]:
@@ -78,7 +79,7 @@ def _check(name: str, url: str, topic_patterns: Any) -> tuple[str, str, list[str
         raise ValidationFailed(gettext("请填写名称（不超过 100 字）"), field="name")
     problem = url_problem(url)
     if problem:
-        raise ValidationFailed(problem, field="url")
+        raise ValidationFailed(problem, field="url", errors=[{"field": "url", "message": problem}])
     return name, url, clean_patterns(topic_patterns)
 
 
