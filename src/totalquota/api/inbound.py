@@ -168,7 +168,9 @@ class InboundEventOut(Schema):
     uscc: str | None
     object_type: str
     object_id: str
-    effects: list[dict[str, Any]] = Field(description="新建或更新的记录：type、id、role")
+    effects: list[dict[str, Any]] = Field(
+        description="新建、更新或关联的记录：type、id、role（opened 新登记、linked 关联已有记录等）"
+    )
     links: list[LinkOut]
     payload: Any = Field(description="收到的报文")
     payload_sha256: str

@@ -42,6 +42,9 @@ MESSAGES: dict[str, str] = {
         "{unit} 的排污许可证 {permit_number} 已于 {day} 撤销，请审核人员复核其总量指标（不自动核减指标）"
     ),
     "finding_opened": _("已登记发现问题 {finding}（执法案件编号 {case_number}），按执法流程办理（SUP-4）"),
+    "finding_linked": _(
+        "执法案件编号 {case_number} 已登记过发现问题 {finding}：本事件已关联该发现问题，未再登记"
+    ),
 }
 
 

@@ -9,7 +9,9 @@ below an allocation is flagged for a reviewer.
 
 Lock order of this write: (0) the event's unique key (the insert: a second identical event waits
 here until the first commits, then finds it); then whatever the service of its kind locks, in the
-platform's order (the application row, a unit's row); the audit chain head last.
+platform's order (the application row, a unit's row); the audit chain head last. A violation
+locks its unit's row before looking for a finding already opened for its case number, so two
+events of one case (under different event ids) posted at once open one finding.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from totalquota.accounts.roles import Role
 from totalquota.audit.services import record, snapshot
 from totalquota.common.i18n import chinese
 from totalquota.enforcement import services as enforcement_services
-from totalquota.enforcement.models import FindingSource
+from totalquota.enforcement.models import Finding, FindingSource
 from totalquota.inbound.messages import stored
 from totalquota.inbound.models import InboundEvent, Kind, Outcome, PartnerSystem, Source
 from totalquota.lib.errors import Conflict, ValidationFailed
@@ -336,8 +338,38 @@ def _permit_revoked(effect: PermitRevoked) -> Result:
     )
 
 
+def case_key(case_number: str) -> str:
+    """A case number as compared between events: no spaces, ASCII brackets as the full-width
+    ones (苏园环罚[2026]88号 and 苏园环罚〔2026〕 88号 are one case)."""
+    return "".join(case_number.split()).replace("[", "〔").replace("]", "〕")
+
+
+def _finding_of_case(enterprise: Enterprise, case_number: str) -> Finding | None:
+    """The first finding from an enforcement event already registered for ``enterprise`` under
+    ``case_number`` (whatever its status now), if any."""
+    key = case_key(case_number)
+    for finding in Finding.objects.filter(enterprise=enterprise, source=FindingSource.EVENT).order_by("pk"):
+        if case_key(finding.event_reference) == key:
+            return finding
+    return None
+
+
 def _violation(actor: Principal, event: InboundEvent, effect: ViolationReported) -> Result:
-    """A violation: a supervision finding from the enforcement event (SUP-4), in its workflow."""
+    """A violation: a supervision finding from the enforcement event (SUP-4), in its workflow; a
+    case that already opened a finding for the unit (an event of the same case under another
+    event id) is linked to that finding and opens none."""
+    # Lock: the unit's row (step 1 after the event's key), held to the end of the transaction, so
+    # that of two events of one case posted at once the second looks for the finding only once
+    # the first has committed it. Registry writes to the unit lock the same row and nothing of
+    # ours before it; the finding's own writes come after.
+    Enterprise.objects.select_for_update().filter(pk=effect.enterprise.pk).first()
+    existing = _finding_of_case(effect.enterprise, effect.case_number)
+    if existing is not None:
+        params = {"finding": existing.code, "case_number": effect.case_number}
+        effects = [{"type": "enforcement.finding", "id": existing.pk, "role": "linked"}]
+        return Result(
+            Outcome.NOTHING_TO_DO, "finding_linked", params, effect.enterprise, effect.enterprise, effects
+        )
     finding = enforcement_services.finding_create(
         actor=actor,
         source=FindingSource.EVENT,
