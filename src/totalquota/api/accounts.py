@@ -20,6 +20,7 @@ from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.accounts.roles import Role
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import RecordId
+from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import path
 from totalquota.lib.errors import ValidationFailed
 from totalquota.registry.models import Enterprise, Zone
@@ -103,17 +104,8 @@ def _people() -> QuerySet[User]:
     return User.objects.select_related("zone", "enterprise").prefetch_related("assigned_zones")
 
 
-def _zone(code: str | None, field: str) -> Zone | None:
-    if not code:
-        return None
-    zone = Zone.objects.filter(code=code.strip().upper()).first()
-    if zone is None:
-        raise ValidationFailed(gettext("未知的代码：{code}").format(code=code), field=field)
-    return zone
-
-
 def _zones(codes: list[str]) -> list[Zone]:
-    return [z for z in (_zone(code, "assigned_zones") for code in codes) if z is not None]
+    return [z for z in (zone_or_none(code, field="assigned_zones") for code in codes) if z is not None]
 
 
 def _enterprise(pk: int | None) -> Enterprise | None:
@@ -162,7 +154,7 @@ def create_user(request: ApiRequest, payload: UserIn):
         organisation=payload.organisation,
         phone=payload.phone,
         email=payload.email,
-        zone=_zone(payload.zone, "zone"),
+        zone=zone_or_none(payload.zone),
         enterprise=_enterprise(payload.enterprise_id),
         assigned_zones=_zones(payload.assigned_zones),
     )
@@ -185,7 +177,7 @@ def update_user(request: ApiRequest, user_id: int, payload: UserPatch):
     if given.get("role") is not None:
         changes["role"] = _role(given["role"])
     if "zone" in given:
-        changes["zone"] = _zone(given["zone"], "zone")
+        changes["zone"] = zone_or_none(given["zone"])
     if "enterprise_id" in given:
         changes["enterprise"] = _enterprise(given["enterprise_id"])
     zones = _zones(given["assigned_zones"]) if given.get("assigned_zones") is not None else None

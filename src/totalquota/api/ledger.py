@@ -15,6 +15,7 @@ from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.api import idempotency
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import AsOfDay, QuantityText, RecordId, SinceDay, UntilDay
+from totalquota.api.lookups import zone_by_code
 from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger import services as ledger_services
@@ -320,11 +321,7 @@ def zone_transfer(request: ApiRequest, payload: ZoneTransferIn):
     lot = Account.objects.select_related("pollutant").filter(pk=payload.from_lot_id).first()
     if lot is None:
         raise ValidationFailed(gettext("调出批次不存在"), field="from_lot_id")
-    to_zone = Zone.objects.filter(code=payload.to_zone.strip().upper(), is_active=True).first()
-    if to_zone is None:
-        raise ValidationFailed(
-            gettext("未知或已停用的功能区：{code}").format(code=payload.to_zone), field="to_zone"
-        )
+    to_zone = zone_by_code(payload.to_zone, field="to_zone", among=Zone.objects.filter(is_active=True))
     grams = parse_quantity(payload.amount, lot.pollutant.unit, allow_zero=False, field="amount")
     made = ledger_services.zone_transfer(
         actor=actor,

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import QuantityText, RecordId
+from totalquota.api.lookups import pollutant_by_code, zone_by_code
 from totalquota.api.schemas import ZonePollutantOut, display
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
@@ -118,14 +118,8 @@ def list_upper_requests(request: ApiRequest, status: str = "", zone: str = "", p
     auth=allowed("reserve.upper_level"),
 )
 def create_upper_request(request: ApiRequest, payload: UpperRequestIn):
-    zone = in_zones(request.auth, Zone.objects.filter(is_active=True)).filter(code=payload.zone).first()
-    if zone is None:
-        raise ValidationFailed(gettext("未知的功能区代码：{code}").format(code=payload.zone), field="zone")
-    pollutant = Pollutant.objects.filter(code=payload.pollutant.strip().upper()).first()
-    if pollutant is None:
-        raise ValidationFailed(
-            gettext("未知的污染物代码：{code}").format(code=payload.pollutant), field="pollutant"
-        )
+    zone = zone_by_code(payload.zone, among=in_zones(request.auth, Zone.objects.filter(is_active=True)))
+    pollutant = pollutant_by_code(payload.pollutant)
     application = None
     if payload.application_id is not None:
         application = access(request.auth, QuotaApplication, payload.application_id, "reserve.view")
