@@ -75,6 +75,11 @@ class UserIn(UserFields):
     role: str = Field(description="角色代码 / role code")
 
 
+TEXT_FIELDS = ("display_name", "organisation", "phone", "email")
+# The fields of a change that ``null`` cannot clear (``zone`` and ``enterprise_id`` can).
+NOT_NULL = (*TEXT_FIELDS, "is_active", "role", "assigned_zones")
+
+
 class UserPatch(Schema):
     display_name: str | None = Field(None, max_length=150)
     organisation: str | None = Field(None, max_length=200)
@@ -171,17 +176,21 @@ def update_user(request: ApiRequest, user_id: int, payload: UserPatch):
     actor = require(request.auth, MANAGE)
     user = access(actor, _people(), user_id, MANAGE)
     given = payload.dict(exclude_unset=True)
-    changes: dict[str, Any] = {
-        k: v for k, v in given.items() if k in ("display_name", "organisation", "phone", "email", "is_active")
-    }
-    if given.get("role") is not None:
+    # ``null`` clears a zone or an enterprise; for any other field it would mean nothing, so it
+    # is refused rather than dropped (a text is cleared with "").
+    for name in NOT_NULL:
+        if name in given and given[name] is None:
+            raise ValidationFailed(
+                gettext("{field} 不能为 null；清空文字请传空字符串").format(field=name), field=name
+            )
+    changes: dict[str, Any] = {k: given[k] for k in TEXT_FIELDS + ("is_active",) if k in given}
+    if "role" in given:
         changes["role"] = _role(given["role"])
     if "zone" in given:
         changes["zone"] = zone_or_none(given["zone"])
     if "enterprise_id" in given:
         changes["enterprise"] = _enterprise(given["enterprise_id"])
-    zones = _zones(given["assigned_zones"]) if given.get("assigned_zones") is not None else None
-    changes = {k: v for k, v in changes.items() if v is not None or k in ("zone", "enterprise")}
+    zones = _zones(given["assigned_zones"]) if "assigned_zones" in given else None
     services.user_update(actor=actor, user=user, assigned_zones=zones, **changes)
     return _people().get(pk=user.pk)
 
