@@ -88,8 +88,6 @@ PAGES = {
         allow(*PEOPLE, roles_list=PEOPLE, overrides={R.ENTERPRISE: 404}),
         kwargs=lambda w: {"pk": objects(w).intake_a.pk},
     ),
-    "ledger:posting_reverse": Page(ADMIN, kwargs=lambda w: {"pk": objects(w).intake_a.pk}, method="post"),
-    "ledger:zone_transfer": Page(ADMIN),
 }
 
 API_ROUTES = {

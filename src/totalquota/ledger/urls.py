@@ -10,6 +10,4 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path("postings/<int:pk>/", views.posting_detail, name="posting_detail"),
-    path("postings/<int:pk>/reverse/", views.posting_reverse, name="posting_reverse"),
-    path("zone-transfer/", views.zone_transfer, name="zone_transfer"),
 ]
