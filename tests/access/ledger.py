@@ -99,8 +99,6 @@ PAGES = {
         allow(*PEOPLE, roles_list=PEOPLE, overrides={R.ENTERPRISE: 404}),
         kwargs=lambda w: {"pk": objects(w).intake_a.pk},
     ),
-    "ledger:posting_reverse": Page(ADMIN, kwargs=lambda w: {"pk": objects(w).intake_a.pk}, method="post"),
-    "ledger:zone_transfer": Page(ADMIN),
     "ledger:reconcile_list": Page(allow(*BUREAU_READS, roles_list=PEOPLE)),
     "ledger:reconcile_detail": Page(
         allow(*BUREAU_READS, roles_list=PEOPLE), kwargs=lambda w: {"pk": reconcile_run(w).pk}

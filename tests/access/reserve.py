@@ -16,6 +16,7 @@ APPLICANTS = allow(R.ENTERPRISE, R.ZONE_OFFICER, roles_list=PEOPLE)
 REVIEWER = allow(R.REVIEWER, roles_list=PEOPLE)
 ADMIN = allow(R.ADMIN, roles_list=PEOPLE)
 BUREAU = allow(R.REVIEWER, R.ADMIN, roles_list=PEOPLE)
+ADJUST_READERS = allow(R.REVIEWER, R.ADMIN, R.LEADER, roles_list=PEOPLE)
 NARROW_404 = {R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}
 WARNING_READERS = allow(*PEOPLE, roles_list=PEOPLE, overrides={R.ENTERPRISE: 403})
 
@@ -96,7 +97,20 @@ def objects(w: Any) -> SimpleNamespace:
     upper = services.upper_request(
         actor=w.admin.principal, zone=w.zone_a, pollutant=vocs, amount_grams=1_000, reason="走查"
     )
+    from totalquota.ledger.models import Account, Posting
+
+    # Proposed by the administrator: the reviewer persona confirms it, the administrator may not.
+    adjustment = services.adjustment_zone_transfer(
+        actor=w.admin.principal,
+        from_lot=Account.objects.get(kind="lot", zone=w.zone_a, source_label="walk"),
+        to_zone=w.zone_b,
+        amount_grams=1_000,
+        effective_date=dt.date(2025, 4, 1),
+        reason="走查",
+    )
     w.reserve = SimpleNamespace(
+        adjustment=adjustment,
+        stock_posting=Posting.objects.filter(code="opening").order_by("pk").first(),
         draft=draft,
         submitted=submitted,
         approved=approved,
@@ -164,7 +178,14 @@ PAGES = {
     ),
     "reserve:upper_list": Page(ALL_PEOPLE),
     "reserve:upper_create": Page(ADMIN),
-    "reserve:upper_decide": Page(ADMIN, kwargs=lambda w: {"pk": o(w).upper.pk}, method="post"),
+    "reserve:upper_decide": Page(BUREAU, kwargs=lambda w: {"pk": o(w).upper.pk}, method="post"),
+    "reserve:adjustment_list": Page(ADJUST_READERS),
+    "reserve:adjustment_detail": Page(ADJUST_READERS, kwargs=lambda w: {"pk": o(w).adjustment.pk}),
+    "reserve:adjustment_zone_transfer": Page(ADMIN),
+    "reserve:adjustment_correct": Page(ADMIN, kwargs=lambda w: {"pk": o(w).stock_posting.pk}, method="post"),
+    "reserve:adjustment_confirm": Page(BUREAU, kwargs=lambda w: {"pk": o(w).adjustment.pk}, method="post"),
+    "reserve:adjustment_reject": Page(BUREAU, kwargs=lambda w: {"pk": o(w).adjustment.pk}, method="post"),
+    "reserve:adjustment_withdraw": Page(ADMIN, kwargs=lambda w: {"pk": o(w).adjustment.pk}, method="post"),
     "reserve:recovery": Page(BUREAU),
     "reserve:recovery_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).recovery.pk}),
     "reserve:recovery_notify": Page(BUREAU, kwargs=lambda w: {"pk": o(w).recovery.pk}, method="post"),
@@ -272,13 +293,29 @@ API_ROUTES = {
     ("get", "/api/v1/reserve/upper-requests"): ApiRoute(ALL),
     ("post", "/api/v1/reserve/upper-requests"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
     ("post", "/api/v1/reserve/upper-requests/{request_id}/grant"): ApiRoute(
-        allow(R.ADMIN), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
+        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
     ),
     ("post", "/api/v1/reserve/upper-requests/{request_id}/refuse"): ApiRoute(
-        allow(R.ADMIN), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
+        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"request_id": o(w).upper.pk}, body=lambda w: {}
     ),
     ("get", "/api/v1/reserve/upper-deductions"): ApiRoute(ALL),
     ("post", "/api/v1/reserve/upper-deductions"): ApiRoute(allow(R.ADMIN), body=lambda w: {}),
+    ("get", "/api/v1/reserve/adjustments"): ApiRoute(allow(R.ADMIN, R.REVIEWER, R.LEADER)),
+    ("get", "/api/v1/reserve/adjustments/{adjustment_id}"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER, R.LEADER), params=lambda w: {"adjustment_id": o(w).adjustment.pk}
+    ),
+    # The reviewer confirms first (the walk's order), so the administrator (its proposer) finds it
+    # confirmed; the proposer's own refusal is tested in tests/api/test_operations_ledger_admin.py.
+    ("post", "/api/v1/reserve/adjustments/{adjustment_id}/confirm"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER, overrides={R.ADMIN: 409}),
+        params=lambda w: {"adjustment_id": o(w).adjustment.pk},
+    ),
+    ("post", "/api/v1/reserve/adjustments/{adjustment_id}/reject"): ApiRoute(
+        allow(R.ADMIN, R.REVIEWER), params=lambda w: {"adjustment_id": o(w).adjustment.pk}, body=lambda w: {}
+    ),
+    ("post", "/api/v1/reserve/adjustments/{adjustment_id}/withdraw"): ApiRoute(
+        allow(R.ADMIN), params=lambda w: {"adjustment_id": o(w).adjustment.pk}, body=lambda w: {}
+    ),
     ("post", "/api/v1/reserve/applications/{application_id}/operating"): ApiRoute(
         allow(R.ENTERPRISE, R.ZONE_OFFICER, R.ADMIN),
         params=lambda w: {"application_id": o(w).approved.pk},

@@ -9,19 +9,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.api_helpers import api
 from totalquota.accounts.models import ApiToken, Delegation, User
 from totalquota.accounts.services import token_issue
 from totalquota.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "Quota-2026-secure"
-
-
-def api(client, user, method, url, body=None, **headers):
-    client.force_login(user)
-    if method == "delete":
-        return client.delete(url, **headers)
-    return getattr(client, method)(url, body or {}, content_type="application/json", **headers)
 
 
 def test_an_administrator_creates_a_zone_officer_changes_and_resets_them(client, world):
@@ -70,6 +64,11 @@ def test_account_refusals_write_nothing(client, world):
     # Nobody deactivates themselves or changes their own role.
     own = api(client, world.admin, "patch", f"/api/v1/users/{world.admin.pk}", {"is_active": False})
     assert own.status_code == 422
+    # An explicit null clears a zone or an enterprise only; elsewhere it is refused, not dropped.
+    officer = f"/api/v1/users/{world.officer.pk}"
+    for field in ("display_name", "email", "is_active", "role", "assigned_zones"):
+        answer = api(client, world.admin, "patch", officer, {field: None})
+        assert answer.status_code == 422 and field in answer.json()["detail"], (field, answer.json())
     assert (User.objects.count(), AuditEvent.objects.count()) == before
 
 

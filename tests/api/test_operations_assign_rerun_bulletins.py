@@ -10,19 +10,13 @@ from django.utils import timezone
 
 from tests.access.reports_bulletins import bulletin
 from tests.api.test_operations_intake import run  # noqa: F401  (the fixture)
+from tests.api_helpers import api
 from totalquota.audit.models import AuditEvent
 from totalquota.jobs.models import Job, JobStatus
 from totalquota.reports.models import Bulletin
 from totalquota.workflow.models import Assignment
 
 pytestmark = pytest.mark.django_db
-
-
-def api(client, user, method, url, body=None):
-    client.force_login(user)
-    if method == "delete":
-        return client.delete(url)
-    return getattr(client, method)(url, body or {}, content_type="application/json")
 
 
 def test_an_administrator_names_who_confirms_an_intake_and_clears_it(client, world, run):  # noqa: F811

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api_helpers import api
 from tests.factories import UserFactory
 from tests.reserve.test_intake_upper_recovery import approved_line, this_quarter
 from totalquota.accounts.roles import Role
@@ -14,11 +15,6 @@ from totalquota.registry.models import Pollutant
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/reserve"
-
-
-def api(client, user, method, url, body=None):
-    client.force_login(user)
-    return getattr(client, method)(url, body or {}, content_type="application/json")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api_helpers import api
 from tests.xlsx_helpers import xlsx_upload
 from totalquota.audit.models import AuditEvent
 from totalquota.registry import services
@@ -12,13 +13,6 @@ from totalquota.registry.models import CalendarDay, PermitLimit, Zone
 
 pytestmark = pytest.mark.django_db
 HEADERS = [h for h, _f in services.PERMIT_IMPORT_COLUMNS]
-
-
-def api(client, user, method, url, body=None):
-    client.force_login(user)
-    if method == "delete":
-        return client.delete(url)
-    return getattr(client, method)(url, body or {}, content_type="application/json")
 
 
 def test_an_administrator_creates_and_changes_a_zone(client, world):

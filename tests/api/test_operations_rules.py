@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api_helpers import api
 from totalquota.registry.models import RuleParameter
 
 pytestmark = pytest.mark.django_db
-
-
-def api(client, user, method, url, body=None):
-    client.force_login(user)
-    return getattr(client, method)(url, body or {}, content_type="application/json")
 
 
 def test_an_administrator_puts_a_new_value_in_force_and_the_old_one_ends(client, world):

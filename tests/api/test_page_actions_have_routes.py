@@ -64,8 +64,8 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
         ("delete", "/api/v1/workflow/{kind}/{object_id}/assignment"),
     ],
     # --- 指标台账 ledger
-    "ledger:zone_transfer": [("post", "/api/v1/ledger/zone-transfers")],
-    "ledger:posting_reverse": [("post", "/api/v1/ledger/postings/{posting_id}/reverse")],
+    "reserve:adjustment_zone_transfer": [("post", "/api/v1/ledger/zone-transfers")],
+    "reserve:adjustment_correct": [("post", "/api/v1/ledger/postings/{posting_id}/reverse")],
     "ledger:reconcile_run": [("post", "/api/v1/ledger/reconcile")],
     # --- 基础信息 registry: zones, permit limits, the working-day calendar
     "registry:zone_create": [("post", "/api/v1/zones")],
@@ -90,6 +90,9 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "reserve:intake_confirm": [("post", f"{R}/intake-runs/{{run_id}}/confirm")],
     "reserve:intake_cancel": [("post", f"{R}/intake-runs/{{run_id}}/cancel")],
     "reserve:intake_exclude": [("post", f"{R}/intake-items/{{item_id}}/exclude")],
+    "reserve:adjustment_confirm": [("post", f"{R}/adjustments/{{adjustment_id}}/confirm")],
+    "reserve:adjustment_reject": [("post", f"{R}/adjustments/{{adjustment_id}}/reject")],
+    "reserve:adjustment_withdraw": [("post", f"{R}/adjustments/{{adjustment_id}}/withdraw")],
     "reserve:upper_create": [("post", f"{R}/upper-requests")],
     # One form on the page: a grant, or (ticked) a refusal.
     "reserve:upper_decide": [

@@ -13,6 +13,7 @@ from tests.ledger.conftest import key
 from tests.xlsx_helpers import export_name, read_export, response_bytes
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import Posting
+from totalquota.reserve.models import QuotaAdjustment
 
 pytestmark = pytest.mark.django_db
 
@@ -81,37 +82,92 @@ def test_the_transfer_list_exports_what_it_shows(client, world, reserve):
     assert len(rows) == 2 and rows[1][2] == "分配"
 
 
-def test_the_admin_moves_quota_to_another_zone_with_a_reason(client, world, reserve, vocs):
+def test_a_zone_transfer_is_proposed_by_one_admin_and_posted_when_another_person_confirms(
+    client, world, reserve, vocs
+):
     lot_a = reserve[0]
     client.force_login(world.admin)
-    form = client.get(reverse("ledger:zone_transfer"))
-    token = form.context["form"].initial["token"]
+    form = client.get(reverse("reserve:adjustment_zone_transfer") + f"?lot={lot_a.pk}")
+    assert form.status_code == 200 and form.context["form"].initial["from_lot"] == str(lot_a.pk)
     data = {
         "from_lot": lot_a.pk,
         "to_zone": world.zone_b.pk,
         "amount": "0.3",
         "effective_date": "2025-01-02",
         "reason": "独墅湖区重点项目",
-        "token": token,
     }
-    response = client.post(reverse("ledger:zone_transfer"), data, follow=True)
-    assert "已调剂" in response.content.decode()
-    client.post(reverse("ledger:zone_transfer"), data)  # the same form submitted twice moves quota once
+    postings = Posting.objects.count()
+    response = client.post(reverse("reserve:adjustment_zone_transfer"), data, follow=True)
+    page = response.content.decode()
+    assert "已拟定调剂" in page and "待确认" in page
+    adjustment = QuotaAdjustment.objects.get()
+    # Nothing moved yet, and the proposer is offered no confirm button (four eyes).
+    assert Posting.objects.count() == postings
+    assert selectors.zone_balance(world.zone_b, vocs).posted == 1_000_000
+    assert 'id="confirm-adjustment"' not in page and 'id="withdraw-adjustment"' in page
+    refused = client.post(reverse("reserve:adjustment_confirm", args=[adjustment.pk]), follow=True)
+    assert "四眼原则" in refused.content.decode()
+    assert selectors.zone_balance(world.zone_b, vocs).posted == 1_000_000
+
+    client.force_login(world.reviewer)
+    page = client.get(adjustment.get_absolute_url()).content.decode()
+    assert 'id="confirm-adjustment"' in page and 'id="withdraw-adjustment"' not in page
+    done = client.post(reverse("reserve:adjustment_confirm", args=[adjustment.pk]), follow=True)
+    assert "已确认，储备调整已记账" in done.content.decode()
+    client.post(reverse("reserve:adjustment_confirm", args=[adjustment.pk]))  # pressed twice: posted once
     assert selectors.zone_balance(world.zone_b, vocs).posted == 1_300_000
     assert selectors.zone_balance(world.zone_a, vocs).posted == 1_200_000
+    adjustment.refresh_from_db()
+    assert adjustment.status == "confirmed" and adjustment.decided_by == world.reviewer
+    assert adjustment.posting.actor == world.reviewer and adjustment.posting.code == "zone_transfer"
+    assert list(adjustment.transitions.values_list("action", flat=True)) == ["propose", "confirm"]
+
+
+def test_a_rejected_or_withdrawn_adjustment_posts_nothing(client, world, reserve, vocs):
+    lot_a = reserve[0]
+    client.force_login(world.admin)
+    data = {"from_lot": lot_a.pk, "to_zone": world.zone_b.pk, "amount": "0.3", "effective_date": "2025-01-02"}
+    client.post(reverse("reserve:adjustment_zone_transfer"), data | {"reason": "第一次"})
+    client.post(reverse("reserve:adjustment_zone_transfer"), data | {"reason": "第二次"})
+    first, second = QuotaAdjustment.objects.order_by("pk")
+    client.force_login(world.reviewer)
+    without = client.post(reverse("reserve:adjustment_reject", args=[first.pk]), {"reason": ""}, follow=True)
+    assert "退回须说明理由" in without.content.decode()
+    client.post(reverse("reserve:adjustment_reject", args=[first.pk]), {"reason": "事由不足"})
+    assert client.post(reverse("reserve:adjustment_withdraw", args=[second.pk])).status_code == 403
+    second.refresh_from_db()
+    assert second.status == "proposed"  # only the proposer withdraws
+    client.force_login(world.admin)
+    client.post(reverse("reserve:adjustment_withdraw", args=[second.pk]))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("rejected", "withdrawn")
+    assert first.posting is None and second.posting is None
+    assert selectors.zone_balance(world.zone_b, vocs).posted == 1_000_000
+    listing = client.get(reverse("reserve:adjustment_list"), {"status": "rejected"})
+    assert listing.status_code == 200 and [a.pk for a in listing.context["object_list"]] == [first.pk]
+    export = client.get(reverse("reserve:adjustment_list"), {"export": "xlsx"})
+    assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
 def test_a_zone_transfer_without_a_reason_or_with_too_much_is_refused(client, world, reserve, vocs):
     lot_a = reserve[0]
     client.force_login(world.admin)
-    base = {"from_lot": lot_a.pk, "to_zone": world.zone_b.pk, "effective_date": "2025-01-02", "token": "t1"}
-    response = client.post(reverse("ledger:zone_transfer"), {**base, "amount": "0.3", "reason": ""})
+    base = {"from_lot": lot_a.pk, "to_zone": world.zone_b.pk, "effective_date": "2025-01-02"}
+    response = client.post(
+        reverse("reserve:adjustment_zone_transfer"), {**base, "amount": "0.3", "reason": ""}
+    )
     assert response.status_code == 200 and response.context["form"].errors["reason"]
-    response = client.post(reverse("ledger:zone_transfer"), {**base, "amount": "9", "reason": "调剂"})
+    response = client.post(
+        reverse("reserve:adjustment_zone_transfer"), {**base, "amount": "9", "reason": "调剂"}
+    )
     assert "不得透支" in response.content.decode()
-    response = client.post(reverse("ledger:zone_transfer"), {**base, "amount": "0.0000001", "reason": "调剂"})
+    response = client.post(
+        reverse("reserve:adjustment_zone_transfer"), {**base, "amount": "0.0000001", "reason": "调剂"}
+    )
     assert "精度过高" in response.content.decode()
     assert selectors.zone_balance(world.zone_b, vocs).posted == 1_000_000
+    assert not QuotaAdjustment.objects.exists()
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1989-12-31", "2101-01-01", "9999-12-31"])
@@ -121,12 +177,11 @@ def test_a_zone_transfer_with_an_implausible_date_is_refused_on_the_page_and_wri
     client.force_login(world.admin)
     before = (Posting.objects.count(), selectors.zone_balance(world.zone_b, vocs).posted)
     response = client.post(
-        reverse("ledger:zone_transfer"),
+        reverse("reserve:adjustment_zone_transfer"),
         {
             "from_lot": reserve[0].pk,
             "to_zone": world.zone_b.pk,
             "effective_date": day,
-            "token": "t-date",
             "amount": "0.3",
             "reason": "调剂",
         },
@@ -134,15 +189,33 @@ def test_a_zone_transfer_with_an_implausible_date_is_refused_on_the_page_and_wri
     assert response.status_code == 200
     assert "1990-01-01 至 2100-12-31" in str(response.context["form"].errors["effective_date"])
     assert (Posting.objects.count(), selectors.zone_balance(world.zone_b, vocs).posted) == before
+    assert not QuotaAdjustment.objects.exists()
 
 
-def test_the_admin_corrects_a_posting_and_the_grams_go_back(client, world, reserve, vocs):
+def test_a_correction_is_proposed_from_the_posting_and_the_grams_go_back_when_confirmed(
+    client, world, reserve, vocs
+):
     draw = reserve[3]
     client.force_login(world.admin)
-    response = client.post(
-        reverse("ledger:posting_reverse", args=[draw.pk]), {"reason": "录入错误"}, follow=True
+    page = client.get(reverse("ledger:posting_detail", args=[draw.pk])).content.decode()
+    assert 'id="correction-form"' in page
+    url = reverse("reserve:adjustment_correct", args=[draw.pk])
+    assert "请填写更正事由" in client.post(url, {"reason": ""}, follow=True).content.decode()
+    response = client.post(url, {"reason": "录入错误"}, follow=True)
+    assert "已拟定更正" in response.content.decode()
+    again = client.post(url, {"reason": "录入错误"}, follow=True)  # one open correction per posting
+    assert "已有待确认的更正" in again.content.decode()
+    adjustment = QuotaAdjustment.objects.get()
+    assert (
+        adjustment.kind == "correction" and adjustment.target == draw and adjustment.amount_grams == 500_000
     )
-    assert "已更正" in response.content.decode()
+    assert selectors.zone_balance(world.zone_a, vocs).posted == 1_500_000
+    client.force_login(world.reviewer)
+    assert (
+        'id="correction-form"'
+        not in client.get(reverse("ledger:posting_detail", args=[draw.pk])).content.decode()
+    )
+    client.post(reverse("reserve:adjustment_confirm", args=[adjustment.pk]))
     assert selectors.zone_balance(world.zone_a, vocs).posted == 2_000_000
     assert Posting.objects.filter(reverses=draw).count() == 1
 

@@ -98,7 +98,7 @@ def flows(world):
         actor=world.admin.principal, zone=world.zone_a, pollutant=vocs, amount_grams=T, reason="储备不足"
     )
     services.upper_grant(
-        actor=world.admin.principal, request=request, granted_grams=T, reference="苏环总〔2026〕8号"
+        actor=world.reviewer.principal, request=request, granted_grams=T, reference="苏环总〔2026〕8号"
     )
     first = approve(world, world.company_user, 3 * T, name="一期")
     recover_decided(

@@ -11,7 +11,7 @@ from tests.reductions.conftest import ready_project
 from tests.reserve.conftest import T, line
 from totalquota.emissions import services as emissions
 from totalquota.ledger import selectors as ledger_selectors
-from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
+from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from totalquota.reductions import services as reductions
 from totalquota.reserve import services
 from totalquota.reserve.models import ExclusionReason, IntakeRun, RecoveryKind
@@ -111,13 +111,26 @@ def test_an_upper_level_grant_becomes_a_lot_with_its_source(world, p):
         reason="重大项目园区储备不足",
     )
     services.upper_grant(
-        actor=world.admin.principal, request=request, granted_grams=2 * T, reference="苏环总〔2026〕8号"
+        actor=world.reviewer.principal, request=request, granted_grams=2 * T, reference="苏环总〔2026〕8号"
     )
     lot = ledger_selectors.lots_available(world.zone_a, p["NOX"])[0][0]
     assert lot.source_type == "upper_grant" and "苏环总" in lot.source_label
     assert ledger_selectors.zone_balance(world.zone_a, p["NOX"]).posted == 2 * T
     with pytest.raises(Conflict):
+        services.upper_grant(actor=world.reviewer2.principal, request=request, granted_grams=T, reference="x")
+
+
+def test_the_requester_does_not_record_the_upper_levels_answer(world, p):
+    request = services.upper_request(
+        actor=world.admin.principal, zone=world.zone_a, pollutant=p["NOX"], amount_grams=T, reason="储备不足"
+    )
+    with pytest.raises(Forbidden, match="四眼原则"):
         services.upper_grant(actor=world.admin.principal, request=request, granted_grams=T, reference="x")
+    with pytest.raises(Forbidden, match="四眼原则"):
+        services.upper_refuse(actor=world.admin.principal, request=request, reference="x")
+    request.refresh_from_db()
+    assert request.status == "requested" and request.posting is None
+    assert ledger_selectors.zone_balance(world.zone_a, p["NOX"]).posted == 0
 
 
 def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
@@ -126,9 +139,13 @@ def test_a_line_used_upward_is_deducted_from_the_park_reserve(world, p):
         actor=world.admin.principal, year=this_quarter()[0], quarter=this_quarter()[1]
     )
     services.intake_confirm(actor=world.reviewer.principal, run=run)
-    services.upper_deduct(
+    proposal = services.adjustment_upper_deduction(
         actor=world.admin.principal, line=line_, amount_grams=T, reason="已报送市级储备库并被使用"
     )
+    assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 2_500_000
+    with pytest.raises(Forbidden, match="四眼原则"):
+        services.adjustment_confirm(actor=world.admin.principal, adjustment=proposal)
+    services.adjustment_confirm(actor=world.reviewer.principal, adjustment=proposal)
     assert ledger_selectors.zone_balance(world.zone_a, p["VOCS"]).posted == 1_500_000
     uses = {
         u.account.kind: u.grams

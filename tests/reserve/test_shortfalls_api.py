@@ -109,8 +109,8 @@ def test_a_short_submit_holds_what_the_zone_has_and_lists_each_short_line(world,
     )
     assert bad.status_code == 422 and bad.json()["title"] == "数据校验未通过"
 
-    # Once the bureau covers the rest (zone transfers), a rehold holds each line in full and
-    # nothing is short: both through the API.
+    # Once the bureau covers the rest (zone transfers: an administrator proposes, the reviewer
+    # confirms), a rehold holds each line in full and nothing is short: all through the API.
     other = stock(world.zone_b, "VOCS", T)
     nox = stock(world.zone_b, "NOX", T)
     admin = Client(raise_request_exception=False)
@@ -127,7 +127,11 @@ def test_a_short_submit_holds_what_the_zone_has_and_lists_each_short_line(world,
             },
             content_type="application/json",
         )
-        assert moved.status_code == 201, moved.content
+        assert moved.status_code == 202, moved.content
+        confirmed = reviewer.post(
+            f"/api/v1/reserve/adjustments/{moved.json()['id']}/confirm", {}, content_type="application/json"
+        )
+        assert confirmed.status_code == 200 and confirmed.json()["posting_id"], confirmed.content
     rehold = f"/api/v1/reserve/applications/{pk}/rehold"
     assert api.post(rehold, {}, content_type="application/json").status_code == 403  # the unit may not
     held = reviewer.post(rehold, {}, content_type="application/json")

@@ -99,7 +99,7 @@ def test_a_year_of_the_reserve_ends_where_the_hand_worked_figures_say(world, p, 
         application=short,
     )
     services.upper_grant(
-        actor=world.admin.principal, request=request, granted_grams=500_000, reference="苏环〔2026〕1号"
+        actor=world.reviewer.principal, request=request, granted_grams=500_000, reference="苏环〔2026〕1号"
     )
     assert reserve() == 1_300_000
     assert services.application_rehold(actor=world.reviewer.principal, application=short) == []

@@ -20,6 +20,7 @@ from totalquota.accounts.permissions import access, in_zones, require, restrict
 from totalquota.accounts.roles import Role
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import RecordId
+from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import path
 from totalquota.lib.errors import ValidationFailed
 from totalquota.registry.models import Enterprise, Zone
@@ -74,6 +75,11 @@ class UserIn(UserFields):
     role: str = Field(description="角色代码 / role code")
 
 
+TEXT_FIELDS = ("display_name", "organisation", "phone", "email")
+# The fields of a change that ``null`` cannot clear (``zone`` and ``enterprise_id`` can).
+NOT_NULL = (*TEXT_FIELDS, "is_active", "role", "assigned_zones")
+
+
 class UserPatch(Schema):
     display_name: str | None = Field(None, max_length=150)
     organisation: str | None = Field(None, max_length=200)
@@ -103,17 +109,8 @@ def _people() -> QuerySet[User]:
     return User.objects.select_related("zone", "enterprise").prefetch_related("assigned_zones")
 
 
-def _zone(code: str | None, field: str) -> Zone | None:
-    if not code:
-        return None
-    zone = Zone.objects.filter(code=code.strip().upper()).first()
-    if zone is None:
-        raise ValidationFailed(gettext("未知的代码：{code}").format(code=code), field=field)
-    return zone
-
-
 def _zones(codes: list[str]) -> list[Zone]:
-    return [z for z in (_zone(code, "assigned_zones") for code in codes) if z is not None]
+    return [z for z in (zone_or_none(code, field="assigned_zones") for code in codes) if z is not None]
 
 
 def _enterprise(pk: int | None) -> Enterprise | None:
@@ -162,7 +159,7 @@ def create_user(request: ApiRequest, payload: UserIn):
         organisation=payload.organisation,
         phone=payload.phone,
         email=payload.email,
-        zone=_zone(payload.zone, "zone"),
+        zone=zone_or_none(payload.zone),
         enterprise=_enterprise(payload.enterprise_id),
         assigned_zones=_zones(payload.assigned_zones),
     )
@@ -179,17 +176,21 @@ def update_user(request: ApiRequest, user_id: int, payload: UserPatch):
     actor = require(request.auth, MANAGE)
     user = access(actor, _people(), user_id, MANAGE)
     given = payload.dict(exclude_unset=True)
-    changes: dict[str, Any] = {
-        k: v for k, v in given.items() if k in ("display_name", "organisation", "phone", "email", "is_active")
-    }
-    if given.get("role") is not None:
+    # ``null`` clears a zone or an enterprise; for any other field it would mean nothing, so it
+    # is refused rather than dropped (a text is cleared with "").
+    for name in NOT_NULL:
+        if name in given and given[name] is None:
+            raise ValidationFailed(
+                gettext("{field} 不能为 null；清空文字请传空字符串").format(field=name), field=name
+            )
+    changes: dict[str, Any] = {k: given[k] for k in (*TEXT_FIELDS, "is_active") if k in given}
+    if "role" in given:
         changes["role"] = _role(given["role"])
     if "zone" in given:
-        changes["zone"] = _zone(given["zone"], "zone")
+        changes["zone"] = zone_or_none(given["zone"])
     if "enterprise_id" in given:
         changes["enterprise"] = _enterprise(given["enterprise_id"])
-    zones = _zones(given["assigned_zones"]) if given.get("assigned_zones") is not None else None
-    changes = {k: v for k, v in changes.items() if v is not None or k in ("zone", "enterprise")}
+    zones = _zones(given["assigned_zones"]) if "assigned_zones" in given else None
     services.user_update(actor=actor, user=user, assigned_zones=zones, **changes)
     return _people().get(pk=user.pk)
 

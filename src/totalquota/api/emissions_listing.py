@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, require, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import RecordId, day
+from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import display, path
 from totalquota.common.xlsx import read_table
 from totalquota.emissions import deadlines
@@ -214,12 +215,7 @@ class CandidateFilters(Schema):
 
 # --- helpers -------------------------------------------------------------------------------------
 def _zone(code: str) -> Zone | None:
-    if not code:
-        return None
-    zone = Zone.objects.filter(code=code.strip()).first()
-    if zone is None:
-        raise ValidationFailed(gettext("未知的功能区代码：{code}").format(code=code), field="zone")
-    return zone
+    return zone_or_none(code)
 
 
 ENTRY_RELATED = ("enterprise", "zone", "added_by", "removed_by")

@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import RecordId
+from totalquota.api.lookups import pollutant_by_code
 from totalquota.api.schemas import display, path
 from totalquota.emissions import selectors_review
 from totalquota.emissions.consistency import flag_message, side_by_side
@@ -31,7 +32,7 @@ from totalquota.emissions.services import review as services
 from totalquota.emissions.services import verified_emission_record
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import QuantityError, parse_quantity
-from totalquota.registry.models import Enterprise, Pollutant
+from totalquota.registry.models import Enterprise
 
 router = Router(tags=["总量库"])
 
@@ -402,9 +403,7 @@ def record_verified(
     evidence: File[UploadedFile],
 ):
     unit = access(request.auth, Enterprise, enterprise_id, "registry.view")
-    found = Pollutant.objects.filter(code=pollutant.strip().upper()).first()
-    if found is None:
-        raise ValidationFailed(f"未知的污染物代码：{pollutant}", field="pollutant")
+    found = pollutant_by_code(pollutant)
     try:
         grams = parse_quantity(actual, found.unit, field="actual")
     except QuantityError as exc:

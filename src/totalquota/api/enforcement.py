@@ -20,6 +20,7 @@ from pydantic import StrictInt
 from totalquota.accounts.permissions import access
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
+from totalquota.api.lookups import pollutant_by_code
 from totalquota.api.schemas import display, path
 from totalquota.common.files import download
 from totalquota.emissions.models import ConsistencyFlag
@@ -33,7 +34,7 @@ from totalquota.enforcement.models import (
 )
 from totalquota.enforcement.workflow import FINDING_ACTIONS
 from totalquota.lib.errors import ValidationFailed
-from totalquota.registry.models import Enterprise, Pollutant
+from totalquota.registry.models import Enterprise
 
 router = Router(tags=["监督执法与信用"])
 
@@ -285,9 +286,7 @@ def create_finding(request: ApiRequest, payload: FindingIn):
     elif payload.enterprise_id is not None:
         enterprise = access(request.auth, Enterprise, payload.enterprise_id, "registry.view")
     if payload.pollutant.strip():
-        pollutant = Pollutant.objects.filter(code=payload.pollutant.strip().upper()).first()
-        if pollutant is None:
-            raise ValidationFailed(f"未知的污染物代码：{payload.pollutant}", field="pollutant")
+        pollutant = pollutant_by_code(payload.pollutant)
     finding = services.finding_create(
         actor=request.auth,
         source=payload.source,

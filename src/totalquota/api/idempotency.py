@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -149,18 +148,6 @@ def claim(request: HttpRequest, principal: Principal) -> None:
             return
         raise Answered(in_progress(request))
     raise Answered(in_progress(request))
-
-
-def ledger_key(request: HttpRequest, operation: str) -> str:
-    """The ledger's own idempotency key for the posting ``operation`` a request makes, derived from
-    the request's ``Idempotency-Key`` (with its caller and route) when it sent one: the same request
-    sent again can only ever make that one posting, even past the key's retention here, since the
-    ledger keeps its keys for good. Without the header every request is a new posting."""
-    record = getattr(request, _ATTR, None)
-    if record is None:
-        return f"api:{operation}:{uuid.uuid4().hex}"
-    named = hashlib.sha256(f"{record.caller}\n{record.route}\n{record.key}".encode()).hexdigest()
-    return f"api:{operation}:{named}"
 
 
 def _insert(caller: str, route: str, key: str, digest: str) -> IdempotencyRecord | None:

@@ -13,9 +13,10 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, require, restrict
-from totalquota.api import idempotency
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import AsOfDay, QuantityText, RecordId, SinceDay, UntilDay
+from totalquota.api.lookups import zone_by_code
+from totalquota.api.reserve_adjustments import AdjustmentOut, adjustments
 from totalquota.api.schemas import ZonePollutantOut, path
 from totalquota.ledger import selectors
 from totalquota.ledger import services as ledger_services
@@ -24,6 +25,7 @@ from totalquota.lib import dates
 from totalquota.lib.errors import Forbidden, ValidationFailed
 from totalquota.lib.units import format_quantity, parse_quantity
 from totalquota.registry.models import Pollutant, Zone
+from totalquota.reserve import services as reserve_services
 from totalquota.reserve.models import ApplicationLine
 
 router = Router(tags=["指标台账 ledger"])
@@ -310,52 +312,42 @@ def posting(request: ApiRequest, posting_id: int):
 
 @router.post(
     "/ledger/zone-transfers",
-    response={201: PostingOut},
-    summary="功能区间调剂：从一个储备批次调入另一功能区，形成新批次（RES-2）/ A bureau zone transfer",
-    auth=allowed("ledger.zone_transfer"),
+    response={202: AdjustmentOut},
+    summary="拟定功能区间调剂（RES-2；另一人确认后记账）/ Propose a bureau zone transfer",
+    auth=allowed("reserve.adjust"),
 )
 def zone_transfer(request: ApiRequest, payload: ZoneTransferIn):
-    """With an ``Idempotency-Key`` the ledger's own key is derived from it: the transfer sent again
-    is the same posting, never a second one."""
-    actor = require(request.auth, "ledger.zone_transfer")
+    """Four eyes: the answer (202) is the proposed adjustment; nothing is posted until another
+    person confirms it (``POST /reserve/adjustments/{id}/confirm``), which makes the one posting."""
+    actor = require(request.auth, "reserve.adjust")
     lot = Account.objects.select_related("pollutant").filter(pk=payload.from_lot_id).first()
     if lot is None:
         raise ValidationFailed(gettext("调出批次不存在"), field="from_lot_id")
-    to_zone = Zone.objects.filter(code=payload.to_zone.strip().upper(), is_active=True).first()
-    if to_zone is None:
-        raise ValidationFailed(
-            gettext("未知或已停用的功能区：{code}").format(code=payload.to_zone), field="to_zone"
-        )
+    to_zone = zone_by_code(payload.to_zone, field="to_zone", among=Zone.objects.filter(is_active=True))
     grams = parse_quantity(payload.amount, lot.pollutant.unit, allow_zero=False, field="amount")
-    made = ledger_services.zone_transfer(
+    made = reserve_services.adjustment_zone_transfer(
         actor=actor,
         from_lot=lot,
         to_zone=to_zone,
         amount_grams=grams,
         effective_date=payload.effective_date,
         reason=payload.reason,
-        idempotency_key=idempotency.ledger_key(request, "zone-transfer"),
     )
-    return Status(201, _posting(made.pk))
+    return Status(202, adjustments().get(pk=made.pk))
 
 
 @router.post(
     "/ledger/postings/{int:posting_id}/reverse",
-    response={201: PostingOut},
-    summary="更正：冲销一个记账批次，额度原路退回 / Reverse a posting",
-    auth=allowed("ledger.correct"),
+    response={202: AdjustmentOut},
+    summary="拟定更正：冲销一个记账批次（另一人确认后记账）/ Propose reversing a posting",
+    auth=allowed("reserve.adjust"),
 )
 def reverse_posting(request: ApiRequest, posting_id: int, payload: ReverseIn):
-    actor = require(request.auth, "ledger.correct")
-    original = access(actor, Posting.objects.distinct(), posting_id, "ledger.correct")
-    made = ledger_services.reverse(
-        actor=actor,
-        posting=original,
-        reason=payload.reason,
-        # The page's key: a posting is reversed once, from the page or from here.
-        idempotency_key=f"ui-reverse:{original.pk}",
-    )
-    return Status(201, _posting(made.pk))
+    """Four eyes, as a zone transfer: 202 with the proposed correction."""
+    actor = require(request.auth, "reserve.adjust")
+    original = access(actor, Posting.objects.distinct(), posting_id, "ledger.view")
+    made = reserve_services.adjustment_correction(actor=actor, posting=original, reason=payload.reason)
+    return Status(202, adjustments().get(pk=made.pk))
 
 
 # --- 台账对账: reconcile runs ----------------------------------------------------------------------

@@ -15,13 +15,14 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, require, restrict, zone_allowed
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
 from totalquota.api.fields import QuantityText
+from totalquota.api.lookups import pollutant_by_code
 from totalquota.api.schemas import path
 from totalquota.common.xlsx import read_table
 from totalquota.lib import dates
 from totalquota.lib.errors import Forbidden, ValidationFailed
 from totalquota.lib.units import format_quantity, parse_quantity
 from totalquota.registry import services
-from totalquota.registry.models import CalendarDay, Enterprise, PermitLimit, Pollutant
+from totalquota.registry.models import CalendarDay, Enterprise, PermitLimit
 
 router = Router(tags=["基础信息 registry"])
 
@@ -123,11 +124,7 @@ def record_permit_limit(request: ApiRequest, enterprise_id: int, payload: Permit
     )
     if not zone_allowed(actor, enterprise.zone_id):
         raise Forbidden(gettext("您无权录入该单位的许可量"))
-    pollutant = Pollutant.objects.filter(code=payload.pollutant.strip().upper()).first()
-    if pollutant is None:
-        raise ValidationFailed(
-            gettext("污染物“{name}”不是总量管控因子").format(name=payload.pollutant), field="pollutant"
-        )
+    pollutant = pollutant_by_code(payload.pollutant)
     permitted = parse_quantity(payload.permitted, pollutant.unit, field="permitted")
     sewer = parse_quantity(payload.sewer, pollutant.unit, field="sewer") if payload.sewer else None
     row = services.permit_limit_record(

@@ -14,12 +14,13 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import require, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
+from totalquota.api.lookups import pollutant_or_none, zone_or_none
 from totalquota.api.schemas import path
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import Unit
 from totalquota.registry import services
 from totalquota.registry.forms import parse_rule_value
-from totalquota.registry.models import Pollutant, RuleParameter, Zone
+from totalquota.registry.models import RuleParameter
 from totalquota.registry.rules import RULE_KEYS
 
 router = Router(tags=["基础信息 registry"])
@@ -71,15 +72,6 @@ def list_rules(request: ApiRequest, key: str = ""):
     return filtered(qs, key=key).order_by("key", "-effective_from", "pk")
 
 
-def _by_code(model: Any, code: str | None, field: str) -> Any:
-    if not code:
-        return None
-    found = model.objects.filter(code=code.strip().upper() if model is Pollutant else code).first()
-    if found is None:
-        raise ValidationFailed(gettext("未知的代码：{code}").format(code=code), field=field)
-    return found
-
-
 @router.post(
     "/rules",
     response={201: RuleOut},
@@ -91,8 +83,8 @@ def set_rule(request: ApiRequest, payload: RuleIn):
     spec = RULE_KEYS.get(payload.key)
     if spec is None:
         raise ValidationFailed(gettext("未知的规则参数：{key}").format(key=payload.key), field="key")
-    pollutant = _by_code(Pollutant, payload.pollutant, "pollutant")
-    zone = _by_code(Zone, payload.zone, "zone")
+    pollutant = pollutant_or_none(payload.pollutant)
+    zone = zone_or_none(payload.zone)
     try:
         value = parse_rule_value(
             spec.kind, payload.value, pollutant.unit if pollutant else Unit.TONNES_PER_YEAR

@@ -345,7 +345,15 @@ def rehold_application(request: ApiRequest, application_id: int, payload: Rehold
     application = load_application(request, application_id, "reserve.plan")
     lines = {line.pk: line for line in application.lines.select_related("pollutant")}
     plans: dict[int, list[tuple[Account, int]]] = {}
-    for index, plan in enumerate(payload.plans if payload else []):
+    given = payload.plans if payload else []
+    # Every named lot in one query: the zone's lots among the ids given (a lot of another zone or
+    # kind is simply not found, and refused below as not one of this zone's lots).
+    named = {part.lot_id for plan in given for part in plan.lots}
+    zone_lots = {
+        lot.pk: lot
+        for lot in Account.objects.filter(pk__in=named, kind=AccountKind.LOT, zone_id=application.zone_id)
+    }
+    for index, plan in enumerate(given):
         line = lines.get(plan.line_id)
         if line is None or plan.line_id in plans:
             raise ValidationFailed(
@@ -355,10 +363,8 @@ def rehold_application(request: ApiRequest, application_id: int, payload: Rehold
         chosen = []
         for j, part in enumerate(plan.lots):
             field = f"plans.{index}.lots.{j}"
-            lot = Account.objects.filter(
-                pk=part.lot_id, kind=AccountKind.LOT, zone_id=application.zone_id, pollutant=line.pollutant
-            ).first()
-            if lot is None:
+            lot = zone_lots.get(part.lot_id)
+            if lot is None or lot.pollutant_id != line.pollutant_id:
                 raise ValidationFailed(
                     gettext("批次 {lot} 不是该功能区该污染物的储备批次").format(lot=part.lot_id),
                     field=f"{field}.lot_id",

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import require, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
+from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import path
-from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import format_quantity
-from totalquota.registry.models import AttainmentStatus, Zone
+from totalquota.registry.models import AttainmentStatus
 from totalquota.reserve import selectors, services
 from totalquota.reserve.decisions import Candidate
 from totalquota.reserve.models import QuotaApplication
@@ -111,13 +110,7 @@ def list_attainment(request: ApiRequest, year: int | None = None, indicator: str
 )
 def record_attainment(request: ApiRequest, payload: AttainmentIn):
     actor = require(request.auth, "reserve.record_data")
-    zone = None
-    if payload.zone:
-        zone = Zone.objects.filter(code=payload.zone).first()
-        if zone is None:
-            raise ValidationFailed(
-                gettext("未知的功能区代码：{code}").format(code=payload.zone), field="zone"
-            )
+    zone = zone_or_none(payload.zone)
     row = services.attainment_record(
         actor=actor,
         year=payload.year,

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, in_zones, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import QuantityText, RecordId
+from totalquota.api.lookups import pollutant_by_code, zone_by_code
+from totalquota.api.reserve_adjustments import AdjustmentOut, adjustments
 from totalquota.api.schemas import ZonePollutantOut, display
 from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import QuantityError, format_quantity, parse_quantity
@@ -118,14 +119,8 @@ def list_upper_requests(request: ApiRequest, status: str = "", zone: str = "", p
     auth=allowed("reserve.upper_level"),
 )
 def create_upper_request(request: ApiRequest, payload: UpperRequestIn):
-    zone = in_zones(request.auth, Zone.objects.filter(is_active=True)).filter(code=payload.zone).first()
-    if zone is None:
-        raise ValidationFailed(gettext("未知的功能区代码：{code}").format(code=payload.zone), field="zone")
-    pollutant = Pollutant.objects.filter(code=payload.pollutant.strip().upper()).first()
-    if pollutant is None:
-        raise ValidationFailed(
-            gettext("未知的污染物代码：{code}").format(code=payload.pollutant), field="pollutant"
-        )
+    zone = zone_by_code(payload.zone, among=in_zones(request.auth, Zone.objects.filter(is_active=True)))
+    pollutant = pollutant_by_code(payload.pollutant)
     application = None
     if payload.application_id is not None:
         application = access(request.auth, QuotaApplication, payload.application_id, "reserve.view")
@@ -141,14 +136,14 @@ def create_upper_request(request: ApiRequest, payload: UpperRequestIn):
 
 
 def _load(request: ApiRequest, request_id: int) -> UpperLevelRequest:
-    return access(request.auth, _requests(), request_id, "reserve.upper_level")
+    return access(request.auth, _requests(), request_id, "reserve.upper_grant")
 
 
 @router.post(
     "/reserve/upper-requests/{int:request_id}/grant",
     response=UpperRequestOut,
-    summary="登记上级下达（入园区储备）/ Record the upper level's grant (a lot of the zone)",
-    auth=allowed("reserve.upper_level"),
+    summary="登记上级下达（入园区储备；申请人以外的人员登记）/ Record the upper level's grant (a lot of the zone)",
+    auth=allowed("reserve.upper_grant"),
 )
 def grant_upper_request(request: ApiRequest, request_id: int, payload: UpperGrantIn):
     row = _load(request, request_id)
@@ -165,8 +160,8 @@ def grant_upper_request(request: ApiRequest, request_id: int, payload: UpperGran
 @router.post(
     "/reserve/upper-requests/{int:request_id}/refuse",
     response=UpperRequestOut,
-    summary="登记上级未予支持 / Record that the upper level refused",
-    auth=allowed("reserve.upper_level"),
+    summary="登记上级未予支持（申请人以外的人员登记）/ Record that the upper level refused",
+    auth=allowed("reserve.upper_grant"),
 )
 def refuse_upper_request(request: ApiRequest, request_id: int, payload: UpperRefuseIn):
     row = _load(request, request_id)
@@ -176,21 +171,21 @@ def refuse_upper_request(request: ApiRequest, request_id: int, payload: UpperRef
 
 @router.post(
     "/reserve/upper-deductions",
-    response={201: UpperDeductionOut},
-    summary="上级使用扣减（已入库的减排量报送上级并被使用）/ Deduct a reduction used upward",
-    auth=allowed("reserve.upper_level"),
+    response={202: AdjustmentOut},
+    summary="拟定上级使用扣减（另一人确认后记账）/ Propose deducting a reduction used upward",
+    auth=allowed("reserve.adjust"),
 )
 def create_upper_deduction(request: ApiRequest, payload: UpperDeductionIn):
     line = access(
         request.auth, ReductionLine.objects.select_related("pollutant"), payload.line_id, "reductions.view"
     )
-    deduction = services.upper_deduct(
+    made = services.adjustment_upper_deduction(
         actor=request.auth,
         line=line,
         amount_grams=_grams(payload.amount, line.pollutant, "amount"),
         reason=payload.reason,
     )
-    return Status(201, deduction)
+    return Status(202, adjustments().get(pk=made.pk))
 
 
 @router.get(

@@ -12,6 +12,7 @@ from totalquota.api import (
     notifications,
     registry_admin,
     registry_rules,
+    reserve_adjustments,
     reserve_data,
     reserve_upper,
     supervision,
@@ -37,6 +38,8 @@ api.add_router("/", ledger_router)
 api.add_router("/", reserve_router)
 # The upper-level reserve (RES-2).
 api.add_router("/", reserve_upper.router)
+# The bureau's adjustments: zone transfers, corrections, upper-level deductions (four eyes).
+api.add_router("/", reserve_adjustments.router)
 # RES-4 candidates and cases, ambient attainment.
 api.add_router("/", reserve_data.router)
 api.add_router("/", jobs_router)

@@ -21,9 +21,10 @@ from totalquota.accounts.permissions import require
 from totalquota.accounts.roles import Role
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
 from totalquota.api.fields import RecordId
+from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import path
 from totalquota.lib.errors import ValidationFailed
-from totalquota.registry.models import Enterprise, Zone
+from totalquota.registry.models import Enterprise
 
 router = Router(tags=["接口令牌 tokens"])
 
@@ -127,9 +128,7 @@ def issue_token(request: ApiRequest, payload: TokenIn):
     client = User.objects.filter(username=payload.client, role=Role.SYSTEM).first()
     if client is None:
         raise ValidationFailed(gettext("令牌只能签发给“系统对接客户端”账号"), field="client")
-    zone = Zone.objects.filter(code=payload.zone.strip().upper()).first() if payload.zone else None
-    if payload.zone and zone is None:
-        raise ValidationFailed(gettext("未知的代码：{code}").format(code=payload.zone), field="zone")
+    zone = zone_or_none(payload.zone)
     enterprise = (
         Enterprise.objects.filter(pk=payload.enterprise_id).first() if payload.enterprise_id else None
     )

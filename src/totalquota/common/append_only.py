@@ -22,6 +22,7 @@ APPEND_ONLY_TABLES: frozenset[str] = frozenset(
         "reserve_applicationtransition",
         "reserve_intaketransition",
         "reserve_recoverytransition",
+        "reserve_adjustmenttransition",
         "reductions_projecttransition",
         "reductions_opinion",
         "emissions_reporttransition",

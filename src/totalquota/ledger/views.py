@@ -1,10 +1,10 @@
-"""Ledger pages: the reserve overview, accounts and lots, transfers, postings, zone transfers,
-corrections and the reconcile runs (台账对账)."""
+"""Ledger pages: the reserve overview, accounts and lots, transfers, postings and the reconcile
+runs (台账对账). Zone transfers and corrections are proposed on the reserve's adjustment pages
+(four eyes) and only read here."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import django_filters
@@ -14,14 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from totalquota.accounts.permissions import access, in_zones, may, principal_of, require
-from totalquota.common.forms import StyledForm
+from totalquota.accounts.permissions import access, in_zones, may, require
 from totalquota.common.xlsx import chinese_date, export_filename, write_workbook, xlsx_response
 from totalquota.ledger import selectors, services
 from totalquota.ledger.models import (
@@ -35,9 +33,7 @@ from totalquota.ledger.models import (
     Transfer,
     TransferCode,
 )
-from totalquota.lib import dates
-from totalquota.lib.errors import DomainError
-from totalquota.lib.units import QuantityError, format_quantity, grams_to_decimal, parse_quantity
+from totalquota.lib.units import format_quantity, grams_to_decimal
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.web.lists import Button, Column, ScopedListView, export_heading, model_columns
 
@@ -174,9 +170,10 @@ class AccountListView(ScopedListView):
 
     buttons = [
         Button(
-            "ledger.zone_transfer",
+            # The proposal page lives with the reserve's adjustments (four eyes before any posting).
+            "reserve.adjust",
             gettext_lazy("功能区间调剂"),
-            "ledger:zone_transfer",
+            "reserve:adjustment_zone_transfer",
             icon="bi-arrow-left-right",
             style="outline-primary",
         )
@@ -211,7 +208,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "transfers": transfers,
             "trace": trace,
             "uses": uses,
-            "can_transfer": may(request.user, "ledger.zone_transfer") and account.kind == AccountKind.LOT,
+            "can_transfer": may(request.user, "reserve.adjust") and account.kind == AccountKind.LOT,
         },
     )
 
@@ -293,7 +290,7 @@ def posting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     state = selectors.hold_state(posting) if posting.operation == "hold" else None
     can_correct = (
-        may(request.user, "ledger.correct")
+        may(request.user, "reserve.adjust")
         and posting.operation not in ("hold", "reverse", "hold_void", "hold_expire")
         and not Posting.objects.filter(reverses=posting).exists()
     )
@@ -306,118 +303,7 @@ def posting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "transfers": transfers,
             "hold_state": state,
             "can_correct": can_correct,
-            "correction_form": CorrectionForm(),
             "reversed_by": Posting.objects.filter(reverses=posting).first(),
-        },
-    )
-
-
-class CorrectionForm(StyledForm):
-    reason = forms.CharField(
-        label=gettext_lazy("更正事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-@login_required
-@require_POST
-def posting_reverse(request: HttpRequest, pk: int) -> HttpResponse:
-    posting = access(request.user, Posting.objects.distinct(), pk, "ledger.correct")
-    form = CorrectionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请填写更正事由"))
-        return redirect("ledger:posting_detail", pk=posting.pk)
-    try:
-        correction = services.reverse(
-            actor=principal_of(request.user),
-            posting=posting,
-            reason=form.cleaned_data["reason"],
-            idempotency_key=f"ui-reverse:{posting.pk}",
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("ledger:posting_detail", pk=posting.pk)
-    messages.success(request, _("已更正：冲销批次 P%(n)s") % {"n": correction.pk})
-    return redirect("ledger:posting_detail", pk=correction.pk)
-
-
-class LotChoiceField(forms.ModelChoiceField):
-    """A reserve lot, shown with its zone, pollutant and source."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.code} · {obj.zone} · {obj.pollutant} · {obj.source_label}"
-
-
-class ZoneTransferForm(StyledForm):
-    from_lot = LotChoiceField(label=gettext_lazy("调出批次"), queryset=Account.objects.none())
-    to_zone = forms.ModelChoiceField(
-        label=gettext_lazy("调入功能区"), queryset=Zone.objects.filter(is_active=True)
-    )
-    amount = forms.CharField(
-        label=gettext_lazy("数量"), help_text=gettext_lazy("按该污染物的显示单位（t/a 或 kg/a）填写")
-    )
-    effective_date = dates.form_field(dates.LEDGER_DAY, gettext_lazy("生效日期"))
-    reason = forms.CharField(
-        label=gettext_lazy("调剂事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    # One token per form shown: submitting the same form twice makes one transfer, not two.
-    token = forms.CharField(widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["from_lot"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Account.objects.select_related("zone", "pollutant").filter(
-            kind=AccountKind.LOT, closed_at__isnull=True, balance__credits_posted__gt=0
-        )
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        lot = data.get("from_lot")
-        if lot is not None and data.get("amount"):
-            try:
-                data["amount_grams"] = parse_quantity(data["amount"], lot.pollutant.unit, allow_zero=False)
-            except QuantityError as exc:
-                self.add_error("amount", str(exc))
-        return data
-
-
-@login_required
-def zone_transfer(request: HttpRequest) -> HttpResponse:
-    require(request.user, "ledger.zone_transfer")
-    initial = {"effective_date": timezone.localdate(), "token": uuid.uuid4().hex}
-    if request.GET.get("lot"):
-        initial["from_lot"] = request.GET["lot"]
-    form = ZoneTransferForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            posting = services.zone_transfer(
-                actor=principal_of(request.user),
-                from_lot=data["from_lot"],
-                to_zone=data["to_zone"],
-                amount_grams=data["amount_grams"],
-                effective_date=data["effective_date"],
-                reason=data["reason"],
-                idempotency_key=f"ui-zone-transfer:{data['token']}",
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        else:
-            messages.success(
-                request, _("已调剂，形成新批次 %(code)s") % {"code": posting.transfers.get().credit.code}
-            )
-            return redirect("ledger:posting_detail", pk=posting.pk)
-    return render(
-        request,
-        "common/form.html",
-        {
-            "form": form,
-            "title": _("功能区间调剂"),
-            "cancel_url": reverse("ledger:account_list"),
-            "intro": _(
-                "依据 RES-2：跨功能区使用指标须由生态环境局调剂并说明事由；调入方形成新的储备批次，记录其来源批次。"
-            ),
         },
     )
 

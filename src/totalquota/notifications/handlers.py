@@ -23,6 +23,8 @@ application.approve`` / ``reject``;
 ``reserve.recovery.answer``                  reviewers, and the zone's officers          other
 ``reserve.intake.prepare``                   reviewers and admins (who confirm)          other
 ``reserve.intake.confirm`` / ``cancel``      reviewers and admins                        decision
+``reserve.adjustment.propose``               reviewers and admins (who confirm)          other
+``reserve.adjustment.confirm`` / ``reject``  reviewers and admins                        decision
 ``enforcement.finding.notify`` / ``confirm``  the unit's staff                           finding
 / ``dismiss``
 ``enforcement.finding.answer``               reviewers, and the zone's officers          finding
@@ -88,6 +90,12 @@ WORKFLOW: dict[str, dict[str, Rule]] = {
         "prepare": Rule(BUREAU, K.OTHER),
         "confirm": Rule(BUREAU, K.DECISION),
         "cancel": Rule(BUREAU, K.DECISION),
+    },
+    # A proposed adjustment of the reserve waits for a second person of the bureau.
+    "reserve.adjustment": {
+        "propose": Rule(BUREAU, K.OTHER),
+        "confirm": Rule(BUREAU, K.DECISION),
+        "reject": Rule(BUREAU, K.DECISION),
     },
     "reserve.recovery": {
         "notify": DECIDED,
@@ -233,6 +241,7 @@ PATTERNS = (
     "reserve.application.*",
     "reserve.intake.*",
     "reserve.recovery.*",
+    "reserve.adjustment.*",
     "emission_report.*",
     "enforcement.finding.*",
     "inbound.event.*",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, in_zones
 from totalquota.common.forms import StyledForm
+from totalquota.ledger.models import Account, AccountKind
 from totalquota.lib import dates
 from totalquota.lib.units import (
     QUANTITY_HELP,
@@ -240,3 +241,43 @@ class DocumentForm(StyledForm):
     kind = forms.ChoiceField(label=_("材料类型"), choices=DocumentKind.choices)
     file = forms.FileField(label=_("文件"), help_text=_("PDF、图片或 Office 文档；按文件内容校验类型"))
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class LotChoiceField(forms.ModelChoiceField):
+    """A reserve lot, shown with its zone, pollutant and source."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} · {obj.zone} · {obj.pollutant} · {obj.source_label}"
+
+
+class ZoneTransferForm(StyledForm):
+    """拟定功能区间调剂 (RES-2): the lot, the receiving zone, the amount in the pollutant's unit."""
+
+    from_lot = LotChoiceField(label=_("调出批次"), queryset=Account.objects.none())
+    to_zone = forms.ModelChoiceField(label=_("调入功能区"), queryset=Zone.objects.filter(is_active=True))
+    amount = forms.CharField(label=_("数量"), help_text=_("按该污染物的显示单位（t/a 或 kg/a）填写"))
+    effective_date = dates.form_field(dates.LEDGER_DAY, _("生效日期"))
+    reason = forms.CharField(label=_("调剂事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["from_lot"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Account.objects.select_related("zone", "pollutant").filter(
+            kind=AccountKind.LOT, closed_at__isnull=True, balance__credits_posted__gt=0
+        )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        lot = data.get("from_lot")
+        if lot is not None and data.get("amount"):
+            try:
+                data["amount_grams"] = parse_quantity(data["amount"], lot.pollutant.unit, allow_zero=False)
+            except QuantityError as exc:
+                self.add_error("amount", str(exc))
+        return data
+
+
+class CorrectionForm(StyledForm):
+    reason = forms.CharField(label=_("更正事由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -440,6 +440,81 @@ class UpperDeduction(models.Model):
         return f"{self.line} {format_quantity(self.amount_grams, self.line.pollutant.unit, suffix=True)}"
 
 
+class AdjustmentKind(models.TextChoices):
+    ZONE_TRANSFER = "zone_transfer", _("功能区间调剂")
+    CORRECTION = "correction", _("更正")
+    UPPER_DEDUCTION = "upper_deduction", _("上级使用扣减")
+
+
+class AdjustmentStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已退回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class QuotaAdjustment(DetailPage):
+    """储备调整: a move of quota the bureau decides outside an application — a zone transfer
+    (功能区间调剂, RES-2), a correction that reverses a posting (更正) or a deduction for a reduction
+    used by the upper level (上级使用扣减, RES-2).
+
+    One administrator proposes it with a reason; nothing is posted until another person of the
+    bureau confirms it (four eyes), and the confirmation writes the one posting (``posting``).
+    """
+
+    kind = models.CharField(_("类型"), max_length=16, choices=AdjustmentKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PROPOSED
+    )
+    zone = required_link("registry.Zone", _("功能区"), related_name="+")
+    pollutant = required_link("registry.Pollutant", _("污染物"), related_name="+")
+    from_lot = optional_link("ledger.Account", _("调出批次"), related_name="+")
+    to_zone = optional_link("registry.Zone", _("调入功能区"), related_name="+")
+    target = optional_link("ledger.Posting", _("被更正的记账批次"), related_name="+")
+    line = optional_link("reductions.ReductionLine", _("减排量"), related_name="+")
+    amount_grams = models.BigIntegerField(_("数量"))
+    effective_date = models.DateField(_("生效日期"))
+    reason = models.TextField(_("事由"))
+    proposed_by = required_link(USER, _("拟定人"), related_name="+")
+    proposed_at = models.DateTimeField(_("拟定时间"), auto_now_add=True)
+    decided_by = optional_link(USER, _("确认人"), related_name="+")
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    posting = optional_link("ledger.Posting", _("记账批次"), related_name="+")
+
+    scope_fields = {"zone": "zone_id"}
+    detail_view = "reserve:adjustment_detail"
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("储备调整")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_grams__gt=0), name="reserve_adjustment_amount_positive"
+            ),
+            # Two administrators proposing to correct the same posting at once: one stays open.
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=Q(status="proposed"),
+                name="reserve_one_open_correction_per_posting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} A{self.pk}"
+
+
+class AdjustmentTransition(Transition):
+    """储备调整流转记录: one change of an adjustment's status (proposed, confirmed, rejected, withdrawn)."""
+
+    adjustment = required_link(QuotaAdjustment, related_name="transitions")
+
+    class Meta(Transition.Meta):
+        verbose_name = _("储备调整流转记录")
+
+    def __str__(self) -> str:
+        return f"{self.adjustment_id}: {self.from_status} -> {self.to_status}"
+
+
 class WarningLevel(models.TextChoices):
     NORMAL = "normal", _("正常")
     ATTENTION = "attention", _("关注")

@@ -18,6 +18,13 @@ register_actions(
         "reserve.intake_view": {R.ADMIN, R.REVIEWER},
         "reserve.intake_confirm": {R.ADMIN, R.REVIEWER},
         "reserve.upper_level": {R.ADMIN},
+        # The upper level's answer is recorded by a person other than the requester (four eyes).
+        "reserve.upper_grant": {R.ADMIN, R.REVIEWER},
+        # Adjustments of the reserve (zone transfers, corrections, upper-level deductions): an
+        # administrator proposes, another administrator or a reviewer confirms (four eyes).
+        "reserve.adjust": {R.ADMIN},
+        "reserve.adjust_confirm": {R.ADMIN, R.REVIEWER},
+        "reserve.adjust_view": {R.ADMIN, R.REVIEWER, R.LEADER},
         "reserve.recover": {R.REVIEWER, R.ADMIN},
         "reserve.record_data": {R.ADMIN, R.REVIEWER},
         # The unit told of a proposed RES-4 recovery answers it (once, within the answer period).

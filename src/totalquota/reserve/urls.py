@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from totalquota.reserve.views import applications, data, documents, intake, upper, warnings
-from totalquota.reserve.workflow import INTAKE_ACTIONS, RECOVERY_ACTIONS
+from totalquota.reserve.views import adjustments, applications, data, documents, intake, upper, warnings
+from totalquota.reserve.workflow import ADJUSTMENT_ACTIONS, INTAKE_ACTIONS, RECOVERY_ACTIONS
 from totalquota.web.actions import action_urls
 
 app_name = "reserve"
@@ -36,6 +36,12 @@ urlpatterns = [
     # reserve:intake_confirm, reserve:intake_cancel (reserve.workflow.INTAKE_ACTIONS).
     *action_urls(INTAKE_ACTIONS, "intake/<int:pk>/", intake.intake_action, "intake"),
     path("intake/items/<int:pk>/exclude/", intake.intake_item_exclude, name="intake_exclude"),
+    path("adjustments/", adjustments.AdjustmentListView.as_view(), name="adjustment_list"),
+    path("adjustments/zone-transfer/", adjustments.zone_transfer, name="adjustment_zone_transfer"),
+    path("adjustments/correct/<int:pk>/", adjustments.correction, name="adjustment_correct"),
+    path("adjustments/<int:pk>/", adjustments.adjustment_detail, name="adjustment_detail"),
+    # reserve:adjustment_confirm | _reject | _withdraw (reserve.workflow.ADJUSTMENT_ACTIONS).
+    *action_urls(ADJUSTMENT_ACTIONS, "adjustments/<int:pk>/", adjustments.adjustment_action, "adjustment"),
     path("upper/", upper.UpperListView.as_view(), name="upper_list"),
     path("upper/new/", upper.upper_create, name="upper_create"),
     path("upper/<int:pk>/decide/", upper.upper_decide, name="upper_decide"),

@@ -15,7 +15,7 @@ from functools import partial
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal
@@ -35,12 +35,16 @@ from totalquota.reserve.decisions import (
 from totalquota.reserve.models import (
     OPEN_RECOVERY,
     OPEN_STATUSES,
+    AdjustmentKind,
+    AdjustmentStatus,
+    AdjustmentTransition,
     ApplicationLine,
     ApplicationStatus,
     ApplicationTransition,
     IntakeRun,
     IntakeStatus,
     IntakeTransition,
+    QuotaAdjustment,
     QuotaApplication,
     RecoveryCase,
     RecoveryKind,
@@ -60,6 +64,7 @@ from totalquota.reserve.services.holds import (
     release_holds,
     void_hold,
 )
+from totalquota.reserve.services.upper import upper_deduct
 from totalquota.workflow.kernel import Action, ActionTable, Step, row, sources
 
 S = ApplicationStatus
@@ -617,6 +622,118 @@ RECOVERY_ACTIONS: ActionTable[RecoveryCase] = ActionTable(
             clause="RES-4",
             done=_("已决定不予收回。"),
             summary="不予收回（四眼原则：拟办人不能决定）",
+        ),
+    ),
+)
+
+
+# --- Adjustments (储备调整): proposed by an administrator, confirmed by another person ---------
+
+AS = AdjustmentStatus
+
+
+def _adjustment_preparers(adjustment: QuotaAdjustment) -> tuple[int | None, ...]:
+    return (adjustment.proposed_by_id,)
+
+
+def _adjustment_guard(
+    principal: Principal, adjustment: QuotaAdjustment, action: Action[QuotaAdjustment]
+) -> None:
+    if action.name == "withdraw" and principal.user_id != adjustment.proposed_by_id:
+        raise Forbidden(gettext("只有拟定人可以撤回"), clause="RES-2")
+
+
+def adjustment_post(step: Step[QuotaAdjustment]) -> None:
+    """Post the confirmed adjustment: one posting, its ledger key the adjustment, so that it is
+    made once whatever repeats (lock order: the adjustment, step 1, which the kernel holds; then
+    the ledger's own zone and balance rows, steps 2 and 3)."""
+    adj, actor = step.obj, step.principal
+    key = f"reserve-adjustment-{adj.pk}"
+    if adj.kind == AdjustmentKind.ZONE_TRANSFER:
+        assert adj.from_lot is not None and adj.to_zone is not None
+        adj.posting = ledger.zone_transfer(
+            actor=actor,
+            from_lot=adj.from_lot,
+            to_zone=adj.to_zone,
+            amount_grams=adj.amount_grams,
+            effective_date=adj.effective_date,
+            reason=adj.reason,
+            obj=adj,
+            idempotency_key=key,
+        )
+    elif adj.kind == AdjustmentKind.CORRECTION:
+        assert adj.target is not None
+        adj.posting = ledger.reverse(
+            actor=actor,
+            posting=adj.target,
+            reason=adj.reason,
+            effective_date=adj.effective_date,
+            idempotency_key=key,
+        )
+    else:
+        assert adj.line is not None
+        adj.posting = upper_deduct(
+            actor=actor, line=adj.line, amount_grams=adj.amount_grams, reason=adj.reason
+        ).posting
+    adj.decided_by = actor.user
+    adj.decided_at = timezone.now()
+    step.audit = {"posting": adj.posting.pk}
+
+
+def _adjustment_close(step: Step[QuotaAdjustment]) -> None:
+    step.obj.decided_by = step.principal.user
+    step.obj.decided_at = timezone.now()
+
+
+ADJUSTMENT_ACTIONS: ActionTable[QuotaAdjustment] = ActionTable(
+    model=QuotaAdjustment,
+    transition_model=AdjustmentTransition,
+    transition_fk="adjustment",
+    audit_prefix="reserve.adjustment_",
+    topic="reserve.adjustment",
+    audit_fields=("status", "decided_by", "decided_at", "posting"),
+    guard=_adjustment_guard,
+    preparers=_adjustment_preparers,
+    four_eyes_message="四眼原则：拟定储备调整的人员不能确认或退回",
+    clause="RES-2",
+    label="该储备调整",
+    actions=(
+        row(
+            "confirm",
+            _("确认并记账"),
+            "reserve.adjust_confirm",
+            AS.PROPOSED,
+            AS.CONFIRMED,
+            adjustment_post,
+            four_eyes=True,
+            conflict="该储备调整已办结",
+            done=_("已确认，储备调整已记账。"),
+            summary="确认储备调整并记账（四眼原则：拟定人不能确认）",
+            reason_field="",
+        ),
+        row(
+            "reject",
+            pgettext_lazy("adjustment action", "退回"),
+            "reserve.adjust_confirm",
+            AS.PROPOSED,
+            AS.REJECTED,
+            _adjustment_close,
+            four_eyes=True,
+            conflict="该储备调整已办结",
+            reason=gettext_noop("退回须说明理由"),
+            done=_("已退回，未记账。"),
+            summary="退回储备调整（不记账）",
+        ),
+        row(
+            "withdraw",
+            _("撤回"),
+            "reserve.adjust",
+            AS.PROPOSED,
+            AS.WITHDRAWN,
+            _adjustment_close,
+            conflict="该储备调整已办结",
+            done=_("已撤回，未记账。"),
+            summary="拟定人撤回储备调整（不记账）",
         ),
     ),
 )

@@ -81,6 +81,7 @@ add(
     (_("总量指标申请"), "reserve:application_list", "reserve.view", "bi-file-earmark-text", 1),
     (_("季度入库"), "reserve:intake_list", "reserve.intake", "bi-box-arrow-in-down", 40),
     (_("上级储备库"), "reserve:upper_list", "reserve.view", "bi-arrow-up-circle", 50),
+    (_("储备调整"), "reserve:adjustment_list", "reserve.adjust_view", "bi-sliders", 55),
     (_("核查与收回"), "reserve:recovery", "reserve.recover", "bi-arrow-counterclockwise", 60),
     (_("核实排放量"), "reserve:verified_list", "reserve.view", "bi-clipboard-data", 70),
     (_("达标状况"), "reserve:attainment_list", "reserve.view", "bi-cloud-sun", 80),

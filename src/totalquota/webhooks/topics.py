@@ -18,6 +18,7 @@ SHARED: tuple[tuple[str, object], ...] = (
     ("reserve.application.*", _("总量指标申请与分配决定")),
     ("reserve.recovery.*", _("指标核查与收回")),
     ("reserve.intake.*", _("季度入库")),
+    ("reserve.adjustment.*", _("储备调整（调剂、更正、上级使用扣减）")),
     ("reserve.warning.raised", _("储备库预警")),
     ("enforcement.finding.*", _("监督检查发现")),
     ("enforcement.credit_entry.recorded", _("信用记录")),

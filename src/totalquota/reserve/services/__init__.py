@@ -19,6 +19,14 @@ from totalquota.reserve.decisions import (
     line_hold_state,
     recovery_candidate,
 )
+from totalquota.reserve.services.adjustments import (
+    adjustment_confirm,
+    adjustment_correction,
+    adjustment_reject,
+    adjustment_upper_deduction,
+    adjustment_withdraw,
+    adjustment_zone_transfer,
+)
 from totalquota.reserve.services.applications import (
     application_approve,
     application_create,
@@ -57,6 +65,12 @@ __all__ = [
     "LINE_FIELDS",
     "Candidate",
     "LineDecision",
+    "adjustment_confirm",
+    "adjustment_correction",
+    "adjustment_reject",
+    "adjustment_upper_deduction",
+    "adjustment_withdraw",
+    "adjustment_zone_transfer",
     "application_approve",
     "application_create",
     "application_mark_operating",

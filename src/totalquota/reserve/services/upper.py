@@ -12,7 +12,7 @@ from totalquota.accounts.permissions import Principal
 from totalquota.audit.services import record, snapshot
 from totalquota.ledger import services as ledger
 from totalquota.ledger.models import Account, AccountKind, SourceType
-from totalquota.lib.errors import Conflict, RuleViolation, ValidationFailed
+from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from totalquota.reductions.models import ReductionLine
 from totalquota.registry.models import Pollutant, Zone
 from totalquota.reserve.models import QuotaApplication, RequestStatus, UpperDeduction, UpperLevelRequest
@@ -45,6 +45,13 @@ def upper_request(
     return request
 
 
+def _check_decider(actor: Principal, request: UpperLevelRequest) -> None:
+    if request.status != RequestStatus.REQUESTED:
+        raise Conflict(gettext("该申请已办结"), clause="RES-2")
+    if actor.user_id == request.requested_by_id:
+        raise Forbidden(gettext("四眼原则：提出申请的人员不能登记上级的答复"), clause="RES-2")
+
+
 @transaction.atomic
 def upper_grant(
     *,
@@ -54,11 +61,11 @@ def upper_grant(
     reference: str,
     effective_date: dt.date | None = None,
 ) -> UpperLevelRequest:
-    """The upper level grants quota: it becomes a lot of the zone with that grant as its source."""
+    """The upper level grants quota: it becomes a lot of the zone with that grant as its source.
+    Four eyes: the person who made the request does not record its grant."""
     # Lock order step 1: the request, so a grant is posted once.
     request = UpperLevelRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != RequestStatus.REQUESTED:
-        raise Conflict(gettext("该申请已办结"), clause="RES-2")
+    _check_decider(actor, request)
     if not (reference or "").strip():
         raise ValidationFailed(gettext("请填写上级下达文件"), field="reference", clause="RES-2")
     request.posting = ledger.lot_open(
@@ -85,10 +92,10 @@ def upper_grant(
 
 @transaction.atomic
 def upper_refuse(*, actor: Principal, request: UpperLevelRequest, reference: str) -> UpperLevelRequest:
+    """The upper level refuses: the request is closed, nothing is posted (four eyes as a grant)."""
     # Lock order step 1: the request (decided once); no ledger rows are touched.
     request = UpperLevelRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != RequestStatus.REQUESTED:
-        raise Conflict(gettext("该申请已办结"), clause="RES-2")
+    _check_decider(actor, request)
     request.status, request.reference, request.decided_at = RequestStatus.REFUSED, reference, timezone.now()
     request.save()
     record(actor=actor, action="reserve.upper_refuse", obj=request, after=snapshot(request))
@@ -97,7 +104,9 @@ def upper_refuse(*, actor: Principal, request: UpperLevelRequest, reference: str
 
 @transaction.atomic
 def upper_deduct(*, actor: Principal, line: ReductionLine, amount_grams: int, reason: str) -> UpperDeduction:
-    """A reduction line also submitted upward and used there: deduct it from the park reserve."""
+    """A reduction line also submitted upward and used there: deduct it from the park reserve.
+    Pages and the API propose it (``adjustments.adjustment_upper_deduction``); this posts it when
+    another person confirms the proposal (``workflow.adjustment_post``), as that person."""
     if not (reason or "").strip():
         raise ValidationFailed(gettext("请说明扣减理由"), field="reason", clause="RES-2")
     # Lock order step 1: the reduction line, so that two deductions of it are numbered one after

@@ -55,7 +55,7 @@ class UpperListView(ScopedListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["grant_form"] = UpperGrantForm()
-        context["can_grant"] = may(self.request.user, "reserve.upper_level")
+        context["can_grant"] = may(self.request.user, "reserve.upper_grant")
         return context
 
 
@@ -90,7 +90,7 @@ def upper_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def upper_decide(request: HttpRequest, pk: int) -> HttpResponse:
     req = access(
-        request.user, UpperLevelRequest.objects.select_related("pollutant"), pk, "reserve.upper_level"
+        request.user, UpperLevelRequest.objects.select_related("pollutant"), pk, "reserve.upper_grant"
     )
     actor = principal_of(request.user)
     form = UpperGrantForm(request.POST)
