@@ -625,6 +625,48 @@ def unit_change(
     return version
 
 
+def unit_follow_permit(
+    *,
+    actor: Principal,
+    enterprise: Enterprise,
+    name: str,
+    uscc_code: str,
+    valid_from: dt.date,
+    reference: str,
+    reason: str,
+) -> list[UnitVersion]:
+    """The unit as a permit from the permit system names it (PLAT-1): a new credit code on the same
+    permit number is recorded as a ``recode``, another unit name as a ``rename``, each a version
+    with the permit system as its source. It takes effect on the permit's ``valid_from``, but not
+    before 2021 (SCOPE-1) or the unit's latest version and not after today. Nothing is written when
+    the permit names the unit as registered; a refusal (a closed unit, a code of another unit)
+    refuses the whole event."""
+    changes: list[tuple[str, dict[str, Any]]] = []
+    code = uscc.normalize(uscc_code or "")
+    if code and code != enterprise.uscc:
+        changes.append((ChangeKind.RECODE, {"uscc_code": code}))
+    name = (name or "").strip()
+    if name and name != enterprise.name:
+        changes.append((ChangeKind.RENAME, {"name": name}))
+    versions = []
+    for kind, values in changes:
+        day = max(min(valid_from, timezone.localdate()), last_version_day(enterprise) or dates.SCOPE_START)
+        versions.append(
+            unit_change(
+                actor=actor,
+                enterprise=enterprise,
+                kind=kind,
+                effective_on=max(day, dates.SCOPE_START),
+                reason=reason,
+                source=ChangeSource.PERMIT_EVENT,
+                source_reference=reference,
+                **values,
+            )
+        )
+        enterprise = Enterprise.objects.get(pk=enterprise.pk)
+    return versions
+
+
 def _change_errors(errors: dict[str, str]) -> ValidationFailed:
     def label(field: str) -> str:
         head, _dot, rest = field.partition(".")
