@@ -94,8 +94,14 @@ def test_the_survivor_lists_the_records_of_the_unit_it_absorbed(client, world):
     )
     assert response.status_code == 302, response.content.decode()
     page = client.get(world.other_company.get_absolute_url()).content.decode()
-    assert 'id="merged-units"' in page and world.company.name in page
-    assert report.get_absolute_url() in page
+    panel_url = reverse("reserve:merged_records", args=[world.other_company.pk])
+    assert 'id="merged-units"' in page and world.company.name in page and panel_url in page
+    panel = client.get(panel_url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="merged-records-panel"' in panel and report.get_absolute_url() in panel
+    # Each list is scoped as its own pages: zone B's officer does not see zone A's records.
+    client.force_login(world.other_officer)
+    assert report.get_absolute_url() not in client.get(panel_url).content.decode()
+    client.force_login(world.admin)
     absorbed = client.get(world.company.get_absolute_url()).content.decode()
     assert 'id="merged-into"' in absorbed and world.other_company.name in absorbed
     assert 'id="change-reopen"' not in absorbed and 'id="change-rename"' not in absorbed

@@ -126,43 +126,15 @@ def enterprise_detail(request, pk: int):
             "permit_limits": permit_limits(enterprise),
             "versions": unit_versions(enterprise),
             "changes": changes,
-            "merged_units": _merged_records(request.user, enterprise),
+            "merged_units": restrict(
+                request.user, Enterprise.objects.filter(pk__in=merged_unit_ids(enterprise)), "registry.view"
+            ).order_by("name"),
             "today": timezone.localdate(),
             "can_record_permit": may(request.user, "registry.record_permit")
             and zone_allowed(request.user, enterprise.zone_id)
             and bool(enterprise.permit_number),
         },
     )
-
-
-def _merged_records(user: Any, enterprise: Enterprise) -> list[dict[str, Any]]:
-    """The units merged into ``enterprise`` that ``user`` sees, each with its applications and
-    emission reports that ``user`` sees (the records stay the absorbed unit's own)."""
-    from totalquota.emissions.models import EmissionReport
-    from totalquota.reserve.models import QuotaApplication
-
-    ids = merged_unit_ids(enterprise)
-    if not ids:
-        return []
-    units = restrict(user, Enterprise.objects.filter(pk__in=ids), "registry.view").order_by("name")
-    applications = (
-        restrict(user, QuotaApplication.objects.filter(enterprise_id__in=ids), "reserve.view")
-        if may(user, "reserve.view")
-        else QuotaApplication.objects.none()
-    )
-    reports = (
-        restrict(user, EmissionReport.objects.filter(enterprise_id__in=ids), "emissions.view")
-        if may(user, "emissions.view")
-        else EmissionReport.objects.none()
-    )
-    return [
-        {
-            "unit": unit,
-            "applications": [a for a in applications.order_by("-pk") if a.enterprise_id == unit.pk],
-            "reports": [r for r in reports.order_by("-year", "-pk") if r.enterprise_id == unit.pk],
-        }
-        for unit in units
-    ]
 
 
 CHANGE_TITLES = {
