@@ -183,7 +183,7 @@ class Enterprise(models.Model):
 class ChangeKind(models.TextChoices):
     """What happened to a unit (单位沿革)."""
 
-    REGISTER = "register", _("登记")
+    REGISTER = "register", _("首次登记")
     EDIT = "edit", _("修改登记信息")
     RENAME = "rename", _("更名")
     RECODE = "recode", _("变更信用代码")

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             name='UnitVersion',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('register', '登记'), ('edit', '修改登记信息'), ('rename', '更名'), ('recode', '变更信用代码'), ('move', '迁入其他功能区'), ('merge', '被吸收合并'), ('absorb', '吸收合并'), ('split', '分立出新单位'), ('split_off', '由分立新设'), ('close', '注销'), ('reopen', '恢复在册')], max_length=16, verbose_name='变更类型')),
+                ('kind', models.CharField(choices=[('register', '首次登记'), ('edit', '修改登记信息'), ('rename', '更名'), ('recode', '变更信用代码'), ('move', '迁入其他功能区'), ('merge', '被吸收合并'), ('absorb', '吸收合并'), ('split', '分立出新单位'), ('split_off', '由分立新设'), ('close', '注销'), ('reopen', '恢复在册')], max_length=16, verbose_name='变更类型')),
                 ('effective_on', models.DateField(verbose_name='生效日期')),
                 ('name', models.CharField(max_length=200, verbose_name='单位名称')),
                 ('uscc', models.CharField(max_length=18, verbose_name='统一社会信用代码')),
