@@ -241,3 +241,31 @@ def test_versions_are_append_only(world):
         UnitVersion.objects.filter(pk=version.pk).update(name="改写")
     with pytest.raises(DatabaseError), transaction.atomic():
         UnitVersion.objects.filter(pk=version.pk).delete()
+
+
+def test_an_import_that_renames_a_unit_appends_a_version(world):
+    from django.utils import timezone
+
+    from totalquota.registry.services import IMPORT_COLUMNS, enterprise_import
+
+    unit = world.company
+    data = {
+        "单位名称": "苏州甲导入新名有限公司",
+        "统一社会信用代码": unit.uscc,
+        "排污许可证编号": unit.permit_number,
+        "行业代码": unit.industry_code,
+        "行业类别": unit.industry_name,
+        "功能区": unit.zone.name,
+        "地址": unit.address,
+        "联系人": unit.contact_name,
+        "联系电话": unit.contact_phone,
+        "电子邮箱": "",
+        "管理类别": "简化管理",
+    }
+    assert set(data) == {header for header, _field in IMPORT_COLUMNS}
+    assert enterprise_import(actor=world.admin.principal, rows=[{**data, "_row": 2}]).updated == 1
+    versions = list(UnitVersion.objects.filter(enterprise=unit).values_list("kind", "name", "effective_on"))
+    assert versions == [
+        (ChangeKind.REGISTER, "苏州甲电子有限公司", dt.date(2021, 1, 1)),
+        (ChangeKind.EDIT, "苏州甲导入新名有限公司", timezone.localdate()),
+    ]
