@@ -269,3 +269,28 @@ def test_an_import_that_renames_a_unit_appends_a_version(world):
         (ChangeKind.REGISTER, "苏州甲电子有限公司", dt.date(2021, 1, 1)),
         (ChangeKind.EDIT, "苏州甲导入新名有限公司", timezone.localdate()),
     ]
+
+
+def test_the_migration_gives_every_registered_unit_its_first_version(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("totalquota.registry.migrations.0007_unit_versions")
+    migration.backfill(apps, None)
+    rows = {
+        v.enterprise_id: (v.kind, v.effective_on, v.name, v.uscc, v.zone_id, v.is_active, v.source)
+        for v in UnitVersion.objects.all()
+    }
+    assert rows == {
+        unit.pk: (
+            ChangeKind.REGISTER,
+            dt.date(2021, 1, 1),
+            unit.name,
+            unit.uscc,
+            unit.zone_id,
+            True,
+            "backfill",
+        )
+        for unit in (world.company, world.other_company)
+    }
