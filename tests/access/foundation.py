@@ -35,6 +35,11 @@ PAGES = {
     "registry:enterprise_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": w.company.pk}),
     "registry:enterprise_create": Page(EDITORS),
     "registry:enterprise_edit": Page(EDITORS, kwargs=lambda w: {"pk": w.company.pk}),
+    "registry:unit_change": Page(EDITORS, kwargs=lambda w: {"pk": w.company.pk, "kind": "rename"}),
+    "registry:unit_change#other_zone": Page(
+        allow(R.ADMIN, roles_list=PEOPLE, overrides={R.ZONE_OFFICER: 404}),
+        kwargs=lambda w: {"pk": w.other_company.pk, "kind": "close"},
+    ),
     "registry:enterprise_import": Page(EDITORS),
     "registry:enterprise_template": Page(EDITORS),
     "registry:zone_list": Page(ALL_PEOPLE),
@@ -76,6 +81,14 @@ API_ROUTES = {
         allow(R.ADMIN, R.ZONE_OFFICER), params=lambda w: {"enterprise_id": w.company.pk}, body=lambda w: {}
     ),
     ("post", "/api/v1/enterprises/import"): ApiRoute(allow(R.ADMIN, R.ZONE_OFFICER)),
+    # 单位沿革: read by whoever sees the unit, recorded by those who edit it (404 out of scope).
+    ("get", "/api/v1/enterprises/{enterprise_id}/versions"): ApiRoute(
+        allow(*R, overrides={R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}),
+        params=lambda w: {"enterprise_id": w.other_company.pk},
+    ),
+    ("post", "/api/v1/enterprises/{enterprise_id}/changes"): ApiRoute(
+        allow(R.ADMIN, R.ZONE_OFFICER), params=lambda w: {"enterprise_id": w.company.pk}, body=lambda w: {}
+    ),
 }
 
 __all__ = ["OK"]

@@ -133,6 +133,14 @@ def o(w):
 
 PAGES = {
     "reserve:application_list": Page(ALL_PEOPLE),
+    # The records of units merged into a unit: whoever sees the unit (404 out of scope).
+    "reserve:merged_records": Page(ALL_PEOPLE, kwargs=lambda w: {"enterprise_id": w.company.pk}),
+    "reserve:merged_records#other_zone": Page(
+        allow(
+            *PEOPLE, roles_list=PEOPLE, overrides={R.ZONE_OFFICER: 404, R.THIRD_PARTY: 404, R.ENTERPRISE: 404}
+        ),
+        kwargs=lambda w: {"enterprise_id": w.other_company.pk},
+    ),
     "reserve:application_create": Page(APPLICANTS),
     "reserve:application_detail": Page(ALL_PEOPLE, kwargs=lambda w: {"pk": o(w).submitted.pk}),
     "reserve:application_detail#other_zone": Page(

@@ -176,6 +176,7 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "registry:enterprise_create": [("post", "/api/v1/enterprises")],
     "registry:enterprise_edit": [("patch", "/api/v1/enterprises/{enterprise_id}")],
     "registry:enterprise_import": [("post", "/api/v1/enterprises/import")],
+    "registry:unit_change": [("post", "/api/v1/enterprises/{enterprise_id}/changes")],
     "registry:rule_create": [("post", "/api/v1/rules")],
     "notifications:open": [("post", "/api/v1/notifications/{notification_id}/read")],
     "notifications:read_all": [("post", "/api/v1/notifications/read-all")],

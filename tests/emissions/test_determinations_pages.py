@@ -253,3 +253,25 @@ def test_the_units_record_shows_its_quota_beside_its_report(two_units, monkeypat
     page = signed_in(world.company_user).get(reverse("emissions:unit_record", args=[world.company.pk]))
     text = page.content.decode()
     assert page.status_code == 200 and ">25<" in text.replace(" ", "") and ">30<" in text.replace(" ", "")
+
+
+def test_a_past_years_run_shows_the_name_the_unit_had_then(two_units):
+    import datetime as dt
+
+    from totalquota.registry.models import ChangeKind
+    from totalquota.registry.services import unit_change
+
+    world = two_units
+    old = world.company.name
+    reviewer = signed_in(world.reviewer)
+    reviewer.post(run_url(world, "determination_compute"))
+    unit_change(
+        actor=world.admin.principal,
+        enterprise=world.company,
+        kind=ChangeKind.RENAME,
+        effective_on=dt.date(Y, 1, 1),
+        reason="更名通知",
+        name="苏州甲更名后有限公司",
+    )
+    page = reviewer.get(run_url(world)).content.decode()
+    assert f">{old}</a>" in page and "（现名 苏州甲更名后有限公司）" in page

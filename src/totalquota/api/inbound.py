@@ -117,6 +117,12 @@ class PermitIssuedIn(EventIn):
     valid_from: dt.date = Field(description="有效期自")
     valid_to: dt.date | None = Field(None, description="有效期至（空：长期）")
     limits: list[PermitLimitIn] = Field(min_length=1, max_length=20, description="各污染物许可排放量")
+    unit_name: str = Field(
+        "",
+        max_length=200,
+        description="许可证载明的单位名称（可选）：与登记不同时登记更名（单位沿革）；"
+        "信用代码未登记而许可证编号已登记时，登记为该单位变更信用代码",
+    )
 
 
 class PermitChangedIn(PermitIssuedIn):
@@ -258,8 +264,34 @@ def _permit_lines(limits: list[PermitLimitIn]) -> list[PermitLine]:
     return lines
 
 
+def _permit_unit(body: Any) -> Enterprise:
+    """The unit a permit is for: the one with its credit code, else the one holding its permit
+    number (the unit has a new credit code: the event records it)."""
+    try:
+        return _unit(body.credit_code)
+    except ValidationFailed:
+        number = body.permit_number.strip().upper()
+        holder = (
+            Enterprise.objects.select_related("zone").filter(permit_number=number).first() if number else None
+        )
+        if holder is None or not uscc.is_valid(body.credit_code):
+            raise
+        return holder
+
+
 def _effect(body: Any) -> services.Effect:
     """What the body says, every reference looked up and every value checked (nothing written)."""
+    if isinstance(body, PermitIssuedIn):
+        holder = _permit_unit(body)
+        return services.PermitIssued(
+            enterprise=holder,
+            permit_number=body.permit_number,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            lines=_permit_lines(body.limits),
+            unit_name=body.unit_name,
+            credit_code=uscc.normalize(body.credit_code),
+        )
     unit = _unit(body.credit_code)
     if isinstance(body, EiaApprovedIn):
         return services.EiaApproved(
@@ -273,14 +305,6 @@ def _effect(body: Any) -> services.Effect:
             approval_number=body.approval_number.strip(),
             cancelled_on=_day(body.cancelled_on, gettext("撤销日期"), "cancelled_on"),
             reason=body.reason.strip(),
-        )
-    if isinstance(body, PermitIssuedIn):
-        return services.PermitIssued(
-            enterprise=unit,
-            permit_number=body.permit_number,
-            valid_from=body.valid_from,
-            valid_to=body.valid_to,
-            lines=_permit_lines(body.limits),
         )
     if isinstance(body, PermitRevokedIn):
         if body.permit_number.strip().upper() != unit.permit_number:

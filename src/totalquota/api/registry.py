@@ -1,20 +1,27 @@
-"""Registry routes: zones (kept by the bureau's administrators), pollutants, enterprises."""
+"""Registry routes: zones (kept by the bureau's administrators), pollutants, enterprises and their
+changes over time (单位沿革)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Literal
+
 from django.db.models import Q
+from django.utils.translation import gettext
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.schemas import patch_of, path
+from totalquota.api.schemas import display, patch_of, path
 from totalquota.common.xlsx import read_table
+from totalquota.lib.errors import ValidationFailed
 from totalquota.lib.units import format_quantity
 from totalquota.registry import services
-from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
-from totalquota.registry.selectors import with_filing_thresholds
+from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, UnitVersion, Zone
+from totalquota.registry.selectors import unit_versions, with_filing_thresholds
 
 router = Router(tags=["基础信息 registry"])
 
@@ -65,6 +72,7 @@ class EnterpriseOut(Schema):
     contact_email: str
     management_category: ManagementCategory
     is_active: bool
+    merged_into_id: int | None = Field(description="被吸收合并时，存续单位的 id / the survivor of a merge")
 
     resolve_zone_name = path("zone.name")
 
@@ -204,3 +212,139 @@ def import_enterprises(request: ApiRequest, file: File[UploadedFile]):
     rows = read_table(file, headers=[h for h, _f in services.IMPORT_COLUMNS])
     result = services.enterprise_import(actor=request.auth, rows=rows)
     return result
+
+
+# --- 单位沿革 a unit's changes over time ------------------------------------------------------------
+
+
+class UnitVersionOut(Schema):
+    """One version of a unit: its values valid from ``effective_on`` until the next version."""
+
+    id: int
+    enterprise_id: int
+    kind: str = Field(
+        description="register | edit | rename | recode | move | merge | absorb | split | split_off | close | reopen"
+    )
+    kind_label: str
+    effective_on: dt.date
+    name: str
+    uscc: str
+    zone: str = Field(description="功能区代码 / zone code")
+    zone_name: str
+    is_active: bool
+    related_id: int | None = Field(description="合并或分立的另一单位 / the other unit of a merge or split")
+    related_name: str | None
+    reason: str
+    source: str = Field(
+        description="bureau 生态环境局登记 | permit_event 排污许可系统事件 | backfill 上线时的登记信息"
+    )
+    source_reference: str
+    recorded_by: str | None
+    recorded_at: dt.datetime
+
+    resolve_kind_label = display("kind")
+    resolve_zone = path("zone.code")
+    resolve_zone_name = path("zone.name")
+    resolve_related_name = path("related.name")
+    resolve_recorded_by = path("recorded_by", str)
+
+
+class NewUnitIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200, description="新设单位名称")
+    uscc: str = Field(max_length=24, description="新设单位的统一社会信用代码（18 位，GB 32100）")
+    zone: str = Field("", max_length=100, description="功能区代码或名称；默认与原单位相同")
+    permit_number: str = Field("", max_length=32, description="排污许可证编号；默认空")
+
+
+class UnitChangeIn(Schema):
+    """A change of a unit; which other field is needed depends on ``kind``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["rename", "recode", "move", "merge", "split", "close", "reopen"] = Field(
+        description="rename 更名 | recode 变更信用代码 | move 迁入其他功能区 | merge 被吸收合并 | "
+        "split 分立出新单位 | close 注销 | reopen 恢复在册"
+    )
+    effective_on: dt.date = Field(
+        description="生效日期：2021-01-01（SCOPE-1）至今天，不早于该单位最近一次沿革"
+    )
+    reason: str = Field(max_length=500, description="依据或事由（必填）")
+    name: str = Field("", max_length=200, description="rename：新的单位名称")
+    uscc: str = Field("", max_length=24, description="recode：新的统一社会信用代码")
+    zone: str = Field(
+        "", max_length=100, description="move：迁入的功能区代码或名称（指标不随之转移，须另行办理功能区调剂）"
+    )
+    survivor_id: int | None = Field(None, ge=1, le=2**31 - 1, description="merge：存续单位的 id")
+    new_unit: NewUnitIn | None = Field(None, description="split：分立出的新单位")
+
+
+def _zone(label: str, field: str) -> Zone | None:
+    label = label.strip()
+    if not label:
+        return None
+    found = Zone.objects.filter(Q(code=label.upper()) | Q(name=label)).first()
+    if found is None:
+        message = gettext("功能区“{label}”不存在").format(label=label)
+        raise ValidationFailed(message, field=field, errors=[{"field": field, "message": message}])
+    return found
+
+
+def _version_rows():
+    return UnitVersion.objects.select_related("zone", "related", "recorded_by")
+
+
+@router.get(
+    "/enterprises/{int:enterprise_id}/versions",
+    response=list[UnitVersionOut],
+    summary="单位沿革：各版本及其生效日期 / A unit's versions",
+)
+def list_unit_versions(request: ApiRequest, enterprise_id: int):
+    enterprise = access(request.auth, Enterprise, enterprise_id, "registry.view")
+    return list(unit_versions(enterprise))
+
+
+@router.post(
+    "/enterprises/{int:enterprise_id}/changes",
+    response={201: UnitVersionOut},
+    summary="登记单位沿革（更名、变更信用代码、迁区、合并、分立、注销、恢复；指标不随之转移）/ Record a change of a unit",
+    auth=allowed("registry.edit_enterprise"),
+)
+def record_unit_change(request: ApiRequest, enterprise_id: int, payload: UnitChangeIn):
+    enterprise = access(
+        request.auth, Enterprise.objects.select_related("zone"), enterprise_id, "registry.edit_enterprise"
+    )
+    survivor = None
+    if payload.survivor_id is not None:
+        survivor = (
+            restrict(request.auth, Enterprise.objects.select_related("zone"), "registry.view")
+            .filter(pk=payload.survivor_id)
+            .first()
+        )
+        if survivor is None:
+            message = gettext("存续单位 {id} 不存在").format(id=payload.survivor_id)
+            raise ValidationFailed(
+                message, field="survivor_id", errors=[{"field": "survivor_id", "message": message}]
+            )
+    new_unit = None
+    if payload.new_unit is not None:
+        new_unit = services.NewUnit(
+            name=payload.new_unit.name,
+            uscc=payload.new_unit.uscc,
+            zone=_zone(payload.new_unit.zone, "new_unit.zone"),
+            permit_number=payload.new_unit.permit_number,
+        )
+    version = services.unit_change(
+        actor=request.auth,
+        enterprise=enterprise,
+        kind=payload.kind,
+        effective_on=payload.effective_on,
+        reason=payload.reason,
+        name=payload.name,
+        uscc_code=payload.uscc,
+        zone=_zone(payload.zone, "zone"),
+        survivor=survivor,
+        new_unit=new_unit,
+    )
+    return Status(201, _version_rows().get(pk=version.pk))

@@ -32,6 +32,7 @@ APPEND_ONLY_TABLES: frozenset[str] = frozenset(
         "enforcement_notice",
         "enforcement_answer",
         "enforcement_creditentry",
+        "registry_unitversion",
     }
 )
 

@@ -90,6 +90,10 @@ class PermitIssued:
     valid_from: dt.date
     valid_to: dt.date | None
     lines: list[PermitLine]
+    # The unit as the permit names it: a name or credit code other than the registered one is
+    # recorded as a version of the unit (单位沿革) before the permit.
+    unit_name: str = ""
+    credit_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -291,40 +295,51 @@ def _permit_issued(actor: Principal, event: InboundEvent, kind: str, effect: Per
     """The permit into the registry, then the unit's quota re-checked: a permitted quantity below
     the whole-plant quota of its latest approval is for a reviewer; nothing is cut."""
     source = gettext("排污许可系统事件 {event_id}（{kind}）").format(event_id=event.event_id, kind=kind)
-    limits = registry_services.permit_receive(
+    versions = registry_services.unit_follow_permit(
         actor=actor,
         enterprise=effect.enterprise,
+        name=effect.unit_name,
+        uscc_code=effect.credit_code,
+        valid_from=effect.valid_from,
+        reference=event.event_id,
+        reason=source,
+    )
+    enterprise = Enterprise.objects.select_related("zone").get(pk=effect.enterprise.pk)
+    limits = registry_services.permit_receive(
+        actor=actor,
+        enterprise=enterprise,
         permit_number=effect.permit_number,
         valid_from=effect.valid_from,
         valid_to=effect.valid_to,
         lines=effect.lines,
         source=source,
     )
-    quota = plant_quota_of(effect.enterprise, timezone.localdate().year)
+    quota = plant_quota_of(enterprise, timezone.localdate().year)
     below = [
         line.pollutant.code
         for line in effect.lines
         if line.pollutant.pk in quota and line.permitted_grams < quota[line.pollutant.pk]
     ]
     params = {
-        "unit": effect.enterprise.name,
+        "unit": enterprise.name,
         "permit_number": effect.permit_number.strip().upper(),
         "valid_from": effect.valid_from.isoformat(),
         "count": len(limits),
         "pollutants": ", ".join(below),
     }
-    effects = [{"type": "registry.permitlimit", "id": limit.pk, "role": "recorded"} for limit in limits]
+    effects = [{"type": "registry.unitversion", "id": v.pk, "role": v.kind} for v in versions]
+    effects += [{"type": "registry.permitlimit", "id": limit.pk, "role": "recorded"} for limit in limits]
     if below:
         return Result(
             Outcome.NEEDS_REVIEW,
             "permit_below_quota",
             params,
-            effect.enterprise,
-            effect.enterprise,
+            enterprise,
+            enterprise,
             effects,
             True,
         )
-    return Result(Outcome.APPLIED, "permit_updated", params, effect.enterprise, effect.enterprise, effects)
+    return Result(Outcome.APPLIED, "permit_updated", params, enterprise, enterprise, effects)
 
 
 def _permit_revoked(effect: PermitRevoked) -> Result:

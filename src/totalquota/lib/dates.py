@@ -122,6 +122,7 @@ RULE_DAY = DateRange(EARLIEST, LATEST, _("规则参数可追溯“十四五”�
 OPERATION_DAY = DateRange(SCOPE_START, LATEST, _("投运的项目经本平台 2021 年起批准"), clause="SCOPE-1")
 INTAKE_DAY = DateRange(SCOPE_START, LATEST, _("季度入库自 2021 年起"), clause="SCOPE-1")
 HISTORY_DAY = DateRange(SCOPE_START, LATEST, _("历史数据自 2021 年起导入"), clause="SCOPE-1")
+UNIT_CHANGE_DAY = DateRange(SCOPE_START, LATEST, _("单位沿革自 2021 年起登记"), clause="SCOPE-1")
 LEDGER_DAY = DateRange(EARLIEST, LATEST, _("期初储备等可来自“十四五”之前的许可，但不早于 1990 年"))
 QUERY_DAY = PLATFORM
 # An issued document is dated by its decision; decisions taken before documents were recorded get
@@ -148,6 +149,7 @@ FIELD_RANGES: dict[str, DateRange] = {
     "registry.PermitLimit.valid_from": PLATFORM,
     "registry.PermitLimit.valid_to": PLATFORM,
     "registry.CalendarDay.date": PLATFORM,
+    "registry.UnitVersion.effective_on": UNIT_CHANGE_DAY,
     "emissions.DeadlineExtension.due_on": PLATFORM,
     "emissions.Reminder.due_on": PLATFORM,
     "emissions.Reminder.sent_on": PLATFORM,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from totalquota.common.forms import StyledForm
 from totalquota.lib import dates
 from totalquota.lib.units import QUANTITY_HELP, QuantityError, Unit, normalize_form_data, parse_quantity
-from totalquota.registry.models import Enterprise, ManagementCategory, Pollutant, Zone
+from totalquota.registry.models import ChangeKind, Enterprise, ManagementCategory, Pollutant, Zone
 from totalquota.registry.rules import RULE_KEYS
 
 
@@ -175,3 +175,90 @@ class CalendarDayForm(StyledForm):
         coerce=lambda value: value == "1",
     )
     name = forms.CharField(label=_("名称"), max_length=50, help_text=_("如：国庆节、春节调休上班"))
+
+
+class UnitChangeForm(StyledForm):
+    """One change of a unit (单位沿革): the date and its basis, and what the kind of change needs."""
+
+    effective_on = dates.form_field(dates.UNIT_CHANGE_DAY, _("生效日期"), extra_help=_("不晚于今天"))
+    reason = forms.CharField(
+        label=_("依据或事由"), max_length=500, help_text=_("如市场监管部门的变更登记通知书文号")
+    )
+    name = forms.CharField(label=_("新的单位名称"), max_length=200)
+    uscc = forms.CharField(label=_("新的统一社会信用代码"), max_length=24, help_text=_("18 位，GB 32100"))
+    zone = forms.ModelChoiceField(label=_("迁入功能区"), queryset=Zone.objects.none())
+    survivor = forms.ModelChoiceField(label=_("存续单位"), queryset=Enterprise.objects.none())
+    new_name = forms.CharField(label=_("新设单位名称"), max_length=200)
+    new_uscc = forms.CharField(
+        label=_("新设单位统一社会信用代码"), max_length=24, help_text=_("18 位，GB 32100")
+    )
+    new_zone = forms.ModelChoiceField(
+        label=_("新设单位功能区"),
+        queryset=Zone.objects.none(),
+        required=False,
+        help_text=_("默认与原单位相同"),
+    )
+    new_permit_number = forms.CharField(
+        label=_("新设单位排污许可证编号"), max_length=32, required=False, help_text=_("可不填")
+    )
+
+    FIELDS: dict[str, list[str]] = {
+        ChangeKind.RENAME: ["name"],
+        ChangeKind.RECODE: ["uscc"],
+        ChangeKind.MOVE: ["zone"],
+        ChangeKind.MERGE: ["survivor"],
+        ChangeKind.SPLIT: ["new_name", "new_uscc", "new_zone", "new_permit_number"],
+        ChangeKind.CLOSE: [],
+        ChangeKind.REOPEN: [],
+    }
+    # A refusal of the service names its own fields; they land on the form's.
+    SERVICE_FIELDS = {
+        "name": "name",
+        "uscc": "uscc",
+        "zone": "zone",
+        "survivor": "survivor",
+        "effective_on": "effective_on",
+        "reason": "reason",
+        "new_unit.name": "new_name",
+        "new_unit.uscc": "new_uscc",
+        "new_unit.zone": "new_zone",
+        "new_unit.permit_number": "new_permit_number",
+    }
+
+    def __init__(self, *args: Any, kind: str, enterprise: Enterprise, zones: Any, units: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        keep = {"effective_on", "reason", *self.FIELDS[kind]}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        for name in ("zone", "new_zone"):
+            field = self.fields.get(name)
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = zones.exclude(pk=enterprise.zone_id) if name == "zone" else zones
+        survivor = self.fields.get("survivor")
+        if isinstance(survivor, forms.ModelChoiceField):
+            survivor.queryset = units.filter(is_active=True).exclude(pk=enterprise.pk)
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned data as :func:`registry.services.unit_change` takes it."""
+        from totalquota.registry.services import NewUnit
+
+        data = self.cleaned_data
+        values: dict[str, Any] = {"effective_on": data["effective_on"], "reason": data["reason"]}
+        if self.kind == ChangeKind.RENAME:
+            values["name"] = data["name"]
+        elif self.kind == ChangeKind.RECODE:
+            values["uscc_code"] = data["uscc"]
+        elif self.kind == ChangeKind.MOVE:
+            values["zone"] = data["zone"]
+        elif self.kind == ChangeKind.MERGE:
+            values["survivor"] = data["survivor"]
+        elif self.kind == ChangeKind.SPLIT:
+            values["new_unit"] = NewUnit(
+                name=data["new_name"],
+                uscc=data["new_uscc"],
+                zone=data.get("new_zone"),
+                permit_number=data.get("new_permit_number") or "",
+            )
+        return values

@@ -150,6 +150,9 @@ class Enterprise(models.Model):
         default=ManagementCategory.SIMPLIFIED,
     )
     is_active = models.BooleanField(_("在册"), default=True)
+    merged_into = optional_link(
+        "self", _("并入单位"), related_name="merged_units", help_text=_("被吸收合并时，存续的单位")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -175,6 +178,68 @@ class Enterprise(models.Model):
         from django.urls import reverse
 
         return reverse("registry:enterprise_detail", args=[self.pk])
+
+
+class ChangeKind(models.TextChoices):
+    """What happened to a unit (单位沿革)."""
+
+    REGISTER = "register", _("首次登记")
+    EDIT = "edit", _("修改登记信息")
+    RENAME = "rename", _("更名")
+    RECODE = "recode", _("变更信用代码")
+    MOVE = "move", _("迁入其他功能区")
+    MERGE = "merge", _("被吸收合并")
+    ABSORB = "absorb", _("吸收合并")
+    SPLIT = "split", _("分立出新单位")
+    SPLIT_OFF = "split_off", _("由分立新设")
+    CLOSE = "close", _("注销")
+    REOPEN = "reopen", _("恢复在册")
+
+
+class ChangeSource(models.TextChoices):
+    """Who said the unit changed."""
+
+    BUREAU = "bureau", _("生态环境局登记")
+    PERMIT_EVENT = "permit_event", _("排污许可系统事件")
+    BACKFILL = "backfill", _("上线时的登记信息")
+
+
+class UnitVersion(models.Model):
+    """单位沿革: one version of a unit's registration, valid from ``effective_on`` until the next
+    version's date: its name, credit code, zone and whether it is on the register then.
+
+    Every change of a unit (renamed, new credit code, moved to another zone, merged, split, closed,
+    reopened, its registration edited) appends one row; rows are never changed or deleted (the table
+    is append-only). The unit's row keeps the current values, so every page reading it today keeps
+    working; a past year reads the name as registered then (``selectors.unit_name_on``). ``related``
+    is the other unit of a merge or split: the survivor a unit was merged into, the unit it absorbed,
+    the unit split off or the unit it was split from. Nothing here moves quota: a move between zones
+    leaves allocations where they are until the bureau posts a zone transfer.
+    """
+
+    enterprise = required_link(Enterprise, _("排污单位"), related_name="versions")
+    kind = models.CharField(_("变更类型"), max_length=16, choices=ChangeKind.choices)
+    effective_on = models.DateField(_("生效日期"))
+    name = models.CharField(_("单位名称"), max_length=200)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18)
+    zone = required_link(Zone, _("功能区"), related_name="+")
+    is_active = models.BooleanField(_("在册"))
+    related = optional_link(Enterprise, _("相关单位"), related_name="+")
+    reason = models.CharField(_("依据或事由"), max_length=500, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=ChangeSource.choices)
+    source_reference = models.CharField(_("来源编号"), max_length=100, blank=True)
+    recorded_by = optional_link(settings.AUTH_USER_MODEL, _("登记人"), related_name="+")
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    scope_fields = {"zone": "enterprise__zone_id", "enterprise": "enterprise_id"}
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("单位沿革")
+        ordering = ["enterprise_id", "effective_on", "pk"]
+        indexes = [models.Index(fields=["enterprise", "effective_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.get_kind_display()} {self.effective_on}"
 
 
 class PermitLimit(models.Model):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from totalquota.accounts.permissions import Principal, in_zones
 from totalquota.lib import workdays
 from totalquota.lib.errors import RuleViolation
-from totalquota.registry.models import CalendarDay, Enterprise, PermitLimit, Pollutant, Zone
+from totalquota.registry.models import CalendarDay, Enterprise, PermitLimit, Pollutant, UnitVersion, Zone
 from totalquota.registry.rules import FILING_THRESHOLD, RuleValue, rule_value
 
 
@@ -106,3 +106,55 @@ def add_working_days(day: dt.date, count: int) -> dt.date:
     """The working day ``count`` working days after ``day``, by the calendar."""
     window = CALENDAR_WINDOW + dt.timedelta(days=2 * count)
     return workdays.add_working_days(day, count, calendar_exceptions(day, day + window))
+
+
+# --- 单位沿革: a unit's versions ---------------------------------------------------------------------
+
+
+def unit_versions(enterprise: Enterprise) -> QuerySet[UnitVersion]:
+    """The unit's versions, oldest first, as its page lists them."""
+    return (
+        UnitVersion.objects.filter(enterprise=enterprise)
+        .select_related("zone", "related", "recorded_by")
+        .order_by("effective_on", "pk")
+    )
+
+
+def unit_name_on(enterprise: Enterprise, day: dt.date) -> str:
+    """The unit's name as registered on ``day``: that of its latest version from ``day`` or
+    earlier; before its first version the first version's, and without versions its current name."""
+    rows = UnitVersion.objects.filter(enterprise=enterprise).order_by("-effective_on", "-pk")
+    name = rows.filter(effective_on__lte=day).values_list("name", flat=True).first()
+    if name is None:
+        name = rows.order_by("effective_on", "pk").values_list("name", flat=True).first()
+    return name if name is not None else enterprise.name
+
+
+def unit_names_on(enterprise_ids: Iterable[int], day: dt.date) -> dict[int, str]:
+    """:func:`unit_name_on` of many units in one query, by unit id (units without a version that
+    old are left out: the caller keeps their current name)."""
+    names: dict[int, str] = {}
+    rows = (
+        UnitVersion.objects.filter(enterprise_id__in=list(enterprise_ids), effective_on__lte=day)
+        .order_by("enterprise_id", "-effective_on", "-pk")
+        .values_list("enterprise_id", "name")
+    )
+    for enterprise_id, name in rows:
+        names.setdefault(enterprise_id, name)
+    return names
+
+
+def merged_unit_ids(enterprise: Enterprise) -> list[int]:
+    """The units merged into ``enterprise``, directly or through a unit merged into it, by id."""
+    found: list[int] = []
+    frontier = [enterprise.pk]
+    while frontier:
+        frontier = [
+            pk
+            for pk in Enterprise.objects.filter(merged_into_id__in=frontier)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            if pk not in found and pk != enterprise.pk
+        ]
+        found.extend(frontier)
+    return found

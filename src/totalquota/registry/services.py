@@ -1,5 +1,6 @@
-"""Writes on the registry: enterprises (one at a time or a whole spreadsheet), rule parameters,
-zones, permit limits (one at a time or a whole spreadsheet) and the working-day calendar."""
+"""Writes on the registry: enterprises (one at a time or a whole spreadsheet) and their changes over
+time (单位沿革), rule parameters, zones, permit limits (one at a time or a whole spreadsheet) and the
+working-day calendar."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from totalquota.accounts.permissions import Principal, may, zone_allowed
 from totalquota.audit.services import record, snapshot
@@ -21,12 +24,15 @@ from totalquota.lib.errors import Conflict, Forbidden, RuleViolation, Validation
 from totalquota.lib.units import MAX_GRAMS, QuantityError, parse_quantity
 from totalquota.registry.models import (
     CalendarDay,
+    ChangeKind,
+    ChangeSource,
     Enterprise,
     ManagementCategory,
     Medium,
     PermitLimit,
     Pollutant,
     RuleParameter,
+    UnitVersion,
     Zone,
 )
 from totalquota.registry.rules import RULE_KEYS, check_value
@@ -191,10 +197,37 @@ def enterprise_create(*, actor: Principal, **data: Any) -> Enterprise:
 
 
 def _register(actor: Principal, values: dict[str, Any], action: str) -> Enterprise:
-    """A new unit from checked ``values``, with its audit event."""
+    """A new unit from checked ``values``, with its first version and its audit event."""
     enterprise = Enterprise.objects.create(**values)
+    _append_version(actor, enterprise, ChangeKind.REGISTER, dates.SCOPE_START)
     record(actor=actor, action=action, obj=enterprise, after=snapshot(enterprise, ENTERPRISE_FIELDS))
     return enterprise
+
+
+def _edit_version(actor: Principal, enterprise: Enterprise, before: dict[str, Any]) -> None:
+    """An edit of the registration that changed what a version records appends one, dated today."""
+    after = snapshot(enterprise, VERSION_FIELDS)
+    if after != {k: before[k] for k in after}:
+        _first_version(enterprise, before)
+        _append_version(actor, enterprise, ChangeKind.EDIT, timezone.localdate())
+
+
+def _first_version(enterprise: Enterprise, values: dict[str, Any]) -> None:
+    """A unit registered without a version (before versions were kept, or loaded as data) gets
+    one from ``values`` (its registration before the change, a snapshot) before its first change,
+    valid from the start of the rules' period like the migration's (SCOPE-1)."""
+    if UnitVersion.objects.filter(enterprise=enterprise).exists():
+        return
+    UnitVersion.objects.create(
+        enterprise=enterprise,
+        kind=ChangeKind.REGISTER,
+        effective_on=dates.SCOPE_START,
+        name=values["name"],
+        uscc=values["uscc"],
+        zone_id=values["zone_id"],
+        is_active=values["is_active"],
+        source=ChangeSource.BACKFILL,
+    )
 
 
 @transaction.atomic
@@ -216,6 +249,7 @@ def enterprise_update(*, actor: Principal, enterprise: Enterprise, **data: Any) 
     enterprise.save()
     after = snapshot(enterprise, ENTERPRISE_FIELDS)
     if after != before:
+        _edit_version(actor, enterprise, before)
         record(actor=actor, action="enterprise.update", obj=enterprise, before=before, after=after)
     return enterprise
 
@@ -309,9 +343,347 @@ def enterprise_import(*, actor: Principal, rows: list[dict[str, Any]]) -> Import
             unchanged += 1
             continue
         instance.save()
+        _edit_version(actor, instance, before)
         record(actor=actor, action="enterprise.import_update", obj=instance, before=before, after=after)
         updated += 1
     return ImportResult(created, updated, unchanged)
+
+
+# --- 单位沿革: a unit renamed, given a new credit code, moved, merged, split, closed or reopened --
+
+VERSION_FIELDS = ["name", "uscc", "zone", "is_active"]
+CHANGE_KINDS = (
+    ChangeKind.RENAME,
+    ChangeKind.RECODE,
+    ChangeKind.MOVE,
+    ChangeKind.MERGE,
+    ChangeKind.SPLIT,
+    ChangeKind.CLOSE,
+    ChangeKind.REOPEN,
+)
+# What the permit system may change about a unit (its name and credit code on a permit).
+PERMIT_EVENT_KINDS = (ChangeKind.RENAME, ChangeKind.RECODE)
+CHANGE_LABELS = {
+    "kind": _("变更类型"),
+    "effective_on": _("生效日期"),
+    "reason": _("依据或事由"),
+    "name": _("单位名称"),
+    "uscc": _("统一社会信用代码"),
+    "zone": _("功能区"),
+    "survivor": _("存续单位"),
+    "new_unit": _("新设单位"),
+}
+
+
+def _append_version(
+    actor: Principal | None,
+    enterprise: Enterprise,
+    kind: str,
+    effective_on: dt.date,
+    *,
+    related: Enterprise | None = None,
+    reason: str = "",
+    source: str = ChangeSource.BUREAU,
+    source_reference: str = "",
+) -> UnitVersion:
+    """Append the unit's current values as a version valid from ``effective_on``."""
+    return UnitVersion.objects.create(
+        enterprise=enterprise,
+        kind=kind,
+        effective_on=effective_on,
+        name=enterprise.name,
+        uscc=enterprise.uscc,
+        zone_id=enterprise.zone_id,
+        is_active=enterprise.is_active,
+        related=related,
+        reason=reason,
+        source=source,
+        source_reference=source_reference,
+        recorded_by=actor.user if actor is not None else None,
+    )
+
+
+def last_version_day(enterprise: Enterprise) -> dt.date | None:
+    """The date of the unit's latest version (``None`` for a unit without one)."""
+    return (
+        UnitVersion.objects.filter(enterprise=enterprise)
+        .order_by("-effective_on")
+        .values_list("effective_on", flat=True)
+        .first()
+    )
+
+
+def _code_error(code: str, enterprise: Enterprise | None) -> tuple[str, str | None]:
+    """The checked code and what is wrong with it (``None`` when it may be used)."""
+    try:
+        value = uscc.validate(code)
+    except uscc.USCCError as exc:
+        return uscc.normalize(code or ""), str(exc)
+    if enterprise is not None and value == enterprise.uscc:
+        return value, gettext("新的统一社会信用代码与现在的相同")
+    holders = Enterprise.objects.filter(uscc=value)
+    holder = (holders.exclude(pk=enterprise.pk) if enterprise is not None else holders).first()
+    if holder is not None:
+        return value, gettext("统一社会信用代码 {code} 已属于另一家单位（{name}）").format(
+            code=value, name=holder.name
+        )
+    return value, None
+
+
+def _day_error(day: Any, *units: Enterprise) -> str | None:
+    if not isinstance(day, dt.date):
+        return gettext("请填写生效日期")
+    today = timezone.localdate()
+    if not dates.SCOPE_START <= day <= today:
+        return gettext("生效日期应在 {earliest} 至今天（{today}）之间（SCOPE-1）").format(
+            earliest=dates.SCOPE_START.isoformat(), today=today.isoformat()
+        )
+    for unit in units:
+        last = last_version_day(unit)
+        if last is not None and day < last:
+            return gettext("{name} 已有自 {day} 起的沿革记录，生效日期不能更早").format(
+                name=unit.name, day=last.isoformat()
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class NewUnit:
+    """The unit a split creates: its own name and credit code; the rest defaults to the old unit's."""
+
+    name: str
+    uscc: str
+    zone: Zone | None = None
+    permit_number: str = ""
+
+
+@transaction.atomic
+def unit_change(
+    *,
+    actor: Principal,
+    enterprise: Enterprise,
+    kind: str,
+    effective_on: dt.date,
+    reason: str,
+    name: str = "",
+    uscc_code: str = "",
+    zone: Zone | None = None,
+    survivor: Enterprise | None = None,
+    new_unit: NewUnit | None = None,
+    source: str = ChangeSource.BUREAU,
+    source_reference: str = "",
+) -> UnitVersion:
+    """Record a change of a unit from ``effective_on`` (单位沿革) and return its new version.
+
+    ``rename`` takes ``name``; ``recode`` the new credit code ``uscc_code`` (GB 32100, used by no
+    other unit); ``move`` the new ``zone`` (quota does not move with it: allocations stay in their
+    accounts until the bureau posts a zone transfer); ``merge`` the ``survivor`` that absorbs the
+    unit (the unit is closed and marked merged into it; its records stay its own and the survivor's
+    page lists them); ``split`` the ``new_unit`` created from it (the old unit carries on);
+    ``close`` and ``reopen`` take nothing else. The date is from 2021-01-01 (SCOPE-1) to today and
+    not before the unit's latest version. Every check runs before the first write; a refusal
+    changes nothing. The unit's row keeps the current values, the version the history.
+    """
+    by_permit = source == ChangeSource.PERMIT_EVENT and kind in PERMIT_EVENT_KINDS
+    if not (may(actor, "registry.edit_enterprise") or (by_permit and may(actor, "registry.receive_permit"))):
+        raise Forbidden(gettext("您的角色无权登记单位沿革"))
+    if kind not in CHANGE_KINDS:
+        raise _change_errors(
+            {"kind": gettext("变更类型应为：") + "、".join(str(ChangeKind(k).label) for k in CHANGE_KINDS)}
+        )
+    # Lock order step 1 (the business rows): the unit and the other unit of a merge, by id, so that
+    # two changes of the same unit cannot both pass the date and state checks, and a merge of A into
+    # B never waits on one of B into A the other way round.
+    others = [survivor.pk] if kind == ChangeKind.MERGE and survivor is not None else []
+    locked = _lock_units([enterprise.pk, *others])
+    enterprise = locked[enterprise.pk]
+    survivor = locked.get(survivor.pk) if survivor is not None and others else survivor
+    if not zone_allowed(actor, enterprise.zone_id):
+        raise Forbidden(gettext("您无权登记功能区“{zone}”排污单位的沿革").format(zone=enterprise.zone))
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = gettext("请填写依据或事由（如市场监管部门的变更通知）")
+    elif len(reason) > 500:
+        errors["reason"] = gettext("依据或事由不能超过 500 个字")
+    if kind == ChangeKind.REOPEN:
+        if enterprise.is_active:
+            errors["kind"] = gettext("{name} 在册，无需恢复").format(name=enterprise.name)
+        elif enterprise.merged_into_id:
+            errors["kind"] = gettext("{name} 已被吸收合并，不能恢复在册").format(name=enterprise.name)
+    elif not enterprise.is_active:
+        errors["kind"] = gettext("{name} 已注销，只能恢复在册").format(name=enterprise.name)
+    day_units = [enterprise]
+    values: dict[str, Any] = {}
+    new_values: dict[str, Any] = {}
+    if kind == ChangeKind.RENAME:
+        name = (name or "").strip()
+        if not name:
+            errors["name"] = gettext("请填写新的单位名称")
+        elif len(name) > 200:
+            errors["name"] = gettext("单位名称不能超过 200 个字")
+        elif name == enterprise.name:
+            errors["name"] = gettext("新的单位名称与现在的相同")
+        values["name"] = name
+    elif kind == ChangeKind.RECODE:
+        code, problem = _code_error(uscc_code, enterprise)
+        if problem:
+            errors["uscc"] = problem
+        values["uscc"] = code
+    elif kind == ChangeKind.MOVE:
+        if zone is None or not Zone.objects.filter(pk=zone.pk, is_active=True).exists():
+            errors["zone"] = gettext("请选择启用中的功能区")
+        elif zone.pk == enterprise.zone_id:
+            errors["zone"] = gettext("{name} 已在功能区“{zone}”").format(name=enterprise.name, zone=zone)
+        elif not zone_allowed(actor, zone.pk):
+            errors["zone"] = gettext("您无权将排污单位迁入功能区“{zone}”").format(zone=zone)
+        values["zone"] = zone
+    elif kind == ChangeKind.MERGE:
+        if survivor is None:
+            errors["survivor"] = gettext("请选择存续单位")
+        elif survivor.pk == enterprise.pk:
+            errors["survivor"] = gettext("存续单位不能是被合并的单位本身")
+        elif not survivor.is_active:
+            errors["survivor"] = gettext("存续单位 {name} 已注销").format(name=survivor.name)
+        elif not zone_allowed(actor, survivor.zone_id):
+            errors["survivor"] = gettext("您无权登记功能区“{zone}”排污单位的沿革").format(zone=survivor.zone)
+        else:
+            day_units.append(survivor)
+        values.update(is_active=False, merged_into=survivor)
+    elif kind == ChangeKind.SPLIT:
+        if new_unit is None:
+            errors["new_unit"] = gettext("请填写分立出的新单位")
+        else:
+            data = {f: getattr(enterprise, f) for f in ENTERPRISE_FIELDS}
+            data.update(
+                name=new_unit.name,
+                uscc=new_unit.uscc,
+                zone=new_unit.zone or enterprise.zone,
+                permit_number=new_unit.permit_number,
+                management_category=None,
+                is_active=True,
+            )
+            new_values, new_errors = clean_enterprise(data)
+            if "uscc" not in new_errors:
+                new_values["uscc"], problem = _code_error(new_values["uscc"], None)
+                if problem:
+                    new_errors["uscc"] = problem
+            _check_zone_scope(actor, new_values.get("zone"), new_errors)
+            for field, message in new_errors.items():
+                errors.setdefault(f"new_unit.{field}", message)
+    elif kind == ChangeKind.CLOSE:
+        values["is_active"] = False
+    else:
+        values["is_active"] = True
+    problem = _day_error(effective_on, *day_units)
+    if problem:
+        errors["effective_on"] = problem
+    if errors:
+        raise _change_errors(errors)
+
+    common = {"reason": reason, "source": source, "source_reference": source_reference}
+    before = snapshot(enterprise, [*VERSION_FIELDS, "merged_into"])
+    _first_version(enterprise, before)
+    if survivor is not None and kind == ChangeKind.MERGE:
+        _first_version(survivor, snapshot(survivor, VERSION_FIELDS))
+    related: Enterprise | None = None
+    if kind == ChangeKind.SPLIT:
+        related = Enterprise.objects.create(**new_values)
+        _append_version(actor, related, ChangeKind.SPLIT_OFF, effective_on, related=enterprise, **common)
+        record(
+            actor=actor,
+            action="enterprise.split_off",
+            obj=related,
+            after=snapshot(related, ENTERPRISE_FIELDS),
+        )
+    elif kind == ChangeKind.MERGE:
+        related = survivor
+    for field, value in values.items():
+        setattr(enterprise, field, value)
+    if values:
+        enterprise.save(update_fields=[*values, "updated_at"])
+    version = _append_version(actor, enterprise, kind, effective_on, related=related, **common)
+    record(
+        actor=actor,
+        action=f"enterprise.{kind}",
+        obj=enterprise,
+        before=before,
+        after={
+            **snapshot(enterprise, [*VERSION_FIELDS, "merged_into"]),
+            "effective_on": effective_on.isoformat(),
+        },
+    )
+    if kind == ChangeKind.MERGE:
+        assert survivor is not None
+        _append_version(actor, survivor, ChangeKind.ABSORB, effective_on, related=enterprise, **common)
+        record(
+            actor=actor,
+            action="enterprise.absorb",
+            obj=survivor,
+            after={"absorbed": enterprise.pk, "effective_on": effective_on.isoformat()},
+        )
+    return version
+
+
+def unit_follow_permit(
+    *,
+    actor: Principal,
+    enterprise: Enterprise,
+    name: str,
+    uscc_code: str,
+    valid_from: dt.date,
+    reference: str,
+    reason: str,
+) -> list[UnitVersion]:
+    """The unit as a permit from the permit system names it (PLAT-1): a new credit code on the same
+    permit number is recorded as a ``recode``, another unit name as a ``rename``, each a version
+    with the permit system as its source. It takes effect on the permit's ``valid_from``, but not
+    before 2021 (SCOPE-1) or the unit's latest version and not after today. Nothing is written when
+    the permit names the unit as registered; a refusal (a closed unit, a code of another unit)
+    refuses the whole event."""
+    changes: list[tuple[str, dict[str, Any]]] = []
+    code = uscc.normalize(uscc_code or "")
+    if code and code != enterprise.uscc:
+        changes.append((ChangeKind.RECODE, {"uscc_code": code}))
+    name = (name or "").strip()
+    if name and name != enterprise.name:
+        changes.append((ChangeKind.RENAME, {"name": name}))
+    versions = []
+    for kind, values in changes:
+        day = max(min(valid_from, timezone.localdate()), last_version_day(enterprise) or dates.SCOPE_START)
+        versions.append(
+            unit_change(
+                actor=actor,
+                enterprise=enterprise,
+                kind=kind,
+                effective_on=max(day, dates.SCOPE_START),
+                reason=reason,
+                source=ChangeSource.PERMIT_EVENT,
+                source_reference=reference,
+                **values,
+            )
+        )
+        enterprise = Enterprise.objects.get(pk=enterprise.pk)
+    return versions
+
+
+def _change_errors(errors: dict[str, str]) -> ValidationFailed:
+    def label(field: str) -> str:
+        head, _dot, rest = field.partition(".")
+        if rest:
+            return f"{CHANGE_LABELS[head]} · {field_label(rest)}"
+        return str(CHANGE_LABELS.get(field, field))
+
+    first_field, first_message = next(iter(errors.items()))
+    return ValidationFailed(
+        first_message
+        if len(errors) == 1
+        else gettext("{v0} 项信息有误：{first_message}等").format(
+            v0=len(errors), first_message=first_message
+        ),
+        field=first_field,
+        errors=[{"field": f, "label": label(f), "message": m} for f, m in errors.items()],
+    )
 
 
 RULE_FIELDS = ["key", "pollutant", "zone", "value", "effective_from", "effective_to", "clause_id", "source"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("enterprises/import/template.xlsx", views.enterprise_template, name="enterprise_template"),
     path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
     path("enterprises/<int:pk>/edit/", views.enterprise_edit, name="enterprise_edit"),
+    path("enterprises/<int:pk>/changes/<str:kind>/", views.unit_change, name="unit_change"),
     path("zones/", views.ZoneAdminListView.as_view(), name="zone_list"),
     path("zones/new/", views.zone_create, name="zone_create"),
     path("zones/<int:pk>/edit/", views.zone_edit, name="zone_edit"),

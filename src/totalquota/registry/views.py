@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from totalquota.accounts.permissions import access, may, principal_of, require, zone_allowed
+from totalquota.accounts.permissions import access, may, principal_of, require, restrict, zone_allowed
 from totalquota.accounts.views import OPEN_UNIT_ACCOUNTS
 from totalquota.audit.models import AuditEvent
 from totalquota.common.middleware import multipart_post
@@ -39,10 +40,12 @@ from totalquota.registry.forms import (
     ImportForm,
     PermitLimitForm,
     RuleParameterForm,
+    UnitChangeForm,
     ZoneForm,
 )
 from totalquota.registry.models import (
     CalendarDay,
+    ChangeKind,
     Enterprise,
     ManagementCategory,
     PermitLimit,
@@ -51,7 +54,13 @@ from totalquota.registry.models import (
     Zone,
 )
 from totalquota.registry.rules import RULE_KEYS, RuleKey, display_value
-from totalquota.registry.selectors import active_zones, permit_limits, with_filing_thresholds
+from totalquota.registry.selectors import (
+    active_zones,
+    merged_unit_ids,
+    permit_limits,
+    unit_versions,
+    with_filing_thresholds,
+)
 from totalquota.web.forms import form_page, import_page, post_action, saved
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
@@ -97,6 +106,12 @@ def enterprise_detail(request, pk: int):
     can_edit = may(request.user, "registry.edit_enterprise") and zone_allowed(
         request.user, enterprise.zone_id
     )
+    if not can_edit:
+        changes: list[tuple[str, Any]] = []
+    elif enterprise.is_active:
+        changes = [(k, ChangeKind(k).label) for k in services.CHANGE_KINDS if k != ChangeKind.REOPEN]
+    else:
+        changes = [] if enterprise.merged_into_id else [(ChangeKind.REOPEN, ChangeKind.REOPEN.label)]
     return render(
         request,
         "registry/enterprise_detail.html",
@@ -109,11 +124,78 @@ def enterprise_detail(request, pk: int):
             if may(request.user, "accounts.manage_users")
             else [],
             "permit_limits": permit_limits(enterprise),
+            "versions": unit_versions(enterprise),
+            "changes": changes,
+            "merged_units": restrict(
+                request.user, Enterprise.objects.filter(pk__in=merged_unit_ids(enterprise)), "registry.view"
+            ).order_by("name"),
             "today": timezone.localdate(),
             "can_record_permit": may(request.user, "registry.record_permit")
             and zone_allowed(request.user, enterprise.zone_id)
             and bool(enterprise.permit_number),
         },
+    )
+
+
+CHANGE_TITLES = {
+    ChangeKind.RENAME: gettext_lazy("更名：%(name)s"),
+    ChangeKind.RECODE: gettext_lazy("变更统一社会信用代码：%(name)s"),
+    ChangeKind.MOVE: gettext_lazy("迁入其他功能区：%(name)s"),
+    ChangeKind.MERGE: gettext_lazy("被吸收合并：%(name)s"),
+    ChangeKind.SPLIT: gettext_lazy("分立出新单位：%(name)s"),
+    ChangeKind.CLOSE: gettext_lazy("注销：%(name)s"),
+    ChangeKind.REOPEN: gettext_lazy("恢复在册：%(name)s"),
+}
+CHANGE_INTROS = {
+    ChangeKind.MOVE: gettext_lazy(
+        "迁区只改变单位所在的功能区，已分配的总量指标仍留在原账户、原功能区；"
+        "如需将指标转入新功能区，须由生态环境局另行办理功能区调剂。"
+    ),
+    ChangeKind.MERGE: gettext_lazy(
+        "被合并的单位注销并标明并入存续单位；其申请、排放报告和指标账户仍属于原单位，存续单位的页面一并列出。"
+        "指标不随之转移。"
+    ),
+    ChangeKind.SPLIT: gettext_lazy(
+        "分立登记一家新单位（须有自己的统一社会信用代码），原单位继续在册；指标不随之转移。"
+    ),
+}
+
+
+def _change_refused(form: Any, exc: Any) -> None:
+    for item in exc.errors or [{"field": exc.field, "message": exc.message}]:
+        field = UnitChangeForm.SERVICE_FIELDS.get(item.get("field") or "")
+        form.add_error(field if field in form.fields else None, item["message"])
+
+
+@login_required
+def unit_change(request, pk: int, kind: str):
+    """The form of one change of a unit (单位沿革), from its page."""
+    if kind not in services.CHANGE_KINDS:
+        raise Http404
+    principal = require(request.user, "registry.edit_enterprise")
+    enterprise = access(
+        request.user, Enterprise.objects.select_related("zone"), pk, "registry.edit_enterprise"
+    )
+    if not zone_allowed(principal, enterprise.zone_id):
+        raise PermissionDenied(_("您无权登记该单位的沿革"))
+    form = UnitChangeForm(
+        request.POST or None,
+        kind=kind,
+        enterprise=enterprise,
+        zones=active_zones(principal),
+        units=restrict(principal, Enterprise.objects.select_related("zone"), "registry.edit_enterprise"),
+    )
+    return form_page(
+        request,
+        form,
+        save=lambda _data: services.unit_change(
+            actor=principal, enterprise=enterprise, kind=kind, **form.service_data()
+        ),
+        done=lambda _version: saved(request, _("已登记单位沿革。"), enterprise),
+        title=CHANGE_TITLES[ChangeKind(kind)] % {"name": enterprise.name},
+        cancel_url=enterprise.get_absolute_url(),
+        refused=_change_refused,
+        intro=CHANGE_INTROS.get(ChangeKind(kind), ""),
     )
 
 

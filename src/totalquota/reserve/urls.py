@@ -2,13 +2,23 @@
 
 from django.urls import path
 
-from totalquota.reserve.views import adjustments, applications, data, documents, intake, upper, warnings
+from totalquota.reserve.views import (
+    adjustments,
+    applications,
+    data,
+    documents,
+    intake,
+    merged,
+    upper,
+    warnings,
+)
 from totalquota.reserve.workflow import ADJUSTMENT_ACTIONS, INTAKE_ACTIONS, RECOVERY_ACTIONS
 from totalquota.web.actions import action_urls
 
 app_name = "reserve"
 
 urlpatterns = [
+    path("units/<int:enterprise_id>/merged/", merged.merged_records, name="merged_records"),
     path("applications/", applications.ApplicationListView.as_view(), name="application_list"),
     path("applications/new/", applications.application_create, name="application_create"),
     path("applications/<int:pk>/", applications.application_detail, name="application_detail"),

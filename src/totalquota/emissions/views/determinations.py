@@ -8,6 +8,7 @@ eyes) and its document; the unit's record per year. Every page is scoped by ``re
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
@@ -47,6 +48,7 @@ from totalquota.emissions.models import (
 from totalquota.emissions.services import determinations as services
 from totalquota.lib.errors import DomainError
 from totalquota.registry.models import Enterprise, Zone
+from totalquota.registry.selectors import unit_names_on
 from totalquota.web.lists import Button, Column, ScopedListView, model_columns
 
 VIEW = "emissions.view"
@@ -133,10 +135,19 @@ def determination_run(request: HttpRequest, zone: int, year: int) -> HttpRespons
         for line in d.lines.all():
             pollutants.setdefault(line.pollutant_id, line.pollutant)
     columns = sorted(pollutants.values(), key=lambda p: (p.sort_order, p.code))
+    # A past year shows each unit under the name it was registered with at the end of the
+    # emission year (单位沿革), its current name beside it when it has changed since.
+    names = unit_names_on([d.enterprise_id for d in determinations], dt.date(year - 1, 12, 31))
     rows = []
     for d in determinations:
         by = {line.pollutant_id: line for line in d.lines.all()}
-        rows.append({"determination": d, "cells": [by.get(p.pk) for p in columns]})
+        rows.append(
+            {
+                "determination": d,
+                "unit_name": names.get(d.enterprise_id, d.enterprise.name),
+                "cells": [by.get(p.pk) for p in columns],
+            }
+        )
     return render(
         request,
         "emissions/determinations_run.html",
