@@ -132,6 +132,7 @@ def generate(target_transfers: int, enterprises: int, seed: int) -> dict[str, in
             contact_email="",
             management_category="simplified",
             is_active=True,
+            merged_into_id=None,
             created_at=now,
             updated_at=now,
         )

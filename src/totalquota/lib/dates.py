@@ -158,6 +158,8 @@ FIELD_RANGES: dict[str, DateRange] = {
     "reserve.IntakeRun.period_start": INTAKE_DAY,
     "reserve.IntakeRun.period_end": INTAKE_DAY,
     "reserve.IntakeRun.effective_date": INTAKE_DAY,
+    # A zone transfer, correction or upper-level deduction posts on its effective date.
+    "reserve.QuotaAdjustment.effective_date": LEDGER_DAY,
     "ledger.Account.opened_on": LEDGER_DAY,
     "ledger.Balance.lot_opened_on": LEDGER_DAY,
     "ledger.ZoneDailyChange.day": LEDGER_DAY,
