@@ -4,8 +4,6 @@ Quantities travel as decimal strings in the pollutant's unit, with the exact gra
 the derivation comes both as data and in words (in the request's language).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
@@ -16,7 +14,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict, zone_visible
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
-from totalquota.api.fields import QuantityText
+from totalquota.api.fields import QuantityText, QueryYear, RecordId
 from totalquota.documents import selectors as documents
 from totalquota.documents.models import DocumentKind
 from totalquota.documents.responses import send_file
@@ -158,10 +156,10 @@ def _out(d: Determination) -> Determination:
 @paginate(Pages, page_size=50)
 def list_determinations(
     request: ApiRequest,
-    year: int | None = None,
+    year: QueryYear | None = None,
     zone: str = "",
     status: str = "",
-    enterprise_id: int | None = None,
+    enterprise_id: RecordId | None = None,
 ):
     qs = restrict(request.auth, _qs(), VIEW)
     return filtered(qs, year=year, zone__code=zone, status=status, enterprise_id=enterprise_id).order_by(

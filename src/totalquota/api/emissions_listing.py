@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, require, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.fields import RecordId, day
+from totalquota.api.fields import QueryYear, RecordId, day
 from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import display, path
 from totalquota.common.xlsx import read_table
@@ -198,7 +198,7 @@ class ReadOut(Schema):
 
 
 class ListFilters(Schema):
-    year: int | None = None
+    year: QueryYear | None = None
     zone: str = ""
     category: str = ""
     listed: bool | None = None
@@ -290,7 +290,7 @@ def list_add(request: ApiRequest, payload: AddIn):
 
 @router.get("/emissions/list/history", response=list[ListChangeOut], summary="名录变更记录（TOT-1）")
 @paginate(Pages, page_size=200)
-def list_history(request: ApiRequest, year: int | None = None):
+def list_history(request: ApiRequest, year: QueryYear | None = None):
     qs = restrict(request.auth, ListChange.objects.select_related("entry", "actor"), "emissions.view")
     return filtered(qs, entry__year=year).order_by("at", "pk")
 
@@ -359,7 +359,7 @@ def list_import(request: ApiRequest, year: Form[int], file: File[UploadedFile]):
 @router.get(
     "/emissions/deadlines/extensions", response=list[ExtensionOut], summary="截止日期延期（按权限范围）"
 )
-def list_extensions(request: ApiRequest, year: int | None = None):
+def list_extensions(request: ApiRequest, year: QueryYear | None = None):
     qs = restrict(
         request.auth, DeadlineExtension.objects.select_related("zone", "granted_by"), "emissions.view"
     )
@@ -453,5 +453,5 @@ def my_reminders(request: ApiRequest, unread: bool = False):
     summary="将本单位的提醒标为已读",
     auth=allowed("emissions.report"),
 )
-def read_reminders(request: ApiRequest, year: int | None = None):
+def read_reminders(request: ApiRequest, year: QueryYear | None = None):
     return {"read": services.reminders_mark_read(actor=request.auth, year=year)}

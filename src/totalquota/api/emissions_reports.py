@@ -7,8 +7,6 @@ answer gives quantities both as integer grams and as text with the unit; ``accep
 figures of the accepted version, the only ones anything is computed from.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import hashlib
 import json
@@ -25,7 +23,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.fields import QuantityText
+from totalquota.api.fields import QuantityText, QueryYear, RecordId
 from totalquota.api.schemas import UploadedFileOut, display, path
 from totalquota.common.files import download, upload_limit_mb
 from totalquota.emissions import execution, selectors, versions
@@ -319,10 +317,10 @@ def _out(report: EmissionReport) -> EmissionReport:
 @paginate(Pages, page_size=50)
 def list_reports(
     request: ApiRequest,
-    year: int | None = None,
+    year: QueryYear | None = None,
     zone: str = "",
     status: str = "",
-    enterprise_id: int | None = None,
+    enterprise_id: RecordId | None = None,
     corrected: bool | None = None,
     q: str = "",
 ):

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.fields import RecordId
+from totalquota.api.fields import QueryYear, RecordId
 from totalquota.api.lookups import pollutant_by_code
 from totalquota.api.schemas import display, path
 from totalquota.emissions import selectors_review
@@ -213,7 +213,7 @@ FLAG_RELATED = ("version", "zone", "pollutant")
 @router.get("/emissions/flags", response=list[FlagOut], summary="一致性核查提示（按权限范围）")
 @paginate(Pages, page_size=100)
 def list_flags(
-    request: ApiRequest, kind: str = "", status: str = "", year: int | None = None, pollutant: str = ""
+    request: ApiRequest, kind: str = "", status: str = "", year: QueryYear | None = None, pollutant: str = ""
 ):
     qs = restrict(request.auth, ConsistencyFlag.objects.select_related(*FLAG_RELATED), "emissions.view")
     return filtered(qs, kind=kind, status=status, year=year, pollutant__code=pollutant.upper()).order_by("pk")
@@ -248,7 +248,7 @@ def resolve_flag(request: ApiRequest, flag_id: int, payload: ResolveIn):
     summary="超量排放监督候选：超许可、超核定排放量的提示（SUP-4）",
 )
 @paginate(Pages, page_size=100)
-def list_candidates(request: ApiRequest, year: int | None = None):
+def list_candidates(request: ApiRequest, year: QueryYear | None = None):
     return filtered(selectors_review.over_emission_flags(request.auth), year=year).order_by("pk")
 
 
@@ -285,7 +285,7 @@ class SourceImportJobOut(Schema):
     auth=allowed("emissions.view_sources"),
 )
 @paginate(Pages, page_size=100)
-def list_source_imports(request: ApiRequest, kind: str = "", year: int | None = None):
+def list_source_imports(request: ApiRequest, kind: str = "", year: QueryYear | None = None):
     batches = restrict(request.auth, SourceImport.objects.all(), "emissions.view_sources")
     return filtered(batches, kind=kind, year=year).order_by("-pk")
 
@@ -351,7 +351,7 @@ class FigureOut(Schema):
 @router.get("/emissions/source-figures", response=list[FigureOut], summary="外部来源数据（按权限范围）")
 @paginate(Pages, page_size=200)
 def list_figures(
-    request: ApiRequest, kind: str = "", year: int | None = None, batch_id: int | None = None
+    request: ApiRequest, kind: str = "", year: QueryYear | None = None, batch_id: RecordId | None = None
 ) -> QuerySet[SourceFigure]:
     qs = restrict(
         request.auth, SourceFigure.objects.select_related("enterprise", "pollutant"), "emissions.view"
@@ -381,7 +381,7 @@ class VerifiedOut(Schema):
 )
 @paginate(Pages, page_size=100)
 def list_verified(
-    request: ApiRequest, year: int | None = None, enterprise_id: int | None = None
+    request: ApiRequest, year: QueryYear | None = None, enterprise_id: RecordId | None = None
 ) -> QuerySet[VerifiedEmission]:
     qs = restrict(request.auth, VerifiedEmission.objects.select_related("pollutant"), "reserve.view")
     return filtered(qs, year=year, enterprise_id=enterprise_id).order_by("pk")

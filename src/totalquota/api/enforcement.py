@@ -8,8 +8,6 @@ own body. Amounts are integer fen. Credit entries are listed for other systems t
 client's token), and each is also offered as the outbox event ``enforcement.credit_entry.recorded``.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Field, File, Query, Router, Schema, Status
@@ -20,6 +18,7 @@ from pydantic import StrictInt
 from totalquota.accounts.permissions import access
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
+from totalquota.api.fields import QueryYear, RecordId
 from totalquota.api.lookups import pollutant_by_code
 from totalquota.api.schemas import display, path
 from totalquota.common.files import download
@@ -236,8 +235,8 @@ def list_findings(
     status: str = "",
     source: str = "",
     zone: str = "",
-    year: int | None = None,
-    enterprise_id: int | None = None,
+    year: QueryYear | None = None,
+    enterprise_id: RecordId | None = None,
 ):
     return filtered(
         selectors.findings(request.auth),
@@ -377,7 +376,7 @@ action_routes(
 @paginate(Pages, page_size=100)
 def list_credit_entries(
     request: ApiRequest,
-    enterprise_id: int | None = None,
+    enterprise_id: RecordId | None = None,
     zone: str = "",
     year: int | None = Query(None, ge=1990, le=2100, description="记录日期所在年份"),
     kind: str = "",

@@ -106,3 +106,13 @@ UntilDay = Annotated[dt.date, in_query_range("截止日期"), Field(description=
 # A record's id in a request body: a positive 64-bit integer, so an id no database could hold is a
 # 422 while the request is read, not an overflow in the query.
 RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+# Used in the query of a paginated route, these aliases must be evaluated where the route is
+# defined: ninja reads the parameters through the pagination wrapper, whose globals are not the
+# module's, so such modules do without ``from __future__ import annotations``.
+
+# A year in a query string: within the platform's dates (1990 to 2100); any other year is a typo,
+# and one beyond the database's integers used to reach the query and fail there.
+QueryYear = Annotated[
+    int, Field(ge=dates.EARLIEST.year, le=dates.LATEST.year, description="年度（1990–2100）/ year")
+]

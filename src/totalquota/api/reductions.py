@@ -2,8 +2,6 @@
 rounds, factors, the library and the bulletin. Amounts are integer grams per year (``*_grams``)
 with the same figure written in the pollutant's unit beside them."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
@@ -18,6 +16,7 @@ from ninja.pagination import paginate
 from totalquota.accounts.permissions import access, restrict
 from totalquota.api.actions import action_routes
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
+from totalquota.api.fields import QueryYear
 from totalquota.api.reductions_schemas import (
     BulletinOut,
     EvidenceOut,
@@ -103,7 +102,7 @@ def list_projects(
     status: str = "",
     project_type: str = "",
     pollutant: str = "",
-    year: int | None = None,
+    year: QueryYear | None = None,
 ):
     qs = restrict(request.auth, _projects(), "reductions.view")
     if q:
@@ -129,7 +128,7 @@ def get_project(request: ApiRequest, project_id: int):
 
 @router.get("/reductions/library", response=list[LibraryLineOut], summary="减排库：已入库减排量及使用情况")
 @paginate(Pages, page_size=100)
-def list_library(request: ApiRequest, zone: str = "", pollutant: str = "", year: int | None = None):
+def list_library(request: ApiRequest, zone: str = "", pollutant: str = "", year: QueryYear | None = None):
     qs = selectors.library_lines(request.auth)
     if zone:
         qs = qs.filter(Q(project__zone__code=zone) | Q(project__zone__name=zone))

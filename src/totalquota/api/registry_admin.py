@@ -2,8 +2,6 @@
 working-day calendar (administrators). Each calls the service its page calls, with the same
 scoping; quantities are read in the pollutant's unit unless the text names one."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.db.models import Q, QuerySet
@@ -14,7 +12,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import access, require, restrict, zone_allowed
 from totalquota.api.core import ApiRequest, Pages, allowed, allowed_upload, filtered
-from totalquota.api.fields import QuantityText
+from totalquota.api.fields import QuantityText, QueryYear, RecordId
 from totalquota.api.lookups import pollutant_by_code
 from totalquota.api.schemas import path
 from totalquota.common.xlsx import read_table
@@ -92,7 +90,11 @@ def _permit_limits() -> QuerySet[PermitLimit]:
 )
 @paginate(Pages, page_size=100)
 def list_permit_limits(
-    request: ApiRequest, q: str = "", enterprise_id: int | None = None, pollutant: str = "", zone: str = ""
+    request: ApiRequest,
+    q: str = "",
+    enterprise_id: RecordId | None = None,
+    pollutant: str = "",
+    zone: str = "",
 ):
     qs = restrict(request.auth, _permit_limits(), "registry.view")
     if q:
@@ -174,7 +176,7 @@ class CalendarDayIn(Schema):
     auth=allowed("registry.manage_calendar"),
 )
 @paginate(Pages, page_size=100)
-def list_calendar(request: ApiRequest, year: int | None = None):
+def list_calendar(request: ApiRequest, year: QueryYear | None = None):
     qs = restrict(request.auth, CalendarDay.objects.all(), "registry.manage_calendar")
     if year is not None and not dates.EARLIEST.year <= year <= dates.LATEST.year:
         raise ValidationFailed(str(dates.PLATFORM.reason), field="year")

@@ -263,7 +263,7 @@ def _out(app: QuotaApplication) -> QuotaApplication:
 
 @router.get("/reserve/applications", response=list[ApplicationOut], summary="总量指标申请（按权限范围）")
 @paginate(Pages, page_size=50)
-def list_applications(request: ApiRequest, status: str = "", enterprise_id: int | None = None):
+def list_applications(request: ApiRequest, status: str = "", enterprise_id: RecordId | None = None):
     qs = restrict(request.auth, QuotaApplication.objects.select_related("enterprise", "zone"), "reserve.view")
     return filtered(qs, status=status, enterprise_id=enterprise_id or None).order_by("pk")
 
@@ -679,7 +679,7 @@ def propose_recovery(request: ApiRequest, payload: RecoveryIn):
 )
 @paginate(Pages, page_size=50)
 def list_recoveries(
-    request: ApiRequest, status: str = "", application_id: int | None = None
+    request: ApiRequest, status: str = "", application_id: RecordId | None = None
 ) -> QuerySet[RecoveryCase]:
     qs = restrict(request.auth, RecoveryCase.objects.select_related("line"), "reserve.view")
     return filtered(qs, status=status, line__application_id=application_id).order_by("pk")

@@ -3,8 +3,6 @@ recovery candidates, and the ambient attainment records (RES-2, TOT-3). The same
 selectors and services as the pages; the recovery decisions themselves are the workflow routes in
 ``api.reserve``."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Field, Router, Schema, Status
@@ -12,6 +10,7 @@ from ninja.pagination import paginate
 
 from totalquota.accounts.permissions import require, restrict
 from totalquota.api.core import ApiRequest, Pages, allowed, filtered
+from totalquota.api.fields import QueryYear
 from totalquota.api.lookups import zone_or_none
 from totalquota.api.schemas import path
 from totalquota.lib.units import format_quantity
@@ -97,7 +96,7 @@ class AttainmentIn(Schema):
     summary="环境质量达标状况 / Ambient attainment records",
 )
 @paginate(Pages, page_size=100)
-def list_attainment(request: ApiRequest, year: int | None = None, indicator: str = ""):
+def list_attainment(request: ApiRequest, year: QueryYear | None = None, indicator: str = ""):
     qs = restrict(request.auth, AttainmentStatus.objects.select_related("zone"), "reserve.view")
     return filtered(qs, year=year, indicator=indicator).order_by("pk")
 

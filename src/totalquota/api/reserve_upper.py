@@ -2,8 +2,6 @@
 becomes a lot of the zone, or a refusal) and deductions of reductions also used upward. The same
 services as the pages (``reserve.services.upper``)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Field, Router, Schema, Status
@@ -194,6 +192,6 @@ def create_upper_deduction(request: ApiRequest, payload: UpperDeductionIn):
     summary="上级使用扣减（按权限范围）/ Deductions for upward use in scope",
 )
 @paginate(Pages, page_size=50)
-def list_upper_deductions(request: ApiRequest, line_id: int | None = None):
+def list_upper_deductions(request: ApiRequest, line_id: RecordId | None = None):
     qs = restrict(request.auth, UpperDeduction.objects.all(), "reserve.view")
     return filtered(qs, line_id=line_id).order_by("pk")
