@@ -39,6 +39,8 @@ def test_a_request_granted_by_the_upper_level_becomes_a_lot_of_the_zone(client, 
     assert own.status_code == 403 and "四眼原则" in own.json()["detail"]  # the requester does not record it
     assert api(client, world.admin, "post", f"{url}/refuse", {"reference": "x"}).status_code == 403
     assert Posting.objects.count() == 0
+    more = api(client, world.reviewer, "post", f"{url}/grant", grant | {"granted": "1.6"})
+    assert more.status_code == 422 and more.json()["clause"] == "RES-2"  # more than was asked
     granted = api(client, world.reviewer, "post", f"{url}/grant", grant)
     assert granted.status_code == 200
     assert granted.json()["status"] == "granted" and granted.json()["granted_grams"] == 1_200_000
@@ -115,7 +117,12 @@ def test_a_reduction_used_upward_is_deducted_once_another_person_confirms(client
     vocs = Pollutant.objects.get(code="VOCS")
     body = {"line_id": line.pk, "amount": "0.5", "reason": "已报送市级储备库并被使用"}
     assert api(client, world.reviewer, "post", f"{API}/upper-deductions", body).status_code == 403
-    for bad, status in (({"amount": "9"}, 422), ({"reason": ""}, 422), ({"line_id": 999_999}, 404)):
+    for bad, status in (
+        ({"amount": "9"}, 422),
+        ({"reason": ""}, 422),
+        ({"reason": "用" * 481}, 422),  # the posting's reason must hold it when confirmed
+        ({"line_id": 999_999}, 404),
+    ):
         assert api(client, world.admin, "post", f"{API}/upper-deductions", body | bad).status_code == status
     assert not QuotaAdjustment.objects.exists()
     proposed = api(client, world.admin, "post", f"{API}/upper-deductions", body)
@@ -131,6 +138,8 @@ def test_a_reduction_used_upward_is_deducted_once_another_person_confirms(client
     done = api(client, world.reviewer, "post", confirm)
     assert done.status_code == 200 and done.json()["status"] == "confirmed"
     assert ledger_selectors.zone_balance(world.zone_a, vocs).posted == 2_000_000
+    posting = Posting.objects.get(pk=done.json()["posting_id"])
+    assert posting.effective_date.isoformat() == proposed.json()["effective_date"]
     [deduction] = api(client, world.officer, "get", f"{API}/upper-deductions").json()["items"]
     assert (deduction["amount_grams"], deduction["decided_by_id"]) == (500_000, world.reviewer.pk)
     assert deduction["posting_id"] == done.json()["posting_id"]

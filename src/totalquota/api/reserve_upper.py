@@ -73,7 +73,7 @@ class UpperRefuseIn(Schema):
 class UpperDeductionIn(Schema):
     line_id: RecordId = Field(description="减排量明细（已入库）/ the reduction line, already in the reserve")
     amount: QuantityText
-    reason: str = Field(max_length=2000, description="已报送上级并被使用的情况 / how it was used upward")
+    reason: str = Field(max_length=480, description="已报送上级并被使用的情况 / how it was used upward")
 
 
 class UpperDeductionOut(Schema):

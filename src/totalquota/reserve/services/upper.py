@@ -68,6 +68,9 @@ def upper_grant(
     _check_decider(actor, request)
     if not (reference or "").strip():
         raise ValidationFailed(gettext("请填写上级下达文件"), field="reference", clause="RES-2")
+    # The requester agreed to the amount asked; more than that would be one person's decision.
+    if isinstance(granted_grams, int) and granted_grams > request.amount_grams:
+        raise RuleViolation(gettext("下达量不能超过申请量"), field="granted", clause="RES-2")
     request.posting = ledger.lot_open(
         actor=actor,
         zone=request.zone,
@@ -102,8 +105,20 @@ def upper_refuse(*, actor: Principal, request: UpperLevelRequest, reference: str
     return request
 
 
+def deduction_reason(reason: str) -> str:
+    """The ledger's reason of an upper-level deduction."""
+    return f"已报送上级储备库并被使用：{reason}"
+
+
 @transaction.atomic
-def upper_deduct(*, actor: Principal, line: ReductionLine, amount_grams: int, reason: str) -> UpperDeduction:
+def upper_deduct(
+    *,
+    actor: Principal,
+    line: ReductionLine,
+    amount_grams: int,
+    reason: str,
+    effective_date: dt.date | None = None,
+) -> UpperDeduction:
     """A reduction line also submitted upward and used there: deduct it from the park reserve.
     Pages and the API propose it (``adjustments.adjustment_upper_deduction``); this posts it when
     another person confirms the proposal (``workflow.adjustment_post``), as that person."""
@@ -127,8 +142,8 @@ def upper_deduct(*, actor: Principal, line: ReductionLine, amount_grams: int, re
         credit=upper,
         amount_grams=amount_grams,
         code="upper_deduction",
-        effective_date=timezone.localdate(),
-        reason=f"已报送上级储备库并被使用：{reason}",
+        effective_date=effective_date or timezone.localdate(),
+        reason=deduction_reason(reason),
         clause_id="RES-2",
         obj=line,
         idempotency_key=f"reserve-upper-deduct-{line.pk}-{number}",
