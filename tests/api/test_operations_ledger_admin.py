@@ -96,7 +96,12 @@ def test_a_proposal_is_rejected_with_a_reason_or_withdrawn_by_its_proposer_and_p
 ):
     body = BODY | {"from_lot_id": lot.pk}
     first = post(client, world.admin, "/api/v1/ledger/zone-transfers", body).json()["id"]
-    second = post(client, world.admin, "/api/v1/ledger/zone-transfers", body).json()["id"]
+    # The same proposal sent again without a key (a retry) is refused, not proposed twice.
+    twin = post(client, world.admin, "/api/v1/ledger/zone-transfers", body)
+    assert twin.status_code == 409 and f"A{first}" in twin.json()["detail"]
+    second = post(client, world.admin, "/api/v1/ledger/zone-transfers", body | {"reason": "另一事由"}).json()[
+        "id"
+    ]
     before = counts()
     url = "/api/v1/reserve/adjustments/{}/{}"
     assert post(client, world.reviewer, url.format(first, "reject"), {"reason": ""}).status_code == 422
@@ -171,6 +176,34 @@ def test_a_reversal_is_proposed_and_puts_the_grams_back_once_confirmed(client, w
         == 422
     )
     assert Posting.objects.filter(reverses__isnull=False).count() == 1
+
+
+def test_correcting_a_zone_transfer_is_seen_by_both_zones_and_refused_into_a_closed_zone(client, world, lot):
+    body = BODY | {"from_lot_id": lot.pk}
+    proposal = post(client, world.admin, "/api/v1/ledger/zone-transfers", body).json()["id"]
+    posting = post(client, world.reviewer, f"/api/v1/reserve/adjustments/{proposal}/confirm", {}).json()[
+        "posting_id"
+    ]
+    correction = post(
+        client, world.admin, f"/api/v1/ledger/postings/{posting}/reverse", {"reason": "调剂有误"}
+    )
+    assert correction.status_code == 202 and (correction.json()["zone"], correction.json()["to_zone"]) == (
+        "A",
+        "B",
+    )
+    for zone in ("A", "B"):
+        listed = client.get("/api/v1/reserve/adjustments", {"zone": zone, "kind": "correction"}).json()
+        assert [a["id"] for a in listed["items"]] == [correction.json()["id"]], zone
+    # A transfer into a zone closed after the proposal is refused at confirmation, posting nothing.
+    again = post(client, world.admin, "/api/v1/ledger/zone-transfers", body | {"reason": "再次调剂"}).json()[
+        "id"
+    ]
+    world.zone_b.is_active = False
+    world.zone_b.save()
+    before = counts()
+    refused = post(client, world.reviewer, f"/api/v1/reserve/adjustments/{again}/confirm", {})
+    assert refused.status_code == 422 and counts() == before
+    assert QuotaAdjustment.objects.get(pk=again).status == "proposed"
 
 
 @pytest.mark.postgres_only

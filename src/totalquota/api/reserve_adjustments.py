@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
@@ -89,11 +90,12 @@ def list_adjustments(
     request: ApiRequest, kind: str = "", status: str = "", zone: str = "", pollutant: str = ""
 ):
     qs = restrict(request.auth, adjustments(), "reserve.adjust_view")
+    if (found := zone_or_none(zone)) is not None:  # quota leaving or entering the zone
+        qs = qs.filter(Q(zone=found) | Q(to_zone=found))
     return filtered(
         qs,
         kind=_choice(kind, AdjustmentKind, "kind"),
         status=_choice(status, AdjustmentStatus, "status"),
-        zone=zone_or_none(zone),
         pollutant=pollutant_or_none(pollutant),
     ).order_by("-proposed_at", "-pk")
 

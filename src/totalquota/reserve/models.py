@@ -481,7 +481,9 @@ class QuotaAdjustment(DetailPage):
     decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     posting = optional_link("ledger.Posting", _("记账批次"), related_name="+")
 
-    scope_fields = {"zone": "zone_id"}
+    # Both zones see it: the one quota leaves and the one it enters (or leaves, for a correction
+    # of a zone transfer).
+    scope_fields = {"zone": ("zone_id", "to_zone_id")}
     detail_view = "reserve:adjustment_detail"
 
     class Meta:

@@ -651,6 +651,8 @@ def adjustment_post(step: Step[QuotaAdjustment]) -> None:
     key = f"reserve-adjustment-{adj.pk}"
     if adj.kind == AdjustmentKind.ZONE_TRANSFER:
         assert adj.from_lot is not None and adj.to_zone is not None
+        if not adj.to_zone.is_active:  # closed since the proposal
+            raise ValidationFailed(gettext("调入功能区已停用"), field="to_zone")
         adj.posting = ledger.zone_transfer(
             actor=actor,
             from_lot=adj.from_lot,
@@ -673,7 +675,11 @@ def adjustment_post(step: Step[QuotaAdjustment]) -> None:
     else:
         assert adj.line is not None
         adj.posting = upper_deduct(
-            actor=actor, line=adj.line, amount_grams=adj.amount_grams, reason=adj.reason
+            actor=actor,
+            line=adj.line,
+            amount_grams=adj.amount_grams,
+            reason=adj.reason,
+            effective_date=adj.effective_date,
         ).posting
     adj.decided_by = actor.user
     adj.decided_at = timezone.now()

@@ -3,9 +3,10 @@ transfer, a correction or an upper-level deduction with a reason; nothing moves 
 person of the bureau confirms it (``reserve.workflow.ADJUSTMENT_ACTIONS``), and the confirmation
 writes the one posting.
 
-A proposal is checked as fully as the posting will be (amounts, dates, the lot, the posting to
-correct, what the lot still has), so that a confirmation fails only when the reserve changed in
-between; the ledger checks again under its locks when it posts.
+A proposal is checked before it is saved: amounts, dates and reason, the lot and what it has
+available (zone transfers, upper-level deductions), the posting to correct and that it is not
+corrected yet. The ledger checks everything again under its locks when the confirmation posts,
+including, for a correction, that what the posting moved is still where it put it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from totalquota.reductions.models import ReductionLine
 from totalquota.registry.models import Zone
 from totalquota.reserve import workflow
 from totalquota.reserve.models import AdjustmentKind, AdjustmentStatus, QuotaAdjustment
+from totalquota.reserve.services.upper import deduction_reason
 from totalquota.workflow.kernel import create_transition, perform
 
 # Operations a correction cannot undo: holds are released, a reversal is not reversed.
@@ -48,6 +50,14 @@ def _check_available(lot: Account, amount: int, field: str) -> None:
 
 
 def _propose(actor: Principal, **fields: Any) -> QuotaAdjustment:
+    # A request sent again (a retry without an Idempotency-Key, or after its key expired) must not
+    # become a second proposal that a confirmer could post as well.
+    # (A correction has its own rule: one open correction per posting, a unique index.)
+    twin = None
+    if fields["kind"] != AdjustmentKind.CORRECTION:
+        twin = QuotaAdjustment.objects.filter(status=AdjustmentStatus.PROPOSED, **fields).first()
+    if twin is not None:
+        raise Conflict(gettext("已有相同的待确认储备调整 A{pk}").format(pk=twin.pk), clause="RES-2")
     adjustment = QuotaAdjustment(proposed_by=actor.user, **fields)
     try:
         # A savepoint: the partial unique index refuses a second open correction of a posting
@@ -122,10 +132,12 @@ def adjustment_correction(
         raise ValidationFailed(gettext("该批次没有可更正的已记账划转"), field="posting")
     first = moved[0]
     zone_id = first.debit.zone_id or first.credit.zone_id
+    other = first.credit.zone_id if first.credit.zone_id not in (None, zone_id) else None
     return _propose(
         actor,
         kind=AdjustmentKind.CORRECTION,
         zone_id=zone_id,
+        to_zone_id=other,
         pollutant_id=first.pollutant_id,
         target=posting,
         amount_grams=sum(t.amount_grams for t in moved),
@@ -149,6 +161,8 @@ def adjustment_upper_deduction(
     upward and used there is deducted from the park's reserve, on confirmation."""
     today = timezone.localdate()
     amount = check_movement(amount_grams, reason, "RES-2", today)
+    if len(deduction_reason(reason.strip())) > Posting._meta.get_field("reason").max_length:  # type: ignore[operator]
+        raise ValidationFailed(gettext("扣减理由过长"), field="reason", clause="RES-2")
     lot = line_lot(line)
     if lot is None:
         raise RuleViolation(gettext("该减排量尚未入库，无需从园区储备中扣减"), clause="RES-2")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +35,9 @@ RELATED = ("zone", "pollutant", "from_lot", "to_zone", "target", "line__project"
 class AdjustmentFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=gettext_lazy("类型"), choices=AdjustmentKind.choices)
     status = django_filters.ChoiceFilter(label=gettext_lazy("状态"), choices=AdjustmentStatus.choices)
-    zone = django_filters.ModelChoiceFilter(label=gettext_lazy("功能区"), queryset=Zone.objects.all())
+    zone = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("功能区"), queryset=Zone.objects.all(), method="with_zone"
+    )
     pollutant = django_filters.ModelChoiceFilter(
         label=gettext_lazy("污染物"), queryset=Pollutant.objects.all()
     )
@@ -42,6 +45,12 @@ class AdjustmentFilter(django_filters.FilterSet):
     class Meta:
         model = QuotaAdjustment
         fields = ["kind", "status", "zone", "pollutant"]
+
+    def with_zone(
+        self, queryset: QuerySet[QuotaAdjustment], _name: str, zone: Zone
+    ) -> QuerySet[QuotaAdjustment]:
+        """Quota leaving or entering ``zone``."""
+        return queryset.filter(Q(zone=zone) | Q(to_zone=zone))
 
 
 class AdjustmentListView(ScopedListView):
