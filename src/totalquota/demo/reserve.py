@@ -207,8 +207,8 @@ def seed(ctx: DemoContext) -> None:
         actor=admin.principal,
         zone=dsl.zone,
         pollutant=p["NOX"],
-        amount_grams=60 * T,
-        reason=f"申请 {big.code} 所需氮氧化物削减替代量超出园区储备",
+        amount_grams=80 * T,  # the grant below is what was asked: never more (RES-2)
+        reason=f"申请 {big.code} 所需氮氧化物削减替代量超出园区储备（含后续扩建所需）",
         application=big,
     )
     services.upper_grant(  # recorded by a reviewer: the requester does not record the answer (four eyes)
