@@ -37,7 +37,7 @@ from totalquota.api import idempotency
 from totalquota.api.throttling import CallerRateThrottle
 from totalquota.common.middleware import MULTIPART_ONLY, is_multipart
 from totalquota.common.problems import CODE_TITLES, TITLES, problem
-from totalquota.lib.errors import DomainError
+from totalquota.lib.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Model)
@@ -54,6 +54,22 @@ def require_multipart(request: HttpRequest) -> None:
     checked after the caller's identity and right and before the body is parsed."""
     if not is_multipart(request):
         raise HttpError(415, str(MULTIPART_ONLY))
+
+
+def refuse_nul(request: HttpRequest) -> None:
+    """A NUL character in a query value or a JSON body is refused (422) before any handler reads
+    it: no text the platform keeps may hold one, and PostgreSQL refuses it in a query or a row,
+    which used to surface as a 500. Uploads are left to their own checks (a file may hold NULs)."""
+    if any("\x00" in value for _key, values in request.GET.lists() for value in values):
+        raise ValidationFailed(gettext("请求含有空字符（NUL），平台不接受"), field="query")
+    if request.method in ("GET", "HEAD") or is_multipart(request):
+        return
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return  # answered 413 where the body is read
+    if b"\x00" in body or b"\\u0000" in body:
+        raise ValidationFailed(gettext("请求含有空字符（NUL），平台不接受"), field="body")
 
 
 class _Admission:
@@ -74,6 +90,7 @@ class _Admission:
             require(principal, self.action)
         if self.upload:
             require_multipart(request)
+        refuse_nul(request)
         request.principal = principal  # type: ignore[attr-defined]
         idempotency.claim(request, principal)
         return principal
