@@ -8,6 +8,7 @@ People call it with their browser session (CSRF-protected); system clients with
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, TypeVar
 
@@ -56,20 +57,33 @@ def require_multipart(request: HttpRequest) -> None:
         raise HttpError(415, str(MULTIPART_ONLY))
 
 
+def _nul_fields(value: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """The paths (``lines.0.project_env``) of the texts in a parsed JSON body that hold a NUL."""
+    if isinstance(value, str):
+        return [".".join(path)] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _nul_fields(v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _nul_fields(v, (*path, str(i)))]
+    return []
+
+
 def refuse_nul(request: HttpRequest) -> None:
-    """A NUL character in a query value or a JSON body is refused (422) before any handler reads
-    it: no text the platform keeps may hold one, and PostgreSQL refuses it in a query or a row,
-    which used to surface as a 500. Uploads are left to their own checks (a file may hold NULs)."""
-    if any("\x00" in value for _key, values in request.GET.lists() for value in values):
-        raise ValidationFailed(gettext("请求含有空字符（NUL），平台不接受"), field="query")
-    if request.method in ("GET", "HEAD") or is_multipart(request):
-        return
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return  # answered 413 where the body is read
-    if b"\x00" in body or b"\\u0000" in body:
-        raise ValidationFailed(gettext("请求含有空字符（NUL），平台不接受"), field="body")
+    """A NUL character in a query value or a JSON body is refused (422, naming the fields) before
+    any handler reads it: no text the platform keeps may hold one, and PostgreSQL refuses it in a
+    query or a row, which used to surface as a 500. Uploads are left to their own checks (a file
+    may hold NULs); a body that is not JSON is left to the parser's own refusal."""
+    fields = [key for key, values in request.GET.lists() if any("\x00" in v for v in values)]
+    if not fields and request.method not in ("GET", "HEAD") and not is_multipart(request):
+        try:
+            fields = _nul_fields(json.loads(request.body)) if b"\\u0000" in request.body else []
+        except (RequestDataTooBig, ValueError):
+            fields = []  # answered 413, or 422 as a body that is not JSON, where the body is read
+    if fields:
+        message = gettext("请求含有空字符（NUL），平台不接受")
+        raise ValidationFailed(
+            message, field=fields[0], errors=[{"field": f, "message": message} for f in fields]
+        )
 
 
 class _Admission:
